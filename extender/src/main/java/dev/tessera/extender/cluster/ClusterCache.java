@@ -1,0 +1,426 @@
+package dev.tessera.extender.cluster;
+
+import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.extender.model.GpuNode;
+import dev.tessera.extender.model.GpuRequest;
+import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.scheduling.Allocation;
+import dev.tessera.extender.scheduling.ClusterSnapshot;
+import dev.tessera.extender.scheduling.NodeState;
+import dev.tessera.extender.scheduling.Placement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The extender's view of the cluster: nodes' GPU inventories and the ledger of which pod holds
+ * which GPU. Informer events and binds change it; filter and prioritize read immutable
+ * {@link ClusterSnapshot}s of it without locking.
+ *
+ * <p>Writers take one lock, apply the change, and publish a new snapshot before releasing it, so
+ * a snapshot is always a state the cache really was in. Pods follow kube-scheduler's cache state
+ * machine: a bind <em>assumes</em> the pod (its GPUs are held at once, so concurrent binds cannot
+ * hand out the same capacity), the informer <em>confirms</em> it when it sees the pod bound, and
+ * an assumption neither confirmed nor forgotten within the TTL <em>expires</em>.
+ */
+public final class ClusterCache {
+  private static final Logger log = LoggerFactory.getLogger(ClusterCache.class);
+
+  /** What {@link #assume} decided. */
+  public sealed interface AssumeResult {
+    record Assumed(GpuAssignment assignment) implements AssumeResult {}
+
+    record Refused(String reason) implements AssumeResult {}
+  }
+
+  private record Entry(Allocation allocation, Instant assumedUntil) {
+    boolean assumed() {
+      return allocation.assumed();
+    }
+  }
+
+  private final Clock clock;
+  private final Duration assumeTtl;
+  private final Placement placement;
+  private final ReentrantLock lock = new ReentrantLock();
+
+  // Guarded by lock.
+  private final Map<String, GpuNode> nodes = new HashMap<>();
+  private final Map<String, Entry> pods = new HashMap<>();
+  private final Map<String, Map<String, Allocation>> allocationsByNode = new HashMap<>();
+  /** Foreign pods whose node is not known yet or has no room in the ledger, by UID. */
+  private final Map<String, ForeignPod> unplacedForeign = new HashMap<>();
+  private long version;
+
+  private volatile ClusterSnapshot snapshot = ClusterSnapshot.EMPTY;
+  private volatile boolean synced;
+
+  public ClusterCache(Clock clock, Duration assumeTtl, Placement placement) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.assumeTtl = Objects.requireNonNull(assumeTtl, "assumeTtl");
+    this.placement = Objects.requireNonNull(placement, "placement");
+  }
+
+  /** The latest published state; never blocks. */
+  public ClusterSnapshot snapshot() {
+    return snapshot;
+  }
+
+  public Placement placement() {
+    return placement;
+  }
+
+  /** Set once the informers have listed everything; until then the cache may miss capacity. */
+  public void markSynced() {
+    synced = true;
+  }
+
+  public boolean synced() {
+    return synced;
+  }
+
+  public void upsertNode(GpuNode node) {
+    lock.lock();
+    try {
+      GpuNode previous = nodes.put(node.name(), node);
+      if (node.equals(previous)) {
+        return;
+      }
+      publish(NodeState.of(node, allocationsOn(node.name()).values()));
+      retryForeignOn(node.name());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public void removeNode(String name) {
+    lock.lock();
+    try {
+      if (nodes.remove(name) != null) {
+        snapshot = snapshot.without(name, ++version);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The informer saw the pod bound with this assignment: record it as held, confirming an
+   * assumption for the same pod. Replaces whatever the pod held before.
+   */
+  public void podBound(PodKey pod, GpuAssignment assignment) {
+    lock.lock();
+    try {
+      Entry current = pods.get(pod.uid());
+      if (current != null
+          && !current.assumed()
+          && current.allocation().assignment().equals(assignment)) {
+        return; // a resync repeating what we know
+      }
+      if (current != null
+          && current.assumed()
+          && !current.allocation().assignment().equals(assignment)) {
+        log.warn(
+            "pod {} was assumed on {} but is bound with assignment {}; the cluster's record wins",
+            pod, current.allocation().assignment(), assignment);
+      }
+      put(new Entry(new Allocation(pod, assignment, false), null));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The informer saw a pod bound with GPUs but no assignment of ours (another scheduler placed
+   * it, or it predates Tessera). Its GPUs are in use all the same: hold the ones our own choice
+   * would give it, so nothing else is placed on them.
+   */
+  public void podBoundWithoutAssignment(PodKey pod, String node, GpuRequest request) {
+    podBoundWithoutAssignment(new ForeignPod(pod, node, request));
+  }
+
+  public void podBoundWithoutAssignment(ForeignPod pod) {
+    lock.lock();
+    try {
+      if (!pods.containsKey(pod.key().uid())) {
+        placeForeign(pod);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A pod bound with GPUs but without a Tessera assignment. */
+  public record ForeignPod(PodKey key, String node, GpuRequest request) {
+    public ForeignPod {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(node, "node");
+      Objects.requireNonNull(request, "request");
+    }
+  }
+
+  /**
+   * Holds GPUs for a foreign pod, or parks it until its node is known or has room: its GPUs are
+   * busy whether or not the ledger can say which.
+   */
+  private void placeForeign(ForeignPod pod) {
+    NodeState state = snapshot.node(pod.node());
+    GpuAssignment assignment = state == null ? null : placement.pick(state, pod.request());
+    if (assignment == null) {
+      if (unplacedForeign.put(pod.key().uid(), pod) == null && state != null) {
+        log.warn(
+            "pod {} on node {} uses {} without a {} annotation and the ledger has no room for it:"
+                + " the node is over-committed; it is held as soon as room appears",
+            pod.key(), pod.node(), pod.request().describe(), WellKnown.GPU_ASSIGNMENT);
+      }
+      return;
+    }
+    unplacedForeign.remove(pod.key().uid());
+    log.info(
+        "pod {} on node {} uses {} without a Tessera assignment; holding GPUs {} for it",
+        pod.key(), pod.node(), pod.request().describe(), assignment.shares());
+    put(new Entry(new Allocation(pod.key(), assignment, false), null));
+  }
+
+  private void retryForeignOn(String node) {
+    for (ForeignPod pod : List.copyOf(unplacedForeign.values())) {
+      if (pod.node().equals(node)) {
+        placeForeign(pod);
+      }
+    }
+  }
+
+  /** The pod was deleted or finished: release what it held. */
+  public void podGone(String uid) {
+    lock.lock();
+    try {
+      unplacedForeign.remove(uid);
+      Entry previous = pods.get(uid);
+      remove(uid);
+      if (previous != null) {
+        retryForeignOn(previous.allocation().node()); // room was freed there
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Chooses GPUs for the pod on the node against the current ledger and holds them at once. A
+   * repeated call for a pod already assumed on the same node returns the same assignment.
+   */
+  public AssumeResult assume(PodKey pod, String node, GpuRequest request) {
+    if (request.kind() == GpuRequest.Kind.INVALID) {
+      return new AssumeResult.Refused("pod " + pod + ": " + request.invalidReason());
+    }
+    if (!request.wantsGpu()) {
+      return new AssumeResult.Refused("pod " + pod + " asks for no GPU; there is nothing to hold");
+    }
+    lock.lock();
+    try {
+      Entry current = pods.get(pod.uid());
+      if (current != null) {
+        if (current.assumed() && current.allocation().node().equals(node)) {
+          return new AssumeResult.Assumed(current.allocation().assignment());
+        }
+        return new AssumeResult.Refused(
+            "pod " + pod + " already holds GPUs on node " + current.allocation().node());
+      }
+      NodeState state = snapshot.node(node);
+      if (state == null) {
+        return new AssumeResult.Refused("node " + node + " is not known to the extender");
+      }
+      Placement.Failure failure = placement.check(state, request);
+      if (failure != null) {
+        return new AssumeResult.Refused("node " + node + " cannot take it now: " + failure.reason());
+      }
+      GpuAssignment assignment = placement.pick(state, request);
+      put(new Entry(new Allocation(pod, assignment, true), clock.instant().plus(assumeTtl)));
+      return new AssumeResult.Assumed(assignment);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The bind failed: release the pod's assumed GPUs. A confirmed pod is left alone. */
+  public void forget(String uid) {
+    lock.lock();
+    try {
+      Entry current = pods.get(uid);
+      if (current != null && current.assumed()) {
+        remove(uid);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drops assumptions whose TTL passed without the informer confirming them. */
+  public List<PodKey> expireAssumptions() {
+    Instant now = clock.instant();
+    List<PodKey> expired = new ArrayList<>();
+    lock.lock();
+    try {
+      for (Entry entry : List.copyOf(pods.values())) {
+        if (entry.assumed() && !now.isBefore(entry.assumedUntil())) {
+          remove(entry.allocation().pod().uid());
+          expired.add(entry.allocation().pod());
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (PodKey pod : expired) {
+      log.warn(
+          "assumption for pod {} expired after {}: it was never seen bound; its GPUs are free again",
+          pod, assumeTtl);
+    }
+    return expired;
+  }
+
+  /**
+   * Replaces nodes and bound pods with a full listing (startup after sync, periodic resync),
+   * keeping pending assumptions. Returns how many pods' records changed: more than zero after
+   * startup means events were missed.
+   */
+  public int replaceAll(Collection<GpuNode> allNodes, Collection<Allocation> bound) {
+    return replaceAll(allNodes, bound, List.of());
+  }
+
+  /**
+   * As {@link #replaceAll(Collection, Collection)}, with the pods bound with GPUs but no
+   * assignment: those already held keep their GPUs, new ones are held as the listing is applied.
+   */
+  public int replaceAll(
+      Collection<GpuNode> allNodes, Collection<Allocation> bound, Collection<ForeignPod> foreign) {
+    lock.lock();
+    try {
+      Map<String, Entry> fresh = new HashMap<>();
+      for (Allocation allocation : bound) {
+        fresh.put(allocation.pod().uid(), new Entry(new Allocation(allocation.pod(), allocation.assignment(), false), null));
+      }
+      List<ForeignPod> toPlace = new ArrayList<>();
+      for (ForeignPod pod : foreign) {
+        if (fresh.containsKey(pod.key().uid())) {
+          continue;
+        }
+        Entry held = pods.get(pod.key().uid());
+        if (held != null && !held.assumed() && held.allocation().node().equals(pod.node())) {
+          fresh.put(pod.key().uid(), held);
+        } else {
+          toPlace.add(pod);
+        }
+      }
+      int changed = 0;
+      for (ForeignPod pod : toPlace) {
+        String uid = pod.key().uid();
+        if (!pods.containsKey(uid) && !unplacedForeign.containsKey(uid)) {
+          changed++; // a foreign pod no event told us about
+        }
+      }
+      for (Map.Entry<String, Entry> old : pods.entrySet()) {
+        Entry now = fresh.get(old.getKey());
+        if (old.getValue().assumed()) {
+          if (now == null) {
+            fresh.put(old.getKey(), old.getValue());
+          }
+        } else if (now == null || !now.allocation().equals(old.getValue().allocation())) {
+          changed++;
+        }
+      }
+      for (String uid : fresh.keySet()) {
+        if (!pods.containsKey(uid)) {
+          changed++;
+        }
+      }
+      nodes.clear();
+      for (GpuNode node : allNodes) {
+        nodes.put(node.name(), node);
+      }
+      pods.clear();
+      pods.putAll(fresh);
+      allocationsByNode.clear();
+      for (Entry entry : pods.values()) {
+        allocationsOn(entry.allocation().node()).put(entry.allocation().pod().uid(), entry.allocation());
+      }
+      List<NodeState> states = new ArrayList<>(nodes.size());
+      for (GpuNode node : nodes.values()) {
+        states.add(NodeState.of(node, allocationsOn(node.name()).values()));
+      }
+      snapshot = ClusterSnapshot.of(states, ++version);
+      unplacedForeign.clear();
+      for (ForeignPod pod : toPlace) {
+        placeForeign(pod);
+      }
+      return changed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The pod's allocation, assumed or bound, or null. */
+  public Allocation allocation(String uid) {
+    lock.lock();
+    try {
+      Entry entry = pods.get(uid);
+      return entry == null ? null : entry.allocation();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void put(Entry entry) {
+    Allocation allocation = entry.allocation();
+    String uid = allocation.pod().uid();
+    Entry previous = pods.put(uid, entry);
+    if (previous != null && !previous.allocation().node().equals(allocation.node())) {
+      detach(previous.allocation());
+    }
+    allocationsOn(allocation.node()).put(uid, allocation);
+    NodeState state = snapshot.node(allocation.node());
+    if (state != null) {
+      publish(state.with(allocation));
+    }
+  }
+
+  private void remove(String uid) {
+    Entry previous = pods.remove(uid);
+    if (previous != null) {
+      detach(previous.allocation());
+    }
+  }
+
+  private void detach(Allocation allocation) {
+    String uid = allocation.pod().uid();
+    Map<String, Allocation> onNode = allocationsByNode.get(allocation.node());
+    if (onNode != null) {
+      onNode.remove(uid);
+      if (onNode.isEmpty()) {
+        allocationsByNode.remove(allocation.node());
+      }
+    }
+    NodeState state = snapshot.node(allocation.node());
+    if (state != null) {
+      publish(state.without(uid));
+    }
+  }
+
+  private Map<String, Allocation> allocationsOn(String node) {
+    return allocationsByNode.computeIfAbsent(node, n -> new LinkedHashMap<>());
+  }
+
+  private void publish(NodeState state) {
+    snapshot = snapshot.with(state, ++version);
+  }
+}

@@ -1,0 +1,38 @@
+package dev.tessera.extender.model;
+
+/**
+ * Names shared with users, manifests and the node agent. Changing one is a breaking change: the
+ * deploy manifests and the agent read the same strings (a test checks the manifests).
+ */
+public final class WellKnown {
+  private WellKnown() {}
+
+  /** The second scheduler profile that pods opt into with {@code schedulerName}. */
+  public static final String SCHEDULER_NAME = "tessera-scheduler";
+
+  public static final String NAMESPACE = "tessera-system";
+  public static final String EXTENDER_SERVICE = "tessera-extender";
+  public static final int EXTENDER_PORT = 8888;
+
+  /** Whole GPUs: the extended resource NVIDIA's and our device plugin advertise. */
+  public static final String GPU_RESOURCE = "nvidia.com/gpu";
+
+  // Fractional requests: the annotations Run:ai and KAI-Scheduler users already write.
+  public static final String GPU_FRACTION = "gpu-fraction";
+  public static final String GPU_MEMORY = "gpu-memory";
+  public static final String GPU_FRACTION_NUM_DEVICES = "gpu-fraction-num-devices";
+
+  /** Written by the extender at bind: which GPUs of the node the pod holds, and how much. */
+  public static final String GPU_ASSIGNMENT = "tessera.dev/gpu-assignment";
+
+  /** Node label that overrides the extender's placement strategy: binpack or spread. */
+  public static final String PLACEMENT_STRATEGY_LABEL = "tessera.dev/placement-strategy";
+
+  // Labels set by NVIDIA GPU feature discovery.
+  public static final String GFD_PRODUCT = "nvidia.com/gpu.product";
+  public static final String GFD_MEMORY_MIB = "nvidia.com/gpu.memory";
+  public static final String GFD_COUNT = "nvidia.com/gpu.count";
+
+  /** Component name on the events the extender records. */
+  public static final String EVENT_SOURCE = "tessera-extender";
+}

@@ -1,0 +1,111 @@
+package dev.tessera.extender.scheduling;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Immutable set of nodes and their ledgers that one scheduling decision reads. Lookups by name are
+ * one hash probe; replacing a node copies only a small chunk of the table, so the cache can
+ * publish a new snapshot per informer event cheaply even at thousands of nodes.
+ */
+public final class ClusterSnapshot {
+  private static final int CHUNK_BITS = 6;
+  private static final int CHUNK = 1 << CHUNK_BITS;
+  private static final int MASK = CHUNK - 1;
+
+  public static final ClusterSnapshot EMPTY =
+      new ClusterSnapshot(Map.of(), new NodeState[0][], 0, 0);
+
+  /** Node name to position; shared between versions until a node is added or removed. */
+  private final Map<String, Integer> positions;
+  private final NodeState[][] chunks;
+  private final int size;
+  private final long version;
+
+  private ClusterSnapshot(Map<String, Integer> positions, NodeState[][] chunks, int size, long version) {
+    this.positions = positions;
+    this.chunks = chunks;
+    this.size = size;
+    this.version = version;
+  }
+
+  /** Builds a snapshot from scratch; order is the iteration order of {@code nodes}. */
+  public static ClusterSnapshot of(List<NodeState> nodes, long version) {
+    Map<String, Integer> positions = new HashMap<>(nodes.size() * 2);
+    NodeState[][] chunks = new NodeState[(nodes.size() + MASK) >>> CHUNK_BITS][];
+    for (int i = 0; i < chunks.length; i++) {
+      chunks[i] = new NodeState[CHUNK];
+    }
+    int n = 0;
+    for (NodeState node : nodes) {
+      if (positions.putIfAbsent(node.name(), n) != null) {
+        throw new IllegalArgumentException("node " + node.name() + " appears twice");
+      }
+      chunks[n >>> CHUNK_BITS][n & MASK] = node;
+      n++;
+    }
+    return new ClusterSnapshot(Collections.unmodifiableMap(positions), chunks, n, version);
+  }
+
+  /** The node's state, or null when the snapshot does not know the node. */
+  public NodeState node(String name) {
+    Integer position = positions.get(name);
+    return position == null ? null : chunks[position >>> CHUNK_BITS][position & MASK];
+  }
+
+  public int size() {
+    return size;
+  }
+
+  /** Increases with every published change; equal versions mean equal content. */
+  public long version() {
+    return version;
+  }
+
+  public void forEach(Consumer<NodeState> action) {
+    for (int i = 0; i < size; i++) {
+      action.accept(chunks[i >>> CHUNK_BITS][i & MASK]);
+    }
+  }
+
+  public List<NodeState> nodes() {
+    List<NodeState> all = new ArrayList<>(size);
+    forEach(all::add);
+    return all;
+  }
+
+  /** A snapshot with {@code state} replacing the node of the same name, or added if new. */
+  public ClusterSnapshot with(NodeState state, long newVersion) {
+    Integer position = positions.get(state.name());
+    if (position == null) {
+      List<NodeState> all = nodes();
+      all.add(state);
+      return of(all, newVersion);
+    }
+    int chunkIndex = position >>> CHUNK_BITS;
+    NodeState[][] newChunks = Arrays.copyOf(chunks, chunks.length);
+    NodeState[] chunk = Arrays.copyOf(chunks[chunkIndex], CHUNK);
+    chunk[position & MASK] = state;
+    newChunks[chunkIndex] = chunk;
+    return new ClusterSnapshot(positions, newChunks, size, newVersion);
+  }
+
+  /** A snapshot without the named node; this one if it is not there. */
+  public ClusterSnapshot without(String name, long newVersion) {
+    if (!positions.containsKey(name)) {
+      return this;
+    }
+    List<NodeState> rest = new ArrayList<>(size - 1);
+    forEach(node -> {
+      if (!node.name().equals(name)) {
+        rest.add(node);
+      }
+    });
+    return of(rest, newVersion);
+  }
+}

@@ -1,0 +1,135 @@
+package dev.tessera.extender.scheduling;
+
+import static dev.tessera.extender.model.WellKnown.GPU_FRACTION;
+import static dev.tessera.extender.model.WellKnown.GPU_FRACTION_NUM_DEVICES;
+import static dev.tessera.extender.model.WellKnown.GPU_MEMORY;
+import static dev.tessera.extender.model.WellKnown.GPU_RESOURCE;
+
+import dev.tessera.extender.model.GpuNode;
+import dev.tessera.extender.model.GpuRequest;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a pod's GPU request from its {@code nvidia.com/gpu} resources and fraction annotations.
+ * Anything it cannot understand becomes {@link GpuRequest#invalid} with a reason a user can act
+ * on; it never throws on user input.
+ */
+public final class GpuRequestParser {
+  /** Far above any GPU made; a larger memory request is a typo, not a request. */
+  static final long MAX_MEMORY_MIB = 16L * 1024 * 1024;
+
+  private static final long MAX_WHOLE = 1_000_000_000_000L;
+  private static final Pattern DIGITS = Pattern.compile("[0-9]+");
+  private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]+");
+
+  private GpuRequestParser() {}
+
+  /**
+   * @param gpuQuantities per app container, its {@code nvidia.com/gpu} limit (or request) as
+   *     written, or null when absent
+   * @param initGpuQuantities the same for init containers, which run one at a time before the
+   *     app containers, so the pod needs the larger of their maximum and the app containers' sum
+   */
+  public static GpuRequest parse(
+      Map<String, String> annotations, List<String> gpuQuantities, List<String> initGpuQuantities) {
+    long whole;
+    try {
+      long sum = 0;
+      for (String quantity : gpuQuantities) {
+        sum += wholeGpus(quantity);
+      }
+      long maxInit = 0;
+      for (String quantity : initGpuQuantities) {
+        maxInit = Math.max(maxInit, wholeGpus(quantity));
+      }
+      whole = Math.max(sum, maxInit);
+    } catch (IllegalArgumentException e) {
+      return GpuRequest.invalid(e.getMessage());
+    }
+
+    String fraction = trimmed(annotations.get(GPU_FRACTION));
+    String memory = trimmed(annotations.get(GPU_MEMORY));
+    String devices = trimmed(annotations.get(GPU_FRACTION_NUM_DEVICES));
+
+    if (fraction != null && memory != null) {
+      return GpuRequest.invalid(
+          GPU_FRACTION + " and " + GPU_MEMORY + " are both set; use one of them");
+    }
+    String shared = fraction != null ? GPU_FRACTION + "=" + fraction : memory != null ? GPU_MEMORY + "=" + memory : null;
+    if (whole > 0 && shared != null) {
+      return GpuRequest.invalid(
+          "asks for " + GPU_RESOURCE + "=" + whole + " and " + shared
+              + "; ask for whole GPUs or a fraction, not both");
+    }
+    if (shared == null) {
+      if (devices != null) {
+        return GpuRequest.invalid(
+            GPU_FRACTION_NUM_DEVICES + " is set without " + GPU_FRACTION + " or " + GPU_MEMORY);
+      }
+      if (whole > GpuNode.MAX_GPUS) {
+        return GpuRequest.invalid(
+            GPU_RESOURCE + "=" + whole + " is more GPUs than any node can have ("
+                + GpuNode.MAX_GPUS + ")");
+      }
+      return whole == 0 ? GpuRequest.NONE : GpuRequest.whole((int) whole);
+    }
+
+    int deviceCount = 1;
+    if (devices != null) {
+      try {
+        deviceCount = Integer.parseInt(devices);
+      } catch (NumberFormatException e) {
+        deviceCount = -1;
+      }
+      if (deviceCount < 1 || deviceCount > GpuNode.MAX_GPUS) {
+        return GpuRequest.invalid(
+            GPU_FRACTION_NUM_DEVICES + " must be a whole number from 1 to " + GpuNode.MAX_GPUS
+                + ", was '" + devices + "'");
+      }
+    }
+
+    if (fraction != null) {
+      // Plain decimals only: Double.parseDouble would also take "1e-1", "0x1p-1" and "0.5f".
+      double value = DECIMAL.matcher(fraction).matches() ? Double.parseDouble(fraction) : Double.NaN;
+      if (!(value > 0 && value < 1)) {
+        return GpuRequest.invalid(
+            GPU_FRACTION + " must be a number between 0 and 1 (exclusive), was '" + fraction
+                + "'; for whole GPUs use the " + GPU_RESOURCE + " resource");
+      }
+      return GpuRequest.fraction(value, deviceCount);
+    }
+
+    long mib = DIGITS.matcher(memory).matches() && memory.length() <= 18 ? Long.parseLong(memory) : -1;
+    if (mib < 1 || mib > MAX_MEMORY_MIB) {
+      return GpuRequest.invalid(
+          GPU_MEMORY + " must be a whole number of MiB from 1 to " + MAX_MEMORY_MIB + ", was '"
+              + memory + "'");
+    }
+    return GpuRequest.memory(mib, deviceCount);
+  }
+
+  private static long wholeGpus(String quantity) {
+    if (quantity == null) {
+      return 0;
+    }
+    String text = quantity.trim();
+    if (!DIGITS.matcher(text).matches()) {
+      throw new IllegalArgumentException(
+          GPU_RESOURCE + " must be a whole number of GPUs, was '" + quantity
+              + "'; for part of a GPU use the " + GPU_FRACTION + " annotation");
+    }
+    // Anything past a node's GPU count is refused with that reason by the caller; the cap only
+    // keeps a sum over containers from overflowing.
+    return text.length() > 12 ? MAX_WHOLE : Math.min(MAX_WHOLE, Long.parseLong(text));
+  }
+
+  private static String trimmed(String value) {
+    if (value == null) {
+      return null;
+    }
+    String t = value.trim();
+    return t; // an empty value is a mistake to report, not an absent annotation
+  }
+}

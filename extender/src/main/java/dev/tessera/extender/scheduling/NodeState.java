@@ -1,0 +1,161 @@
+package dev.tessera.extender.scheduling;
+
+import dev.tessera.extender.model.GpuDevice;
+import dev.tessera.extender.model.GpuNode;
+import dev.tessera.extender.model.GpuShare;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Immutable view of one node's GPUs and who holds what: the per-GPU ledger. Every change makes a
+ * new instance; readers never see a half-applied update.
+ *
+ * <p>Per GPU it keeps memory held by shared tenants, whether someone holds it whole, and how many
+ * tenants share it. Held memory may exceed a GPU's size when the cluster itself is over-committed
+ * (two schedulers placed on the same GPU): the ledger records what is, and free is then 0.
+ */
+public final class NodeState {
+  private final GpuNode node;
+  private final Map<String, Allocation> allocations;
+  private final long[] sharedMiB;
+  private final int[] sharedTenants;
+  private final boolean[] exclusive;
+  private final int freeWhole;
+  /** Sum over GPUs of how full each is, in [0, gpuCount]: 1 per whole-held GPU, used/total else. */
+  private final double load;
+
+  private NodeState(GpuNode node, Map<String, Allocation> allocations) {
+    this.node = node;
+    this.allocations = allocations;
+    int gpus = node.gpuCount();
+    this.sharedMiB = new long[gpus];
+    this.sharedTenants = new int[gpus];
+    this.exclusive = new boolean[gpus];
+    for (Allocation allocation : allocations.values()) {
+      for (GpuShare share : allocation.assignment().shares()) {
+        int i = share.index();
+        if (i >= gpus) {
+          continue; // the node shrank under a bound pod; it no longer has this GPU to account
+        }
+        if (allocation.assignment().exclusive()) {
+          exclusive[i] = true;
+        } else {
+          sharedMiB[i] += share.memoryMiB();
+          sharedTenants[i]++;
+        }
+      }
+    }
+    int free = 0;
+    double sum = 0;
+    for (int i = 0; i < gpus; i++) {
+      if (exclusive[i]) {
+        sum += 1;
+      } else if (sharedTenants[i] == 0) {
+        free++;
+      } else {
+        long total = node.gpus().get(i).memoryMiB();
+        sum += total > 0 ? Math.min(1.0, (double) sharedMiB[i] / total) : 1.0;
+      }
+    }
+    this.freeWhole = free;
+    this.load = sum;
+  }
+
+  public static NodeState empty(GpuNode node) {
+    return new NodeState(node, Map.of());
+  }
+
+  /** The node with the given allocations, replacing its current ones. */
+  public static NodeState of(GpuNode node, Collection<Allocation> allocations) {
+    Map<String, Allocation> byUid = new HashMap<>();
+    for (Allocation a : allocations) {
+      byUid.put(a.pod().uid(), a);
+    }
+    return new NodeState(node, Collections.unmodifiableMap(byUid));
+  }
+
+  /** This node with the allocation added, or replacing the same pod's previous one. */
+  public NodeState with(Allocation allocation) {
+    Map<String, Allocation> copy = new HashMap<>(allocations);
+    copy.put(allocation.pod().uid(), allocation);
+    return new NodeState(node, Collections.unmodifiableMap(copy));
+  }
+
+  /** This node without the pod's allocation; the same instance if it held none. */
+  public NodeState without(String podUid) {
+    if (!allocations.containsKey(podUid)) {
+      return this;
+    }
+    Map<String, Allocation> copy = new HashMap<>(allocations);
+    copy.remove(podUid);
+    return new NodeState(node, Collections.unmodifiableMap(copy));
+  }
+
+  /** The same allocations on a new description of the node (labels or GPUs changed). */
+  public NodeState withNode(GpuNode newNode) {
+    return new NodeState(newNode, allocations);
+  }
+
+  public GpuNode node() {
+    return node;
+  }
+
+  public String name() {
+    return node.name();
+  }
+
+  public int gpuCount() {
+    return node.gpuCount();
+  }
+
+  public GpuDevice gpu(int index) {
+    return node.gpus().get(index);
+  }
+
+  public Map<String, Allocation> allocations() {
+    return allocations;
+  }
+
+  /** GPUs with no tenant at all: what a whole-GPU request can take. */
+  public int freeWholeGpus() {
+    return freeWhole;
+  }
+
+  public boolean heldWhole(int gpu) {
+    return exclusive[gpu];
+  }
+
+  public int sharedTenants(int gpu) {
+    return sharedTenants[gpu];
+  }
+
+  public long usedMiB(int gpu) {
+    return exclusive[gpu] ? node.gpus().get(gpu).memoryMiB() : sharedMiB[gpu];
+  }
+
+  /** Memory a shared request can still take on this GPU: 0 if held whole or memory unknown. */
+  public long freeMiB(int gpu) {
+    if (exclusive[gpu]) {
+      return 0;
+    }
+    return Math.max(0, node.gpus().get(gpu).memoryMiB() - sharedMiB[gpu]);
+  }
+
+  /** How full the node's GPUs are, 0..1: whole-held GPUs count 1, shared ones by memory. */
+  public double loadFraction() {
+    return node.gpuCount() == 0 ? 0 : load / node.gpuCount();
+  }
+
+  /** Sum of per-GPU fullness, 0..gpuCount (see {@link #loadFraction}). */
+  public double load() {
+    return load;
+  }
+
+  @Override
+  public String toString() {
+    return "NodeState[" + node.name() + ", gpus=" + node.gpuCount() + ", freeWhole=" + freeWhole
+        + ", pods=" + allocations.size() + "]";
+  }
+}
