@@ -1,0 +1,138 @@
+package dev.tessera.extender;
+
+import dev.tessera.extender.cluster.AssumptionSweeper;
+import dev.tessera.extender.cluster.Binder;
+import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.cluster.ClusterInformers;
+import dev.tessera.extender.cluster.KubernetesPodEvents;
+import dev.tessera.extender.cluster.PodEvents;
+import dev.tessera.extender.cluster.PodRequests;
+import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.telemetry.CacheMetrics;
+import dev.tessera.extender.webhook.ExtenderServer;
+import dev.tessera.extender.webhook.SchedulingExtender;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One running extender: cache, informers, webhook server and their threads, wired by hand in one
+ * place. Used by the cluster mode and the embedded demo alike.
+ */
+public final class ExtenderRuntime implements AutoCloseable {
+  public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(5);
+  private static final Duration SWEEP_PERIOD = Duration.ofSeconds(5);
+  private static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
+
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService binds;
+  private final ExecutorService eventWriter;
+  private final ClusterCache cache;
+  private final ClusterInformers informers;
+  private final ExtenderServer server;
+  private final PrometheusMeterRegistry registry;
+
+  private ExtenderRuntime(
+      ScheduledExecutorService scheduler,
+      ExecutorService binds,
+      ExecutorService eventWriter,
+      ClusterCache cache,
+      ClusterInformers informers,
+      ExtenderServer server,
+      PrometheusMeterRegistry registry) {
+    this.scheduler = scheduler;
+    this.binds = binds;
+    this.eventWriter = eventWriter;
+    this.cache = cache;
+    this.informers = informers;
+    this.server = server;
+    this.registry = registry;
+  }
+
+  /**
+   * Starts the server first (so {@code /healthz} answers and {@code /readyz} says "not yet"), then
+   * the informers, and returns once the cache has synced.
+   */
+  public static ExtenderRuntime start(
+      ExtenderConfig config, Duration resyncPeriod, KubernetesClient client) throws Exception {
+    Clock clock = Clock.systemUTC();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(daemon("tessera-timer"));
+    // Binds block on one API call each; kube-scheduler runs several binding cycles at once.
+    ExecutorService binds = Executors.newFixedThreadPool(16, daemon("tessera-bind"));
+    ExecutorService eventWriter = Executors.newSingleThreadExecutor(daemon("tessera-events"));
+
+    ClusterCache cache = new ClusterCache(clock, config.assumeTtl(), new Placement(config.defaultStrategy()));
+    PodEvents events = new KubernetesPodEvents(client, clock, eventWriter);
+    ClusterInformers informers = new ClusterInformers(client, cache, events, resyncPeriod, scheduler);
+    Binder binder = new Binder(client);
+    SchedulingExtender extender =
+        new SchedulingExtender(
+            cache,
+            (namespace, name) ->
+                informers
+                    .pod(namespace, name)
+                    .map(pod -> new SchedulingExtender.PendingPod(PodRequests.keyOf(pod), PodRequests.of(pod))),
+            (pod, node, assignment) -> binder.bind(pod, node, assignment).errorOrEmpty(),
+            events);
+    ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
+    ExtenderRuntime runtime =
+        new ExtenderRuntime(scheduler, binds, eventWriter, cache, informers, server, registry);
+    try {
+      server.start();
+      informers.start(SYNC_TIMEOUT);
+      new AssumptionSweeper(cache, events, scheduler, SWEEP_PERIOD).start();
+      CacheMetrics.register(cache, registry);
+      return runtime;
+    } catch (Exception e) {
+      runtime.close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public ClusterCache cache() {
+    return cache;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void close() {
+    server.close();
+    informers.close();
+    scheduler.shutdownNow();
+    binds.shutdown();
+    eventWriter.shutdown();
+    try {
+      binds.awaitTermination(5, TimeUnit.SECONDS);
+      eventWriter.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    registry.close();
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + n.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

@@ -1,0 +1,183 @@
+package dev.tessera.extender;
+
+import dev.tessera.extender.embedded.EmbeddedDemo;
+import dev.tessera.extender.model.PlacementStrategy;
+import dev.tessera.extender.model.WellKnown;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Entry point of {@code tessera-extender.jar}: serve a cluster, or run the embedded demo. */
+@Command(
+    name = "tessera-extender",
+    mixinStandardHelpOptions = true,
+    version = "tessera-extender 0.1.0",
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Tessera's kube-scheduler extender: GPU-aware filter, prioritize and bind for whole and"
+          + " fractional GPUs (the gpu-fraction, gpu-memory and gpu-fraction-num-devices"
+          + " annotations, and the nvidia.com/gpu resource).",
+      "",
+      "With a kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config) or inside a pod it serves"
+          + " that cluster: deploy/ has the manifests and the kube-scheduler configuration that"
+          + " calls it.",
+      "With none of those, or with --embedded, it runs a self-contained demo: an in-process"
+          + " Kubernetes API, simulated GPU nodes, this extender on --port, and a driver that"
+          + " plays kube-scheduler's part for sample pods through the real HTTP endpoints; then"
+          + " it prints where each pod went, GPU by GPU.",
+      ""
+    })
+public final class Main implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Serve the cluster this kubeconfig points at.")
+  Path kubeconfig;
+
+  @Option(names = "--embedded", description = "Run the self-contained demo even if a cluster is reachable.")
+  boolean embedded;
+
+  @Option(
+      names = "--keep-running",
+      description = "Embedded demo: keep the API and extender serving after the table is printed (Ctrl-C stops).")
+  boolean keepRunning;
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "HTTP port for /filter, /prioritize, /bind, /preempt, /healthz, /readyz, /metrics (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int port = WellKnown.EXTENDER_PORT;
+
+  @Option(
+      names = "--placement-strategy",
+      paramLabel = "binpack|spread",
+      converter = StrategyConverter.class,
+      description = "How to choose among fitting nodes and GPUs on nodes without a " + WellKnown.PLACEMENT_STRATEGY_LABEL + " label (default: binpack).")
+  PlacementStrategy strategy = PlacementStrategy.BINPACK;
+
+  @Option(
+      names = "--bind-timeout",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "Longest a /bind may take; keep it below httpTimeout in the scheduler configuration (default: 8s).")
+  Duration bindTimeout = ExtenderConfig.DEFAULT_BIND_TIMEOUT;
+
+  @Option(
+      names = "--assume-ttl",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How long GPUs handed out at bind stay held before the pod is seen bound (default: 30s).")
+  Duration assumeTtl = ExtenderConfig.DEFAULT_ASSUME_TTL;
+
+  @Option(
+      names = "--resync-period",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How often the ledger is reconciled against the informers' full listing (default: ${DEFAULT-VALUE}).")
+  Duration resyncPeriod = ExtenderRuntime.DEFAULT_RESYNC;
+
+  @Option(
+      names = "--max-request-bytes",
+      paramLabel = "BYTES",
+      description = "Larger request bodies get HTTP 400 (default: ${DEFAULT-VALUE}).")
+  int maxRequestBytes = ExtenderConfig.DEFAULT_MAX_REQUEST_BYTES;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportStartupFailure);
+  }
+
+  /**
+   * Startup failures (port taken, API server unreachable, informers not syncing) carry a message
+   * that says what to do; a stack trace would only bury it.
+   */
+  private static int reportStartupFailure(
+      Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
+    if (e instanceof IllegalStateException) {
+      commandLine.getErr().println("tessera-extender: " + e.getMessage());
+      log.debug("startup failed", e);
+      return 1;
+    }
+    log.error("tessera-extender stopped on an unexpected error", e);
+    return 70; // EX_SOFTWARE
+  }
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    ExtenderConfig config;
+    try {
+      config = new ExtenderConfig(port, strategy, bindTimeout, assumeTtl, maxRequestBytes);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    if (embedded || !clusterConfigured()) {
+      if (!embedded) {
+        log.info("no kubeconfig and not in a cluster: running the embedded demo (see --help)");
+      }
+      return new EmbeddedDemo(config, resyncPeriod, System.out).run(keepRunning);
+    }
+    Config clientConfig = clientConfig(config);
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+        ExtenderRuntime runtime = ExtenderRuntime.start(config, resyncPeriod, client)) {
+      log.info(
+          "serving cluster {} on port {}; scheduler profile {} calls it",
+          clientConfig.getMasterUrl(), runtime.port(), WellKnown.SCHEDULER_NAME);
+      CountDownLatch stop = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
+      stop.await();
+    }
+    return 0;
+  }
+
+  private boolean clusterConfigured() {
+    if (kubeconfig != null) {
+      return true;
+    }
+    String env = System.getenv("KUBECONFIG");
+    if (env != null && !env.isBlank()) {
+      return true;
+    }
+    if (System.getenv("KUBERNETES_SERVICE_HOST") != null) {
+      return true;
+    }
+    return Files.isRegularFile(Path.of(System.getProperty("user.home"), ".kube", "config"));
+  }
+
+  private Config clientConfig(ExtenderConfig config) throws java.io.IOException {
+    Config base =
+        kubeconfig != null
+            ? Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString())
+            : Config.autoConfigure(null);
+    // A bind is one API call; it must finish inside the bind deadline kube-scheduler waits for.
+    return new ConfigBuilder(base)
+        .withRequestTimeout((int) config.bindTimeout().toMillis())
+        .build();
+  }
+
+  static final class StrategyConverter implements CommandLine.ITypeConverter<PlacementStrategy> {
+    @Override
+    public PlacementStrategy convert(String value) {
+      try {
+        return PlacementStrategy.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,230 @@
+package dev.tessera.extender.embedded;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * fabric8's CRUD mock API server, plus pod binding as the real kube-apiserver does it
+ * ({@code pkg/registry/core/pod/storage}, {@code BindingREST}): {@code POST
+ * /api/v1/namespaces/{ns}/pods/{name}/binding} and the legacy {@code POST
+ * /api/v1/namespaces/{ns}/bindings}.
+ *
+ * <p>A binding is refused with 404 when the pod does not exist, and with 409 Conflict when the pod
+ * is being deleted, already has a {@code spec.nodeName}, or the Binding's {@code metadata.uid} is
+ * set and is not the pod's. Otherwise, in one stored update, {@code spec.nodeName} becomes the
+ * target's name, the Binding's annotations are merged into the pod's, and the pod gets the
+ * condition {@code PodScheduled=True}; watchers see one MODIFIED event with all of it. The answer is
+ * 201 with a {@code Status} of Success. Error messages are the API server's, word for word, so
+ * clients can tell the cases apart the same way against both. Every other request goes to the
+ * CRUD dispatcher unchanged.
+ */
+public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
+  private static final Pattern POD_BINDING =
+      Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods/([^/?]+)/binding/?(?:\\?.*)?$");
+  private static final Pattern LEGACY_BINDINGS =
+      Pattern.compile("^/api/v1/namespaces/([^/?]+)/bindings/?(?:\\?.*)?$");
+  /** Retries of the read-modify-write when another writer changed the pod in between. */
+  private static final int UPDATE_ATTEMPTS = 5;
+
+  private final ObjectMapper json = new ObjectMapper();
+  private final Clock clock;
+  private final Object bindLock = new Object();
+
+  public BindingAwareCrudDispatcher() {
+    this(Clock.systemUTC());
+  }
+
+  /** @param clock for the {@code PodScheduled} condition's transition time */
+  public BindingAwareCrudDispatcher(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    if (request.method() == HttpMethod.POST) {
+      String path = request.getPath();
+      Matcher subresource = POD_BINDING.matcher(path);
+      if (subresource.matches()) {
+        return bind(subresource.group(1), subresource.group(2), request.getUtf8Body());
+      }
+      Matcher legacy = LEGACY_BINDINGS.matcher(path);
+      if (legacy.matches()) {
+        return bind(legacy.group(1), null, request.getUtf8Body());
+      }
+    }
+    return super.dispatch(request);
+  }
+
+  private MockResponse bind(String namespace, String nameInUrl, String body) {
+    JsonNode binding;
+    try {
+      binding = json.readTree(body == null ? "" : body);
+    } catch (JsonProcessingException e) {
+      return status(400, "BadRequest", "the request body is not a Binding: " + e.getOriginalMessage(), null, null);
+    }
+    if (binding == null || !binding.isObject()) {
+      return status(400, "BadRequest", "the request body is not a Binding object", null, null);
+    }
+    JsonNode metadata = binding.path("metadata");
+    String name = metadata.path("name").asText("");
+    if (nameInUrl != null && !nameInUrl.equals(name)) {
+      return status(400, "BadRequest", "name in URL does not match name in Binding object", null, null);
+    }
+    if (name.isEmpty()) {
+      return status(422, "Invalid", "Binding \"\" is invalid: metadata.name: Required value: name or generateName is required", "bindings", name);
+    }
+    String bindingNamespace = metadata.path("namespace").asText("");
+    if (!bindingNamespace.isEmpty() && !bindingNamespace.equals(namespace)) {
+      return status(
+          400, "BadRequest",
+          "the namespace of the provided object does not match the namespace sent on the request", null, null);
+    }
+    JsonNode target = binding.path("target");
+    String node = target.path("name").asText("");
+    if (node.isEmpty()) {
+      return status(422, "Invalid", "Binding \"" + name + "\" is invalid: target.name: Required value", "bindings", name);
+    }
+    String kind = target.path("kind").asText("");
+    if (!kind.isEmpty() && !kind.equals("Node")) {
+      return status(
+          422, "Invalid",
+          "Binding \"" + name + "\" is invalid: target.kind: Not supported: \"" + kind + "\": supported values: \"Node\"",
+          "bindings", name);
+    }
+    String uid = metadata.path("uid").asText("");
+    JsonNode annotations = metadata.path("annotations");
+
+    String podPath = "/api/v1/namespaces/" + namespace + "/pods/" + name;
+    synchronized (bindLock) {
+      for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+        MockResponse current = handleGet(podPath);
+        if (current == null || current.code() == 404) {
+          return status(404, "NotFound", "pods \"" + name + "\" not found", "pods", name);
+        }
+        ObjectNode pod;
+        try {
+          pod = (ObjectNode) json.readTree(current.getBody().readUtf8());
+        } catch (JsonProcessingException | ClassCastException e) {
+          return status(500, "InternalError", "stored pod " + name + " is not readable: " + e.getMessage(), "pods", name);
+        }
+        ObjectNode podMeta = pod.withObjectProperty("metadata");
+        if (!podMeta.path("deletionTimestamp").asText("").isEmpty()) {
+          return conflict("pods/binding", name, "pod " + name + " is being deleted, cannot be assigned to a host");
+        }
+        String podUid = podMeta.path("uid").asText("");
+        if (!uid.isEmpty() && !uid.equals(podUid)) {
+          return conflict(
+              "pods", name, "Precondition failed: UID in precondition: " + uid + ", UID in object meta: " + podUid);
+        }
+        ObjectNode spec = pod.withObjectProperty("spec");
+        String bound = spec.path("nodeName").asText("");
+        if (!bound.isEmpty()) {
+          return conflict("pods/binding", name, "pod " + name + " is already assigned to node \"" + bound + "\"");
+        }
+        JsonNode gates = spec.path("schedulingGates");
+        if (gates.isArray() && !gates.isEmpty()) {
+          return conflict("pods/binding", name, "pod " + name + " has non-empty .spec.schedulingGates");
+        }
+
+        spec.put("nodeName", node);
+        if (annotations.isObject() && !annotations.isEmpty()) {
+          ObjectNode podAnnotations = podMeta.withObjectProperty("annotations");
+          for (Map.Entry<String, JsonNode> entry : annotations.properties()) {
+            podAnnotations.put(entry.getKey(), entry.getValue().asText());
+          }
+        }
+        markScheduled(pod.withObjectProperty("status"));
+
+        MockResponse updated = handleUpdate(put(podPath, pod));
+        if (updated.code() == 200) {
+          return status(201, null, null, null, null);
+        }
+        if (updated.code() != 409) {
+          return updated;
+        }
+        // The pod changed between our read and write (resourceVersion conflict): read it again.
+      }
+      return conflict("pods", name, "the object has been modified; please apply your changes to the latest version and try again");
+    }
+  }
+
+  private void markScheduled(ObjectNode status) {
+    String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    ArrayNode conditions = status.withArrayProperty("conditions");
+    for (JsonNode condition : conditions) {
+      if ("PodScheduled".equals(condition.path("type").asText())) {
+        ObjectNode c = (ObjectNode) condition;
+        if (!"True".equals(c.path("status").asText())) {
+          c.put("lastTransitionTime", now);
+        }
+        c.put("status", "True");
+        c.remove("reason");
+        c.remove("message");
+        return;
+      }
+    }
+    ObjectNode condition = conditions.addObject();
+    condition.put("type", "PodScheduled");
+    condition.put("status", "True");
+    condition.putNull("lastProbeTime");
+    condition.put("lastTransitionTime", now);
+  }
+
+  private RecordedRequest put(String path, ObjectNode pod) {
+    byte[] bytes;
+    try {
+      bytes = json.writeValueAsBytes(pod);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise a JSON tree", e); // cannot happen
+    }
+    Headers headers = Headers.builder().add("Content-Type", "application/json").build();
+    return new RecordedRequest("HTTP/1.1", HttpMethod.PUT, path, headers, new Buffer(bytes));
+  }
+
+  private MockResponse conflict(String resource, String name, String cause) {
+    return status(
+        409, "Conflict", "Operation cannot be fulfilled on " + resource + " \"" + name + "\": " + cause, resource, name);
+  }
+
+  /** A {@code meta/v1 Status}; success when {@code reason} is null. */
+  private MockResponse status(int code, String reason, String message, String kind, String name) {
+    ObjectNode status = json.createObjectNode();
+    status.put("kind", "Status");
+    status.put("apiVersion", "v1");
+    status.putObject("metadata");
+    status.put("status", reason == null ? "Success" : "Failure");
+    if (message != null) {
+      status.put("message", message);
+    }
+    if (reason != null) {
+      status.put("reason", reason);
+    }
+    if (kind != null) {
+      ObjectNode details = status.putObject("details");
+      details.put("name", name);
+      details.put("kind", kind);
+    }
+    status.put("code", code);
+    return new MockResponse()
+        .setResponseCode(code)
+        .setHeader("Content-Type", "application/json")
+        .setBody(status.toString().getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,105 @@
+package dev.tessera.extender.embedded;
+
+import dev.tessera.extender.model.WellKnown;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The demo's simulated cluster: GPU nodes labelled as NVIDIA's GPU feature discovery labels them,
+ * and a mix of sample pods that shows whole GPUs, fractions, memory requests, multi-GPU fractions
+ * and the errors users meet.
+ */
+public final class DemoCluster {
+  private DemoCluster() {}
+
+  private static final String A100 = "NVIDIA-A100-SXM4-80GB";
+  private static final String H100 = "NVIDIA-H100-80GB-HBM3";
+
+  public static List<Node> nodes() {
+    return List.of(
+        gpuNode("gpu-a100-01", A100, 81920, 8),
+        gpuNode("gpu-a100-02", A100, 81920, 8),
+        gpuNode("gpu-h100-01", H100, 81559, 4),
+        new NodeBuilder()
+            .withNewMetadata().withName("cpu-01").endMetadata()
+            .withNewStatus()
+            .addToAllocatable("cpu", new Quantity("32"))
+            .addToAllocatable("memory", new Quantity("128Gi"))
+            .endStatus()
+            .build());
+  }
+
+  /** Sample pods in the order the driver schedules them. */
+  public static List<Pod> pods() {
+    List<Pod> pods = new ArrayList<>();
+    pods.add(pod("team-vision", "train-resnet", Map.of(), 8));
+    pods.add(pod("team-nlp", "finetune-llama", Map.of(), 4));
+    pods.add(pod("team-vision", "notebook-alice", Map.of(WellKnown.GPU_FRACTION, "0.5"), 0));
+    pods.add(pod("team-vision", "notebook-bob", Map.of(WellKnown.GPU_FRACTION, "0.25"), 0));
+    pods.add(pod("team-nlp", "embeddings-api", Map.of(WellKnown.GPU_MEMORY, "20000"), 0));
+    pods.add(
+        pod(
+            "team-nlp",
+            "eval-sharded",
+            Map.of(WellKnown.GPU_FRACTION, "0.5", WellKnown.GPU_FRACTION_NUM_DEVICES, "2"),
+            0));
+    pods.add(pod("team-vision", "notebook-carol", Map.of(WellKnown.GPU_FRACTION, "0.5"), 0));
+    pods.add(pod("team-nlp", "pretrain-huge", Map.of(), 16));
+    pods.add(pod("team-vision", "typo-fraction", Map.of(WellKnown.GPU_FRACTION, "1.5"), 0));
+    pods.add(pod("team-vision", "data-prep", Map.of(), 0));
+    return pods;
+  }
+
+  public static void create(KubernetesClient client) {
+    for (Node node : nodes()) {
+      client.nodes().resource(node).create();
+    }
+  }
+
+  private static Node gpuNode(String name, String product, long memoryMiB, int gpus) {
+    return new NodeBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .addToLabels(WellKnown.GFD_PRODUCT, product)
+        .addToLabels(WellKnown.GFD_MEMORY_MIB, Long.toString(memoryMiB))
+        .addToLabels(WellKnown.GFD_COUNT, Integer.toString(gpus))
+        .endMetadata()
+        .withNewStatus()
+        .addToAllocatable(WellKnown.GPU_RESOURCE, new Quantity(Integer.toString(gpus)))
+        .addToAllocatable("cpu", new Quantity("96"))
+        .addToAllocatable("memory", new Quantity("1Ti"))
+        .endStatus()
+        .build();
+  }
+
+  private static Pod pod(String namespace, String name, Map<String, String> annotations, int wholeGpus) {
+    PodBuilder pod =
+        new PodBuilder()
+            .withNewMetadata()
+            .withNamespace(namespace)
+            .withName(name)
+            .withAnnotations(annotations)
+            .endMetadata();
+    var container =
+        pod.withNewSpec()
+            .withSchedulerName(WellKnown.SCHEDULER_NAME)
+            .addNewContainer()
+            .withName("main")
+            .withImage("nvcr.io/nvidia/pytorch:24.05-py3");
+    if (wholeGpus > 0) {
+      container =
+          container
+              .withNewResources()
+              .addToLimits(WellKnown.GPU_RESOURCE, new Quantity(Integer.toString(wholeGpus)))
+              .endResources();
+    }
+    return container.endContainer().endSpec().withNewStatus().withPhase("Pending").endStatus().build();
+  }
+}

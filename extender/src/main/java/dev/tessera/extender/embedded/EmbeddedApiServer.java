@@ -1,0 +1,126 @@
+package dev.tessera.extender.embedded;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.internal.MockDispatcher;
+import io.fabric8.mockwebserver.internal.SimpleRequest;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An in-process Kubernetes API on a free loopback port: fabric8's mock server in CRUD mode (real
+ * HTTP, lists and watches, resource versions) with pod binding as the API server does it
+ * ({@link BindingAwareCrudDispatcher}). The embedded demo runs on it; so do the cluster tests.
+ *
+ * <pre>{@code
+ * try (EmbeddedApiServer api = EmbeddedApiServer.start()) {
+ *   KubernetesClient client = api.client();
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class EmbeddedApiServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedApiServer.class);
+  /**
+   * The mock server logs every request at INFO through java.util.logging; the demo and the tests
+   * would drown in it. Held here because JUL keeps only weak references to its loggers.
+   */
+  private static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger(MockWebServer.class.getName());
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+  private final List<KubernetesClient> extraClients = new ArrayList<>();
+
+  private EmbeddedApiServer(KubernetesMockServer server) {
+    this.server = server;
+    this.client = server.createClient();
+  }
+
+  /** Starts a server on a free loopback port; {@link #close} stops it. */
+  public static EmbeddedApiServer start() {
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+    Map<ServerRequest, Queue<ServerResponse>> expectations = new ConcurrentHashMap<>();
+    Dispatcher dispatcher = new ExpectationsFirst(expectations, new BindingAwareCrudDispatcher());
+    KubernetesMockServer server =
+        new KubernetesMockServer(new Context(), new MockWebServer(), expectations, dispatcher, false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    EmbeddedApiServer api = new EmbeddedApiServer(server);
+    log.info("in-process Kubernetes API serving {}", api.client.getMasterUrl());
+    return api;
+  }
+
+  /** A client of this server, closed with it. */
+  public KubernetesClient client() {
+    return client;
+  }
+
+  /**
+   * Another client of this server with its own connections and informers (e.g. a second extender
+   * process in a test), closed with the server.
+   */
+  public synchronized KubernetesClient newClient() {
+    KubernetesClient another = server.createClient();
+    extraClients.add(another);
+    return another;
+  }
+
+  public String url() {
+    return client.getMasterUrl().toString();
+  }
+
+  @Override
+  public synchronized void close() {
+    for (KubernetesClient another : extraClients) {
+      another.close();
+    }
+    client.close();
+    server.destroy();
+  }
+
+  /**
+   * Serves the mock server's own expectations (its root paths and {@code /version}) first, and
+   * everything else from the CRUD store, as fabric8's {@code KubernetesMixedDispatcher} does for
+   * its built-in CRUD dispatcher.
+   */
+  private static final class ExpectationsFirst extends Dispatcher {
+    private final Map<ServerRequest, Queue<ServerResponse>> expectations;
+    private final MockDispatcher expected;
+    private final Dispatcher crud;
+
+    ExpectationsFirst(Map<ServerRequest, Queue<ServerResponse>> expectations, Dispatcher crud) {
+      this.expectations = expectations;
+      this.expected = new MockDispatcher(expectations);
+      this.crud = crud;
+    }
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      Queue<ServerResponse> queued =
+          expectations.get(new SimpleRequest(request.method(), request.getPath()));
+      if (queued != null && !queued.isEmpty()) {
+        return expected.dispatch(request);
+      }
+      return crud.dispatch(request);
+    }
+
+    @Override
+    public void shutdown() {
+      expected.shutdown();
+      crud.shutdown();
+    }
+  }
+}

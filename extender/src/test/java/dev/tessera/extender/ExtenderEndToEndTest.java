@@ -1,0 +1,224 @@
+package dev.tessera.extender;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.extender.cluster.AssignmentCodec;
+import dev.tessera.extender.embedded.DemoCluster;
+import dev.tessera.extender.embedded.EmbeddedApiServer;
+import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.extender.model.GpuShare;
+import dev.tessera.extender.model.PlacementStrategy;
+import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.scheduling.NodeState;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole extender over real HTTP against the in-process API server: kube-scheduler's calls
+ * racing for the last GPU capacity, and a restart that rebuilds the ledger from the pods.
+ */
+class ExtenderEndToEndTest {
+  private final ObjectMapper json = new ObjectMapper();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private EmbeddedApiServer api;
+  private KubernetesClient client;
+
+  @BeforeEach
+  void setUp() {
+    api = EmbeddedApiServer.start();
+    client = api.client();
+  }
+
+  @AfterEach
+  void tearDown() {
+    api.close();
+  }
+
+  private static ExtenderConfig config() {
+    ExtenderConfig d = ExtenderConfig.defaults();
+    return new ExtenderConfig(0, PlacementStrategy.BINPACK, d.bindTimeout(), d.assumeTtl(), d.maxRequestBytes());
+  }
+
+  @Test
+  void racingBindsNeverOverCommitTheLastGpus() throws Exception {
+    client.nodes().resource(gpuNode("gpu-1", 2)).create();
+    int pods = 24; // 0.3 each: three fit a GPU, so 6 of 24 can be placed
+    List<Pod> created = new ArrayList<>();
+    for (int i = 0; i < pods; i++) {
+      created.add(client.pods().resource(fractionPod("p-" + i, "0.3")).create());
+    }
+    try (ExtenderRuntime runtime = ExtenderRuntime.start(config(), Duration.ofMinutes(5), client)) {
+      URI base = URI.create("http://127.0.0.1:" + runtime.port());
+      ExecutorService threads = Executors.newFixedThreadPool(16);
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (Pod pod : created) {
+        results.add(threads.submit(() -> {
+          start.await();
+          JsonNode filtered = post(base, "filter", filterArgs(pod, List.of("gpu-1")));
+          if (filtered.get("NodeNames").isNull() || filtered.get("NodeNames").isEmpty()) {
+            return false;
+          }
+          ObjectNode bind = json.createObjectNode();
+          bind.put("PodName", pod.getMetadata().getName());
+          bind.put("PodNamespace", pod.getMetadata().getNamespace());
+          bind.put("PodUID", pod.getMetadata().getUid());
+          bind.put("Node", "gpu-1");
+          return post(base, "bind", bind).path("Error").asText().isEmpty();
+        }));
+      }
+      start.countDown();
+      int bound = 0;
+      for (Future<Boolean> result : results) {
+        bound += result.get() ? 1 : 0;
+      }
+      threads.shutdown();
+      assertEquals(6, bound, "exactly the capacity of two GPUs at 0.3 each");
+
+      // The cluster's record agrees: six pods bound, no GPU holds more than its memory.
+      Map<Integer, Long> heldPerGpu = new HashMap<>();
+      int boundInApi = 0;
+      for (Pod pod : client.pods().inNamespace("team").list().getItems()) {
+        if (pod.getSpec().getNodeName() == null) {
+          continue;
+        }
+        boundInApi++;
+        AssignmentCodec.Decoded decoded =
+            AssignmentCodec.decode(pod.getMetadata().getAnnotations().get(WellKnown.GPU_ASSIGNMENT));
+        GpuAssignment assignment = ((AssignmentCodec.Decoded.Ok) decoded).assignment();
+        for (GpuShare share : assignment.shares()) {
+          heldPerGpu.merge(share.index(), share.memoryMiB(), Long::sum);
+        }
+      }
+      assertEquals(6, boundInApi);
+      heldPerGpu.values().forEach(held -> assertTrue(held <= 81920, "over-committed: " + heldPerGpu));
+      await(() -> runtime.cache().snapshot().node("gpu-1").allocations().values().stream().noneMatch(a -> a.assumed()));
+      NodeState node = runtime.cache().snapshot().node("gpu-1");
+      assertEquals(6, node.allocations().size());
+      assertEquals(3, node.sharedTenants(0));
+      assertEquals(3, node.sharedTenants(1));
+    }
+  }
+
+  @Test
+  void aRestartedExtenderRebuildsTheSameLedgerFromThePods() throws Exception {
+    DemoCluster.create(client);
+    Map<String, String> before;
+    try (ExtenderRuntime first = ExtenderRuntime.start(config(), Duration.ofMinutes(5), client)) {
+      List<Pod> created = new ArrayList<>();
+      for (Pod pod : DemoCluster.pods()) {
+        created.add(client.pods().resource(pod).create());
+      }
+      new dev.tessera.extender.embedded.SchedulingDriver(client, URI.create("http://127.0.0.1:" + first.port()))
+          .scheduleAll(created);
+      await(() -> ledger(first).values().stream().noneMatch(s -> s.contains("assumed")));
+      before = ledger(first);
+    }
+    assertTrue(before.values().stream().anyMatch(s -> s.contains("whole")), "the demo places whole GPUs");
+    try (ExtenderRuntime second = ExtenderRuntime.start(config(), Duration.ofMinutes(5), client)) {
+      assertEquals(before, ledger(second));
+    }
+  }
+
+  /** Per node and GPU: who holds it and how, in a comparable form. */
+  private static Map<String, String> ledger(ExtenderRuntime runtime) {
+    Map<String, String> rows = new HashMap<>();
+    runtime.cache().snapshot().forEach(node -> {
+      for (int i = 0; i < node.gpuCount(); i++) {
+        int gpu = i;
+        boolean assumed =
+            node.allocations().values().stream()
+                .anyMatch(a -> a.assumed() && a.assignment().shares().stream().anyMatch(s -> s.index() == gpu));
+        rows.put(
+            node.name() + "/" + gpu,
+            (node.heldWhole(gpu) ? "whole" : node.usedMiB(gpu) + "MiB/" + node.sharedTenants(gpu))
+                + (assumed ? " assumed" : ""));
+      }
+    });
+    return rows;
+  }
+
+  private ObjectNode filterArgs(Pod pod, List<String> nodes) throws Exception {
+    ObjectNode args = json.createObjectNode();
+    args.set("Pod", json.readTree(client.getKubernetesSerialization().asJson(pod)));
+    args.putNull("Nodes");
+    nodes.forEach(args.putArray("NodeNames")::add);
+    return args;
+  }
+
+  private JsonNode post(URI base, String verb, JsonNode body) throws Exception {
+    HttpResponse<byte[]> response =
+        http.send(
+            HttpRequest.newBuilder(base.resolve("/" + verb))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)))
+                .header("Content-Type", "application/json")
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, response.statusCode(), () -> new String(response.body()));
+    return json.readTree(response.body());
+  }
+
+  private static void await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 10 s");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  private static io.fabric8.kubernetes.api.model.Node gpuNode(String name, int gpus) {
+    return new NodeBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .addToLabels(WellKnown.GFD_PRODUCT, "NVIDIA-A100-SXM4-80GB")
+        .addToLabels(WellKnown.GFD_MEMORY_MIB, "81920")
+        .endMetadata()
+        .withNewStatus()
+        .addToAllocatable(WellKnown.GPU_RESOURCE, new Quantity(Integer.toString(gpus)))
+        .endStatus()
+        .build();
+  }
+
+  private static Pod fractionPod(String name, String fraction) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withNamespace("team")
+        .withName(name)
+        .addToAnnotations(WellKnown.GPU_FRACTION, fraction)
+        .endMetadata()
+        .withNewSpec()
+        .withSchedulerName(WellKnown.SCHEDULER_NAME)
+        .addNewContainer()
+        .withName("main")
+        .withImage("busybox")
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+}
