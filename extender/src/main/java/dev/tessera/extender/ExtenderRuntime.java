@@ -16,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -79,8 +80,10 @@ public final class ExtenderRuntime implements AutoCloseable {
         new SchedulingExtender(
             cache,
             (namespace, name) ->
+                // kube-scheduler may bind a pod the pod informer has not delivered yet: ask the API.
                 informers
                     .pod(namespace, name)
+                    .or(() -> Optional.ofNullable(client.pods().inNamespace(namespace).withName(name).get()))
                     .map(pod -> new SchedulingExtender.PendingPod(PodRequests.keyOf(pod), PodRequests.of(pod))),
             (pod, node, assignment) -> binder.bind(pod, node, assignment).errorOrEmpty(),
             events);

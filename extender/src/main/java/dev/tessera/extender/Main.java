@@ -84,7 +84,7 @@ public final class Main implements Callable<Integer> {
       names = "--resync-period",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "How often the ledger is reconciled against the informers' full listing (default: ${DEFAULT-VALUE}).")
+      description = "How often the ledger is reconciled against the informers' full listing (default: 5m).")
   Duration resyncPeriod = ExtenderRuntime.DEFAULT_RESYNC;
 
   @Option(
