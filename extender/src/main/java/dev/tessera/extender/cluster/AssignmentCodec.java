@@ -67,8 +67,6 @@ import java.util.Set;
 public final class AssignmentCodec {
   public static final int VERSION = 1;
 
-  /** 16 TiB in MiB: far above any GPU; a larger value is corruption, not a GPU. */
-  static final long MAX_MEMORY_MIB = 16L * 1024 * 1024;
 
   private static final long MIB = 1024L * 1024;
 
@@ -226,7 +224,7 @@ public final class AssignmentCodec {
         uuid = uuidNode.textValue();
       }
       long memoryMiB = wholeNumber(gpu, "memoryMiB", at);
-      if (memoryMiB > MAX_MEMORY_MIB) {
+      if (memoryMiB > WellKnown.MAX_GPU_MEMORY_MIB) {
         throw new DecodeException(
             Problem.OUT_OF_RANGE, at + "memoryMiB " + memoryMiB + " is larger than any GPU");
       }

@@ -41,8 +41,6 @@ public final class NodeInventory {
   /** How many (node, field, value) warnings are remembered to avoid repeating them. */
   static final int MAX_REMEMBERED_WARNINGS = 10_000;
 
-  /** 16 TiB in MiB; a larger per-GPU memory label is a typo. */
-  static final long MAX_MEMORY_MIB = 16L * 1024 * 1024;
 
   private final RecentKeys warned = new RecentKeys(MAX_REMEMBERED_WARNINGS);
   private final Consumer<String> warnings;
@@ -124,7 +122,7 @@ public final class NodeInventory {
       return 0;
     }
     long value = labelNumber(text);
-    if (value < 0 || value > MAX_MEMORY_MIB) {
+    if (value < 0 || value > WellKnown.MAX_GPU_MEMORY_MIB) {
       warnOnce(
           node,
           "label " + WellKnown.GFD_MEMORY_MIB,

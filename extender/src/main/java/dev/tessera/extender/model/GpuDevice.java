@@ -14,8 +14,9 @@ public record GpuDevice(int index, String uuid, String model, long memoryMiB) {
     if (index < 0) {
       throw new IllegalArgumentException("GPU index must be >= 0, was " + index);
     }
-    if (memoryMiB < 0) {
-      throw new IllegalArgumentException("GPU memory must be >= 0 MiB, was " + memoryMiB);
+    if (memoryMiB < 0 || memoryMiB > WellKnown.MAX_GPU_MEMORY_MIB) {
+      throw new IllegalArgumentException(
+          "GPU memory must be 0.." + WellKnown.MAX_GPU_MEMORY_MIB + " MiB, was " + memoryMiB);
     }
     Objects.requireNonNull(model, "model");
   }

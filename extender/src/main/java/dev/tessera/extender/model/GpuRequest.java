@@ -1,6 +1,5 @@
 package dev.tessera.extender.model;
 
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -90,8 +89,16 @@ public record GpuRequest(Kind kind, int devices, double fraction, long memoryMiB
     };
   }
 
+  /** A fraction with two decimals, "0.25". Failure reasons print thousands of these per call. */
   public static String fractionText(double fraction) {
-    return String.format(Locale.ROOT, "%.2f", fraction);
+    return hundredthsText(Math.round(fraction * 100));
+  }
+
+  /** Hundredths as a decimal with two places: 25 is "0.25", 100 is "1.00". */
+  public static String hundredthsText(long hundredths) {
+    long magnitude = Math.abs(hundredths);
+    long rest = magnitude % 100;
+    return (hundredths < 0 ? "-" : "") + magnitude / 100 + (rest < 10 ? ".0" : ".") + rest;
   }
 
   private static void require(boolean condition, String message) {

@@ -33,6 +33,12 @@ public final class WellKnown {
   public static final String GFD_MEMORY_MIB = "nvidia.com/gpu.memory";
   public static final String GFD_COUNT = "nvidia.com/gpu.count";
 
+  /**
+   * Largest GPU memory, in MiB, any input may state (16 TiB, far above any GPU): a larger value is
+   * corruption or a typo, and refusing it keeps every MiB figure within 24 bits.
+   */
+  public static final long MAX_GPU_MEMORY_MIB = 16L * 1024 * 1024;
+
   /** Component name on the events the extender records. */
   public static final String EVENT_SOURCE = "tessera-extender";
 }

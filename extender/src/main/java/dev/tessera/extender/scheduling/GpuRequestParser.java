@@ -5,6 +5,8 @@ import static dev.tessera.extender.model.WellKnown.GPU_FRACTION_NUM_DEVICES;
 import static dev.tessera.extender.model.WellKnown.GPU_MEMORY;
 import static dev.tessera.extender.model.WellKnown.GPU_RESOURCE;
 
+import dev.tessera.extender.model.WellKnown;
+
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import java.util.List;
@@ -17,8 +19,6 @@ import java.util.regex.Pattern;
  * on; it never throws on user input.
  */
 public final class GpuRequestParser {
-  /** Far above any GPU made; a larger memory request is a typo, not a request. */
-  static final long MAX_MEMORY_MIB = 16L * 1024 * 1024;
 
   private static final long MAX_WHOLE = 1_000_000_000_000L;
   private static final Pattern DIGITS = Pattern.compile("[0-9]+");
@@ -102,9 +102,9 @@ public final class GpuRequestParser {
     }
 
     long mib = DIGITS.matcher(memory).matches() && memory.length() <= 18 ? Long.parseLong(memory) : -1;
-    if (mib < 1 || mib > MAX_MEMORY_MIB) {
+    if (mib < 1 || mib > WellKnown.MAX_GPU_MEMORY_MIB) {
       return GpuRequest.invalid(
-          GPU_MEMORY + " must be a whole number of MiB from 1 to " + MAX_MEMORY_MIB + ", was '"
+          GPU_MEMORY + " must be a whole number of MiB from 1 to " + WellKnown.MAX_GPU_MEMORY_MIB + ", was '"
               + memory + "'");
     }
     return GpuRequest.memory(mib, deviceCount);
