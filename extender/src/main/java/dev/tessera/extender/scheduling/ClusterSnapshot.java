@@ -2,10 +2,7 @@ package dev.tessera.extender.scheduling;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -19,15 +16,15 @@ public final class ClusterSnapshot {
   private static final int MASK = CHUNK - 1;
 
   public static final ClusterSnapshot EMPTY =
-      new ClusterSnapshot(Map.of(), new NodeState[0][], 0, 0);
+      new ClusterSnapshot(NodeIndex.EMPTY, new NodeState[0][], 0, 0);
 
   /** Node name to position; shared between versions until a node is added or removed. */
-  private final Map<String, Integer> positions;
+  private final NodeIndex positions;
   private final NodeState[][] chunks;
   private final int size;
   private final long version;
 
-  private ClusterSnapshot(Map<String, Integer> positions, NodeState[][] chunks, int size, long version) {
+  private ClusterSnapshot(NodeIndex positions, NodeState[][] chunks, int size, long version) {
     this.positions = positions;
     this.chunks = chunks;
     this.size = size;
@@ -36,26 +33,33 @@ public final class ClusterSnapshot {
 
   /** Builds a snapshot from scratch; order is the iteration order of {@code nodes}. */
   public static ClusterSnapshot of(List<NodeState> nodes, long version) {
-    Map<String, Integer> positions = new HashMap<>(nodes.size() * 2);
+    List<String> names = new ArrayList<>(nodes.size());
     NodeState[][] chunks = new NodeState[(nodes.size() + MASK) >>> CHUNK_BITS][];
     for (int i = 0; i < chunks.length; i++) {
       chunks[i] = new NodeState[CHUNK];
     }
     int n = 0;
     for (NodeState node : nodes) {
-      if (positions.putIfAbsent(node.name(), n) != null) {
-        throw new IllegalArgumentException("node " + node.name() + " appears twice");
-      }
+      names.add(node.name());
       chunks[n >>> CHUNK_BITS][n & MASK] = node;
       n++;
     }
-    return new ClusterSnapshot(Collections.unmodifiableMap(positions), chunks, n, version);
+    return new ClusterSnapshot(new NodeIndex(names), chunks, n, version);
   }
 
   /** The node's state, or null when the snapshot does not know the node. */
   public NodeState node(String name) {
-    Integer position = positions.get(name);
-    return position == null ? null : chunks[position >>> CHUNK_BITS][position & MASK];
+    int position = positions.position(name);
+    return position < 0 ? null : chunks[position >>> CHUNK_BITS][position & MASK];
+  }
+
+  /**
+   * The name of a node this snapshot knows, spelled by {@code chars[offset, offset + length)}, as
+   * the very String the snapshot holds; null for an unknown name. Readers of kube-scheduler's
+   * node lists use it to avoid a String per name per call.
+   */
+  public String knownName(char[] chars, int offset, int length) {
+    return positions.canonical(chars, offset, length);
   }
 
   public int size() {
@@ -81,8 +85,8 @@ public final class ClusterSnapshot {
 
   /** A snapshot with {@code state} replacing the node of the same name, or added if new. */
   public ClusterSnapshot with(NodeState state, long newVersion) {
-    Integer position = positions.get(state.name());
-    if (position == null) {
+    int position = positions.position(state.name());
+    if (position < 0) {
       List<NodeState> all = nodes();
       all.add(state);
       return of(all, newVersion);
@@ -97,7 +101,7 @@ public final class ClusterSnapshot {
 
   /** A snapshot without the named node; this one if it is not there. */
   public ClusterSnapshot without(String name, long newVersion) {
-    if (!positions.containsKey(name)) {
+    if (positions.position(name) < 0) {
       return this;
     }
     List<NodeState> rest = new ArrayList<>(size - 1);

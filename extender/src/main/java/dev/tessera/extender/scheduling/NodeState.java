@@ -23,6 +23,12 @@ public final class NodeState {
   private final int[] sharedTenants;
   private final boolean[] exclusive;
   private final int freeWhole;
+  /** Per GPU: memory a shared request can still take (0 if held whole or memory unknown). */
+  private final long[] freeMiB;
+  /** The largest of {@link #freeMiB}: a one-GPU shared request fits only if it fits there. */
+  private final long maxFreeMiB;
+  /** Memory size every GPU of the node has, or 0 when sizes differ or are unknown. */
+  private final long uniformMemoryMiB;
   /** Sum over GPUs of how full each is, in [0, gpuCount]: 1 per whole-held GPU, used/total else. */
   private final double load;
 
@@ -49,16 +55,26 @@ public final class NodeState {
     }
     int free = 0;
     double sum = 0;
+    this.freeMiB = new long[gpus];
+    long maxFree = 0;
+    long uniform = gpus == 0 ? 0 : node.gpus().get(0).memoryMiB();
     for (int i = 0; i < gpus; i++) {
+      long total = node.gpus().get(i).memoryMiB();
+      freeMiB[i] = exclusive[i] ? 0 : Math.max(0, total - sharedMiB[i]);
+      maxFree = Math.max(maxFree, freeMiB[i]);
+      if (total != uniform) {
+        uniform = 0;
+      }
       if (exclusive[i]) {
         sum += 1;
       } else if (sharedTenants[i] == 0) {
         free++;
       } else {
-        long total = node.gpus().get(i).memoryMiB();
         sum += total > 0 ? Math.min(1.0, (double) sharedMiB[i] / total) : 1.0;
       }
     }
+    this.maxFreeMiB = maxFree;
+    this.uniformMemoryMiB = uniform;
     this.freeWhole = free;
     this.load = sum;
   }
@@ -137,10 +153,20 @@ public final class NodeState {
 
   /** Memory a shared request can still take on this GPU: 0 if held whole or memory unknown. */
   public long freeMiB(int gpu) {
-    if (exclusive[gpu]) {
-      return 0;
-    }
-    return Math.max(0, node.gpus().get(gpu).memoryMiB() - sharedMiB[gpu]);
+    return freeMiB[gpu];
+  }
+
+  /** The most memory a shared request can take on any one GPU of the node. */
+  public long maxFreeMiB() {
+    return maxFreeMiB;
+  }
+
+  /**
+   * The memory size all the node's GPUs share, or 0 when they differ or are unknown. Nodes are
+   * almost always uniform, which lets a one-GPU fit be decided without visiting each GPU.
+   */
+  public long uniformMemoryMiB() {
+    return uniformMemoryMiB;
   }
 
   /** How full the node's GPUs are, 0..1: whole-held GPUs count 1, shared ones by memory. */

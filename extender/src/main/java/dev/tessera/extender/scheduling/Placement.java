@@ -5,6 +5,7 @@ import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PlacementStrategy;
+import dev.tessera.extender.model.WellKnown;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -38,27 +39,118 @@ public final class Placement {
     return own != null ? own : defaultStrategy;
   }
 
-  /** Null when the request fits the node now; otherwise why not. */
-  public Failure check(NodeState node, GpuRequest request) {
+  /** True when the request fits the node now. Allocates nothing: it runs for every node. */
+  public boolean fits(NodeState node, GpuRequest request) {
     return switch (request.kind()) {
-      case NONE -> null;
-      case INVALID -> new Failure(request.invalidReason(), true);
-      case WHOLE -> checkWhole(node, request);
-      case FRACTION, MEMORY -> checkShared(node, request);
+      case NONE -> true;
+      case INVALID -> false;
+      case WHOLE -> node.freeWholeGpus() >= request.devices();
+      case FRACTION, MEMORY -> sharedGpusFitting(node, request) >= request.devices();
     };
   }
 
-  private static Failure checkWhole(NodeState node, GpuRequest request) {
+  /** Null when the request fits the node now; otherwise why not. */
+  public Failure check(NodeState node, GpuRequest request) {
+    return check(node, request, new FailureMemo());
+  }
+
+  /**
+   * As {@link #check(NodeState, GpuRequest)}, reusing the reasons already built for this request
+   * during the same call: the memo must not be shared between requests.
+   */
+  public Failure check(NodeState node, GpuRequest request, FailureMemo memo) {
+    if (fits(node, request)) {
+      return null;
+    }
+    return switch (request.kind()) {
+      case NONE -> null;
+      case INVALID -> failure(memo, request, Reason.INVALID, 0, 0, 0, 0);
+      case WHOLE -> explainWhole(node, request, memo);
+      case FRACTION, MEMORY -> explainShared(node, request, memo);
+    };
+  }
+
+  private static int sharedGpusFitting(NodeState node, GpuRequest request) {
+    long uniform = node.uniformMemoryMiB();
+    if (uniform > 0 && request.devices() == 1) {
+      return node.maxFreeMiB() >= needMiB(request, uniform) ? 1 : 0;
+    }
+    int fitting = 0;
+    for (int i = 0; i < node.gpuCount(); i++) {
+      GpuDevice gpu = node.gpu(i);
+      if (gpu.memoryKnown() && node.freeMiB(i) >= needMiB(request, gpu)) {
+        fitting++;
+      }
+    }
+    return fitting;
+  }
+
+  /** Which sentence explains a failure; with its figures it is the memo key. */
+  private enum Reason {
+    INVALID(true),
+    NO_GPUS(true),
+    TOO_FEW_GPUS(true),
+    MEMORY_UNKNOWN(true),
+    NONE_LARGE_ENOUGH(true),
+    TOO_FEW_LARGE_ENOUGH(true),
+    WHOLE_BUSY(false),
+    NO_ROOM(false),
+    TOO_FEW_FREE(false),
+    LARGEST_FREE(false);
+
+    final boolean unresolvable;
+
+    Reason(boolean unresolvable) {
+      this.unresolvable = unresolvable;
+    }
+  }
+
+  /**
+   * The failure for a reason and the figures its sentence prints, built only the first time the
+   * memo sees them. {@code a} is below 2^24 (MiB are capped by {@link
+   * WellKnown#MAX_GPU_MEMORY_MIB}); {@code b}, {@code c}, {@code d} are GPU counts or indices, at
+   * most {@link dev.tessera.extender.model.GpuNode#MAX_GPUS} (below 2^7). So reason and figures
+   * pack into one long without collisions.
+   */
+  private static Failure failure(
+      FailureMemo memo, GpuRequest request, Reason reason, long a, long b, long c, long d) {
+    long key = ((long) reason.ordinal() << 52) | (a << 24) | (b << 14) | (c << 7) | d;
+    Failure known = memo.get(key);
+    if (known != null) {
+      return known;
+    }
+    return memo.put(key, new Failure(text(request, reason, a, b, c, d), reason.unresolvable));
+  }
+
+  private static String text(GpuRequest request, Reason reason, long a, long b, long c, long d) {
+    String needs = "needs " + request.describe() + "; ";
+    return switch (reason) {
+      case INVALID -> request.invalidReason();
+      case NO_GPUS -> "node has no GPUs";
+      case TOO_FEW_GPUS -> needs + "node has only " + gpuCount(a);
+      case MEMORY_UNKNOWN ->
+          "GPU memory size unknown on this node (no " + WellKnown.GFD_MEMORY_MIB
+              + " label or agent report); fractional requests need it";
+      case NONE_LARGE_ENOUGH -> needs + "no GPU here is that large (the largest has " + a + " MiB)";
+      case TOO_FEW_LARGE_ENOUGH -> needs + "only " + gpuCount(a) + " here " + (a == 1 ? "is" : "are") + " that large";
+      case WHOLE_BUSY ->
+          needs + a + " of " + d + " free (" + b + " held whole, " + c + " shared by fractions)";
+      case NO_ROOM -> needs + "no GPU has room (" + c + " of " + d + " in use, none with free memory)";
+      case TOO_FEW_FREE -> needs + "only " + gpuCount(a) + " " + (a == 1 ? "has" : "have") + " that free";
+      case LARGEST_FREE ->
+          needs + "largest free is "
+              + (request.kind() == GpuRequest.Kind.FRACTION ? GpuRequest.hundredthsText(a) : a + " MiB")
+              + " on GPU " + d;
+    };
+  }
+
+  private static Failure explainWhole(NodeState node, GpuRequest request, FailureMemo memo) {
     int gpus = node.gpuCount();
     if (gpus == 0) {
-      return new Failure("node has no GPUs", true);
+      return failure(memo, request, Reason.NO_GPUS, 0, 0, 0, 0);
     }
     if (request.devices() > gpus) {
-      return new Failure(
-          "needs " + request.describe() + "; node has only " + gpus + " GPU" + plural(gpus), true);
-    }
-    if (node.freeWholeGpus() >= request.devices()) {
-      return null;
+      return failure(memo, request, Reason.TOO_FEW_GPUS, gpus, 0, 0, 0);
     }
     int heldWhole = 0;
     int shared = 0;
@@ -69,20 +161,16 @@ public final class Placement {
         shared++;
       }
     }
-    return new Failure(
-        "needs " + request.describe() + "; " + node.freeWholeGpus() + " of " + gpus + " free ("
-            + heldWhole + " held whole, " + shared + " shared by fractions)",
-        false);
+    return failure(memo, request, Reason.WHOLE_BUSY, node.freeWholeGpus(), heldWhole, shared, gpus);
   }
 
-  private static Failure checkShared(NodeState node, GpuRequest request) {
+  private static Failure explainShared(NodeState node, GpuRequest request, FailureMemo memo) {
     int gpus = node.gpuCount();
     if (gpus == 0) {
-      return new Failure("node has no GPUs", true);
+      return failure(memo, request, Reason.NO_GPUS, 0, 0, 0, 0);
     }
     if (request.devices() > gpus) {
-      return new Failure(
-          "needs " + request.describe() + "; node has only " + gpus + " GPU" + plural(gpus), true);
+      return failure(memo, request, Reason.TOO_FEW_GPUS, gpus, 0, 0, 0);
     }
     int fitting = 0;
     int couldEverFit = 0;
@@ -111,43 +199,27 @@ public final class Placement {
         largestFreeGpu = i;
       }
     }
-    if (fitting >= request.devices()) {
-      return null;
-    }
     if (memoryKnown == 0) {
-      return new Failure(
-          "GPU memory size unknown on this node (no nvidia.com/gpu.memory label or agent report);"
-              + " fractional requests need it",
-          true);
+      return failure(memo, request, Reason.MEMORY_UNKNOWN, 0, 0, 0, 0);
+    }
+    if (couldEverFit == 0) {
+      return failure(memo, request, Reason.NONE_LARGE_ENOUGH, largestGpu, 0, 0, 0);
     }
     if (couldEverFit < request.devices()) {
-      return new Failure(
-          "needs " + request.describe() + "; "
-              + (couldEverFit == 0
-                  ? "no GPU here is that large (the largest has " + largestGpu + " MiB)"
-                  : "only " + gpuCount(couldEverFit) + " here " + be(couldEverFit) + " that large"),
-          true);
+      return failure(memo, request, Reason.TOO_FEW_LARGE_ENOUGH, couldEverFit, 0, 0, 0);
     }
     if (largestFree <= 0) {
-      return new Failure(
-          "needs " + request.describe() + "; no GPU has room (" + (gpus - node.freeWholeGpus())
-              + " of " + gpus + " in use, none with free memory)",
-          false);
+      return failure(memo, request, Reason.NO_ROOM, 0, 0, gpus - node.freeWholeGpus(), gpus);
     }
     if (request.devices() > 1) {
-      return new Failure(
-          "needs " + request.describe() + "; only " + gpuCount(fitting) + " " + have(fitting)
-              + " that free",
-          false);
+      return failure(memo, request, Reason.TOO_FEW_FREE, fitting, 0, 0, 0);
     }
-    GpuDevice best = node.gpu(largestFreeGpu);
-    String free =
+    // Keyed by what the sentence shows: a fraction in hundredths, or MiB.
+    long shown =
         request.kind() == GpuRequest.Kind.FRACTION
-            ? GpuRequest.fractionText((double) largestFree / best.memoryMiB())
-            : largestFree + " MiB";
-    return new Failure(
-        "needs " + request.describe() + "; largest free is " + free + " on GPU " + largestFreeGpu,
-        false);
+            ? Math.round(100.0 * largestFree / node.gpu(largestFreeGpu).memoryMiB())
+            : largestFree;
+    return failure(memo, request, Reason.LARGEST_FREE, shown, 0, 0, largestFreeGpu);
   }
 
   /**
@@ -156,7 +228,7 @@ public final class Placement {
    * whole requests go to the fullest node. Spreading inverts fullness.
    */
   public int score(NodeState node, GpuRequest request) {
-    if (!request.wantsGpu() || request.kind() == GpuRequest.Kind.INVALID || check(node, request) != null) {
+    if (!request.wantsGpu() || !fits(node, request)) {
       return 0;
     }
     PlacementStrategy strategy = strategyFor(node);
@@ -189,7 +261,7 @@ public final class Placement {
 
   /** The GPUs the pod gets on this node, or null when it does not fit. */
   public GpuAssignment pick(NodeState node, GpuRequest request) {
-    if (!request.wantsGpu() || check(node, request) != null) {
+    if (!request.wantsGpu() || !fits(node, request)) {
       return null;
     }
     List<GpuShare> shares = new ArrayList<>(request.devices());
@@ -216,7 +288,11 @@ public final class Placement {
 
   /** Memory a shared request takes on this GPU; at least 1 MiB so a tiny fraction still counts. */
   static long needMiB(GpuRequest request, GpuDevice gpu) {
-    return Math.max(1, request.mibPerDevice(gpu.memoryMiB()));
+    return needMiB(request, gpu.memoryMiB());
+  }
+
+  private static long needMiB(GpuRequest request, long gpuMemoryMiB) {
+    return Math.max(1, request.mibPerDevice(gpuMemoryMiB));
   }
 
   /**
@@ -279,12 +355,8 @@ public final class Placement {
     return (int) Math.round(clamped * MAX_SCORE);
   }
 
-  private static String plural(int n) {
-    return n == 1 ? "" : "s";
-  }
-
-  private static String gpuCount(int n) {
-    return n + " GPU" + plural(n);
+  private static String gpuCount(long n) {
+    return n + (n == 1 ? " GPU" : " GPUs");
   }
 
   private static String be(int n) {

@@ -500,6 +500,48 @@ class PlacementTest {
     assertTrue(placed > 5_000 && refused > 5_000, "placed " + placed + ", refused " + refused);
   }
 
+  /**
+   * A filter call explains thousands of nodes with one memo: for every node its reason must be
+   * exactly the one a fresh check gives (no two different sentences share a memo key), and fits
+   * must agree with check.
+   */
+  @Test
+  void memoisedReasonsAreTheReasonsEachNodeWouldGetAlone() {
+    Random random = new Random(0x3E30L);
+    Placement placement = new Placement(BINPACK);
+    int explained = 0;
+    for (int call = 0; call < 300; call++) {
+      GpuRequest request = randomRequest(random);
+      FailureMemo memo = new FailureMemo();
+      for (int n = 0; n < 200; n++) {
+        NodeState state = randomNode(random, n);
+        for (int tenants = random.nextInt(4); tenants > 0; tenants--) {
+          GpuAssignment picked = placement.pick(state, randomRequest(random));
+          if (picked != null) {
+            state = state.with(new Allocation(Ledger.pod("t" + tenants), picked, false));
+          }
+        }
+        Placement.Failure alone = placement.check(state, request);
+        Placement.Failure memoised = placement.check(state, request, memo);
+        String context = request + " on " + describe(state);
+        assertEquals(alone, memoised, context);
+        assertEquals(alone == null, placement.fits(state, request), context);
+        explained += alone == null ? 0 : 1;
+      }
+    }
+    assertTrue(explained > 10_000, "only " + explained + " failures explained");
+  }
+
+  @Test
+  void fractionsPrintWithTwoDecimalsRoundedHalfUp() {
+    assertEquals("0.25", GpuRequest.fractionText(0.25));
+    assertEquals("0.05", GpuRequest.fractionText(0.05));
+    assertEquals("0.13", GpuRequest.fractionText(0.125));
+    assertEquals("0.00", GpuRequest.fractionText(0.001));
+    assertEquals("1.00", GpuRequest.fractionText(0.999));
+    assertEquals("2.50", GpuRequest.fractionText(2.5));
+  }
+
   private static NodeState randomNode(Random random, int iteration) {
     int[] counts = {0, 1, 1, 2, 4, 4, 8, 8, 8, 16, 64};
     int gpus = random.nextInt(5) == 0 ? 1 + random.nextInt(12) : counts[random.nextInt(counts.length)];

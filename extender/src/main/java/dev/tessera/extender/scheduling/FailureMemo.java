@@ -1,0 +1,79 @@
+package dev.tessera.extender.scheduling;
+
+import java.util.Arrays;
+
+/**
+ * Failures already explained during one filter call, by a key that captures everything their
+ * reason says. Thousands of nodes fail for a handful of distinct reasons ("needs 1 whole GPU; 0
+ * of 8 free (8 held whole, 0 shared by fractions)"), so each reason is built once per call, not
+ * once per node. Keys are only meaningful for one request: use a fresh memo per call. Not
+ * thread-safe.
+ */
+public final class FailureMemo {
+  private static final long EMPTY = Long.MIN_VALUE;
+  private static final int INITIAL_CAPACITY = 64;
+
+  private long[] keys = newKeys(INITIAL_CAPACITY);
+  private Placement.Failure[] values = new Placement.Failure[INITIAL_CAPACITY];
+  private int size;
+
+  /** The failure remembered for the key, or null. */
+  Placement.Failure get(long key) {
+    int mask = keys.length - 1;
+    for (int slot = mix(key) & mask; ; slot = (slot + 1) & mask) {
+      long found = keys[slot];
+      if (found == key) {
+        return values[slot];
+      }
+      if (found == EMPTY) {
+        return null;
+      }
+    }
+  }
+
+  /** Remembers the failure for the key and returns it. */
+  Placement.Failure put(long key, Placement.Failure failure) {
+    if (key == EMPTY) {
+      throw new IllegalArgumentException("reserved key");
+    }
+    if (2 * (size + 1) > keys.length) {
+      grow();
+    }
+    insert(keys, values, key, failure);
+    size++;
+    return failure;
+  }
+
+  private void grow() {
+    long[] oldKeys = keys;
+    Placement.Failure[] oldValues = values;
+    keys = newKeys(oldKeys.length * 2);
+    values = new Placement.Failure[oldKeys.length * 2];
+    for (int i = 0; i < oldKeys.length; i++) {
+      if (oldKeys[i] != EMPTY) {
+        insert(keys, values, oldKeys[i], oldValues[i]);
+      }
+    }
+  }
+
+  private static void insert(long[] keys, Placement.Failure[] values, long key, Placement.Failure failure) {
+    int mask = keys.length - 1;
+    int slot = mix(key) & mask;
+    while (keys[slot] != EMPTY && keys[slot] != key) {
+      slot = (slot + 1) & mask;
+    }
+    keys[slot] = key;
+    values[slot] = failure;
+  }
+
+  private static long[] newKeys(int capacity) {
+    long[] keys = new long[capacity];
+    Arrays.fill(keys, EMPTY);
+    return keys;
+  }
+
+  private static int mix(long key) {
+    long h = key * 0x9E3779B97F4A7C15L;
+    return (int) (h ^ (h >>> 32));
+  }
+}

@@ -1,0 +1,37 @@
+package dev.tessera.extender.scheduling;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class FailureMemoTest {
+
+  @Test
+  void remembersEveryKeyAcrossGrowth() {
+    FailureMemo memo = new FailureMemo();
+    Map<Long, Placement.Failure> expected = new HashMap<>();
+    Random random = new Random(7);
+    for (int i = 0; i < 5_000; i++) {
+      long key = i % 3 == 0 ? i : random.nextLong() & Long.MAX_VALUE;
+      if (!expected.containsKey(key)) {
+        Placement.Failure failure = new Placement.Failure("reason " + i, i % 2 == 0);
+        assertSame(failure, memo.put(key, failure));
+        expected.put(key, failure);
+      }
+    }
+    expected.forEach((key, failure) -> assertSame(failure, memo.get(key), "key " + key));
+    assertNull(memo.get(-1L));
+  }
+
+  @Test
+  void refusesTheReservedEmptyKey() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new FailureMemo().put(Long.MIN_VALUE, new Placement.Failure("x", false)));
+  }
+}
