@@ -31,6 +31,11 @@ public interface ExtenderHandler {
   /** True once the cluster cache has synced; {@code /readyz} answers 200 only then. */
   boolean ready();
 
+  /** Node names the handler holds, for the request reader to reuse; none by default. */
+  default KnownNodeNames knownNodeNames() {
+    return KnownNodeNames.NONE;
+  }
+
   /** ExtenderBindingArgs. */
   record BindRequest(String podName, String podNamespace, String podUid, String node) {}
 }

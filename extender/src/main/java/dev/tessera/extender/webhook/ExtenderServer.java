@@ -57,7 +57,7 @@ public final class ExtenderServer implements AutoCloseable {
     this.endpoints =
         new ExtenderEndpoints(
             Objects.requireNonNull(handler, "handler"),
-            new WireReader(),
+            new WireReader(handler.knownNodeNames()),
             writer,
             Objects.requireNonNull(registry, "registry"));
     this.metrics = new ExtenderMetrics(registry);

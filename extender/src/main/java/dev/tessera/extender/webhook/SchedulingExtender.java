@@ -6,6 +6,7 @@ import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
+import dev.tessera.extender.scheduling.FailureMemo;
 import dev.tessera.extender.scheduling.GpuRequestParser;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
@@ -59,36 +60,28 @@ public final class SchedulingExtender implements ExtenderHandler {
   @Override
   public FilterDecision filter(WirePod pod, List<String> nodeNames) {
     GpuRequest request = requestOf(pod);
-    boolean[] passed = new boolean[nodeNames.size()];
+    int sent = nodeNames.size();
     if (!request.wantsGpu()) {
       // Nothing of ours to check: CPU-only pods go wherever kube-scheduler's own plugins say.
-      java.util.Arrays.fill(passed, true);
-      return new FilterDecision(passed, Map.of(), Map.of(), "");
+      return FilterDecision.allPass(sent);
     }
+    String[] reasons = new String[sent];
+    boolean[] unresolvable = new boolean[sent];
     ClusterSnapshot snapshot = cache.snapshot();
-    Map<String, String> failed = null;
-    Map<String, String> unresolvable = null;
-    for (int i = 0; i < passed.length; i++) {
-      String name = nodeNames.get(i);
-      NodeState node = snapshot.node(name);
+    FailureMemo memo = new FailureMemo();
+    for (int i = 0; i < sent; i++) {
+      NodeState node = snapshot.node(nodeNames.get(i));
       if (node == null) {
-        failed = put(failed, name, UNKNOWN_NODE);
+        reasons[i] = UNKNOWN_NODE;
         continue;
       }
-      Placement.Failure failure = placement.check(node, request);
-      if (failure == null) {
-        passed[i] = true;
-      } else if (failure.unresolvable()) {
-        unresolvable = put(unresolvable, name, failure.reason());
-      } else {
-        failed = put(failed, name, failure.reason());
+      Placement.Failure failure = placement.check(node, request, memo);
+      if (failure != null) {
+        reasons[i] = failure.reason();
+        unresolvable[i] = failure.unresolvable();
       }
     }
-    return new FilterDecision(
-        passed,
-        failed == null ? Map.of() : failed,
-        unresolvable == null ? Map.of() : unresolvable,
-        "");
+    return new FilterDecision(reasons, unresolvable, "");
   }
 
   @Override
@@ -157,6 +150,11 @@ public final class SchedulingExtender implements ExtenderHandler {
     return cache.synced();
   }
 
+  @Override
+  public KnownNodeNames knownNodeNames() {
+    return (chars, offset, length) -> cache.snapshot().knownName(chars, offset, length);
+  }
+
   private GpuRequest requestOf(WirePod pod) {
     GpuRequest request =
         GpuRequestParser.parse(pod.annotations(), pod.gpuQuantities(), pod.initGpuQuantities());
@@ -177,11 +175,5 @@ public final class SchedulingExtender implements ExtenderHandler {
       }
     }
     return text.append(" on node ").append(assignment.node()).toString();
-  }
-
-  private static Map<String, String> put(Map<String, String> map, String key, String value) {
-    Map<String, String> target = map == null ? new HashMap<>() : map;
-    target.put(key, value);
-    return target;
   }
 }

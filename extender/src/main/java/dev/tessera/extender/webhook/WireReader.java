@@ -39,13 +39,19 @@ public final class WireReader {
       Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
 
   private final JsonFactory json;
+  private final KnownNodeNames knownNames;
 
   public WireReader() {
-    this(new JsonFactory());
+    this(KnownNodeNames.NONE);
   }
 
-  public WireReader(JsonFactory json) {
+  public WireReader(KnownNodeNames knownNames) {
+    this(new JsonFactory(), knownNames);
+  }
+
+  public WireReader(JsonFactory json, KnownNodeNames knownNames) {
     this.json = Objects.requireNonNull(json, "json");
+    this.knownNames = Objects.requireNonNull(knownNames, "knownNames");
   }
 
   /**
@@ -161,7 +167,7 @@ public final class WireReader {
         });
   }
 
-  private static List<String> readNodeNames(JsonParser p) throws IOException, BadRequestException {
+  private List<String> readNodeNames(JsonParser p) throws IOException, BadRequestException {
     if (!enterArray(p, "NodeNames", "an array of strings")) {
       return null;
     }
@@ -175,7 +181,8 @@ public final class WireReader {
                 + "] is "
                 + describe(t));
       }
-      names.add(p.getText());
+      String known = knownNames.find(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+      names.add(known != null ? known : p.getText());
     }
     return names;
   }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -65,15 +66,12 @@ public final class WireWriter {
   public void writeFilterResult(
       ExtenderArgs args, FilterDecision decision, ByteBuf requestBody, ByteBuf out) {
     List<String> names = args.nodeNames();
-    boolean[] passed = decision.passed();
-    if (passed.length != names.size()) {
+    int sent = names.size();
+    if (decision.size() != sent) {
       throw new IllegalArgumentException(
-          "the filter decision covers "
-              + passed.length
-              + " nodes but the request sent "
-              + names.size());
+          "the filter decision covers " + decision.size() + " nodes but the request sent " + sent);
     }
-    out.ensureWritable(estimateFilterResult(args, passed));
+    out.ensureWritable(estimateFilterResult(args, decision));
     try (JsonGenerator g = open(out)) {
       g.writeStartObject();
       if (args.fullNodes()) {
@@ -85,8 +83,8 @@ public final class WireWriter {
         g.writeEndObject();
         g.writeFieldName(ITEMS);
         g.writeStartArray();
-        for (int i = 0; i < passed.length; i++) {
-          if (passed[i]) {
+        for (int i = 0; i < sent; i++) {
+          if (decision.passed(i)) {
             copyRawValue(g, requestBody, args.nodeStart(i), args.nodeEnd(i), out);
           }
         }
@@ -99,15 +97,16 @@ public final class WireWriter {
         g.writeNull();
         g.writeFieldName(NODE_NAMES);
         g.writeStartArray();
-        for (int i = 0; i < passed.length; i++) {
-          if (passed[i]) {
+        for (int i = 0; i < sent; i++) {
+          if (decision.passed(i)) {
             g.writeString(names.get(i));
           }
         }
         g.writeEndArray();
       }
-      writeReasons(g, FAILED, names, decision.failed());
-      writeReasons(g, UNRESOLVABLE, names, decision.unresolvable());
+      IdentityHashMap<String, SerializedString> encoded = new IdentityHashMap<>();
+      writeReasons(g, FAILED, names, decision, false, encoded);
+      writeReasons(g, UNRESOLVABLE, names, decision, true, encoded);
       g.writeFieldName(ERROR);
       g.writeString(decision.error());
       g.writeEndObject();
@@ -211,21 +210,27 @@ public final class WireWriter {
   }
 
   /**
-   * Reasons for the nodes sent that the decision lists, in the order sent. Walking the request
-   * rather than the map is what drops names that were never sent, without building a set.
+   * The failed nodes whose unresolvable flag is {@code unresolvable}, with their reasons, in the
+   * order sent. Reasons repeat across thousands of nodes (the same String object, see {@code
+   * FailureMemo}), so each is escaped and encoded once per call.
    */
   private static void writeReasons(
-      JsonGenerator g, SerializableString field, List<String> names, Map<String, String> reasons)
+      JsonGenerator g,
+      SerializableString field,
+      List<String> names,
+      FilterDecision decision,
+      boolean unresolvable,
+      IdentityHashMap<String, SerializedString> encoded)
       throws IOException {
     g.writeFieldName(field);
     g.writeStartObject();
-    int left = reasons.size();
-    for (int i = 0; i < names.size() && left > 0; i++) {
-      String reason = reasons.get(names.get(i));
-      if (reason != null) {
+    String[] reasons = decision.reasons();
+    boolean[] flags = decision.unresolvable();
+    for (int i = 0; i < reasons.length; i++) {
+      String reason = reasons[i];
+      if (reason != null && flags[i] == unresolvable) {
         g.writeFieldName(names.get(i));
-        g.writeString(reason);
-        left--;
+        g.writeString(encoded.computeIfAbsent(reason, SerializedString::new));
       }
     }
     g.writeEndObject();
@@ -243,10 +248,10 @@ public final class WireWriter {
     out.writeBytes(from, from.readerIndex() + start, end - start);
   }
 
-  private static int estimateFilterResult(ExtenderArgs args, boolean[] passed) {
+  private static int estimateFilterResult(ExtenderArgs args, FilterDecision decision) {
     int bytes = 256;
-    for (int i = 0; i < passed.length; i++) {
-      if (passed[i]) {
+    for (int i = 0; i < decision.size(); i++) {
+      if (decision.passed(i)) {
         bytes +=
             args.fullNodes()
                 ? args.nodeEnd(i) - args.nodeStart(i) + 1

@@ -71,9 +71,8 @@ class ExtenderServerTest {
     handler.filter =
         (pod, names) ->
             new FilterDecision(
-                new boolean[] {false, true, false},
-                Map.of("gpu-a100-01", SAMPLE_FAILED),
-                Map.of("gpu-h100-01", SAMPLE_UNRESOLVABLE),
+                new String[] {SAMPLE_FAILED, null, SAMPLE_UNRESOLVABLE},
+                new boolean[] {false, false, true},
                 "");
 
     HttpResponse<String> response = post("/filter", Samples.text("filter-request.json"));
@@ -104,11 +103,7 @@ class ExtenderServerTest {
     String body = Samples.text("filter-request-full-nodes.json");
     handler.filter =
         (pod, names) ->
-            new FilterDecision(
-                new boolean[] {true, false, true},
-                Map.of("gpu-a100-02", "all 8 GPUs in use"),
-                Map.of(),
-                "");
+            new FilterDecision(new String[] {null, "all 8 GPUs in use", null}, new boolean[3], "");
 
     HttpResponse<String> response = post("/filter", body);
 
@@ -126,23 +121,6 @@ class ExtenderServerTest {
       assertTrue(response.body().contains(original), "node " + i + " copied verbatim");
     }
     assertTrue(response.body().contains("Rack 3 — Zürich hall (ü, ß, 東京)"));
-  }
-
-  @Test
-  void dropsNodeNamesTheDecisionCoreWasNeverSent() throws Exception {
-    handler.filter =
-        (pod, names) ->
-            new FilterDecision(
-                new boolean[] {true, true, false},
-                Map.of("gpu-h100-01", "busy", "not-sent-1", "made up"),
-                Map.of("not-sent-2", "made up"),
-                "");
-
-    JsonNode answer = Samples.tree(post("/filter", Samples.text("filter-request.json")).body());
-
-    assertEquals(Samples.tree("[\"gpu-a100-01\",\"gpu-a100-02\"]"), answer.get("NodeNames"));
-    assertEquals(Samples.tree("{\"gpu-h100-01\":\"busy\"}"), answer.get("FailedNodes"));
-    assertEquals(Samples.tree("{}"), answer.get("FailedAndUnresolvableNodes"));
   }
 
   @Test
@@ -311,10 +289,10 @@ class ExtenderServerTest {
   void servesManyConcurrentKeepAliveClients() throws Exception {
     handler.filter =
         (pod, names) -> {
-          boolean[] passed = new boolean[names.size()];
-          passed[1] = true;
-          return new FilterDecision(
-              passed, Map.of(names.get(0), "busy " + pod.key().uid()), Map.of(), "");
+          String[] reasons = new String[names.size()];
+          reasons[0] = "busy " + pod.key().uid();
+          reasons[2] = "full";
+          return new FilterDecision(reasons, new boolean[names.size()], "");
         };
     int threads = 16;
     int calls = 200;
@@ -341,7 +319,7 @@ class ExtenderServerTest {
                                 "{\"Nodes\":null,\"NodeNames\":[\"n2\"],\"FailedNodes\":{\"n1\":\"busy"
                                     + " "
                                     + uid
-                                    + "\"},\"FailedAndUnresolvableNodes\":{},\"Error\":\"\"}")) {
+                                    + "\",\"n3\":\"full\"},\"FailedAndUnresolvableNodes\":{},\"Error\":\"\"}")) {
                       good++;
                     }
                   }

@@ -13,11 +13,7 @@ import java.util.function.Function;
  */
 final class ScriptedHandler implements ExtenderHandler {
   volatile BiFunction<WirePod, List<String>, FilterDecision> filter =
-      (pod, names) -> {
-        boolean[] all = new boolean[names.size()];
-        java.util.Arrays.fill(all, true);
-        return new FilterDecision(all, Map.of(), Map.of(), "");
-      };
+      (pod, names) -> FilterDecision.allPass(names.size());
   volatile BiFunction<WirePod, List<String>, int[]> prioritize =
       (pod, names) -> new int[names.size()];
   volatile Function<BindRequest, String> bind = request -> "";

@@ -3,6 +3,7 @@ package dev.tessera.extender.webhook;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -158,6 +159,23 @@ class WireReaderTest {
 
     assertEquals(List.of("b"), args.nodeNames());
     assertFalse(args.fullNodes());
+  }
+
+  @Test
+  void reusesTheHandlersStringsForNodeNamesItKnows() throws Exception {
+    String known = "gpu-a100-01";
+    WireReader reading =
+        new WireReader(
+            (chars, offset, length) ->
+                new String(chars, offset, length).equals(known) ? known : null);
+    String body =
+        "{\"Pod\":" + minimalPod() + ",\"NodeNames\":[\"gpu-a100-01\",\"gpu-\\u0061100-01\",\"other\"]}";
+
+    List<String> names = reading.readExtenderArgs(Samples.utf8(body)).nodeNames();
+
+    assertEquals(List.of(known, known, "other"), names);
+    assertSame(known, names.get(0));
+    assertSame(known, names.get(1), "an escaped spelling of a known name is still that name");
   }
 
   @Test

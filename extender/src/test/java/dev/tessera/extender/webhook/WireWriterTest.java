@@ -25,9 +25,12 @@ class WireWriterTest {
     ExtenderArgs args = reader.readExtenderArgs(Samples.utf8(Samples.text("filter-request.json")));
     FilterDecision decision =
         new FilterDecision(
-            new boolean[] {false, true, false},
-            Map.of("gpu-a100-01", "no GPU with 0.50 free: best has 0.25 free (GPU-3f1a...)"),
-            Map.of("gpu-h100-01", "node pool h100 is not allowed for project vision"),
+            new String[] {
+              "no GPU with 0.50 free: best has 0.25 free (GPU-3f1a...)",
+              null,
+              "node pool h100 is not allowed for project vision"
+            },
+            new boolean[] {false, false, true},
             "");
 
     String json =
@@ -44,11 +47,7 @@ class WireWriterTest {
     ByteBuf body = shape.apply(bytes);
     ExtenderArgs args = reader.readExtenderArgs(body);
     FilterDecision decision =
-        new FilterDecision(
-            new boolean[] {true, false, true},
-            Map.of("gpu-a100-02", "all 8 GPUs in use"),
-            Map.of(),
-            "");
+        new FilterDecision(new String[] {null, "all 8 GPUs in use", null}, new boolean[3], "");
 
     String json = write(out -> writer.writeFilterResult(args, decision, body, out));
 
@@ -77,40 +76,38 @@ class WireWriterTest {
         write(
             out ->
                 writer.writeFilterResult(
-                    args, new FilterDecision(new boolean[3], Map.of(), Map.of(), "no"), body, out));
+                    args, new FilterDecision(new String[] {"x", "y", "z"}, new boolean[] {false, false, true}, "no"), body, out));
     assertEquals(
-        "{\"Nodes\":{\"metadata\":{},\"items\":[]},\"NodeNames\":null,\"FailedNodes\":{},"
-            + "\"FailedAndUnresolvableNodes\":{},\"Error\":\"no\"}",
+        "{\"Nodes\":{\"metadata\":{},\"items\":[]},\"NodeNames\":null,"
+            + "\"FailedNodes\":{\"gpu-a100-01\":\"x\",\"gpu-a100-02\":\"y\"},"
+            + "\"FailedAndUnresolvableNodes\":{\"gpu-h100-01\":\"z\"},\"Error\":\"no\"}",
         json);
   }
 
   @Test
-  void keepsFailedNodesToTheNamesSentInTheOrderSent() throws Exception {
+  void writesFailedNodesInTheOrderSentSplitByResolvability() throws Exception {
     ExtenderArgs args =
         reader.readExtenderArgs(
             Samples.utf8(
-                "{\"Pod\":" + WireReaderTest.minimalPod() + ",\"NodeNames\":[\"c\",\"a\",\"b\"]}"));
-    Map<String, String> failed = new LinkedHashMap<>();
-    failed.put("ghost", "never sent");
-    failed.put("b", "full");
-    failed.put("a", "cordoned");
+                "{\"Pod\":" + WireReaderTest.minimalPod() + ",\"NodeNames\":[\"c\",\"a\",\"b\",\"d\"]}"));
+    String full = "full";
     FilterDecision decision =
         new FilterDecision(
-            new boolean[] {true, false, false}, failed, Map.of("elsewhere", "made up"), "");
+            new String[] {null, "cordoned", full, full}, new boolean[] {false, true, false, false}, "");
 
     String json =
         write(out -> writer.writeFilterResult(args, decision, Unpooled.EMPTY_BUFFER, out));
 
     assertEquals(
-        "{\"Nodes\":null,\"NodeNames\":[\"c\"],\"FailedNodes\":{\"a\":\"cordoned\",\"b\":\"full\"},"
-            + "\"FailedAndUnresolvableNodes\":{},\"Error\":\"\"}",
+        "{\"Nodes\":null,\"NodeNames\":[\"c\"],\"FailedNodes\":{\"b\":\"full\",\"d\":\"full\"},"
+            + "\"FailedAndUnresolvableNodes\":{\"a\":\"cordoned\"},\"Error\":\"\"}",
         json);
   }
 
   @Test
   void refusesADecisionThatDoesNotCoverTheNodesSent() throws Exception {
     ExtenderArgs args = reader.readExtenderArgs(Samples.utf8(Samples.text("filter-request.json")));
-    FilterDecision tooShort = new FilterDecision(new boolean[2], Map.of(), Map.of(), "");
+    FilterDecision tooShort = FilterDecision.allPass(2);
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
