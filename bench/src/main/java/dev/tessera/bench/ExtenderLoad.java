@@ -57,7 +57,7 @@ public final class ExtenderLoad implements Callable<Integer> {
       description = {
         "Node names per filter call; 0 sends every node (default: ${DEFAULT-VALUE}).",
         "kube-scheduler sends only the nodes its own plugins found feasible, capped by"
-            + " percentageOfNodesToScore (about 10% = 500 at 5,000 nodes)."
+            + " percentageOfNodesToScore (about 10%% = 500 at 5,000 nodes)."
       })
   int namesPerCall = 0;
 
@@ -116,7 +116,7 @@ public final class ExtenderLoad implements Callable<Integer> {
     byte[] filterBody = json.writeValueAsBytes(args);
     byte[] prioritizeBody;
     try (HttpConnection connection = new HttpConnection(port)) {
-      JsonNode filtered = json.readTree(connection.post("/filter", filterBody));
+      JsonNode filtered = json.readTree(connection.postAndRead("/filter", filterBody));
       args.set("NodeNames", filtered.get("NodeNames"));
       prioritizeBody = json.writeValueAsBytes(args);
       System.out.printf(
