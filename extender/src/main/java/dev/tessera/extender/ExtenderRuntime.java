@@ -8,7 +8,10 @@ import dev.tessera.extender.cluster.KubernetesPodEvents;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodRequests;
 import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.telemetry.AgentReports;
 import dev.tessera.extender.telemetry.CacheMetrics;
+import dev.tessera.extender.telemetry.NodeReportServer;
+import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.extender.webhook.ExtenderServer;
 import dev.tessera.extender.webhook.SchedulingExtender;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -23,12 +26,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running extender: cache, informers, webhook server and their threads, wired by hand in one
  * place. Used by the cluster mode and the embedded demo alike.
  */
 public final class ExtenderRuntime implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ExtenderRuntime.class);
   public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(5);
   private static final Duration SWEEP_PERIOD = Duration.ofSeconds(5);
   private static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
@@ -39,6 +45,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final ClusterCache cache;
   private final ClusterInformers informers;
   private final ExtenderServer server;
+  private final NodeReportServer reportServer;
   private final PrometheusMeterRegistry registry;
 
   private ExtenderRuntime(
@@ -48,6 +55,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       ClusterCache cache,
       ClusterInformers informers,
       ExtenderServer server,
+      NodeReportServer reportServer,
       PrometheusMeterRegistry registry) {
     this.scheduler = scheduler;
     this.binds = binds;
@@ -55,6 +63,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.cache = cache;
     this.informers = informers;
     this.server = server;
+    this.reportServer = reportServer;
     this.registry = registry;
   }
 
@@ -64,6 +73,13 @@ public final class ExtenderRuntime implements AutoCloseable {
    */
   public static ExtenderRuntime start(
       ExtenderConfig config, Duration resyncPeriod, KubernetesClient client) throws Exception {
+    return start(config, ReportConfig.defaults().withPort(0), resyncPeriod, client);
+  }
+
+  /** As {@link #start(ExtenderConfig, Duration, KubernetesClient)}, listening to node agents too. */
+  public static ExtenderRuntime start(
+      ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client)
+      throws Exception {
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ScheduledExecutorService scheduler =
@@ -88,11 +104,18 @@ public final class ExtenderRuntime implements AutoCloseable {
             (pod, node, assignment) -> binder.bind(pod, node, assignment).errorOrEmpty(),
             events);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
+    AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
+    NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
     ExtenderRuntime runtime =
-        new ExtenderRuntime(scheduler, binds, eventWriter, cache, informers, server, registry);
+        new ExtenderRuntime(scheduler, binds, eventWriter, cache, informers, server, reportServer, registry);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
+      // Agents are heard only once the cache knows the nodes their reports name.
+      reportServer.start();
+      long period = reportConfig.interval().toMillis();
+      scheduler.scheduleWithFixedDelay(
+          () -> expireQuietly(agentReports), period, period, TimeUnit.MILLISECONDS);
       new AssumptionSweeper(cache, events, scheduler, SWEEP_PERIOD).start();
       CacheMetrics.register(cache, registry);
       return runtime;
@@ -106,6 +129,11 @@ public final class ExtenderRuntime implements AutoCloseable {
     return server.port();
   }
 
+  /** The gRPC port node agents report to. */
+  public int reportPort() {
+    return reportServer.port();
+  }
+
   public ClusterCache cache() {
     return cache;
   }
@@ -117,6 +145,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    reportServer.close();
     informers.close();
     scheduler.shutdownNow();
     binds.shutdown();
@@ -128,6 +157,15 @@ public final class ExtenderRuntime implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     registry.close();
+  }
+
+  private static void expireQuietly(AgentReports reports) {
+    try {
+      reports.expireStale();
+    } catch (RuntimeException e) {
+      // Thrown out of a scheduled task, it would cancel every later run.
+      log.error("could not expire stale node agent reports; trying again next period", e);
+    }
   }
 
   private static ThreadFactory daemon(String prefix) {

@@ -3,6 +3,7 @@ package dev.tessera.extender;
 import dev.tessera.extender.embedded.EmbeddedDemo;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.telemetry.ReportConfig;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -88,6 +89,26 @@ public final class Main implements Callable<Integer> {
   Duration resyncPeriod = ExtenderRuntime.DEFAULT_RESYNC;
 
   @Option(
+      names = "--report-port",
+      paramLabel = "PORT",
+      description = "gRPC port node agents stream their GPU reports to (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int reportPort = ReportConfig.DEFAULT_PORT;
+
+  @Option(
+      names = "--report-interval",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How often node agents are asked to report (default: 5s).")
+  Duration reportInterval = ReportConfig.DEFAULT_INTERVAL;
+
+  @Option(
+      names = "--report-stale-after",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "After this long without a report, a node is placed by its labels again and its measured GPU use is ignored (default: 30s).")
+  Duration reportStaleAfter = ReportConfig.DEFAULT_STALE_AFTER;
+
+  @Option(
       names = "--max-request-bytes",
       paramLabel = "BYTES",
       description = "Larger request bodies get HTTP 400 (default: ${DEFAULT-VALUE}).")
@@ -121,8 +142,10 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ExtenderConfig config;
+    ReportConfig reports;
     try {
       config = new ExtenderConfig(port, strategy, bindTimeout, assumeTtl, maxRequestBytes);
+      reports = new ReportConfig(reportPort, reportInterval, reportStaleAfter);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
@@ -130,14 +153,14 @@ public final class Main implements Callable<Integer> {
       if (!embedded) {
         log.info("no kubeconfig and not in a cluster: running the embedded demo (see --help)");
       }
-      return new EmbeddedDemo(config, resyncPeriod, System.out).run(keepRunning);
+      return new EmbeddedDemo(config, reports, resyncPeriod, System.out).run(keepRunning);
     }
     Config clientConfig = clientConfig(config);
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
-        ExtenderRuntime runtime = ExtenderRuntime.start(config, resyncPeriod, client)) {
+        ExtenderRuntime runtime = ExtenderRuntime.start(config, reports, resyncPeriod, client)) {
       log.info(
-          "serving cluster {} on port {}; scheduler profile {} calls it",
-          clientConfig.getMasterUrl(), runtime.port(), WellKnown.SCHEDULER_NAME);
+          "serving cluster {} on port {} (node agents report on {}); scheduler profile {} calls it",
+          clientConfig.getMasterUrl(), runtime.port(), runtime.reportPort(), WellKnown.SCHEDULER_NAME);
       CountDownLatch stop = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
       stop.await();

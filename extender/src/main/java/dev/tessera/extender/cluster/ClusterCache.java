@@ -56,7 +56,10 @@ public final class ClusterCache {
   private final ReentrantLock lock = new ReentrantLock();
 
   // Guarded by lock.
+  /** Nodes as the API server describes them (labels, allocatable). */
   private final Map<String, GpuNode> nodes = new HashMap<>();
+  /** Nodes as their agents last reported them, while the reports are fresh. */
+  private final Map<String, AgentView> agentViews = new HashMap<>();
   private final Map<String, Entry> pods = new HashMap<>();
   private final Map<String, Map<String, Allocation>> allocationsByNode = new HashMap<>();
   /** Foreign pods whose node is not known yet or has no room in the ledger, by UID. */
@@ -97,7 +100,7 @@ public final class ClusterCache {
       if (node.equals(previous)) {
         return;
       }
-      publish(NodeState.of(node, allocationsOn(node.name()).values()));
+      publish(NodeState.of(effective(node), allocationsOn(node.name()).values()));
       retryForeignOn(node.name());
     } finally {
       lock.unlock();
@@ -107,12 +110,46 @@ public final class ClusterCache {
   public void removeNode(String name) {
     lock.lock();
     try {
+      agentViews.remove(name);
       if (nodes.remove(name) != null) {
         snapshot = snapshot.without(name, ++version);
       }
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The node's agent reported: from now on its GPUs and measured use come from the report. Null
+   * clears it (the report went stale), and the node's labels describe it again.
+   *
+   * @return false when the API server has no such node (the report is not kept)
+   */
+  public boolean agentReported(String nodeName, AgentView view) {
+    lock.lock();
+    try {
+      GpuNode labelled = nodes.get(nodeName);
+      if (labelled == null) {
+        agentViews.remove(nodeName);
+        return false;
+      }
+      AgentView previous = view == null ? agentViews.remove(nodeName) : agentViews.put(nodeName, view);
+      if (!Objects.equals(previous, view)) {
+        publish(NodeState.of(effective(labelled), allocationsOn(nodeName).values()));
+        retryForeignOn(nodeName);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The node as placement should see it: its agent's report when there is one, else its labels. */
+  private GpuNode effective(GpuNode labelled) {
+    AgentView view = agentViews.get(labelled.name());
+    return view == null
+        ? labelled
+        : new GpuNode(labelled.name(), view.gpus(), labelled.strategy(), view.observed());
   }
 
   /**
@@ -348,6 +385,7 @@ public final class ClusterCache {
       for (GpuNode node : allNodes) {
         nodes.put(node.name(), node);
       }
+      agentViews.keySet().retainAll(nodes.keySet());
       pods.clear();
       pods.putAll(fresh);
       allocationsByNode.clear();
@@ -356,7 +394,7 @@ public final class ClusterCache {
       }
       List<NodeState> states = new ArrayList<>(nodes.size());
       for (GpuNode node : nodes.values()) {
-        states.add(NodeState.of(node, allocationsOn(node.name()).values()));
+        states.add(NodeState.of(effective(node), allocationsOn(node.name()).values()));
       }
       snapshot = ClusterSnapshot.of(states, ++version);
       unplacedForeign.clear();

@@ -7,10 +7,10 @@ import java.util.Map;
  * A bounded set of keys seen recently, for "say it once" deduplication of logs and events: when
  * full, the oldest key is dropped (and may then be said again). Thread-safe.
  */
-final class RecentKeys {
+public final class RecentKeys {
   private final Map<String, Boolean> keys;
 
-  RecentKeys(int capacity) {
+  public RecentKeys(int capacity) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
     }
@@ -24,7 +24,7 @@ final class RecentKeys {
   }
 
   /** True the first time a key is offered (while it is remembered), false after. */
-  synchronized boolean firstTime(String key) {
+  public synchronized boolean firstTime(String key) {
     return keys.putIfAbsent(key, Boolean.TRUE) == null;
   }
 

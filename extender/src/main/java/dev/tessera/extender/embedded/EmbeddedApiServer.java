@@ -88,7 +88,15 @@ public final class EmbeddedApiServer implements AutoCloseable {
       another.close();
     }
     client.close();
-    server.destroy();
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      // fabric8's mock server (7.9.0) blocks its event loop for up to a minute when a watch is
+      // closed while one of its events is still queued (WatchEventsListener.onClosed awaits its
+      // sender, which needs that loop), and then gives up closing after 10 s. The port and the
+      // threads are released once that wait ends; nothing of ours is left behind.
+      log.debug("in-process API server shut down late: {}", e.getMessage());
+    }
   }
 
   /**

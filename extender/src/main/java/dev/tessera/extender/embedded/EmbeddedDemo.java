@@ -2,6 +2,7 @@ package dev.tessera.extender.embedded;
 
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.ExtenderRuntime;
+import dev.tessera.extender.telemetry.ReportConfig;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintStream;
@@ -23,11 +24,13 @@ public final class EmbeddedDemo {
   private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(10);
 
   private final ExtenderConfig config;
+  private final ReportConfig reports;
   private final Duration resyncPeriod;
   private final PrintStream out;
 
-  public EmbeddedDemo(ExtenderConfig config, Duration resyncPeriod, PrintStream out) {
+  public EmbeddedDemo(ExtenderConfig config, ReportConfig reports, Duration resyncPeriod, PrintStream out) {
     this.config = config;
+    this.reports = reports;
     this.resyncPeriod = resyncPeriod;
     this.out = out;
   }
@@ -37,7 +40,7 @@ public final class EmbeddedDemo {
     try (EmbeddedApiServer api = EmbeddedApiServer.start()) {
       KubernetesClient client = api.client();
       DemoCluster.create(client);
-      try (ExtenderRuntime runtime = ExtenderRuntime.start(config, resyncPeriod, client)) {
+      try (ExtenderRuntime runtime = ExtenderRuntime.start(config, reports, resyncPeriod, client)) {
         URI extender = URI.create("http://127.0.0.1:" + runtime.port());
         out.println("Tessera extender serving " + extender + " against an in-process Kubernetes API at "
             + client.getMasterUrl());

@@ -3,6 +3,7 @@ package dev.tessera.extender.scheduling;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuShare;
+import dev.tessera.extender.model.ObservedGpu;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -23,8 +24,13 @@ public final class NodeState {
   private final int[] sharedTenants;
   private final boolean[] exclusive;
   private final int freeWhole;
-  /** Per GPU: memory a shared request can still take (0 if held whole or memory unknown). */
+  /**
+   * Per GPU: memory a shared request can still take: what the ledger has not handed out, and no
+   * more than the agent measured free; 0 if held whole, unhealthy or of unknown size.
+   */
   private final long[] freeMiB;
+  /** GPUs the node agent reports unhealthy: they take no new pod. */
+  private final int unhealthy;
   /** The largest of {@link #freeMiB}: a one-GPU shared request fits only if it fits there. */
   private final long maxFreeMiB;
   /** Memory size every GPU of the node has, or 0 when sizes differ or are unknown. */
@@ -57,23 +63,34 @@ public final class NodeState {
     double sum = 0;
     this.freeMiB = new long[gpus];
     long maxFree = 0;
+    int sick = 0;
     long uniform = gpus == 0 ? 0 : node.gpus().get(0).memoryMiB();
     for (int i = 0; i < gpus; i++) {
       long total = node.gpus().get(i).memoryMiB();
-      freeMiB[i] = exclusive[i] ? 0 : Math.max(0, total - sharedMiB[i]);
+      ObservedGpu observed = node.hasObservations() ? node.observed().get(i) : null;
+      boolean usable = observed == null || observed.healthy();
+      long ledgerFree = exclusive[i] ? 0 : Math.max(0, total - sharedMiB[i]);
+      long measuredFree = observed == null ? ledgerFree : Math.max(0, total - observed.usedMiB());
+      freeMiB[i] = usable ? Math.min(ledgerFree, measuredFree) : 0;
       maxFree = Math.max(maxFree, freeMiB[i]);
       if (total != uniform) {
         uniform = 0;
       }
+      if (!usable) {
+        sick++;
+      }
       if (exclusive[i]) {
         sum += 1;
       } else if (sharedTenants[i] == 0) {
-        free++;
+        if (usable) {
+          free++;
+        }
       } else {
         sum += total > 0 ? Math.min(1.0, (double) sharedMiB[i] / total) : 1.0;
       }
     }
     this.maxFreeMiB = maxFree;
+    this.unhealthy = sick;
     this.uniformMemoryMiB = uniform;
     this.freeWhole = free;
     this.load = sum;
@@ -154,6 +171,16 @@ public final class NodeState {
   /** Memory a shared request can still take on this GPU: 0 if held whole or memory unknown. */
   public long freeMiB(int gpu) {
     return freeMiB[gpu];
+  }
+
+  /** False when the node agent reports the GPU unhealthy; true when no agent reports. */
+  public boolean healthy(int gpu) {
+    return !node.hasObservations() || node.observed().get(gpu).healthy();
+  }
+
+  /** GPUs the node agent reports unhealthy; none when no agent reports. */
+  public int unhealthyGpus() {
+    return unhealthy;
   }
 
   /** The most memory a shared request can take on any one GPU of the node. */

@@ -133,8 +133,12 @@ public final class Placement {
               + " label or agent report); fractional requests need it";
       case NONE_LARGE_ENOUGH -> needs + "no GPU here is that large (the largest has " + a + " MiB)";
       case TOO_FEW_LARGE_ENOUGH -> needs + "only " + gpuCount(a) + " here " + (a == 1 ? "is" : "are") + " that large";
-      case WHOLE_BUSY ->
-          needs + a + " of " + d + " free (" + b + " held whole, " + c + " shared by fractions)";
+      case WHOLE_BUSY -> {
+        long free = a & 0x7F;
+        long unhealthy = a >>> 7;
+        yield needs + free + " of " + d + " free (" + b + " held whole, " + c + " shared by fractions"
+            + (unhealthy == 0 ? "" : ", " + unhealthy + " unhealthy") + ")";
+      }
       case NO_ROOM -> needs + "no GPU has room (" + c + " of " + d + " in use, none with free memory)";
       case TOO_FEW_FREE -> needs + "only " + gpuCount(a) + " " + (a == 1 ? "has" : "have") + " that free";
       case LARGEST_FREE ->
@@ -161,7 +165,9 @@ public final class Placement {
         shared++;
       }
     }
-    return failure(memo, request, Reason.WHOLE_BUSY, node.freeWholeGpus(), heldWhole, shared, gpus);
+    // Free and unhealthy counts (each at most 64) share the 24-bit figure.
+    long freeAndUnhealthy = node.freeWholeGpus() | ((long) node.unhealthyGpus() << 7);
+    return failure(memo, request, Reason.WHOLE_BUSY, freeAndUnhealthy, heldWhole, shared, gpus);
   }
 
   private static Failure explainShared(NodeState node, GpuRequest request, FailureMemo memo) {
@@ -267,7 +273,7 @@ public final class Placement {
     List<GpuShare> shares = new ArrayList<>(request.devices());
     if (request.kind() == GpuRequest.Kind.WHOLE) {
       for (int i = 0; i < node.gpuCount() && shares.size() < request.devices(); i++) {
-        if (!node.heldWhole(i) && node.sharedTenants(i) == 0) {
+        if (!node.heldWhole(i) && node.sharedTenants(i) == 0 && node.healthy(i)) {
           GpuDevice gpu = node.gpu(i);
           shares.add(new GpuShare(i, gpu.uuid(), gpu.memoryMiB(), 1.0));
         }

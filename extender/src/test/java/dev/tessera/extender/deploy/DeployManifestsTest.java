@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.telemetry.ReportConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -280,8 +281,11 @@ class DeployManifestsTest {
   void extenderServiceMatchesWellKnownAndReachesTheDeployment() {
     Service svc = one(Service.class, WellKnown.NAMESPACE, WellKnown.EXTENDER_SERVICE);
     List<ServicePort> ports = svc.getSpec().getPorts();
-    assertEquals(1, ports.size(), "Service " + WellKnown.EXTENDER_SERVICE + " should have one port");
-    ServicePort port = ports.get(0);
+    assertEquals(2, ports.size(), "Service " + WellKnown.EXTENDER_SERVICE + " should have http and reports");
+    ServicePort port = servicePort(svc, "http");
+    ServicePort reports = servicePort(svc, "reports");
+    assertEquals(
+        ReportConfig.DEFAULT_PORT, reports.getPort(), "agents report to the extender's default report port");
     assertEquals(
         WellKnown.EXTENDER_PORT,
         port.getPort(),
@@ -298,6 +302,20 @@ class DeployManifestsTest {
     int target = resolvePort(c, port.getTargetPort(), "Service targetPort");
     assertEquals(
         WellKnown.EXTENDER_PORT, target, "Service targetPort must reach the extender's port");
+    assertEquals(
+        ReportConfig.DEFAULT_PORT,
+        resolvePort(c, reports.getTargetPort(), "Service reports targetPort"),
+        "Service reports targetPort must reach the extender's report port");
+    assertTrue(
+        argsOf(c).contains("--report-port=" + ReportConfig.DEFAULT_PORT),
+        "extender args must set --report-port=" + ReportConfig.DEFAULT_PORT + ", got " + argsOf(c));
+  }
+
+  private static ServicePort servicePort(Service svc, String name) {
+    return svc.getSpec().getPorts().stream()
+        .filter(p -> name.equals(p.getName()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("Service " + svc.getMetadata().getName() + " has no port " + name));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.extender.ExtenderConfig;
+import dev.tessera.extender.telemetry.ReportConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,8 @@ class EmbeddedDemoTest {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
 
-    int exit = new EmbeddedDemo(ExtenderConfig.defaults().withPort(0), Duration.ofMinutes(5), out).run(false);
+    int exit = new EmbeddedDemo(
+            ExtenderConfig.defaults().withPort(0), ReportConfig.defaults().withPort(0), Duration.ofMinutes(5), out).run(false);
     String printed = buffer.toString(StandardCharsets.UTF_8);
 
     assertEquals(0, exit, printed);

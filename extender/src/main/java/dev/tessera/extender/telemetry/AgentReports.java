@@ -1,0 +1,80 @@
+package dev.tessera.extender.telemetry;
+
+import dev.tessera.extender.cluster.AgentView;
+import dev.tessera.extender.cluster.ClusterCache;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which nodes' agents are reporting, and since when: hands fresh reports to the cache and takes
+ * them back when an agent falls silent for longer than the stale limit, so placement never trusts
+ * measurements older than that.
+ */
+public final class AgentReports {
+  private static final Logger log = LoggerFactory.getLogger(AgentReports.class);
+
+  private final ClusterCache cache;
+  private final Clock clock;
+  private final Duration staleAfter;
+  /** Guarded by this: when each reporting node's latest accepted report arrived. */
+  private final Map<String, Instant> lastReport = new HashMap<>();
+
+  public AgentReports(ClusterCache cache, Clock clock, Duration staleAfter) {
+    this.cache = Objects.requireNonNull(cache, "cache");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.staleAfter = Objects.requireNonNull(staleAfter, "staleAfter");
+  }
+
+  /**
+   * Accepts a node's report. Serialised with {@link #expireStale} so an expiry never clears a
+   * report that arrived while it ran.
+   *
+   * @return false when the API server has no such node
+   */
+  public synchronized boolean accept(String node, AgentView view) {
+    if (!cache.agentReported(node, view)) {
+      return false;
+    }
+    if (lastReport.put(node, clock.instant()) == null) {
+      log.info(
+          "node {}: its agent reports {} GPU(s); placement now uses the agent's inventory and measured"
+              + " memory use instead of the node's labels",
+          node, view.gpus().size());
+    }
+    return true;
+  }
+
+  /** Drops the reports of agents silent for longer than the stale limit; returns their nodes. */
+  public synchronized List<String> expireStale() {
+    Instant limit = clock.instant().minus(staleAfter);
+    List<String> expired = new ArrayList<>();
+    lastReport.entrySet().removeIf(entry -> {
+      if (entry.getValue().isAfter(limit)) {
+        return false;
+      }
+      expired.add(entry.getKey());
+      return true;
+    });
+    for (String node : expired) {
+      cache.agentReported(node, null);
+      log.warn(
+          "node {}: no report from its agent for {}; placing by the node's labels again and"
+              + " ignoring its measured GPU use. Check the tessera-node-agent pod on that node",
+          node, staleAfter);
+    }
+    return expired;
+  }
+
+  /** Nodes whose agents currently count as reporting. */
+  public synchronized int reporting() {
+    return lastReport.size();
+  }
+}

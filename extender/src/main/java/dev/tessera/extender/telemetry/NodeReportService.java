@@ -1,0 +1,100 @@
+package dev.tessera.extender.telemetry;
+
+import com.google.protobuf.Duration;
+import dev.tessera.extender.cluster.RecentKeys;
+import dev.tessera.proto.agent.v1.NodeReport;
+import dev.tessera.proto.agent.v1.NodeReportsGrpc;
+import dev.tessera.proto.agent.v1.ReportAck;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The extender's end of {@code tessera.agent.v1.NodeReports}: every report gets an acknowledgement
+ * that tells the agent whether it was used (and if not, why) and how often to report.
+ */
+final class NodeReportService extends NodeReportsGrpc.NodeReportsImplBase {
+  private static final Logger log = LoggerFactory.getLogger(NodeReportService.class);
+  static final String REPORTS = "tessera.agent.reports";
+
+  private final AgentReports reports;
+  private final ReportReader reader = new ReportReader();
+  private final Duration interval;
+  private final Duration staleAfter;
+  private final RecentKeys warned = new RecentKeys(1_000);
+  private final Counter accepted;
+  private final Counter rejected;
+
+  NodeReportService(AgentReports reports, ReportConfig config, MeterRegistry registry) {
+    this.reports = Objects.requireNonNull(reports, "reports");
+    this.interval = protoDuration(config.interval());
+    this.staleAfter = protoDuration(config.staleAfter());
+    this.accepted = counter(registry, "accepted");
+    this.rejected = counter(registry, "rejected");
+  }
+
+  @Override
+  public StreamObserver<NodeReport> report(StreamObserver<ReportAck> acks) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(NodeReport report) {
+        acks.onNext(handle(report));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // The agent went away or the connection broke; it reconnects, and silence makes it stale.
+        log.debug("report stream ended: {}", Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {
+        acks.onCompleted();
+      }
+    };
+  }
+
+  ReportAck handle(NodeReport report) {
+    ReportReader.Read read = reader.read(report);
+    String problem;
+    if (read instanceof ReportReader.Read.Ok ok) {
+      if (reports.accept(ok.node(), ok.view())) {
+        accepted.increment();
+        return ack(true, "");
+      }
+      problem = "node " + ok.node() + " is not known to the API server; the agent must report its"
+          + " Kubernetes node name (spec.nodeName), not the host name";
+    } else {
+      problem = ((ReportReader.Read.Invalid) read).reason();
+    }
+    rejected.increment();
+    if (warned.firstTime(report.getNodeName() + "\n" + problem)) {
+      log.warn("rejected a report from the agent of node '{}': {}", report.getNodeName(), problem);
+    }
+    return ack(false, problem);
+  }
+
+  private ReportAck ack(boolean ok, String message) {
+    return ReportAck.newBuilder()
+        .setAccepted(ok)
+        .setMessage(message)
+        .setReportInterval(interval)
+        .setStaleAfter(staleAfter)
+        .build();
+  }
+
+  private static Counter counter(MeterRegistry registry, String outcome) {
+    return Counter.builder(REPORTS)
+        .description("node agent reports received, by whether placement uses them")
+        .tag("outcome", outcome)
+        .register(registry);
+  }
+
+  private static Duration protoDuration(java.time.Duration duration) {
+    return Duration.newBuilder().setSeconds(duration.getSeconds()).setNanos(duration.getNano()).build();
+  }
+}

@@ -1,0 +1,214 @@
+package dev.tessera.extender.telemetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.extender.model.GpuRequest;
+import dev.tessera.extender.model.PlacementStrategy;
+import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.scheduling.NodeState;
+import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.testing.MutableClock;
+import dev.tessera.extender.testing.Nodes;
+import dev.tessera.proto.agent.v1.Gpu;
+import dev.tessera.proto.agent.v1.NodeReport;
+import dev.tessera.proto.agent.v1.NodeReportsGrpc;
+import dev.tessera.proto.agent.v1.ReportAck;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Agents' reports over real gRPC on loopback: what placement then sees, what is refused and why,
+ * and how a silent agent's data goes stale.
+ */
+class NodeReportsTest {
+  private static final long MIB = 1024L * 1024;
+  private static final long H100_MIB = 81559;
+
+  private final MutableClock clock = MutableClock.atEpochOfTests();
+  private final ClusterCache cache =
+      new ClusterCache(clock, Duration.ofSeconds(30), new Placement(PlacementStrategy.BINPACK));
+  private final ReportConfig config = new ReportConfig(0, Duration.ofSeconds(5), Duration.ofSeconds(30));
+  private final AgentReports reports = new AgentReports(cache, clock, config.staleAfter());
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private NodeReportServer server;
+  private ManagedChannel channel;
+  private final LinkedBlockingQueue<ReportAck> acks = new LinkedBlockingQueue<>();
+  private StreamObserver<NodeReport> stream;
+
+  @BeforeEach
+  void start() {
+    // The node as its labels describe it: 4 GPUs, no UUIDs, a guessed memory size.
+    cache.upsertNode(Nodes.node("gpu-1").gpus(4).memoryMiB(80000).noUuids().build());
+    server = new NodeReportServer(config, reports, registry).start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    stream =
+        NodeReportsGrpc.newStub(channel)
+            .report(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ReportAck ack) {
+                    acks.add(ack);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {}
+
+                  @Override
+                  public void onCompleted() {}
+                });
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    stream.onCompleted();
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  private ReportAck send(NodeReport report) throws InterruptedException {
+    stream.onNext(report);
+    ReportAck ack = acks.poll(10, TimeUnit.SECONDS);
+    assertNotNull(ack, "no acknowledgement within 10 s");
+    return ack;
+  }
+
+  /** gpu-1 with 4 H100s, all healthy and idle, as an agent would report it. */
+  private static NodeReport.Builder report() {
+    NodeReport.Builder report = NodeReport.newBuilder().setNodeName("gpu-1").setAgentVersion("test");
+    for (int i = 0; i < 4; i++) {
+      report.addGpus(gpu(i, 0));
+    }
+    return report;
+  }
+
+  private static Gpu gpu(int index, long usedMiB) {
+    return Gpu.newBuilder()
+        .setIndex(index)
+        .setUuid("GPU-h100-" + index)
+        .setModel("NVIDIA H100 80GB HBM3")
+        .setMemoryTotalBytes(H100_MIB * MIB)
+        .setMemoryUsedBytes(usedMiB * MIB)
+        .setHealthy(true)
+        .build();
+  }
+
+  private static NodeReport with(UnaryOperator<NodeReport.Builder> change) {
+    return change.apply(report()).build();
+  }
+
+  @Test
+  void aReportReplacesTheLabelledInventoryAndItsUuidsReachTheAssignment() throws Exception {
+    ReportAck ack = send(report().build());
+
+    assertTrue(ack.getAccepted(), ack.getMessage());
+    assertEquals(5, ack.getReportInterval().getSeconds());
+    assertEquals(30, ack.getStaleAfter().getSeconds());
+    NodeState node = cache.snapshot().node("gpu-1");
+    assertEquals(H100_MIB, node.gpu(0).memoryMiB());
+    assertEquals("NVIDIA H100 80GB HBM3", node.gpu(3).model());
+    ClusterCache.AssumeResult assumed =
+        cache.assume(new PodKey("ml", "p", "uid-p"), "gpu-1", GpuRequest.whole(1));
+    GpuAssignment assignment = ((ClusterCache.AssumeResult.Assumed) assumed).assignment();
+    assertEquals("GPU-h100-0", assignment.shares().get(0).uuid());
+    assertEquals(1, reports.reporting());
+  }
+
+  @Test
+  void measuredUseRefusesAFractionTheLedgerAloneWouldAllow() throws Exception {
+    // Something outside the ledger holds 60 GiB on every GPU: half a GPU no longer fits anywhere.
+    send(with(r -> {
+      r.clearGpus();
+      for (int i = 0; i < 4; i++) {
+        r.addGpus(gpu(i, 61440));
+      }
+      return r;
+    }));
+    Placement placement = cache.placement();
+    NodeState node = cache.snapshot().node("gpu-1");
+
+    assertFalse(placement.fits(node, GpuRequest.fraction(0.5, 1)));
+    assertEquals(
+        "needs 0.50 of one GPU; largest free is 0.25 on GPU 0",
+        placement.check(node, GpuRequest.fraction(0.5, 1)).reason());
+    assertTrue(placement.fits(node, GpuRequest.fraction(0.2, 1)));
+  }
+
+  @Test
+  void anUnhealthyGpuTakesNoNewPod() throws Exception {
+    send(with(r -> r.setGpus(2, gpu(2, 0).toBuilder().setHealthy(false).setHealthReason("GPU is lost"))));
+    Placement placement = cache.placement();
+    NodeState node = cache.snapshot().node("gpu-1");
+
+    assertEquals(3, node.freeWholeGpus());
+    assertFalse(placement.fits(node, GpuRequest.whole(4)));
+    assertEquals(
+        "needs 4 whole GPUs; 3 of 4 free (0 held whole, 0 shared by fractions, 1 unhealthy)",
+        placement.check(node, GpuRequest.whole(4)).reason());
+    GpuAssignment three = placement.pick(node, GpuRequest.whole(3));
+    assertTrue(three.shares().stream().noneMatch(share -> share.index() == 2), three.toString());
+  }
+
+  @Test
+  void badReportsAreRefusedWithTheReasonAndChangeNothing() throws Exception {
+    NodeState before = cache.snapshot().node("gpu-1");
+    String[] reasons = {
+      "node_name is empty",
+      "gpus[1] has index 2",
+      "gpus[1] repeats uuid GPU-h100-0",
+      "gpus[0] uses 90000 MiB of 81559 MiB",
+      "gpus[3] is unhealthy without a health_reason",
+      "node gpu-9 is not known to the API server",
+    };
+    NodeReport[] bad = {
+      with(r -> r.setNodeName("")),
+      with(r -> r.setGpus(1, gpu(2, 0))),
+      with(r -> r.setGpus(1, gpu(1, 0).toBuilder().setUuid("GPU-h100-0"))),
+      with(r -> r.setGpus(0, gpu(0, 90000))),
+      with(r -> r.setGpus(3, gpu(3, 0).toBuilder().setHealthy(false))),
+      with(r -> r.setNodeName("gpu-9")),
+    };
+    for (int i = 0; i < bad.length; i++) {
+      ReportAck ack = send(bad[i]);
+      assertFalse(ack.getAccepted(), reasons[i]);
+      assertTrue(ack.getMessage().startsWith(reasons[i]), ack.getMessage());
+    }
+    assertSame(before, cache.snapshot().node("gpu-1"), "the cache is untouched");
+    assertEquals(0, reports.reporting());
+    assertEquals(6, registry.counter(NodeReportService.REPORTS, "outcome", "rejected").count());
+
+    assertTrue(send(report().build()).getAccepted(), "the stream still works after bad reports");
+  }
+
+  @Test
+  void aSilentAgentGoesStaleAndTheLabelsDescribeTheNodeAgain() throws Exception {
+    send(report().build());
+    clock.advance(Duration.ofSeconds(29));
+    assertTrue(reports.expireStale().isEmpty());
+    assertEquals(H100_MIB, cache.snapshot().node("gpu-1").gpu(0).memoryMiB());
+
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(java.util.List.of("gpu-1"), reports.expireStale());
+
+    NodeState node = cache.snapshot().node("gpu-1");
+    assertEquals(80000, node.gpu(0).memoryMiB());
+    assertNull(node.gpu(0).uuid());
+    assertFalse(node.node().hasObservations());
+    assertEquals(0, reports.reporting());
+  }
+}
