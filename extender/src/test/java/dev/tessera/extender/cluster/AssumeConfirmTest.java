@@ -16,6 +16,7 @@ import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.NodeState;
+import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class AssumeConfirmTest {
   private EmbeddedApiServer api;
   private KubernetesClient client;
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = MutableClock.atEpochOfTests();
   private TestExtender extender;
   private AssumptionSweeper sweeper;
 

@@ -11,6 +11,7 @@ import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.testing.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ class ClusterCacheConcurrencyTest {
 
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final ClusterCache cache =
-      new ClusterCache(new TestClock(), Duration.ofSeconds(30), new Placement(PlacementStrategy.BINPACK));
+      new ClusterCache(MutableClock.atEpochOfTests(), Duration.ofSeconds(30), new Placement(PlacementStrategy.BINPACK));
 
   @AfterEach
   void stopThreads() throws InterruptedException {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class KubernetesPodEventsTest {
   private EmbeddedApiServer api;
   private KubernetesClient client;
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = MutableClock.atEpochOfTests();
   private final ExecutorService writer = Executors.newSingleThreadExecutor();
 
   @BeforeEach
@@ -61,9 +62,9 @@ class KubernetesPodEventsTest {
     assertEquals(WellKnown.EVENT_SOURCE, event.getSource().getComponent());
     assertEquals(WellKnown.EVENT_SOURCE, event.getReportingComponent());
     assertEquals("extender-0", event.getReportingInstance());
-    assertEquals("2025-01-01T00:00:00Z", event.getFirstTimestamp());
-    assertEquals("2025-01-01T00:00:00Z", event.getLastTimestamp());
-    assertEquals("2025-01-01T00:00:00.000000Z", event.getEventTime().getTime());
+    assertEquals(clock.instant().toString(), event.getFirstTimestamp());
+    assertEquals(clock.instant().toString(), event.getLastTimestamp());
+    assertEquals("2024-01-01T00:00:00.000000Z", event.getEventTime().getTime());
     assertEquals(1, event.getCount());
     assertTrue(event.getMetadata().getName().startsWith("notebook."), event.getMetadata().getName());
   }
