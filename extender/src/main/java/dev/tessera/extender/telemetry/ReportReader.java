@@ -45,10 +45,12 @@ final class ReportReader {
       if (gpu.getIndex() != position) {
         return new Read.Invalid(where + " has index " + gpu.getIndex() + "; GPUs must be listed by index from 0");
       }
-      if (gpu.getUuid().isBlank()) {
-        return new Read.Invalid(where + " has no uuid");
+      boolean named = !gpu.getUuid().isBlank();
+      if (!named && gpu.getHealthy()) {
+        // NVML can refuse a GPU's handle: the agent still lists it, unnamed and unhealthy.
+        return new Read.Invalid(where + " has no uuid; only an unhealthy GPU may lack one");
       }
-      if (!uuids.add(gpu.getUuid())) {
+      if (named && !uuids.add(gpu.getUuid())) {
         return new Read.Invalid(where + " repeats uuid " + gpu.getUuid());
       }
       long totalMiB = Long.divideUnsigned(gpu.getMemoryTotalBytes(), MIB);
@@ -64,7 +66,7 @@ final class ReportReader {
         return new Read.Invalid(where + " is unhealthy without a health_reason");
       }
       String model = gpu.getModel().isBlank() ? "unknown" : gpu.getModel();
-      gpus.add(new GpuDevice(position, gpu.getUuid(), model, totalMiB));
+      gpus.add(new GpuDevice(position, named ? gpu.getUuid() : null, model, totalMiB));
       observed.add(new ObservedGpu(usedMiB, gpu.getHealthy(), gpu.getHealthy() ? "" : gpu.getHealthReason()));
     }
     return new Read.Ok(node, new AgentView(gpus, observed));

@@ -165,6 +165,18 @@ class NodeReportsTest {
   }
 
   @Test
+  void aGpuNvmlRefusedIsListedUnnamedAndUnhealthy() throws Exception {
+    ReportAck ack = send(with(r -> r.setGpus(1, Gpu.newBuilder().setIndex(1).setHealthy(false)
+        .setHealthReason("NVML: no permission"))));
+
+    assertTrue(ack.getAccepted(), ack.getMessage());
+    NodeState node = cache.snapshot().node("gpu-1");
+    assertNull(node.gpu(1).uuid());
+    assertFalse(node.healthy(1));
+    assertEquals(3, node.freeWholeGpus());
+  }
+
+  @Test
   void badReportsAreRefusedWithTheReasonAndChangeNothing() throws Exception {
     NodeState before = cache.snapshot().node("gpu-1");
     String[] reasons = {
