@@ -1,0 +1,13 @@
+#!/bin/sh
+# Runs the micro-benchmark with the library preloaded and a limit that is never reached.
+# Usage: sh bench/run_bench.sh <target dir> [pairs] [threads]
+set -eu
+TARGET=${1:-target}
+ABS=$(cd "$TARGET" && pwd)
+USAGE=$(mktemp -d)
+trap 'rm -rf "$USAGE"' EXIT INT TERM
+for threads in 1 ${3:-2}; do
+    env LD_PRELOAD="$ABS/libtessera-cuda.so" LD_LIBRARY_PATH="$ABS/test" \
+        TESSERA_GPU_MEMORY_LIMITS=68719476736 TESSERA_USAGE_DIR="$USAGE" \
+        TSTUB_TOTAL_BYTES=68719476736 "$ABS/bench/bench_alloc" "${2:-1000000}" "$threads"
+done

@@ -1,0 +1,22 @@
+/* The real dlsym and the real driver entry points behind our wrappers. */
+#ifndef TESSERA_DRIVER_H
+#define TESSERA_DRIVER_H
+
+#include "cuda_api.h"
+
+typedef void *(*tessera_dlsym_fn)(void *handle, const char *name);
+
+/* glibc's dlsym, never ours: safe to call from anywhere, including inside our dlsym. */
+tessera_dlsym_fn tessera_real_dlsym(void);
+
+typedef struct tessera_driver {
+#define TESSERA_DRIVER_FIELD(name, params) name##_fn name;
+    TESSERA_HOOKED_FUNCS(TESSERA_DRIVER_FIELD)
+    TESSERA_RESOLVED_FUNCS(TESSERA_DRIVER_FIELD)
+#undef TESSERA_DRIVER_FIELD
+} tessera_driver;
+
+/* libcuda.so.1's own entry points (NULL where the driver lacks one). Resolved once. */
+const tessera_driver *tessera_driver_get(void);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * The two ways an application finds driver functions without linking them:
+ *  - dlopen("libcuda.so.1") + dlsym(handle, "cuMemAlloc_v2"): a handle lookup bypasses our
+ *    preloaded exports, so we export dlsym itself and answer with our wrapper for the names
+ *    we intercept;
+ *  - cuGetProcAddress / cuGetProcAddress_v2 (how CUDA 11.3+ runtimes find everything): the
+ *    driver answers first, then we swap in our wrapper for the names we intercept, including
+ *    cuGetProcAddress itself so lookups made through the returned pointer are covered too.
+ * With limits not enforced (disabled or no valid configuration) both return the driver's
+ * own pointers untouched.
+ */
+#include <string.h>
+
+#include "driver.h"
+#include "hooks.h"
+
+typedef struct export_entry {
+    const char *name;
+    void *hook;
+} export_entry;
+
+#define TESSERA_EXPORT_ENTRY(name, params) {#name, (void *)name},
+static const export_entry k_exports[] = {TESSERA_HOOKED_FUNCS(TESSERA_EXPORT_ENTRY)};
+#undef TESSERA_EXPORT_ENTRY
+
+void *tessera_hook_by_name(const char *name) {
+    for (size_t i = 0; i < sizeof k_exports / sizeof k_exports[0]; i++) {
+        if (strcmp(k_exports[i].name, name) == 0) return k_exports[i].hook;
+    }
+    return NULL;
+}
+
+/* ---- dlsym ------------------------------------------------------------------------------ */
+
+/* Our wrapper for `name`, only where the real lookup would have found the symbol (so a probe
+ * of some other library still gets NULL). Uses glibc's dlsym: no recursion into ours. */
+static void *dlsym_hook(tessera_dlsym_fn real, void *handle, const char *name) {
+    void *hook = tessera_hook_by_name(name);
+    if (hook == NULL || !tessera_enforcing() || real(handle, name) == NULL) return NULL;
+    return hook;
+}
+
+/*
+ * Everything except the intercepted cu* names goes straight to glibc. The final call is a
+ * tail call (checked by the tests: `make check-tailcall`), so glibc sees the application's
+ * return address and dlsym(RTLD_NEXT, ...) keeps resolving relative to the caller, not us.
+ */
+TESSERA_EXPORT void *dlsym(void *handle, const char *name) {
+    tessera_dlsym_fn real = tessera_real_dlsym();
+    if (name != NULL && name[0] == 'c' && name[1] == 'u') {
+        void *hook = dlsym_hook(real, handle, name);
+        if (hook != NULL) return hook;
+    }
+    return real(handle, name);
+}
+
+/* ---- cuGetProcAddress ------------------------------------------------------------------- */
+
+/*
+ * cuGetProcAddress takes base names plus the CUDA version the caller was built for; the
+ * driver picks the ABI version (cuMemAlloc -> cuMemAlloc_v2 from 3.2 on) and, for
+ * stream-taking calls, the per-thread-default-stream variant when asked. We substitute only
+ * where that choice is the entry point we wrap; older ABIs pass through untouched.
+ */
+typedef struct proc_entry {
+    const char *base;
+    int since;    /* first CUDA version (1000 * major + 10 * minor) returning `legacy` */
+    void *legacy; /* wrapper for the default (legacy stream) variant */
+    void *ptsz;   /* wrapper for the per-thread default stream variant, if one exists */
+} proc_entry;
+
+static const proc_entry k_procs[] = {
+    {"cuMemAlloc", 3020, (void *)cuMemAlloc_v2, NULL},
+    {"cuMemAllocPitch", 3020, (void *)cuMemAllocPitch_v2, NULL},
+    {"cuMemAllocManaged", 6000, (void *)cuMemAllocManaged, NULL},
+    {"cuMemCreate", 10020, (void *)cuMemCreate, NULL},
+    {"cuMemAllocAsync", 11020, (void *)cuMemAllocAsync, (void *)cuMemAllocAsync_ptsz},
+    {"cuMemAllocFromPoolAsync", 11020, (void *)cuMemAllocFromPoolAsync,
+     (void *)cuMemAllocFromPoolAsync_ptsz},
+    {"cuArrayCreate", 3020, (void *)cuArrayCreate_v2, NULL},
+    {"cuArray3DCreate", 3020, (void *)cuArray3DCreate_v2, NULL},
+    {"cuMipmappedArrayCreate", 5000, (void *)cuMipmappedArrayCreate, NULL},
+    {"cuMemFree", 3020, (void *)cuMemFree_v2, NULL},
+    {"cuMemFreeAsync", 11020, (void *)cuMemFreeAsync, (void *)cuMemFreeAsync_ptsz},
+    {"cuMemRelease", 10020, (void *)cuMemRelease, NULL},
+    {"cuArrayDestroy", 2000, (void *)cuArrayDestroy, NULL},
+    {"cuMipmappedArrayDestroy", 5000, (void *)cuMipmappedArrayDestroy, NULL},
+    {"cuMemGetInfo", 3020, (void *)cuMemGetInfo_v2, NULL},
+    {"cuDeviceTotalMem", 3020, (void *)cuDeviceTotalMem_v2, NULL},
+    /* cuGetProcAddress itself: _v2 (with symbolStatus) from 12.0, the 4-argument one before. */
+    {"cuGetProcAddress", 12000, (void *)cuGetProcAddress_v2, NULL},
+    {"cuGetProcAddress", 11030, (void *)cuGetProcAddress, NULL},
+};
+
+static void *proc_hook(const char *symbol, int version, cuuint64_t flags) {
+    for (size_t i = 0; i < sizeof k_procs / sizeof k_procs[0]; i++) {
+        const proc_entry *e = &k_procs[i];
+        if (version < e->since || strcmp(e->base, symbol) != 0) continue;
+        if ((flags & TESSERA_CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && e->ptsz != NULL)
+            return e->ptsz;
+        return e->legacy;
+    }
+    return NULL;
+}
+
+static void substitute(const char *symbol, void **pfn, int version, cuuint64_t flags) {
+    if (symbol == NULL || pfn == NULL || *pfn == NULL || !tessera_enforcing()) return;
+    void *hook = proc_hook(symbol, version, flags);
+    if (hook != NULL) *pfn = hook;
+}
+
+CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags) {
+    cuGetProcAddress_fn real = tessera_driver_get()->cuGetProcAddress;
+    if (real == NULL) return CUDA_ERROR_NOT_SUPPORTED;
+    CUresult rc = real(symbol, pfn, cudaVersion, flags);
+    if (rc == CUDA_SUCCESS) substitute(symbol, pfn, cudaVersion, flags);
+    return rc;
+}
+
+CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags,
+                             CUdriverProcAddressQueryResult *symbolStatus) {
+    cuGetProcAddress_v2_fn real = tessera_driver_get()->cuGetProcAddress_v2;
+    if (real == NULL) return CUDA_ERROR_NOT_SUPPORTED;
+    CUresult rc = real(symbol, pfn, cudaVersion, flags, symbolStatus);
+    if (rc == CUDA_SUCCESS) substitute(symbol, pfn, cudaVersion, flags);
+    return rc;
+}

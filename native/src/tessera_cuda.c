@@ -1,0 +1,146 @@
+#include "tessera_cuda.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "driver.h"
+#include "log.h"
+#include "usage.h"
+
+typedef struct tessera_device {
+    tessera_usage usage;
+    int ordinal;
+} tessera_device;
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_enforce;
+static int g_device_count;
+static tessera_device g_devices[TESSERA_MAX_DEVICES];
+static int g_unlimited_logged; /* one line for the first device without a configured limit */
+
+static void after_fork_child(void) {
+    pid_t pid = getpid();
+    tessera_usage_set_identity(pid);
+    for (int i = 0; i < g_device_count; i++) tessera_usage_after_fork_child(&g_devices[i].usage, pid);
+    tessera_ptr_reset_after_fork();
+}
+
+/* Runs once, on the first intercepted call, never from a constructor: keeps library load
+ * free of work and of file I/O in processes that never touch CUDA. */
+static void init_once(void) {
+    static tessera_config cfg; /* static: PATH_MAX-sized, and init may run on a small stack */
+    tessera_config_load(&cfg);
+    if (!cfg.enforce) return;
+    for (int i = 0; i < cfg.device_count; i++) {
+        g_devices[i].ordinal = i;
+        tessera_usage_open(&g_devices[i].usage, cfg.usage_dir, i, cfg.limits[i]);
+    }
+    g_device_count = cfg.device_count;
+    pthread_atfork(NULL, NULL, after_fork_child);
+    tessera_log(TESSERA_LOG_INFO, "enforcing GPU memory limits on %d device(s), usage in %s",
+                g_device_count, cfg.usage_dir);
+    __atomic_store_n(&g_enforce, 1, __ATOMIC_RELEASE);
+}
+
+int tessera_enforcing(void) {
+    pthread_once(&g_once, init_once);
+    return __atomic_load_n(&g_enforce, __ATOMIC_ACQUIRE);
+}
+
+/* Exit: hand our slots back so the agent stops counting this process at once. */
+__attribute__((destructor)) static void tessera_fini(void) {
+    if (!__atomic_load_n(&g_enforce, __ATOMIC_ACQUIRE)) return;
+    for (int i = 0; i < g_device_count; i++) tessera_usage_detach(&g_devices[i].usage);
+}
+
+static tessera_device *device_for(CUdevice device) {
+    if (device >= 0 && device < g_device_count) return &g_devices[device];
+    if (!__atomic_exchange_n(&g_unlimited_logged, 1, __ATOMIC_RELAXED))
+        tessera_log(TESSERA_LOG_WARN, "device %d has no entry in %s; its allocations are not "
+                    "limited", device, TESSERA_ENV_LIMITS);
+    return NULL;
+}
+
+int tessera_current_device(CUdevice *device) {
+    cuCtxGetDevice_fn get = tessera_driver_get()->cuCtxGetDevice;
+    return get != NULL && get(device) == CUDA_SUCCESS ? 0 : -1;
+}
+
+CUresult tessera_admit_device(tessera_ticket *t, CUdevice device, uint64_t bytes) {
+    t->dev = NULL;
+    t->bytes = bytes;
+    if (bytes == 0 || !tessera_enforcing()) return CUDA_SUCCESS;
+    tessera_device *dev = device_for(device);
+    if (dev == NULL) return CUDA_SUCCESS;
+    if (!tessera_usage_reserve(&dev->usage, bytes)) {
+        tessera_log(TESSERA_LOG_DEBUG, "gpu %d: refusing %llu bytes (used %llu of %llu)",
+                    dev->ordinal, (unsigned long long)bytes,
+                    (unsigned long long)tessera_usage_used(&dev->usage),
+                    (unsigned long long)dev->usage.limit);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    t->dev = dev;
+    return CUDA_SUCCESS;
+}
+
+CUresult tessera_admit_current(tessera_ticket *t, uint64_t bytes) {
+    CUdevice device;
+    t->dev = NULL;
+    t->bytes = bytes;
+    /* Without a current context the driver call fails by itself: let it say so. */
+    if (bytes == 0 || !tessera_enforcing() || tessera_current_device(&device) != 0)
+        return CUDA_SUCCESS;
+    return tessera_admit_device(t, device, bytes);
+}
+
+int tessera_ticket_resize(tessera_ticket *t, uint64_t actual) {
+    if (t->dev == NULL || actual == t->bytes) return 1;
+    if (actual < t->bytes) {
+        tessera_usage_unreserve(&t->dev->usage, t->bytes - actual);
+    } else if (!tessera_usage_reserve(&t->dev->usage, actual - t->bytes)) {
+        return 0;
+    }
+    t->bytes = actual;
+    return 1;
+}
+
+void tessera_settle(tessera_ticket *t, CUresult rc, int kind, uint64_t key) {
+    if (t->dev == NULL) return;
+    if (rc != CUDA_SUCCESS || key == 0) {
+        tessera_usage_unreserve(&t->dev->usage, t->bytes);
+        return;
+    }
+    tessera_usage_commit(&t->dev->usage, t->bytes);
+    tessera_alloc alloc = {.size = t->bytes, .device = t->dev->ordinal, .kind = kind};
+    tessera_alloc stale;
+    if (tessera_ptr_insert(key, &alloc, &stale)) {
+        tessera_log(TESSERA_LOG_DEBUG, "handle %#llx reused without a free we saw; dropping "
+                    "its old %llu bytes", (unsigned long long)key, (unsigned long long)stale.size);
+        tessera_usage_release(&g_devices[stale.device].usage, stale.size);
+    }
+}
+
+int tessera_forget(int kind, uint64_t key, tessera_alloc *out) {
+    return tessera_enforcing() && tessera_ptr_remove(key, kind, out);
+}
+
+void tessera_forgotten(uint64_t key, const tessera_alloc *a, CUresult rc) {
+    if (rc == CUDA_SUCCESS) {
+        tessera_usage_release(&g_devices[a->device].usage, a->size);
+        return;
+    }
+    tessera_alloc stale;
+    if (tessera_ptr_insert(key, a, &stale)) /* cannot happen: the memory was never freed */
+        tessera_usage_release(&g_devices[stale.device].usage, stale.size);
+}
+
+int tessera_device_budget(CUdevice device, uint64_t *limit, uint64_t *used) {
+    if (!tessera_enforcing()) return 0;
+    tessera_device *dev = device_for(device);
+    if (dev == NULL) return 0;
+    *limit = dev->usage.limit;
+    *used = tessera_usage_used(&dev->usage);
+    return 1;
+}

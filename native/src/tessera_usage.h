@@ -1,0 +1,59 @@
+/*
+ * Binary layout of a usage file: $TESSERA_USAGE_DIR/gpu-<ordinal>.usage, one per CUDA device
+ * ordinal as the container sees it. This header is the contract with the node agent, which
+ * maps the same file read-only (native/README.md repeats it for the Java side).
+ *
+ * Little-endian, naturally aligned, fixed size TESSERA_USAGE_FILE_SIZE. Every 64-bit field is
+ * read and written with single atomic accesses, so a reader never sees a torn value; the
+ * reader needs no lock, but the fields are updated independently (see used_bytes below).
+ */
+#ifndef TESSERA_USAGE_H
+#define TESSERA_USAGE_H
+
+#include <stdint.h>
+
+#define TESSERA_USAGE_MAGIC 0x55525354u /* the bytes "TSRU" */
+#define TESSERA_USAGE_VERSION 1u
+#define TESSERA_USAGE_SLOTS 256u
+
+/* Slot pid values other than a real pid. */
+#define TESSERA_SLOT_FREE 0
+#define TESSERA_SLOT_RECLAIMING (-1) /* a reaper is emptying it */
+#define TESSERA_SLOT_CLAIMING (-2)   /* a process is taking it; fields not yet valid */
+
+/* Offset 0, 64 bytes. */
+typedef struct tessera_usage_header {
+    uint32_t magic;          /*  0: TESSERA_USAGE_MAGIC once initialised (written last) */
+    uint32_t version;        /*  4: TESSERA_USAGE_VERSION */
+    uint32_t header_size;    /*  8: 64 */
+    uint32_t slot_size;      /* 12: 64 */
+    uint32_t slot_count;     /* 16: TESSERA_USAGE_SLOTS */
+    int32_t device_ordinal;  /* 20: CUDA device ordinal inside the container */
+    uint64_t limit_bytes;    /* 24: the limit, as the last process to open the file read it */
+    uint64_t used_bytes;     /* 32: bytes reserved against the limit by all processes; the
+                              *     authoritative figure (includes allocations in flight) */
+    uint64_t overflow_procs; /* 40: processes that found no free slot (counted in used_bytes
+                              *     but in no slot) */
+    uint64_t reserved[2];    /* 48: zero */
+} tessera_usage_header;
+
+/* Offset 64 + i * 64, i < slot_count; one cache line each so processes never share one. */
+typedef struct tessera_usage_slot {
+    int32_t pid;         /*  0: owner's pid in its pid namespace, or TESSERA_SLOT_* above */
+    uint32_t flags;      /*  4: zero */
+    uint64_t used_bytes; /*  8: bytes this process holds (allocations that completed) */
+    uint64_t peak_bytes; /* 16: high-water mark of used_bytes */
+    uint64_t start_time; /* 24: owner's start time, /proc/<pid>/stat field 22 (clock ticks
+                          *     since boot): tells a reused pid from the owner */
+    uint64_t pid_ns;     /* 32: inode of the owner's /proc/self/ns/pid (0 if unknown) */
+    uint64_t reserved[3];/* 40: zero */
+} tessera_usage_slot;
+
+#define TESSERA_USAGE_FILE_SIZE \
+    (sizeof(tessera_usage_header) + TESSERA_USAGE_SLOTS * sizeof(tessera_usage_slot))
+
+_Static_assert(sizeof(tessera_usage_header) == 64, "usage header is 64 bytes");
+_Static_assert(sizeof(tessera_usage_slot) == 64, "usage slot is 64 bytes");
+_Static_assert(TESSERA_USAGE_FILE_SIZE == 16448, "usage file size");
+
+#endif

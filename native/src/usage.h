@@ -1,0 +1,56 @@
+/*
+ * Per-device usage shared by every process of the container through the mmapped file
+ * described in tessera_usage.h.
+ *
+ * Protocol: an allocation first reserves its bytes on header.used_bytes with a
+ * compare-and-swap that refuses to pass the limit (so processes together can never exceed it
+ * by one byte), then calls the driver, then either commits the bytes to its own slot or gives
+ * the reservation back. A free takes the bytes off the slot first and off the total second.
+ * With that order a slot never holds more than its process contributed to the total, so a
+ * reaper that subtracts a dead process's slot can never undercount; a process killed between
+ * the two steps leaks one allocation's worth of budget (never over-commits) until the file is
+ * next opened with no live process attached (see tessera_usage_open).
+ */
+#ifndef TESSERA_USAGE_API_H
+#define TESSERA_USAGE_API_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "tessera_usage.h"
+
+typedef struct tessera_usage {
+    tessera_usage_header *hdr;
+    tessera_usage_slot *slot;           /* own slot; NULL until (re-)registered */
+    tessera_usage_slot overflow_slot;   /* stands in when the file has no free slot */
+    pthread_mutex_t register_lock;      /* slow path: registering after a fork */
+    uint64_t limit;
+    int ordinal;
+    int file_backed;                    /* 0: process-private fallback mapping */
+    int detached;                       /* set at exit: accounting stops */
+} tessera_usage;
+
+/* Maps dir/gpu-<ordinal>.usage (created if missing). Falls back to a private mapping (the
+ * limit still holds within this process tree) when the file cannot be used. */
+void tessera_usage_open(tessera_usage *u, const char *dir, int ordinal, uint64_t limit);
+
+/* 1 if `bytes` more fit under the limit (now reserved), else 0. Reaps dead slots if short. */
+int tessera_usage_reserve(tessera_usage *u, uint64_t bytes);
+void tessera_usage_unreserve(tessera_usage *u, uint64_t bytes);
+/* The driver call succeeded: attribute reserved bytes to this process's slot. */
+void tessera_usage_commit(tessera_usage *u, uint64_t bytes);
+/* Frees committed bytes: slot first, then the total. */
+void tessera_usage_release(tessera_usage *u, uint64_t bytes);
+uint64_t tessera_usage_used(const tessera_usage *u);
+
+/* In a fork child: forget the parent's slot; the child registers its own when it allocates. */
+void tessera_usage_after_fork_child(tessera_usage *u, pid_t pid);
+/* At exit: give this process's bytes and slot back (the driver frees its memory anyway).
+ * Afterwards every call is a no-op, so frees run by later exit handlers cannot subtract the
+ * same bytes twice; allocations made that late are not limited. */
+void tessera_usage_detach(tessera_usage *u);
+
+/* Identity used for slots; tessera_cuda.c refreshes it after fork. */
+void tessera_usage_set_identity(pid_t pid);
+
+#endif

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Runs the C tests against the stub driver with the library preloaded; exits non-zero if
+# any fails. Usage: sh test/run_tests.sh <target dir>
+set -u
+TARGET=${1:-target}
+T=$(cd "$TARGET/test" && pwd)
+LIB=$(cd "$TARGET" && pwd)/libtessera-cuda.so
+TMP=$(mktemp -d "$T/run.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+L=67108864                      # device 0's limit in most tests (64 MiB)
+LIMITS="$L,4294967296"          # device 1: above the stub's 1 GiB
+PHYSICAL=1073741824
+failures=0
+
+# check NAME STDERR_LINES [VAR=VALUE...] PROGRAM [ARGS...]
+# Runs with a clean Tessera environment, a fresh usage directory and the stub on the path.
+check() {
+    name=$1 want=$2
+    shift 2
+    usage=$(mktemp -d "$TMP/usage.XXXXXX")
+    timeout 300 env -u TESSERA_GPU_MEMORY_LIMITS -u TESSERA_DISABLE -u TESSERA_LOG_LEVEL \
+        LD_PRELOAD="$LIB" LD_LIBRARY_PATH="$T" TSTUB_TOTAL_BYTES=$PHYSICAL \
+        TESSERA_USAGE_DIR="$usage" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+    rc=$?
+    lines=$(wc -l <"$TMP/$name.err")
+    if [ "$rc" -eq 0 ] && [ "$lines" -eq "$want" ]; then
+        echo "PASS $name"
+    else
+        echo "FAIL $name (exit $rc, $lines stderr line(s), want $want)"
+        sed 's/^/    out: /' "$TMP/$name.out"
+        sed 's/^/    err: /' "$TMP/$name.err"
+        failures=$((failures + 1))
+    fi
+}
+
+check link 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_link"
+check dlsym 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_dlsym"
+check procaddr 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_procaddr"
+check multiproc 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_multiproc"
+
+# Missing or malformed configuration: everything passes through, one line says why.
+check config-missing-limits 1 "$T/t_config" passthrough
+check config-empty-limits 1 TESSERA_GPU_MEMORY_LIMITS= "$T/t_config" passthrough
+check config-garbage-limits 1 TESSERA_GPU_MEMORY_LIMITS=abc "$T/t_config" passthrough
+check config-empty-entry 1 TESSERA_GPU_MEMORY_LIMITS=1048576,,1048576 "$T/t_config" passthrough
+check config-negative 1 TESSERA_GPU_MEMORY_LIMITS=-5 "$T/t_config" passthrough
+check config-overflow 1 TESSERA_GPU_MEMORY_LIMITS=99999999999999999999999 "$T/t_config" passthrough
+check config-trailing-junk 1 "TESSERA_GPU_MEMORY_LIMITS=1048576 " "$T/t_config" passthrough
+check config-units 1 TESSERA_GPU_MEMORY_LIMITS=1GiB "$T/t_config" passthrough
+check config-missing-dir 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_USAGE_DIR= "$T/t_config" passthrough
+check config-disabled 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_DISABLE=1 "$T/t_config" passthrough
+# An unusable usage directory still enforces the limit (per process tree), with one line.
+check config-bad-dir 1 TESSERA_GPU_MEMORY_LIMITS=1048576,1048576 TESSERA_USAGE_DIR=/nonexistent/tessera \
+    "$T/t_config" enforce
+check config-log-level 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOG_LEVEL=error "$T/t_config" enforce
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures native test(s) failed"
+    exit 1
+fi
+echo "all native tests passed"

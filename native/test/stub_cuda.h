@@ -1,0 +1,37 @@
+/*
+ * A stand-in libcuda.so.1 for tests without a GPU: the intercepted driver entry points over
+ * host memory, with a "physical" size per device from TSTUB_TOTAL_BYTES (default 1 GiB),
+ * plus tstub_* helpers the tests use to look behind the library's back.
+ */
+#ifndef TESSERA_STUB_CUDA_H
+#define TESSERA_STUB_CUDA_H
+
+#include <stdint.h>
+
+#include "cuda_api.h"
+
+#define TSTUB_MAX_DEVICES 8
+
+#define TSTUB_DECLARE(name, params) CUresult name params;
+TESSERA_HOOKED_FUNCS(TSTUB_DECLARE)
+TESSERA_RESOLVED_FUNCS(TSTUB_DECLARE)
+#undef TSTUB_DECLARE
+CUresult cuInit(unsigned int flags);
+CUresult cuDeviceGet(CUdevice *device, int ordinal);
+CUresult cuDeviceGetCount(int *count);
+/* The pre-3.2 ABI entry point (32-bit size): never wrapped, always fails in the stub. */
+CUresult cuMemAlloc(unsigned int *dptr, unsigned int bytesize);
+
+/* Test helpers (not CUDA). */
+void tstub_set_device(int device);          /* what cuCtxGetDevice reports on this thread */
+uint64_t tstub_used(int device);            /* bytes the "driver" has handed out */
+uint64_t tstub_peak(int device);            /* high-water mark of tstub_used */
+void tstub_reset_peak(int device);
+void *tstub_real_addr(const char *name);    /* the stub's own entry point for an export name */
+void tstub_fail_next_free(void);            /* the next free/destroy/release fails, frees nothing */
+
+typedef void (*tstub_set_device_fn)(int);
+typedef uint64_t (*tstub_used_fn)(int);
+typedef void *(*tstub_real_addr_fn)(const char *);
+
+#endif
