@@ -1,0 +1,104 @@
+package dev.tessera.agent.deviceplugin;
+
+import dev.tessera.proto.deviceplugin.v1beta1.ContainerAllocateResponse;
+import dev.tessera.proto.deviceplugin.v1beta1.Mount;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * What a container gets for a {@link PodClaim}: the GPUs it sees and, for shared GPUs, the native
+ * library that enforces its memory limits.
+ *
+ * <ul>
+ *   <li>Always: {@code NVIDIA_VISIBLE_DEVICES} = the claimed GPUs' UUIDs, comma-separated, in the
+ *       assignment's order (the NVIDIA container runtime exposes exactly those).
+ *   <li>Shared GPUs also: {@code TESSERA_GPU_MEMORY_LIMITS} = the memory limit in bytes of each
+ *       visible GPU, same order; {@code TESSERA_USAGE_DIR} = {@value #USAGE_DIR_IN_CONTAINER},
+ *       mounted read-write from {@code <stateDir>/usage/<pod-uid>} on the host (where the agent
+ *       reads the usage back); {@code LD_PRELOAD} = the library, from {@code <installDir>/lib}
+ *       mounted read-only at {@value #LIB_DIR_IN_CONTAINER}; {@code NVIDIA_DRIVER_CAPABILITIES} =
+ *       {@code compute,utility}.
+ * </ul>
+ */
+final class ContainerSettings {
+  static final String VISIBLE_DEVICES = "NVIDIA_VISIBLE_DEVICES";
+  static final String DRIVER_CAPABILITIES = "NVIDIA_DRIVER_CAPABILITIES";
+  static final String MEMORY_LIMITS = "TESSERA_GPU_MEMORY_LIMITS";
+  static final String USAGE_DIR = "TESSERA_USAGE_DIR";
+  static final String LD_PRELOAD = "LD_PRELOAD";
+
+  static final String USAGE_DIR_IN_CONTAINER = "/var/run/tessera/usage";
+  static final String LIB_DIR_IN_CONTAINER = "/usr/local/tessera/lib";
+  static final String LIBRARY = "libtessera-cuda.so";
+
+  // Pod UIDs are UUIDs; anything else must not become a path.
+  private static final Pattern UID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,62}");
+
+  private final Path stateDir;
+  private final Path installDir;
+
+  ContainerSettings(Path stateDir, Path installDir) {
+    this.stateDir = Objects.requireNonNull(stateDir, "stateDir");
+    this.installDir = Objects.requireNonNull(installDir, "installDir");
+  }
+
+  ContainerAllocateResponse forClaim(PodClaim claim) {
+    ContainerAllocateResponse.Builder response = ContainerAllocateResponse.newBuilder();
+    response.putEnvs(VISIBLE_DEVICES, claim.gpus().stream().map(VisibleGpu::uuid).collect(Collectors.joining(",")));
+    if (claim.exclusive()) {
+      return response.build();
+    }
+    response
+        .putEnvs(MEMORY_LIMITS,
+            claim.gpus().stream().map(g -> Long.toString(g.memoryLimitBytes())).collect(Collectors.joining(",")))
+        .putEnvs(USAGE_DIR, USAGE_DIR_IN_CONTAINER)
+        .putEnvs(LD_PRELOAD, LIB_DIR_IN_CONTAINER + "/" + LIBRARY)
+        .putEnvs(DRIVER_CAPABILITIES, "compute,utility")
+        .addMounts(Mount.newBuilder()
+            .setContainerPath(USAGE_DIR_IN_CONTAINER)
+            .setHostPath(usageDir(claim.pod()).toString())
+            .setReadOnly(false))
+        .addMounts(Mount.newBuilder()
+            .setContainerPath(LIB_DIR_IN_CONTAINER)
+            .setHostPath(installDir.resolve("lib").toString())
+            .setReadOnly(true));
+    return response.build();
+  }
+
+  /** The host directory the pod's usage files go to. */
+  Path usageDir(PodRef pod) {
+    if (!UID.matcher(pod.uid()).matches()) {
+      throw new IllegalArgumentException("pod " + pod + " has a UID that cannot name a directory: " + pod.uid());
+    }
+    return stateDir.resolve("usage").resolve(pod.uid());
+  }
+
+  /**
+   * Creates the pod's usage directory, writable by any user: the container's processes run as
+   * whatever user the image says. Container runtimes create a missing mount source as root-only,
+   * so the agent makes it first.
+   */
+  void createUsageDir(PodRef pod) throws IOException {
+    Path dir = Files.createDirectories(usageDir(pod));
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system (a developer's machine); nothing to widen
+    }
+  }
+
+  /**
+   * Creates the pod's usage directory and records in it whose it is and which GPU each CUDA
+   * ordinal is ({@link ClaimRecord}): the usage files the native library writes there say only
+   * "device 0", and the agent needs the pod and the GPU to export them.
+   */
+  void recordClaim(PodClaim claim) throws IOException {
+    createUsageDir(claim.pod());
+    ClaimRecord.write(usageDir(claim.pod()), claim);
+  }
+}

@@ -1,0 +1,242 @@
+package dev.tessera.agent.deviceplugin;
+
+import dev.tessera.agent.deviceplugin.GpuAssignment.AssignedGpu;
+import dev.tessera.agent.gpu.GpuInfo;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Decides which pod an {@code Allocate} is for, from pods and this node's GPUs; no I/O, no state.
+ *
+ * <p>A candidate is a pod bound to this node that asks for this plugin's resource, still Pending (kubelet allocates devices while it
+ * admits the pod, before any container runs), not being deleted, not yet allocated (no {@value
+ * PodAnnotations#GPU_ALLOCATED} and not claimed by this process), with a valid {@value
+ * PodAnnotations#GPU_ASSIGNMENT} for this node whose GPUs this node has. Among candidates the
+ * oldest bind wins (the {@code PodScheduled} condition's time, then the creation time, then
+ * namespace/name), preferring a pod that holds as many GPUs as kubelet asked devices for.
+ *
+ * <p>When nothing matches, the {@link Selection.NotFound} names the pods that looked close (asking
+ * for the resource without an assignment, with a broken assignment, one for another node...) so
+ * that the error kubelet shows on the pod says what to fix.
+ */
+final class PodSelector {
+  private static final long MIB = 1024L * 1024;
+  /** Enough to find the culprit without an error message the size of the node. */
+  private static final int MAX_DETAILS = 8;
+
+  private final String nodeName;
+  private final String resourceName;
+
+  PodSelector(String nodeName, String resourceName) {
+    this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+    this.resourceName = Objects.requireNonNull(resourceName, "resourceName");
+  }
+
+  /**
+   * @param pods pods as the informer (or a fresh listing) has them; pods of other nodes are ignored
+   * @param requestedDevices how many device IDs kubelet passed for the container
+   * @param claimedUids pods this process already matched, whose annotation may not be visible yet
+   * @param inventory this node's GPUs
+   */
+  Selection select(
+      Collection<Pod> pods, int requestedDevices, Set<String> claimedUids, List<GpuInfo> inventory) {
+    Map<Integer, GpuInfo> byIndex = new HashMap<>();
+    Map<String, GpuInfo> byUuid = new HashMap<>();
+    for (GpuInfo gpu : inventory) {
+      byIndex.put(gpu.index(), gpu);
+      byUuid.put(gpu.uuid(), gpu);
+    }
+    List<Candidate> candidates = new ArrayList<>();
+    List<String> details = new ArrayList<>();
+    int allocated = 0;
+    for (Pod pod : pods) {
+      ObjectMeta meta = pod.getMetadata();
+      PodSpec spec = pod.getSpec();
+      if (meta == null || spec == null || !nodeName.equals(spec.getNodeName()) || meta.getUid() == null) {
+        continue;
+      }
+      PodRef ref = new PodRef(meta.getNamespace(), meta.getName(), meta.getUid());
+      String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+      if (meta.getDeletionTimestamp() != null || !(phase == null || "Pending".equals(phase))) {
+        continue; // running, finished or going away: kubelet is not admitting it
+      }
+      Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+      if (annotations.containsKey(PodAnnotations.GPU_ALLOCATED) || claimedUids.contains(ref.uid())) {
+        allocated++;
+        continue;
+      }
+      if (!asksForResource(spec)) {
+        // kubelet calls this plugin only for containers asking for its resource: whole-GPU pods
+        // and fractional pods are told apart by which of the two plugins is admitting them.
+        continue;
+      }
+      String text = annotations.get(PodAnnotations.GPU_ASSIGNMENT);
+      if (text == null) {
+        details.add(ref + " asks for " + resourceName + " but has no " + PodAnnotations.GPU_ASSIGNMENT
+            + " (its schedulerName is " + spec.getSchedulerName() + "; it must be tessera-scheduler)");
+        continue;
+      }
+      AssignmentReader.Result read = AssignmentReader.read(text);
+      if (read instanceof AssignmentReader.Result.Invalid invalid) {
+        details.add(ref + " has an unusable " + PodAnnotations.GPU_ASSIGNMENT + ": " + invalid.reason());
+        continue;
+      }
+      GpuAssignment assignment = ((AssignmentReader.Result.Ok) read).assignment();
+      if (!nodeName.equals(assignment.node())) {
+        details.add(ref + " is bound to " + nodeName + " but its assignment is for node " + assignment.node());
+        continue;
+      }
+      List<VisibleGpu> gpus = new ArrayList<>();
+      String problem = resolve(assignment, byIndex, byUuid, gpus);
+      if (problem != null) {
+        details.add(ref + ": " + problem);
+        continue;
+      }
+      candidates.add(new Candidate(
+          new PodClaim(ref, gpuContainer(spec), assignment.exclusive(), gpus), bindTime(pod), created(meta)));
+    }
+
+    if (!candidates.isEmpty()) {
+      candidates.sort(OLDEST_BIND_FIRST);
+      for (Candidate candidate : candidates) {
+        if (candidate.claim.gpus().size() == requestedDevices) {
+          return new Selection.Found(candidate.claim, true);
+        }
+      }
+      return new Selection.Found(candidates.get(0).claim, false);
+    }
+    return new Selection.NotFound(explain(requestedDevices, allocated, details));
+  }
+
+  /** Fills {@code out} with the assignment's GPUs as this node has them; the problem, or null. */
+  private static String resolve(
+      GpuAssignment assignment, Map<Integer, GpuInfo> byIndex, Map<String, GpuInfo> byUuid, List<VisibleGpu> out) {
+    for (AssignedGpu gpu : assignment.gpus()) {
+      GpuInfo info = gpu.uuid() != null ? byUuid.get(gpu.uuid()) : byIndex.get(gpu.index());
+      if (info == null) {
+        String which = gpu.uuid() != null ? "GPU " + gpu.uuid() : "GPU index " + gpu.index();
+        return "its assignment names " + which + ", which this node does not have (it has "
+            + describe(byIndex.values()) + "); the extender's view of the node is stale or wrong";
+      }
+      long limit = gpu.memoryBytes();
+      if (limit == 0 && !assignment.exclusive()) {
+        // The extender knew the node only from labels; take the same share of the real memory.
+        limit = (long) Math.floor(gpu.fraction() * (info.memoryTotalBytes() / MIB)) * MIB;
+        if (limit == 0) {
+          return "its assignment gives no memory size for shared GPU " + info.uuid()
+              + " and this node does not know the GPU's memory either";
+        }
+      }
+      out.add(new VisibleGpu(info.index(), info.uuid(), limit));
+    }
+    return null;
+  }
+
+  /** The name of the (one) container that asks for this plugin's resource. */
+  private String gpuContainer(PodSpec spec) {
+    return Stream.concat(
+            spec.getContainers() == null ? Stream.<Container>empty() : spec.getContainers().stream(),
+            spec.getInitContainers() == null ? Stream.<Container>empty() : spec.getInitContainers().stream())
+        .filter(c -> c.getResources() != null && names(c.getResources()))
+        .map(c -> c.getName() == null ? "" : c.getName())
+        .findFirst()
+        .orElse("");
+  }
+
+  private boolean asksForResource(PodSpec spec) {
+    return Stream.concat(
+            spec.getContainers() == null ? Stream.<Container>empty() : spec.getContainers().stream(),
+            spec.getInitContainers() == null ? Stream.<Container>empty() : spec.getInitContainers().stream())
+        .map(Container::getResources)
+        .filter(Objects::nonNull)
+        .anyMatch(this::names);
+  }
+
+  private boolean names(ResourceRequirements resources) {
+    return (resources.getLimits() != null && resources.getLimits().containsKey(resourceName))
+        || (resources.getRequests() != null && resources.getRequests().containsKey(resourceName));
+  }
+
+  private String explain(int requestedDevices, int allocated, List<String> details) {
+    StringBuilder text = new StringBuilder()
+        .append("no pod bound to node ").append(nodeName)
+        .append(" is waiting for its GPUs (kubelet asked for ").append(requestedDevices)
+        .append(" device(s); ").append(allocated).append(" pending pod(s) here already have theirs)");
+    if (!details.isEmpty()) {
+      text.append(". Pods that came close: ");
+      text.append(String.join("; ", details.subList(0, Math.min(MAX_DETAILS, details.size()))));
+      if (details.size() > MAX_DETAILS) {
+        text.append("; and ").append(details.size() - MAX_DETAILS).append(" more");
+      }
+    }
+    return text.append(". Check that the pod sets schedulerName: tessera-scheduler and carries a ")
+        .append(PodAnnotations.GPU_ASSIGNMENT).append(" annotation for this node (written by the extender")
+        .append(" when it binds the pod)")
+        .toString();
+  }
+
+  private static String describe(Collection<GpuInfo> gpus) {
+    if (gpus.isEmpty()) {
+      return "no GPUs";
+    }
+    return gpus.stream().sorted(Comparator.comparingInt(GpuInfo::index))
+        .map(g -> g.index() + "=" + g.uuid())
+        .reduce((a, b) -> a + ", " + b)
+        .map(s -> "GPUs " + s)
+        .orElseThrow();
+  }
+
+  private static final Comparator<Candidate> OLDEST_BIND_FIRST =
+      Comparator.comparing((Candidate c) -> c.boundAt)
+          .thenComparing(c -> c.createdAt)
+          .thenComparing(c -> c.claim.pod().namespace())
+          .thenComparing(c -> c.claim.pod().name());
+
+  /** When the pod was bound: its PodScheduled condition's time, else its creation time. */
+  private static Instant bindTime(Pod pod) {
+    if (pod.getStatus() != null && pod.getStatus().getConditions() != null) {
+      for (PodCondition condition : pod.getStatus().getConditions()) {
+        if ("PodScheduled".equals(condition.getType()) && "True".equals(condition.getStatus())) {
+          Instant at = instant(condition.getLastTransitionTime());
+          if (at != null) {
+            return at;
+          }
+        }
+      }
+    }
+    return created(pod.getMetadata());
+  }
+
+  private static Instant created(ObjectMeta meta) {
+    Instant at = instant(meta.getCreationTimestamp());
+    return at == null ? Instant.MAX : at; // unknown: last
+  }
+
+  private static Instant instant(String text) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  private record Candidate(PodClaim claim, Instant boundAt, Instant createdAt) {}
+}
