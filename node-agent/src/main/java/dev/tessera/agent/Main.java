@@ -1,0 +1,237 @@
+package dev.tessera.agent;
+
+import dev.tessera.agent.deviceplugin.DevicePluginConfig;
+import dev.tessera.agent.enforce.UsageFiles;
+import dev.tessera.agent.gpu.GpuBackend;
+import dev.tessera.agent.gpu.SimulatedGpuBackend;
+import dev.tessera.agent.gpu.nvml.NvmlGpuBackend;
+import dev.tessera.agent.gpu.nvml.NvmlOpenResult;
+import dev.tessera.agent.report.ReportSettings;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Entry point of {@code tessera-node-agent.jar}. */
+@Command(
+    name = "tessera-node-agent",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Tessera's node agent, one per GPU node: samples the GPUs through NVML, serves their figures on"
+          + " /metrics under dcgm-exporter's names (DCGM_FI_DEV_GPU_UTIL, DCGM_FI_DEV_FB_USED, ...),"
+          + " streams node reports to the Tessera extender, and is the node's kubelet device plugin.",
+      "",
+      "Without NVIDIA GPUs, --simulate runs it on simulated ones.",
+      ""
+    })
+public final class Main implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  @Option(
+      names = "--node-name",
+      paramLabel = "NAME",
+      defaultValue = "${env:NODE_NAME}",
+      description = "This node's Kubernetes name, sent in reports and the Hostname label (default: $NODE_NAME, else the host name).")
+  String nodeName;
+
+  @Option(
+      names = "--extender",
+      paramLabel = "HOST:PORT",
+      converter = HostPortConverter.class,
+      description = "Where the extender listens for node reports, e.g. tessera-extender.tessera-system.svc:8889 (default: none, no reports).")
+  HostPort extender;
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "HTTP port for /metrics and /healthz (default: ${DEFAULT-VALUE}, dcgm-exporter's; 0 picks a free one).")
+  int metricsPort = AgentConfig.DEFAULT_METRICS_PORT;
+
+  @Option(
+      names = "--sample-period",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How often the GPUs are sampled; /metrics and reports show the latest sample (default: 1s).")
+  Duration samplePeriod = AgentConfig.DEFAULT_SAMPLE_PERIOD;
+
+  @Option(
+      names = "--report-interval",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How often to report until the extender asks for another interval (default: 5s).")
+  Duration reportInterval = ReportSettings.DEFAULT_INTERVAL;
+
+  @Option(
+      names = "--simulate",
+      paramLabel = "SPEC",
+      description = {
+        "Run on simulated GPUs instead of NVML: COUNTxMODEL:MiB[,...], e.g. 8xNVIDIA-A100-SXM4-80GB:81920.",
+        "Standard input then takes commands that change them: " + SimulationConsole.HELP + "."
+      })
+  String simulate;
+
+  @Option(
+      names = "--device-plugin",
+      negatable = true,
+      description = "Serve the kubelet device plugin (default: when running in a pod; --no-device-plugin turns it off).")
+  Boolean devicePlugin;
+
+  @Option(
+      names = "--device-plugin-dir",
+      paramLabel = "DIR",
+      description = "kubelet's device-plugin directory: kubelet.sock and our socket (default: ${DEFAULT-VALUE}).")
+  Path devicePluginDir = DevicePluginConfig.DEFAULT_PLUGIN_DIR;
+
+  @Option(
+      names = "--resource-name",
+      paramLabel = "NAME",
+      description = "Extended resource the device plugin advertises (default: ${DEFAULT-VALUE}).")
+  String resourceName = DevicePluginConfig.DEFAULT_RESOURCE_NAME;
+
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description = "Host directory for per-container usage files shared with GPU containers (default: ${DEFAULT-VALUE}).")
+  Path stateDir = DevicePluginConfig.DEFAULT_STATE_DIR;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    int code = commandLine().execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportStartupFailure);
+  }
+
+  /** Startup failures carry a message that says what to do; a stack trace would bury it. */
+  private static int reportStartupFailure(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
+    if (e instanceof IllegalStateException) {
+      commandLine.getErr().println("tessera-node-agent: " + e.getMessage());
+      log.debug("startup failed", e);
+      return 1;
+    }
+    log.error("tessera-node-agent stopped on an unexpected error", e);
+    return 70; // EX_SOFTWARE
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Clock clock = Clock.systemUTC();
+    AgentConfig config;
+    DevicePluginConfig pluginConfig;
+    try {
+      String node = nodeName == null || nodeName.isBlank() ? hostName() : nodeName;
+      config = new AgentConfig(node, Optional.ofNullable(extender), metricsPort, samplePeriod, reportInterval);
+      pluginConfig =
+          DevicePluginConfig.defaults(node)
+              .withPluginDir(devicePluginDir)
+              .withResourceName(resourceName)
+              .withStateDir(stateDir);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+
+    GpuBackend gpus = openBackend(config.nodeName(), clock);
+    boolean plugin = devicePlugin != null ? devicePlugin : System.getenv("KUBERNETES_SERVICE_HOST") != null;
+    if (!plugin) {
+      log.info("device plugin off ({})", devicePlugin == null ? "not running in a pod" : "--no-device-plugin");
+    }
+    NodeAgent agent;
+    try {
+      agent =
+          NodeAgent.start(
+              config,
+              gpus,
+              // What the native library records in the pods' usage directories (fractional pods).
+              new UsageFiles(pluginConfig.stateDir().resolve("usage")),
+              plugin ? new KubeletDevicePlugin(pluginConfig, clock) : DevicePluginStarter.NONE,
+              clock);
+    } catch (Exception e) {
+      gpus.close();
+      throw e;
+    }
+    if (gpus instanceof SimulatedGpuBackend simulated) {
+      new SimulationConsole(simulated).start(System.in);
+    }
+
+    // SIGTERM (a DaemonSet rollout): stop in order, so kubelet and the extender see clean ends.
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  agent.close();
+                  gpus.close();
+                  stopped.countDown();
+                },
+                "shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  private GpuBackend openBackend(String node, Clock clock) {
+    if (simulate != null) {
+      try {
+        // Seeded by the node name: a restarted simulated agent keeps its GPUs' UUIDs.
+        GpuBackend sim = SimulatedGpuBackend.fromSpec(simulate, clock, node.hashCode());
+        log.info("GPU backend: {}", sim.description());
+        return sim;
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--simulate: " + e.getMessage(), e);
+      }
+    }
+    NvmlOpenResult nvml = NvmlGpuBackend.open();
+    if (!nvml.loaded()) {
+      throw new IllegalStateException(
+          nvml.reason() + ". On a machine without NVIDIA GPUs, run on simulated ones with --simulate,"
+              + " e.g. --simulate 8xNVIDIA-A100-SXM4-80GB:81920");
+    }
+    GpuBackend backend = nvml.orElseThrow();
+    log.info("GPU backend: {}", backend.description());
+    return backend;
+  }
+
+  private static String hostName() {
+    try {
+      String h = InetAddress.getLocalHost().getHostName();
+      log.info("no --node-name and no NODE_NAME: using the host name {}", h);
+      return h;
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("no --node-name, no NODE_NAME, and no host name: pass --node-name", e);
+    }
+  }
+
+  static final class HostPortConverter implements CommandLine.ITypeConverter<HostPort> {
+    @Override
+    public HostPort convert(String value) {
+      try {
+        return HostPort.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"tessera-node-agent " + AgentVersion.current()};
+    }
+  }
+}

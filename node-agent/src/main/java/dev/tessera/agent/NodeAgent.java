@@ -1,0 +1,159 @@
+package dev.tessera.agent;
+
+import dev.tessera.agent.gpu.GpuBackend;
+import dev.tessera.agent.metrics.AgentMetrics;
+import dev.tessera.agent.metrics.MetricsServer;
+import dev.tessera.agent.metrics.SnapshotGauges;
+import dev.tessera.agent.report.ExponentialBackoff;
+import dev.tessera.agent.report.LoggingReportEvents;
+import dev.tessera.agent.report.ReportBuilder;
+import dev.tessera.agent.report.ReportClient;
+import dev.tessera.agent.report.ReportSettings;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running agent, wired by hand in one place: GPU backend → sampler → metrics and report
+ * stream, and the device plugin beside them.
+ *
+ * <p>Threads: one samples, one serves HTTP, one runs the report stream, one is the device plugin's
+ * scheduler, plus gRPC's event loop. Few and idle most of the time: the agent runs on every GPU
+ * node and must stay well under 1 % of a core.
+ */
+public final class NodeAgent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+
+  /** Closed in reverse order of opening. */
+  private final List<AutoCloseable> opened;
+  private final Sampler sampler;
+  private final MetricsServer metrics;
+
+  private NodeAgent(List<AutoCloseable> opened, Sampler sampler, MetricsServer metrics) {
+    this.opened = opened;
+    this.sampler = sampler;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Takes a first sample, then serves metrics, opens the report stream and starts the device
+   * plugin. On failure, whatever was started is stopped again before the exception leaves.
+   *
+   * @param gpus owned by the caller, closed after the agent
+   */
+  public static NodeAgent start(
+      AgentConfig config,
+      GpuBackend gpus,
+      ContainerUsageSource containers,
+      DevicePluginStarter devicePlugin,
+      Clock clock)
+      throws Exception {
+    List<AutoCloseable> opened = new ArrayList<>();
+    try {
+      ScheduledExecutorService sampling = opened(opened, singleThread("tessera-sampler"));
+      PrometheusMeterRegistry registry = AgentMetrics.newRegistry();
+      opened.add(registry::close);
+      SnapshotGauges gauges = AgentMetrics.register(registry, config.nodeName(), NodeSnapshot.empty(clock.instant()));
+      Sampler sampler = new Sampler(gpus, containers, clock, sampling, config.samplePeriod(), List.of(gauges));
+      opened.add(sampler);
+      sampler.start();
+
+      MetricsServer metrics = MetricsServer.start(config.metricsPort(), registry, new SamplerHealth(sampler, clock));
+      opened.add(metrics);
+
+      if (config.extender().isPresent()) {
+        HostPort target = config.extender().get();
+        ScheduledExecutorService reporting = opened(opened, singleThread("tessera-report"));
+        // directExecutor: the stream's callbacks only hand work to the report thread, so they may
+        // run on gRPC's event loop, and no callback thread pool is created.
+        ManagedChannel channel =
+            Grpc.newChannelBuilderForAddress(target.host(), target.port(), InsecureChannelCredentials.create())
+                .directExecutor()
+                .build();
+        opened.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        ReportBuilder reports = new ReportBuilder(config.nodeName(), AgentVersion.current());
+        ReportClient client =
+            new ReportClient(
+                channel,
+                target.toString(),
+                () -> reports.build(sampler.latest()),
+                ReportSettings.withInterval(config.reportInterval()),
+                ExponentialBackoff.defaults(),
+                new LoggingReportEvents(),
+                clock,
+                reporting);
+        opened.add(client);
+        client.start();
+      } else {
+        log.info("no --extender: not reporting, serving metrics only");
+      }
+
+      ScheduledExecutorService pluginThread = opened(opened, singleThread("tessera-device-plugin"));
+      opened.add(devicePlugin.start(gpus, pluginThread));
+
+      log.info(
+          "node agent for {} on {}: {} GPU(s), sampling every {} ms, metrics on :{}",
+          config.nodeName(), gpus.description(), sampler.latest().gpus().size(),
+          config.samplePeriod().toMillis(), metrics.port());
+      return new NodeAgent(opened, sampler, metrics);
+    } catch (Exception | Error e) {
+      closeAll(opened);
+      throw e;
+    }
+  }
+
+  public int metricsPort() {
+    return metrics.port();
+  }
+
+  public NodeSnapshot latest() {
+    return sampler.latest();
+  }
+
+  @Override
+  public void close() {
+    closeAll(opened);
+  }
+
+  private static void closeAll(List<AutoCloseable> opened) {
+    for (int i = opened.size() - 1; i >= 0; i--) {
+      try {
+        opened.get(i).close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        log.warn("stopping {} failed", opened.get(i), e);
+      }
+    }
+    opened.clear();
+  }
+
+  private static ScheduledExecutorService opened(List<AutoCloseable> opened, ScheduledExecutorService executor) {
+    opened.add(() -> shutdown(executor));
+    return executor;
+  }
+
+  private static void shutdown(ExecutorService executor) throws InterruptedException {
+    executor.shutdownNow();
+    executor.awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private static ScheduledExecutorService singleThread(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
+}
