@@ -68,7 +68,7 @@ public final class AgentReports {
       log.warn(
           "node {}: no report from its agent for {}; placing by the node's labels again and"
               + " ignoring its measured GPU use. Check the tessera-node-agent pod on that node",
-          node, staleAfter);
+          node, staleAfter.toMillis() % 1000 == 0 ? staleAfter.toSeconds() + "s" : staleAfter.toMillis() + "ms");
     }
     return expired;
   }
