@@ -97,6 +97,7 @@ cpu_all=$(awk -v d="$c1" -v hz="$hz" -v ns="$((t1 - start_ns))" 'BEGIN { printf 
 
 # --- latency: simulated change -> /metrics ----------------------------------------------------------
 lat=()
+ext=()
 for ((i = 1; i <= CHANGES; i++)); do
   util=$(( 10 + (i * 37) % 89 ))                     # a new value every time, 10..98
   [[ $util == "${prev:-}" ]] && util=$(( util + 1 ))
@@ -109,9 +110,24 @@ for ((i = 1; i <= CHANGES; i++)); do
     sleep 0.01
   done
   lat+=($(( ($(now_ns) - t) / 1000000 )))
+  if [[ -n $EXTENDER ]]; then
+    # The extender has the change once it accepted a report whose snapshot was taken after it.
+    t_s=$(awk -v ns="$t" 'BEGIN { printf "%.3f", ns / 1e9 }')
+    until curl -sf "$URL" | awk -v t="$t_s" '$1 == "tessera_agent_report_accepted_sample_timestamp_seconds" && $2 != "NaN" && $2 + 0 >= t { ok = 1 } END { exit !ok }'; do
+      (( $(now_ns) - t > 60000000000 )) && { echo "change $util never reached the extender (is NODE one it knows?)" >&2; exit 1; }
+      sleep 0.01
+    done
+    ext+=($(( ($(now_ns) - t) / 1000000 )))
+  fi
 done
 read -r lmin lmed lmax lmean < <(printf '%s\n' "${lat[@]}" | sort -n | awk '
   { v[NR] = $1; s += $1 } END { printf "%d %d %d %d\n", v[1], v[int((NR + 1) / 2)], v[NR], s / NR }')
+extender_line="not measured (no EXTENDER)"
+if [[ -n $EXTENDER ]]; then
+  read -r emin emed emax emean < <(printf '%s\n' "${ext[@]}" | sort -n | awk '
+    { v[NR] = $1; s += $1 } END { printf "%d %d %d %d\n", v[1], v[int((NR + 1) / 2)], v[NR], s / NR }')
+  extender_line="min ${emin} ms, median ${emed} ms, mean ${emean} ms, max ${emax} ms (bounded by sample period + report interval)"
+fi
 
 cat <<REPORT
 node agent footprint: $GPUS simulated, sampling every $SAMPLE_PERIOD, node $NODE, reports to ${EXTENDER:-nobody}, device plugin ${DEVICE_PLUGIN:-off}, $(nproc) CPUs, $(java -version 2>&1 | head -1)
@@ -123,4 +139,5 @@ node agent footprint: $GPUS simulated, sampling every $SAMPLE_PERIOD, node $NODE
   threads            ${threads}
   agent log          $(grep -c . "$work/agent.log") lines, $(grep -c WARN "$work/agent.log") warnings
   change->/metrics   min ${lmin} ms, median ${lmed} ms, mean ${lmean} ms, max ${lmax} ms over ${CHANGES} changes (bounded by the sample period)
+  change->extender   ${extender_line}
 REPORT

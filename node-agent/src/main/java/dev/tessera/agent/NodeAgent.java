@@ -93,6 +93,7 @@ public final class NodeAgent implements AutoCloseable {
                 clock,
                 reporting);
         opened.add(client);
+        AgentMetrics.registerReportFreshness(registry, client::acceptedSampleTime);
         client.start();
       } else {
         log.info("no --extender: not reporting, serving metrics only");

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -51,6 +52,12 @@ public final class ReportClient implements AutoCloseable {
   private Instant outageSince;
   private boolean everConnected;
   private String lastRejection;
+  /**
+   * When the snapshot in the newest report the extender accepted was taken: from a GPU change to
+   * the extender's placement using it takes until this passes the change. Written on the executor,
+   * read by /metrics.
+   */
+  private volatile Instant acceptedSampleTime;
   private boolean closed;
 
   /**
@@ -82,6 +89,11 @@ public final class ReportClient implements AutoCloseable {
   /** Opens the stream and sends the first report; returns at once. */
   public void start() {
     executor.execute(this::connect);
+  }
+
+  /** When the snapshot of the newest report the extender accepted was taken; empty before one. */
+  public Optional<Instant> acceptedSampleTime() {
+    return Optional.ofNullable(acceptedSampleTime);
   }
 
   /** The interval in force; for tests and the log. */
@@ -119,7 +131,9 @@ public final class ReportClient implements AutoCloseable {
     // nothing but freshness, while buffering would deliver stale ones late. The first goes out
     // regardless: it is buffered until the stream opens.
     if (s.sent == 0 || s.requests.isReady()) {
-      s.requests.onNext(reports.get());
+      NodeReport report = reports.get();
+      s.requests.onNext(report);
+      s.inFlight.add(Instant.ofEpochSecond(report.getSentAt().getSeconds(), report.getSentAt().getNanos()));
       s.sent++;
       if (s.unackedSince == null) {
         s.unackedSince = now;
@@ -133,6 +147,7 @@ public final class ReportClient implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
+    Instant sampled = s.inFlight.poll(); // acks come in the order the reports went out
     s.acked++;
     s.unackedSince = s.acked >= s.sent ? null : now;
     if (!s.acknowledged) {
@@ -148,6 +163,9 @@ public final class ReportClient implements AutoCloseable {
     }
     if (ack.getAccepted()) {
       lastRejection = null;
+      if (sampled != null) {
+        acceptedSampleTime = sampled;
+      }
     } else if (!ack.getMessage().equals(lastRejection)) {
       lastRejection = ack.getMessage();
       events.rejected(target, lastRejection);
@@ -238,6 +256,8 @@ public final class ReportClient implements AutoCloseable {
     private int acked;
     private Instant unackedSince;
     private boolean acknowledged;
+    /** Snapshot times of the reports sent and not yet acknowledged, oldest first. */
+    private final java.util.ArrayDeque<Instant> inFlight = new java.util.ArrayDeque<>();
 
     @Override
     public void beforeStart(ClientCallStreamObserver<NodeReport> requestStream) {

@@ -178,4 +178,18 @@ class AgentMetricsTest {
     assertTrue(scrape().names().contains("tessera_agent_example_bytes"), scrape().text());
     assertFalse(scrape().text().contains("DCGM_FI_DEV_GPU_UTIL_"), "DCGM names get no suffix");
   }
+
+  @Test
+  void reportFreshnessSurvivesGarbageCollection() {
+    PrometheusMeterRegistry registry = AgentMetrics.newRegistry();
+    java.time.Instant taken = java.time.Instant.parse("2026-01-02T03:04:05.678Z");
+    AgentMetrics.registerReportFreshness(registry, () -> java.util.Optional.of(taken));
+    System.gc(); // Micrometer holds gauge state weakly unless told otherwise
+
+    String scrape = registry.scrape();
+
+    org.junit.jupiter.api.Assertions.assertTrue(
+        scrape.contains(AgentMetrics.ACCEPTED_SAMPLE_TIME + " " + taken.toEpochMilli() / 1000.0),
+        scrape);
+  }
 }

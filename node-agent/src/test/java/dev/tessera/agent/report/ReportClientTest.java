@@ -118,6 +118,32 @@ class ReportClientTest {
   }
 
   @Test
+  void remembersWhenTheSnapshotOfTheNewestAcceptedReportWasTaken() throws Exception {
+    TestExtender extender = extender(0);
+    extender.answer = r -> ReportAck.newBuilder().setAccepted(false).setMessage("unknown node node-a").build();
+    java.util.concurrent.atomic.AtomicLong second = new java.util.concurrent.atomic.AtomicLong(1_000);
+    ReportClient client =
+        client(
+            extender.port(),
+            () -> NodeReport.newBuilder()
+                .setNodeName("node-a")
+                .setSentAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(second.get()))
+                .build(),
+            settings(FAST),
+            backoff(),
+            Clock.systemUTC());
+    client.start();
+
+    await(() -> extender.reports.size() >= 3, "rejected reports");
+    assertTrue(client.acceptedSampleTime().isEmpty(), "nothing accepted yet");
+
+    second.set(2_000);
+    extender.answer = r -> r.getSentAt().getSeconds() == 2_000 ? TestExtender.ACCEPT : ReportAck.getDefaultInstance();
+    await(() -> client.acceptedSampleTime().isPresent(), "an accepted report");
+    assertEquals(java.time.Instant.ofEpochSecond(2_000), client.acceptedSampleTime().get());
+  }
+
+  @Test
   void reconnectsAfterTheExtenderRestartsOnTheSamePortAndLogsTheOutageOnce() throws Exception {
     TestExtender extender = extender(0);
     RecordingBackoff backoff = backoff();
