@@ -100,7 +100,8 @@ public final class ExtenderRuntime implements AutoCloseable {
                 informers
                     .pod(namespace, name)
                     .or(() -> Optional.ofNullable(client.pods().inNamespace(namespace).withName(name).get()))
-                    .map(pod -> new SchedulingExtender.PendingPod(PodRequests.keyOf(pod), PodRequests.of(pod))),
+                    .map(pod -> new SchedulingExtender.PendingPod(
+                        PodRequests.keyOf(pod), PodRequests.of(pod), PodRequests.asksForGpuShare(pod))),
             (pod, node, assignment) -> binder.bind(pod, node, assignment).errorOrEmpty(),
             events);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);

@@ -125,6 +125,39 @@ class ExtenderEndToEndTest {
   }
 
   @Test
+  void aFractionalPodBoundWithoutTheShareResourceGetsAWarningSayingWhatToAdd() throws Exception {
+    client.nodes().resource(gpuNode("gpu-1", 2)).create();
+    Pod without = client.pods().resource(fractionPod("no-share", "0.5")).create();
+    Pod with = fractionPod("with-share", "0.5");
+    with.getSpec().getContainers().get(0).setResources(new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+        .addToLimits(WellKnown.GPU_SHARE_RESOURCE, new Quantity("1")).build());
+    with = client.pods().resource(with).create();
+    try (ExtenderRuntime runtime = ExtenderRuntime.start(config(), Duration.ofMinutes(5), client)) {
+      URI base = URI.create("http://127.0.0.1:" + runtime.port());
+      // In this order: events are written in order, so once no-share's warning is there, any for
+      // with-share would be too.
+      for (Pod pod : List.of(with, without)) {
+        ObjectNode bind = json.createObjectNode();
+        bind.put("PodName", pod.getMetadata().getName());
+        bind.put("PodNamespace", pod.getMetadata().getNamespace());
+        bind.put("PodUID", pod.getMetadata().getUid());
+        bind.put("Node", "gpu-1");
+        assertEquals("", post(base, "bind", bind).path("Error").asText());
+      }
+
+      await(() -> warnings("no-share") == 1);
+      assertEquals(0, warnings("with-share"));
+    }
+  }
+
+  private int warnings(String podName) {
+    return (int) client.v1().events().inNamespace("team").list().getItems().stream()
+        .filter(e -> podName.equals(e.getInvolvedObject().getName()))
+        .filter(e -> "GpuShareNotRequested".equals(e.getReason()))
+        .count();
+  }
+
+  @Test
   void aRestartedExtenderRebuildsTheSameLedgerFromThePods() throws Exception {
     DemoCluster.create(client);
     Map<String, String> before;

@@ -53,6 +53,34 @@ public final class PodRequests {
     return GpuRequestParser.parse(annotations, app, init);
   }
 
+  /**
+   * Whether some container asks for {@value WellKnown#GPU_SHARE_RESOURCE}. A fractional pod
+   * without it is placed and bound, but kubelet never asks the node agent for its GPU, so its
+   * container would start without one.
+   */
+  public static boolean asksForGpuShare(Pod pod) {
+    PodSpec spec = pod.getSpec();
+    if (spec == null) {
+      return false;
+    }
+    List<Container> all = new ArrayList<>();
+    if (spec.getContainers() != null) {
+      all.addAll(spec.getContainers());
+    }
+    if (spec.getInitContainers() != null) {
+      all.addAll(spec.getInitContainers());
+    }
+    for (Container container : all) {
+      ResourceRequirements resources = container.getResources();
+      if (resources != null
+          && ((resources.getLimits() != null && resources.getLimits().containsKey(WellKnown.GPU_SHARE_RESOURCE))
+              || (resources.getRequests() != null && resources.getRequests().containsKey(WellKnown.GPU_SHARE_RESOURCE)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The pod's identity; the pod must have a namespace, name and UID (every stored pod has). */
   public static PodKey keyOf(Pod pod) {
     ObjectMeta meta = Objects.requireNonNull(pod.getMetadata(), "pod metadata");

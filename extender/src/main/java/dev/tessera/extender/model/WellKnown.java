@@ -16,6 +16,11 @@ public final class WellKnown {
 
   /** Whole GPUs: the extended resource NVIDIA's and our device plugin advertise. */
   public static final String GPU_RESOURCE = "nvidia.com/gpu";
+  /**
+   * What a fractional pod's GPU container requests (one) so that kubelet calls the node agent's
+   * device plugin for it; the annotations say how much of a GPU.
+   */
+  public static final String GPU_SHARE_RESOURCE = "tessera.dev/gpu-share";
 
   // Fractional requests: the annotations Run:ai and KAI-Scheduler users already write.
   public static final String GPU_FRACTION = "gpu-fraction";

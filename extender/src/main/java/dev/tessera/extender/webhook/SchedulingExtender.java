@@ -5,6 +5,7 @@ import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.FailureMemo;
 import dev.tessera.extender.scheduling.GpuRequestParser;
@@ -26,10 +27,17 @@ import org.slf4j.LoggerFactory;
 public final class SchedulingExtender implements ExtenderHandler {
   private static final Logger log = LoggerFactory.getLogger(SchedulingExtender.class);
 
+  /** Warning event on a fractional pod bound without {@value WellKnown#GPU_SHARE_RESOURCE}. */
+  public static final String GPU_SHARE_MISSING = "GpuShareNotRequested";
+
   static final String UNKNOWN_NODE = "node is not known to the extender yet (its cache has no such node)";
 
-  /** A pod as the bind path needs it: identity and GPU request, read from the cluster. */
-  public record PendingPod(PodKey key, GpuRequest request) {}
+  /**
+   * A pod as the bind path needs it, read from the cluster.
+   *
+   * @param asksForGpuShare some container requests {@value WellKnown#GPU_SHARE_RESOURCE}
+   */
+  public record PendingPod(PodKey key, GpuRequest request, boolean asksForGpuShare) {}
 
   /** Finds a pod by namespace and name among those the informers know (pending ones too). */
   @FunctionalInterface
@@ -136,6 +144,16 @@ public final class SchedulingExtender implements ExtenderHandler {
       return error;
     }
     events.normal(pod.key(), "GpuAssigned", describe(assignment));
+    if (pod.request().shared() && !pod.asksForGpuShare()) {
+      // Bound all the same: the pod may be meant for a node without the agent, and refusing would
+      // only leave it pending. But on a Tessera node its container gets no GPU, so say so.
+      events.warn(
+          pod.key(),
+          GPU_SHARE_MISSING,
+          "the pod asks for a GPU fraction but no container requests " + WellKnown.GPU_SHARE_RESOURCE
+              + "; kubelet will not ask the node agent for its GPU and the container will see none."
+              + " Add resources.limits: {" + WellKnown.GPU_SHARE_RESOURCE + ": 1} to the GPU container");
+    }
     return "";
   }
 
