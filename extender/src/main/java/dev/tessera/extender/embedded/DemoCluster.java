@@ -99,6 +99,13 @@ public final class DemoCluster {
               .withNewResources()
               .addToLimits(WellKnown.GPU_RESOURCE, new Quantity(Integer.toString(wholeGpus)))
               .endResources();
+    } else if (annotations.containsKey(WellKnown.GPU_FRACTION) || annotations.containsKey(WellKnown.GPU_MEMORY)) {
+      // As a fractional pod must, so that kubelet asks the node agent for its GPU.
+      container =
+          container
+              .withNewResources()
+              .addToLimits(WellKnown.GPU_SHARE_RESOURCE, new Quantity("1"))
+              .endResources();
     }
     return container.endContainer().endSpec().withNewStatus().withPhase("Pending").endStatus().build();
   }
