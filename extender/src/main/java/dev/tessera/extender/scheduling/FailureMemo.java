@@ -3,15 +3,45 @@ package dev.tessera.extender.scheduling;
 import java.util.Arrays;
 
 /**
- * Failures already explained during one filter call, by a key that captures everything their
- * reason says. Thousands of nodes fail for a handful of distinct reasons ("needs 1 whole GPU; 0
- * of 8 free (8 held whole, 0 shared by fractions)"), so each reason is built once per call, not
- * once per node. Keys are only meaningful for one request: use a fresh memo per call. Not
- * thread-safe.
+ * Failures already explained for one request, by a key that captures everything their reason
+ * says. Thousands of nodes fail for a handful of distinct reasons ("needs 1 whole GPU; 0 of 8 free
+ * (8 held whole, 0 shared by fractions)"), so each reason is built once, not once per node. Keys
+ * are only meaningful for one request: {@link #forRequest} empties the memo when the request
+ * changes, so one memo per thread serves call after call (kube-scheduler retries the same pods,
+ * and a job's pods ask alike). Not thread-safe.
  */
 public final class FailureMemo {
   private static final long EMPTY = Long.MIN_VALUE;
   private static final int INITIAL_CAPACITY = 64;
+  /** Past this many reasons the memo starts over, so a long run of changing ledgers cannot grow it. */
+  static final int MAX_ENTRIES = 4096;
+
+  private Object request;
+
+  /**
+   * Readies the memo for explaining {@code request}'s failures: kept as it is when the request is
+   * the one it already holds reasons for, emptied otherwise. Returns this memo.
+   */
+  public FailureMemo forRequest(Object request) {
+    if (!request.equals(this.request) || size >= MAX_ENTRIES) {
+      clear();
+      this.request = request;
+    }
+    return this;
+  }
+
+  private void clear() {
+    if (size > 0) {
+      if (keys.length > INITIAL_CAPACITY * 4) {
+        keys = newKeys(INITIAL_CAPACITY);
+        values = new Placement.Failure[INITIAL_CAPACITY];
+      } else {
+        Arrays.fill(keys, EMPTY);
+        Arrays.fill(values, null);
+      }
+      size = 0;
+    }
+  }
 
   private long[] keys = newKeys(INITIAL_CAPACITY);
   private Placement.Failure[] values = new Placement.Failure[INITIAL_CAPACITY];

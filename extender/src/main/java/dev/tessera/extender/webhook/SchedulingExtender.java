@@ -56,6 +56,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final PodLookup pods;
   private final PodBinder binder;
   private final PodEvents events;
+  /** One memo per I/O thread: filter runs on the event loops, never two calls on one thread at once. */
+  private final ThreadLocal<FailureMemo> memos = ThreadLocal.withInitial(FailureMemo::new);
 
   public SchedulingExtender(ClusterCache cache, PodLookup pods, PodBinder binder, PodEvents events) {
     this.cache = Objects.requireNonNull(cache, "cache");
@@ -76,7 +78,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     String[] reasons = new String[sent];
     boolean[] unresolvable = new boolean[sent];
     ClusterSnapshot snapshot = cache.snapshot();
-    FailureMemo memo = new FailureMemo();
+    FailureMemo memo = memos.get().forRequest(request);
     for (int i = 0; i < sent; i++) {
       NodeState node = snapshot.node(nodeNames.get(i));
       if (node == null) {

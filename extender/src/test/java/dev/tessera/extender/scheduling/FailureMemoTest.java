@@ -1,5 +1,6 @@
 package dev.tessera.extender.scheduling;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,5 +34,27 @@ class FailureMemoTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> new FailureMemo().put(Long.MIN_VALUE, new Placement.Failure("x", false)));
+  }
+
+  @Test
+  void keepsItsReasonsForTheSameRequestAndDropsThemForAnother() {
+    FailureMemo memo = new FailureMemo().forRequest(dev.tessera.extender.model.GpuRequest.fraction(0.5, 1));
+    Placement.Failure failure = memo.put(7, new Placement.Failure("full", false));
+
+    assertSame(failure, memo.forRequest(dev.tessera.extender.model.GpuRequest.fraction(0.5, 1)).get(7));
+    assertNull(memo.forRequest(dev.tessera.extender.model.GpuRequest.fraction(0.25, 1)).get(7));
+  }
+
+  @Test
+  void startsOverOnceFull() {
+    Object request = dev.tessera.extender.model.GpuRequest.whole(1);
+    FailureMemo memo = new FailureMemo().forRequest(request);
+    for (int i = 0; i < FailureMemo.MAX_ENTRIES - 1; i++) {
+      memo.put(i, new Placement.Failure("r" + i, false));
+    }
+    assertNotNull(memo.forRequest(request).get(5), "kept while below the cap");
+
+    memo.put(FailureMemo.MAX_ENTRIES, new Placement.Failure("last", false));
+    assertNull(memo.forRequest(request).get(5), "emptied at the cap");
   }
 }
