@@ -4,11 +4,14 @@ import dev.tessera.proto.deviceplugin.v1beta1.ContainerAllocateResponse;
 import dev.tessera.proto.deviceplugin.v1beta1.Mount;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a container gets for a {@link PodClaim}: the GPUs it sees and, for shared GPUs, the native
@@ -26,6 +29,7 @@ import java.util.stream.Collectors;
  * </ul>
  */
 final class ContainerSettings {
+  private static final Logger log = LoggerFactory.getLogger(ContainerSettings.class);
   static final String VISIBLE_DEVICES = "NVIDIA_VISIBLE_DEVICES";
   static final String DRIVER_CAPABILITIES = "NVIDIA_DRIVER_CAPABILITIES";
   static final String MEMORY_LIMITS = "TESSERA_GPU_MEMORY_LIMITS";
@@ -89,6 +93,24 @@ final class ContainerSettings {
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system (a developer's machine); nothing to widen
+    }
+  }
+
+  /** Deletes the pod's usage directory, if it has one; logs rather than throws. */
+  void removeUsageDir(PodRef pod) {
+    if (!UID.matcher(pod.uid()).matches()) {
+      return;
+    }
+    Path dir = stateDir.resolve("usage").resolve(pod.uid());
+    try (var files = Files.list(dir)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Files.deleteIfExists(file);
+      }
+      Files.deleteIfExists(dir);
+    } catch (NoSuchFileException e) {
+      // never had one: a whole-GPU pod, or another node's
+    } catch (IOException e) {
+      log.warn("could not remove the usage directory {} of deleted pod {}: {}", dir, pod, e.toString());
     }
   }
 

@@ -80,9 +80,10 @@ public final class DevicePlugin implements AutoCloseable {
     this.config = Objects.requireNonNull(config, "config");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.health = new HealthMonitor(gpus, config.slotsPerGpu(), config.healthPeriod(), scheduler);
-    this.pods = new PodMatcher(client, config.nodeName(), config.resourceName(), gpus, clock);
-    this.service =
-        new DevicePluginService(health, pods, new ContainerSettings(config.stateDir(), config.installDir()));
+    ContainerSettings settings = new ContainerSettings(config.stateDir(), config.installDir());
+    // A deleted pod's usage files would otherwise be exported as a container forever.
+    this.pods = new PodMatcher(client, config.nodeName(), config.resourceName(), gpus, clock, settings::removeUsageDir);
+    this.service = new DevicePluginService(health, pods, settings);
     this.registerRequest = KubeletRegistration.request(config.socketName(), config.resourceName());
     health.addListener(service::publish);
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.gpu.GpuInfo;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -28,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +71,7 @@ public final class PodMatcher implements AutoCloseable {
   private final Clock clock;
   private final PodSelector selector;
   private final SharedIndexInformer<Pod> informer;
+  private final Consumer<PodRef> podGone;
 
   /** Makes select-and-claim atomic across concurrent Allocate calls. */
   private final ReentrantLock claimLock = new ReentrantLock();
@@ -84,6 +87,18 @@ public final class PodMatcher implements AutoCloseable {
    * @param clock the time written into {@value PodAnnotations#GPU_ALLOCATED}
    */
   public PodMatcher(KubernetesClient client, String nodeName, String resourceName, GpuBackend gpus, Clock clock) {
+    this(client, nodeName, resourceName, gpus, clock, pod -> {});
+  }
+
+  /** @param podGone told of each pod of this node that was deleted, on the informer's thread */
+  public PodMatcher(
+      KubernetesClient client,
+      String nodeName,
+      String resourceName,
+      GpuBackend gpus,
+      Clock clock,
+      Consumer<PodRef> podGone) {
+    this.podGone = Objects.requireNonNull(podGone, "podGone");
     this.client = Objects.requireNonNull(client, "client");
     this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
     this.gpus = Objects.requireNonNull(gpus, "gpus");
@@ -238,6 +253,8 @@ public final class PodMatcher implements AutoCloseable {
       } finally {
         claimLock.unlock();
       }
+      ObjectMeta meta = pod.getMetadata();
+      podGone.accept(new PodRef(meta.getNamespace(), meta.getName(), uid));
     }
   }
 }

@@ -164,7 +164,11 @@ class DevicePluginTest {
         java.util.Optional.of(new ClaimRecord("team-a", "notebook", uid, "main", List.of(FakeGpus.uuid(1)))),
         ClaimRecord.read(usageDir),
         "the agent can tell whose usage files these are and which GPU each ordinal is");
+
     Await.await("the pod marked allocated", () -> "2025-03-01T12:00:00Z".equals(allocatedMark("notebook")));
+
+    api.client().pods().inNamespace("team-a").withName("notebook").delete();
+    Await.await("the deleted pod's usage directory to go", () -> !Files.exists(usageDir));
   }
 
   @Test
