@@ -166,6 +166,24 @@ class DeployManifestsTest {
   }
 
   @Test
+  void anInitContainerInstallsTheNativeLibraryWhereTheDevicePluginMountsItFrom() throws IOException {
+    PodSpec pod = one(DaemonSet.class, NAME).getSpec().getTemplate().getSpec();
+    Container init =
+        pod.getInitContainers().stream().filter(c -> c.getName().equals("install-native-library")).findFirst()
+            .orElseThrow(() -> new AssertionError("no init container install-native-library"));
+    String installed = DevicePluginConfig.DEFAULT_INSTALL_DIR.resolve("lib").resolve("libtessera-cuda.so").toString();
+    String script = String.join(" ", init.getCommand());
+    assertTrue(script.contains("mv -f") && script.endsWith(installed), "installs to " + installed + ": " + script);
+    assertEquals(container().getImage(), init.getImage(), "the library comes from the agent's own image");
+    assertHostPathMounted(init, DevicePluginConfig.DEFAULT_INSTALL_DIR.toString(), "DirectoryOrCreate");
+
+    // The image puts the library where the init container copies it from.
+    String dockerfile = java.nio.file.Files.readString(java.nio.file.Path.of("Dockerfile"));
+    assertTrue(dockerfile.contains("COPY native/target/libtessera-cuda.so /opt/tessera/lib/libtessera-cuda.so"), dockerfile);
+    assertTrue(script.contains("cp /opt/tessera/lib/libtessera-cuda.so "), script);
+  }
+
+  @Test
   void reportsGoToTheExtenderService() {
     HostPort target = HostPort.parse(arg(container(), "--extender"));
     assertEquals(EXTENDER_HOST, target.host());
