@@ -229,12 +229,17 @@ public final class Placement {
   }
 
   /**
-   * 0..10, higher is better. Bin-packing puts a shared request on a GPU that already has tenants
+   * 0..10, higher is better. A pod without GPUs prefers nodes without GPUs (10; GPU nodes 0).
+   * Bin-packing puts a shared request on a GPU that already has tenants
    * first (6..10, fuller is better), then on the fullest node (0..5), so whole GPUs stay free;
    * whole requests go to the fullest node. Spreading inverts fullness.
    */
   public int score(NodeState node, GpuRequest request) {
-    if (!request.wantsGpu() || !fits(node, request)) {
+    if (!request.wantsGpu()) {
+      // A pod without GPUs is best placed where it cannot take a GPU pod's CPU and memory.
+      return node.gpuCount() == 0 ? MAX_SCORE : 0;
+    }
+    if (!fits(node, request)) {
       return 0;
     }
     PlacementStrategy strategy = strategyFor(node);

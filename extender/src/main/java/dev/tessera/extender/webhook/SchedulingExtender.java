@@ -98,9 +98,6 @@ public final class SchedulingExtender implements ExtenderHandler {
   public int[] prioritize(WirePod pod, List<String> nodeNames) {
     GpuRequest request = requestOf(pod);
     int[] scores = new int[nodeNames.size()];
-    if (!request.wantsGpu()) {
-      return scores;
-    }
     ClusterSnapshot snapshot = cache.snapshot();
     for (int i = 0; i < scores.length; i++) {
       NodeState node = snapshot.node(nodeNames.get(i));

@@ -288,14 +288,16 @@ class PlacementTest {
   }
 
   @Test
-  void noGpuRequestFitsEverywhereAndTakesNothing() {
+  void noGpuRequestFitsEverywhereTakesNothingAndPrefersNodesWithoutGpus() {
     Placement placement = new Placement(BINPACK);
-    for (NodeState node :
-        List.of(Nodes.node("none").empty(), gpus(2).withWhole("w", 0, 1).state())) {
+    NodeState cpuOnly = Nodes.node("none").empty();
+    NodeState gpuNode = gpus(2).withWhole("w", 0, 1).state();
+    for (NodeState node : List.of(cpuOnly, gpuNode)) {
       assertNull(placement.check(node, GpuRequest.NONE));
       assertNull(placement.pick(node, GpuRequest.NONE));
-      assertEquals(0, placement.score(node, GpuRequest.NONE));
     }
+    assertEquals(Placement.MAX_SCORE, placement.score(cpuOnly, GpuRequest.NONE));
+    assertEquals(0, placement.score(gpuNode, GpuRequest.NONE));
   }
 
   /**
