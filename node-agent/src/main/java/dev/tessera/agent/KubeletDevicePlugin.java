@@ -3,15 +3,16 @@ package dev.tessera.agent;
 import dev.tessera.agent.deviceplugin.DevicePlugin;
 import dev.tessera.agent.deviceplugin.DevicePluginConfig;
 import dev.tessera.agent.gpu.GpuBackend;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import dev.tessera.agent.kube.KubeApi;
+import dev.tessera.agent.kube.KubeConfig;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * Starts the kubelet device plugin with a Kubernetes client of its own (in-cluster credentials, or
- * the kubeconfig outside a cluster). The client is created only here: an agent without the device
- * plugin loads none of fabric8, which keeps its footprint down.
+ * Starts the kubelet device plugin with an API client of its own (in-cluster credentials, or the
+ * kubeconfig outside a cluster). The client is a small one of ours on the JDK's HTTP client: a
+ * full Kubernetes client library would cost the agent tens of MiB of loaded classes.
  */
 final class KubeletDevicePlugin implements DevicePluginStarter {
   private final DevicePluginConfig config;
@@ -24,29 +25,27 @@ final class KubeletDevicePlugin implements DevicePluginStarter {
 
   @Override
   public AutoCloseable start(GpuBackend gpus, ScheduledExecutorService scheduler) {
-    KubernetesClient client = new KubernetesClientBuilder().build();
     DevicePlugin whole = null;
     DevicePlugin shared;
     try {
+      KubeApi api = new KubeApi(KubeConfig.fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home"))));
       // Whole GPUs as nvidia.com/gpu, and shares for fractional pods as tessera.dev/gpu-share: kubelet
       // calls Allocate only for containers asking for a device-plugin resource.
-      whole = new DevicePlugin(config, gpus, client, scheduler, clock);
+      whole = new DevicePlugin(config, gpus, api, scheduler, clock);
       whole.start();
       shared = new DevicePlugin(
-          config.forSharedGpus(DevicePluginConfig.DEFAULT_SHARED_SLOTS), gpus, client, scheduler, clock);
+          config.forSharedGpus(DevicePluginConfig.DEFAULT_SHARED_SLOTS), gpus, api, scheduler, clock);
       shared.start();
     } catch (RuntimeException e) {
       if (whole != null) {
         whole.close();
       }
-      client.close();
       throw new IllegalStateException("the device plugin did not start: " + e.getMessage(), e);
     }
     DevicePlugin wholePlugin = whole;
     return () -> {
       shared.close();
       wholePlugin.close();
-      client.close();
     };
   }
 }

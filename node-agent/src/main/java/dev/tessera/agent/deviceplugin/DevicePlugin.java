@@ -1,8 +1,8 @@
 package dev.tessera.agent.deviceplugin;
 
 import dev.tessera.agent.gpu.GpuBackend;
+import dev.tessera.agent.kube.KubeApi;
 import dev.tessera.proto.deviceplugin.v1beta1.RegisterRequest;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.Server;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * that failed (kubelet not up yet, or restarting) is retried on the same beat.
  *
  * <pre>{@code
- * DevicePlugin plugin = new DevicePlugin(config, gpus, client, scheduler, Clock.systemUTC());
+ * DevicePlugin plugin = new DevicePlugin(config, gpus, api, scheduler, Clock.systemUTC());
  * plugin.start();   // lists pods, samples GPUs, serves, registers
  * ...
  * plugin.close();   // ends streams, stops serving, removes the socket
@@ -67,14 +67,14 @@ public final class DevicePlugin implements AutoCloseable {
 
   /**
    * @param gpus the node's GPUs: the device list and the index-to-UUID mapping
-   * @param client the API server, for the pods bound to this node (list, watch, patch)
+   * @param api the API server, for the pods bound to this node (list, watch, patch)
    * @param scheduler runs health sampling and the socket check; not shut down by {@link #close}
    * @param clock the time written into {@value PodAnnotations#GPU_ALLOCATED}
    */
   public DevicePlugin(
       DevicePluginConfig config,
       GpuBackend gpus,
-      KubernetesClient client,
+      KubeApi api,
       ScheduledExecutorService scheduler,
       Clock clock) {
     this.config = Objects.requireNonNull(config, "config");
@@ -82,7 +82,7 @@ public final class DevicePlugin implements AutoCloseable {
     this.health = new HealthMonitor(gpus, config.slotsPerGpu(), config.healthPeriod(), scheduler);
     ContainerSettings settings = new ContainerSettings(config.stateDir(), config.installDir());
     // A deleted pod's usage files would otherwise be exported as a container forever.
-    this.pods = new PodMatcher(client, config.nodeName(), config.resourceName(), gpus, clock, settings::removeUsageDir);
+    this.pods = new PodMatcher(api, config.nodeName(), config.resourceName(), gpus, clock, settings::removeUsageDir);
     this.service = new DevicePluginService(health, pods, settings);
     this.registerRequest = KubeletRegistration.request(config.socketName(), config.resourceName());
     health.addListener(service::publish);
@@ -140,7 +140,7 @@ public final class DevicePlugin implements AutoCloseable {
 
   /**
    * Ends the ListAndWatch streams (kubelet then treats the devices as gone until a plugin registers
-   * again), stops serving, removes the socket file, stops the pod informer. Idempotent.
+   * again), stops serving, removes the socket file, stops the pod watch. Idempotent.
    */
   @Override
   public void close() {

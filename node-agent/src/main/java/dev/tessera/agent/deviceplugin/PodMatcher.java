@@ -4,17 +4,11 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.gpu.GpuInfo;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodList;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
-import io.fabric8.kubernetes.client.dsl.PodResource;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import dev.tessera.agent.kube.KubeApi;
+import dev.tessera.agent.kube.KubeApiException;
+import dev.tessera.agent.kube.NodePods;
+import dev.tessera.agent.kube.PodInfo;
+import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.format.DateTimeFormatter;
@@ -25,9 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,13 +28,13 @@ import org.slf4j.LoggerFactory;
  * Matches kubelet's {@code Allocate} calls, which carry no pod identity, to the pods bound to this
  * node, and marks each matched pod {@value PodAnnotations#GPU_ALLOCATED} so that the next call
  * picks another one. Which pod wins is {@link PodSelector}'s decision; this class keeps the pods
- * (an informer on {@code spec.nodeName=<node>}) and makes the claim atomic.
+ * ({@link NodePods}: a watch on {@code spec.nodeName=<node>}) and makes the claim atomic.
  *
  * <h2>The race</h2>
  *
  * Two pods bound to this node may start at the same time, and nothing in {@code Allocate} says
  * which one a call is for. Claims are made under one node-local lock and remembered in memory at
- * once (the annotation written afterwards may take a moment to come back through the informer),
+ * once (the annotation written afterwards may take a moment to come back through the watch),
  * so two calls never get the same pod: each gets a different pod's GPUs, and no GPU is handed out
  * twice beyond what the extender decided. What the lock cannot guarantee is that each container
  * gets <em>its own</em> pod's GPUs: with two pods starting together, the oldest bind goes to
@@ -53,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * its size, but the annotations (and the memory limits of shared GPUs) describe the other pod.
  * See docs/decisions.md, "Device plugin: matching Allocate to a pod".
  *
- * <p>When the informer has no candidate (kubelet may see a fresh binding before our watch does),
+ * <p>When the watched copy has no candidate (kubelet may see a fresh binding before our watch does),
  * the pods of this node are listed from the API server once more before the call is refused.
  * If writing the annotation fails, the claim still stands in this process and the call succeeds
  * (a failed pod start is worse than a missing mark); the pod is then Running by the time anyone
@@ -64,13 +55,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class PodMatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PodMatcher.class);
+  /** A fallback listing inside an Allocate call: kubelet waits for the answer. */
+  private static final Duration LIST_TIMEOUT = Duration.ofSeconds(10);
 
-  private final KubernetesClient client;
+  private final KubeApi api;
   private final String nodeName;
   private final GpuBackend gpus;
   private final Clock clock;
   private final PodSelector selector;
-  private final SharedIndexInformer<Pod> informer;
+  private final NodePods pods;
   private final Consumer<PodRef> podGone;
 
   /** Makes select-and-claim atomic across concurrent Allocate calls. */
@@ -79,63 +72,52 @@ public final class PodMatcher implements AutoCloseable {
   private final Set<String> claimed = new HashSet<>();
 
   /**
-   * @param client the API server; needs list/watch on pods and patch on pods
+   * @param api the API server; needs list/watch on pods and patch on pods
    * @param nodeName this node; only pods with this {@code spec.nodeName} are considered
    * @param resourceName the resource kubelet allocates, to point out pods that ask for it without
    *     an assignment
    * @param gpus this node's GPUs, to resolve assignment indices to UUIDs
    * @param clock the time written into {@value PodAnnotations#GPU_ALLOCATED}
    */
-  public PodMatcher(KubernetesClient client, String nodeName, String resourceName, GpuBackend gpus, Clock clock) {
-    this(client, nodeName, resourceName, gpus, clock, pod -> {});
+  public PodMatcher(KubeApi api, String nodeName, String resourceName, GpuBackend gpus, Clock clock) {
+    this(api, nodeName, resourceName, gpus, clock, pod -> {});
   }
 
-  /** @param podGone told of each pod of this node that was deleted, on the informer's thread */
+  /** @param podGone told of each pod of this node that was deleted, on the watch's thread */
   public PodMatcher(
-      KubernetesClient client,
+      KubeApi api,
       String nodeName,
       String resourceName,
       GpuBackend gpus,
       Clock clock,
       Consumer<PodRef> podGone) {
     this.podGone = Objects.requireNonNull(podGone, "podGone");
-    this.client = Objects.requireNonNull(client, "client");
+    this.api = Objects.requireNonNull(api, "api");
     this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
     this.gpus = Objects.requireNonNull(gpus, "gpus");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.selector = new PodSelector(nodeName, resourceName);
-    this.informer = podsOfThisNode().runnableInformer(0);
-    informer.addEventHandler(new ForgetDeleted());
+    this.pods = new NodePods(api, nodeName);
+    pods.addDeleteListener(this::forget);
   }
 
   /**
-   * Starts the informer and waits for its first listing.
+   * Lists the pods of this node and starts watching them.
    *
    * @throws IllegalStateException saying what to check, if the pods could not be listed in time
    */
   public void start(Duration syncTimeout) {
     try {
-      informer.start().toCompletableFuture().get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      long deadline = System.nanoTime() + syncTimeout.toNanos();
-      while (!informer.hasSynced()) {
-        if (System.nanoTime() > deadline) {
-          throw new TimeoutException();
-        }
-        Thread.sleep(10);
-      }
-    } catch (TimeoutException | ExecutionException e) {
-      informer.stop();
-      String cause = e instanceof ExecutionException ? ": " + e.getCause().getMessage() : " within " + syncTimeout;
+      pods.start(syncTimeout);
+    } catch (KubeApiException e) {
+      pods.close();
+      String cause = e.getCause() instanceof HttpTimeoutException ? " within " + syncTimeout : ": " + e.getMessage();
       throw new IllegalStateException(
           "could not list the pods of node " + nodeName + cause + ". Check the API server address,"
               + " the agent's credentials and its RBAC (list, watch and patch pods)",
-          e instanceof ExecutionException ? e.getCause() : e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      informer.stop();
-      throw new IllegalStateException("interrupted while listing the pods of node " + nodeName, e);
+          e);
     }
-    log.info("watching the pods bound to node {}: {} there now", nodeName, informer.getStore().list().size());
+    log.info("watching the pods bound to node {}: {} there now", nodeName, pods.list().size());
   }
 
   /**
@@ -170,7 +152,7 @@ public final class PodMatcher implements AutoCloseable {
   public Selection peek(int requestedDevices) {
     claimLock.lock();
     try {
-      return selector.select(informer.getStore().list(), requestedDevices, Set.copyOf(claimed), inventory());
+      return selector.select(pods.list(), requestedDevices, Set.copyOf(claimed), inventory());
     } finally {
       claimLock.unlock();
     }
@@ -178,27 +160,29 @@ public final class PodMatcher implements AutoCloseable {
 
   @Override
   public void close() {
-    informer.stop();
+    pods.close();
   }
 
   /** Under claimLock. */
   private Selection select(int requestedDevices) {
     List<GpuInfo> inventory = inventory();
-    Selection selection = selector.select(informer.getStore().list(), requestedDevices, claimed, inventory);
+    Selection selection = selector.select(pods.list(), requestedDevices, claimed, inventory);
     if (selection instanceof Selection.Found) {
       return selection;
     }
     // kubelet may learn of a binding before our watch delivers it: ask the API server itself.
     try {
-      Map<String, Pod> pods = new LinkedHashMap<>();
-      for (Pod pod : informer.getStore().list()) {
-        pods.put(pod.getMetadata().getUid(), pod);
+      Map<String, PodInfo> byUid = new LinkedHashMap<>();
+      for (PodInfo pod : pods.list()) {
+        byUid.put(pod.uid(), pod);
       }
-      for (Pod pod : podsOfThisNode().list().getItems()) {
-        pods.put(pod.getMetadata().getUid(), pod);
+      for (PodInfo pod : api.listPods(nodeName, LIST_TIMEOUT).pods()) {
+        if (pod.uid() != null) {
+          byUid.put(pod.uid(), pod);
+        }
       }
-      return selector.select(pods.values(), requestedDevices, claimed, inventory);
-    } catch (KubernetesClientException e) {
+      return selector.select(byUid.values(), requestedDevices, claimed, inventory);
+    } catch (KubeApiException e) {
       log.warn(
           "could not list the pods of node {} from the API server ({}); answering from the"
               + " informer's copy only",
@@ -218,9 +202,8 @@ public final class PodMatcher implements AutoCloseable {
     metadata.put("uid", pod.uid()); // the API server refuses the patch if the pod was replaced
     metadata.putObject("annotations").put(PodAnnotations.GPU_ALLOCATED, now);
     try {
-      client.pods().inNamespace(pod.namespace()).withName(pod.name())
-          .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
-    } catch (KubernetesClientException e) {
+      api.patchPod(pod.namespace(), pod.name(), patch.toString());
+    } catch (KubeApiException e) {
       log.warn(
           "pod {} got its GPUs, but marking it {} failed: {}. This agent will not match it again;"
               + " if the agent restarts before the pod runs, another container could be matched to"
@@ -229,32 +212,14 @@ public final class PodMatcher implements AutoCloseable {
     }
   }
 
-  private FilterWatchListDeletable<Pod, PodList, PodResource> podsOfThisNode() {
-    return client.pods().inAnyNamespace().withField("spec.nodeName", nodeName);
-  }
-
-  /** Forgets claims of deleted pods, so the set stays as small as the node's pod list. */
-  private final class ForgetDeleted implements ResourceEventHandler<Pod> {
-    @Override
-    public void onAdd(Pod pod) {}
-
-    @Override
-    public void onUpdate(Pod oldPod, Pod newPod) {}
-
-    @Override
-    public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
-      String uid = pod.getMetadata() == null ? null : pod.getMetadata().getUid();
-      if (uid == null) {
-        return;
-      }
-      claimLock.lock();
-      try {
-        claimed.remove(uid);
-      } finally {
-        claimLock.unlock();
-      }
-      ObjectMeta meta = pod.getMetadata();
-      podGone.accept(new PodRef(meta.getNamespace(), meta.getName(), uid));
+  /** Forgets the claim of a deleted pod, so the set stays as small as the node's pod list. */
+  private void forget(PodInfo pod) {
+    claimLock.lock();
+    try {
+      claimed.remove(pod.uid());
+    } finally {
+      claimLock.unlock();
     }
+    podGone.accept(new PodRef(pod.namespace(), pod.name(), pod.uid()));
   }
 }

@@ -2,12 +2,7 @@ package dev.tessera.agent.deviceplugin;
 
 import dev.tessera.agent.deviceplugin.GpuAssignment.AssignedGpu;
 import dev.tessera.agent.gpu.GpuInfo;
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
-import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import dev.tessera.agent.kube.PodInfo;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -18,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * Decides which pod an {@code Allocate} is for, from pods and this node's GPUs; no I/O, no state.
@@ -48,13 +42,13 @@ final class PodSelector {
   }
 
   /**
-   * @param pods pods as the informer (or a fresh listing) has them; pods of other nodes are ignored
+   * @param pods pods as the watch (or a fresh listing) has them; pods of other nodes are ignored
    * @param requestedDevices how many device IDs kubelet passed for the container
    * @param claimedUids pods this process already matched, whose annotation may not be visible yet
    * @param inventory this node's GPUs
    */
   Selection select(
-      Collection<Pod> pods, int requestedDevices, Set<String> claimedUids, List<GpuInfo> inventory) {
+      Collection<PodInfo> pods, int requestedDevices, Set<String> claimedUids, List<GpuInfo> inventory) {
     Map<Integer, GpuInfo> byIndex = new HashMap<>();
     Map<String, GpuInfo> byUuid = new HashMap<>();
     for (GpuInfo gpu : inventory) {
@@ -64,23 +58,21 @@ final class PodSelector {
     List<Candidate> candidates = new ArrayList<>();
     List<String> details = new ArrayList<>();
     int allocated = 0;
-    for (Pod pod : pods) {
-      ObjectMeta meta = pod.getMetadata();
-      PodSpec spec = pod.getSpec();
-      if (meta == null || spec == null || !nodeName.equals(spec.getNodeName()) || meta.getUid() == null) {
+    for (PodInfo pod : pods) {
+      if (!nodeName.equals(pod.nodeName()) || pod.uid() == null) {
         continue;
       }
-      PodRef ref = new PodRef(meta.getNamespace(), meta.getName(), meta.getUid());
-      String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-      if (meta.getDeletionTimestamp() != null || !(phase == null || "Pending".equals(phase))) {
+      PodRef ref = new PodRef(pod.namespace(), pod.name(), pod.uid());
+      String phase = pod.phase();
+      if (pod.deletionTimestamp() != null || !(phase == null || "Pending".equals(phase))) {
         continue; // running, finished or going away: kubelet is not admitting it
       }
-      Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+      Map<String, String> annotations = pod.annotations();
       if (annotations.containsKey(PodAnnotations.GPU_ALLOCATED) || claimedUids.contains(ref.uid())) {
         allocated++;
         continue;
       }
-      if (!asksForResource(spec)) {
+      if (!asksForResource(pod)) {
         // kubelet calls this plugin only for containers asking for its resource: whole-GPU pods
         // and fractional pods are told apart by which of the two plugins is admitting them.
         continue;
@@ -88,7 +80,7 @@ final class PodSelector {
       String text = annotations.get(PodAnnotations.GPU_ASSIGNMENT);
       if (text == null) {
         details.add(ref + " asks for " + resourceName + " but has no " + PodAnnotations.GPU_ASSIGNMENT
-            + " (its schedulerName is " + spec.getSchedulerName() + "; it must be tessera-scheduler)");
+            + " (its schedulerName is " + pod.schedulerName() + "; it must be tessera-scheduler)");
         continue;
       }
       AssignmentReader.Result read = AssignmentReader.read(text);
@@ -108,7 +100,7 @@ final class PodSelector {
         continue;
       }
       candidates.add(new Candidate(
-          new PodClaim(ref, gpuContainer(spec), assignment.exclusive(), gpus), bindTime(pod), created(meta)));
+          new PodClaim(ref, gpuContainer(pod), assignment.exclusive(), gpus), bindTime(pod), created(pod)));
     }
 
     if (!candidates.isEmpty()) {
@@ -148,28 +140,16 @@ final class PodSelector {
   }
 
   /** The name of the (one) container that asks for this plugin's resource. */
-  private String gpuContainer(PodSpec spec) {
-    return Stream.concat(
-            spec.getContainers() == null ? Stream.<Container>empty() : spec.getContainers().stream(),
-            spec.getInitContainers() == null ? Stream.<Container>empty() : spec.getInitContainers().stream())
-        .filter(c -> c.getResources() != null && names(c.getResources()))
-        .map(c -> c.getName() == null ? "" : c.getName())
+  private String gpuContainer(PodInfo pod) {
+    return pod.containers().stream()
+        .filter(c -> c.resources().contains(resourceName))
+        .map(PodInfo.ContainerInfo::name)
         .findFirst()
         .orElse("");
   }
 
-  private boolean asksForResource(PodSpec spec) {
-    return Stream.concat(
-            spec.getContainers() == null ? Stream.<Container>empty() : spec.getContainers().stream(),
-            spec.getInitContainers() == null ? Stream.<Container>empty() : spec.getInitContainers().stream())
-        .map(Container::getResources)
-        .filter(Objects::nonNull)
-        .anyMatch(this::names);
-  }
-
-  private boolean names(ResourceRequirements resources) {
-    return (resources.getLimits() != null && resources.getLimits().containsKey(resourceName))
-        || (resources.getRequests() != null && resources.getRequests().containsKey(resourceName));
+  private boolean asksForResource(PodInfo pod) {
+    return pod.containers().stream().anyMatch(c -> c.resources().contains(resourceName));
   }
 
   private String explain(int requestedDevices, int allocated, List<String> details) {
@@ -208,22 +188,13 @@ final class PodSelector {
           .thenComparing(c -> c.claim.pod().name());
 
   /** When the pod was bound: its PodScheduled condition's time, else its creation time. */
-  private static Instant bindTime(Pod pod) {
-    if (pod.getStatus() != null && pod.getStatus().getConditions() != null) {
-      for (PodCondition condition : pod.getStatus().getConditions()) {
-        if ("PodScheduled".equals(condition.getType()) && "True".equals(condition.getStatus())) {
-          Instant at = instant(condition.getLastTransitionTime());
-          if (at != null) {
-            return at;
-          }
-        }
-      }
-    }
-    return created(pod.getMetadata());
+  private static Instant bindTime(PodInfo pod) {
+    Instant at = instant(pod.scheduledAt());
+    return at != null ? at : created(pod);
   }
 
-  private static Instant created(ObjectMeta meta) {
-    Instant at = instant(meta.getCreationTimestamp());
+  private static Instant created(PodInfo pod) {
+    Instant at = instant(pod.creationTimestamp());
     return at == null ? Instant.MAX : at; // unknown: last
   }
 

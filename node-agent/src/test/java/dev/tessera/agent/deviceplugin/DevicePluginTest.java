@@ -72,7 +72,7 @@ class DevicePluginTest {
         .withStateDir(dir.resolve("state"))
         .withInstallDir(dir.resolve("install"))
         .withPeriods(Duration.ofMillis(20), Duration.ofMillis(20));
-    plugin = new DevicePlugin(config, gpus, api.client(), scheduler, clock);
+    plugin = new DevicePlugin(config, gpus, api.agentApi(), scheduler, clock);
   }
 
   @AfterEach

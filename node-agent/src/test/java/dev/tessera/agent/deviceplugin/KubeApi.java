@@ -35,6 +35,15 @@ final class KubeApi implements AutoCloseable {
     return client;
   }
 
+  /** The agent's own client, pointed at this server (plain http, a dummy token). */
+  dev.tessera.agent.kube.KubeApi agentApi() {
+    return new dev.tessera.agent.kube.KubeApi(agentConfig());
+  }
+
+  dev.tessera.agent.kube.KubeConfig agentConfig() {
+    return new dev.tessera.agent.kube.KubeConfig(java.net.URI.create(server.url("/")), () -> "test-token", null);
+  }
+
   Pod create(Pod pod) {
     return client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).create();
   }

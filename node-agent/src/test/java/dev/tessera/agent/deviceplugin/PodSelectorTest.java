@@ -118,7 +118,7 @@ class PodSelectorTest {
 
     assertEquals("whole", chosen(List.of(fractional, whole), 1));
     PodClaim claim =
-        assertInstanceOf(Selection.Found.class, shared.select(List.of(whole, fractional), 1, Set.of(), FakeGpus.of(4).inventory()))
+        assertInstanceOf(Selection.Found.class, shared.select(List.of(Pods.info(whole), Pods.info(fractional)), 1, Set.of(), FakeGpus.of(4).inventory()))
             .claim();
     assertEquals("fractional", claim.pod().name());
     assertFalse(claim.exclusive());
@@ -129,6 +129,6 @@ class PodSelectorTest {
   }
 
   private Selection select(List<Pod> pods, int requested, Set<String> claimed) {
-    return selector.select(pods, requested, claimed, gpus);
+    return selector.select(pods.stream().map(Pods::info).toList(), requested, claimed, gpus);
   }
 }

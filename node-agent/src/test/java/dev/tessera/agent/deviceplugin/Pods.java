@@ -1,5 +1,7 @@
 package dev.tessera.agent.deviceplugin;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.agent.kube.PodInfo;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -12,8 +14,14 @@ import java.util.UUID;
 /** Builders for the tests' pods, in the style of kube-scheduler's MakePod(). */
 final class Pods {
   static final String NODE = "gpu-node-1";
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private Pods() {}
+
+  /** The pod as the agent reads it: its JSON through {@link PodInfo#from}. */
+  static PodInfo info(Pod pod) {
+    return PodInfo.from(JSON.valueToTree(pod));
+  }
 
   static MakePod pod(String name) {
     return new MakePod("team-a", name);
