@@ -71,10 +71,7 @@ public final class PodRequests {
       all.addAll(spec.getInitContainers());
     }
     for (Container container : all) {
-      ResourceRequirements resources = container.getResources();
-      if (resources != null
-          && ((resources.getLimits() != null && resources.getLimits().containsKey(WellKnown.GPU_SHARE_RESOURCE))
-              || (resources.getRequests() != null && resources.getRequests().containsKey(WellKnown.GPU_SHARE_RESOURCE)))) {
+      if (quantity(container, WellKnown.GPU_SHARE_RESOURCE) != null) {
         return true;
       }
     }
@@ -89,14 +86,7 @@ public final class PodRequests {
 
   /** The container's {@code nvidia.com/gpu} limit, else request, as written; null when neither. */
   static String gpuQuantity(Container container) {
-    ResourceRequirements resources = container.getResources();
-    if (resources == null) {
-      return null;
-    }
-    Quantity quantity = get(resources.getLimits());
-    if (quantity == null) {
-      quantity = get(resources.getRequests());
-    }
+    Quantity quantity = quantity(container, WellKnown.GPU_RESOURCE);
     if (quantity == null) {
       return null;
     }
@@ -105,7 +95,16 @@ public final class PodRequests {
     return amount + format;
   }
 
-  private static Quantity get(Map<String, Quantity> resources) {
-    return resources == null ? null : resources.get(WellKnown.GPU_RESOURCE);
+  /** The container's limit of {@code resource}, else its request; null when neither is set. */
+  private static Quantity quantity(Container container, String resource) {
+    ResourceRequirements resources = container.getResources();
+    if (resources == null) {
+      return null;
+    }
+    Quantity limit = resources.getLimits() == null ? null : resources.getLimits().get(resource);
+    if (limit != null) {
+      return limit;
+    }
+    return resources.getRequests() == null ? null : resources.getRequests().get(resource);
   }
 }

@@ -1,5 +1,6 @@
 package dev.tessera.extender.scheduling;
 
+import dev.tessera.extender.model.GpuRequest;
 import java.util.Arrays;
 
 /**
@@ -16,13 +17,13 @@ public final class FailureMemo {
   /** Past this many reasons the memo starts over, so a long run of changing ledgers cannot grow it. */
   static final int MAX_ENTRIES = 4096;
 
-  private Object request;
+  private GpuRequest request;
 
   /**
    * Readies the memo for explaining {@code request}'s failures: kept as it is when the request is
    * the one it already holds reasons for, emptied otherwise. Returns this memo.
    */
-  public FailureMemo forRequest(Object request) {
+  public FailureMemo forRequest(GpuRequest request) {
     if (!request.equals(this.request) || size >= MAX_ENTRIES) {
       clear();
       this.request = request;

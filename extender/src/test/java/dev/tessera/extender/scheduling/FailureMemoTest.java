@@ -47,7 +47,7 @@ class FailureMemoTest {
 
   @Test
   void startsOverOnceFull() {
-    Object request = dev.tessera.extender.model.GpuRequest.whole(1);
+    dev.tessera.extender.model.GpuRequest request = dev.tessera.extender.model.GpuRequest.whole(1);
     FailureMemo memo = new FailureMemo().forRequest(request);
     for (int i = 0; i < FailureMemo.MAX_ENTRIES - 1; i++) {
       memo.put(i, new Placement.Failure("r" + i, false));
