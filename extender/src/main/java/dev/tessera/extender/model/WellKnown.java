@@ -46,4 +46,34 @@ public final class WellKnown {
 
   /** Component name on the events the extender records. */
   public static final String EVENT_SOURCE = "tessera-extender";
+
+  // Scheduling policy (projects, pools, gangs).
+
+  /** API group of Tessera's custom resources. */
+  public static final String API_GROUP = "tessera.dev";
+  public static final String API_VERSION = "v1alpha1";
+
+  /** The pool of nodes no {@link NodePool} selects. */
+  public static final String DEFAULT_POOL = "default";
+
+  /** Pod annotation: node pools the pod may use, in order of preference ("h100,a100"). */
+  public static final String NODE_POOLS = "tessera.dev/node-pools";
+
+  /** Pod label naming its project; without it the pod's namespace decides. */
+  public static final String PROJECT_LABEL = "tessera.dev/project";
+
+  /** Pod label: the gang the pod belongs to (sig-scheduling coscheduling convention). */
+  public static final String POD_GROUP_LABEL = "scheduling.x-k8s.io/pod-group";
+  /** Pod annotation KAI-Scheduler uses for the same. */
+  public static final String KAI_POD_GROUP_ANNOTATION = "pod-group-name";
+
+  /**
+   * Pod label written at bind: "true" when the pod runs on GPUs beyond its project's fair share
+   * (or is otherwise preemptible), so reclaim may take it back.
+   */
+  public static final String PREEMPTIBLE_LABEL = "tessera.dev/preemptible";
+  /** Pod annotation the user sets to "false" to make a pod non-preemptible, "true" to force it. */
+  public static final String PREEMPTIBLE_ANNOTATION = "tessera.dev/preemptible";
+  /** Pod label naming the workload kind; "workspace" pods are interactive, non-preemptible by default. */
+  public static final String WORKLOAD_KIND_LABEL = "tessera.dev/workload-kind";
 }
