@@ -3,6 +3,8 @@ package dev.tessera.extender.cluster;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
+import dev.tessera.extender.model.NodePool;
+import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.Allocation;
@@ -64,6 +66,8 @@ public final class ClusterCache {
   private final Map<String, Map<String, Allocation>> allocationsByNode = new HashMap<>();
   /** Foreign pods whose node is not known yet or has no room in the ledger, by UID. */
   private final Map<String, ForeignPod> unplacedForeign = new HashMap<>();
+  /** Node pools in the order they were defined; nodes none selects are in the default pool. */
+  private List<NodePool> pools = List.of();
   private long version;
 
   private volatile ClusterSnapshot snapshot = ClusterSnapshot.EMPTY;
@@ -144,12 +148,40 @@ public final class ClusterCache {
     }
   }
 
-  /** The node as placement should see it: its agent's report when there is one, else its labels. */
+  /**
+   * Sets the node pools (validated: no two overlap) and moves every node into the pool that now
+   * selects it.
+   */
+  public void nodePools(List<NodePool> newPools) {
+    lock.lock();
+    try {
+      List<NodePool> copy = List.copyOf(newPools);
+      if (copy.equals(pools)) {
+        return;
+      }
+      pools = copy;
+      for (GpuNode node : nodes.values()) {
+        publish(NodeState.of(effective(node), allocationsOn(node.name()).values()));
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The node as placement should see it: its agent's report when there is one, else its labels;
+   * in the pool that selects it, placing GPU pods by its own strategy label, else its pool's.
+   */
   private GpuNode effective(GpuNode labelled) {
     AgentView view = agentViews.get(labelled.name());
-    return view == null
-        ? labelled
-        : new GpuNode(labelled.name(), view.gpus(), labelled.strategy(), view.observed());
+    GpuNode node = view == null ? labelled : labelled.withGpus(view.gpus(), view.observed());
+    for (NodePool pool : pools) {
+      if (pool.selects(node.labels())) {
+        PlacementStrategy strategy = node.strategy() != null ? node.strategy() : pool.gpuStrategy();
+        return node.inPool(pool.name(), strategy);
+      }
+    }
+    return node.pool().equals(WellKnown.DEFAULT_POOL) ? node : node.inPool(WellKnown.DEFAULT_POOL, node.strategy());
   }
 
   /**

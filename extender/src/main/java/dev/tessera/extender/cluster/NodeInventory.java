@@ -72,7 +72,7 @@ public final class NodeInventory {
     for (int i = 0; i < count; i++) {
       gpus.add(new GpuDevice(i, null, model, memoryMiB));
     }
-    return new GpuNode(name, gpus, strategy);
+    return new GpuNode(name, gpus, strategy, List.of(), labels, WellKnown.DEFAULT_POOL);
   }
 
   /** Forgets the warnings given about a node (it was deleted), so a new node of that name gets its own. */

@@ -1,6 +1,7 @@
 package dev.tessera.extender.model;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -11,9 +12,16 @@ import java.util.Objects;
  *     null to use the extender's default
  * @param observed per GPU, by index, the agent's latest fresh measurement; empty when no agent
  *     reports for the node (or its report went stale), and then the ledger alone decides
+ * @param labels the node's labels, which decide its node pool
+ * @param pool the node pool it belongs to ({@link WellKnown#DEFAULT_POOL} when no pool selects it)
  */
 public record GpuNode(
-    String name, List<GpuDevice> gpus, PlacementStrategy strategy, List<ObservedGpu> observed) {
+    String name,
+    List<GpuDevice> gpus,
+    PlacementStrategy strategy,
+    List<ObservedGpu> observed,
+    Map<String, String> labels,
+    String pool) {
   /** No server holds more; a larger count is a bad label or report, not a node. */
   public static final int MAX_GPUS = 64;
 
@@ -21,6 +29,8 @@ public record GpuNode(
     Objects.requireNonNull(name, "name");
     gpus = List.copyOf(gpus);
     observed = List.copyOf(observed);
+    labels = Map.copyOf(labels);
+    Objects.requireNonNull(pool, "pool");
     if (gpus.size() > MAX_GPUS) {
       throw new IllegalArgumentException(
           "node " + name + " reports " + gpus.size() + " GPUs; at most " + MAX_GPUS + " are supported");
@@ -40,6 +50,22 @@ public record GpuNode(
   /** A node known only from its labels or allocatable: nothing observed. */
   public GpuNode(String name, List<GpuDevice> gpus, PlacementStrategy strategy) {
     this(name, gpus, strategy, List.of());
+  }
+
+  /** A node in the default pool, without labels. */
+  public GpuNode(
+      String name, List<GpuDevice> gpus, PlacementStrategy strategy, List<ObservedGpu> observed) {
+    this(name, gpus, strategy, observed, Map.of(), WellKnown.DEFAULT_POOL);
+  }
+
+  /** The same node as its agent describes its GPUs. */
+  public GpuNode withGpus(List<GpuDevice> newGpus, List<ObservedGpu> newObserved) {
+    return new GpuNode(name, newGpus, strategy, newObserved, labels, pool);
+  }
+
+  /** The same node in a pool, with the strategy it places GPU pods by. */
+  public GpuNode inPool(String newPool, PlacementStrategy newStrategy) {
+    return new GpuNode(name, gpus, newStrategy, observed, labels, newPool);
   }
 
   public int gpuCount() {

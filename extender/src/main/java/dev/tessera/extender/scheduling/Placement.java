@@ -302,7 +302,7 @@ public final class Placement {
     return needMiB(request, gpu.memoryMiB());
   }
 
-  private static long needMiB(GpuRequest request, long gpuMemoryMiB) {
+  static long needMiB(GpuRequest request, long gpuMemoryMiB) {
     return Math.max(1, request.mibPerDevice(gpuMemoryMiB));
   }
 

@@ -3,6 +3,7 @@ package dev.tessera.extender.testing;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.PlacementStrategy;
+import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.NodeState;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,6 +44,7 @@ public final class Nodes {
     private final Map<Integer, Long> memoryOverrides = new HashMap<>();
     private PlacementStrategy strategy;
     private boolean uuids = true;
+    private String pool = WellKnown.DEFAULT_POOL;
 
     private Builder(String name) {
       this.name = name;
@@ -75,6 +77,12 @@ public final class Nodes {
       return this;
     }
 
+    /** The node pool the node is in. */
+    public Builder pool(String pool) {
+      this.pool = pool;
+      return this;
+    }
+
     /** GPUs known only from labels: no UUIDs yet. */
     public Builder noUuids() {
       this.uuids = false;
@@ -88,7 +96,7 @@ public final class Nodes {
             new GpuDevice(
                 i, uuids ? uuid(name, i) : null, model, memoryOverrides.getOrDefault(i, memoryMiB)));
       }
-      return new GpuNode(name, devices, strategy);
+      return new GpuNode(name, devices, strategy, List.of(), Map.of(), pool);
     }
 
     public NodeState empty() {
