@@ -4,6 +4,13 @@ import dev.tessera.extender.cluster.AssumptionSweeper;
 import dev.tessera.extender.cluster.Binder;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.ClusterInformers;
+import dev.tessera.extender.cluster.Evictor;
+import dev.tessera.extender.cluster.GangCoordinator;
+import dev.tessera.extender.cluster.GangMonitor;
+import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.cluster.PolicyState;
+import dev.tessera.extender.cluster.Unschedulable;
+import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.cluster.KubernetesPodEvents;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodRequests;
@@ -38,6 +45,9 @@ public final class ExtenderRuntime implements AutoCloseable {
   public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(5);
   private static final Duration SWEEP_PERIOD = Duration.ofSeconds(5);
   private static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
+  /** How often project figures are recomputed when something changed. */
+  private static final Duration POLICY_PERIOD = Duration.ofMillis(100);
+  private static final Duration GANG_PERIOD = Duration.ofSeconds(1);
 
   private final ScheduledExecutorService scheduler;
   private final ExecutorService binds;
@@ -92,6 +102,12 @@ public final class ExtenderRuntime implements AutoCloseable {
     PodEvents events = new KubernetesPodEvents(client, clock, eventWriter);
     ClusterInformers informers = new ClusterInformers(client, cache, events, resyncPeriod, scheduler);
     Binder binder = new Binder(client);
+    PodIndex podIndex = informers.podIndex();
+    PolicyState policy = new PolicyState(cache, podIndex);
+    GangCoordinator gangs = new GangCoordinator(cache, podIndex, new GangPlanner(cache.placement()), clock);
+    Unschedulable unschedulable = new Unschedulable(clock);
+    Evictor evictor = new Evictor(client);
+    GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock);
     SchedulingExtender extender =
         new SchedulingExtender(
             cache,
@@ -101,9 +117,15 @@ public final class ExtenderRuntime implements AutoCloseable {
                     .pod(namespace, name)
                     .or(() -> Optional.ofNullable(client.pods().inNamespace(namespace).withName(name).get()))
                     .map(pod -> new SchedulingExtender.PendingPod(
-                        PodRequests.keyOf(pod), PodRequests.of(pod), PodRequests.asksForGpuShare(pod))),
-            (pod, node, assignment) -> binder.bind(pod, node, assignment).errorOrEmpty(),
-            events);
+                        PodRequests.keyOf(pod),
+                        PodRequests.of(pod),
+                        PodRequests.asksForGpuShare(pod),
+                        PodRequests.traitsOf(pod))),
+            (pod, node, assignment, annotations) -> binder.bind(pod, node, assignment, annotations).errorOrEmpty(),
+            events,
+            policy::snapshot,
+            gangs,
+            unschedulable);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
@@ -118,6 +140,10 @@ public final class ExtenderRuntime implements AutoCloseable {
       scheduler.scheduleWithFixedDelay(
           () -> expireQuietly(agentReports), period, period, TimeUnit.MILLISECONDS);
       new AssumptionSweeper(cache, events, scheduler, SWEEP_PERIOD).start();
+      policy.start(scheduler, POLICY_PERIOD.toMillis());
+      scheduler.scheduleWithFixedDelay(
+          () -> quietly("check gang timeouts", gangMonitor::check),
+          GANG_PERIOD.toMillis(), GANG_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       CacheMetrics.register(cache, registry);
       return runtime;
     } catch (Exception e) {
@@ -158,6 +184,15 @@ public final class ExtenderRuntime implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     registry.close();
+  }
+
+  private static void quietly(String what, Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      // Thrown out of a scheduled task, it would cancel every later run.
+      log.error("could not {}; trying again next period", what, e);
+    }
   }
 
   private static void expireQuietly(AgentReports reports) {

@@ -48,13 +48,21 @@ public final class Binder {
    * @throws IllegalArgumentException if the assignment is for another node (a caller bug)
    */
   public BindResult bind(PodKey pod, String node, GpuAssignment assignment) {
+    return bind(pod, node, assignment, Map.of());
+  }
+
+  /**
+   * As {@link #bind(PodKey, String, GpuAssignment)}, writing {@code annotations} on the pod in the
+   * same call (the API server copies a Binding's annotations onto the pod).
+   */
+  public BindResult bind(PodKey pod, String node, GpuAssignment assignment, Map<String, String> annotations) {
     Objects.requireNonNull(pod, "pod");
     Objects.requireNonNull(node, "node");
     if (assignment != null && !assignment.node().equals(node)) {
       throw new IllegalArgumentException(
           "assignment for node " + assignment.node() + " cannot bind pod " + pod + " to node " + node);
     }
-    Binding binding = binding(pod, node, assignment);
+    Binding binding = binding(pod, node, assignment, annotations);
     try {
       client.raw(bindingPath(pod), "POST", binding);
       log.debug("bound {} to {} with assignment {}", pod, node, assignment);
@@ -68,8 +76,14 @@ public final class Binder {
   }
 
   static Binding binding(PodKey pod, String node, GpuAssignment assignment) {
-    Map<String, String> annotations =
-        assignment == null ? Map.of() : Map.of(WellKnown.GPU_ASSIGNMENT, AssignmentCodec.encode(assignment));
+    return binding(pod, node, assignment, Map.of());
+  }
+
+  static Binding binding(PodKey pod, String node, GpuAssignment assignment, Map<String, String> extra) {
+    Map<String, String> annotations = new java.util.TreeMap<>(extra);
+    if (assignment != null) {
+      annotations.put(WellKnown.GPU_ASSIGNMENT, AssignmentCodec.encode(assignment));
+    }
     return new BindingBuilder()
         .withNewMetadata()
         .withNamespace(pod.namespace())

@@ -9,6 +9,7 @@ import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
+import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
 import java.time.Clock;
@@ -21,7 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,9 +49,21 @@ public final class ClusterCache {
     record Refused(String reason) implements AssumeResult {}
   }
 
-  private record Entry(Allocation allocation, Instant assumedUntil) {
+  /**
+   * @param gang for a gang member's reservation (assumed before kube-scheduler binds it): the
+   *     gang's key; null otherwise
+   */
+  private record Entry(Allocation allocation, Instant assumedUntil, String gang) {
+    Entry(Allocation allocation, Instant assumedUntil) {
+      this(allocation, assumedUntil, null);
+    }
+
     boolean assumed() {
       return allocation.assumed();
+    }
+
+    boolean reservation() {
+      return gang != null;
     }
   }
 
@@ -69,6 +84,9 @@ public final class ClusterCache {
   /** Node pools in the order they were defined; nodes none selects are in the default pool. */
   private List<NodePool> pools = List.of();
   private long version;
+
+  /** Reserved gang members' assignments by pod UID; written under the lock, read without it. */
+  private final Map<String, GpuAssignment> reservations = new ConcurrentHashMap<>();
 
   private volatile ClusterSnapshot snapshot = ClusterSnapshot.EMPTY;
   private volatile boolean synced;
@@ -299,6 +317,16 @@ public final class ClusterCache {
     lock.lock();
     try {
       Entry current = pods.get(pod.uid());
+      if (current != null && current.reservation()) {
+        if (!current.allocation().node().equals(node)) {
+          return new AssumeResult.Refused(
+              "pod " + pod + " is reserved on node " + current.allocation().node() + " by gang "
+                  + current.gang() + "'s plan, not on " + node);
+        }
+        // The gang's plan is being carried out: from now on the bind's TTL applies.
+        put(new Entry(current.allocation(), clock.instant().plus(assumeTtl)));
+        return new AssumeResult.Assumed(current.allocation().assignment());
+      }
       if (current != null) {
         if (current.assumed() && current.allocation().node().equals(node)) {
           return new AssumeResult.Assumed(current.allocation().assignment());
@@ -342,7 +370,8 @@ public final class ClusterCache {
     lock.lock();
     try {
       for (Entry entry : List.copyOf(pods.values())) {
-        if (entry.assumed() && !now.isBefore(entry.assumedUntil())) {
+        // Reservations end with their gang's timeout, which the gang monitor enforces.
+        if (entry.assumed() && !entry.reservation() && !now.isBefore(entry.assumedUntil())) {
           remove(entry.allocation().pod().uid());
           expired.add(entry.allocation().pod());
         }
@@ -420,6 +449,12 @@ public final class ClusterCache {
       agentViews.keySet().retainAll(nodes.keySet());
       pods.clear();
       pods.putAll(fresh);
+      reservations.clear();
+      for (Entry entry : pods.values()) {
+        if (entry.reservation()) {
+          reservations.put(entry.allocation().pod().uid(), entry.allocation().assignment());
+        }
+      }
       allocationsByNode.clear();
       for (Entry entry : pods.values()) {
         allocationsOn(entry.allocation().node()).put(entry.allocation().pod().uid(), entry.allocation());
@@ -434,6 +469,75 @@ public final class ClusterCache {
         placeForeign(pod);
       }
       return changed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Plans the gang's members against the current ledger and, if all of them fit, holds their GPUs
+   * at once until {@code until} (or until each is bound): from then on no other pod can take that
+   * capacity, and each member can only be bound to its planned node. Planning under the lock makes
+   * two gangs racing for the same capacity see each other's reservations: never both half placed.
+   */
+  public GangPlanner.Plan reserveGang(
+      String gang,
+      List<GangPlanner.Member> members,
+      GangPlanner planner,
+      Predicate<NodeState> allowed,
+      Instant until) {
+    lock.lock();
+    try {
+      List<GangPlanner.Member> free = new ArrayList<>(members.size());
+      for (GangPlanner.Member member : members) {
+        if (!pods.containsKey(member.pod().uid())) {
+          free.add(member);
+        }
+      }
+      GangPlanner.Plan plan = planner.plan(snapshot, free, allowed);
+      if (plan instanceof GangPlanner.Plan.Placed placed) {
+        placed.assignments().forEach((pod, assignment) ->
+            put(new Entry(new Allocation(pod, assignment, true), until, gang)));
+      }
+      return plan;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The GPUs reserved for a gang member not yet bound, or null. Never blocks. */
+  public GpuAssignment reservation(String uid) {
+    return reservations.get(uid);
+  }
+
+  /** Gangs that hold reservations now. */
+  public java.util.Set<String> reservedGangs() {
+    lock.lock();
+    try {
+      java.util.Set<String> gangs = new java.util.HashSet<>();
+      for (Entry entry : pods.values()) {
+        if (entry.reservation()) {
+          gangs.add(entry.gang());
+        }
+      }
+      return gangs;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Releases the gang's reservations (members not yet bound); returns the members released. */
+  public List<PodKey> releaseGang(String gang) {
+    lock.lock();
+    try {
+      List<PodKey> released = new ArrayList<>();
+      for (Entry entry : List.copyOf(pods.values())) {
+        if (gang.equals(entry.gang())) {
+          remove(entry.allocation().pod().uid());
+          released.add(entry.allocation().pod());
+        }
+      }
+      return released;
     } finally {
       lock.unlock();
     }
@@ -454,6 +558,11 @@ public final class ClusterCache {
     Allocation allocation = entry.allocation();
     String uid = allocation.pod().uid();
     Entry previous = pods.put(uid, entry);
+    if (entry.reservation()) {
+      reservations.put(uid, allocation.assignment());
+    } else {
+      reservations.remove(uid);
+    }
     if (previous != null && !previous.allocation().node().equals(allocation.node())) {
       detach(previous.allocation());
     }
@@ -465,6 +574,7 @@ public final class ClusterCache {
   }
 
   private void remove(String uid) {
+    reservations.remove(uid);
     Entry previous = pods.remove(uid);
     if (previous != null) {
       detach(previous.allocation());

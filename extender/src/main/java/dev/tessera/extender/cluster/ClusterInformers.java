@@ -76,6 +76,8 @@ public final class ClusterInformers implements AutoCloseable {
   private final SharedIndexInformer<Node> nodeInformer;
   private final SharedIndexInformer<Pod> podInformer;
   private final RecentKeys warned = new RecentKeys(MAX_REMEMBERED_WARNINGS);
+  /** Pods as scheduling policy needs them; kept in step with the pod informer. */
+  private final PodIndex podIndex = new PodIndex();
 
   /** Serialises handlers with reconciliation. */
   private final ReentrantLock applyLock = new ReentrantLock();
@@ -185,6 +187,11 @@ public final class ClusterInformers implements AutoCloseable {
         resync = scheduler.scheduleWithFixedDelay(this::reconcileQuietly, period, period, TimeUnit.MILLISECONDS);
       }
     }
+  }
+
+  /** GPU and gang pods, pending ones included, as the informer last saw them. */
+  public PodIndex podIndex() {
+    return podIndex;
   }
 
   /** A pod as the informer last saw it, pending ones included. */
@@ -351,6 +358,7 @@ public final class ClusterInformers implements AutoCloseable {
         if (uid != null) {
           cache.podGone(uid);
           applied.remove(uid);
+          podIndex.remove(uid);
         }
       } catch (RuntimeException e) {
         log.error("could not release pod {}: {}", name(pod.getMetadata()), e.toString(), e);
@@ -368,6 +376,7 @@ public final class ClusterInformers implements AutoCloseable {
         if (uid == null) {
           return;
         }
+        podIndex.upsert(pod);
         Accounting accounting = classify(pod, true);
         switch (accounting.kind) {
           case RELEASE -> cache.podGone(uid);

@@ -4,6 +4,7 @@ import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.GpuRequestParser;
+import dev.tessera.extender.scheduling.PodTraits;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -76,6 +77,15 @@ public final class PodRequests {
       }
     }
     return false;
+  }
+
+  /** What the pod's labels and annotations say about its gang, pools and preemptibility. */
+  public static PodTraits traitsOf(Pod pod) {
+    ObjectMeta meta = Objects.requireNonNull(pod.getMetadata(), "pod metadata");
+    return PodTraits.of(
+        meta.getNamespace(),
+        meta.getLabels() == null ? Map.of() : meta.getLabels(),
+        meta.getAnnotations() == null ? Map.of() : meta.getAnnotations());
   }
 
   /** The pod's identity; the pod must have a namespace, name and UID (every stored pod has). */

@@ -32,12 +32,20 @@ import java.util.regex.Pattern;
  * target's name, the Binding's annotations are merged into the pod's, and the pod gets the
  * condition {@code PodScheduled=True}; watchers see one MODIFIED event with all of it. The answer is
  * 201 with a {@code Status} of Success. Error messages are the API server's, word for word, so
- * clients can tell the cases apart the same way against both. Every other request goes to the
- * CRUD dispatcher unchanged.
+ * clients can tell the cases apart the same way against both.
+ *
+ * <p>Also the Eviction API ({@code POST .../pods/{name}/eviction}, {@code policy/v1 Eviction}):
+ * 404 for a missing pod, 409 when the eviction's UID precondition does not match, 429 when a
+ * PodDisruptionBudget in the namespace selects the pod (by {@code matchLabels}) and its {@code
+ * status.disruptionsAllowed} is below 1; otherwise that budget's allowance is decremented and the
+ * pod deleted (at once: there is no kubelet to wait for). Every other request goes to the CRUD
+ * dispatcher unchanged.
  */
 public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   private static final Pattern POD_BINDING =
       Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods/([^/?]+)/binding/?(?:\\?.*)?$");
+  private static final Pattern POD_EVICTION =
+      Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods/([^/?]+)/eviction/?(?:\\?.*)?$");
   private static final Pattern LEGACY_BINDINGS =
       Pattern.compile("^/api/v1/namespaces/([^/?]+)/bindings/?(?:\\?.*)?$");
   /** Retries of the read-modify-write when another writer changed the pod in between. */
@@ -63,6 +71,10 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
       Matcher subresource = POD_BINDING.matcher(path);
       if (subresource.matches()) {
         return bind(subresource.group(1), subresource.group(2), request.getUtf8Body());
+      }
+      Matcher eviction = POD_EVICTION.matcher(path);
+      if (eviction.matches()) {
+        return evict(eviction.group(1), eviction.group(2), request.getUtf8Body());
       }
       Matcher legacy = LEGACY_BINDINGS.matcher(path);
       if (legacy.matches()) {
@@ -163,6 +175,71 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
       }
       return conflict("pods", name, "the object has been modified; please apply your changes to the latest version and try again");
     }
+  }
+
+  private MockResponse evict(String namespace, String name, String body) {
+    JsonNode eviction;
+    try {
+      eviction = json.readTree(body == null ? "" : body);
+    } catch (JsonProcessingException e) {
+      return status(400, "BadRequest", "the request body is not an Eviction: " + e.getOriginalMessage(), null, null);
+    }
+    String uid = eviction == null ? "" : eviction.path("deleteOptions").path("preconditions").path("uid").asText("");
+    String podPath = "/api/v1/namespaces/" + namespace + "/pods/" + name;
+    synchronized (bindLock) {
+      MockResponse current = handleGet(podPath);
+      if (current == null || current.code() == 404) {
+        return status(404, "NotFound", "pods \"" + name + "\" not found", "pods", name);
+      }
+      JsonNode pod;
+      try {
+        pod = json.readTree(current.getBody().readUtf8());
+      } catch (JsonProcessingException e) {
+        return status(500, "InternalError", "stored pod " + name + " is not readable: " + e.getMessage(), "pods", name);
+      }
+      String podUid = pod.path("metadata").path("uid").asText("");
+      if (!uid.isEmpty() && !uid.equals(podUid)) {
+        return conflict(
+            "pods", name, "Precondition failed: UID in precondition: " + uid + ", UID in object meta: " + podUid);
+      }
+      JsonNode labels = pod.path("metadata").path("labels");
+      String budgetsPath = "/apis/policy/v1/namespaces/" + namespace + "/poddisruptionbudgets";
+      MockResponse budgets = handleGet(budgetsPath);
+      if (budgets != null && budgets.code() == 200) {
+        try {
+          for (JsonNode budget : json.readTree(budgets.getBody().readUtf8()).path("items")) {
+            if (!selects(budget.path("spec").path("selector").path("matchLabels"), labels)) {
+              continue;
+            }
+            int allowed = budget.path("status").path("disruptionsAllowed").asInt(0);
+            if (allowed < 1) {
+              return status(
+                  429, "TooManyRequests",
+                  "Cannot evict pod as it would violate the pod's disruption budget.", "pods", name);
+            }
+            ObjectNode updated = (ObjectNode) budget.deepCopy();
+            updated.withObjectProperty("status").put("disruptionsAllowed", allowed - 1);
+            handleUpdate(put(budgetsPath + "/" + budget.path("metadata").path("name").asText(), updated));
+          }
+        } catch (JsonProcessingException e) {
+          return status(500, "InternalError", "stored budgets are not readable: " + e.getMessage(), null, null);
+        }
+      }
+      handleDelete(podPath);
+      return status(201, null, null, null, null);
+    }
+  }
+
+  private static boolean selects(JsonNode matchLabels, JsonNode labels) {
+    if (!matchLabels.isObject() || matchLabels.isEmpty()) {
+      return false;
+    }
+    for (Map.Entry<String, JsonNode> wanted : matchLabels.properties()) {
+      if (!wanted.getValue().asText().equals(labels.path(wanted.getKey()).asText(null))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void markScheduled(ObjectNode status) {

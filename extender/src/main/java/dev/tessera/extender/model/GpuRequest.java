@@ -78,6 +78,20 @@ public record GpuRequest(Kind kind, int devices, double fraction, long memoryMiB
     };
   }
 
+  /**
+   * GPUs this request counts as against quotas: whole GPUs, or the share of each device. A memory
+   * request counts as its share of a GPU of {@code gpuMemoryMiB}, or a whole GPU per device when
+   * that size is unknown (0): quota errs on the side of counting too much rather than too little.
+   */
+  public double gpus(long gpuMemoryMiB) {
+    return switch (kind) {
+      case WHOLE -> devices;
+      case FRACTION -> fraction * devices;
+      case MEMORY -> gpuMemoryMiB > 0 ? Math.min(1.0, (double) memoryMiB / gpuMemoryMiB) * devices : devices;
+      default -> 0;
+    };
+  }
+
   /** What the pod asks for, in the words failure reasons use: "0.50 of one GPU". */
   public String describe() {
     return switch (kind) {

@@ -59,19 +59,16 @@ public final class WellKnown {
   /** Pod annotation: node pools the pod may use, in order of preference ("h100,a100"). */
   public static final String NODE_POOLS = "tessera.dev/node-pools";
 
-  /** Pod label naming its project; without it the pod's namespace decides. */
-  public static final String PROJECT_LABEL = "tessera.dev/project";
-
   /** Pod label: the gang the pod belongs to (sig-scheduling coscheduling convention). */
   public static final String POD_GROUP_LABEL = "scheduling.x-k8s.io/pod-group";
   /** Pod annotation KAI-Scheduler uses for the same. */
   public static final String KAI_POD_GROUP_ANNOTATION = "pod-group-name";
 
   /**
-   * Pod label written at bind: "true" when the pod runs on GPUs beyond its project's fair share
-   * (or is otherwise preemptible), so reclaim may take it back.
+   * Pod annotation written with the binding: "true" when the pod took its project above its fair
+   * share, on idle GPUs that reclaim may take back.
    */
-  public static final String PREEMPTIBLE_LABEL = "tessera.dev/preemptible";
+  public static final String OVER_QUOTA = "tessera.dev/over-quota";
   /** Pod annotation the user sets to "false" to make a pod non-preemptible, "true" to force it. */
   public static final String PREEMPTIBLE_ANNOTATION = "tessera.dev/preemptible";
   /** Pod label naming the workload kind; "workspace" pods are interactive, non-preemptible by default. */

@@ -1,21 +1,29 @@
 package dev.tessera.extender.webhook;
 
 import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.PodEvents;
+import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
+import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.model.Project;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.FailureMemo;
 import dev.tessera.extender.scheduling.GpuRequestParser;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.scheduling.PodTraits;
+import dev.tessera.extender.scheduling.PolicySnapshot;
+import dev.tessera.extender.scheduling.QuotaAdmission;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +45,11 @@ public final class SchedulingExtender implements ExtenderHandler {
    *
    * @param asksForGpuShare some container requests {@value WellKnown#GPU_SHARE_RESOURCE}
    */
-  public record PendingPod(PodKey key, GpuRequest request, boolean asksForGpuShare) {}
+  public record PendingPod(PodKey key, GpuRequest request, boolean asksForGpuShare, PodTraits traits) {
+    public PendingPod(PodKey key, GpuRequest request, boolean asksForGpuShare) {
+      this(key, request, asksForGpuShare, PodTraits.of(key.namespace(), Map.of(), Map.of()));
+    }
+  }
 
   /** Finds a pod by namespace and name among those the informers know (pending ones too). */
   @FunctionalInterface
@@ -45,10 +57,13 @@ public final class SchedulingExtender implements ExtenderHandler {
     Optional<PendingPod> find(String namespace, String name);
   }
 
-  /** Creates the binding, with the assignment when there is one; returns "" or the failure. */
+  /**
+   * Creates the binding, with the assignment when there is one and the annotations to write with
+   * it; returns "" or the failure.
+   */
   @FunctionalInterface
   public interface PodBinder {
-    String bind(PodKey pod, String node, GpuAssignment assignmentOrNull);
+    String bind(PodKey pod, String node, GpuAssignment assignmentOrNull, Map<String, String> annotations);
   }
 
   private final ClusterCache cache;
@@ -56,15 +71,28 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final PodLookup pods;
   private final PodBinder binder;
   private final PodEvents events;
+  private final Supplier<PolicySnapshot> policy;
+  private final GangCoordinator gangs;
+  private final Unschedulable unschedulable;
   /** One memo per I/O thread: filter runs on the event loops, never two calls on one thread at once. */
   private final ThreadLocal<FailureMemo> memos = ThreadLocal.withInitial(FailureMemo::new);
 
-  public SchedulingExtender(ClusterCache cache, PodLookup pods, PodBinder binder, PodEvents events) {
+  public SchedulingExtender(
+      ClusterCache cache,
+      PodLookup pods,
+      PodBinder binder,
+      PodEvents events,
+      Supplier<PolicySnapshot> policy,
+      GangCoordinator gangs,
+      Unschedulable unschedulable) {
     this.cache = Objects.requireNonNull(cache, "cache");
     this.placement = cache.placement();
     this.pods = Objects.requireNonNull(pods, "pods");
     this.binder = Objects.requireNonNull(binder, "binder");
     this.events = Objects.requireNonNull(events, "events");
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.gangs = Objects.requireNonNull(gangs, "gangs");
+    this.unschedulable = Objects.requireNonNull(unschedulable, "unschedulable");
   }
 
   @Override
@@ -75,23 +103,173 @@ public final class SchedulingExtender implements ExtenderHandler {
       // Nothing of ours to check: CPU-only pods go wherever kube-scheduler's own plugins say.
       return FilterDecision.allPass(sent);
     }
+    PodTraits traits = PodTraits.of(pod.key().namespace(), pod.labels(), pod.annotations());
+    PolicySnapshot policyNow = policy.get();
+    String refusal = poolRefusal(traits, policyNow);
+    Project project = policyNow.projectOf(pod.key().namespace());
+    String steerTo = null;
+    if (refusal == null && traits.gang() != null) {
+      PodGroup group = policyNow.podGroup(traits.gang());
+      if (group == null) {
+        refusal = "pod group " + traits.gang() + " does not exist: create a PodGroup named "
+            + traits.gang().substring(traits.gang().indexOf('/') + 1) + " in namespace "
+            + pod.key().namespace() + " with its minMember, or remove the pod's group label";
+      } else if (group.minMember() > 1 || cache.reservation(pod.key().uid()) != null) {
+        GangCoordinator.Decision decision = gangs.decide(pod.key(), group, traits.pools(), project, policyNow);
+        if (decision instanceof GangCoordinator.Decision.Refuse refuse) {
+          refusal = refuse.reason();
+        } else {
+          steerTo = ((GangCoordinator.Decision.Steer) decision).node();
+        }
+      }
+    }
     String[] reasons = new String[sent];
     boolean[] unresolvable = new boolean[sent];
+    if (refusal != null) {
+      // No node can take it now; preemption of lower-priority pods would not change that.
+      java.util.Arrays.fill(reasons, refusal);
+      java.util.Arrays.fill(unresolvable, true);
+      unschedulable.failed(pod.key(), refusal);
+      return new FilterDecision(reasons, unresolvable, "");
+    }
     ClusterSnapshot snapshot = cache.snapshot();
     FailureMemo memo = memos.get().forRequest(request);
+    PoolGate gate = project == null && traits.pools().isEmpty() ? null : new PoolGate(traits, project, request, policyNow);
+    int passing = 0;
     for (int i = 0; i < sent; i++) {
       NodeState node = snapshot.node(nodeNames.get(i));
       if (node == null) {
         reasons[i] = UNKNOWN_NODE;
         continue;
       }
+      if (steerTo != null) {
+        if (!node.name().equals(steerTo)) {
+          reasons[i] = "gang " + traits.gang() + " reserved node " + steerTo + " for this pod";
+          unresolvable[i] = true;
+        } else {
+          passing++;
+        }
+        continue;
+      }
+      if (gate != null) {
+        String denied = gate.refusal(node);
+        if (denied != null) {
+          reasons[i] = denied;
+          unresolvable[i] = true;
+          continue;
+        }
+      }
       Placement.Failure failure = placement.check(node, request, memo);
       if (failure != null) {
         reasons[i] = failure.reason();
         unresolvable[i] = failure.unresolvable();
+      } else {
+        passing++;
       }
     }
+    if (passing > 0 && traits.pools().size() > 1) {
+      preferPool(traits, snapshot, nodeNames, reasons);
+    }
+    if (passing == 0 && sent > 0) {
+      unschedulable.failed(pod.key(), firstReason(reasons));
+    } else {
+      unschedulable.cleared(pod.key().uid());
+    }
     return new FilterDecision(reasons, unresolvable, "");
+  }
+
+  /** Why none of the pod's listed pools can be used, or null. */
+  private static String poolRefusal(PodTraits traits, PolicySnapshot policy) {
+    if (traits.poolsError() != null) {
+      return traits.poolsError();
+    }
+    List<String> known = policy.poolNames();
+    for (String pool : traits.pools()) {
+      if (!known.contains(pool)) {
+        return "node pool " + pool + " (annotation " + WellKnown.NODE_POOLS + ") does not exist; known pools: "
+            + String.join(", ", known);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Of the pools the pod lists, only the most preferred one with a node that passed keeps its
+   * nodes: kube-scheduler then chooses among them, and the next pool is used only when that one is
+   * full.
+   */
+  private static void preferPool(
+      PodTraits traits, ClusterSnapshot snapshot, List<String> nodeNames, String[] reasons) {
+    int best = Integer.MAX_VALUE;
+    for (int i = 0; i < reasons.length; i++) {
+      if (reasons[i] == null) {
+        NodeState node = snapshot.node(nodeNames.get(i));
+        best = Math.min(best, traits.pools().indexOf(node.node().pool()));
+      }
+    }
+    String chosen = traits.pools().get(best);
+    String reason = "node pool " + chosen + " is preferred (" + WellKnown.NODE_POOLS + ") and has room";
+    for (int i = 0; i < reasons.length; i++) {
+      if (reasons[i] == null && !snapshot.node(nodeNames.get(i)).node().pool().equals(chosen)) {
+        reasons[i] = reason;
+      }
+    }
+  }
+
+  private static String firstReason(String[] reasons) {
+    for (String reason : reasons) {
+      if (reason != null) {
+        return reason;
+      }
+    }
+    return "";
+  }
+
+  /**
+   * The pool and quota checks of one filter call, decided once per pool: a node's verdict is its
+   * pool's. Pools are few, so a short list compared by identity beats a map per node.
+   */
+  private static final class PoolGate {
+    private final PodTraits traits;
+    private final Project project;
+    private final GpuRequest request;
+    private final PolicySnapshot policy;
+    private final String[] pools = new String[8];
+    private final String[] verdicts = new String[8];
+    private int known;
+
+    PoolGate(PodTraits traits, Project project, GpuRequest request, PolicySnapshot policy) {
+      this.traits = traits;
+      this.project = project;
+      this.request = request;
+      this.policy = policy;
+    }
+
+    String refusal(NodeState node) {
+      String pool = node.node().pool();
+      for (int k = 0; k < known; k++) {
+        if (pools[k] == pool) {
+          return verdicts[k];
+        }
+      }
+      String verdict = decide(pool, node);
+      if (known < pools.length) {
+        pools[known] = pool;
+        verdicts[known++] = verdict;
+      }
+      return verdict;
+    }
+
+    private String decide(String pool, NodeState node) {
+      if (!traits.pools().isEmpty() && !traits.pools().contains(pool)) {
+        return "node is in pool " + pool + "; the pod may use pools " + String.join(", ", traits.pools());
+      }
+      if (project == null) {
+        return null;
+      }
+      double gpus = request.gpus(node.uniformMemoryMiB());
+      return QuotaAdmission.refusal(project, pool, policy.figures(project.name(), pool), gpus);
+    }
   }
 
   @Override
@@ -99,9 +277,14 @@ public final class SchedulingExtender implements ExtenderHandler {
     GpuRequest request = requestOf(pod);
     int[] scores = new int[nodeNames.size()];
     ClusterSnapshot snapshot = cache.snapshot();
+    GpuAssignment reserved = request.wantsGpu() ? cache.reservation(pod.key().uid()) : null;
     for (int i = 0; i < scores.length; i++) {
       NodeState node = snapshot.node(nodeNames.get(i));
-      scores[i] = node == null ? 0 : placement.score(node, request);
+      if (reserved != null) {
+        scores[i] = node != null && node.name().equals(reserved.node()) ? Placement.MAX_SCORE : 0;
+      } else {
+        scores[i] = node == null ? 0 : placement.score(node, request);
+      }
     }
     return scores;
   }
@@ -123,8 +306,9 @@ public final class SchedulingExtender implements ExtenderHandler {
       return "pod " + pod.key() + ": " + pod.request().invalidReason();
     }
     if (!pod.request().wantsGpu()) {
-      return binder.bind(pod.key(), request.node(), null);
+      return binder.bind(pod.key(), request.node(), null, Map.of());
     }
+    Map<String, String> annotations = overQuotaMark(pod, request.node());
     ClusterCache.AssumeResult assumed = cache.assume(pod.key(), request.node(), pod.request());
     if (assumed instanceof ClusterCache.AssumeResult.Refused refused) {
       return refused.reason();
@@ -132,7 +316,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     GpuAssignment assignment = ((ClusterCache.AssumeResult.Assumed) assumed).assignment();
     String error;
     try {
-      error = binder.bind(pod.key(), request.node(), assignment);
+      error = binder.bind(pod.key(), request.node(), assignment, annotations);
     } catch (RuntimeException e) {
       cache.forget(pod.key().uid());
       throw e;
@@ -142,7 +326,9 @@ public final class SchedulingExtender implements ExtenderHandler {
       log.warn("binding {} to {} failed, its GPUs are released: {}", pod.key(), request.node(), error);
       return error;
     }
-    events.normal(pod.key(), "GpuAssigned", describe(assignment));
+    unschedulable.cleared(pod.key().uid());
+    events.normal(pod.key(), "GpuAssigned", describe(assignment)
+        + (annotations.isEmpty() ? "" : " (over its project's fair share: preemptible by reclaim)"));
     if (pod.request().shared() && !pod.asksForGpuShare()) {
       // Bound all the same: the pod may be meant for a node without the agent, and refusing would
       // only leave it pending. But on a Tessera node its container gets no GPU, so say so.
@@ -160,6 +346,25 @@ public final class SchedulingExtender implements ExtenderHandler {
   public Map<String, List<String>> preempt(WirePod pod, Map<String, List<String>> victimUidsByNode) {
     // Until the policy work decides which victims Tessera allows, kube-scheduler's choice stands.
     return new HashMap<>(victimUidsByNode);
+  }
+
+  /**
+   * {@value WellKnown#OVER_QUOTA}: "true" when the pod takes its project above its fair share in
+   * the node's pool (and it is preemptible): reclaim may take those GPUs back.
+   */
+  private Map<String, String> overQuotaMark(PendingPod pod, String nodeName) {
+    PolicySnapshot policyNow = policy.get();
+    Project project = policyNow.projectOf(pod.key().namespace());
+    NodeState node = cache.snapshot().node(nodeName);
+    if (project == null || node == null || !pod.traits().preemptible()) {
+      return Map.of();
+    }
+    double gpus = pod.request().gpus(node.uniformMemoryMiB());
+    var figures = policyNow.figures(project.name(), node.node().pool());
+    if (cache.reservation(pod.key().uid()) != null) {
+      gpus = 0; // a reserved gang member is counted as allocated already
+    }
+    return QuotaAdmission.overQuota(figures, gpus) ? Map.of(WellKnown.OVER_QUOTA, "true") : Map.of();
   }
 
   @Override

@@ -1,0 +1,151 @@
+package dev.tessera.extender.cluster;
+
+import dev.tessera.extender.model.GpuRequest;
+import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.scheduling.PodTraits;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Every live pod that asks for GPUs or belongs to a gang, as the pod informer last saw it, with
+ * what scheduling policy needs of it: pending demand per project, gang members, reclaim victims.
+ * Written by the informer's thread, read by any; lookups never block.
+ */
+public final class PodIndex {
+  /**
+   * One pod.
+   *
+   * @param node the node it is bound to, or null while pending
+   * @param tessera whether kube-scheduler's Tessera profile schedules it
+   */
+  public record IndexedPod(
+      PodKey key,
+      GpuRequest request,
+      PodTraits traits,
+      String node,
+      String phase,
+      int priority,
+      Instant created,
+      boolean tessera) {
+    public boolean pending() {
+      return node == null;
+    }
+
+    public boolean finished() {
+      return "Succeeded".equals(phase) || "Failed".equals(phase);
+    }
+  }
+
+  private final Map<String, IndexedPod> byUid = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> byGang = new ConcurrentHashMap<>();
+  private final AtomicLong version = new AtomicLong();
+
+  /** Records the pod's latest state, or forgets it when it neither asks for GPUs nor is in a gang. */
+  public void upsert(Pod pod) {
+    ObjectMeta meta = pod.getMetadata();
+    if (meta == null || meta.getUid() == null || meta.getNamespace() == null) {
+      return;
+    }
+    PodTraits traits = PodRequests.traitsOf(pod);
+    GpuRequest request = PodRequests.of(pod);
+    String uid = meta.getUid();
+    if (!request.wantsGpu() && traits.gang() == null) {
+      remove(uid);
+      return;
+    }
+    String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+    Integer priority = pod.getSpec() == null ? null : pod.getSpec().getPriority();
+    String scheduler = pod.getSpec() == null ? null : pod.getSpec().getSchedulerName();
+    IndexedPod indexed = new IndexedPod(
+        PodRequests.keyOf(pod),
+        request,
+        traits,
+        node == null || node.isEmpty() ? null : node,
+        pod.getStatus() == null ? null : pod.getStatus().getPhase(),
+        priority == null ? 0 : priority,
+        created(meta),
+        WellKnown.SCHEDULER_NAME.equals(scheduler));
+    IndexedPod previous = byUid.put(uid, indexed);
+    if (previous != null && previous.traits().gang() != null && !previous.traits().gang().equals(traits.gang())) {
+      leaveGang(previous.traits().gang(), uid);
+    }
+    if (traits.gang() != null) {
+      byGang.computeIfAbsent(traits.gang(), g -> ConcurrentHashMap.newKeySet()).add(uid);
+    }
+    version.incrementAndGet();
+  }
+
+  public void remove(String uid) {
+    IndexedPod previous = byUid.remove(uid);
+    if (previous != null) {
+      if (previous.traits().gang() != null) {
+        leaveGang(previous.traits().gang(), uid);
+      }
+      version.incrementAndGet();
+    }
+  }
+
+  public IndexedPod get(String uid) {
+    return byUid.get(uid);
+  }
+
+  /** Members of the gang the API server still has, finished ones included, by name. */
+  public List<IndexedPod> gang(String gangKey) {
+    Set<String> uids = byGang.get(gangKey);
+    if (uids == null) {
+      return List.of();
+    }
+    List<IndexedPod> members = new ArrayList<>(uids.size());
+    for (String uid : uids) {
+      IndexedPod pod = byUid.get(uid);
+      if (pod != null) {
+        members.add(pod);
+      }
+    }
+    members.sort((a, b) -> a.key().name().compareTo(b.key().name()));
+    return members;
+  }
+
+  /** Gangs with at least one member. */
+  public Set<String> gangs() {
+    return Set.copyOf(byGang.keySet());
+  }
+
+  public Collection<IndexedPod> all() {
+    return byUid.values();
+  }
+
+  /** Changes with every recorded change. */
+  public long version() {
+    return version.get();
+  }
+
+  private void leaveGang(String gang, String uid) {
+    byGang.computeIfPresent(gang, (g, members) -> {
+      members.remove(uid);
+      return members.isEmpty() ? null : members;
+    });
+  }
+
+  private static Instant created(ObjectMeta meta) {
+    String timestamp = meta.getCreationTimestamp();
+    if (timestamp == null) {
+      return Instant.EPOCH;
+    }
+    try {
+      return Instant.parse(timestamp);
+    } catch (DateTimeParseException e) {
+      return Instant.EPOCH;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package dev.tessera.extender.scheduling;
+
+import dev.tessera.extender.model.PodGroup;
+import dev.tessera.extender.model.PoolQuota;
+import dev.tessera.extender.model.Project;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The policy and every project's figures per pool at one moment: what quota admission, reclaim
+ * and the metrics read. Immutable; a new one is published after every recomputation.
+ */
+public final class PolicySnapshot {
+  public static final PolicySnapshot EMPTY =
+      new PolicySnapshot(Policy.EMPTY, Map.of(), Map.of(), Map.of(), 0);
+
+  private final Policy policy;
+  private final Map<String, Project> projectsByNamespace;
+  /** Project name to pool name to figures; every project has every pool. */
+  private final Map<String, Map<String, ProjectFigures>> figures;
+  private final Map<String, Double> capacity;
+  private final long clusterVersion;
+
+  PolicySnapshot(
+      Policy policy,
+      Map<String, Project> projectsByNamespace,
+      Map<String, Map<String, ProjectFigures>> figures,
+      Map<String, Double> capacity,
+      long clusterVersion) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.projectsByNamespace = Map.copyOf(projectsByNamespace);
+    this.figures = Map.copyOf(figures);
+    this.capacity = Map.copyOf(capacity);
+    this.clusterVersion = clusterVersion;
+  }
+
+  public Policy policy() {
+    return policy;
+  }
+
+  /** The project owning the namespace, or null when none does (its pods are outside quotas). */
+  public Project projectOf(String namespace) {
+    return projectsByNamespace.get(namespace);
+  }
+
+  /** The project's figures in the pool; zeros with its quota when it has none computed yet. */
+  public ProjectFigures figures(String project, String pool) {
+    Map<String, ProjectFigures> byPool = figures.get(project);
+    ProjectFigures known = byPool == null ? null : byPool.get(pool);
+    if (known != null) {
+      return known;
+    }
+    Project p = policy.projects().get(project);
+    PoolQuota quota = p == null ? PoolQuota.NONE : p.quota(pool);
+    return new ProjectFigures(quota.deserved(), quota.limit(), 0, 0, 0);
+  }
+
+  /** Every project's figures, by project then pool. */
+  public Map<String, Map<String, ProjectFigures>> allFigures() {
+    return figures;
+  }
+
+  /** Healthy GPUs per pool. */
+  public Map<String, Double> capacity() {
+    return capacity;
+  }
+
+  public List<String> poolNames() {
+    return policy.poolNames();
+  }
+
+  public PodGroup podGroup(String namespace, String name) {
+    return policy.podGroups().get(namespace + "/" + name);
+  }
+
+  public PodGroup podGroup(String key) {
+    return policy.podGroups().get(key);
+  }
+
+  /** The cluster snapshot version the allocations were read from. */
+  public long clusterVersion() {
+    return clusterVersion;
+  }
+}
