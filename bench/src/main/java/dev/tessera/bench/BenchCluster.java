@@ -1,5 +1,12 @@
 package dev.tessera.bench;
 
+import dev.tessera.extender.cluster.GangCoordinator;
+import dev.tessera.extender.cluster.PodEvents;
+import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.cluster.Unschedulable;
+import dev.tessera.extender.scheduling.GangPlanner;
+import dev.tessera.extender.scheduling.PolicySnapshot;
+import dev.tessera.extender.webhook.SchedulingExtender;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuDevice;
@@ -15,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -69,6 +77,21 @@ public final class BenchCluster {
     cache.replaceAll(inventory, allocations);
     cache.markSynced();
     return cache;
+  }
+
+  /**
+   * The decision core over the cache, without scheduling policy (no projects, pools or gangs) and
+   * without binding: what filter and prioritize cost for ordinary pods.
+   */
+  public static SchedulingExtender extender(ClusterCache cache) {
+    return new SchedulingExtender(
+        cache,
+        (namespace, name) -> Optional.empty(),
+        (pod, node, assignment, annotations) -> "binding is not part of this benchmark",
+        PodEvents.NOOP,
+        () -> PolicySnapshot.EMPTY,
+        new GangCoordinator(cache, new PodIndex(), new GangPlanner(cache.placement()), Clock.systemUTC()),
+        new Unschedulable(Clock.systemUTC()));
   }
 
   static GpuRequest randomRequest(Random random) {

@@ -236,12 +236,7 @@ public final class ExtenderLoad implements Callable<Integer> {
     private final ExtenderServer server;
 
     Server(ClusterCache cache, int maxRequestBytes) throws Exception {
-      SchedulingExtender extender =
-          new SchedulingExtender(
-              cache,
-              (namespace, name) -> Optional.empty(),
-              (pod, node, assignment) -> "binding is not part of this benchmark",
-              PodEvents.NOOP);
+      SchedulingExtender extender = BenchCluster.extender(cache);
       ExtenderConfig defaults = ExtenderConfig.defaults();
       ExtenderConfig config =
           new ExtenderConfig(0, PlacementStrategy.BINPACK, defaults.bindTimeout(), defaults.assumeTtl(), maxRequestBytes);

@@ -45,9 +45,7 @@ public class FilterBenchmark {
   @Setup
   public void setUp() {
     ClusterCache cache = BenchCluster.build(5000, 8, 50_000, 42);
-    extender =
-        new SchedulingExtender(
-            cache, (ns, name) -> Optional.empty(), (p, node, a) -> "not benchmarked", PodEvents.NOOP);
+    extender = BenchCluster.extender(cache);
     names = BenchCluster.nodeNames(5000);
     PodKey key = new PodKey("bench", "probe", "uid-probe");
     pod =
