@@ -6,6 +6,7 @@ import dev.tessera.extender.cluster.PodIndex;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.PolicySnapshot;
+import dev.tessera.extender.scheduling.VictimSelector;
 import dev.tessera.extender.webhook.SchedulingExtender;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.model.GpuAssignment;
@@ -84,14 +85,18 @@ public final class BenchCluster {
    * without binding: what filter and prioritize cost for ordinary pods.
    */
   public static SchedulingExtender extender(ClusterCache cache) {
+    PodIndex pods = new PodIndex();
     return new SchedulingExtender(
         cache,
         (namespace, name) -> Optional.empty(),
         (pod, node, assignment, annotations) -> "binding is not part of this benchmark",
         PodEvents.NOOP,
-        () -> PolicySnapshot.EMPTY,
-        new GangCoordinator(cache, new PodIndex(), new GangPlanner(cache.placement()), Clock.systemUTC()),
-        new Unschedulable(Clock.systemUTC()));
+        new SchedulingExtender.PolicyContext(
+            () -> PolicySnapshot.EMPTY,
+            new GangCoordinator(cache, pods, new GangPlanner(cache.placement()), Clock.systemUTC()),
+            new Unschedulable(Clock.systemUTC()),
+            pods,
+            new VictimSelector(cache.placement())));
   }
 
   static GpuRequest randomRequest(Random random) {

@@ -9,8 +9,10 @@ import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
 import dev.tessera.extender.cluster.PodIndex;
 import dev.tessera.extender.cluster.PolicyState;
+import dev.tessera.extender.cluster.ReclaimController;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.scheduling.GangPlanner;
+import dev.tessera.extender.scheduling.VictimSelector;
 import dev.tessera.extender.cluster.KubernetesPodEvents;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodRequests;
@@ -18,6 +20,7 @@ import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.telemetry.AgentReports;
 import dev.tessera.extender.telemetry.CacheMetrics;
 import dev.tessera.extender.telemetry.NodeReportServer;
+import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.extender.webhook.ExtenderServer;
 import dev.tessera.extender.webhook.SchedulingExtender;
@@ -48,6 +51,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   /** How often project figures are recomputed when something changed. */
   private static final Duration POLICY_PERIOD = Duration.ofMillis(100);
   private static final Duration GANG_PERIOD = Duration.ofSeconds(1);
+  private static final Duration RECLAIM_PERIOD = Duration.ofSeconds(1);
 
   private final ScheduledExecutorService scheduler;
   private final ExecutorService binds;
@@ -108,6 +112,9 @@ public final class ExtenderRuntime implements AutoCloseable {
     Unschedulable unschedulable = new Unschedulable(clock);
     Evictor evictor = new Evictor(client);
     GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock);
+    VictimSelector victims = new VictimSelector(cache.placement());
+    ReclaimController reclaim = new ReclaimController(
+        cache, podIndex, policy::snapshot, unschedulable, victims, evictor, events, registry);
     SchedulingExtender extender =
         new SchedulingExtender(
             cache,
@@ -123,9 +130,7 @@ public final class ExtenderRuntime implements AutoCloseable {
                         PodRequests.traitsOf(pod))),
             (pod, node, assignment, annotations) -> binder.bind(pod, node, assignment, annotations).errorOrEmpty(),
             events,
-            policy::snapshot,
-            gangs,
-            unschedulable);
+            new SchedulingExtender.PolicyContext(policy::snapshot, gangs, unschedulable, podIndex, victims));
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
@@ -140,10 +145,15 @@ public final class ExtenderRuntime implements AutoCloseable {
       scheduler.scheduleWithFixedDelay(
           () -> expireQuietly(agentReports), period, period, TimeUnit.MILLISECONDS);
       new AssumptionSweeper(cache, events, scheduler, SWEEP_PERIOD).start();
+      ProjectMetrics projectMetrics = new ProjectMetrics(registry, policy::snapshot);
+      policy.onChange(projectMetrics::update);
       policy.start(scheduler, POLICY_PERIOD.toMillis());
       scheduler.scheduleWithFixedDelay(
           () -> quietly("check gang timeouts", gangMonitor::check),
           GANG_PERIOD.toMillis(), GANG_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+      scheduler.scheduleWithFixedDelay(
+          () -> quietly("reclaim GPUs for projects under quota", reclaim::run),
+          RECLAIM_PERIOD.toMillis(), RECLAIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       CacheMetrics.register(cache, registry);
       return runtime;
     } catch (Exception e) {

@@ -3,6 +3,8 @@ package dev.tessera.extender.webhook;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.PodEvents;
+import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.cluster.RunningPods;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
@@ -17,7 +19,10 @@ import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.scheduling.PodTraits;
 import dev.tessera.extender.scheduling.PolicySnapshot;
+import dev.tessera.extender.scheduling.Preemptor;
 import dev.tessera.extender.scheduling.QuotaAdmission;
+import dev.tessera.extender.scheduling.RunningPod;
+import dev.tessera.extender.scheduling.VictimSelector;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +71,22 @@ public final class SchedulingExtender implements ExtenderHandler {
     String bind(PodKey pod, String node, GpuAssignment assignmentOrNull, Map<String, String> annotations);
   }
 
+  /** What the extender consults about scheduling policy: projects, gangs, victims. */
+  public record PolicyContext(
+      Supplier<PolicySnapshot> policy,
+      GangCoordinator gangs,
+      Unschedulable unschedulable,
+      PodIndex pods,
+      VictimSelector victims) {
+    public PolicyContext {
+      Objects.requireNonNull(policy, "policy");
+      Objects.requireNonNull(gangs, "gangs");
+      Objects.requireNonNull(unschedulable, "unschedulable");
+      Objects.requireNonNull(pods, "pods");
+      Objects.requireNonNull(victims, "victims");
+    }
+  }
+
   private final ClusterCache cache;
   private final Placement placement;
   private final PodLookup pods;
@@ -74,6 +95,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final Supplier<PolicySnapshot> policy;
   private final GangCoordinator gangs;
   private final Unschedulable unschedulable;
+  private final PodIndex podIndex;
+  private final VictimSelector victims;
   /** One memo per I/O thread: filter runs on the event loops, never two calls on one thread at once. */
   private final ThreadLocal<FailureMemo> memos = ThreadLocal.withInitial(FailureMemo::new);
 
@@ -82,17 +105,17 @@ public final class SchedulingExtender implements ExtenderHandler {
       PodLookup pods,
       PodBinder binder,
       PodEvents events,
-      Supplier<PolicySnapshot> policy,
-      GangCoordinator gangs,
-      Unschedulable unschedulable) {
+      PolicyContext context) {
     this.cache = Objects.requireNonNull(cache, "cache");
     this.placement = cache.placement();
     this.pods = Objects.requireNonNull(pods, "pods");
     this.binder = Objects.requireNonNull(binder, "binder");
     this.events = Objects.requireNonNull(events, "events");
-    this.policy = Objects.requireNonNull(policy, "policy");
-    this.gangs = Objects.requireNonNull(gangs, "gangs");
-    this.unschedulable = Objects.requireNonNull(unschedulable, "unschedulable");
+    this.policy = context.policy();
+    this.gangs = context.gangs();
+    this.unschedulable = context.unschedulable();
+    this.podIndex = context.pods();
+    this.victims = context.victims();
   }
 
   @Override
@@ -342,10 +365,53 @@ public final class SchedulingExtender implements ExtenderHandler {
     return "";
   }
 
+  /**
+   * Keeps only the victims Tessera's rules allow (never a non-preemptible pod, never a project
+   * below its deserved quota unless the preemptor is of the same project, gang mates on the node
+   * go too), node by node, judging each node by its pool's figures. Pods the extender does not
+   * track (no GPUs, no gang) are not its to judge and stay as kube-scheduler chose them.
+   */
   @Override
   public Map<String, List<String>> preempt(WirePod pod, Map<String, List<String>> victimUidsByNode) {
-    // Until the policy work decides which victims Tessera allows, kube-scheduler's choice stands.
-    return new HashMap<>(victimUidsByNode);
+    PolicySnapshot policyNow = policy.get();
+    ClusterSnapshot cluster = cache.snapshot();
+    RunningPods running = RunningPods.of(podIndex, cluster, policyNow);
+    Project project = policyNow.projectOf(pod.key().namespace());
+    Preemptor preemptor = new Preemptor(pod.key(), project == null ? "" : project.name(), pod.priority());
+    Map<String, Map<String, List<RunningPod>>> byPool = new HashMap<>();
+    Map<String, List<String>> untracked = new HashMap<>();
+    for (Map.Entry<String, List<String>> node : victimUidsByNode.entrySet()) {
+      NodeState state = cluster.node(node.getKey());
+      String pool = state == null ? WellKnown.DEFAULT_POOL : state.node().pool();
+      List<RunningPod> candidates = new java.util.ArrayList<>();
+      List<String> others = new java.util.ArrayList<>();
+      for (String uid : node.getValue()) {
+        RunningPod known = running.get(uid);
+        if (known != null) {
+          candidates.add(known);
+        } else {
+          others.add(uid);
+        }
+      }
+      byPool.computeIfAbsent(pool, p -> new java.util.LinkedHashMap<>()).put(node.getKey(), candidates);
+      untracked.put(node.getKey(), others);
+    }
+    Map<String, List<String>> allowed = new java.util.LinkedHashMap<>();
+    byPool.forEach((pool, candidates) -> {
+      var kept = victims.allowedPreemptions(
+          preemptor, candidates, running.byGang(), RunningPods.standings(policyNow, pool));
+      kept.forEach((node, pods) -> {
+        List<String> uids = new java.util.ArrayList<>(untracked.get(node));
+        pods.forEach(p -> uids.add(p.uid()));
+        allowed.put(node, uids);
+      });
+    });
+    int dropped = victimUidsByNode.size() - allowed.size();
+    if (dropped > 0) {
+      log.debug("preemption for {}: {} of {} candidate nodes dropped by quota, gang or preemptibility rules",
+          pod.key(), dropped, victimUidsByNode.size());
+    }
+    return allowed;
   }
 
   /**
