@@ -4,6 +4,7 @@ import dev.tessera.extender.cluster.AssumptionSweeper;
 import dev.tessera.extender.cluster.Binder;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.ClusterInformers;
+import dev.tessera.extender.cluster.ApiEvictor;
 import dev.tessera.extender.cluster.Evictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
@@ -110,7 +111,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     PolicyState policy = new PolicyState(cache, podIndex);
     GangCoordinator gangs = new GangCoordinator(cache, podIndex, new GangPlanner(cache.placement()), clock);
     Unschedulable unschedulable = new Unschedulable(clock);
-    Evictor evictor = new Evictor(client);
+    Evictor evictor = new ApiEvictor(client);
     GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock);
     VictimSelector victims = new VictimSelector(cache.placement());
     ReclaimController reclaim = new ReclaimController(

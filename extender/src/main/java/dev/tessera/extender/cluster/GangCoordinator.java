@@ -115,7 +115,7 @@ public final class GangCoordinator {
         gpus += member.request().gpus(0);
       }
       ProjectFigures figures = policy.figures(project.name(), pool);
-      String refusal = QuotaAdmission.refusal(project, pool, figures, gpus);
+      String refusal = QuotaAdmission.refusal(project, pool, figures, gpus, policy.idleGpus(pool));
       if (refusal != null) {
         reasons.add("gang " + group.key() + ": " + refusal);
         return new Decision.Refuse(reasons.get(reasons.size() - 1));

@@ -138,10 +138,9 @@ public final class ReclaimController {
               + " (pod " + reclaimer.key() + "): " + victims.reason());
         }
         case GONE -> {}
-        case BLOCKED_BY_BUDGET, FAILED -> {
-          log.warn("could not evict {} for {}'s reclaim: {} {}", victim.key(), reclaimer.key(), result.outcome(), result.detail());
-          waitingFor.add(victim.uid()); // settles when it goes, or when the reclaimer stops waiting
-        }
+        case BLOCKED_BY_BUDGET, FAILED ->
+            // Not waited for: the next round may choose differently, or try again.
+            log.warn("could not evict {} for {}'s reclaim: {} {}", victim.key(), reclaimer.key(), result.outcome(), result.detail());
       }
     }
     registry.counter("tessera.reclaims", "pool", victims.victims().get(0).pool()).increment();

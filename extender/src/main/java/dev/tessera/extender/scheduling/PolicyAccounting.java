@@ -15,7 +15,8 @@ import java.util.Map;
  * demand: what it deserves, holds and waits for, and its {@link FairShare} of the pool. Pure.
  *
  * <p>A pool's capacity for fair sharing is its healthy GPUs less what pods outside any project
- * hold: those GPUs are not there to share.
+ * hold: those GPUs are not there to share. Its idle GPUs are those free that no project below its
+ * fair share is waiting for: only those may go to a project above its fair share.
  */
 public final class PolicyAccounting {
   /** GPUs a pending pod asks for, counted in the pool it most prefers. */
@@ -80,6 +81,7 @@ public final class PolicyAccounting {
     Map<String, Map<String, ProjectFigures>> figures = new HashMap<>();
     projects.forEach(project -> figures.put(project.name(), new HashMap<>()));
     Map<String, Double> capacityByPool = new HashMap<>();
+    Map<String, Double> idleByPool = new HashMap<>();
     FairShare.Claim[] claims = new FairShare.Claim[projects.size()];
     double[] departmentQuota = new double[departmentNames.size()];
     for (int p = 0; p < poolCount; p++) {
@@ -102,6 +104,13 @@ public final class PolicyAccounting {
             department == null ? -1 : department);
       }
       double[] shares = FairShare.compute(Math.max(0, capacity[p] - unmanaged[p]), claims, departmentQuota);
+      double held = unmanaged[p];
+      double wantedWithinShare = 0;
+      for (int j = 0; j < projects.size(); j++) {
+        held += allocated[j][p];
+        wantedWithinShare += Math.min(waiting[j][p], Math.max(0, shares[j] - allocated[j][p]));
+      }
+      idleByPool.put(pool, Math.max(0, capacity[p] - held - wantedWithinShare));
       for (int j = 0; j < projects.size(); j++) {
         PoolQuota quota = projects.get(j).quota(pool);
         figures.get(projects.get(j).name()).put(
@@ -110,7 +119,7 @@ public final class PolicyAccounting {
     }
     Map<String, Map<String, ProjectFigures>> frozen = new HashMap<>();
     figures.forEach((project, byPool) -> frozen.put(project, Map.copyOf(byPool)));
-    return new PolicySnapshot(policy, projectObjectByNamespace, frozen, capacityByPool, cluster.version());
+    return new PolicySnapshot(policy, projectObjectByNamespace, frozen, capacityByPool, idleByPool, cluster.version());
   }
 
   /** GPUs an allocation holds: each whole GPU counts 1, each share its fraction. */

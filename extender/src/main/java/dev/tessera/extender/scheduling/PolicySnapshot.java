@@ -13,13 +13,14 @@ import java.util.Objects;
  */
 public final class PolicySnapshot {
   public static final PolicySnapshot EMPTY =
-      new PolicySnapshot(Policy.EMPTY, Map.of(), Map.of(), Map.of(), 0);
+      new PolicySnapshot(Policy.EMPTY, Map.of(), Map.of(), Map.of(), Map.of(), 0);
 
   private final Policy policy;
   private final Map<String, Project> projectsByNamespace;
   /** Project name to pool name to figures; every project has every pool. */
   private final Map<String, Map<String, ProjectFigures>> figures;
   private final Map<String, Double> capacity;
+  private final Map<String, Double> idle;
   private final long clusterVersion;
 
   PolicySnapshot(
@@ -27,11 +28,13 @@ public final class PolicySnapshot {
       Map<String, Project> projectsByNamespace,
       Map<String, Map<String, ProjectFigures>> figures,
       Map<String, Double> capacity,
+      Map<String, Double> idle,
       long clusterVersion) {
     this.policy = Objects.requireNonNull(policy, "policy");
     this.projectsByNamespace = Map.copyOf(projectsByNamespace);
     this.figures = Map.copyOf(figures);
     this.capacity = Map.copyOf(capacity);
+    this.idle = Map.copyOf(idle);
     this.clusterVersion = clusterVersion;
   }
 
@@ -64,6 +67,15 @@ public final class PolicySnapshot {
   /** Healthy GPUs per pool. */
   public Map<String, Double> capacity() {
     return capacity;
+  }
+
+  /**
+   * GPUs of the pool that are free and that no project below its fair share is waiting for: what
+   * projects above their fair share may use. Unlimited for a pool not computed (no projects).
+   */
+  public double idleGpus(String pool) {
+    Double known = idle.get(pool);
+    return known == null ? Double.POSITIVE_INFINITY : known;
   }
 
   public List<String> poolNames() {

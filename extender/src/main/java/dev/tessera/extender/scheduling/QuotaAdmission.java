@@ -3,18 +3,23 @@ package dev.tessera.extender.scheduling;
 import dev.tessera.extender.model.Project;
 
 /**
- * Whether a project may take more GPUs in a pool. Above its fair share a pod is still admitted, on
- * idle GPUs only (placement sees only free capacity), and is marked over quota so reclaim can take
- * it back; what is refused here is what no amount of idle capacity makes right: going past the
- * project's limit, or past its deserved quota when over-quota use is off.
+ * Whether a project may take more GPUs in a pool. Above its fair share a pod is admitted only onto
+ * idle GPUs (free ones no project below its fair share waits for), and is marked over quota so
+ * reclaim can take it back. Always refused: going past the project's limit, or past its deserved
+ * quota when over-quota use is off.
  */
 public final class QuotaAdmission {
   private static final double EPSILON = 1e-9;
 
   private QuotaAdmission() {}
 
-  /** Null when the project may take {@code gpus} more in the pool, else why not. */
-  public static String refusal(Project project, String pool, ProjectFigures figures, double gpus) {
+  /**
+   * Null when the project may take {@code gpus} more in the pool, else why not.
+   *
+   * @param idleGpus the pool's GPUs no project below its fair share is waiting for ({@link
+   *     PolicySnapshot#idleGpus}): all a project above its fair share may take
+   */
+  public static String refusal(Project project, String pool, ProjectFigures figures, double gpus, double idleGpus) {
     double after = figures.allocated() + gpus;
     if (after > figures.limit() + EPSILON) {
       return "project " + project.name() + " would exceed its limit of " + GangPlanner.gpusText(figures.limit())
@@ -25,6 +30,12 @@ public final class QuotaAdmission {
       return "project " + project.name() + " would exceed its deserved " + GangPlanner.gpusText(figures.deserved())
           + " GPUs in pool " + pool + " (it holds " + GangPlanner.gpusText(figures.allocated())
           + ") and its over-quota use is off";
+    }
+    if (overQuota(figures, gpus) && idleGpus + EPSILON < gpus) {
+      return "project " + project.name() + " would go above its fair share of "
+          + GangPlanner.gpusText(figures.fairShare()) + " GPUs in pool " + pool + " (it holds "
+          + GangPlanner.gpusText(figures.allocated()) + "), and the pool's free GPUs are wanted by projects"
+          + " below their fair share";
     }
     return null;
   }

@@ -291,7 +291,7 @@ public final class SchedulingExtender implements ExtenderHandler {
         return null;
       }
       double gpus = request.gpus(node.uniformMemoryMiB());
-      return QuotaAdmission.refusal(project, pool, policy.figures(project.name(), pool), gpus);
+      return QuotaAdmission.refusal(project, pool, policy.figures(project.name(), pool), gpus, policy.idleGpus(pool));
     }
   }
 
