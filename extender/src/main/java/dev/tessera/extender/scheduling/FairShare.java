@@ -25,7 +25,7 @@ import java.util.Objects;
  * claim gets R·w/Σw, capped; the leftover goes round again" converge to. Rather than run rounds
  * (one per claim that stops, so rounds × claims work), it sorts claims by the level, in GPUs per
  * unit of weight, at which each stops, and finds in one pass the level at which the GPUs run out:
- * two sorts, and microseconds for hundreds of projects.
+ * two sorts (the second of a nearly sorted order), and microseconds for hundreds of projects.
  *
  * <p>Where it differs from KAI: KAI hands out over-quota GPUs by queue priority first and by weight
  * within a priority; here weight alone decides (priority orders pods within a project). KAI's
@@ -40,6 +40,8 @@ import java.util.Objects;
 public final class FairShare {
   /** GPUs left over below this are not worth another pass. */
   static final double EPSILON = 1e-9;
+  /** Runs this short are insertion-sorted before merging. */
+  private static final int RUN = 16;
 
   /**
    * One project's standing in the pool.
@@ -85,13 +87,14 @@ public final class FairShare {
     }
   }
 
-  // Scratch. Over-quota claims in sorted order (indices into the claims), and by position in it
-  // the weight of the claims (of the department, then of the pool) at that position and after.
+  // Scratch. By position in the sort: the over-quota claims (indices into the claims), the level
+  // at which each stops rising, and the weight of the claims (of the department, then of the pool)
+  // at that position and after; and room for setting aside half a run while merging.
   private int[] order = new int[0];
-  private double[] weightFromHere = new double[0];
-  // By claim index: GPUs wanted beyond the base, and the level at which the claim stops rising.
-  private double[] want = new double[0];
   private double[] level = new double[0];
+  private double[] weightFromHere = new double[0];
+  private int[] orderAside = new int[0];
+  private double[] levelAside = new double[0];
   // By department: GPUs of phase 1, room left for phase 2, GPUs of its claims that stopped before
   // it, running weight sum, and the level at which it stops rising.
   private double[] used = new double[0];
@@ -229,9 +232,9 @@ public final class FairShare {
       }
       double more = claim.cap() - result[i];
       if (more > 0) {
-        want[i] = more;
-        level[i] = more / weight;
-        order[m++] = i;
+        order[m] = i;
+        level[m] = more / weight;
+        m++;
       }
     }
     if (m == 0) {
@@ -241,12 +244,12 @@ public final class FairShare {
     // Each department's stop level: walk its claims by their own stop level; the department
     // fills up between two of them. weightFromHere[j]: weight of the department's claims at
     // positions j onwards (summed backwards, so no subtraction drifts).
-    sortByLevel(order, m, level);
+    sortByLevel(m);
     for (int j = m - 1; j >= 0; j--) {
-      int i = order[j];
-      int k = claims[i].department();
+      Claim claim = claims[order[j]];
+      int k = claim.department();
       if (k >= 0) {
-        weightBehind[k] += claims[i].overQuotaWeight();
+        weightBehind[k] += claim.overQuotaWeight();
         weightFromHere[j] = weightBehind[k];
       }
     }
@@ -256,22 +259,22 @@ public final class FairShare {
       if (k < 0 || stopLevel[k] != Double.POSITIVE_INFINITY) {
         continue;
       }
-      if (filled[k] + level[i] * weightFromHere[j] >= room[k]) {
+      if (filled[k] + level[j] * weightFromHere[j] >= room[k]) {
         stopLevel[k] = Math.max(0, room[k] - filled[k]) / weightFromHere[j];
       } else {
-        filled[k] += want[i];
+        filled[k] += claims[i].cap() - result[i];
       }
     }
     for (int j = 0; j < m; j++) {
-      int i = order[j];
-      int k = claims[i].department();
-      if (k >= 0 && stopLevel[k] < level[i]) {
-        level[i] = stopLevel[k];
+      int k = claims[order[j]].department();
+      if (k >= 0 && stopLevel[k] < level[j]) {
+        level[j] = stopLevel[k];
       }
     }
 
     // The pool's level: walk all claims by where they stop; the GPUs run out between two of them.
-    sortByLevel(order, m, level);
+    // Lowering the departments' claims left the order nearly sorted, which the sort exploits.
+    sortByLevel(m);
     double weight = 0;
     for (int j = m - 1; j >= 0; j--) {
       weight += claims[order[j]].overQuotaWeight();
@@ -280,27 +283,27 @@ public final class FairShare {
     double poured = 0;
     double top = Double.POSITIVE_INFINITY;
     for (int j = 0; j < m; j++) {
-      int i = order[j];
-      if (poured + level[i] * weightFromHere[j] >= rest) {
+      if (poured + level[j] * weightFromHere[j] >= rest) {
         top = Math.max(0, rest - poured) / weightFromHere[j];
         break;
       }
-      poured += level[i] * claims[i].overQuotaWeight();
+      poured += level[j] * claims[order[j]].overQuotaWeight();
     }
     for (int j = 0; j < m; j++) {
       int i = order[j];
       Claim claim = claims[i];
-      double more = Math.min(level[i], top) * claim.overQuotaWeight();
-      result[i] = Math.min(claim.cap(), result[i] + Math.min(more, want[i]));
+      double more = Math.min(level[j], top) * claim.overQuotaWeight();
+      result[i] = Math.min(claim.cap(), result[i] + more);
     }
   }
 
   private void grow(int claims, int departments) {
     if (order.length < claims) {
       order = new int[claims];
-      want = new double[claims];
       level = new double[claims];
       weightFromHere = new double[claims];
+      orderAside = new int[claims];
+      levelAside = new double[claims];
     }
     if (used.length < departments) {
       used = new double[departments];
@@ -312,41 +315,56 @@ public final class FairShare {
   }
 
   /**
-   * Sorts {@code order[0..m)} by {@code level[order[j]]}, ties by index so the order is total.
-   * Heapsort: in place, no boxing, n log n whatever the input.
+   * Sorts positions {@code [0, m)} of {@code level} and {@code order} together by level. Stable,
+   * so ties keep their order and the result is deterministic. Insertion sort on short runs, then
+   * bottom-up merges that skip runs already in order: n log n at worst, about n when nearly sorted.
    */
-  private static void sortByLevel(int[] order, int m, double[] level) {
-    for (int root = m / 2 - 1; root >= 0; root--) {
-      siftDown(order, root, m, level);
+  private void sortByLevel(int m) {
+    for (int lo = 0; lo < m; lo += RUN) {
+      int hi = Math.min(lo + RUN, m);
+      for (int j = lo + 1; j < hi; j++) {
+        double key = level[j];
+        int item = order[j];
+        int at = j;
+        while (at > lo && level[at - 1] > key) {
+          level[at] = level[at - 1];
+          order[at] = order[at - 1];
+          at--;
+        }
+        level[at] = key;
+        order[at] = item;
+      }
     }
-    for (int end = m - 1; end > 0; end--) {
-      int top = order[0];
-      order[0] = order[end];
-      order[end] = top;
-      siftDown(order, 0, end, level);
+    for (int width = RUN; width < m; width *= 2) {
+      for (int lo = 0; lo + width < m; lo += 2 * width) {
+        int mid = lo + width;
+        if (level[mid - 1] > level[mid]) {
+          merge(lo, mid, Math.min(lo + 2 * width, m));
+        }
+      }
     }
   }
 
-  private static void siftDown(int[] heap, int root, int end, double[] level) {
-    int item = heap[root];
-    while (true) {
-      int child = 2 * root + 1;
-      if (child >= end) {
-        break;
+  /** Merges the sorted runs [lo, mid) and [mid, hi): the left one is set aside, the right stays. */
+  private void merge(int lo, int mid, int hi) {
+    int left = mid - lo;
+    System.arraycopy(level, lo, levelAside, 0, left);
+    System.arraycopy(order, lo, orderAside, 0, left);
+    int a = 0;
+    int b = mid;
+    int out = lo;
+    while (a < left && b < hi) {
+      if (level[b] < levelAside[a]) {
+        level[out] = level[b];
+        order[out++] = order[b++];
+      } else {
+        level[out] = levelAside[a];
+        order[out++] = orderAside[a++];
       }
-      if (child + 1 < end && after(heap[child + 1], heap[child], level)) {
-        child++;
-      }
-      if (!after(heap[child], item, level)) {
-        break;
-      }
-      heap[root] = heap[child];
-      root = child;
     }
-    heap[root] = item;
-  }
-
-  private static boolean after(int a, int b, double[] level) {
-    return level[a] > level[b] || (level[a] == level[b] && a > b);
+    while (a < left) {
+      level[out] = levelAside[a];
+      order[out++] = orderAside[a++];
+    }
   }
 }

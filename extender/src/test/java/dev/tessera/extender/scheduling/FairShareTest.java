@@ -242,13 +242,13 @@ class FairShareTest {
   /** One random pool: capacity, claims, department quotas. */
   private record Pool(double capacity, Claim[] claims, double[] departmentQuota) {}
 
-  private static Pool randomPool(Random random) {
-    int departments = random.nextInt(4);
+  private static Pool randomPool(Random random, int maxClaims, int maxDepartments) {
+    int departments = random.nextInt(maxDepartments + 1);
     double[] quotas = new double[departments];
     for (int k = 0; k < departments; k++) {
       quotas[k] = random.nextInt(4) == 0 ? INF : gpus(random, 20);
     }
-    Claim[] claims = new Claim[random.nextInt(13)];
+    Claim[] claims = new Claim[random.nextInt(maxClaims + 1)];
     for (int i = 0; i < claims.length; i++) {
       double deserved = random.nextInt(4) == 0 ? 0 : gpus(random, 10);
       double weight = random.nextInt(5) == 0 ? 0 : gpus(random, 4);
@@ -257,7 +257,8 @@ class FairShareTest {
       int department = departments == 0 ? -1 : random.nextInt(departments + 1) - 1;
       claims[i] = new Claim(deserved, weight, limit, random.nextInt(5) != 0, demand, department);
     }
-    return new Pool(random.nextInt(10) == 0 ? 0 : gpus(random, 40), claims, quotas);
+    int capacity = 4 * claims.length + 4;
+    return new Pool(random.nextInt(10) == 0 ? 0 : gpus(random, capacity), claims, quotas);
   }
 
   /** Whole GPUs mostly, sometimes quarters, sometimes any fraction: ties and odd values both. */
@@ -270,92 +271,105 @@ class FairShareTest {
   }
 
   @Test
-  void randomPoolsKeepTheInvariants() {
+  void smallRandomPoolsKeepTheInvariants() {
     Random random = new Random(20_261_124);
     FairShare reused = new FairShare();
     for (int round = 0; round < 5_000; round++) {
-      Pool pool = randomPool(random);
-      Claim[] claims = pool.claims();
-      String context = "round " + round + ": " + pool.capacity() + " GPUs, " + Arrays.toString(claims)
-          + ", departments " + Arrays.toString(pool.departmentQuota());
-      double[] shares = FairShare.compute(pool.capacity(), claims, pool.departmentQuota());
+      checkRandomPool(randomPool(random, 12, 3), random, reused, "round " + round);
+    }
+  }
 
-      double total = 0;
-      double[] departmentTotal = new double[pool.departmentQuota().length];
+  /** Hundreds of claims: the sort's merges, many departments, long walks. */
+  @Test
+  void largeRandomPoolsKeepTheInvariants() {
+    Random random = new Random(424_242);
+    FairShare reused = new FairShare();
+    for (int round = 0; round < 200; round++) {
+      checkRandomPool(randomPool(random, 300, 20), random, reused, "round " + round);
+    }
+  }
+
+  private static void checkRandomPool(Pool pool, Random random, FairShare reused, String round) {
+    Claim[] claims = pool.claims();
+    String context = round + ": " + pool.capacity() + " GPUs, " + Arrays.toString(claims)
+        + ", departments " + Arrays.toString(pool.departmentQuota());
+    double[] shares = FairShare.compute(pool.capacity(), claims, pool.departmentQuota());
+
+    double total = 0;
+    double[] departmentTotal = new double[pool.departmentQuota().length];
+    for (int i = 0; i < claims.length; i++) {
+      Claim c = claims[i];
+      assertTrue(shares[i] >= 0, context);
+      assertTrue(shares[i] <= Math.min(c.demand(), c.limit()) + TOLERANCE, context);
+      total += shares[i];
+      if (c.department() >= 0) {
+        departmentTotal[c.department()] += shares[i];
+      }
+    }
+    assertTrue(total <= pool.capacity() + TOLERANCE, context);
+    for (int k = 0; k < departmentTotal.length; k++) {
+      assertTrue(departmentTotal[k] <= pool.departmentQuota()[k] + TOLERANCE, context);
+    }
+
+    // Guarantee: when the bases fit the pool and no department cap binds, each gets its base.
+    double[] base = new double[claims.length];
+    double baseTotal = 0;
+    double[] departmentBase = new double[departmentTotal.length];
+    for (int i = 0; i < claims.length; i++) {
+      Claim c = claims[i];
+      base[i] = Math.min(c.demand(), Math.min(c.deserved(), c.limit()));
+      baseTotal += base[i];
+      if (c.department() >= 0) {
+        departmentBase[c.department()] += base[i];
+      }
+    }
+    boolean capBinds = false;
+    for (int k = 0; k < departmentBase.length; k++) {
+      capBinds |= departmentBase[k] > pool.departmentQuota()[k];
+    }
+    if (baseTotal <= pool.capacity() && !capBinds) {
+      for (int i = 0; i < claims.length; i++) {
+        assertTrue(shares[i] >= base[i] - TOLERANCE, context);
+      }
+    }
+
+    // Nothing idle that someone could take: GPUs left over mean every claim is blocked.
+    if (total < pool.capacity() - 1e-6) {
       for (int i = 0; i < claims.length; i++) {
         Claim c = claims[i];
-        assertTrue(shares[i] >= 0, context);
-        assertTrue(shares[i] <= Math.min(c.demand(), c.limit()) + TOLERANCE, context);
-        total += shares[i];
-        if (c.department() >= 0) {
-          departmentTotal[c.department()] += shares[i];
-        }
+        int k = c.department();
+        boolean blocked =
+            shares[i] >= Math.min(c.demand(), c.limit()) - 1e-6
+                || !c.overQuotaAllowed()
+                || c.overQuotaWeight() == 0
+                || (k >= 0 && departmentTotal[k] >= pool.departmentQuota()[k] - 1e-6);
+        assertTrue(blocked, context + ": claim " + i + " could use idle GPUs");
       }
-      assertTrue(total <= pool.capacity() + TOLERANCE, context);
-      for (int k = 0; k < departmentTotal.length; k++) {
-        assertTrue(departmentTotal[k] <= pool.departmentQuota()[k] + TOLERANCE, context);
-      }
+    }
 
-      // Guarantee: when the bases fit the pool and no department cap binds, each gets its base.
-      double[] base = new double[claims.length];
-      double baseTotal = 0;
-      double[] departmentBase = new double[departmentTotal.length];
-      for (int i = 0; i < claims.length; i++) {
-        Claim c = claims[i];
-        base[i] = Math.min(c.demand(), Math.min(c.deserved(), c.limit()));
-        baseTotal += base[i];
-        if (c.department() >= 0) {
-          departmentBase[c.department()] += base[i];
-        }
-      }
-      boolean capBinds = false;
-      for (int k = 0; k < departmentBase.length; k++) {
-        capBinds |= departmentBase[k] > pool.departmentQuota()[k];
-      }
-      if (baseTotal <= pool.capacity() && !capBinds) {
-        for (int i = 0; i < claims.length; i++) {
-          assertTrue(shares[i] >= base[i] - TOLERANCE, context);
-        }
-      }
+    // Matches the slow, literal progressive filling.
+    assertArrayEquals(progressiveFilling(pool), shares, 1e-6, context);
 
-      // Nothing idle that someone could take: GPUs left over mean every claim is blocked.
-      if (total < pool.capacity() - 1e-6) {
-        for (int i = 0; i < claims.length; i++) {
-          Claim c = claims[i];
-          int k = c.department();
-          boolean blocked =
-              shares[i] >= Math.min(c.demand(), c.limit()) - 1e-6
-                  || !c.overQuotaAllowed()
-                  || c.overQuotaWeight() == 0
-                  || (k >= 0 && departmentTotal[k] >= pool.departmentQuota()[k] - 1e-6);
-          assertTrue(blocked, context + ": claim " + i + " could use idle GPUs");
-        }
-      }
+    // Monotone: more capacity never lowers a share.
+    double more = pool.capacity() + gpus(random, 10);
+    double[] richer = FairShare.compute(more, claims, pool.departmentQuota());
+    for (int i = 0; i < claims.length; i++) {
+      assertTrue(richer[i] >= shares[i] - TOLERANCE, context + " with " + more + " GPUs");
+    }
 
-      // Matches the slow, literal progressive filling.
-      assertArrayEquals(progressiveFilling(pool), shares, 1e-6, context);
+    // Deterministic, and the reused instance agrees with a fresh one.
+    assertArrayEquals(
+        shares, reused.compute(pool.capacity(), claims, pool.departmentQuota(), new double[claims.length]));
 
-      // Monotone: more capacity never lowers a share.
-      double more = pool.capacity() + gpus(random, 10);
-      double[] richer = FairShare.compute(more, claims, pool.departmentQuota());
-      for (int i = 0; i < claims.length; i++) {
-        assertTrue(richer[i] >= shares[i] - TOLERANCE, context + " with " + more + " GPUs");
-      }
-
-      // Deterministic, and the reused instance agrees with a fresh one.
-      assertArrayEquals(
-          shares, reused.compute(pool.capacity(), claims, pool.departmentQuota(), new double[claims.length]));
-
-      // The order of the claims does not matter.
-      int[] permutation = shuffled(claims.length, random);
-      Claim[] permuted = new Claim[claims.length];
-      for (int i = 0; i < claims.length; i++) {
-        permuted[i] = claims[permutation[i]];
-      }
-      double[] permutedShares = FairShare.compute(pool.capacity(), permuted, pool.departmentQuota());
-      for (int i = 0; i < claims.length; i++) {
-        assertEquals(shares[permutation[i]], permutedShares[i], TOLERANCE, context);
-      }
+    // The order of the claims does not matter.
+    int[] permutation = shuffled(claims.length, random);
+    Claim[] permuted = new Claim[claims.length];
+    for (int i = 0; i < claims.length; i++) {
+      permuted[i] = claims[permutation[i]];
+    }
+    double[] permutedShares = FairShare.compute(pool.capacity(), permuted, pool.departmentQuota());
+    for (int i = 0; i < claims.length; i++) {
+      assertEquals(shares[permutation[i]], permutedShares[i], TOLERANCE, context);
     }
   }
 
