@@ -40,7 +40,7 @@ final class DepartmentRules {
               + " give each pool one entry");
           continue;
         }
-        boolean known = pools.check(ref, where, quota.nodePool());
+        boolean known = pools.check(ref, "quotas", quota.nodePool());
         if (findings.checkGpus(ref, where + ": gpus", quota.gpus(), true) && known) {
           byPool.put(quota.nodePool(), quota.gpus());
         }

@@ -42,7 +42,7 @@ final class PodGroupRules {
         if (project.isBlank()) {
           findings.problem(ref, "project is empty; leave it out to take the project from the namespace");
         } else {
-          projects.check(ref, "project", project);
+          projects.check(ref, null, project);
         }
       }
       if (!findings.rejected(ref)) {

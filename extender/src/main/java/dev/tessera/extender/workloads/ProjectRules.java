@@ -46,7 +46,7 @@ final class ProjectRules {
         if (department.isBlank()) {
           findings.problem(ref, "department is empty; leave it out for a project in no department");
         } else {
-          departments.check(ref, "department", department);
+          departments.check(ref, null, department);
         }
       }
       boolean overQuotaAllowed = spec.overQuotaAllowed() == null || spec.overQuotaAllowed();
@@ -108,7 +108,7 @@ final class ProjectRules {
             + " entry");
         continue;
       }
-      boolean ok = pools.check(ref, where, pool);
+      boolean ok = pools.check(ref, "quotas", pool);
       ok &= findings.checkGpus(ref, where + ": deservedGpus", quota.deservedGpus(), true);
       ok &= findings.checkGpus(ref, where + ": overQuotaWeight", quota.overQuotaWeight(), false);
       ok &= findings.checkGpus(ref, where + ": limitGpus", quota.limitGpus(), false);

@@ -28,16 +28,21 @@ final class References {
     this.findings = findings;
   }
 
-  /** Reports on {@code from} and returns false when {@code name} is unknown or rejected. */
+  /**
+   * Reports on {@code from} and returns false when {@code name} is unknown or rejected.
+   *
+   * @param field where the name was given ("quotas"), to start the reason with; null for none
+   */
   boolean check(PolicyRef from, String field, String name) {
+    String prefix = field == null ? "" : field + ": ";
     if (!existing.contains(name)) {
-      findings.problem(from, field + " names " + kind + " " + name + ", which does not exist"
+      findings.problem(from, prefix + kind + " " + name + " does not exist"
           + (existing.isEmpty() ? "" : " (there are: " + String.join(", ", existing) + ")"));
       return false;
     }
     if (findings.rejected(ref.apply(name))) {
-      findings.problem(from, field + " names " + kind + " " + name + ", which is rejected; fix it first"
-          + " (see its Accepted condition)");
+      findings.problem(from, prefix + kind + " " + name + " is rejected; fix it first (see its "
+          + Condition.ACCEPTED + " condition)");
       return false;
     }
     return true;

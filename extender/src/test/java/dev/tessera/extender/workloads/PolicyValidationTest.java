@@ -165,7 +165,7 @@ class PolicyValidationTest {
         .add(project("ok").quota(quota("default", 1.0)).obj())
         .validate();
     assertRejected(catalog, PolicyRef.project("ml"),
-        "quota for node pool v100 names node pool v100, which does not exist (there are: a100, default)");
+        "quotas: node pool v100 does not exist (there are: a100, default)");
     assertEquals(1, catalog.verdict(PolicyRef.project("ml")).problems().size());
     assertTrue(catalog.projects().containsKey("ok"));
   }
@@ -187,7 +187,7 @@ class PolicyValidationTest {
         .add(project("ml").department("reserch").obj())
         .validate();
     assertRejected(catalog, PolicyRef.project("ml"),
-        "department names department reserch, which does not exist (there are: research)");
+        "department reserch does not exist (there are: research)");
   }
 
   @Test
@@ -211,8 +211,8 @@ class PolicyValidationTest {
         .validate();
     assertRejected(catalog, PolicyRef.nodePool("broken"), "nodeSelector is empty");
     assertRejected(catalog, PolicyRef.project("ml"),
-        "quota for node pool broken names node pool broken, which is rejected; fix it first");
-    assertRejected(catalog, PolicyRef.podGroup("ml", "train"), "project names project ml, which is rejected");
+        "quotas: node pool broken is rejected; fix it first");
+    assertRejected(catalog, PolicyRef.podGroup("ml", "train"), "project ml is rejected");
     assertTrue(catalog.pools().isEmpty() && catalog.projects().isEmpty() && catalog.podGroups().isEmpty());
   }
 
@@ -249,7 +249,7 @@ class PolicyValidationTest {
     assertRejected(catalog, PolicyRef.department("neg"), "gpus must be >= 0, was -1");
     assertRejected(catalog, PolicyRef.department("nan"), "gpus must be a finite number, was NaN");
     assertRejected(catalog, PolicyRef.department("missing"), "gpus is required");
-    assertRejected(catalog, PolicyRef.department("unknown"), "names node pool a100, which does not exist");
+    assertRejected(catalog, PolicyRef.department("unknown"), "quotas: node pool a100 does not exist");
     assertTrue(catalog.departments().isEmpty());
   }
 
@@ -339,7 +339,7 @@ class PolicyValidationTest {
     assertRejected(catalog, PolicyRef.podGroup("ml", "none"), "minMember is required");
     assertRejected(catalog, PolicyRef.podGroup("ml", "no-time"), "schedulingTimeoutSeconds must be positive, was 0");
     assertRejected(catalog, PolicyRef.podGroup("ml", "negative-time"), "schedulingTimeoutSeconds must be positive, was -5");
-    assertRejected(catalog, PolicyRef.podGroup("ml", "typo"), "project names project m1, which does not exist (there are: ml)");
+    assertRejected(catalog, PolicyRef.podGroup("ml", "typo"), "project m1 does not exist (there are: ml)");
     assertEquals(List.of("ml/good"), List.copyOf(catalog.podGroups().keySet()));
   }
 
