@@ -95,7 +95,10 @@ class DeployManifestsTest {
               rule("", List.of("pods"), List.of("get", "list", "watch", "patch")),
               rule("", List.of("pods/binding", "bindings"), List.of("create")),
               rule("", List.of("events"), List.of("create", "patch")),
-              rule("events.k8s.io", List.of("events"), List.of("create", "patch"))));
+              rule("events.k8s.io", List.of("events"), List.of("create", "patch")),
+              // The policy informers, and the Accepted condition on the status subresource only.
+              rule(WellKnown.API_GROUP, policyResources(""), List.of("get", "list", "watch")),
+              rule(WellKnown.API_GROUP, policyResources("/status"), List.of("update", "patch"))));
 
   /** Fields of KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) we may use. */
   private static final Set<String> KSC_FIELDS =
@@ -739,6 +742,11 @@ class DeployManifestsTest {
           .orElse(null);
     }
     return null;
+  }
+
+  /** The plurals of the custom resource classes the extender watches, each with the suffix. */
+  private static List<String> policyResources(String suffix) {
+    return CrdManifestsTest.KINDS.stream().map(k -> HasMetadata.getPlural(k) + suffix).toList();
   }
 
   private static PolicyRule rule(String group, List<String> resources, List<String> verbs) {

@@ -1,0 +1,56 @@
+package dev.tessera.extender.workloads;
+
+import dev.tessera.extender.model.PodGroup;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Pod groups: a gang of at least one, a positive timeout, and a project that exists if named. */
+final class PodGroupRules {
+  private PodGroupRules() {}
+
+  /** Validates the pod groups and returns the accepted ones by {@code namespace/name}. */
+  static Map<String, PodGroup> check(List<PodGroupResource> resources, References projects, Findings findings) {
+    Map<String, PodGroup> accepted = new TreeMap<>();
+    for (PodGroupResource resource : resources) {
+      String namespace = resource.getMetadata().getNamespace();
+      String name = resource.getMetadata().getName();
+      if (namespace == null || namespace.isBlank()) {
+        continue; // cannot exist in the API; nothing to write a status to either
+      }
+      PolicyRef ref = PolicyRef.podGroup(namespace, name);
+      findings.saw(ref);
+      PodGroupSpec spec = resource.getSpec();
+      if (spec == null) {
+        findings.problem(ref, "spec is missing: a pod group needs spec.minMember");
+        continue;
+      }
+      if (spec.minMember() == null) {
+        findings.problem(ref, "minMember is required");
+      } else if (spec.minMember() < 1) {
+        findings.problem(ref, "minMember must be at least 1, was " + spec.minMember());
+      }
+      int timeout = spec.schedulingTimeoutSeconds() == null
+          ? PodGroupSpec.DEFAULT_TIMEOUT_SECONDS
+          : spec.schedulingTimeoutSeconds();
+      if (timeout <= 0) {
+        findings.problem(ref, "schedulingTimeoutSeconds must be positive, was " + timeout);
+      }
+      String project = spec.project();
+      if (project != null) {
+        if (project.isBlank()) {
+          findings.problem(ref, "project is empty; leave it out to take the project from the namespace");
+        } else {
+          projects.check(ref, null, project);
+        }
+      }
+      if (!findings.rejected(ref)) {
+        PodGroup group = new PodGroup(namespace, name, spec.minMember(), project,
+            spec.priorityClassName(), Duration.ofSeconds(timeout));
+        accepted.put(group.key(), group);
+      }
+    }
+    return accepted;
+  }
+}
