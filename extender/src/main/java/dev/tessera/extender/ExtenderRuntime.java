@@ -20,7 +20,9 @@ import dev.tessera.extender.cluster.PodRequests;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.telemetry.AgentReports;
 import dev.tessera.extender.telemetry.CacheMetrics;
+import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
+import dev.tessera.extender.workloads.PolicyInformers;
 import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.extender.webhook.ExtenderServer;
@@ -61,6 +63,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final ClusterInformers informers;
   private final ExtenderServer server;
   private final NodeReportServer reportServer;
+  private final PolicyInformers policyInformers;
+  private final PolicyState policyState;
   private final PrometheusMeterRegistry registry;
 
   private ExtenderRuntime(
@@ -71,6 +75,8 @@ public final class ExtenderRuntime implements AutoCloseable {
       ClusterInformers informers,
       ExtenderServer server,
       NodeReportServer reportServer,
+      PolicyInformers policyInformers,
+      PolicyState policyState,
       PrometheusMeterRegistry registry) {
     this.scheduler = scheduler;
     this.binds = binds;
@@ -79,6 +85,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.informers = informers;
     this.server = server;
     this.reportServer = reportServer;
+    this.policyInformers = policyInformers;
+    this.policyState = policyState;
     this.registry = registry;
   }
 
@@ -135,11 +143,14 @@ public final class ExtenderRuntime implements AutoCloseable {
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
-    ExtenderRuntime runtime =
-        new ExtenderRuntime(scheduler, binds, eventWriter, cache, informers, server, reportServer, registry);
+    PolicyInformers policyInformers = new PolicyInformers(
+        client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
+    ExtenderRuntime runtime = new ExtenderRuntime(
+        scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, registry);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
+      policyInformers.start(SYNC_TIMEOUT);
       // Agents are heard only once the cache knows the nodes their reports name.
       reportServer.start();
       long period = reportConfig.interval().toMillis();
@@ -176,6 +187,11 @@ public final class ExtenderRuntime implements AutoCloseable {
     return cache;
   }
 
+  /** The scheduling policy and project figures in force. */
+  public PolicySnapshot policy() {
+    return policyState.snapshot();
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }
@@ -184,6 +200,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   public void close() {
     server.close();
     reportServer.close();
+    policyInformers.close();
     informers.close();
     scheduler.shutdownNow();
     binds.shutdown();

@@ -59,8 +59,21 @@ public final class EmbeddedApiServer implements AutoCloseable {
         new KubernetesMockServer(new Context(), new MockWebServer(), expectations, dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     EmbeddedApiServer api = new EmbeddedApiServer(server);
+    api.installCrds();
     log.info("in-process Kubernetes API serving {}", api.client.getMasterUrl());
     return api;
+  }
+
+  /** Tessera's CRDs, from the same file {@code deploy/} installs on a real cluster. */
+  private void installCrds() {
+    try (java.io.InputStream in = EmbeddedApiServer.class.getResourceAsStream("05-crds.yaml")) {
+      if (in == null) {
+        throw new IllegalStateException("05-crds.yaml is missing from the jar; rebuild with mvn package");
+      }
+      client.load(in).items().forEach(crd -> client.resource(crd).create());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the bundled CRDs", e);
+    }
   }
 
   /** A client of this server, closed with it. */

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.extender.scheduling.Policy;
 import dev.tessera.extender.model.Department;
 import dev.tessera.extender.model.NodePool;
 import dev.tessera.extender.model.PodGroup;
@@ -75,5 +76,10 @@ public record PolicyCatalog(
   /** The verdict on an object, or null when the catalog was built without it. */
   public Verdict verdict(PolicyRef ref) {
     return verdicts.get(Objects.requireNonNull(ref, "ref"));
+  }
+
+  /** What scheduling reads of the catalog. */
+  public Policy toPolicy() {
+    return new Policy(pools, projects, departments, podGroups);
   }
 }

@@ -93,7 +93,7 @@ class DeployManifestsTest {
           List.of(
               rule("", List.of("nodes"), List.of("get", "list", "watch")),
               rule("", List.of("pods"), List.of("get", "list", "watch", "patch")),
-              rule("", List.of("pods/binding", "bindings"), List.of("create")),
+              rule("", List.of("pods/binding", "bindings", "pods/eviction"), List.of("create")),
               rule("", List.of("events"), List.of("create", "patch")),
               rule("events.k8s.io", List.of("events"), List.of("create", "patch")),
               // The policy informers, and the Accepted condition on the status subresource only.
