@@ -5,7 +5,6 @@ import dev.tessera.extender.cluster.Binder;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.ClusterInformers;
 import dev.tessera.extender.cluster.ApiEvictor;
-import dev.tessera.extender.cluster.Evictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
 import dev.tessera.extender.cluster.PodIndex;
@@ -65,6 +64,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final NodeReportServer reportServer;
   private final PolicyInformers policyInformers;
   private final PolicyState policyState;
+  private final ApiEvictor evictor;
   private final PrometheusMeterRegistry registry;
 
   private ExtenderRuntime(
@@ -77,6 +77,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       NodeReportServer reportServer,
       PolicyInformers policyInformers,
       PolicyState policyState,
+      ApiEvictor evictor,
       PrometheusMeterRegistry registry) {
     this.scheduler = scheduler;
     this.binds = binds;
@@ -87,6 +88,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.reportServer = reportServer;
     this.policyInformers = policyInformers;
     this.policyState = policyState;
+    this.evictor = evictor;
     this.registry = registry;
   }
 
@@ -119,7 +121,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     PolicyState policy = new PolicyState(cache, podIndex);
     GangCoordinator gangs = new GangCoordinator(cache, podIndex, new GangPlanner(cache.placement()), clock);
     Unschedulable unschedulable = new Unschedulable(clock);
-    Evictor evictor = new ApiEvictor(client);
+    ApiEvictor evictor = new ApiEvictor(client);
     GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock);
     VictimSelector victims = new VictimSelector(cache.placement());
     ReclaimController reclaim = new ReclaimController(
@@ -146,7 +148,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     PolicyInformers policyInformers = new PolicyInformers(
         client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
     ExtenderRuntime runtime = new ExtenderRuntime(
-        scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, registry);
+        scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor, registry);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
@@ -203,6 +205,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     policyInformers.close();
     informers.close();
     scheduler.shutdownNow();
+    evictor.close();
     binds.shutdown();
     eventWriter.shutdown();
     try {

@@ -4,7 +4,9 @@ import dev.tessera.extender.model.PodKey;
 import io.fabric8.kubernetes.api.model.DeleteOptionsBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.Eviction;
 import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Objects;
 
@@ -15,11 +17,24 @@ import java.util.Objects;
  *
  * <p>RBAC: {@code create} on {@code pods/eviction}.
  */
-public final class ApiEvictor implements Evictor {
+public final class ApiEvictor implements Evictor, AutoCloseable {
   private final KubernetesClient client;
 
+  /**
+   * Evicts with a client of its own, configured like {@code client} but without retries: fabric8
+   * retries HTTP 429 with backoff for seconds, and a 429 here is a disruption budget's answer, not
+   * overload; the caller's next round asks again.
+   */
   public ApiEvictor(KubernetesClient client) {
-    this.client = Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(client, "client");
+    this.client = new KubernetesClientBuilder()
+        .withConfig(new ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build())
+        .build();
+  }
+
+  @Override
+  public void close() {
+    client.close();
   }
 
   @Override
@@ -32,8 +47,11 @@ public final class ApiEvictor implements Evictor {
         .withDeleteOptions(new DeleteOptionsBuilder().withNewPreconditions().withUid(pod.uid()).endPreconditions().build())
         .build();
     try {
-      client.raw("/api/v1/namespaces/" + pod.namespace() + "/pods/" + pod.name() + "/eviction", "POST", eviction);
-      return new Result(Outcome.EVICTED, "");
+      // fabric8 answers false for HTTP 429: a disruption budget allows no eviction now.
+      boolean evicted = client.pods().inNamespace(pod.namespace()).withName(pod.name()).evict(eviction);
+      return evicted
+          ? new Result(Outcome.EVICTED, "")
+          : new Result(Outcome.BLOCKED_BY_BUDGET, "a PodDisruptionBudget allows no disruption now");
     } catch (KubernetesClientException e) {
       String detail = e.getStatus() != null && e.getStatus().getMessage() != null
           ? e.getStatus().getMessage()
@@ -41,10 +59,18 @@ public final class ApiEvictor implements Evictor {
       return switch (e.getCode()) {
         case 404, 409 -> new Result(Outcome.GONE, detail);
         case 429 -> new Result(Outcome.BLOCKED_BY_BUDGET, detail);
-        default -> new Result(Outcome.FAILED, "HTTP " + e.getCode() + ": " + detail);
+        default -> new Result(Outcome.FAILED, "HTTP " + e.getCode() + ": " + detail + rootCause(e));
       };
     } catch (RuntimeException e) {
-      return new Result(Outcome.FAILED, e.toString());
+      return new Result(Outcome.FAILED, e + rootCause(e));
     }
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == e ? "" : " (" + root + ")";
   }
 }

@@ -49,6 +49,8 @@ public final class ReclaimController {
   private final MeterRegistry registry;
   /** Pending pod UID to the victims its reclaim is waiting for. Only the running thread touches it. */
   private final Map<String, Set<String>> inFlight = new HashMap<>();
+  /** Blocked evictions already reported: a budget can block the same one every round. */
+  private final RecentKeys reported = new RecentKeys(10_000);
 
   public ReclaimController(
       ClusterCache cache,
@@ -138,9 +140,13 @@ public final class ReclaimController {
               + " (pod " + reclaimer.key() + "): " + victims.reason());
         }
         case GONE -> {}
-        case BLOCKED_BY_BUDGET, FAILED ->
-            // Not waited for: the next round may choose differently, or try again.
-            log.warn("could not evict {} for {}'s reclaim: {} {}", victim.key(), reclaimer.key(), result.outcome(), result.detail());
+        case BLOCKED_BY_BUDGET, FAILED -> {
+          // Not waited for: the next round may choose differently, or try again.
+          if (reported.firstTime(reclaimer.key().uid() + "\n" + victim.uid() + "\n" + result.outcome())) {
+            log.warn("could not evict {} for {}'s reclaim ({}: {}); retrying each round, reported once",
+                victim.key(), reclaimer.key(), result.outcome(), result.detail());
+          }
+        }
       }
     }
     registry.counter("tessera.reclaims", "pool", victims.victims().get(0).pool()).increment();

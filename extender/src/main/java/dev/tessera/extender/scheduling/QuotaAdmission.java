@@ -31,7 +31,7 @@ public final class QuotaAdmission {
           + " GPUs in pool " + pool + " (it holds " + GangPlanner.gpusText(figures.allocated())
           + ") and its over-quota use is off";
     }
-    if (overQuota(figures, gpus) && idleGpus + EPSILON < gpus) {
+    if (aboveFairShare(figures, gpus) && idleGpus + EPSILON < gpus) {
       return "project " + project.name() + " would go above its fair share of "
           + GangPlanner.gpusText(figures.fairShare()) + " GPUs in pool " + pool + " (it holds "
           + GangPlanner.gpusText(figures.allocated()) + "), and the pool's free GPUs are wanted by projects"
@@ -40,8 +40,17 @@ public final class QuotaAdmission {
     return null;
   }
 
-  /** True when taking {@code gpus} more puts the project above its fair share: the pod is over quota. */
-  public static boolean overQuota(ProjectFigures figures, double gpus) {
+  /** True when taking {@code gpus} more puts the project above its fair share. */
+  public static boolean aboveFairShare(ProjectFigures figures, double gpus) {
     return figures.allocated() + gpus > Math.max(figures.fairShare(), figures.deserved()) + EPSILON;
+  }
+
+  /**
+   * True when taking {@code gpus} more puts the project above its deserved quota: the pod borrows
+   * GPUs (Run:ai's "over quota") and reclaim may take them back once other projects want their
+   * share. Every pod above fair share is above deserved too.
+   */
+  public static boolean overQuota(ProjectFigures figures, double gpus) {
+    return figures.allocated() + gpus > figures.deserved() + EPSILON;
   }
 }
