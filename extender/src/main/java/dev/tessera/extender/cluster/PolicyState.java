@@ -3,6 +3,7 @@ package dev.tessera.extender.cluster;
 import dev.tessera.extender.model.PoolQuota;
 import dev.tessera.extender.model.Project;
 import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.scheduling.LedgerTotals;
 import dev.tessera.extender.scheduling.Policy;
 import dev.tessera.extender.scheduling.PolicyAccounting;
 import dev.tessera.extender.scheduling.PolicySnapshot;
@@ -35,6 +36,8 @@ public final class PolicyState {
   private Policy computedPolicy;
   private long computedClusterVersion = -1;
   private long computedPodsVersion = -1;
+  /** Guarded by recomputing. */
+  private final LedgerTotals totals = new LedgerTotals();
 
   public PolicyState(ClusterCache cache, PodIndex pods) {
     this.cache = Objects.requireNonNull(cache, "cache");
@@ -73,7 +76,9 @@ public final class PolicyState {
           && podsVersion == computedPodsVersion) {
         return snapshot;
       }
-      PolicySnapshot next = PolicyAccounting.compute(currentPolicy, cluster, pendingDemand(currentPolicy));
+      totals.update(cluster);
+      PolicySnapshot next =
+          PolicyAccounting.compute(currentPolicy, totals, pendingDemand(currentPolicy), cluster.version());
       computedPolicy = currentPolicy;
       computedClusterVersion = cluster.version();
       computedPodsVersion = podsVersion;

@@ -24,8 +24,20 @@ public final class PolicyAccounting {
 
   private PolicyAccounting() {}
 
+  /** From scratch; {@link #compute(Policy, LedgerTotals, Collection, long)} reuses earlier work. */
   public static PolicySnapshot compute(
       Policy policy, ClusterSnapshot cluster, Collection<PendingDemand> pending) {
+    LedgerTotals totals = new LedgerTotals();
+    totals.update(cluster);
+    return compute(policy, totals, pending, cluster.version());
+  }
+
+  /**
+   * @param totals what the ledger holds, already brought up to date with the snapshot whose
+   *     version is {@code clusterVersion}
+   */
+  public static PolicySnapshot compute(
+      Policy policy, LedgerTotals totals, Collection<PendingDemand> pending, long clusterVersion) {
     List<String> pools = policy.poolNames();
     Map<String, Integer> poolIndex = new HashMap<>();
     for (int i = 0; i < pools.size(); i++) {
@@ -47,22 +59,18 @@ public final class PolicyAccounting {
     double[][] allocated = new double[projects.size()][poolCount];
     double[][] waiting = new double[projects.size()][poolCount];
 
-    cluster.forEach(node -> {
-      Integer p = poolIndex.get(node.node().pool());
-      if (p == null) {
-        return; // a pool removed since the node was last published; it is moved on the next publish
-      }
-      capacity[p] += node.gpuCount() - node.unhealthyGpus();
-      for (Allocation allocation : node.allocations().values()) {
-        double gpus = gpusHeld(allocation);
-        Integer j = projectByNamespace.get(allocation.pod().namespace());
+    for (int p = 0; p < poolCount; p++) {
+      capacity[p] = totals.capacity(pools.get(p));
+      for (Map.Entry<String, Long> held : totals.heldIn(pools.get(p)).entrySet()) {
+        double gpus = LedgerTotals.gpus(held.getValue());
+        Integer j = projectByNamespace.get(held.getKey());
         if (j == null) {
           unmanaged[p] += gpus;
         } else {
           allocated[j][p] += gpus;
         }
       }
-    });
+    }
     for (PendingDemand demand : pending) {
       Integer j = projectByNamespace.get(demand.namespace());
       Integer p = poolIndex.get(demand.pool());
@@ -119,7 +127,7 @@ public final class PolicyAccounting {
     }
     Map<String, Map<String, ProjectFigures>> frozen = new HashMap<>();
     figures.forEach((project, byPool) -> frozen.put(project, Map.copyOf(byPool)));
-    return new PolicySnapshot(policy, projectObjectByNamespace, frozen, capacityByPool, idleByPool, cluster.version());
+    return new PolicySnapshot(policy, projectObjectByNamespace, frozen, capacityByPool, idleByPool, clusterVersion);
   }
 
   /** GPUs an allocation holds: each whole GPU counts 1, each share its fraction. */
