@@ -22,6 +22,7 @@ import dev.tessera.extender.telemetry.CacheMetrics;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
 import dev.tessera.extender.workloads.PolicyInformers;
+import dev.tessera.extender.workloads.ProjectStatusWriter;
 import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.extender.webhook.ExtenderServer;
@@ -54,6 +55,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   private static final Duration POLICY_PERIOD = Duration.ofMillis(100);
   private static final Duration GANG_PERIOD = Duration.ofSeconds(1);
   private static final Duration RECLAIM_PERIOD = Duration.ofSeconds(1);
+  /** A project's status is written at most this often. */
+  private static final Duration PROJECT_STATUS_PERIOD = Duration.ofSeconds(10);
 
   private final ScheduledExecutorService scheduler;
   private final ExecutorService binds;
@@ -160,7 +163,14 @@ public final class ExtenderRuntime implements AutoCloseable {
           () -> expireQuietly(agentReports), period, period, TimeUnit.MILLISECONDS);
       new AssumptionSweeper(cache, events, scheduler, SWEEP_PERIOD).start();
       ProjectMetrics projectMetrics = new ProjectMetrics(registry, policy::snapshot);
-      policy.onChange(projectMetrics::update);
+      ProjectStatusWriter projectStatus = new ProjectStatusWriter(client, clock, PROJECT_STATUS_PERIOD);
+      policy.onChange(snapshot -> {
+        projectMetrics.update(snapshot);
+        projectStatus.update(snapshot);
+      });
+      scheduler.scheduleWithFixedDelay(
+          () -> quietly("write project figures to their status", () -> projectStatus.update(policy.snapshot())),
+          PROJECT_STATUS_PERIOD.toMillis(), PROJECT_STATUS_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       policy.start(scheduler, POLICY_PERIOD.toMillis());
       scheduler.scheduleWithFixedDelay(
           () -> quietly("check gang timeouts", gangMonitor::check),

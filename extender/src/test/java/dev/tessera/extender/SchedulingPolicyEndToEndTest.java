@@ -113,6 +113,11 @@ class SchedulingPolicyEndToEndTest {
     assertNull(schedule(a2, List.of("gpu-1")));
     Thread.sleep(2500); // two reclaim rounds
     assertEquals(2, client.pods().inNamespace("team-b").list().getItems().size(), "no thrashing");
+    await(() -> {
+      var status = client.resources(dev.tessera.extender.workloads.ProjectResource.class).withName("team-a").get().getStatus();
+      return status != null && status.pools() != null && status.pools().stream()
+          .anyMatch(p -> p.nodePool().equals("default") && p.allocatedGpus() == 2.0 && p.deservedGpus() == 2.0);
+    });
     String gauge = runtime.registry().scrape();
     assertTrue(gauge.contains("tessera_project_fair_share_gpus{pool=\"default\",project=\"team-a\"}"), gauge);
     assertTrue(gauge.contains("tessera_reclaim_evictions_total{outcome=\"evicted\"} 2.0"), gauge);

@@ -26,6 +26,8 @@ public final class PodIndex {
    * One pod.
    *
    * @param node the node it is bound to, or null while pending
+   * @param specPriority {@code spec.priority}, or null when the pod has none (its project's default
+   *     priority then applies)
    * @param tessera whether kube-scheduler's Tessera profile schedules it
    */
   public record IndexedPod(
@@ -34,9 +36,14 @@ public final class PodIndex {
       PodTraits traits,
       String node,
       String phase,
-      int priority,
+      Integer specPriority,
       Instant created,
       boolean tessera) {
+    /** Its priority: its own, else {@code projectDefault}. */
+    public int priority(int projectDefault) {
+      return specPriority != null ? specPriority : projectDefault;
+    }
+
     public boolean pending() {
       return node == null;
     }
@@ -72,7 +79,7 @@ public final class PodIndex {
         traits,
         node == null || node.isEmpty() ? null : node,
         pod.getStatus() == null ? null : pod.getStatus().getPhase(),
-        priority == null ? 0 : priority,
+        priority,
         created(meta),
         WellKnown.SCHEDULER_NAME.equals(scheduler));
     IndexedPod previous = byUid.put(uid, indexed);

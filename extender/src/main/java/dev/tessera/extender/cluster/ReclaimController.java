@@ -93,7 +93,7 @@ public final class ReclaimController {
     if (waiting.isEmpty()) {
       return null;
     }
-    waiting.sort(Comparator.comparingInt(PodIndex.IndexedPod::priority).reversed()
+    waiting.sort(Comparator.comparingInt((PodIndex.IndexedPod p) -> -priorityOf(p, policyNow))
         .thenComparing(PodIndex.IndexedPod::created)
         .thenComparing(p -> p.key().toString()));
     ClusterSnapshot cluster = cache.snapshot();
@@ -105,7 +105,7 @@ public final class ReclaimController {
           : pod.traits().pools();
       for (String pool : pools) {
         Reclaimer reclaimer = new Reclaimer(
-            pod.key(), project.name(), pool, pod.request(), pod.request().gpus(0), pod.priority());
+            pod.key(), project.name(), pool, pod.request(), pod.request().gpus(0), priorityOf(pod, policyNow));
         ReclaimChoice choice = selector.chooseReclaim(
             reclaimer,
             cluster,
@@ -151,6 +151,11 @@ public final class ReclaimController {
     }
     registry.counter("tessera.reclaims", "pool", victims.victims().get(0).pool()).increment();
     inFlight.put(reclaimer.key().uid(), waitingFor);
+  }
+
+  private static int priorityOf(PodIndex.IndexedPod pod, PolicySnapshot policy) {
+    Project project = policy.projectOf(pod.key().namespace());
+    return pod.priority(project == null ? 0 : project.defaultPriority());
   }
 
   private String reclaimerProject(PodIndex.IndexedPod reclaimer) {

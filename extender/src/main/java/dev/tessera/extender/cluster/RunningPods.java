@@ -59,7 +59,7 @@ public final class RunningPods {
         project == null ? "" : project.name(),
         pool,
         gpus,
-        pod.priority(),
+        pod.priority(project == null ? 0 : project.defaultPriority()),
         pod.traits().preemptible(),
         pod.traits().gang(),
         pod.created());
