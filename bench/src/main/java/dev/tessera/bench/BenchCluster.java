@@ -96,7 +96,8 @@ public final class BenchCluster {
             new GangCoordinator(cache, pods, new GangPlanner(cache.placement()), Clock.systemUTC()),
             new Unschedulable(Clock.systemUTC()),
             pods,
-            new VictimSelector(cache.placement())));
+            new VictimSelector(cache.placement()),
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
   }
 
   static GpuRequest randomRequest(Random random) {

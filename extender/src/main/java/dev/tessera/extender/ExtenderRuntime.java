@@ -125,7 +125,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     GangCoordinator gangs = new GangCoordinator(cache, podIndex, new GangPlanner(cache.placement()), clock);
     Unschedulable unschedulable = new Unschedulable(clock);
     ApiEvictor evictor = new ApiEvictor(client);
-    GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock);
+    GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock, registry);
     VictimSelector victims = new VictimSelector(cache.placement());
     ReclaimController reclaim = new ReclaimController(
         cache, podIndex, policy::snapshot, unschedulable, victims, evictor, events, registry);
@@ -144,7 +144,8 @@ public final class ExtenderRuntime implements AutoCloseable {
                         PodRequests.traitsOf(pod))),
             (pod, node, assignment, annotations) -> binder.bind(pod, node, assignment, annotations).errorOrEmpty(),
             events,
-            new SchedulingExtender.PolicyContext(policy::snapshot, gangs, unschedulable, podIndex, victims));
+            new SchedulingExtender.PolicyContext(
+                policy::snapshot, gangs, unschedulable, podIndex, victims, registry));
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);

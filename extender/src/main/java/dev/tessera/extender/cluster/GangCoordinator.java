@@ -7,7 +7,6 @@ import dev.tessera.extender.model.Project;
 import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.PolicySnapshot;
-import dev.tessera.extender.scheduling.ProjectFigures;
 import dev.tessera.extender.scheduling.QuotaAdmission;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -114,8 +113,7 @@ public final class GangCoordinator {
       for (GangPlanner.Member member : unplaced) {
         gpus += member.request().gpus(0);
       }
-      ProjectFigures figures = policy.figures(project.name(), pool);
-      String refusal = QuotaAdmission.refusal(project, pool, figures, gpus, policy.idleGpus(pool));
+      String refusal = QuotaAdmission.refusal(project, pool, policy, gpus);
       if (refusal != null) {
         reasons.add("gang " + group.key() + ": " + refusal);
         return new Decision.Refuse(reasons.get(reasons.size() - 1));

@@ -3,6 +3,8 @@ package dev.tessera.extender.cluster;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.PolicySnapshot;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +40,7 @@ public final class GangMonitor {
   private final Evictor evictor;
   private final PodEvents events;
   private final Clock clock;
+  private final Counter timeouts;
   /** Gang key to when it was first seen partly placed. Only the checking thread touches it. */
   private final Map<String, Instant> incompleteSince = new HashMap<>();
 
@@ -47,13 +50,17 @@ public final class GangMonitor {
       Supplier<PolicySnapshot> policy,
       Evictor evictor,
       PodEvents events,
-      Clock clock) {
+      Clock clock,
+      MeterRegistry registry) {
     this.cache = Objects.requireNonNull(cache, "cache");
     this.pods = Objects.requireNonNull(pods, "pods");
     this.policy = Objects.requireNonNull(policy, "policy");
     this.evictor = Objects.requireNonNull(evictor, "evictor");
     this.events = Objects.requireNonNull(events, "events");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.timeouts = Counter.builder("tessera.gang.timeouts")
+        .description("Gangs not whole by their timeout: reservations released, members evicted")
+        .register(registry);
   }
 
   /** Releases and evicts every gang past its timeout; returns their keys. */
@@ -96,6 +103,7 @@ public final class GangMonitor {
       }
       incompleteSince.remove(gang);
       timedOut.add(gang);
+      timeouts.increment();
       List<PodKey> released = cache.releaseGang(gang);
       String why = "gang " + gang + " had " + satisfied + " of its " + group.minMember()
           + " members (minMember) placed for " + group.schedulingTimeout().toSeconds()

@@ -90,6 +90,7 @@ public final class PolicyAccounting {
     projects.forEach(project -> figures.put(project.name(), new HashMap<>()));
     Map<String, Double> capacityByPool = new HashMap<>();
     Map<String, Double> idleByPool = new HashMap<>();
+    Map<String, Double> departmentRoom = new HashMap<>();
     FairShare.Claim[] claims = new FairShare.Claim[projects.size()];
     double[] departmentQuota = new double[departmentNames.size()];
     for (int p = 0; p < poolCount; p++) {
@@ -119,6 +120,18 @@ public final class PolicyAccounting {
         wantedWithinShare += Math.min(waiting[j][p], Math.max(0, shares[j] - allocated[j][p]));
       }
       idleByPool.put(pool, Math.max(0, capacity[p] - held - wantedWithinShare));
+      double[] departmentHeld = new double[departmentNames.size()];
+      for (int j = 0; j < projects.size(); j++) {
+        Integer k = projects.get(j).department() == null ? null : departmentIndex.get(projects.get(j).department());
+        if (k != null) {
+          departmentHeld[k] += allocated[j][p];
+        }
+      }
+      for (int k = 0; k < departmentNames.size(); k++) {
+        if (departmentQuota[k] != PoolQuota.UNLIMITED) {
+          departmentRoom.put(PolicySnapshot.departmentKey(departmentNames.get(k), pool), departmentQuota[k] - departmentHeld[k]);
+        }
+      }
       for (int j = 0; j < projects.size(); j++) {
         PoolQuota quota = projects.get(j).quota(pool);
         figures.get(projects.get(j).name()).put(
@@ -127,7 +140,7 @@ public final class PolicyAccounting {
     }
     Map<String, Map<String, ProjectFigures>> frozen = new HashMap<>();
     figures.forEach((project, byPool) -> frozen.put(project, Map.copyOf(byPool)));
-    return new PolicySnapshot(policy, projectObjectByNamespace, frozen, capacityByPool, idleByPool, clusterVersion);
+    return new PolicySnapshot(policy, projectObjectByNamespace, frozen, capacityByPool, idleByPool, departmentRoom, clusterVersion);
   }
 
   /** GPUs an allocation holds: each whole GPU counts 1, each share its fraction. */

@@ -13,7 +13,7 @@ import java.util.Objects;
  */
 public final class PolicySnapshot {
   public static final PolicySnapshot EMPTY =
-      new PolicySnapshot(Policy.EMPTY, Map.of(), Map.of(), Map.of(), Map.of(), 0);
+      new PolicySnapshot(Policy.EMPTY, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0);
 
   private final Policy policy;
   private final Map<String, Project> projectsByNamespace;
@@ -21,6 +21,8 @@ public final class PolicySnapshot {
   private final Map<String, Map<String, ProjectFigures>> figures;
   private final Map<String, Double> capacity;
   private final Map<String, Double> idle;
+  /** "department\npool" to GPUs its quota still allows there; absent when not capped. */
+  private final Map<String, Double> departmentRoom;
   private final long clusterVersion;
 
   PolicySnapshot(
@@ -29,12 +31,14 @@ public final class PolicySnapshot {
       Map<String, Map<String, ProjectFigures>> figures,
       Map<String, Double> capacity,
       Map<String, Double> idle,
+      Map<String, Double> departmentRoom,
       long clusterVersion) {
     this.policy = Objects.requireNonNull(policy, "policy");
     this.projectsByNamespace = Map.copyOf(projectsByNamespace);
     this.figures = Map.copyOf(figures);
     this.capacity = Map.copyOf(capacity);
     this.idle = Map.copyOf(idle);
+    this.departmentRoom = Map.copyOf(departmentRoom);
     this.clusterVersion = clusterVersion;
   }
 
@@ -76,6 +80,19 @@ public final class PolicySnapshot {
   public double idleGpus(String pool) {
     Double known = idle.get(pool);
     return known == null ? Double.POSITIVE_INFINITY : known;
+  }
+
+  /**
+   * GPUs the department's quota in the pool still allows its projects together; unlimited when
+   * the department does not cap the pool (or does not exist).
+   */
+  public double departmentRoom(String department, String pool) {
+    Double room = department == null ? null : departmentRoom.get(departmentKey(department, pool));
+    return room == null ? Double.POSITIVE_INFINITY : room;
+  }
+
+  static String departmentKey(String department, String pool) {
+    return department + "\n" + pool;
   }
 
   public List<String> poolNames() {

@@ -23,6 +23,8 @@ import dev.tessera.extender.scheduling.Preemptor;
 import dev.tessera.extender.scheduling.QuotaAdmission;
 import dev.tessera.extender.scheduling.RunningPod;
 import dev.tessera.extender.scheduling.VictimSelector;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,8 +79,10 @@ public final class SchedulingExtender implements ExtenderHandler {
       GangCoordinator gangs,
       Unschedulable unschedulable,
       PodIndex pods,
-      VictimSelector victims) {
+      VictimSelector victims,
+      MeterRegistry registry) {
     public PolicyContext {
+      Objects.requireNonNull(registry, "registry");
       Objects.requireNonNull(policy, "policy");
       Objects.requireNonNull(gangs, "gangs");
       Objects.requireNonNull(unschedulable, "unschedulable");
@@ -97,6 +101,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final Unschedulable unschedulable;
   private final PodIndex podIndex;
   private final VictimSelector victims;
+  private final Counter preemptionKept;
+  private final Counter preemptionDropped;
   /** One memo per I/O thread: filter runs on the event loops, never two calls on one thread at once. */
   private final ThreadLocal<FailureMemo> memos = ThreadLocal.withInitial(FailureMemo::new);
 
@@ -116,6 +122,12 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.unschedulable = context.unschedulable();
     this.podIndex = context.pods();
     this.victims = context.victims();
+    this.preemptionKept = Counter.builder("tessera.preemption.nodes").tag("outcome", "kept")
+        .description("Candidate nodes of kube-scheduler's preemption the extender let stand")
+        .register(context.registry());
+    this.preemptionDropped = Counter.builder("tessera.preemption.nodes").tag("outcome", "dropped")
+        .description("Candidate nodes dropped: a victim not preemptible, or its project would fall below deserved")
+        .register(context.registry());
   }
 
   @Override
@@ -291,7 +303,7 @@ public final class SchedulingExtender implements ExtenderHandler {
         return null;
       }
       double gpus = request.gpus(node.uniformMemoryMiB());
-      return QuotaAdmission.refusal(project, pool, policy.figures(project.name(), pool), gpus, policy.idleGpus(pool));
+      return QuotaAdmission.refusal(project, pool, policy, gpus);
     }
   }
 
@@ -407,6 +419,8 @@ public final class SchedulingExtender implements ExtenderHandler {
       });
     });
     int dropped = victimUidsByNode.size() - allowed.size();
+    preemptionKept.increment(allowed.size());
+    preemptionDropped.increment(dropped);
     if (dropped > 0) {
       log.debug("preemption for {}: {} of {} candidate nodes dropped by quota, gang or preemptibility rules",
           pod.key(), dropped, victimUidsByNode.size());

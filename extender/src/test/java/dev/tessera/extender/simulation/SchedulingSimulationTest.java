@@ -72,6 +72,7 @@ class SchedulingSimulationTest {
   private final PodIndex index = new PodIndex();
   private final PolicyState policyState = new PolicyState(cache, index);
   private final Unschedulable unschedulable = new Unschedulable(clock);
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   /** The "API server": live pods by UID. */
   private final Map<String, Pod> api = new LinkedHashMap<>();
   /** Tick at which a bound pod finishes. */
@@ -171,10 +172,10 @@ class SchedulingSimulationTest {
                 PodRequests.keyOf(p), PodRequests.of(p), true, PodRequests.traitsOf(p))),
         this::bind,
         PodEvents.NOOP,
-        new SchedulingExtender.PolicyContext(policyState::snapshot, gangs, unschedulable, index, victims));
-    monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock);
+        new SchedulingExtender.PolicyContext(policyState::snapshot, gangs, unschedulable, index, victims, registry));
+    monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock, registry);
     reclaim = new ReclaimController(
-        cache, index, policyState::snapshot, unschedulable, victims, evictor, PodEvents.NOOP, new SimpleMeterRegistry());
+        cache, index, policyState::snapshot, unschedulable, victims, evictor, PodEvents.NOOP, registry);
   }
 
   private static Project project(String name, Map<String, PoolQuota> quotas) {
