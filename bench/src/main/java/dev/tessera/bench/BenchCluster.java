@@ -97,7 +97,9 @@ public final class BenchCluster {
             new Unschedulable(Clock.systemUTC()),
             pods,
             new VictimSelector(cache.placement()),
-            new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+            new dev.tessera.extender.cluster.CpuLedger(),
+            pod -> 0L));
   }
 
   static GpuRequest randomRequest(Random random) {

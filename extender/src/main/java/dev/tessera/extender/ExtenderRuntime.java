@@ -4,6 +4,7 @@ import dev.tessera.extender.cluster.AssumptionSweeper;
 import dev.tessera.extender.cluster.Binder;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.ClusterInformers;
+import dev.tessera.extender.cluster.CpuLedger;
 import dev.tessera.extender.cluster.ApiEvictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
@@ -145,7 +146,8 @@ public final class ExtenderRuntime implements AutoCloseable {
             (pod, node, assignment, annotations) -> binder.bind(pod, node, assignment, annotations).errorOrEmpty(),
             events,
             new SchedulingExtender.PolicyContext(
-                policy::snapshot, gangs, unschedulable, podIndex, victims, registry));
+                policy::snapshot, gangs, unschedulable, podIndex, victims, registry, informers.cpu(),
+                pod -> informers.pod(pod.namespace(), pod.name()).map(CpuLedger::requestedMillis).orElse(0L)));
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);

@@ -226,6 +226,44 @@ class SchedulingPolicyEndToEndTest {
     await(() -> runtime.cache().snapshot().node("gpu-1").freeWholeGpus() + runtime.cache().snapshot().node("gpu-2").freeWholeGpus() == 8);
   }
 
+  @Test
+  void podsWithoutGpusArePlacedByTheirPoolsCpuStrategy() throws Exception {
+    for (String name : List.of("pack-busy", "pack-idle", "spread-busy", "spread-idle")) {
+      client.nodes().resource(new NodeBuilder()
+          .withNewMetadata().withName(name).addToLabels("cpu-pool", name.substring(0, name.indexOf('-'))).endMetadata()
+          .withNewStatus().addToAllocatable("cpu", new Quantity("4")).endStatus()
+          .build()).create();
+    }
+    client.resource(Policies.placedPool("pack", null, "binpack", "cpu-pool", "pack")).create();
+    client.resource(Policies.placedPool("spread", null, "spread", "cpu-pool", "spread")).create();
+    for (String node : List.of("pack-busy", "spread-busy")) {
+      create(new PodBuilder()
+          .withNewMetadata().withNamespace("web").withName("on-" + node).endMetadata()
+          .withNewSpec().withNodeName(node).addNewContainer().withName("main").withImage("nginx")
+          .withNewResources().addToRequests("cpu", new Quantity("3")).endResources().endContainer().endSpec()
+          .build());
+    }
+    startExtender();
+    await(() -> runtime.policy().cpuStrategy("spread") != null);
+    Pod web = create(new PodBuilder()
+        .withNewMetadata().withNamespace("web").withName("web-1").endMetadata()
+        .withNewSpec().withSchedulerName(WellKnown.SCHEDULER_NAME).addNewContainer().withName("main").withImage("nginx")
+        .withNewResources().addToRequests("cpu", new Quantity("500m")).endResources().endContainer().endSpec()
+        .build());
+    List<String> nodes = List.of("pack-busy", "pack-idle", "spread-busy", "spread-idle");
+    await(() -> {
+      try {
+        JsonNode scores = post("prioritize", filterArgs(web, nodes));
+        java.util.Map<String, Integer> byNode = new java.util.HashMap<>();
+        scores.forEach(s -> byNode.put(s.path("Host").asText(), s.path("Score").asInt()));
+        // 3.5 of 4 CPUs after placement on the busy nodes, 0.5 on the idle ones.
+        return byNode.equals(java.util.Map.of("pack-busy", 9, "pack-idle", 6, "spread-busy", 6, "spread-idle", 9));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+
   // --- kube-scheduler's part ---
 
   /** Filter, prioritize and bind as kube-scheduler does; the node bound to, or null if none passed. */

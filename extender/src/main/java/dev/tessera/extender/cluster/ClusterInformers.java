@@ -78,6 +78,7 @@ public final class ClusterInformers implements AutoCloseable {
   private final RecentKeys warned = new RecentKeys(MAX_REMEMBERED_WARNINGS);
   /** Pods as scheduling policy needs them; kept in step with the pod informer. */
   private final PodIndex podIndex = new PodIndex();
+  private final CpuLedger cpu = new CpuLedger();
 
   /** Serialises handlers with reconciliation. */
   private final ReentrantLock applyLock = new ReentrantLock();
@@ -192,6 +193,11 @@ public final class ClusterInformers implements AutoCloseable {
   /** GPU and gang pods, pending ones included, as the informer last saw them. */
   public PodIndex podIndex() {
     return podIndex;
+  }
+
+  /** CPU allocatable and requested per node. */
+  public CpuLedger cpu() {
+    return cpu;
   }
 
   /** A pod as the informer last saw it, pending ones included. */
@@ -320,6 +326,7 @@ public final class ClusterInformers implements AutoCloseable {
         String name = node.getMetadata().getName();
         cache.removeNode(name);
         inventory.forget(name);
+        cpu.nodeGone(name);
       } catch (RuntimeException e) {
         log.error("could not remove node {} from the cache: {}", name(node.getMetadata()), e.toString(), e);
       } finally {
@@ -330,6 +337,7 @@ public final class ClusterInformers implements AutoCloseable {
     private void upsert(Node node) {
       applyLock.lock();
       try {
+        cpu.nodeChanged(node);
         cache.upsertNode(inventory.toGpuNode(node));
       } catch (RuntimeException e) {
         log.error("could not read node {}; the cache keeps its previous view: {}", name(node.getMetadata()), e.toString(), e);
@@ -359,6 +367,7 @@ public final class ClusterInformers implements AutoCloseable {
           cache.podGone(uid);
           applied.remove(uid);
           podIndex.remove(uid);
+          cpu.podGone(uid);
         }
       } catch (RuntimeException e) {
         log.error("could not release pod {}: {}", name(pod.getMetadata()), e.toString(), e);
@@ -377,6 +386,7 @@ public final class ClusterInformers implements AutoCloseable {
           return;
         }
         podIndex.upsert(pod);
+        cpu.podChanged(pod);
         Accounting accounting = classify(pod, true);
         switch (accounting.kind) {
           case RELEASE -> cache.podGone(uid);

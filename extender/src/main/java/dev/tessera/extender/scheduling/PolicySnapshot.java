@@ -1,5 +1,7 @@
 package dev.tessera.extender.scheduling;
 
+import dev.tessera.extender.model.NodePool;
+import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PoolQuota;
 import dev.tessera.extender.model.Project;
@@ -93,6 +95,16 @@ public final class PolicySnapshot {
 
   static String departmentKey(String department, String pool) {
     return department + "\n" + pool;
+  }
+
+  /** How the pool places pods without GPUs; null for the default pool (no strategy of its own). */
+  public PlacementStrategy cpuStrategy(String pool) {
+    for (NodePool candidate : policy.pools()) {
+      if (candidate.name().equals(pool)) {
+        return candidate.cpuStrategy();
+      }
+    }
+    return null;
   }
 
   public List<String> poolNames() {

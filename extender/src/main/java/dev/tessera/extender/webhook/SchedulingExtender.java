@@ -1,6 +1,7 @@
 package dev.tessera.extender.webhook;
 
 import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.cluster.CpuLedger;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodIndex;
@@ -8,6 +9,7 @@ import dev.tessera.extender.cluster.RunningPods;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
+import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.Project;
@@ -31,6 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,8 +83,12 @@ public final class SchedulingExtender implements ExtenderHandler {
       Unschedulable unschedulable,
       PodIndex pods,
       VictimSelector victims,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      CpuLedger cpu,
+      ToLongFunction<PodKey> cpuRequests) {
     public PolicyContext {
+      Objects.requireNonNull(cpu, "cpu");
+      Objects.requireNonNull(cpuRequests, "cpuRequests");
       Objects.requireNonNull(registry, "registry");
       Objects.requireNonNull(policy, "policy");
       Objects.requireNonNull(gangs, "gangs");
@@ -101,6 +108,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final Unschedulable unschedulable;
   private final PodIndex podIndex;
   private final VictimSelector victims;
+  private final CpuLedger cpu;
+  private final ToLongFunction<PodKey> cpuRequests;
   private final Counter preemptionKept;
   private final Counter preemptionDropped;
   /** One memo per I/O thread: filter runs on the event loops, never two calls on one thread at once. */
@@ -122,6 +131,8 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.unschedulable = context.unschedulable();
     this.podIndex = context.pods();
     this.victims = context.victims();
+    this.cpu = context.cpu();
+    this.cpuRequests = context.cpuRequests();
     this.preemptionKept = Counter.builder("tessera.preemption.nodes").tag("outcome", "kept")
         .description("Candidate nodes of kube-scheduler's preemption the extender let stand")
         .register(context.registry());
@@ -310,6 +321,9 @@ public final class SchedulingExtender implements ExtenderHandler {
   @Override
   public int[] prioritize(WirePod pod, List<String> nodeNames) {
     GpuRequest request = requestOf(pod);
+    if (!request.wantsGpu() && !policy.get().policy().pools().isEmpty()) {
+      return cpuScores(pod, nodeNames);
+    }
     int[] scores = new int[nodeNames.size()];
     ClusterSnapshot snapshot = cache.snapshot();
     GpuAssignment reserved = request.wantsGpu() ? cache.reservation(pod.key().uid()) : null;
@@ -375,6 +389,36 @@ public final class SchedulingExtender implements ExtenderHandler {
               + " Add resources.limits: {" + WellKnown.GPU_SHARE_RESOURCE + ": 1} to the GPU container");
     }
     return "";
+  }
+
+  /**
+   * A pod without GPUs, when node pools are defined: nodes without GPUs score 5..10 and GPU nodes
+   * 0..4 (keeping GPU nodes' CPUs for GPU pods), and within each band the node's pool places it by
+   * its CPU strategy: bin-packing prefers the node whose CPU would be fullest, spreading the
+   * emptiest. Nodes of the default pool keep the plain preference (10 without GPUs, 0 with).
+   */
+  private int[] cpuScores(WirePod pod, List<String> nodeNames) {
+    PolicySnapshot policyNow = policy.get();
+    ClusterSnapshot snapshot = cache.snapshot();
+    long wanted = cpuRequests.applyAsLong(pod.key());
+    int[] scores = new int[nodeNames.size()];
+    for (int i = 0; i < scores.length; i++) {
+      NodeState node = snapshot.node(nodeNames.get(i));
+      if (node == null) {
+        continue;
+      }
+      PlacementStrategy strategy = policyNow.cpuStrategy(node.node().pool());
+      boolean gpuless = node.gpuCount() == 0;
+      if (strategy == null) {
+        scores[i] = gpuless ? Placement.MAX_SCORE : 0;
+        continue;
+      }
+      CpuLedger.NodeCpu known = cpu.node(node.name());
+      double used = known == null ? 0 : known.utilisationWith(wanted);
+      double fit = strategy == PlacementStrategy.BINPACK ? used : 1 - used;
+      scores[i] = gpuless ? 5 + (int) Math.round(5 * fit) : (int) Math.round(4 * fit);
+    }
+    return scores;
   }
 
   /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tessera.extender.cluster.AssignmentCodec;
 import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.cluster.CpuLedger;
 import dev.tessera.extender.cluster.Evictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
@@ -172,7 +173,8 @@ class SchedulingSimulationTest {
                 PodRequests.keyOf(p), PodRequests.of(p), true, PodRequests.traitsOf(p))),
         this::bind,
         PodEvents.NOOP,
-        new SchedulingExtender.PolicyContext(policyState::snapshot, gangs, unschedulable, index, victims, registry));
+        new SchedulingExtender.PolicyContext(
+            policyState::snapshot, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L));
     monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock, registry);
     reclaim = new ReclaimController(
         cache, index, policyState::snapshot, unschedulable, victims, evictor, PodEvents.NOOP, registry);
