@@ -93,6 +93,7 @@ public final class BenchCluster {
         PodEvents.NOOP,
         new SchedulingExtender.PolicyContext(
             () -> PolicySnapshot.EMPTY,
+            () -> PolicySnapshot.EMPTY,
             new GangCoordinator(cache, pods, new GangPlanner(cache.placement()), Clock.systemUTC()),
             new Unschedulable(Clock.systemUTC()),
             pods,

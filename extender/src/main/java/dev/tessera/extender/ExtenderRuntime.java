@@ -146,7 +146,7 @@ public final class ExtenderRuntime implements AutoCloseable {
             (pod, node, assignment, annotations) -> binder.bind(pod, node, assignment, annotations).errorOrEmpty(),
             events,
             new SchedulingExtender.PolicyContext(
-                policy::snapshot, gangs, unschedulable, podIndex, victims, registry, informers.cpu(),
+                policy::snapshot, policy::recompute, gangs, unschedulable, podIndex, victims, registry, informers.cpu(),
                 pod -> informers.pod(pod.namespace(), pod.name()).map(CpuLedger::requestedMillis).orElse(0L)));
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
@@ -200,6 +200,11 @@ public final class ExtenderRuntime implements AutoCloseable {
 
   public ClusterCache cache() {
     return cache;
+  }
+
+  /** The project figures brought up to date now (they are otherwise recomputed every 100 ms). */
+  public PolicySnapshot policyNow() {
+    return policyState.recompute();
   }
 
   /** The scheduling policy and project figures in force. */

@@ -87,6 +87,8 @@ public final class ClusterCache {
 
   /** Reserved gang members' assignments by pod UID; written under the lock, read without it. */
   private final Map<String, GpuAssignment> reservations = new ConcurrentHashMap<>();
+  /** UIDs of pods assumed or reserved (not yet seen bound); written under the lock, read without it. */
+  private final java.util.Set<String> assumedUids = ConcurrentHashMap.newKeySet();
 
   private volatile ClusterSnapshot snapshot = ClusterSnapshot.EMPTY;
   private volatile boolean synced;
@@ -450,9 +452,13 @@ public final class ClusterCache {
       pods.clear();
       pods.putAll(fresh);
       reservations.clear();
+      assumedUids.clear();
       for (Entry entry : pods.values()) {
         if (entry.reservation()) {
           reservations.put(entry.allocation().pod().uid(), entry.allocation().assignment());
+        }
+        if (entry.assumed()) {
+          assumedUids.add(entry.allocation().pod().uid());
         }
       }
       allocationsByNode.clear();
@@ -503,6 +509,14 @@ public final class ClusterCache {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * True while the pod holds GPUs the informer has not yet seen it bound with (assumed at bind, or
+   * reserved for its gang). Never blocks.
+   */
+  public boolean holdsUnconfirmed(String uid) {
+    return assumedUids.contains(uid);
   }
 
   /** The GPUs reserved for a gang member not yet bound, or null. Never blocks. */
@@ -563,6 +577,11 @@ public final class ClusterCache {
     } else {
       reservations.remove(uid);
     }
+    if (entry.assumed()) {
+      assumedUids.add(uid);
+    } else {
+      assumedUids.remove(uid);
+    }
     if (previous != null && !previous.allocation().node().equals(allocation.node())) {
       detach(previous.allocation());
     }
@@ -575,6 +594,7 @@ public final class ClusterCache {
 
   private void remove(String uid) {
     reservations.remove(uid);
+    assumedUids.remove(uid);
     Entry previous = pods.remove(uid);
     if (previous != null) {
       detach(previous.allocation());

@@ -95,15 +95,20 @@ public final class PolicyState {
       if (!pod.pending() || pod.finished() || !pod.tessera() || !pod.request().wantsGpu()) {
         continue;
       }
-      if (cache.reservation(pod.key().uid()) != null) {
-        continue; // a reserved gang member: the ledger counts it as allocated already
+      if (cache.holdsUnconfirmed(pod.key().uid())) {
+        continue; // assumed at bind or reserved for its gang: the ledger counts it as allocated
       }
       Project project = byNamespace.get(pod.key().namespace());
       if (project == null) {
         continue;
       }
-      demand.add(new PolicyAccounting.PendingDemand(
-          pod.key().namespace(), pod.traits().demandPool(homePool(project)), pod.request().gpus(0)));
+      String pool = pod.traits().demandPool(homePool(project));
+      if (pod.request().devices() > totals.largestNode(pool)) {
+        // It can never run in this pool (no node has that many GPUs): counting it would hold
+        // idle GPUs back from other projects for a pod that will not take them.
+        continue;
+      }
+      demand.add(new PolicyAccounting.PendingDemand(pod.key().namespace(), pool, pod.request().gpus(0)));
     }
     return demand;
   }

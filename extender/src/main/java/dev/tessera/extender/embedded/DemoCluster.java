@@ -1,5 +1,12 @@
 package dev.tessera.extender.embedded;
 
+import dev.tessera.extender.workloads.NodePoolResource;
+import dev.tessera.extender.workloads.NodePoolSpec;
+import dev.tessera.extender.workloads.PodGroupResource;
+import dev.tessera.extender.workloads.PodGroupSpec;
+import dev.tessera.extender.workloads.ProjectResource;
+import dev.tessera.extender.workloads.ProjectSpec;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -13,8 +20,8 @@ import java.util.Map;
 
 /**
  * The demo's simulated cluster: GPU nodes labelled as NVIDIA's GPU feature discovery labels them,
- * and a mix of sample pods that shows whole GPUs, fractions, memory requests, multi-GPU fractions
- * and the errors users meet.
+ * node pools by GPU model, two projects with quotas, and a mix of sample pods that shows whole
+ * GPUs, a gang, fractions, memory requests, multi-GPU fractions and the errors users meet.
  */
 public final class DemoCluster {
   private DemoCluster() {}
@@ -41,6 +48,12 @@ public final class DemoCluster {
     List<Pod> pods = new ArrayList<>();
     pods.add(pod("team-vision", "train-resnet", Map.of(), 8));
     pods.add(pod("team-nlp", "finetune-llama", Map.of(), 4));
+    // A gang: both workers start together on A100s, or neither does.
+    for (int i = 0; i < 2; i++) {
+      Pod worker = pod("team-nlp", "ddp-worker-" + i, Map.of(WellKnown.NODE_POOLS, "a100"), 2);
+      worker.getMetadata().setLabels(Map.of(WellKnown.POD_GROUP_LABEL, "ddp"));
+      pods.add(worker);
+    }
     pods.add(pod("team-vision", "notebook-alice", Map.of(WellKnown.GPU_FRACTION, "0.5"), 0));
     pods.add(pod("team-vision", "notebook-bob", Map.of(WellKnown.GPU_FRACTION, "0.25"), 0));
     pods.add(pod("team-nlp", "embeddings-api", Map.of(WellKnown.GPU_MEMORY, "20000"), 0));
@@ -57,10 +70,38 @@ public final class DemoCluster {
     return pods;
   }
 
+  /** Nodes, node pools by GPU model, two projects and the gang's PodGroup. */
   public static void create(KubernetesClient client) {
     for (Node node : nodes()) {
       client.nodes().resource(node).create();
     }
+    client.resource(nodePool("a100", A100)).create();
+    client.resource(nodePool("h100", H100)).create();
+    client.resource(project("team-vision", 6, 2)).create();
+    client.resource(project("team-nlp", 6, 2)).create();
+    PodGroupResource ddp = new PodGroupResource();
+    ddp.setMetadata(new ObjectMetaBuilder().withNamespace("team-nlp").withName("ddp").build());
+    ddp.setSpec(new PodGroupSpec(2, null, null, 120));
+    client.resource(ddp).create();
+  }
+
+  private static NodePoolResource nodePool(String name, String product) {
+    NodePoolResource pool = new NodePoolResource();
+    pool.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    pool.setSpec(new NodePoolSpec(Map.of(WellKnown.GFD_PRODUCT, product), "binpack", "spread"));
+    return pool;
+  }
+
+  private static ProjectResource project(String name, double a100, double h100) {
+    ProjectResource project = new ProjectResource();
+    project.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    project.setSpec(new ProjectSpec(
+        List.of(name),
+        null,
+        List.of(new ProjectSpec.Quota("a100", a100, 1.0, null), new ProjectSpec.Quota("h100", h100, 1.0, null)),
+        null,
+        true));
+    return project;
   }
 
   private static Node gpuNode(String name, String product, long memoryMiB, int gpus) {

@@ -64,6 +64,9 @@ public final class EmbeddedDemo {
         out.println("GPU ledger, rebuilt by the informers from the pods' "
             + dev.tessera.extender.model.WellKnown.GPU_ASSIGNMENT + " annotations:");
         out.print(PlacementTable.render(runtime.cache().snapshot()));
+        out.println();
+        out.println("Projects (GPUs per node pool: deserved / fair share / allocated / pending):");
+        out.print(ProjectTable.render(runtime.policyNow()));
 
         if (keepRunning) {
           out.println();

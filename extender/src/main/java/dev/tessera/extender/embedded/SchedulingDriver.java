@@ -52,7 +52,22 @@ public final class SchedulingDriver {
     return outcomes;
   }
 
+  /**
+   * As kube-scheduler would: filter, prioritize, bind. A gang member the extender has not seen yet
+   * is asked about again shortly, as kube-scheduler's queue would retry it.
+   */
   public Outcome schedule(Pod pod) throws IOException, InterruptedException {
+    Outcome outcome = scheduleOnce(pod);
+    for (int retry = 0; retry < 100 && !outcome.placed() && outcome.reason().contains(NOT_SEEN_YET); retry++) {
+      Thread.sleep(20);
+      outcome = scheduleOnce(pod);
+    }
+    return outcome;
+  }
+
+  private static final String NOT_SEEN_YET = "has not seen this pod yet";
+
+  private Outcome scheduleOnce(Pod pod) throws IOException, InterruptedException {
     String name = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
     ArrayNode nodeNames = json.createArrayNode();
     for (Node node : client.nodes().list().getItems()) {

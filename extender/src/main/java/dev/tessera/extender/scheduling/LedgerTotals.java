@@ -1,5 +1,6 @@
 package dev.tessera.extender.scheduling;
 
+import dev.tessera.extender.model.GpuNode;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -20,6 +21,8 @@ public final class LedgerTotals {
   /** Pool to namespace to GPUs held there, in millionths. */
   private final Map<String, Map<String, Long>> held = new HashMap<>();
   private final Map<String, Long> capacity = new HashMap<>();
+  /** Pool to how many of its nodes have each GPU count (index 0..MAX_GPUS). */
+  private final Map<String, int[]> nodesByGpuCount = new HashMap<>();
 
   /** Brings the totals to the snapshot's state. */
   public void update(ClusterSnapshot snapshot) {
@@ -56,6 +59,19 @@ public final class LedgerTotals {
     return capacity.getOrDefault(pool, 0L) / MICROS;
   }
 
+  /** The most GPUs any one node of the pool has: a pod asking for more can never run there. */
+  public int largestNode(String pool) {
+    int[] counts = nodesByGpuCount.get(pool);
+    if (counts != null) {
+      for (int gpus = counts.length - 1; gpus > 0; gpus--) {
+        if (counts[gpus] > 0) {
+          return gpus;
+        }
+      }
+    }
+    return 0;
+  }
+
   static double gpus(long micros) {
     return micros / MICROS;
   }
@@ -72,6 +88,7 @@ public final class LedgerTotals {
 
   private void apply(NodeShare share, int sign) {
     capacity.merge(share.pool(), sign * share.capacityMicros(), Long::sum);
+    nodesByGpuCount.computeIfAbsent(share.pool(), p -> new int[GpuNode.MAX_GPUS + 1])[share.state().gpuCount()] += sign;
     Map<String, Long> inPool = held.computeIfAbsent(share.pool(), p -> new HashMap<>());
     share.heldByNamespace().forEach((namespace, micros) -> {
       long after = inPool.getOrDefault(namespace, 0L) + sign * micros;

@@ -79,6 +79,7 @@ public final class SchedulingExtender implements ExtenderHandler {
   /** What the extender consults about scheduling policy: projects, gangs, victims. */
   public record PolicyContext(
       Supplier<PolicySnapshot> policy,
+      Supplier<PolicySnapshot> recomputedPolicy,
       GangCoordinator gangs,
       Unschedulable unschedulable,
       PodIndex pods,
@@ -104,6 +105,9 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final PodBinder binder;
   private final PodEvents events;
   private final Supplier<PolicySnapshot> policy;
+  private final Supplier<PolicySnapshot> recomputedPolicy;
+  /** Serialises quota checks with assumptions at bind, so racing binds cannot pass a limit together. */
+  private final Object quotaLock = new Object();
   private final GangCoordinator gangs;
   private final Unschedulable unschedulable;
   private final PodIndex podIndex;
@@ -127,6 +131,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.binder = Objects.requireNonNull(binder, "binder");
     this.events = Objects.requireNonNull(events, "events");
     this.policy = context.policy();
+    this.recomputedPolicy = context.recomputedPolicy();
     this.gangs = context.gangs();
     this.unschedulable = context.unschedulable();
     this.podIndex = context.pods();
@@ -197,18 +202,20 @@ public final class SchedulingExtender implements ExtenderHandler {
         }
         continue;
       }
-      if (gate != null) {
-        String denied = gate.refusal(node);
-        if (denied != null) {
-          reasons[i] = denied;
-          unresolvable[i] = true;
-          continue;
-        }
-      }
+      // A node that could never take the pod says so first; then the pool and quota rules; then
+      // whether it has room now.
       Placement.Failure failure = placement.check(node, request, memo);
-      if (failure != null) {
+      if (failure != null && failure.unresolvable()) {
         reasons[i] = failure.reason();
-        unresolvable[i] = failure.unresolvable();
+        unresolvable[i] = true;
+        continue;
+      }
+      String denied = gate == null ? null : gate.refusal(node);
+      if (denied != null) {
+        reasons[i] = denied;
+        unresolvable[i] = true;
+      } else if (failure != null) {
+        reasons[i] = failure.reason();
       } else {
         passing++;
       }
@@ -357,8 +364,19 @@ public final class SchedulingExtender implements ExtenderHandler {
     if (!pod.request().wantsGpu()) {
       return binder.bind(pod.key(), request.node(), null, Map.of());
     }
-    Map<String, String> annotations = overQuotaMark(pod, request.node());
-    ClusterCache.AssumeResult assumed = cache.assume(pod.key(), request.node(), pod.request());
+    Map<String, String> annotations;
+    ClusterCache.AssumeResult assumed;
+    synchronized (quotaLock) {
+      // Filter read figures up to a moment old; the bind checks the quota on figures that include
+      // every earlier bind, and holds the GPUs before the next bind checks.
+      PolicySnapshot fresh = recomputedPolicy.get();
+      String refusal = bindRefusal(pod, request.node(), fresh);
+      if (refusal != null) {
+        return refusal;
+      }
+      annotations = overQuotaMark(pod, request.node(), fresh);
+      assumed = cache.assume(pod.key(), request.node(), pod.request());
+    }
     if (assumed instanceof ClusterCache.AssumeResult.Refused refused) {
       return refused.reason();
     }
@@ -472,12 +490,24 @@ public final class SchedulingExtender implements ExtenderHandler {
     return allowed;
   }
 
+  /** The quota rule a bind would break now, or null; a reserved gang member is admitted already. */
+  private String bindRefusal(PendingPod pod, String nodeName, PolicySnapshot fresh) {
+    Project project = fresh.projectOf(pod.key().namespace());
+    NodeState node = cache.snapshot().node(nodeName);
+    if (project == null || node == null || cache.reservation(pod.key().uid()) != null
+        || cache.holdsUnconfirmed(pod.key().uid())) {
+      return null;
+    }
+    String refusal = QuotaAdmission.refusal(
+        project, node.node().pool(), fresh, pod.request().gpus(node.uniformMemoryMiB()));
+    return refusal == null ? null : "pod " + pod.key() + " cannot be bound now: " + refusal;
+  }
+
   /**
    * {@value WellKnown#OVER_QUOTA}: "true" when the pod takes its project above its fair share in
    * the node's pool (and it is preemptible): reclaim may take those GPUs back.
    */
-  private Map<String, String> overQuotaMark(PendingPod pod, String nodeName) {
-    PolicySnapshot policyNow = policy.get();
+  private Map<String, String> overQuotaMark(PendingPod pod, String nodeName, PolicySnapshot policyNow) {
     Project project = policyNow.projectOf(pod.key().namespace());
     NodeState node = cache.snapshot().node(nodeName);
     if (project == null || node == null || !pod.traits().preemptible()) {

@@ -30,7 +30,7 @@ class EmbeddedDemoTest {
         new String[] {
           "team-vision/train-resnet", "team-nlp/finetune-llama", "team-vision/notebook-alice",
           "team-vision/notebook-bob", "team-nlp/embeddings-api", "team-nlp/eval-sharded",
-          "team-vision/notebook-carol"
+          "team-vision/notebook-carol", "team-nlp/ddp-worker-0", "team-nlp/ddp-worker-1"
         }) {
       assertTrue(printed.contains("  " + pod + " -> gpu-"), pod + " was not placed:\n" + printed);
       String ledger = printed.substring(printed.indexOf("GPU ledger"));
@@ -40,5 +40,8 @@ class EmbeddedDemoTest {
     assertTrue(printed.contains("team-nlp/pretrain-huge -> not placed: ") && printed.contains("needs 16 whole GPUs"), printed);
     assertTrue(printed.contains("team-vision/typo-fraction -> not placed: ") && printed.contains("was '1.5'"), printed);
     assertFalse(printed.contains("assumed"), "every binding is confirmed by the informer:\n" + printed);
+    // The gang's workers went to the pool they asked for; the projects' figures add up.
+    assertTrue(printed.contains("team-nlp/ddp-worker-0 -> gpu-a100-"), printed);
+    assertTrue(printed.contains("team-vision    a100          6.00        9.25       9.25     0.00"), printed);
   }
 }

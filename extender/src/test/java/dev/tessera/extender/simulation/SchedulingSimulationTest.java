@@ -174,7 +174,7 @@ class SchedulingSimulationTest {
         this::bind,
         PodEvents.NOOP,
         new SchedulingExtender.PolicyContext(
-            policyState::snapshot, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L));
+            policyState::snapshot, policyState::recompute, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L));
     monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock, registry);
     reclaim = new ReclaimController(
         cache, index, policyState::snapshot, unschedulable, victims, evictor, PodEvents.NOOP, registry);
