@@ -6,12 +6,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Pod groups: a gang of at least one, a positive timeout, and a project that exists if named. */
+/**
+ * Pod groups: a gang of at least one, a positive timeout, and, if a project is named, one that
+ * exists and owns the group's namespace (quota follows the namespace; a group cannot move its pods
+ * to another project's quota).
+ */
 final class PodGroupRules {
   private PodGroupRules() {}
 
   /** Validates the pod groups and returns the accepted ones by {@code namespace/name}. */
-  static Map<String, PodGroup> check(List<PodGroupResource> resources, References projects, Findings findings) {
+  static Map<String, PodGroup> check(
+      List<PodGroupResource> resources,
+      References projects,
+      Map<String, String> projectByNamespace,
+      Findings findings) {
     Map<String, PodGroup> accepted = new TreeMap<>();
     for (PodGroupResource resource : resources) {
       String namespace = resource.getMetadata().getNamespace();
@@ -43,6 +51,12 @@ final class PodGroupRules {
           findings.problem(ref, "project is empty; leave it out to take the project from the namespace");
         } else {
           projects.check(ref, null, project);
+          String owner = projectByNamespace.get(namespace);
+          if (!findings.rejected(ref) && !project.equals(owner)) {
+            findings.problem(ref, "project " + project + " does not own namespace " + namespace
+                + (owner == null ? " (no project does)" : " (project " + owner + " does)")
+                + "; a pod group's pods count against the project of their namespace: name that one or leave project out");
+          }
         }
       }
       if (!findings.rejected(ref)) {

@@ -55,12 +55,12 @@ public final class PolicyValidation {
     DepartmentRules.warnOverCommitted(acceptedDepartments, acceptedProjects, findings);
     References projectRefs = new References("project", names(projectResources), PolicyRef::project, findings);
 
-    Map<String, PodGroup> acceptedGroups = PodGroupRules.check(named(podGroups), projectRefs, findings);
-
     Map<String, String> projectByNamespace = new TreeMap<>();
     for (Project project : acceptedProjects.values()) {
       project.namespaces().forEach(ns -> projectByNamespace.put(ns, project.name()));
     }
+    Map<String, PodGroup> acceptedGroups =
+        PodGroupRules.check(named(podGroups), projectRefs, projectByNamespace, findings);
     return new PolicyCatalog(
         pools, acceptedProjects, acceptedDepartments, acceptedGroups, projectByNamespace, findings.verdicts());
   }

@@ -216,6 +216,19 @@ class PolicyValidationTest {
     assertTrue(catalog.pools().isEmpty() && catalog.projects().isEmpty() && catalog.podGroups().isEmpty());
   }
 
+  @Test
+  void aPodGroupMayOnlyNameTheProjectOfItsNamespace() {
+    PolicyCatalog catalog = new Input()
+        .add(project("ml").namespaces("ml").obj())
+        .add(project("nlp").namespaces("nlp").obj())
+        .add(podGroup("ml", "borrowed", 2, "nlp", null))
+        .add(podGroup("ml", "own", 2, "ml", null))
+        .validate();
+    assertRejected(catalog, PolicyRef.podGroup("ml", "borrowed"),
+        "project nlp does not own namespace ml (project ml does)");
+    assertTrue(catalog.podGroup("ml", "own").isPresent());
+  }
+
   // --- departments ---
 
   @Test
