@@ -1,0 +1,448 @@
+package dev.tessera.extender.workloads.controller;
+
+import dev.tessera.extender.workloads.PodGroupResource;
+import dev.tessera.extender.workloads.lifecycle.Lifecycle;
+import dev.tessera.extender.workloads.lifecycle.Observation;
+import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
+import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
+import dev.tessera.extender.workloads.spec.InferenceResource;
+import dev.tessera.extender.workloads.spec.TrainingResource;
+import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.extender.workloads.spec.WorkloadPhase;
+import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.extender.workloads.spec.WorkloadStatus;
+import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns workloads into what they own and keeps their phase: for each Workspace, Training,
+ * DistributedTraining and Inference it creates the {@link Blueprint}'s PodGroup, Services and
+ * pods, recreates a pod that was preempted (a training restarts, it does not fail), deletes the
+ * pods of a stopped workload, and writes the phase {@link Lifecycle} derives from what it sees,
+ * with a history entry and an event for every change.
+ *
+ * <p>Informer events only queue the workload's key; one thread reconciles, so a workload is never
+ * reconciled by two threads at once and a burst of pod events costs one reconciliation.
+ */
+public final class WorkloadController implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkloadController.class);
+
+  /** How long a partly placed gang waits before the extender evicts it. */
+  public static final int GANG_TIMEOUT_SECONDS = 300;
+
+  private final KubernetesClient client;
+  private final Clock clock;
+  private final ExecutorService worker;
+  private final WorkloadEvents events;
+  private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
+  private final SharedIndexInformer<Pod> pods;
+  /** Keys queued and not yet reconciled: a second event for one of them adds nothing. */
+  private final Set<String> queued = ConcurrentHashMap.newKeySet();
+  /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
+  private final Map<String, Set<String>> replaced = new HashMap<>();
+
+  public WorkloadController(KubernetesClient client, Clock clock, ExecutorService worker) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.worker = Objects.requireNonNull(worker, "worker");
+    this.events = new WorkloadEvents(client, clock);
+    informers.put(WorkloadKind.WORKSPACE, client.resources(WorkspaceResource.class).inAnyNamespace().runnableInformer(0));
+    informers.put(WorkloadKind.TRAINING, client.resources(TrainingResource.class).inAnyNamespace().runnableInformer(0));
+    informers.put(WorkloadKind.DISTRIBUTED_TRAINING,
+        client.resources(DistributedTrainingResource.class).inAnyNamespace().runnableInformer(0));
+    informers.put(WorkloadKind.INFERENCE, client.resources(InferenceResource.class).inAnyNamespace().runnableInformer(0));
+    informers.forEach((kind, informer) -> informer.addEventHandler(new WorkloadHandler<>(kind)));
+    this.pods = client.pods().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
+    pods.addEventHandler(new OwnedPodHandler());
+  }
+
+  public void start(Duration syncTimeout) throws Exception {
+    List<java.util.concurrent.CompletableFuture<Void>> started = new ArrayList<>();
+    informers.values().forEach(informer -> started.add(informer.start().toCompletableFuture()));
+    started.add(pods.start().toCompletableFuture());
+    java.util.concurrent.CompletableFuture.allOf(started.toArray(new java.util.concurrent.CompletableFuture[0]))
+        .get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    informers.values().forEach(SharedIndexInformer::stop);
+    pods.stop();
+  }
+
+  private void enqueue(WorkloadKind kind, String namespace, String name) {
+    String key = kind.name() + "/" + namespace + "/" + name;
+    if (queued.add(key)) {
+      worker.execute(() -> {
+        queued.remove(key);
+        try {
+          reconcile(kind, namespace, name);
+        } catch (RuntimeException e) {
+          log.error("reconciling {} {}/{} failed; retrying on its next change", kind.kind(), namespace, name, e);
+        }
+      });
+    }
+  }
+
+  private void reconcile(WorkloadKind kind, String namespace, String name) {
+    WorkloadResource<?> workload = informers.get(kind).getStore().getByKey(namespace + "/" + name);
+    if (workload == null) {
+      deleteOwned(namespace, name); // owner references do it on a real cluster; this is quicker and sure
+      return;
+    }
+    String problem = specProblem(workload);
+    if (problem != null) {
+      setPhase(workload, new Lifecycle.Transition(
+          dev.tessera.extender.workloads.lifecycle.Phase.FAILED, "InvalidSpec", problem), List.of());
+      return;
+    }
+    Blueprint.Workload blueprint = blueprint(workload);
+    Blueprint.Desired desired = Blueprint.of(blueprint, GANG_TIMEOUT_SECONDS);
+    WorkloadPhase previous = workload.statusOrEmpty().workloadPhase();
+    boolean deleting = workload.getMetadata().getDeletionTimestamp() != null;
+    boolean stopped = Boolean.TRUE.equals(blueprint.spec().stopped());
+    List<Pod> owned = ownedPods(workload);
+
+    boolean podGroup = false;
+    if (deleting) {
+      deleteOwned(namespace, name);
+    } else if (stopped) {
+      owned.forEach(pod -> client.resource(pod).delete());
+      owned = List.of();
+      podGroup = true;
+    } else if (previous == null || !previous.terminal()) {
+      podGroup = ensure(desired.podGroup());
+      desired.services().forEach(this::ensure);
+      owned = ensurePods(workload, desired.pods(), owned);
+    } else {
+      podGroup = true;
+    }
+
+    List<Observation.PodView> views = new ArrayList<>();
+    Set<String> recreated = replaced.getOrDefault(workload.getMetadata().getUid(), new HashSet<>());
+    for (Pod pod : owned) {
+      Observation.PodView view = view(pod);
+      views.add(view);
+      if (recreated.contains(view.name())) {
+        if (view.scheduled()) {
+          recreated.remove(view.name()); // placed again: no longer waiting for its lost place
+        } else {
+          // The pod it replaces was preempted: say so, rather than "not scheduled yet".
+          views.add(new Observation.PodView(view.name() + " (before)", true, false, "Failed", null, true));
+        }
+      }
+    }
+    if (recreated.isEmpty()) {
+      replaced.remove(workload.getMetadata().getUid());
+    }
+    Observation seen = new Observation(deleting, stopped, podGroup, blueprint.replicas(), views,
+        servicesWithoutEndpoints(desired), 0, kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
+    Lifecycle.Transition transition = Lifecycle.next(
+        previous == null ? null : dev.tessera.extender.workloads.lifecycle.Phase.valueOf(previous.name()), seen);
+    setPhase(workload, transition, owned);
+  }
+
+  /** Why the spec cannot be run, or null. */
+  private static String specProblem(WorkloadResource<?> workload) {
+    WorkloadSpec spec = workload.workload();
+    if (spec == null) {
+      return "spec is missing";
+    }
+    if (spec.image() == null || spec.image().isBlank()) {
+      return "spec.image is required";
+    }
+    if (workload instanceof DistributedTrainingResource distributed) {
+      DistributedTrainingSpec d = distributed.getSpec();
+      if (d.framework() == null || !DistributedTrainingSpec.FRAMEWORKS.contains(d.framework())) {
+        return "spec.framework must be one of " + DistributedTrainingSpec.FRAMEWORKS + ", was " + d.framework();
+      }
+      if (d.workers() == null || d.workers() < 1) {
+        return "spec.workers must be at least 1, was " + d.workers();
+      }
+    }
+    return null;
+  }
+
+  private static Blueprint.Workload blueprint(WorkloadResource<?> workload) {
+    Blueprint.Distributed distributed = null;
+    if (workload instanceof DistributedTrainingResource d) {
+      Integer port = d.getSpec().masterPortOrDefault();
+      distributed = new Blueprint.Distributed(d.getSpec().framework(), d.getSpec().workers(), port == null ? 29500 : port);
+    }
+    return new Blueprint.Workload(workload.workloadKind(), workload.getMetadata().getNamespace(),
+        workload.getMetadata().getName(), workload.getMetadata().getUid(), workload.workload(), distributed);
+  }
+
+  private List<Pod> ownedPods(WorkloadResource<?> workload) {
+    List<Pod> owned = new ArrayList<>();
+    for (Pod pod : pods.getStore().list()) {
+      if (pod.getMetadata().getNamespace().equals(workload.getMetadata().getNamespace())
+          && workload.getMetadata().getName().equals(pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL))
+          && pod.getMetadata().getOwnerReferences() != null
+          && pod.getMetadata().getOwnerReferences().stream().anyMatch(o -> workload.getMetadata().getUid().equals(o.getUid()))) {
+        owned.add(pod);
+      }
+    }
+    return owned;
+  }
+
+  /** Creates the desired pods that do not exist; a pod that existed before was preempted or evicted. */
+  private List<Pod> ensurePods(WorkloadResource<?> workload, List<Pod> desired, List<Pod> owned) {
+    Set<String> existing = new HashSet<>();
+    owned.forEach(pod -> existing.add(pod.getMetadata().getName()));
+    List<Pod> all = new ArrayList<>(owned);
+    String uid = workload.getMetadata().getUid();
+    boolean started = workload.statusOrEmpty().phase() != null
+        && !WorkloadPhase.CREATING.label().equals(workload.statusOrEmpty().phase())
+        && !WorkloadPhase.STOPPED.label().equals(workload.statusOrEmpty().phase());
+    for (Pod pod : desired) {
+      if (existing.contains(pod.getMetadata().getName())) {
+        continue;
+      }
+      try {
+        all.add(client.resource(pod).create());
+        if (started && seenBefore(workload, pod.getMetadata().getName())) {
+          replaced.computeIfAbsent(uid, u -> new HashSet<>()).add(pod.getMetadata().getName());
+          events.warn(workload, "PodRestarted", "pod " + pod.getMetadata().getName()
+              + " was preempted or evicted; created again, it waits to be scheduled");
+        }
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+    }
+    return all;
+  }
+
+  /** True when the status says the workload had requested pods running: a missing pod is a lost one. */
+  private static boolean seenBefore(WorkloadResource<?> workload, String podName) {
+    WorkloadStatus status = workload.statusOrEmpty();
+    return status.runningPods() != null && status.runningPods() > 0 || status.nodes() != null && !status.nodes().isEmpty();
+  }
+
+  private boolean ensure(io.fabric8.kubernetes.api.model.HasMetadata object) {
+    try {
+      if (client.resource(object).get() == null) {
+        client.resource(object).create();
+      }
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return true;
+      }
+      throw e;
+    }
+  }
+
+  private void deleteOwned(String namespace, String name) {
+    client.pods().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).delete();
+    client.services().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).delete();
+    client.resources(PodGroupResource.class).inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).delete();
+  }
+
+  private int servicesWithoutEndpoints(Blueprint.Desired desired) {
+    int missing = 0;
+    for (Service service : desired.services()) {
+      if ("None".equals(service.getSpec().getClusterIP())) {
+        continue; // the peers' headless service: reachability is the pods' readiness
+      }
+      Endpoints endpoints = client.endpoints().inNamespace(service.getMetadata().getNamespace())
+          .withName(service.getMetadata().getName()).get();
+      boolean ready = endpoints != null && endpoints.getSubsets() != null
+          && endpoints.getSubsets().stream().anyMatch(s -> s.getAddresses() != null && !s.getAddresses().isEmpty());
+      if (!ready) {
+        missing++;
+      }
+    }
+    return missing;
+  }
+
+  static Observation.PodView view(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    boolean scheduled = pod.getSpec().getNodeName() != null && !pod.getSpec().getNodeName().isEmpty();
+    List<ContainerStatus> containers = pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null
+        ? List.of()
+        : pod.getStatus().getContainerStatuses();
+    boolean ready = "Running".equals(phase) && !containers.isEmpty() && containers.stream().allMatch(c -> Boolean.TRUE.equals(c.getReady()));
+    String failure = null;
+    List<ContainerStatus> all = new ArrayList<>(containers);
+    if (pod.getStatus() != null && pod.getStatus().getInitContainerStatuses() != null) {
+      all.addAll(pod.getStatus().getInitContainerStatuses());
+    }
+    for (ContainerStatus container : all) {
+      if (container.getState() != null && container.getState().getWaiting() != null
+          && container.getState().getWaiting().getReason() != null) {
+        failure = container.getState().getWaiting().getReason();
+        break;
+      }
+    }
+    boolean evicted = "Failed".equals(phase) && pod.getStatus() != null && "Evicted".equals(pod.getStatus().getReason());
+    return new Observation.PodView(pod.getMetadata().getName(), scheduled, ready, phase, failure, evicted);
+  }
+
+  private void setPhase(WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned) {
+    WorkloadStatus status = workload.statusOrEmpty();
+    String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    String phase = transition.phase().label();
+    List<WorkloadStatus.PhaseChange> history = status.phaseHistory() == null ? new ArrayList<>() : new ArrayList<>(status.phaseHistory());
+    boolean changed = !phase.equals(status.phase());
+    if (changed) {
+      history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
+    }
+    int running = 0;
+    Set<String> nodes = new TreeSet<>();
+    for (Pod pod : owned) {
+      if (pod.getSpec().getNodeName() != null) {
+        nodes.add(pod.getSpec().getNodeName());
+      }
+      if ("Running".equals(pod.getStatus() == null ? null : pod.getStatus().getPhase())) {
+        running++;
+      }
+    }
+    WorkloadSpec spec = workload.workload();
+    double gpusPerPod = spec == null || spec.gpu() == null ? 0
+        : spec.gpu().count() != null ? spec.gpu().count()
+        : spec.gpu().fraction() != null ? spec.gpu().fraction() * (spec.gpu().devices() == null ? 1 : spec.gpu().devices())
+        : 0;
+    int requested = transition.phase() == dev.tessera.extender.workloads.lifecycle.Phase.FAILED && spec == null
+        ? 0 : blueprintReplicas(workload);
+    WorkloadStatus next = new WorkloadStatus(
+        phase,
+        status.conditions(),
+        history,
+        running,
+        requested,
+        gpusPerPod * requested,
+        gpusPerPod * nodesHolding(owned),
+        spec == null ? null : spec.cpu(),
+        spec == null ? null : spec.memory(),
+        List.copyOf(nodes),
+        status.createdAt() != null ? status.createdAt() : workload.getMetadata().getCreationTimestamp(),
+        transition.phase().terminal() ? (status.completedAt() != null ? status.completedAt() : now) : null,
+        status.connections(),
+        transition.reason(),
+        workload.getMetadata().getGeneration());
+    if (next.equals(status)) {
+      return;
+    }
+    if (changed) {
+      String message = (status.phase() == null ? "" : status.phase() + " -> ") + phase + ": " + transition.message();
+      if (transition.phase() == dev.tessera.extender.workloads.lifecycle.Phase.FAILED) {
+        events.warn(workload, transition.reason(), message);
+      } else {
+        events.normal(workload, transition.reason(), message);
+      }
+    }
+    writeStatus(workload, next);
+  }
+
+  private static int nodesHolding(List<Pod> owned) {
+    int scheduled = 0;
+    for (Pod pod : owned) {
+      if (pod.getSpec().getNodeName() != null) {
+        scheduled++;
+      }
+    }
+    return scheduled;
+  }
+
+  private static int blueprintReplicas(WorkloadResource<?> workload) {
+    if (workload instanceof DistributedTrainingResource d && d.getSpec() != null && d.getSpec().workers() != null) {
+      return d.getSpec().workers() + 1;
+    }
+    return 1;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void writeStatus(WorkloadResource<?> workload, WorkloadStatus status) {
+    WorkloadResource copy = (WorkloadResource) client.getKubernetesSerialization().clone(workload);
+    copy.setStatus(status);
+    try {
+      client.resource(copy).updateStatus();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409 || e.getCode() == 404) {
+        return; // changed or gone meanwhile: the next event reconciles again
+      }
+      throw e;
+    }
+  }
+
+  private final class WorkloadHandler<T extends WorkloadResource<?>> implements ResourceEventHandler<T> {
+    private final WorkloadKind kind;
+
+    WorkloadHandler(WorkloadKind kind) {
+      this.kind = kind;
+    }
+
+    @Override
+    public void onAdd(T workload) {
+      enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName());
+    }
+
+    @Override
+    public void onUpdate(T before, T workload) {
+      enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName());
+    }
+
+    @Override
+    public void onDelete(T workload, boolean finalStateUnknown) {
+      enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName());
+    }
+  }
+
+  private final class OwnedPodHandler implements ResourceEventHandler<Pod> {
+    @Override
+    public void onAdd(Pod pod) {
+      changed(pod);
+    }
+
+    @Override
+    public void onUpdate(Pod before, Pod pod) {
+      changed(pod);
+    }
+
+    @Override
+    public void onDelete(Pod pod, boolean finalStateUnknown) {
+      changed(pod);
+    }
+
+    private void changed(Pod pod) {
+      if (pod.getMetadata().getOwnerReferences() == null) {
+        return;
+      }
+      pod.getMetadata().getOwnerReferences().forEach(owner -> {
+        for (WorkloadKind kind : WorkloadKind.values()) {
+          if (kind.kind().equals(owner.getKind()) && Blueprint.API_VERSION.equals(owner.getApiVersion())) {
+            enqueue(kind, pod.getMetadata().getNamespace(), owner.getName());
+          }
+        }
+      });
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package dev.tessera.extender.workloads.controller;
+
+import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.workloads.spec.WorkloadResource;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records events on a workload ({@code kubectl describe training x} lists them in order): every
+ * phase change and what the controller did. Best effort: a failure is logged, never thrown.
+ */
+final class WorkloadEvents {
+  private static final Logger log = LoggerFactory.getLogger(WorkloadEvents.class);
+
+  private final KubernetesClient client;
+  private final Clock clock;
+  /** Event names must be unique; the clock alone may repeat. */
+  private final AtomicLong lastStamp = new AtomicLong();
+
+  WorkloadEvents(KubernetesClient client, Clock clock) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  void normal(WorkloadResource<?> workload, String reason, String message) {
+    record(workload, "Normal", reason, message);
+  }
+
+  void warn(WorkloadResource<?> workload, String reason, String message) {
+    record(workload, "Warning", reason, message);
+  }
+
+  private void record(WorkloadResource<?> workload, String type, String reason, String message) {
+    Instant now = clock.instant();
+    long nanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    long stamp = lastStamp.updateAndGet(last -> Math.max(last + 1, nanos));
+    String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(ChronoUnit.SECONDS));
+    Event event = new EventBuilder()
+        .withNewMetadata()
+        .withNamespace(workload.getMetadata().getNamespace())
+        .withName(workload.getMetadata().getName() + "." + Long.toHexString(stamp))
+        .endMetadata()
+        .withNewInvolvedObject()
+        .withApiVersion(Blueprint.API_VERSION)
+        .withKind(workload.getKind())
+        .withNamespace(workload.getMetadata().getNamespace())
+        .withName(workload.getMetadata().getName())
+        .withUid(workload.getMetadata().getUid())
+        .endInvolvedObject()
+        .withType(type)
+        .withReason(reason)
+        .withMessage(message)
+        .withNewSource().withComponent(WellKnown.EVENT_SOURCE).endSource()
+        .withCount(1)
+        .withFirstTimestamp(timestamp)
+        .withLastTimestamp(timestamp)
+        .build();
+    try {
+      client.v1().events().inNamespace(workload.getMetadata().getNamespace()).resource(event).create();
+    } catch (KubernetesClientException e) {
+      log.warn("could not record event {} on {} {}/{}: {}", reason, workload.getKind(),
+          workload.getMetadata().getNamespace(), workload.getMetadata().getName(), e.getMessage());
+    }
+  }
+}
