@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.InferenceResource;
@@ -134,6 +135,18 @@ class WorkloadResourcesTest {
       }
       assertEquals(all().size(), api.statusWrites());
       assertTrue(client.resources(InferenceResource.class).inNamespace("ml").list().getItems().size() == 1);
+    }
+  }
+
+  @Test
+  void theEmbeddedApiServerServesTheWorkloadKindsToo() {
+    try (EmbeddedApiServer api = EmbeddedApiServer.start()) {
+      for (WorkloadResource<?> resource : all()) {
+        resource.setStatus(null);
+        create(api.client(), resource);
+      }
+      assertEquals(1, api.client().resources(DistributedTrainingResource.class).inNamespace("ml").list()
+          .getItems().size());
     }
   }
 
