@@ -64,15 +64,20 @@ public final class EmbeddedApiServer implements AutoCloseable {
     return api;
   }
 
-  /** Tessera's CRDs, from the same file {@code deploy/} installs on a real cluster. */
+  /** The CRD files bundled from {@code deploy/}, in apply order: policies, then workloads. */
+  static final java.util.List<String> CRD_FILES = java.util.List.of("05-crds.yaml", "06-workload-crds.yaml");
+
+  /** Tessera's CRDs, from the same files {@code deploy/} installs on a real cluster. */
   private void installCrds() {
-    try (java.io.InputStream in = EmbeddedApiServer.class.getResourceAsStream("05-crds.yaml")) {
-      if (in == null) {
-        throw new IllegalStateException("05-crds.yaml is missing from the jar; rebuild with mvn package");
+    for (String file : CRD_FILES) {
+      try (java.io.InputStream in = EmbeddedApiServer.class.getResourceAsStream(file)) {
+        if (in == null) {
+          throw new IllegalStateException(file + " is missing from the jar; rebuild with mvn package");
+        }
+        client.load(in).items().forEach(crd -> client.resource(crd).create());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot read the bundled CRDs in " + file, e);
       }
-      client.load(in).items().forEach(crd -> client.resource(crd).create());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot read the bundled CRDs", e);
     }
   }
 

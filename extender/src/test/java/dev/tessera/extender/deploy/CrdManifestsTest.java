@@ -17,6 +17,13 @@ import dev.tessera.extender.workloads.PodGroupResource;
 import dev.tessera.extender.workloads.PodGroupSpec;
 import dev.tessera.extender.workloads.ProjectResource;
 import dev.tessera.extender.workloads.ProjectSpec;
+import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
+import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
+import dev.tessera.extender.workloads.spec.InferenceResource;
+import dev.tessera.extender.workloads.spec.TrainingResource;
+import dev.tessera.extender.workloads.spec.WorkloadPhase;
+import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.extender.workloads.spec.WorkspaceResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
@@ -29,15 +36,18 @@ import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -45,27 +55,48 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code deploy/05-crds.yaml} against the custom resource classes in {@code
- * dev.tessera.extender.workloads}: one CRD per class with the class's group, version, kind, plural
+ * {@code deploy/05-crds.yaml} against the policy classes in {@code dev.tessera.extender.workloads},
+ * and {@code deploy/06-workload-crds.yaml} against the workload classes in {@code
+ * dev.tessera.extender.workloads.spec}: one CRD per class with the class's group, version, kind, plural
  * and scope, a status subresource, and an OpenAPI schema whose fields are exactly the Java records'
  * (names and types, recursively), with the defaults and enums the Java code assumes. A field added
  * on one side only fails here: the API server would prune it, or the extender would never read it.
  */
 class CrdManifestsTest {
   static final String FILE = "05-crds.yaml";
+  static final String WORKLOAD_FILE = "06-workload-crds.yaml";
 
   /** Every policy kind the extender reads. */
   static final List<Class<? extends CustomResource<?, ?>>> KINDS =
       List.of(NodePoolResource.class, DepartmentResource.class, ProjectResource.class, PodGroupResource.class);
 
+  /** The four workload kinds the workload controller runs. */
+  static final List<Class<? extends CustomResource<?, ?>>> WORKLOAD_KINDS = List.of(WorkspaceResource.class,
+      TrainingResource.class, DistributedTrainingResource.class, InferenceResource.class);
+
+  /** Each file and the kinds it defines, in apply order. */
+  static final Map<String, List<Class<? extends CustomResource<?, ?>>>> FILES =
+      Map.of(FILE, KINDS, WORKLOAD_FILE, WORKLOAD_KINDS);
+
+  static final List<Class<? extends CustomResource<?, ?>>> ALL_KINDS =
+      Stream.concat(KINDS.stream(), WORKLOAD_KINDS.stream()).toList();
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final YAMLMapper YAML = new YAMLMapper();
   private static final List<JsonNode> raw = new ArrayList<>();
   private static final List<CustomResourceDefinition> crds = new ArrayList<>();
+  /** The file each CRD came from, by CRD name. */
+  private static final Map<String, String> fileOf = new TreeMap<>();
 
   @BeforeAll
   static void load() throws IOException {
-    Path file = deployDir().resolve(FILE);
+    for (String name : new TreeSet<>(FILES.keySet())) {
+      load(name);
+    }
+  }
+
+  private static void load(String name) throws IOException {
+    Path file = deployDir().resolve(name);
     KubernetesSerialization k8s = new KubernetesSerialization();
     try (var parser = YAML.getFactory().createParser(file.toFile())) {
       Iterator<JsonNode> it = YAML.readValues(parser, JsonNode.class);
@@ -80,29 +111,35 @@ class CrdManifestsTest {
           parsed = k8s.unmarshal(JSON.writeValueAsString(node));
         } catch (RuntimeException e) {
           Throwable cause = e.getCause() == null ? e : e.getCause();
-          fail(FILE + " document " + raw.size() + " is not a valid CustomResourceDefinition: " + cause.getMessage());
+          fail(name + " document " + raw.size() + " is not a valid CustomResourceDefinition: " + cause.getMessage());
           return;
         }
         if (!(parsed instanceof CustomResourceDefinition crd)) {
-          fail(FILE + " should hold CustomResourceDefinitions (apiextensions.k8s.io/v1) only, found " + node.path("kind"));
+          fail(name + " should hold CustomResourceDefinitions (apiextensions.k8s.io/v1) only, found " + node.path("kind"));
           return;
         }
         crds.add(crd);
+        fileOf.put(crd.getMetadata().getName(), name);
       }
     }
   }
 
   @Test
   void thereIsOneCrdPerCustomResourceClassAndNoOther() {
-    Set<String> expected = KINDS.stream().map(CustomResource::getCRDName).collect(Collectors.toCollection(TreeSet::new));
-    Set<String> found = crds.stream().map(c -> c.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
-    assertEquals(expected, found);
-    assertEquals(KINDS.size(), crds.size(), "one document per CRD");
+    FILES.forEach((file, kinds) -> {
+      Set<String> expected = kinds.stream().map(CustomResource::getCRDName).collect(Collectors.toCollection(TreeSet::new));
+      Set<String> found = fileOf.entrySet().stream()
+          .filter(e -> e.getValue().equals(file))
+          .map(Map.Entry::getKey)
+          .collect(Collectors.toCollection(TreeSet::new));
+      assertEquals(expected, found, file);
+    });
+    assertEquals(ALL_KINDS.size(), crds.size(), "one document per CRD");
   }
 
   @Test
   void namesGroupVersionAndScopeMatchTheClasses() {
-    for (Class<? extends CustomResource<?, ?>> type : KINDS) {
+    for (Class<? extends CustomResource<?, ?>> type : ALL_KINDS) {
       CustomResourceDefinition crd = crd(type);
       String what = crd.getMetadata().getName();
       assertEquals(WellKnown.API_GROUP, HasMetadata.getGroup(type), type.getSimpleName() + " group");
@@ -114,6 +151,8 @@ class CrdManifestsTest {
       assertEquals(HasMetadata.getSingular(type), crd.getSpec().getNames().getSingular(), what + " singular");
       assertEquals(Arrays.asList(CustomResource.getCategories(type)), crd.getSpec().getNames().getCategories(),
           what + " categories");
+      assertEquals(Arrays.asList(CustomResource.getShortNames(type)), crd.getSpec().getNames().getShortNames(),
+          what + " shortNames");
       assertEquals(Namespaced.class.isAssignableFrom(type) ? "Namespaced" : "Cluster", crd.getSpec().getScope(),
           what + " scope: the class " + (Namespaced.class.isAssignableFrom(type) ? "is" : "is not") + " Namespaced");
       assertTrue(crd.getMetadata().getNamespace() == null, what + " is cluster-scoped itself");
@@ -148,13 +187,60 @@ class CrdManifestsTest {
   }
 
   @Test
+  void workloadKindsAreNamespacedAndShowPhasePodsAndGpusInKubectlGet() {
+    for (Class<? extends CustomResource<?, ?>> type : WORKLOAD_KINDS) {
+      String what = crd(type).getMetadata().getName();
+      assertTrue(WorkloadResource.class.isAssignableFrom(type), type.getSimpleName() + " is a WorkloadResource");
+      assertEquals("Namespaced", crd(type).getSpec().getScope(), what + ": a workload lives in its project's namespace");
+      assertEquals(List.of("tessera", "workloads"), crd(type).getSpec().getNames().getCategories(), what + " categories");
+      List<CustomResourceColumnDefinition> columns = version(type).getAdditionalPrinterColumns();
+      Map<String, String> byName = columns.stream()
+          .filter(c -> c.getPriority() == null || c.getPriority() == 0)
+          .collect(Collectors.toMap(CustomResourceColumnDefinition::getName, CustomResourceColumnDefinition::getJsonPath));
+      assertEquals(Map.of("Phase", ".status.phase", "Running", ".status.runningPods", "GPUs", ".status.gpusAllocated",
+          "Age", ".metadata.creationTimestamp"), byName, what + " columns shown by default");
+      for (CustomResourceColumnDefinition c : columns) {
+        assertTrue(Set.of("string", "integer", "number", "boolean", "date").contains(c.getType()),
+            c.getName() + ": column type " + c.getType());
+      }
+    }
+  }
+
+  @Test
+  void workloadEnumsAndMinimumsAreTheOnesTheCodeAssumes() {
+    List<String> phases = Arrays.stream(WorkloadPhase.values()).map(WorkloadPhase::label).toList();
+    for (Class<? extends CustomResource<?, ?>> type : WORKLOAD_KINDS) {
+      String what = HasMetadata.getKind(type);
+      JSONSchemaProps spec = spec(type);
+      JSONSchemaProps status = version(type).getSchema().getOpenAPIV3Schema().getProperties().get("status");
+      assertEquals(phases, texts(status.getProperties().get("phase").getEnum()), what + " phases");
+      assertTrue(spec.getRequired().contains("image"), what + " requires an image");
+      JSONSchemaProps gpu = spec.getProperties().get("gpu");
+      assertEquals(1.0, gpu.getProperties().get("count").getMinimum(), what + " gpu.count");
+      JSONSchemaProps fraction = gpu.getProperties().get("fraction");
+      assertEquals(List.of(0.0, 1.0, true, true), List.of(fraction.getMinimum(), fraction.getMaximum(),
+          fraction.getExclusiveMinimum(), fraction.getExclusiveMaximum()), what + " gpu.fraction in (0, 1)");
+      JSONSchemaProps connection = spec.getProperties().get("connections").getItems().getSchema();
+      assertEquals(List.of("ClusterIP", "NodePort"), texts(connection.getProperties().get("exposure").getEnum()),
+          what + " exposure");
+    }
+    JSONSchemaProps distributed = spec(DistributedTrainingResource.class);
+    assertEquals(DistributedTrainingSpec.FRAMEWORKS, texts(distributed.getProperties().get("framework").getEnum()));
+    assertEquals(1.0, distributed.getProperties().get("workers").getMinimum());
+    assertTrue(distributed.getRequired().containsAll(List.of("framework", "workers")));
+    JSONSchemaProps inference = spec(InferenceResource.class);
+    assertEquals(1.0, inference.getProperties().get("minReplicas").getMinimum());
+    assertEquals(1.0, inference.getProperties().get("maxReplicas").getMinimum());
+  }
+
+  @Test
   void schemasHaveExactlyTheJavaFields() {
     List<String> problems = new ArrayList<>();
-    for (Class<? extends CustomResource<?, ?>> type : KINDS) {
+    for (Class<? extends CustomResource<?, ?>> type : ALL_KINDS) {
       JSONSchemaProps root = version(type).getSchema().getOpenAPIV3Schema();
       String where = HasMetadata.getKind(type);
       expectType(root, "object", where, problems);
-      Type[] specAndStatus = ((ParameterizedType) type.getGenericSuperclass()).getActualTypeArguments();
+      Type[] specAndStatus = specAndStatus(type);
       Map<String, JSONSchemaProps> properties = root.getProperties();
       assertEquals(Set.of("spec", "status"), properties.keySet(), where + " top-level properties");
       compare(properties.get("spec"), specAndStatus[0], where + ".spec", problems);
@@ -166,7 +252,7 @@ class CrdManifestsTest {
   @Test
   void everyGpuFigureInASpecIsAtLeastZero() {
     List<String> problems = new ArrayList<>();
-    for (Class<? extends CustomResource<?, ?>> type : KINDS) {
+    for (Class<? extends CustomResource<?, ?>> type : ALL_KINDS) {
       JSONSchemaProps spec = version(type).getSchema().getOpenAPIV3Schema().getProperties().get("spec");
       numbersWithoutMinimum(spec, HasMetadata.getKind(type) + ".spec", problems);
     }
@@ -206,9 +292,9 @@ class CrdManifestsTest {
     List<String> lost = new ArrayList<>();
     for (int i = 0; i < raw.size(); i++) {
       JsonNode back = JSON.readTree(k8s.asJson(crds.get(i)));
-      missing(raw.get(i), back, "document " + (i + 1), lost);
+      missing(raw.get(i), back, crds.get(i).getMetadata().getName(), lost);
     }
-    assertTrue(lost.isEmpty(), FILE + ": fields the API server would not understand: " + lost);
+    assertTrue(lost.isEmpty(), "fields the API server would not understand: " + lost);
   }
 
   @Test
@@ -218,12 +304,45 @@ class CrdManifestsTest {
           .filter(n -> n.endsWith("-extender.yaml"))
           .findFirst()
           .orElseThrow(() -> new AssertionError("no *-extender.yaml in deploy/"));
-      assertTrue(FILE.compareTo(extenderFile) < 0,
-          FILE + " must sort before " + extenderFile + ": the extender lists these kinds when it starts");
+      for (String file : FILES.keySet()) {
+        assertTrue(file.compareTo(extenderFile) < 0,
+            file + " must sort before " + extenderFile + ": the extender lists these kinds when it starts");
+      }
     }
   }
 
   // --- helpers ---
+
+  /**
+   * The spec and status types a resource class gives {@link CustomResource}, through any generic
+   * base in between ({@code PolicyResource<S, T>}, {@code WorkloadResource<S>}).
+   */
+  static Type[] specAndStatus(Class<?> type) {
+    Map<TypeVariable<?>, Type> bound = new HashMap<>();
+    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+      if (!(c.getGenericSuperclass() instanceof ParameterizedType p)) {
+        continue;
+      }
+      Type[] args = p.getActualTypeArguments().clone();
+      for (int i = 0; i < args.length; i++) {
+        if (args[i] instanceof TypeVariable<?> v && bound.containsKey(v)) {
+          args[i] = bound.get(v);
+        }
+      }
+      if (p.getRawType() == CustomResource.class) {
+        return args;
+      }
+      TypeVariable<?>[] params = ((Class<?>) p.getRawType()).getTypeParameters();
+      for (int i = 0; i < params.length; i++) {
+        bound.put(params[i], args[i]);
+      }
+    }
+    throw new AssertionError(type + " does not extend CustomResource");
+  }
+
+  private static List<String> texts(List<JsonNode> nodes) {
+    return nodes == null ? null : nodes.stream().map(JsonNode::asText).toList();
+  }
 
   /** Compares a schema with a Java type, recursively; records are objects with their components. */
   private static void compare(JSONSchemaProps schema, Type type, String where, List<String> problems) {
@@ -323,7 +442,7 @@ class CrdManifestsTest {
     return crds.stream()
         .filter(c -> name.equals(c.getMetadata().getName()))
         .findFirst()
-        .orElseThrow(() -> new AssertionError(FILE + " has no CRD " + name + " for " + type.getSimpleName()));
+        .orElseThrow(() -> new AssertionError("deploy/ has no CRD " + name + " for " + type.getSimpleName()));
   }
 
   private static CustomResourceDefinitionVersion version(Class<? extends CustomResource<?, ?>> type) {

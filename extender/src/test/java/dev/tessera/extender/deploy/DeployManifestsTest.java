@@ -93,12 +93,19 @@ class DeployManifestsTest {
           List.of(
               rule("", List.of("nodes"), List.of("get", "list", "watch")),
               rule("", List.of("pods"), List.of("get", "list", "watch", "patch")),
+              // The workload controller: the pods, Services and Deployments it runs workloads with.
+              rule("", List.of("pods", "services"), List.of("get", "list", "watch", "create", "delete")),
+              rule("apps", List.of("deployments"), List.of("get", "list", "watch", "create", "delete")),
               rule("", List.of("pods/binding", "bindings", "pods/eviction"), List.of("create")),
               rule("", List.of("events"), List.of("create", "patch")),
               rule("events.k8s.io", List.of("events"), List.of("create", "patch")),
               // The policy informers, and the Accepted condition on the status subresource only.
               rule(WellKnown.API_GROUP, policyResources(""), List.of("get", "list", "watch")),
-              rule(WellKnown.API_GROUP, policyResources("/status"), List.of("update", "patch"))));
+              rule(WellKnown.API_GROUP, policyResources("/status"), List.of("update", "patch")),
+              // The workload kinds, their status, and the pod group of a distributed training.
+              rule(WellKnown.API_GROUP, workloadResources(""), List.of("get", "list", "watch", "update", "patch")),
+              rule(WellKnown.API_GROUP, workloadResources("/status"), List.of("update", "patch")),
+              rule(WellKnown.API_GROUP, List.of("podgroups"), List.of("create", "delete"))));
 
   /** Fields of KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) we may use. */
   private static final Set<String> KSC_FIELDS =
@@ -747,6 +754,10 @@ class DeployManifestsTest {
   /** The plurals of the custom resource classes the extender watches, each with the suffix. */
   private static List<String> policyResources(String suffix) {
     return CrdManifestsTest.KINDS.stream().map(k -> HasMetadata.getPlural(k) + suffix).toList();
+  }
+
+  private static List<String> workloadResources(String suffix) {
+    return CrdManifestsTest.WORKLOAD_KINDS.stream().map(k -> HasMetadata.getPlural(k) + suffix).toList();
   }
 
   private static PolicyRule rule(String group, List<String> resources, List<String> verbs) {

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * fabric8's mock API server in CRUD mode (real HTTP, watches, resourceVersions, status
- * subresources) with Tessera's CRDs installed from {@code deploy/05-crds.yaml}, counting the status
- * writes it receives.
+ * subresources) with Tessera's CRDs installed from {@code deploy/05-crds.yaml} and {@code
+ * deploy/06-workload-crds.yaml}, counting the status writes it receives.
  */
 final class PolicyApi implements AutoCloseable {
   /** The mock server logs every request at INFO through java.util.logging. */
@@ -53,13 +53,17 @@ final class PolicyApi implements AutoCloseable {
     return statusWrites.get();
   }
 
-  /** The CRDs exactly as deploy/ has them. */
+  /** The CRDs exactly as deploy/ has them: the policy kinds and the workload kinds. */
   static List<HasMetadata> crds(KubernetesClient client) {
-    try (InputStream in = Files.newInputStream(deployDir().resolve("05-crds.yaml"))) {
-      return client.load(in).items();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    List<HasMetadata> all = new java.util.ArrayList<>();
+    for (String file : List.of("05-crds.yaml", "06-workload-crds.yaml")) {
+      try (InputStream in = Files.newInputStream(deployDir().resolve(file))) {
+        all.addAll(client.load(in).items());
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
     }
+    return all;
   }
 
   static Path deployDir() {

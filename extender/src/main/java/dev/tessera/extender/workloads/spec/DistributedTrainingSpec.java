@@ -1,0 +1,63 @@
+package dev.tessera.extender.workloads.spec;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.tessera.extender.workloads.spec.WorkloadSpec.Connection;
+import dev.tessera.extender.workloads.spec.WorkloadSpec.DataSource;
+import dev.tessera.extender.workloads.spec.WorkloadSpec.GpuSpec;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A DistributedTraining's spec: the {@link WorkloadSpec} fields repeated (so users write them flat,
+ * next to the fields below; records cannot inherit or unwrap) plus how the gang is shaped. The
+ * common fields apply to the master and to every worker.
+ *
+ * @param framework how the pods find each other: {@value #PYTORCH} (MASTER_ADDR, WORLD_SIZE, RANK),
+ *     {@value #TENSORFLOW} (TF_CONFIG) or {@value #MPI} (a launcher and a hostfile)
+ * @param workers pods besides the master, at least 1
+ * @param masterPort the port the master listens on; null for {@value #DEFAULT_PYTORCH_MASTER_PORT}
+ *     with pytorch
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record DistributedTrainingSpec(
+    String image,
+    List<String> command,
+    List<String> args,
+    Map<String, String> env,
+    GpuSpec gpu,
+    String cpu,
+    String cpuLimit,
+    String memory,
+    String memoryLimit,
+    List<String> nodePools,
+    String priorityClassName,
+    Boolean preemptible,
+    List<DataSource> dataSources,
+    List<Connection> connections,
+    Boolean stopped,
+    String framework,
+    Integer workers,
+    Integer masterPort) {
+
+  public static final String PYTORCH = "pytorch";
+  public static final String TENSORFLOW = "tensorflow";
+  public static final String MPI = "mpi";
+  /** The values {@code framework} may take, in the CRD's order. */
+  public static final List<String> FRAMEWORKS = List.of(PYTORCH, TENSORFLOW, MPI);
+  /** torch.distributed's usual MASTER_PORT. */
+  public static final int DEFAULT_PYTORCH_MASTER_PORT = 29500;
+
+  /** The fields every workload kind has. */
+  public WorkloadSpec workload() {
+    return new WorkloadSpec(image, command, args, env, gpu, cpu, cpuLimit, memory, memoryLimit, nodePools,
+        priorityClassName, preemptible, dataSources, connections, stopped);
+  }
+
+  /** {@code masterPort}, or the framework's default; null when neither is set. */
+  public Integer masterPortOrDefault() {
+    if (masterPort != null) {
+      return masterPort;
+    }
+    return PYTORCH.equals(framework) ? Integer.valueOf(DEFAULT_PYTORCH_MASTER_PORT) : null;
+  }
+}
