@@ -61,6 +61,8 @@ public final class WorkloadController implements AutoCloseable {
   private final WorkloadEvents events;
   private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
   private final SharedIndexInformer<Pod> pods;
+  /** Endpoints carry their Service's labels: a change of readiness there changes the phase. */
+  private final SharedIndexInformer<Endpoints> endpoints;
   /** Keys queued and not yet reconciled: a second event for one of them adds nothing. */
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
   /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
@@ -79,12 +81,15 @@ public final class WorkloadController implements AutoCloseable {
     informers.forEach((kind, informer) -> informer.addEventHandler(new WorkloadHandler<>(kind)));
     this.pods = client.pods().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
     pods.addEventHandler(new OwnedPodHandler());
+    this.endpoints = client.endpoints().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
+    endpoints.addEventHandler(new EndpointsHandler());
   }
 
   public void start(Duration syncTimeout) throws Exception {
     List<java.util.concurrent.CompletableFuture<Void>> started = new ArrayList<>();
     informers.values().forEach(informer -> started.add(informer.start().toCompletableFuture()));
     started.add(pods.start().toCompletableFuture());
+    started.add(endpoints.start().toCompletableFuture());
     java.util.concurrent.CompletableFuture.allOf(started.toArray(new java.util.concurrent.CompletableFuture[0]))
         .get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -93,6 +98,7 @@ public final class WorkloadController implements AutoCloseable {
   public void close() {
     informers.values().forEach(SharedIndexInformer::stop);
     pods.stop();
+    endpoints.stop();
   }
 
   private void enqueue(WorkloadKind kind, String namespace, String name) {
@@ -118,13 +124,22 @@ public final class WorkloadController implements AutoCloseable {
     String problem = specProblem(workload);
     if (problem != null) {
       setPhase(workload, new Lifecycle.Transition(
-          dev.tessera.extender.workloads.lifecycle.Phase.FAILED, "InvalidSpec", problem), List.of());
+          WorkloadPhase.FAILED, "InvalidSpec", problem), List.of());
       return;
     }
     Blueprint.Workload blueprint = blueprint(workload);
     Blueprint.Desired desired = Blueprint.of(blueprint, GANG_TIMEOUT_SECONDS);
     WorkloadPhase previous = workload.statusOrEmpty().workloadPhase();
     boolean deleting = workload.getMetadata().getDeletionTimestamp() != null;
+    if (previous != null && previous.terminal() && !deleting) {
+      return; // Completed and Failed are final: the status keeps why it ended
+    }
+    if (previous == null && !deleting) {
+      // Submitted: say so first; the status update brings it back here to create what it owns.
+      setPhase(workload, Lifecycle.next(null, new Observation(false, false, false, blueprint.replicas(), List.of(), 0, 0,
+          false)), List.of());
+      return;
+    }
     boolean stopped = Boolean.TRUE.equals(blueprint.spec().stopped());
     List<Pod> owned = ownedPods(workload);
 
@@ -135,12 +150,10 @@ public final class WorkloadController implements AutoCloseable {
       owned.forEach(pod -> client.resource(pod).delete());
       owned = List.of();
       podGroup = true;
-    } else if (previous == null || !previous.terminal()) {
+    } else {
       podGroup = ensure(desired.podGroup());
       desired.services().forEach(this::ensure);
       owned = ensurePods(workload, desired.pods(), owned);
-    } else {
-      podGroup = true;
     }
 
     List<Observation.PodView> views = new ArrayList<>();
@@ -163,7 +176,7 @@ public final class WorkloadController implements AutoCloseable {
     Observation seen = new Observation(deleting, stopped, podGroup, blueprint.replicas(), views,
         servicesWithoutEndpoints(desired), 0, kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
     Lifecycle.Transition transition = Lifecycle.next(
-        previous == null ? null : dev.tessera.extender.workloads.lifecycle.Phase.valueOf(previous.name()), seen);
+        previous, seen);
     setPhase(workload, transition, owned);
   }
 
@@ -330,7 +343,7 @@ public final class WorkloadController implements AutoCloseable {
         : spec.gpu().count() != null ? spec.gpu().count()
         : spec.gpu().fraction() != null ? spec.gpu().fraction() * (spec.gpu().devices() == null ? 1 : spec.gpu().devices())
         : 0;
-    int requested = transition.phase() == dev.tessera.extender.workloads.lifecycle.Phase.FAILED && spec == null
+    int requested = transition.phase() == WorkloadPhase.FAILED && spec == null
         ? 0 : blueprintReplicas(workload);
     WorkloadStatus next = new WorkloadStatus(
         phase,
@@ -351,15 +364,17 @@ public final class WorkloadController implements AutoCloseable {
     if (next.equals(status)) {
       return;
     }
+    if (!writeStatus(workload, next)) {
+      return; // the workload changed meanwhile: its next event reconciles it again
+    }
     if (changed) {
       String message = (status.phase() == null ? "" : status.phase() + " -> ") + phase + ": " + transition.message();
-      if (transition.phase() == dev.tessera.extender.workloads.lifecycle.Phase.FAILED) {
+      if (transition.phase() == WorkloadPhase.FAILED) {
         events.warn(workload, transition.reason(), message);
       } else {
         events.normal(workload, transition.reason(), message);
       }
     }
-    writeStatus(workload, next);
   }
 
   private static int nodesHolding(List<Pod> owned) {
@@ -380,14 +395,16 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private void writeStatus(WorkloadResource<?> workload, WorkloadStatus status) {
+  /** Writes the status over the version read; false when that version is no longer current. */
+  private boolean writeStatus(WorkloadResource<?> workload, WorkloadStatus status) {
     WorkloadResource copy = (WorkloadResource) client.getKubernetesSerialization().clone(workload);
     copy.setStatus(status);
     try {
       client.resource(copy).updateStatus();
+      return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409 || e.getCode() == 404) {
-        return; // changed or gone meanwhile: the next event reconciles again
+        return false;
       }
       throw e;
     }
@@ -413,6 +430,33 @@ public final class WorkloadController implements AutoCloseable {
     @Override
     public void onDelete(T workload, boolean finalStateUnknown) {
       enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName());
+    }
+  }
+
+  private final class EndpointsHandler implements ResourceEventHandler<Endpoints> {
+    @Override
+    public void onAdd(Endpoints e) {
+      changed(e);
+    }
+
+    @Override
+    public void onUpdate(Endpoints before, Endpoints e) {
+      changed(e);
+    }
+
+    @Override
+    public void onDelete(Endpoints e, boolean finalStateUnknown) {
+      changed(e);
+    }
+
+    private void changed(Endpoints e) {
+      String workload = e.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL);
+      String kind = e.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
+      for (WorkloadKind candidate : WorkloadKind.values()) {
+        if (candidate.label().equals(kind)) {
+          enqueue(candidate, e.getMetadata().getNamespace(), workload);
+        }
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads.lifecycle;
 
+import dev.tessera.extender.workloads.spec.WorkloadPhase;
 import java.util.Objects;
 import java.util.Set;
 
@@ -29,7 +30,7 @@ import java.util.Set;
  */
 public final class Lifecycle {
   /** The new phase and why: {@code reason} is a CamelCase word, {@code message} a sentence. */
-  public record Transition(Phase phase, String reason, String message) {
+  public record Transition(WorkloadPhase phase, String reason, String message) {
     public Transition {
       Objects.requireNonNull(phase, "phase");
       Objects.requireNonNull(reason, "reason");
@@ -47,21 +48,21 @@ public final class Lifecycle {
   private Lifecycle() {}
 
   /** @param previous the phase the workload was in; null for a workload just submitted */
-  public static Transition next(Phase previous, Observation seen) {
+  public static Transition next(WorkloadPhase previous, Observation seen) {
     if (seen.deleting()) {
-      return new Transition(Phase.DELETING, "DeletionRequested", "deletion requested; waiting for its resources to go");
+      return new Transition(WorkloadPhase.DELETING, "DeletionRequested", "deletion requested; waiting for its resources to go");
     }
     if (previous != null && previous.terminal()) {
       return new Transition(previous, "Final", previous.label() + " is final");
     }
     if (seen.stopped()) {
-      return new Transition(Phase.STOPPED, "Stopped", "stopped: its pods are released, its definition kept");
+      return new Transition(WorkloadPhase.STOPPED, "Stopped", "stopped: its pods are released, its definition kept");
     }
-    if (previous == Phase.STOPPED) {
-      return new Transition(Phase.INITIALIZING, "RunRequested", "run again after a stop");
+    if (previous == WorkloadPhase.STOPPED) {
+      return new Transition(WorkloadPhase.INITIALIZING, "RunRequested", "run again after a stop");
     }
     if (!seen.podGroupCreated()) {
-      return new Transition(Phase.CREATING, "Submitted", "submitted; creating its pod group");
+      return new Transition(WorkloadPhase.CREATING, "Submitted", "submitted; creating its pod group");
     }
     Transition failure = failure(seen);
     if (failure != null) {
@@ -86,11 +87,11 @@ public final class Lifecycle {
         ready++;
       }
     }
-    boolean running = previous == Phase.RUNNING || previous == Phase.DEGRADED;
+    boolean running = previous == WorkloadPhase.RUNNING || previous == WorkloadPhase.DEGRADED;
     // Finished when every pod it still has finished well: all of them, or fewer if some were lost
     // on the way (a Degraded workload that completes).
     if (seen.completes() && succeeded > 0 && succeeded == live(seen)) {
-      return new Transition(Phase.COMPLETED, "Succeeded",
+      return new Transition(WorkloadPhase.COMPLETED, "Succeeded",
           succeeded == seen.requestedPods()
               ? "all " + succeeded + " pods finished without errors"
               : "finished without errors with " + succeeded + " of " + seen.requestedPods() + " pods");
@@ -100,24 +101,24 @@ public final class Lifecycle {
           ? preempted + " pod(s) preempted; waiting to be scheduled again (" + scheduled + " of "
               + seen.requestedPods() + " scheduled)"
           : scheduled + " of " + seen.requestedPods() + " pods scheduled";
-      return new Transition(Phase.PENDING, preempted > 0 ? "Preempted" : "Scheduling", message);
+      return new Transition(WorkloadPhase.PENDING, preempted > 0 ? "Preempted" : "Scheduling", message);
     }
     // A finished pod of a training did its part; one of a workspace or an inference server stopped
     // serving.
     int notReady = seen.requestedPods() - ready - (seen.completes() ? succeeded : 0);
     if (!running) {
       if (notReady > 0) {
-        return new Transition(Phase.INITIALIZING, "Initializing",
+        return new Transition(WorkloadPhase.INITIALIZING, "Initializing",
             (seen.requestedPods() - notReady) + " of " + seen.requestedPods() + " pods initialised");
       }
       return issues(seen, 0) == null
-          ? new Transition(Phase.RUNNING, "AllReady", "all " + seen.requestedPods() + " pods ready")
-          : new Transition(Phase.DEGRADED, "Degraded", issues(seen, 0));
+          ? new Transition(WorkloadPhase.RUNNING, "AllReady", "all " + seen.requestedPods() + " pods ready")
+          : new Transition(WorkloadPhase.DEGRADED, "Degraded", issues(seen, 0));
     }
     String problems = issues(seen, Math.max(0, notReady));
     return problems == null
-        ? new Transition(Phase.RUNNING, "AllReady", "all " + seen.requestedPods() + " pods ready")
-        : new Transition(Phase.DEGRADED, "Degraded", problems);
+        ? new Transition(WorkloadPhase.RUNNING, "AllReady", "all " + seen.requestedPods() + " pods ready")
+        : new Transition(WorkloadPhase.DEGRADED, "Degraded", problems);
   }
 
   private static int live(Observation seen) {
@@ -133,15 +134,15 @@ public final class Lifecycle {
   private static Transition failure(Observation seen) {
     for (Observation.PodView pod : seen.pods()) {
       if (pod.failure() != null && IMAGE_FAILURES.contains(pod.failure())) {
-        return new Transition(Phase.FAILED, "ImagePullFailed",
+        return new Transition(WorkloadPhase.FAILED, "ImagePullFailed",
             "pod " + pod.name() + " cannot get its image (" + pod.failure() + ")");
       }
       if (pod.failure() != null && CRASHES.contains(pod.failure())) {
-        return new Transition(Phase.FAILED, "ContainerCrashed",
+        return new Transition(WorkloadPhase.FAILED, "ContainerCrashed",
             "pod " + pod.name() + " crashes on start (" + pod.failure() + ")");
       }
       if (pod.failed()) {
-        return new Transition(Phase.FAILED, "PodFailed", "pod " + pod.name() + " failed");
+        return new Transition(WorkloadPhase.FAILED, "PodFailed", "pod " + pod.name() + " failed");
       }
     }
     return null;

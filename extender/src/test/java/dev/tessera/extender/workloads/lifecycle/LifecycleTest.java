@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads.lifecycle;
 
+import dev.tessera.extender.workloads.spec.WorkloadPhase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.extender.workloads.lifecycle.Observation.PodView;
@@ -50,7 +51,7 @@ class LifecycleTest {
     return new Observation(false, false, true, 1, List.of(pod), servicesWithoutEndpoints, detachedVolumes, false);
   }
 
-  private static void assertPhase(Phase expected, String reason, Lifecycle.Transition actual) {
+  private static void assertPhase(WorkloadPhase expected, String reason, Lifecycle.Transition actual) {
     assertEquals(expected, actual.phase(), actual.toString());
     assertEquals(reason, actual.reason(), actual.toString());
   }
@@ -58,105 +59,105 @@ class LifecycleTest {
   @Test
   void creatingUntilItsPodGroupExists() {
     Observation noGroup = new Observation(false, false, false, 2, List.of(), 0, 0, true);
-    assertPhase(Phase.CREATING, "Submitted", Lifecycle.next(null, noGroup));
-    assertPhase(Phase.PENDING, "Scheduling", Lifecycle.next(Phase.CREATING, training(2)));
+    assertPhase(WorkloadPhase.CREATING, "Submitted", Lifecycle.next(null, noGroup));
+    assertPhase(WorkloadPhase.PENDING, "Scheduling", Lifecycle.next(WorkloadPhase.CREATING, training(2)));
   }
 
   @Test
   void pendingUntilEveryPodIsScheduled() {
-    Lifecycle.Transition one = Lifecycle.next(Phase.PENDING, training(2, scheduled("w-0"), pending("w-1")));
-    assertPhase(Phase.PENDING, "Scheduling", one);
+    Lifecycle.Transition one = Lifecycle.next(WorkloadPhase.PENDING, training(2, scheduled("w-0"), pending("w-1")));
+    assertPhase(WorkloadPhase.PENDING, "Scheduling", one);
     assertEquals("1 of 2 pods scheduled", one.message());
-    assertPhase(Phase.INITIALIZING, "Initializing", Lifecycle.next(Phase.PENDING, training(2, scheduled("w-0"), scheduled("w-1"))));
+    assertPhase(WorkloadPhase.INITIALIZING, "Initializing", Lifecycle.next(WorkloadPhase.PENDING, training(2, scheduled("w-0"), scheduled("w-1"))));
   }
 
   @Test
   void initializingUntilEveryPodIsReadyOrOneFailsToStart() {
-    assertPhase(Phase.INITIALIZING, "Initializing", Lifecycle.next(Phase.INITIALIZING, training(2, ready("w-0"), notReady("w-1"))));
-    assertPhase(Phase.RUNNING, "AllReady", Lifecycle.next(Phase.INITIALIZING, training(2, ready("w-0"), ready("w-1"))));
-    Lifecycle.Transition image = Lifecycle.next(Phase.INITIALIZING, training(2, ready("w-0"), waiting("w-1", "ImagePullBackOff")));
-    assertPhase(Phase.FAILED, "ImagePullFailed", image);
+    assertPhase(WorkloadPhase.INITIALIZING, "Initializing", Lifecycle.next(WorkloadPhase.INITIALIZING, training(2, ready("w-0"), notReady("w-1"))));
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.INITIALIZING, training(2, ready("w-0"), ready("w-1"))));
+    Lifecycle.Transition image = Lifecycle.next(WorkloadPhase.INITIALIZING, training(2, ready("w-0"), waiting("w-1", "ImagePullBackOff")));
+    assertPhase(WorkloadPhase.FAILED, "ImagePullFailed", image);
     assertEquals("pod w-1 cannot get its image (ImagePullBackOff)", image.message());
-    assertPhase(Phase.FAILED, "ContainerCrashed",
-        Lifecycle.next(Phase.INITIALIZING, training(1, waiting("w-0", "CrashLoopBackOff"))));
+    assertPhase(WorkloadPhase.FAILED, "ContainerCrashed",
+        Lifecycle.next(WorkloadPhase.INITIALIZING, training(1, waiting("w-0", "CrashLoopBackOff"))));
   }
 
   @Test
   void runningUntilCompletionOrFailure() {
-    assertPhase(Phase.RUNNING, "AllReady", Lifecycle.next(Phase.RUNNING, training(2, ready("w-0"), ready("w-1"))));
-    assertPhase(Phase.COMPLETED, "Succeeded", Lifecycle.next(Phase.RUNNING, training(2, succeeded("w-0"), succeeded("w-1"))));
-    assertPhase(Phase.FAILED, "PodFailed", Lifecycle.next(Phase.RUNNING, training(2, ready("w-0"), failed("w-1"))));
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.RUNNING, training(2, ready("w-0"), ready("w-1"))));
+    assertPhase(WorkloadPhase.COMPLETED, "Succeeded", Lifecycle.next(WorkloadPhase.RUNNING, training(2, succeeded("w-0"), succeeded("w-1"))));
+    assertPhase(WorkloadPhase.FAILED, "PodFailed", Lifecycle.next(WorkloadPhase.RUNNING, training(2, ready("w-0"), failed("w-1"))));
     // One worker done, the other still running: still Running, not Degraded.
-    assertPhase(Phase.RUNNING, "AllReady", Lifecycle.next(Phase.RUNNING, training(2, succeeded("w-0"), ready("w-1"))));
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.RUNNING, training(2, succeeded("w-0"), ready("w-1"))));
   }
 
   @Test
   void degradedWhileRunningWithIssuesAndBackWhenWell() {
-    Lifecycle.Transition unready = Lifecycle.next(Phase.RUNNING, workspace(notReady("ws-0"), 0, 0));
-    assertPhase(Phase.DEGRADED, "Degraded", unready);
+    Lifecycle.Transition unready = Lifecycle.next(WorkloadPhase.RUNNING, workspace(notReady("ws-0"), 0, 0));
+    assertPhase(WorkloadPhase.DEGRADED, "Degraded", unready);
     assertEquals("1 of 1 pods not ready", unready.message());
     assertEquals("1 service(s) without endpoints",
-        Lifecycle.next(Phase.RUNNING, workspace(ready("ws-0"), 1, 0)).message());
-    assertEquals("1 volume(s) detached", Lifecycle.next(Phase.RUNNING, workspace(ready("ws-0"), 0, 1)).message());
-    assertPhase(Phase.RUNNING, "AllReady", Lifecycle.next(Phase.DEGRADED, workspace(ready("ws-0"), 0, 0)));
-    assertPhase(Phase.FAILED, "ContainerCrashed",
-        Lifecycle.next(Phase.DEGRADED, workspace(waiting("ws-0", "CrashLoopBackOff"), 0, 0)));
+        Lifecycle.next(WorkloadPhase.RUNNING, workspace(ready("ws-0"), 1, 0)).message());
+    assertEquals("1 volume(s) detached", Lifecycle.next(WorkloadPhase.RUNNING, workspace(ready("ws-0"), 0, 1)).message());
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.DEGRADED, workspace(ready("ws-0"), 0, 0)));
+    assertPhase(WorkloadPhase.FAILED, "ContainerCrashed",
+        Lifecycle.next(WorkloadPhase.DEGRADED, workspace(waiting("ws-0", "CrashLoopBackOff"), 0, 0)));
   }
 
   @Test
   void aDegradedTrainingThatFinishesWithFewerPodsIsCompleted() {
     // One of three workers was lost (preempted, not replaced in time); the other two finished.
-    Lifecycle.Transition done = Lifecycle.next(Phase.DEGRADED,
+    Lifecycle.Transition done = Lifecycle.next(WorkloadPhase.DEGRADED,
         training(3, succeeded("w-0"), succeeded("w-1"), preempted("w-2")));
-    assertPhase(Phase.COMPLETED, "Succeeded", done);
+    assertPhase(WorkloadPhase.COMPLETED, "Succeeded", done);
     assertEquals("finished without errors with 2 of 3 pods", done.message());
   }
 
   @Test
   void aPreemptedTrainingGoesBackToPendingNotFailed() {
-    Lifecycle.Transition back = Lifecycle.next(Phase.RUNNING, training(1, preempted("t-0")));
-    assertPhase(Phase.PENDING, "Preempted", back);
+    Lifecycle.Transition back = Lifecycle.next(WorkloadPhase.RUNNING, training(1, preempted("t-0")));
+    assertPhase(WorkloadPhase.PENDING, "Preempted", back);
     assertEquals("1 pod(s) preempted; waiting to be scheduled again (0 of 1 scheduled)", back.message());
     // Its replacement is scheduled and starts over.
-    assertPhase(Phase.INITIALIZING, "Initializing", Lifecycle.next(Phase.PENDING, training(1, preempted("t-0"), scheduled("t-0b"))));
+    assertPhase(WorkloadPhase.INITIALIZING, "Initializing", Lifecycle.next(WorkloadPhase.PENDING, training(1, preempted("t-0"), scheduled("t-0b"))));
   }
 
   @Test
   void stoppedKeepsTheDefinitionAndRunStartsOver() {
     Observation stopped = new Observation(false, true, true, 1, List.of(), 0, 0, false);
-    assertPhase(Phase.STOPPED, "Stopped", Lifecycle.next(Phase.RUNNING, stopped));
-    assertPhase(Phase.STOPPED, "Stopped", Lifecycle.next(Phase.STOPPED, stopped));
+    assertPhase(WorkloadPhase.STOPPED, "Stopped", Lifecycle.next(WorkloadPhase.RUNNING, stopped));
+    assertPhase(WorkloadPhase.STOPPED, "Stopped", Lifecycle.next(WorkloadPhase.STOPPED, stopped));
     Observation runAgain = new Observation(false, false, true, 1, List.of(), 0, 0, false);
-    assertPhase(Phase.INITIALIZING, "RunRequested", Lifecycle.next(Phase.STOPPED, runAgain));
-    assertPhase(Phase.PENDING, "Scheduling", Lifecycle.next(Phase.INITIALIZING, runAgain));
+    assertPhase(WorkloadPhase.INITIALIZING, "RunRequested", Lifecycle.next(WorkloadPhase.STOPPED, runAgain));
+    assertPhase(WorkloadPhase.PENDING, "Scheduling", Lifecycle.next(WorkloadPhase.INITIALIZING, runAgain));
   }
 
   @Test
   void deletingFromAnyPhaseAndTerminalPhasesStay() {
     Observation deleting = new Observation(true, false, true, 1, List.of(ready("x")), 0, 0, true);
-    for (Phase phase : Phase.values()) {
-      assertPhase(Phase.DELETING, "DeletionRequested", Lifecycle.next(phase, deleting));
+    for (WorkloadPhase phase : WorkloadPhase.values()) {
+      assertPhase(WorkloadPhase.DELETING, "DeletionRequested", Lifecycle.next(phase, deleting));
     }
-    assertPhase(Phase.DELETING, "DeletionRequested", Lifecycle.next(Phase.STOPPED,
+    assertPhase(WorkloadPhase.DELETING, "DeletionRequested", Lifecycle.next(WorkloadPhase.STOPPED,
         new Observation(true, true, true, 1, List.of(), 0, 0, false)));
     Observation anything = training(1, ready("x"));
-    assertPhase(Phase.COMPLETED, "Final", Lifecycle.next(Phase.COMPLETED, anything));
-    assertPhase(Phase.FAILED, "Final", Lifecycle.next(Phase.FAILED, anything));
+    assertPhase(WorkloadPhase.COMPLETED, "Final", Lifecycle.next(WorkloadPhase.COMPLETED, anything));
+    assertPhase(WorkloadPhase.FAILED, "Final", Lifecycle.next(WorkloadPhase.FAILED, anything));
   }
 
   @Test
   void workspacesNeverComplete() {
     Observation exited = new Observation(false, false, true, 1, List.of(succeeded("ws-0")), 0, 0, false);
-    Lifecycle.Transition after = Lifecycle.next(Phase.RUNNING, exited);
-    assertEquals(Phase.DEGRADED, after.phase(), after.toString());
+    Lifecycle.Transition after = Lifecycle.next(WorkloadPhase.RUNNING, exited);
+    assertEquals(WorkloadPhase.DEGRADED, after.phase(), after.toString());
   }
 
   @Test
   void phaseLabelsAreTheContractsWords() {
     List<String> labels = new ArrayList<>();
-    for (Phase phase : Phase.values()) {
+    for (WorkloadPhase phase : WorkloadPhase.values()) {
       labels.add(phase.label());
-      assertEquals(phase, Phase.of(phase.label()));
+      assertEquals(phase, WorkloadPhase.of(phase.label()));
     }
     assertEquals(List.of("Creating", "Pending", "Initializing", "Running", "Degraded", "Stopped", "Deleting", "Failed",
         "Completed"), labels);

@@ -1,0 +1,266 @@
+package dev.tessera.extender.workloads.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.extender.embedded.EmbeddedApiServer;
+import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.workloads.PodGroupResource;
+import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
+import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
+import dev.tessera.extender.workloads.spec.TrainingResource;
+import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.extender.workloads.spec.WorkloadStatus;
+import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EndpointsBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The workload controller against the in-process API server (fabric8's mock in CRUD mode): the
+ * test plays kubelet and the scheduler by changing the pods' state, and checks each phase of the
+ * contract, its history and its events.
+ */
+class WorkloadControllerTest {
+  private EmbeddedApiServer api;
+  private KubernetesClient client;
+  private ExecutorService worker;
+  private WorkloadController controller;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    api = EmbeddedApiServer.start();
+    client = api.client();
+    worker = Executors.newSingleThreadExecutor();
+    controller = new WorkloadController(client, Clock.systemUTC(), worker);
+    controller.start(Duration.ofSeconds(20));
+  }
+
+  @AfterEach
+  void tearDown() {
+    controller.close();
+    worker.shutdownNow();
+    api.close();
+  }
+
+  private static WorkloadSpec spec(Boolean stopped, List<WorkloadSpec.Connection> connections) {
+    return new WorkloadSpec("nvcr.io/nvidia/pytorch:24.05-py3", null, List.of("train.py"), null,
+        new WorkloadSpec.GpuSpec(1, null, null, null, null, null), "2", null, "8Gi", null, List.of("a100"), null,
+        null, null, connections, stopped);
+  }
+
+  private TrainingResource training(String name) {
+    TrainingResource training = new TrainingResource();
+    training.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName(name).build());
+    training.setSpec(spec(null, null));
+    return client.resource(training).create();
+  }
+
+  private String phase(Class<? extends WorkloadResource<?>> type, String name) {
+    WorkloadResource<?> w = client.resources(type).inNamespace("ml").withName(name).get();
+    return w == null ? null : w.statusOrEmpty().phase();
+  }
+
+  private void awaitPhase(Class<? extends WorkloadResource<?>> type, String name, String phase) {
+    await(() -> phase.equals(phase(type, name)), () -> name + " is " + phase(type, name) + ", not " + phase);
+  }
+
+  private Pod pod(String name) {
+    return client.pods().inNamespace("ml").withName(name).get();
+  }
+
+  private void schedule(String pod, String node) {
+    client.pods().inNamespace("ml").withName(pod).edit(p -> {
+      p.getSpec().setNodeName(node);
+      return p;
+    });
+  }
+
+  private void containers(String pod, String phase, boolean ready, String waiting) {
+    client.pods().inNamespace("ml").withName(pod).editStatus(p -> {
+      if (p.getStatus() == null) {
+        p.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+      }
+      p.getStatus().setPhase(phase);
+      ContainerStatusBuilder status = new ContainerStatusBuilder().withName("main").withReady(ready);
+      if (waiting != null) {
+        status.withNewState().withNewWaiting().withReason(waiting).endWaiting().endState();
+      }
+      p.getStatus().setContainerStatuses(List.of(status.build()));
+      return p;
+    });
+  }
+
+  private List<String> events(String name) {
+    return client.v1().events().inNamespace("ml").list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .sorted((a, b) -> a.getMetadata().getName().compareTo(b.getMetadata().getName()))
+        .map(e -> e.getReason())
+        .toList();
+  }
+
+  @Test
+  void aTrainingGoesThroughEveryPhaseToCompleted() {
+    training("resnet");
+    awaitPhase(TrainingResource.class, "resnet", "Pending");
+    await(() -> pod("resnet-0") != null, () -> "no pod");
+    PodGroupResource group = client.resources(PodGroupResource.class).inNamespace("ml").withName("resnet").get();
+    assertEquals(1, group.getSpec().minMember());
+    Pod pod = pod("resnet-0");
+    assertEquals(WellKnown.SCHEDULER_NAME, pod.getSpec().getSchedulerName());
+    assertEquals("resnet", pod.getMetadata().getLabels().get(WellKnown.POD_GROUP_LABEL));
+
+    schedule("resnet-0", "gpu-1");
+    awaitPhase(TrainingResource.class, "resnet", "Initializing");
+    containers("resnet-0", "Running", true, null);
+    awaitPhase(TrainingResource.class, "resnet", "Running");
+    containers("resnet-0", "Running", false, null);
+    awaitPhase(TrainingResource.class, "resnet", "Degraded");
+    containers("resnet-0", "Running", true, null);
+    awaitPhase(TrainingResource.class, "resnet", "Running");
+    containers("resnet-0", "Succeeded", false, null);
+    awaitPhase(TrainingResource.class, "resnet", "Completed");
+
+    WorkloadStatus status = client.resources(TrainingResource.class).inNamespace("ml").withName("resnet").get().getStatus();
+    assertEquals(List.of("Creating", "Pending", "Initializing", "Running", "Degraded", "Running", "Completed"),
+        status.phaseHistory().stream().map(WorkloadStatus.PhaseChange::phase).toList());
+    assertNotNull(status.completedAt());
+    assertEquals(List.of("gpu-1"), status.nodes());
+    await(() -> events("resnet").size() == 7, () -> "events: " + events("resnet"));
+    assertEquals(List.of("Submitted", "Scheduling", "Initializing", "AllReady", "Degraded", "AllReady", "Succeeded"),
+        events("resnet"));
+  }
+
+  @Test
+  void aPreemptedTrainingGoesBackToPendingAndItsPodIsCreatedAgain() {
+    training("bert");
+    await(() -> pod("bert-0") != null, () -> "no pod");
+    schedule("bert-0", "gpu-1");
+    containers("bert-0", "Running", true, null);
+    awaitPhase(TrainingResource.class, "bert", "Running");
+    String before = pod("bert-0").getMetadata().getUid();
+
+    client.pods().inNamespace("ml").withName("bert-0").delete(); // as the Eviction API does
+    awaitPhase(TrainingResource.class, "bert", "Pending");
+    await(() -> pod("bert-0") != null && !pod("bert-0").getMetadata().getUid().equals(before), () -> "not recreated");
+    WorkloadStatus status = client.resources(TrainingResource.class).inNamespace("ml").withName("bert").get().getStatus();
+    assertEquals("Preempted", status.reason());
+    await(() -> events("bert").contains("PodRestarted"), () -> "events: " + events("bert"));
+  }
+
+  @Test
+  void anImageThatCannotBePulledFailsTheWorkload() {
+    training("typo");
+    await(() -> pod("typo-0") != null, () -> "no pod");
+    schedule("typo-0", "gpu-1");
+    containers("typo-0", "Pending", false, "ImagePullBackOff");
+    awaitPhase(TrainingResource.class, "typo", "Failed");
+    assertEquals("ImagePullFailed",
+        client.resources(TrainingResource.class).inNamespace("ml").withName("typo").get().getStatus().reason());
+  }
+
+  /** What `tessera stop` and `tessera run` do: a merge patch of spec.stopped alone. */
+  private void stopped(String name, boolean stopped) {
+    client.resources(TrainingResource.class).inNamespace("ml").withName(name)
+        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"spec\":{\"stopped\":" + stopped + "}}");
+  }
+
+  @Test
+  void stoppingReleasesThePodsAndRunningStartsOver() {
+    training("llm");
+    await(() -> pod("llm-0") != null, () -> "no pod");
+    schedule("llm-0", "gpu-1");
+    containers("llm-0", "Running", true, null);
+    awaitPhase(TrainingResource.class, "llm", "Running");
+
+    stopped("llm", true);
+    awaitPhase(TrainingResource.class, "llm", "Stopped");
+    await(() -> pod("llm-0") == null, () -> "the stopped workload's pod is still there");
+
+    stopped("llm", false);
+    await(() -> pod("llm-0") != null, () -> "not run again");
+    awaitPhase(TrainingResource.class, "llm", "Pending");
+    List<String> history = client.resources(TrainingResource.class).inNamespace("ml").withName("llm").get().getStatus()
+        .phaseHistory().stream().map(WorkloadStatus.PhaseChange::phase).toList();
+    assertEquals(List.of("Stopped", "Initializing", "Pending"), history.subList(history.size() - 3, history.size()));
+  }
+
+  @Test
+  void aDistributedTrainingIsOneGangWithItsPeersEnvironment() {
+    DistributedTrainingResource job = new DistributedTrainingResource();
+    job.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("ddp").build());
+    WorkloadSpec s = spec(null, null);
+    job.setSpec(new DistributedTrainingSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
+        s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
+        s.connections(), s.stopped(), "pytorch", 2, null));
+    client.resource(job).create();
+    await(() -> pod("ddp-worker-1") != null, () -> "pods not created");
+    assertEquals(3, client.resources(PodGroupResource.class).inNamespace("ml").withName("ddp").get().getSpec().minMember());
+    Map<String, String> env = pod("ddp-worker-1").getSpec().getContainers().get(0).getEnv().stream()
+        .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+    assertEquals(Map.of("MASTER_ADDR", "ddp-master-0.ddp.ml.svc", "MASTER_PORT", "29500", "WORLD_SIZE", "3", "RANK", "2"), env);
+    assertEquals("None", client.services().inNamespace("ml").withName("ddp").get().getSpec().getClusterIP());
+    awaitPhase(DistributedTrainingResource.class, "ddp", "Pending");
+    for (String pod : List.of("ddp-master-0", "ddp-worker-0", "ddp-worker-1")) {
+      schedule(pod, "gpu-1");
+      containers(pod, "Running", true, null);
+    }
+    awaitPhase(DistributedTrainingResource.class, "ddp", "Running");
+
+    client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("ddp").delete();
+    await(() -> client.pods().inNamespace("ml").list().getItems().isEmpty()
+        && client.services().inNamespace("ml").list().getItems().isEmpty(), () -> "owned objects left after delete");
+  }
+
+  @Test
+  void aWorkspaceWhoseServiceHasNoEndpointsIsDegraded() {
+    WorkspaceResource ws = new WorkspaceResource();
+    ws.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("alice").build());
+    ws.setSpec(spec(null, List.of(new WorkloadSpec.Connection("jupyter", 8888, null))));
+    client.resource(ws).create();
+    await(() -> pod("alice-0") != null, () -> "no pod");
+    assertEquals("false", pod("alice-0").getMetadata().getAnnotations().get(WellKnown.PREEMPTIBLE_ANNOTATION));
+    schedule("alice-0", "gpu-1");
+    containers("alice-0", "Running", true, null);
+    awaitPhase(WorkspaceResource.class, "alice", "Degraded");
+    client.resource(new EndpointsBuilder()
+        .withNewMetadata().withNamespace("ml").withName("alice-connect")
+        .addToLabels(Blueprint.WORKLOAD_LABEL, "alice").addToLabels(WellKnown.WORKLOAD_KIND_LABEL, "workspace").endMetadata()
+        .addNewSubset().addNewAddress().withIp("10.0.0.7").endAddress().endSubset()
+        .build()).create();
+    awaitPhase(WorkspaceResource.class, "alice", "Running");
+  }
+
+  private static void await(BooleanSupplier condition, Supplier<String> what) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 15 s: " + what.get());
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+}
