@@ -123,15 +123,15 @@ final class ConstraintChecks {
 
   private void quantity(String rule, String field, String value) {
     String limit = rule.equals("maxCpu") ? c.maxCpu() : c.maxMemory();
-    if (limit == null || value == null) {
+    Optional<BigDecimal> bound = Quantities.parse(limit); // empty only for a policy never validated
+    if (bound.isEmpty() || value == null) {
       return;
     }
     String max = "the policy maximum of " + limit + " per pod";
     Optional<BigDecimal> given = Quantities.parse(value);
-    BigDecimal bound = Quantities.parse(limit).orElseThrow(); // validated with the policy
     if (given.isEmpty()) {
       add(rule, field + " " + value + " is not a Kubernetes quantity, so " + max + " cannot be checked");
-    } else if (given.get().compareTo(bound) > 0) {
+    } else if (given.get().compareTo(bound.get()) > 0) {
       add(rule, field + " " + value + " exceeds " + max);
     }
   }
