@@ -345,7 +345,7 @@ class CrdManifestsTest {
   }
 
   /** Compares a schema with a Java type, recursively; records are objects with their components. */
-  private static void compare(JSONSchemaProps schema, Type type, String where, List<String> problems) {
+  static void compare(JSONSchemaProps schema, Type type, String where, List<String> problems) {
     if (schema == null) {
       problems.add(where + ": no schema");
       return;
@@ -407,7 +407,7 @@ class CrdManifestsTest {
     return true;
   }
 
-  private static void numbersWithoutMinimum(JSONSchemaProps schema, String where, List<String> out) {
+  static void numbersWithoutMinimum(JSONSchemaProps schema, String where, List<String> out) {
     if (schema == null) {
       return;
     }
@@ -423,7 +423,7 @@ class CrdManifestsTest {
   }
 
   /** Paths present in {@code original} and absent from {@code back}. */
-  private static void missing(JsonNode original, JsonNode back, String where, List<String> out) {
+  static void missing(JsonNode original, JsonNode back, String where, List<String> out) {
     if (back == null || back.isMissingNode() || back.isNull()) {
       out.add(where);
       return;

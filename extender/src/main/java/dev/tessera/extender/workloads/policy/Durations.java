@@ -1,0 +1,41 @@
+package dev.tessera.extender.workloads.policy;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Durations as Kubernetes objects write them (Go's format, like metav1.Duration): "8h", "90m",
+ * "1h30m", "45s". One format only, the one people already use in manifests; no fractions, no
+ * days (a day is not always 24 hours), no ISO-8601.
+ */
+final class Durations {
+  static final String FORMAT_HINT = "write e.g. 8h, 90m or 1h30m";
+  private static final Pattern GO = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?");
+
+  private Durations() {}
+
+  /** The duration, or empty when {@code text} is not one in this format. */
+  static Optional<Duration> parse(String text) {
+    if (text == null || text.isEmpty()) {
+      return Optional.empty();
+    }
+    Matcher m = GO.matcher(text);
+    if (!m.matches()) {
+      return Optional.empty();
+    }
+    try {
+      Duration d = Duration.ofHours(part(m.group(1)))
+          .plusMinutes(part(m.group(2)))
+          .plusSeconds(part(m.group(3)));
+      return Optional.of(d);
+    } catch (ArithmeticException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static long part(String digits) {
+    return digits == null ? 0 : Long.parseLong(digits);
+  }
+}
