@@ -23,6 +23,7 @@ import dev.tessera.extender.telemetry.CacheMetrics;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
 import dev.tessera.extender.workloads.PolicyInformers;
+import dev.tessera.extender.workloads.controller.WorkloadController;
 import dev.tessera.extender.workloads.ProjectStatusWriter;
 import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
@@ -56,6 +57,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private static final Duration POLICY_PERIOD = Duration.ofMillis(100);
   private static final Duration GANG_PERIOD = Duration.ofSeconds(1);
   private static final Duration RECLAIM_PERIOD = Duration.ofSeconds(1);
+  private static final Duration WORKLOAD_RESYNC = Duration.ofSeconds(30);
   /** A project's status is written at most this often. */
   private static final Duration PROJECT_STATUS_PERIOD = Duration.ofSeconds(10);
 
@@ -69,6 +71,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final PolicyInformers policyInformers;
   private final PolicyState policyState;
   private final ApiEvictor evictor;
+  private final WorkloadController workloads;
+  private final ExecutorService workloadWorker;
   private final PrometheusMeterRegistry registry;
 
   private ExtenderRuntime(
@@ -82,6 +86,8 @@ public final class ExtenderRuntime implements AutoCloseable {
       PolicyInformers policyInformers,
       PolicyState policyState,
       ApiEvictor evictor,
+      WorkloadController workloads,
+      ExecutorService workloadWorker,
       PrometheusMeterRegistry registry) {
     this.scheduler = scheduler;
     this.binds = binds;
@@ -93,6 +99,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.policyInformers = policyInformers;
     this.policyState = policyState;
     this.evictor = evictor;
+    this.workloads = workloads;
+    this.workloadWorker = workloadWorker;
     this.registry = registry;
   }
 
@@ -153,12 +161,21 @@ public final class ExtenderRuntime implements AutoCloseable {
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
     PolicyInformers policyInformers = new PolicyInformers(
         client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
+    ExecutorService workloadWorker = Executors.newSingleThreadExecutor(daemon("tessera-workloads"));
+    WorkloadController workloads = new WorkloadController(client, clock, workloadWorker, namespace -> {
+      var project = policy.snapshot().projectOf(namespace);
+      return project == null ? null : project.name();
+    });
     ExtenderRuntime runtime = new ExtenderRuntime(
-        scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor, registry);
+        scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor,
+        workloads, workloadWorker, registry);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
       policyInformers.start(SYNC_TIMEOUT);
+      workloads.start(SYNC_TIMEOUT);
+      scheduler.scheduleWithFixedDelay(() -> quietly("re-examine workloads' time limits", workloads::resync),
+          WORKLOAD_RESYNC.toMillis(), WORKLOAD_RESYNC.toMillis(), TimeUnit.MILLISECONDS);
       // Agents are heard only once the cache knows the nodes their reports name.
       reportServer.start();
       long period = reportConfig.interval().toMillis();
@@ -221,6 +238,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     server.close();
     reportServer.close();
     policyInformers.close();
+    workloads.close();
+    workloadWorker.shutdownNow();
     informers.close();
     scheduler.shutdownNow();
     evictor.close();

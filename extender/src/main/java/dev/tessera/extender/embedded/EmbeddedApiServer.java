@@ -64,8 +64,9 @@ public final class EmbeddedApiServer implements AutoCloseable {
     return api;
   }
 
-  /** The CRD files bundled from {@code deploy/}, in apply order: policies, then workloads. */
-  static final java.util.List<String> CRD_FILES = java.util.List.of("05-crds.yaml", "06-workload-crds.yaml");
+  /** The CRD files bundled from {@code deploy/}, in apply order: policies, workloads, workload policies. */
+  static final java.util.List<String> CRD_FILES =
+      java.util.List.of("05-crds.yaml", "06-workload-crds.yaml", "07-workload-policy-crd.yaml");
 
   /** Tessera's CRDs, from the same files {@code deploy/} installs on a real cluster. */
   private void installCrds() {

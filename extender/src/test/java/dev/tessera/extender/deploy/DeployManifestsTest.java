@@ -105,7 +105,9 @@ class DeployManifestsTest {
               // The workload kinds, their status, and the pod group of a distributed training.
               rule(WellKnown.API_GROUP, workloadResources(""), List.of("get", "list", "watch", "update", "patch")),
               rule(WellKnown.API_GROUP, workloadResources("/status"), List.of("update", "patch")),
-              rule(WellKnown.API_GROUP, List.of("podgroups"), List.of("create", "delete"))));
+              rule(WellKnown.API_GROUP, List.of("podgroups"), List.of("create", "delete")),
+              // The workload controller reads the workload policies.
+              rule(WellKnown.API_GROUP, List.of("workloadpolicies"), List.of("get", "list", "watch"))));
 
   /** Fields of KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) we may use. */
   private static final Set<String> KSC_FIELDS =

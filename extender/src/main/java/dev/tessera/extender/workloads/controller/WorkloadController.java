@@ -3,6 +3,10 @@ package dev.tessera.extender.workloads.controller;
 import dev.tessera.extender.workloads.PodGroupResource;
 import dev.tessera.extender.workloads.lifecycle.Lifecycle;
 import dev.tessera.extender.workloads.lifecycle.Observation;
+import dev.tessera.extender.workloads.policy.EffectivePolicy;
+import dev.tessera.extender.workloads.policy.NamedPolicy;
+import dev.tessera.extender.workloads.policy.WorkloadPolicies;
+import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.InferenceResource;
@@ -19,6 +23,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
@@ -36,6 +42,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +66,9 @@ public final class WorkloadController implements AutoCloseable {
   private final Clock clock;
   private final ExecutorService worker;
   private final WorkloadEvents events;
+  private final Function<String, String> projectOf;
+  private final SharedIndexInformer<WorkloadPolicyResource> policyInformer;
+  private volatile WorkloadPolicies policies = WorkloadPolicies.NONE;
   private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
   private final SharedIndexInformer<Pod> pods;
   /** Endpoints carry their Service's labels: a change of readiness there changes the phase. */
@@ -68,7 +78,13 @@ public final class WorkloadController implements AutoCloseable {
   /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
   private final Map<String, Set<String>> replaced = new HashMap<>();
 
-  public WorkloadController(KubernetesClient client, Clock clock, ExecutorService worker) {
+  /**
+   * @param projectOf the project owning a namespace, or null: which project's workload policies
+   *     apply
+   */
+  public WorkloadController(
+      KubernetesClient client, Clock clock, ExecutorService worker, Function<String, String> projectOf) {
+    this.projectOf = Objects.requireNonNull(projectOf, "projectOf");
     this.client = Objects.requireNonNull(client, "client");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.worker = Objects.requireNonNull(worker, "worker");
@@ -83,6 +99,36 @@ public final class WorkloadController implements AutoCloseable {
     pods.addEventHandler(new OwnedPodHandler());
     this.endpoints = client.endpoints().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
     endpoints.addEventHandler(new EndpointsHandler());
+    this.policyInformer = client.resources(WorkloadPolicyResource.class).runnableInformer(0);
+    policyInformer.addEventHandler(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(WorkloadPolicyResource policy) {
+        reloadPolicies();
+      }
+
+      @Override
+      public void onUpdate(WorkloadPolicyResource before, WorkloadPolicyResource policy) {
+        reloadPolicies();
+      }
+
+      @Override
+      public void onDelete(WorkloadPolicyResource policy, boolean finalStateUnknown) {
+        reloadPolicies();
+      }
+    });
+  }
+
+  private void reloadPolicies() {
+    List<NamedPolicy> named = new ArrayList<>();
+    for (WorkloadPolicyResource resource : policyInformer.getStore().list()) {
+      if (resource.getSpec() != null) {
+        named.add(resource.named());
+      }
+    }
+    WorkloadPolicies next = WorkloadPolicies.of(named);
+    next.problems().forEach((name, problems) ->
+        log.warn("workload policy {} is not applied: {}", name, String.join("; ", problems)));
+    policies = next;
   }
 
   public void start(Duration syncTimeout) throws Exception {
@@ -90,6 +136,7 @@ public final class WorkloadController implements AutoCloseable {
     informers.values().forEach(informer -> started.add(informer.start().toCompletableFuture()));
     started.add(pods.start().toCompletableFuture());
     started.add(endpoints.start().toCompletableFuture());
+    started.add(policyInformer.start().toCompletableFuture());
     java.util.concurrent.CompletableFuture.allOf(started.toArray(new java.util.concurrent.CompletableFuture[0]))
         .get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -99,6 +146,7 @@ public final class WorkloadController implements AutoCloseable {
     informers.values().forEach(SharedIndexInformer::stop);
     pods.stop();
     endpoints.stop();
+    policyInformer.stop();
   }
 
   private void enqueue(WorkloadKind kind, String namespace, String name) {
@@ -121,13 +169,25 @@ public final class WorkloadController implements AutoCloseable {
       deleteOwned(namespace, name); // owner references do it on a real cluster; this is quicker and sure
       return;
     }
-    String problem = specProblem(workload);
+    EffectivePolicy policy = policies.effective(kind, projectOf.apply(namespace));
+    WorkloadPhase current = workload.statusOrEmpty().workloadPhase();
+    if (current == null || current == WorkloadPhase.CREATING) {
+      // Submitted: the policy's constraints decide whether it may run at all (its defaults filled in).
+      List<String> violations = policy.violations(policy.applyDefaults(workload.workload()));
+      if (!violations.isEmpty()) {
+        setPhase(workload, new Lifecycle.Transition(WorkloadPhase.FAILED, "PolicyViolation",
+            "rejected by workload policy " + String.join(", ", policy.policies()) + ": " + String.join("; ", violations)),
+            List.of());
+        return;
+      }
+    }
+    String problem = specProblem(workload, policy);
     if (problem != null) {
       setPhase(workload, new Lifecycle.Transition(
           WorkloadPhase.FAILED, "InvalidSpec", problem), List.of());
       return;
     }
-    Blueprint.Workload blueprint = blueprint(workload);
+    Blueprint.Workload blueprint = blueprint(workload, policy);
     Blueprint.Desired desired = Blueprint.of(blueprint, GANG_TIMEOUT_SECONDS);
     WorkloadPhase previous = workload.statusOrEmpty().workloadPhase();
     boolean deleting = workload.getMetadata().getDeletionTimestamp() != null;
@@ -142,6 +202,12 @@ public final class WorkloadController implements AutoCloseable {
     }
     boolean stopped = Boolean.TRUE.equals(blueprint.spec().stopped());
     List<Pod> owned = ownedPods(workload);
+    if (!deleting && !stopped && overRuntime(workload, policy)) {
+      events.warn(workload, "MaxRuntimeExceeded", "ran longer than the policy's maximum of "
+          + policy.maxRuntime().orElseThrow() + " (policy " + String.join(", ", policy.policies()) + "); stopping it");
+      client.resource(workload).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":true}}");
+      return; // the patch brings it back here, stopped
+    }
 
     boolean podGroup = false;
     if (deleting) {
@@ -180,9 +246,37 @@ public final class WorkloadController implements AutoCloseable {
     setPhase(workload, transition, owned);
   }
 
+  /** The workload policies in force. */
+  WorkloadPolicies policies() {
+    return policies;
+  }
+
+  /** Re-examines every workload: time limits pass without any event to say so. */
+  public void resync() {
+    informers.forEach((kind, informer) -> informer.getStore().list().forEach(w ->
+        enqueue(kind, w.getMetadata().getNamespace(), w.getMetadata().getName())));
+  }
+
+  /** Whether it has been running (since its last run began) longer than the policy allows. */
+  private boolean overRuntime(WorkloadResource<?> workload, EffectivePolicy policy) {
+    if (policy.maxRuntime().isEmpty() || workload.statusOrEmpty().phaseHistory() == null) {
+      return false;
+    }
+    String since = null;
+    for (WorkloadStatus.PhaseChange change : workload.statusOrEmpty().phaseHistory()) {
+      if (WorkloadPhase.STOPPED.label().equals(change.phase())) {
+        since = null;
+      } else if (since == null && WorkloadPhase.RUNNING.label().equals(change.phase())) {
+        since = change.since();
+      }
+    }
+    return since != null
+        && Duration.between(java.time.Instant.parse(since), clock.instant()).compareTo(policy.maxRuntime().get()) > 0;
+  }
+
   /** Why the spec cannot be run, or null. */
-  private static String specProblem(WorkloadResource<?> workload) {
-    WorkloadSpec spec = workload.workload();
+  private static String specProblem(WorkloadResource<?> workload, EffectivePolicy policy) {
+    WorkloadSpec spec = workload.workload() == null ? null : policy.applyDefaults(workload.workload());
     if (spec == null) {
       return "spec is missing";
     }
@@ -201,14 +295,16 @@ public final class WorkloadController implements AutoCloseable {
     return null;
   }
 
-  private static Blueprint.Workload blueprint(WorkloadResource<?> workload) {
+  /** The workload as it runs: its spec with the policy's defaults where it left fields out. */
+  private static Blueprint.Workload blueprint(WorkloadResource<?> workload, EffectivePolicy policy) {
     Blueprint.Distributed distributed = null;
     if (workload instanceof DistributedTrainingResource d) {
       Integer port = d.getSpec().masterPortOrDefault();
       distributed = new Blueprint.Distributed(d.getSpec().framework(), d.getSpec().workers(), port == null ? 29500 : port);
     }
     return new Blueprint.Workload(workload.workloadKind(), workload.getMetadata().getNamespace(),
-        workload.getMetadata().getName(), workload.getMetadata().getUid(), workload.workload(), distributed);
+        workload.getMetadata().getName(), workload.getMetadata().getUid(), policy.applyDefaults(workload.workload()),
+        distributed);
   }
 
   private List<Pod> ownedPods(WorkloadResource<?> workload) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.workloads.PodGroupResource;
+import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
+import dev.tessera.extender.workloads.policy.WorkloadPolicySpec;
 import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.TrainingResource;
@@ -49,7 +51,7 @@ class WorkloadControllerTest {
     api = EmbeddedApiServer.start();
     client = api.client();
     worker = Executors.newSingleThreadExecutor();
-    controller = new WorkloadController(client, Clock.systemUTC(), worker);
+    controller = new WorkloadController(client, Clock.systemUTC(), worker, namespace -> namespace.equals("ml") ? "team-ml" : null);
     controller.start(Duration.ofSeconds(20));
   }
 
@@ -247,6 +249,54 @@ class WorkloadControllerTest {
         .addNewSubset().addNewAddress().withIp("10.0.0.7").endAddress().endSubset()
         .build()).create();
     awaitPhase(WorkspaceResource.class, "alice", "Running");
+  }
+
+  private void policy(String name, String project, WorkloadSpec defaults, WorkloadPolicySpec.Constraints constraints) {
+    WorkloadPolicyResource policy = new WorkloadPolicyResource();
+    policy.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    policy.setSpec(new WorkloadPolicySpec("Training", project, defaults, constraints));
+    client.resource(policy).create();
+    await(() -> controller.policies().effective(dev.tessera.extender.workloads.spec.WorkloadKind.TRAINING, project)
+        .policies().contains(name), () -> "policy " + name + " not loaded");
+  }
+
+  private static WorkloadPolicySpec.Constraints limits(Integer maxGpus, String maxRuntime) {
+    return new WorkloadPolicySpec.Constraints(maxGpus, null, null, null, null, null, maxRuntime, null, null, null, null);
+  }
+
+  @Test
+  void aWorkloadBreakingItsProjectsPolicyFailsNamingTheRule() throws Exception {
+    policy("ml-limits", "team-ml", null, limits(0, null));
+    training("greedy");
+    awaitPhase(TrainingResource.class, "greedy", "Failed");
+    WorkloadStatus status = client.resources(TrainingResource.class).inNamespace("ml").withName("greedy").get().getStatus();
+    assertEquals("PolicyViolation", status.reason());
+    String message = status.phaseHistory().get(status.phaseHistory().size() - 1).message();
+    assertTrue(message.contains("gpu.count 1 exceeds the policy maximum of 0 GPUs per pod (policy ml-limits)"), message);
+    assertTrue(pod("greedy-0") == null, "nothing is created for a rejected workload");
+  }
+
+  @Test
+  void policyDefaultsFillWhatTheWorkloadLeftOutAndMaxRuntimeStopsIt() throws Exception {
+    WorkloadSpec defaults = new WorkloadSpec(null, null, null, null, null, null, null, null, null, List.of("h100"), null,
+        null, null, null, null);
+    policy("defaults", null, defaults, limits(null, "1s"));
+    TrainingResource noPools = new TrainingResource();
+    noPools.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("short").build());
+    noPools.setSpec(new WorkloadSpec("nvcr.io/nvidia/pytorch:24.05-py3", null, null, null,
+        new WorkloadSpec.GpuSpec(1, null, null, null, null, null), null, null, null, null, null, null, null, null, null,
+        null));
+    client.resource(noPools).create();
+    await(() -> pod("short-0") != null, () -> "no pod");
+    assertEquals("h100", pod("short-0").getMetadata().getAnnotations().get(WellKnown.NODE_POOLS),
+        "the global policy's default pool, as the workload named none");
+    schedule("short-0", "gpu-1");
+    containers("short-0", "Running", true, null);
+    awaitPhase(TrainingResource.class, "short", "Running");
+    Thread.sleep(2100); // past the one-second maximum (status times have whole seconds)
+    controller.resync();
+    awaitPhase(TrainingResource.class, "short", "Stopped");
+    await(() -> events("short").contains("MaxRuntimeExceeded"), () -> "events: " + events("short"));
   }
 
   private static void await(BooleanSupplier condition, Supplier<String> what) {
