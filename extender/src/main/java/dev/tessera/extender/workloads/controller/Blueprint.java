@@ -21,6 +21,8 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,8 +63,15 @@ public final class Blueprint {
     }
   }
 
-  /** The workload being built: its identity and spec. */
-  public record Workload(WorkloadKind kind, String namespace, String name, String uid, WorkloadSpec spec, Distributed distributed) {
+  /**
+   * The workload being built: its identity and spec.
+   *
+   * @param distributed a distributed training's shape; null for the other kinds
+   * @param servingReplicas an inference's replicas (its minimum); 1 for the other kinds
+   */
+  public record Workload(
+      WorkloadKind kind, String namespace, String name, String uid, WorkloadSpec spec, Distributed distributed,
+      int servingReplicas) {
     public Workload {
       Objects.requireNonNull(kind, "kind");
       Objects.requireNonNull(namespace, "namespace");
@@ -72,16 +81,25 @@ public final class Blueprint {
       if (kind == WorkloadKind.DISTRIBUTED_TRAINING) {
         Objects.requireNonNull(distributed, "a distributed training needs its framework and workers");
       }
+      if (servingReplicas < 1) {
+        throw new IllegalArgumentException("replicas must be >= 1, was " + servingReplicas);
+      }
     }
 
-    /** Pods it runs: 1, or master plus workers. */
+    public Workload(WorkloadKind kind, String namespace, String name, String uid, WorkloadSpec spec, Distributed distributed) {
+      this(kind, namespace, name, uid, spec, distributed, 1);
+    }
+
+    /** Pods it runs: 1, master plus workers, or an inference's replicas. */
     public int replicas() {
-      return distributed == null ? 1 : distributed.worldSize();
+      return distributed != null ? distributed.worldSize() : servingReplicas;
     }
   }
 
-  /** What the workload owns. */
-  public record Desired(PodGroupResource podGroup, List<Pod> pods, List<Service> services) {}
+  /** What the workload owns; {@code deployment} only for an inference, whose pods it then makes. */
+  public record Desired(PodGroupResource podGroup, List<Pod> pods, List<Service> services, Deployment deployment) {
+  }
+
 
   private Blueprint() {}
 
@@ -98,13 +116,14 @@ public final class Blueprint {
             peerEnv(workload, d, rank, masterHost), service));
       }
       services.add(headless(workload, service, d.masterPort()));
-    } else {
+    } else if (workload.kind() != WorkloadKind.INFERENCE) {
       pods.add(pod(workload, workload.name() + "-0", "main", List.of(), null));
     }
     if (workload.spec().connections() != null && !workload.spec().connections().isEmpty()) {
       services.add(connections(workload));
     }
-    return new Desired(podGroup(workload, podGroupTimeoutSeconds), pods, services);
+    Deployment deployment = workload.kind() == WorkloadKind.INFERENCE ? deployment(workload) : null;
+    return new Desired(podGroup(workload, podGroupTimeoutSeconds), pods, services, deployment);
   }
 
   /** Labels every object the workload owns carries. */
@@ -249,6 +268,30 @@ public final class Blueprint {
           "unknown framework '" + d.framework() + "': use pytorch, tensorflow or mpi");
     }
     return env;
+  }
+
+  /**
+   * An inference's Deployment: its pod template is a workload pod, so the replicas carry the
+   * workload's labels and GPU request; scaling between min and max replicas changes
+   * {@code replicas}. Its pods join no gang: each replica is useful alone.
+   */
+  private static Deployment deployment(Workload workload) {
+    Pod template = pod(workload, workload.name(), "server", List.of(), null);
+    template.getMetadata().getLabels().remove(WellKnown.POD_GROUP_LABEL);
+    return new DeploymentBuilder()
+        .withMetadata(meta(workload, workload.name(), labels(workload)))
+        .withNewSpec()
+        .withReplicas(workload.servingReplicas())
+        .withNewSelector().addToMatchLabels(WORKLOAD_LABEL, workload.name()).endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(template.getMetadata().getLabels())
+        .withAnnotations(template.getMetadata().getAnnotations())
+        .endMetadata()
+        .withSpec(template.getSpec())
+        .endTemplate()
+        .endSpec()
+        .build();
   }
 
   private static Service headless(Workload workload, String name, int port) {

@@ -213,12 +213,18 @@ public final class WorkloadController implements AutoCloseable {
     if (deleting) {
       deleteOwned(namespace, name);
     } else if (stopped) {
+      if (desired.deployment() != null) {
+        client.resource(desired.deployment()).delete();
+      }
       owned.forEach(pod -> client.resource(pod).delete());
       owned = List.of();
       podGroup = true;
     } else {
       podGroup = ensure(desired.podGroup());
       desired.services().forEach(this::ensure);
+      if (desired.deployment() != null) {
+        ensure(desired.deployment());
+      }
       owned = ensurePods(workload, desired.pods(), owned);
     }
 
@@ -302,9 +308,11 @@ public final class WorkloadController implements AutoCloseable {
       Integer port = d.getSpec().masterPortOrDefault();
       distributed = new Blueprint.Distributed(d.getSpec().framework(), d.getSpec().workers(), port == null ? 29500 : port);
     }
+    int serving = workload instanceof InferenceResource i && i.getSpec().minReplicas() != null
+        ? Math.max(1, i.getSpec().minReplicas()) : 1;
     return new Blueprint.Workload(workload.workloadKind(), workload.getMetadata().getNamespace(),
         workload.getMetadata().getName(), workload.getMetadata().getUid(), policy.applyDefaults(workload.workload()),
-        distributed);
+        distributed, serving);
   }
 
   private List<Pod> ownedPods(WorkloadResource<?> workload) {
@@ -312,8 +320,9 @@ public final class WorkloadController implements AutoCloseable {
     for (Pod pod : pods.getStore().list()) {
       if (pod.getMetadata().getNamespace().equals(workload.getMetadata().getNamespace())
           && workload.getMetadata().getName().equals(pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL))
-          && pod.getMetadata().getOwnerReferences() != null
-          && pod.getMetadata().getOwnerReferences().stream().anyMatch(o -> workload.getMetadata().getUid().equals(o.getUid()))) {
+          && (workload.workloadKind() == WorkloadKind.INFERENCE // its replicas belong to a ReplicaSet
+              || pod.getMetadata().getOwnerReferences() != null
+                  && pod.getMetadata().getOwnerReferences().stream().anyMatch(o -> workload.getMetadata().getUid().equals(o.getUid())))) {
         owned.add(pod);
       }
     }
@@ -369,10 +378,23 @@ public final class WorkloadController implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes what the workload owns, one object at a time (the {@code delete} verb; a collection
+   * delete would need {@code deletecollection}). Owner references make the cluster's garbage
+   * collector do the same; this does not wait for it.
+   */
   private void deleteOwned(String namespace, String name) {
-    client.pods().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).delete();
-    client.services().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).delete();
-    client.resources(PodGroupResource.class).inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).delete();
+    client.apps().deployments().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).list().getItems()
+        .forEach(d -> client.resource(d).delete());
+    client.pods().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).list().getItems()
+        .forEach(p -> client.resource(p).delete());
+    client.services().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).list().getItems()
+        .forEach(svc -> client.resource(svc).delete());
+    PodGroupResource group = client.resources(PodGroupResource.class).inNamespace(namespace).withName(name).get();
+    if (group != null && name.equals(group.getMetadata().getLabels() == null ? null
+        : group.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL))) {
+      client.resource(group).delete();
+    }
   }
 
   private int servicesWithoutEndpoints(Blueprint.Desired desired) {
@@ -487,6 +509,9 @@ public final class WorkloadController implements AutoCloseable {
     if (workload instanceof DistributedTrainingResource d && d.getSpec() != null && d.getSpec().workers() != null) {
       return d.getSpec().workers() + 1;
     }
+    if (workload instanceof InferenceResource i && i.getSpec() != null && i.getSpec().minReplicas() != null) {
+      return Math.max(1, i.getSpec().minReplicas());
+    }
     return 1;
   }
 
@@ -573,6 +598,12 @@ public final class WorkloadController implements AutoCloseable {
     }
 
     private void changed(Pod pod) {
+      String kindLabel = pod.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
+      if (WorkloadKind.INFERENCE.label().equals(kindLabel)) {
+        enqueue(WorkloadKind.INFERENCE, pod.getMetadata().getNamespace(),
+            pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL));
+        return;
+      }
       if (pod.getMetadata().getOwnerReferences() == null) {
         return;
       }

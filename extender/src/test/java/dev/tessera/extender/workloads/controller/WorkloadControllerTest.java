@@ -10,6 +10,8 @@ import dev.tessera.extender.workloads.PodGroupResource;
 import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
 import dev.tessera.extender.workloads.policy.WorkloadPolicySpec;
 import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
+import dev.tessera.extender.workloads.spec.InferenceResource;
+import dev.tessera.extender.workloads.spec.InferenceSpec;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.TrainingResource;
 import dev.tessera.extender.workloads.spec.WorkloadResource;
@@ -297,6 +299,37 @@ class WorkloadControllerTest {
     controller.resync();
     awaitPhase(TrainingResource.class, "short", "Stopped");
     await(() -> events("short").contains("MaxRuntimeExceeded"), () -> "events: " + events("short"));
+  }
+
+  @Test
+  void anInferenceIsADeploymentDegradedBelowItsReplicas() {
+    InferenceResource inference = new InferenceResource();
+    inference.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("llama").build());
+    WorkloadSpec s = spec(null, null);
+    inference.setSpec(new InferenceSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
+        s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
+        s.connections(), s.stopped(), 2, 4));
+    client.resource(inference).create();
+    await(() -> client.apps().deployments().inNamespace("ml").withName("llama").get() != null, () -> "no deployment");
+    var deployment = client.apps().deployments().inNamespace("ml").withName("llama").get();
+    assertEquals(2, deployment.getSpec().getReplicas());
+    assertEquals("1", deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits()
+        .get(WellKnown.GPU_RESOURCE).getAmount());
+    awaitPhase(InferenceResource.class, "llama", "Pending");
+    // The ReplicaSet's pods, as kube-controller-manager would make them from the template.
+    for (int i = 0; i < 2; i++) {
+      Pod replica = new io.fabric8.kubernetes.api.model.PodBuilder()
+          .withNewMetadata().withNamespace("ml").withName("llama-" + i)
+          .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
+          .withSpec(deployment.getSpec().getTemplate().getSpec())
+          .build();
+      client.resource(replica).create();
+      schedule("llama-" + i, "gpu-" + i);
+      containers("llama-" + i, "Running", true, null);
+    }
+    awaitPhase(InferenceResource.class, "llama", "Running");
+    containers("llama-1", "Running", false, null);
+    awaitPhase(InferenceResource.class, "llama", "Degraded");
   }
 
   private static void await(BooleanSupplier condition, Supplier<String> what) {
