@@ -59,6 +59,9 @@ import org.slf4j.LoggerFactory;
 public final class WorkloadController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkloadController.class);
 
+  /** Keeps a deleted workload (in Deleting) until the controller has removed what it owns. */
+  public static final String FINALIZER = "tessera.dev/workload-cleanup";
+
   /** How long a partly placed gang waits before the extender evicts it. */
   public static final int GANG_TIMEOUT_SECONDS = 300;
 
@@ -191,6 +194,23 @@ public final class WorkloadController implements AutoCloseable {
     Blueprint.Desired desired = Blueprint.of(blueprint, GANG_TIMEOUT_SECONDS);
     WorkloadPhase previous = workload.statusOrEmpty().workloadPhase();
     boolean deleting = workload.getMetadata().getDeletionTimestamp() != null;
+    if (deleting) {
+      deleteOwned(namespace, name);
+      boolean gone = ownedPods(workload).isEmpty();
+      if (!gone || !WorkloadPhase.DELETING.equals(previous)) {
+        setPhase(workload, Lifecycle.next(previous, new Observation(true, false, true, blueprint.replicas(), List.of(),
+            0, 0, false)), ownedPods(workload));
+        if (!gone) {
+          return; // the pods' deletion events bring it back here
+        }
+      }
+      removeFinalizer(workload);
+      return;
+    }
+    if (!hasFinalizer(workload)) {
+      addFinalizer(workload);
+      return; // the update brings it back here
+    }
     if (previous != null && previous.terminal() && !deleting) {
       return; // Completed and Failed are final: the status keeps why it ended
     }
@@ -250,6 +270,46 @@ public final class WorkloadController implements AutoCloseable {
     Lifecycle.Transition transition = Lifecycle.next(
         previous, seen);
     setPhase(workload, transition, owned);
+  }
+
+  private static boolean hasFinalizer(WorkloadResource<?> workload) {
+    return workload.getMetadata().getFinalizers() != null && workload.getMetadata().getFinalizers().contains(FINALIZER);
+  }
+
+  private void addFinalizer(WorkloadResource<?> workload) {
+    List<String> finalizers = new ArrayList<>(
+        workload.getMetadata().getFinalizers() == null ? List.of() : workload.getMetadata().getFinalizers());
+    finalizers.add(FINALIZER);
+    patchFinalizers(workload, finalizers);
+  }
+
+  private void removeFinalizer(WorkloadResource<?> workload) {
+    List<String> finalizers = new ArrayList<>(
+        workload.getMetadata().getFinalizers() == null ? List.of() : workload.getMetadata().getFinalizers());
+    if (finalizers.remove(FINALIZER)) {
+      patchFinalizers(workload, finalizers);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private void patchFinalizers(WorkloadResource<?> workload, List<String> finalizers) {
+    try {
+      editFinalizers((Class<WorkloadResource<?>>) workload.getClass(), workload.getMetadata().getNamespace(),
+          workload.getMetadata().getName(), finalizers);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404 && e.getCode() != 409) {
+        throw e;
+      }
+      // 409: changed meanwhile; the next event (or the periodic resync) tries again
+    }
+  }
+
+  private <T extends io.fabric8.kubernetes.api.model.HasMetadata> void editFinalizers(
+      Class<T> type, String namespace, String name, List<String> finalizers) {
+    client.resources(type).inNamespace(namespace).withName(name).edit(current -> {
+      current.getMetadata().setFinalizers(finalizers);
+      return current;
+    });
   }
 
   /** The workload policies in force. */

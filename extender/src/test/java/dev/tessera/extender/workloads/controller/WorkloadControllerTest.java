@@ -230,6 +230,10 @@ class WorkloadControllerTest {
     awaitPhase(DistributedTrainingResource.class, "ddp", "Running");
 
     client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("ddp").delete();
+    await(() -> client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("ddp").get() == null,
+        () -> "the workload is still there: " + client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("ddp").get().getMetadata()
+            + " pods " + client.pods().inNamespace("ml").list().getItems().size());
+    assertTrue(events("ddp").contains("DeletionRequested"), "events: " + events("ddp"));
     await(() -> client.pods().inNamespace("ml").list().getItems().isEmpty()
         && client.services().inNamespace("ml").list().getItems().isEmpty(), () -> "owned objects left after delete");
   }
