@@ -536,7 +536,7 @@ public final class WorkloadController implements AutoCloseable {
         List.copyOf(nodes),
         status.createdAt() != null ? status.createdAt() : workload.getMetadata().getCreationTimestamp(),
         transition.phase().terminal() ? (status.completedAt() != null ? status.completedAt() : now) : null,
-        status.connections(),
+        connections(workload),
         transition.reason(),
         workload.getMetadata().getGeneration());
     if (next.equals(status)) {
@@ -553,6 +553,20 @@ public final class WorkloadController implements AutoCloseable {
         events.normal(workload, transition.reason(), message);
       }
     }
+  }
+
+  /** Where each of the workload's ports is reached from inside the cluster. */
+  private static List<WorkloadStatus.ConnectionStatus> connections(WorkloadResource<?> workload) {
+    WorkloadSpec spec = workload.workload();
+    if (spec == null || spec.connections() == null || spec.connections().isEmpty()) {
+      return null;
+    }
+    String host = workload.getMetadata().getName() + "-connect." + workload.getMetadata().getNamespace() + ".svc";
+    List<WorkloadStatus.ConnectionStatus> addresses = new ArrayList<>();
+    for (WorkloadSpec.Connection connection : spec.connections()) {
+      addresses.add(new WorkloadStatus.ConnectionStatus(connection.name(), connection.port(), host + ":" + connection.port()));
+    }
+    return addresses;
   }
 
   private static int nodesHolding(List<Pod> owned) {

@@ -255,6 +255,8 @@ class WorkloadControllerTest {
         .addNewSubset().addNewAddress().withIp("10.0.0.7").endAddress().endSubset()
         .build()).create();
     awaitPhase(WorkspaceResource.class, "alice", "Running");
+    assertEquals("alice-connect.ml.svc:8888", client.resources(WorkspaceResource.class).inNamespace("ml").withName("alice")
+        .get().getStatus().connections().get(0).address());
   }
 
   private void policy(String name, String project, WorkloadSpec defaults, WorkloadPolicySpec.Constraints constraints) {
