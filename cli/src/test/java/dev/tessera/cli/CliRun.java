@@ -26,6 +26,15 @@ final class CliRun {
     return new Result(exit, out.toString(), err.toString());
   }
 
+  /** {@code tessera COMMAND --server=URL ARGS...}: the command's first word, then the server. */
+  static Result against(String url, Clock clock, String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = args[0];
+    all[1] = "--server=" + url;
+    System.arraycopy(args, 1, all, 2, args.length - 1);
+    return run(clock, all);
+  }
+
   static Result run(String... args) {
     return run(Clock.systemUTC(), args);
   }
