@@ -233,9 +233,10 @@ class WorkloadCommandsTest {
     assertEquals(2, wrongPod.exit());
     assertTrue(wrongPod.err().contains("--pod job-9 is not a pod of workload 'job'; its pods: job-0"), wrongPod::toString);
 
-    // The mock API server in CRUD mode does not serve pods/log: the request reaches it and its
-    // answer is reported as the API server's, not as a crash.
+    // fabric8's mock server in CRUD mode has no pods/log: it answers GET .../pods/job-0/log with a
+    // JSON list of its whole store, which getLog() returns as text. So only the request's success is
+    // checked here; the log's content needs a real API server.
     CliRun.Result log = tessera("logs", "job", "-p", "logs");
-    assertTrue(log.exit() == 0 || log.err().startsWith("tessera: the API server refused"), log::toString);
+    assertEquals(0, log.exit(), log::toString);
   }
 }
