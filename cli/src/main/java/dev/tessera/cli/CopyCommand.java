@@ -1,0 +1,70 @@
+package dev.tessera.cli;
+
+import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.extender.workloads.spec.WorkloadResource;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code tessera copy KIND NAME NEW_NAME}: a new workload like an existing one, with submit's flags
+ * over the copied spec; the common "same run, other learning rate" loop. Only the spec, labels and
+ * annotations are copied: the status, uid, owner references and {@code spec.stopped} are not, so
+ * the copy starts running.
+ */
+@Command(
+    name = "copy",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {"Submit a copy of a workload under a new name; submit's flags override the copied spec"
+        + " (words after -- replace its args). A copy of a stopped workload runs.", ""})
+final class CopyCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Mixin ClusterOptions cluster;
+
+  @Parameters(index = "0", paramLabel = "KIND", converter = Kinds.Converter.class, description = "The workload's kind.")
+  WorkloadKind kind;
+
+  @Parameters(index = "1", paramLabel = "NAME", description = "The workload to copy.")
+  String name;
+
+  @Parameters(index = "2", paramLabel = "NEW_NAME", description = "The copy's name.")
+  String newName;
+
+  @Parameters(index = "3..*", paramLabel = "ARG", description = "After --: the copy's args.")
+  List<String> rest;
+
+  @Mixin SpecOptions flags;
+
+  @Override
+  public Integer call() {
+    Workloads.checkName("NEW_NAME", newName);
+    try (KubernetesClient client = cluster.connect()) {
+      String namespace = cluster.namespace(client);
+      WorkloadResource<?> source = Workloads.require(client, kind, namespace, name);
+      Map<String, Object> base = Workloads.specMap(client, source);
+      base.remove("stopped");
+      Map<String, Object> copied = flags.applyTo(kind, base, rest);
+      ObjectMeta metadata = new ObjectMetaBuilder()
+          .withName(newName)
+          .withNamespace(namespace)
+          .withLabels(source.getMetadata().getLabels())
+          .withAnnotations(source.getMetadata().getAnnotations())
+          .build();
+      Workloads.create(client, Workloads.build(client, kind, metadata, copied));
+      spec.commandLine().getOut().println(kind.label() + " '" + newName + "' submitted to project '" + namespace
+          + "' as a copy of '" + name + "'");
+      spec.commandLine().getOut().flush();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,181 @@
+package dev.tessera.cli;
+
+import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.extender.workloads.spec.WorkloadStatus;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.PrintWriter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code tessera describe KIND NAME}: the story of one workload in one screen: its status, every
+ * phase change with time and reason, its pods, where to connect, and its events in order, so a user
+ * can tell why it is pending without reading three kubectl outputs.
+ */
+@Command(
+    name = "describe",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {"Show a workload's status, phase history, pods, connections and events.", ""})
+final class DescribeCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Mixin ClusterOptions cluster;
+
+  @Parameters(index = "0", paramLabel = "KIND", converter = Kinds.Converter.class, description = "The workload's kind.")
+  WorkloadKind kind;
+
+  @Parameters(index = "1", paramLabel = "NAME", description = "The workload's name.")
+  String name;
+
+  @Override
+  public Integer call() {
+    try (KubernetesClient client = cluster.connect()) {
+      String namespace = cluster.namespace(client);
+      WorkloadResource<?> workload = Workloads.require(client, kind, namespace, name);
+      List<Pod> pods = client.pods().inNamespace(namespace).withLabel(Workloads.WORKLOAD_LABEL, name).list().getItems()
+          .stream()
+          .filter(pod -> kind.label().equals(pod.getMetadata().getLabels().get("tessera.dev/workload-kind")))
+          .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
+          .toList();
+      List<Event> events = client.v1().events().inNamespace(namespace).list().getItems().stream()
+          .filter(event -> event.getInvolvedObject() != null && name.equals(event.getInvolvedObject().getName()))
+          .filter(event -> event.getInvolvedObject().getKind() == null
+              || kind.kind().equals(event.getInvolvedObject().getKind()))
+          .sorted(Comparator.comparing(DescribeCommand::eventTime, Comparator.nullsFirst(Comparator.naturalOrder()))
+              .thenComparing(event -> event.getMetadata().getName()))
+          .toList();
+      print(spec.commandLine().getOut(), workload, pods, events);
+    }
+    return 0;
+  }
+
+  private void print(PrintWriter out, WorkloadResource<?> workload, List<Pod> pods, List<Event> events) {
+    WorkloadStatus status = workload.statusOrEmpty();
+    WorkloadSpec common = workload.workload();
+    field(out, "Name", workload.getMetadata().getName());
+    field(out, "Type", kind.label());
+    field(out, "Project", workload.getMetadata().getNamespace());
+    field(out, "Status", Formats.orNone(status.phase()) + (status.reason() == null ? "" : " (" + status.reason() + ")"));
+    field(out, "Created", Formats.orNone(workload.getMetadata().getCreationTimestamp()));
+    if (common != null) {
+      field(out, "Image", Formats.orNone(common.image()));
+      field(out, "GPU", gpu(common.gpu()));
+      if (Boolean.TRUE.equals(common.stopped())) {
+        field(out, "Stopped", "true (tessera run " + kind.label() + " " + name + " starts it again)");
+      }
+    }
+    field(out, "Pods", Formats.orNone(status.runningPods()) + " running / " + Formats.orNone(status.requestedPods())
+        + " requested");
+    field(out, "GPUs", Formats.number(status.gpusRequested()) + " requested / " + Formats.number(status.gpusAllocated())
+        + " allocated");
+    if (status.nodes() != null && !status.nodes().isEmpty()) {
+      field(out, "Nodes", String.join(", ", status.nodes()));
+    }
+
+    out.println();
+    out.println("Phase history:");
+    if (status.phaseHistory() == null || status.phaseHistory().isEmpty()) {
+      out.println("  <none>");
+    } else {
+      Table history = new Table("SINCE", "PHASE", "REASON", "MESSAGE");
+      for (WorkloadStatus.PhaseChange change : status.phaseHistory()) {
+        history.add(Formats.orNone(change.since()), change.phase(), Formats.orNone(change.reason()),
+            Formats.orNone(change.message()));
+      }
+      history.printAligned(out, "  ");
+    }
+
+    out.println();
+    out.println("Pods:");
+    if (pods.isEmpty()) {
+      out.println("  <none>");
+    } else {
+      Table table = new Table("NAME", "NODE", "PHASE");
+      for (Pod pod : pods) {
+        table.add(pod.getMetadata().getName(), Formats.orNone(pod.getSpec() == null ? null : pod.getSpec().getNodeName()),
+            Formats.orNone(pod.getStatus() == null ? null : pod.getStatus().getPhase()));
+      }
+      table.printAligned(out, "  ");
+    }
+
+    out.println();
+    out.println("Connections:");
+    if (status.connections() == null || status.connections().isEmpty()) {
+      out.println("  <none>");
+    } else {
+      Table table = new Table("NAME", "PORT", "ADDRESS");
+      for (WorkloadStatus.ConnectionStatus connection : status.connections()) {
+        table.add(Formats.orNone(connection.name()), Formats.orNone(connection.port()),
+            Formats.orNone(connection.address()));
+      }
+      table.printAligned(out, "  ");
+    }
+
+    out.println();
+    out.println("Events:");
+    if (events.isEmpty()) {
+      out.println("  <none>");
+    } else {
+      Table table = new Table("TIME", "TYPE", "REASON", "MESSAGE");
+      for (Event event : events) {
+        table.add(Formats.orNone(eventTime(event)), Formats.orNone(event.getType()), Formats.orNone(event.getReason()),
+            Formats.orNone(event.getMessage()));
+      }
+      table.printAligned(out, "  ");
+    }
+    out.flush();
+  }
+
+  /** When it happened: first seen, else last seen, else the object's creation. */
+  private static String eventTime(Event event) {
+    if (event.getFirstTimestamp() != null) {
+      return event.getFirstTimestamp();
+    }
+    if (event.getLastTimestamp() != null) {
+      return event.getLastTimestamp();
+    }
+    if (event.getEventTime() != null && event.getEventTime().getTime() != null) {
+      return event.getEventTime().getTime();
+    }
+    return event.getMetadata().getCreationTimestamp();
+  }
+
+  private static String gpu(WorkloadSpec.GpuSpec gpu) {
+    if (gpu == null) {
+      return "none";
+    }
+    StringBuilder text = new StringBuilder();
+    if (gpu.count() != null) {
+      text.append(gpu.count()).append(" per pod");
+    } else if (gpu.fraction() != null) {
+      text.append(Formats.number(gpu.fraction())).append(" of a GPU per pod");
+    } else if (gpu.memoryMiB() != null) {
+      text.append(gpu.memoryMiB()).append(" MiB per pod");
+    }
+    if (gpu.devices() != null) {
+      text.append(" on ").append(gpu.devices()).append(" GPUs");
+    }
+    if (gpu.fractionLimit() != null) {
+      text.append(", limit ").append(Formats.number(gpu.fractionLimit()));
+    }
+    if (gpu.memoryLimitMiB() != null) {
+      text.append(", limit ").append(gpu.memoryLimitMiB()).append(" MiB");
+    }
+    return text.length() == 0 ? "none" : text.toString();
+  }
+
+  private static void field(PrintWriter out, String label, String value) {
+    out.printf("%-10s %s%n", label + ":", value);
+  }
+}

@@ -1,0 +1,76 @@
+package dev.tessera.cli;
+
+import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
+import dev.tessera.extender.workloads.spec.InferenceResource;
+import dev.tessera.extender.workloads.spec.TrainingResource;
+import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import java.util.Locale;
+import picocli.CommandLine;
+
+/**
+ * The KIND argument: the names users type (workspace, ws, distributed-training, dtrn, ...) mapped
+ * to {@link WorkloadKind} and the custom resource class that carries it, in one place.
+ */
+final class Kinds {
+  static final String NAMES =
+      "workspace (ws), training (trn), distributed-training (dtrn) or inference (inf)";
+
+  private Kinds() {}
+
+  /** The kind a user typed, or null when it names none. */
+  static WorkloadKind parse(String typed) {
+    String name = typed.toLowerCase(Locale.ROOT);
+    switch (name) {
+      case "workspace", "workspaces", "ws":
+        return WorkloadKind.WORKSPACE;
+      case "training", "trainings", "trn":
+        return WorkloadKind.TRAINING;
+      case "distributed-training", "distributedtraining", "distributedtrainings", "dtrn":
+        return WorkloadKind.DISTRIBUTED_TRAINING;
+      case "inference", "inferences", "inf":
+        return WorkloadKind.INFERENCE;
+      default:
+        return null;
+    }
+  }
+
+  /** The kind whose Kubernetes kind ("DistributedTraining") this is, or null. */
+  static WorkloadKind ofKubernetesKind(String kind) {
+    for (WorkloadKind candidate : WorkloadKind.values()) {
+      if (candidate.kind().equals(kind)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  static Class<? extends WorkloadResource<?>> type(WorkloadKind kind) {
+    switch (kind) {
+      case WORKSPACE:
+        return WorkspaceResource.class;
+      case TRAINING:
+        return TrainingResource.class;
+      case DISTRIBUTED_TRAINING:
+        return DistributedTrainingResource.class;
+      case INFERENCE:
+        return InferenceResource.class;
+      default:
+        throw new IllegalArgumentException("no resource class for " + kind);
+    }
+  }
+
+  /** Parses KIND for picocli, so a wrong one is a usage error (exit 2) naming the choices. */
+  static final class Converter implements CommandLine.ITypeConverter<WorkloadKind> {
+    @Override
+    public WorkloadKind convert(String value) {
+      WorkloadKind kind = parse(value);
+      if (kind == null) {
+        throw new CommandLine.TypeConversionException(
+            "KIND must be " + NAMES + ", was '" + value + "'");
+      }
+      return kind;
+    }
+  }
+}

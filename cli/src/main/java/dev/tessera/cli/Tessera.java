@@ -1,0 +1,102 @@
+package dev.tessera.cli;
+
+import io.fabric8.kubernetes.api.model.Status;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of {@code tessera.jar}, a command line for Tessera's workloads in the spirit of
+ * Run:ai's CLI. The subcommands are wired here by hand, each given what it needs (a clock for
+ * ages), and errors are turned into one line and an exit code: 2 for bad arguments, 1 for what the
+ * cluster refused or could not do.
+ */
+@Command(
+    name = "tessera",
+    mixinStandardHelpOptions = true,
+    version = "tessera 0.1.0",
+    usageHelpAutoWidth = true,
+    description = {
+      "Submit and manage Tessera workloads (workspaces, trainings, distributed trainings,"
+          + " inferences) on a Kubernetes cluster running Tessera.",
+      "",
+      "KIND is workspace (ws), training (trn), distributed-training (dtrn) or inference (inf).",
+      "The cluster is the kubeconfig's ($KUBECONFIG, ~/.kube/config) or the pod's; --server URL"
+          + " points at an API server directly. -p/--project picks the namespace.",
+      ""
+    })
+public final class Tessera implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine(Clock.systemUTC()).execute(args));
+  }
+
+  /** The whole command tree; tests call {@code execute} on it with their own out and err. */
+  static CommandLine commandLine(Clock clock) {
+    CommandLine root = new CommandLine(new Tessera());
+    root.addSubcommand("submit", new SubmitCommand());
+    root.addSubcommand("list", new ListCommand(clock));
+    root.addSubcommand("describe", new DescribeCommand());
+    root.addSubcommand("logs", new LogsCommand());
+    root.addSubcommand("stop", new StopCommand());
+    root.addSubcommand("run", new RunCommand());
+    root.addSubcommand("copy", new CopyCommand());
+    root.addSubcommand("delete", new DeleteCommand());
+    root.setExecutionExceptionHandler(Tessera::reportFailure);
+    root.setParameterExceptionHandler(Tessera::reportBadArguments);
+    return root;
+  }
+
+  /** {@code tessera} alone: the usage, and a usage error's exit code. */
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return CliException.USAGE;
+  }
+
+  private static int reportBadArguments(CommandLine.ParameterException e, String[] args) {
+    CommandLine commandLine = e.getCommandLine();
+    PrintWriter err = commandLine.getErr();
+    err.println("tessera: " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more information.");
+    return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** One line that says what went wrong; a stack trace only for bugs. */
+  private static int reportFailure(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
+    PrintWriter err = commandLine.getErr();
+    if (e instanceof CliException cli) {
+      err.println("tessera: " + cli.getMessage());
+      if (cli.exitCode() == CliException.USAGE) {
+        err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more information.");
+      }
+      return cli.exitCode();
+    }
+    if (e instanceof KubernetesClientException k) {
+      err.println("tessera: " + apiError(k));
+      return CliException.FAILED;
+    }
+    err.println("tessera: unexpected error: " + e);
+    e.printStackTrace(err);
+    return 70; // EX_SOFTWARE
+  }
+
+  /** The API server's own message where it answered, else why it could not be reached. */
+  static String apiError(KubernetesClientException e) {
+    Status status = e.getStatus();
+    if (e.getCode() > 0) {
+      String message = status != null && status.getMessage() != null ? status.getMessage() : e.getMessage();
+      return "the API server refused (HTTP " + e.getCode() + "): " + message;
+    }
+    Throwable cause = e;
+    while (cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return "cannot reach the API server: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString());
+  }
+}

@@ -1,0 +1,41 @@
+package dev.tessera.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Clock;
+import picocli.CommandLine;
+
+/** Runs the command tree in-process as {@code main} would, capturing what it prints. */
+final class CliRun {
+  record Result(int exit, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + exit + "\n--- out\n" + out + "--- err\n" + err;
+    }
+  }
+
+  private CliRun() {}
+
+  static Result run(Clock clock, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine commandLine = Tessera.commandLine(clock);
+    commandLine.setOut(new PrintWriter(out, true));
+    commandLine.setErr(new PrintWriter(err, true));
+    int exit = commandLine.execute(args);
+    return new Result(exit, out.toString(), err.toString());
+  }
+
+  /** {@code tessera COMMAND --server=URL ARGS...}: the command's first word, then the server. */
+  static Result against(String url, Clock clock, String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = args[0];
+    all[1] = "--server=" + url;
+    System.arraycopy(args, 1, all, 2, args.length - 1);
+    return run(clock, all);
+  }
+
+  static Result run(String... args) {
+    return run(Clock.systemUTC(), args);
+  }
+}

@@ -1,0 +1,196 @@
+package dev.tessera.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.extender.embedded.EmbeddedApiServer;
+import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
+import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
+import dev.tessera.extender.workloads.spec.InferenceResource;
+import dev.tessera.extender.workloads.spec.InferenceSpec;
+import dev.tessera.extender.workloads.spec.TrainingResource;
+import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code tessera submit} against the in-process API server: flags, a manifest, and bad values. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SubmitCommandTest {
+  private EmbeddedApiServer api;
+  private KubernetesClient client;
+
+  @BeforeAll
+  void start() {
+    api = EmbeddedApiServer.start();
+    client = api.client();
+  }
+
+  @AfterAll
+  void stop() {
+    api.close();
+  }
+
+  private CliRun.Result tessera(String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = args[0];
+    all[1] = "--server=" + api.url();
+    System.arraycopy(args, 1, all, 2, args.length - 1);
+    return CliRun.run(all);
+  }
+
+  @Test
+  void aTrainingGetsEveryFlagInItsSpec() {
+    CliRun.Result result = tessera("submit", "trn", "resnet", "-p", "ml", "--image", "pytorch:24.05",
+        "--command", "python", "--command", "-u", "--args", "train.py", "-e", "LR=0.1", "-e", "EPOCHS=3",
+        "--gpu-fraction", "0.5", "--gpu-fraction-limit", "0.8", "--cpu", "2", "--cpu-limit", "4",
+        "--memory", "8Gi", "--memory-limit", "16Gi", "--node-pools", "a100,h100", "--priority-class", "high",
+        "--preemptible", "false", "--pvc", "data:datasets:/data:ro", "--pvc", "out:results:/out",
+        "--port", "tb:6006:NodePort", "--", "--epochs", "3");
+    assertEquals(0, result.exit(), result::toString);
+    assertTrue(result.out().contains("training 'resnet' submitted to project 'ml'"), result::toString);
+
+    WorkloadSpec spec = client.resources(TrainingResource.class).inNamespace("ml").withName("resnet").get().getSpec();
+    assertEquals("pytorch:24.05", spec.image());
+    assertEquals(List.of("python", "-u"), spec.command());
+    assertEquals(List.of("train.py", "--epochs", "3"), spec.args());
+    assertEquals(Map.of("LR", "0.1", "EPOCHS", "3"), spec.env());
+    assertEquals(new WorkloadSpec.GpuSpec(null, 0.5, null, null, 0.8, null), spec.gpu());
+    assertEquals("2", spec.cpu());
+    assertEquals("4", spec.cpuLimit());
+    assertEquals("8Gi", spec.memory());
+    assertEquals("16Gi", spec.memoryLimit());
+    assertEquals(List.of("a100", "h100"), spec.nodePools());
+    assertEquals("high", spec.priorityClassName());
+    assertEquals(Boolean.FALSE, spec.preemptible());
+    assertEquals(List.of(new WorkloadSpec.DataSource("data", "datasets", "/data", true),
+        new WorkloadSpec.DataSource("out", "results", "/out", null)), spec.dataSources());
+    assertEquals(List.of(new WorkloadSpec.Connection("tb", 6006, "NodePort")), spec.connections());
+    assertNull(spec.stopped());
+  }
+
+  @Test
+  void aWorkspaceWithWholeGpus() {
+    CliRun.Result result = tessera("submit", "workspace", "notebook", "-p", "ml", "--image", "jupyter:latest",
+        "--gpu", "2", "--port", "jupyter:8888");
+    assertEquals(0, result.exit(), result::toString);
+    WorkloadSpec spec = client.resources(WorkspaceResource.class).inNamespace("ml").withName("notebook").get().getSpec();
+    assertEquals(2, spec.gpu().count());
+    assertEquals(List.of(new WorkloadSpec.Connection("jupyter", 8888, null)), spec.connections());
+  }
+
+  @Test
+  void aDistributedTrainingWithItsGang() {
+    CliRun.Result result = tessera("submit", "dtrn", "llm", "-p", "ml", "--image", "pytorch:24.05",
+        "--framework", "pytorch", "--workers", "3", "--master-port", "29501", "--gpu", "8");
+    assertEquals(0, result.exit(), result::toString);
+    DistributedTrainingSpec spec =
+        client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("llm").get().getSpec();
+    assertEquals("pytorch", spec.framework());
+    assertEquals(3, spec.workers());
+    assertEquals(29501, spec.masterPort());
+    assertEquals(8, spec.gpu().count());
+  }
+
+  @Test
+  void anInferenceWithReplicasAndGpuMemory() {
+    CliRun.Result result = tessera("submit", "inference", "llama", "-p", "ml", "--image", "vllm:0.5",
+        "--min-replicas", "2", "--max-replicas", "4", "--gpu-memory", "20000", "--gpu-devices", "2",
+        "--gpu-memory-limit", "30000");
+    assertEquals(0, result.exit(), result::toString);
+    InferenceSpec spec = client.resources(InferenceResource.class).inNamespace("ml").withName("llama").get().getSpec();
+    assertEquals(2, spec.minReplicas());
+    assertEquals(4, spec.maxReplicas());
+    assertEquals(new WorkloadSpec.GpuSpec(null, null, 20000L, 2, null, 30000L), spec.gpu());
+  }
+
+  @Test
+  void badValuesExitWithTwoAndNameTheField() {
+    assertUsageError("--gpu-fraction must be between 0 and 1 (exclusive), was 1.5",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--gpu-fraction", "1.5");
+    assertUsageError("--gpu, --gpu-fraction and --gpu-memory exclude each other",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--gpu", "1", "--gpu-memory", "100");
+    assertUsageError("--workers applies to distributed-training only",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--workers", "2");
+    assertUsageError("--framework must be one of pytorch, tensorflow, mpi, was 'jax'",
+        "submit", "dtrn", "bad", "-p", "bad", "--image", "x", "--framework", "jax");
+    assertUsageError("--max-replicas must be at least --min-replicas (3), was 2",
+        "submit", "inf", "bad", "-p", "bad", "--image", "x", "--min-replicas", "3", "--max-replicas", "2");
+    assertUsageError("--gpu-fraction-limit must be at least --gpu-fraction (0.5), was 0.3",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--gpu-fraction", "0.5", "--gpu-fraction-limit", "0.3");
+    assertUsageError("--gpu-devices needs --gpu-fraction or --gpu-memory",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--gpu", "1", "--gpu-devices", "2");
+    assertUsageError("--memory must be a quantity like 500m, 2 or 8Gi, was 'lots'",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--memory", "lots");
+    assertUsageError("--pvc must be NAME:CLAIM:/MOUNT or NAME:CLAIM:/MOUNT:ro, was 'data:/data'",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--pvc", "data:/data");
+    assertUsageError("--port must be NAME:PORT or NAME:PORT:NodePort with PORT 1-65535, was 'http:99999'",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--port", "http:99999");
+    assertUsageError("--preemptible", "submit", "trn", "bad", "-p", "bad", "--image", "x", "--preemptible", "maybe");
+    assertUsageError("--gpu", "submit", "trn", "bad", "-p", "bad", "--image", "x", "--gpu", "two");
+    assertUsageError("KIND must be workspace (ws), training (trn), distributed-training (dtrn) or inference (inf),"
+        + " was 'job'", "submit", "job", "bad", "-p", "bad", "--image", "x");
+    assertUsageError("--image is required", "submit", "trn", "bad", "-p", "bad");
+    assertUsageError("NAME must be a lowercase DNS label", "submit", "trn", "Bad_Name", "-p", "bad", "--image", "x");
+    assertTrue(client.resources(TrainingResource.class).inNamespace("bad").list().getItems().isEmpty(),
+        "nothing is created on a usage error");
+  }
+
+  private void assertUsageError(String expected, String... args) {
+    CliRun.Result result = tessera(args);
+    assertEquals(2, result.exit(), result::toString);
+    assertTrue(result.err().contains(expected), () -> "expected '" + expected + "' in\n" + result);
+  }
+
+  @Test
+  void theApiServersRefusalIsShownWithItsMessage() {
+    assertEquals(0, tessera("submit", "trn", "twice", "-p", "dup", "--image", "x").exit());
+    CliRun.Result again = tessera("submit", "trn", "twice", "-p", "dup", "--image", "x");
+    assertEquals(1, again.exit(), again::toString);
+    assertTrue(again.err().contains("the API server refused (HTTP 409)"), again::toString);
+  }
+
+  @Test
+  void aManifestWithFlagsOverIt(@TempDir Path dir) throws Exception {
+    Path manifest = dir.resolve("dtrn.yaml");
+    Files.writeString(manifest, String.join("\n",
+        "apiVersion: tessera.dev/v1alpha1",
+        "kind: DistributedTraining",
+        "metadata:",
+        "  name: bert",
+        "  namespace: nlp",
+        "  labels:",
+        "    team: nlp",
+        "spec:",
+        "  image: tensorflow:2.16",
+        "  framework: tensorflow",
+        "  workers: 2",
+        "  gpu:",
+        "    count: 1",
+        "  env:",
+        "    A: '1'",
+        ""));
+    CliRun.Result result = tessera("submit", "-f", manifest.toString(), "--gpu", "4", "-e", "B=2");
+    assertEquals(0, result.exit(), result::toString);
+    DistributedTrainingResource created =
+        client.resources(DistributedTrainingResource.class).inNamespace("nlp").withName("bert").get();
+    assertEquals("nlp", created.getMetadata().getLabels().get("team"));
+    assertEquals("tensorflow", created.getSpec().framework());
+    assertEquals(2, created.getSpec().workers());
+    assertEquals(4, created.getSpec().gpu().count());
+    assertEquals(Map.of("A", "1", "B", "2"), created.getSpec().env());
+
+    CliRun.Result wrongKind = tessera("submit", "trn", "-f", manifest.toString());
+    assertEquals(2, wrongKind.exit(), wrongKind::toString);
+    assertTrue(wrongKind.err().contains("KIND is training but"), wrongKind::toString);
+  }
+}
