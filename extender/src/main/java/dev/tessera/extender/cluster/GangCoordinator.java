@@ -40,6 +40,14 @@ public final class GangCoordinator {
   private final PodIndex pods;
   private final GangPlanner planner;
   private final Clock clock;
+  /**
+   * Gang key to the last plan that failed, and the ledger and policy it failed on: every member's
+   * filter call would otherwise plan the same gang again, under the cache's lock, though nothing
+   * changed.
+   */
+  private final java.util.Map<String, Failed> failed = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Failed(long clusterVersion, PolicySnapshot policy, int members, String reason) {}
 
   public GangCoordinator(ClusterCache cache, PodIndex pods, GangPlanner planner, Clock clock) {
     this.cache = Objects.requireNonNull(cache, "cache");
@@ -83,20 +91,36 @@ public final class GangCoordinator {
           "gang " + group.key() + " has " + (bound + unplaced.size()) + " of its " + group.minMember()
               + " pods (minMember); waiting for the rest to be created");
     }
+    long version = cache.snapshot().version();
+    Failed known = failed.get(group.key());
+    if (known != null && known.clusterVersion() == version && known.policy() == policy
+        && known.members() == unplaced.size()) {
+      return new Decision.Refuse(known.reason());
+    }
+    failed.remove(group.key());
     // A gang of a project stays in one pool, where its quota is counted; any pool will do for
     // a gang outside projects.
     List<String> candidates = !pools.isEmpty() ? pools : project != null ? policy.poolNames() : List.of();
     List<String> reasons = new ArrayList<>();
+    Decision decision = null;
     if (candidates.isEmpty()) {
-      return place(pod, group, unplaced, project, policy, null, reasons);
+      decision = place(pod, group, unplaced, project, policy, null, reasons);
+    } else {
+      for (String pool : candidates) {
+        decision = place(pod, group, unplaced, project, policy, pool, reasons);
+        if (decision instanceof Decision.Steer) {
+          return decision;
+        }
+      }
+      decision = new Decision.Refuse(String.join("; ", reasons));
     }
-    for (String pool : candidates) {
-      Decision decision = place(pod, group, unplaced, project, policy, pool, reasons);
-      if (decision instanceof Decision.Steer) {
-        return decision;
+    if (decision instanceof Decision.Refuse refuse) {
+      failed.put(group.key(), new Failed(version, policy, unplaced.size(), refuse.reason()));
+      if (failed.size() > 10_000) {
+        failed.clear(); // gangs that never came back: forget them all rather than grow
       }
     }
-    return new Decision.Refuse(String.join("; ", reasons));
+    return decision;
   }
 
   private Decision place(

@@ -32,6 +32,8 @@ public final class PolicyState {
   private volatile Policy policy = Policy.EMPTY;
   private volatile PolicySnapshot snapshot = PolicySnapshot.EMPTY;
   private volatile Consumer<PolicySnapshot> listener = s -> {};
+  /** The last snapshot the listener saw; only the scheduler's thread touches it. */
+  private PolicySnapshot notified;
   // Guarded by recomputing: what the last computation read.
   private Policy computedPolicy;
   private long computedClusterVersion = -1;
@@ -44,12 +46,15 @@ public final class PolicyState {
     this.pods = Objects.requireNonNull(pods, "pods");
   }
 
-  /** Checks for changes every period on the scheduler. */
+  /** Checks for changes every period on the scheduler, and tells the listener of new figures. */
   public void start(ScheduledExecutorService scheduler, long periodMillis) {
     scheduler.scheduleWithFixedDelay(this::recomputeQuietly, 0, periodMillis, TimeUnit.MILLISECONDS);
   }
 
-  /** Called with every new snapshot, on the recomputing thread. */
+  /**
+   * Called with each new snapshot on the scheduler's thread, never on a caller of {@link
+   * #recompute} (a bind): listeners may do I/O.
+   */
   public void onChange(Consumer<PolicySnapshot> newListener) {
     this.listener = Objects.requireNonNull(newListener, "listener");
   }
@@ -83,7 +88,6 @@ public final class PolicyState {
       computedClusterVersion = cluster.version();
       computedPodsVersion = podsVersion;
       snapshot = next;
-      listener.accept(next);
       return next;
     }
   }
@@ -129,7 +133,11 @@ public final class PolicyState {
 
   private void recomputeQuietly() {
     try {
-      recompute();
+      PolicySnapshot current = recompute();
+      if (current != notified) {
+        notified = current;
+        listener.accept(current);
+      }
     } catch (RuntimeException e) {
       log.error("could not recompute project fair shares; keeping the previous figures and trying again", e);
     }

@@ -75,17 +75,14 @@ public final class ReclaimController {
   public ReclaimChoice.Victims run() {
     settle();
     PolicySnapshot policyNow = policy.get();
-    if (policyNow.policy().projects().isEmpty()) {
-      return null;
-    }
     List<PodIndex.IndexedPod> waiting = new ArrayList<>();
     for (Unschedulable.Entry entry : unschedulable.all().values()) {
       PodIndex.IndexedPod pod = pods.get(entry.pod().uid());
       if (pod == null || !pod.pending() || pod.finished()) {
-        unschedulable.cleared(entry.pod().uid());
+        unschedulable.cleared(entry.pod().uid()); // placed or gone: forget it, projects or not
         continue;
       }
-      if (!inFlight.containsKey(pod.key().uid()) && pod.request().wantsGpu()
+      if (!policyNow.policy().projects().isEmpty() && !inFlight.containsKey(pod.key().uid()) && pod.request().wantsGpu()
           && policyNow.projectOf(pod.key().namespace()) != null) {
         waiting.add(pod);
       }
