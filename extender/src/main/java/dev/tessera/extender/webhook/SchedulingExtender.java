@@ -186,6 +186,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     ClusterSnapshot snapshot = cache.snapshot();
     FailureMemo memo = memos.get().forRequest(request);
     PoolGate gate = project == null && traits.pools().isEmpty() ? null : new PoolGate(traits, project, request, policyNow);
+    String elsewhere = steerTo == null ? null : "gang " + traits.gang() + " reserved node " + steerTo + " for this pod";
     int passing = 0;
     for (int i = 0; i < sent; i++) {
       NodeState node = snapshot.node(nodeNames.get(i));
@@ -195,7 +196,7 @@ public final class SchedulingExtender implements ExtenderHandler {
       }
       if (steerTo != null) {
         if (!node.name().equals(steerTo)) {
-          reasons[i] = "gang " + traits.gang() + " reserved node " + steerTo + " for this pod";
+          reasons[i] = elsewhere;
           unresolvable[i] = true;
         } else {
           passing++;

@@ -204,6 +204,7 @@ public final class WorkloadController implements AutoCloseable {
           return; // the pods' deletion events bring it back here
         }
       }
+      replaced.remove(workload.getMetadata().getUid());
       removeFinalizer(workload);
       return;
     }
@@ -211,10 +212,10 @@ public final class WorkloadController implements AutoCloseable {
       addFinalizer(workload);
       return; // the update brings it back here
     }
-    if (previous != null && previous.terminal() && !deleting) {
+    if (previous != null && previous.terminal()) {
       return; // Completed and Failed are final: the status keeps why it ended
     }
-    if (previous == null && !deleting) {
+    if (previous == null) {
       // Submitted: say so first; the status update brings it back here to create what it owns.
       setPhase(workload, Lifecycle.next(null, new Observation(false, false, false, blueprint.replicas(), List.of(), 0, 0,
           false)), List.of());
@@ -222,17 +223,15 @@ public final class WorkloadController implements AutoCloseable {
     }
     boolean stopped = Boolean.TRUE.equals(blueprint.spec().stopped());
     List<Pod> owned = ownedPods(workload);
-    if (!deleting && !stopped && overRuntime(workload, policy)) {
+    if (!stopped && overRuntime(workload, policy)) {
       events.warn(workload, "MaxRuntimeExceeded", "ran longer than the policy's maximum of "
           + policy.maxRuntime().orElseThrow() + " (policy " + String.join(", ", policy.policies()) + "); stopping it");
       client.resource(workload).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":true}}");
       return; // the patch brings it back here, stopped
     }
 
-    boolean podGroup = false;
-    if (deleting) {
-      deleteOwned(namespace, name);
-    } else if (stopped) {
+    boolean podGroup;
+    if (stopped) {
       if (desired.deployment() != null) {
         client.resource(desired.deployment()).delete();
       }
@@ -265,7 +264,7 @@ public final class WorkloadController implements AutoCloseable {
     if (recreated.isEmpty()) {
       replaced.remove(workload.getMetadata().getUid());
     }
-    Observation seen = new Observation(deleting, stopped, podGroup, blueprint.replicas(), views,
+    Observation seen = new Observation(false, stopped, podGroup, blueprint.replicas(), views,
         servicesWithoutEndpoints(desired), 0, kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
     Lifecycle.Transition transition = Lifecycle.next(
         previous, seen);
@@ -457,14 +456,15 @@ public final class WorkloadController implements AutoCloseable {
     }
   }
 
+  /** Services of the workload with no ready address, from the endpoints informer (which sees only labelled ones). */
   private int servicesWithoutEndpoints(Blueprint.Desired desired) {
     int missing = 0;
     for (Service service : desired.services()) {
       if ("None".equals(service.getSpec().getClusterIP())) {
         continue; // the peers' headless service: reachability is the pods' readiness
       }
-      Endpoints endpoints = client.endpoints().inNamespace(service.getMetadata().getNamespace())
-          .withName(service.getMetadata().getName()).get();
+      Endpoints endpoints = this.endpoints.getStore().getByKey(
+          service.getMetadata().getNamespace() + "/" + service.getMetadata().getName());
       boolean ready = endpoints != null && endpoints.getSubsets() != null
           && endpoints.getSubsets().stream().anyMatch(s -> s.getAddresses() != null && !s.getAddresses().isEmpty());
       if (!ready) {
