@@ -79,6 +79,29 @@ class GangReservationTest {
   }
 
   @Test
+  void aGangOfThousandsIsReservedWholeAndEachMemberBindsWherePlanned() {
+    ClusterCache big = new ClusterCache(clock, TTL, placement);
+    for (int n = 0; n < 300; n++) {
+      big.upsertNode(Nodes.node("big-" + n).gpus(8).build());
+    }
+    List<GangPlanner.Member> members = gang("huge", 2000, GpuRequest.whole(1));
+    GangPlanner.Plan plan =
+        big.reserveGang("ml/huge", members, planner, n -> true, clock.instant().plus(Duration.ofMinutes(5)));
+    assertInstanceOf(GangPlanner.Plan.Placed.class, plan);
+    int[] free = {0};
+    big.snapshot().forEach(n -> free[0] += n.freeWholeGpus());
+    assertEquals(400, free[0], "2,400 GPUs, 2,000 reserved");
+    for (GangPlanner.Member member : members) {
+      GpuAssignment reserved = big.reservation(member.pod().uid());
+      assertInstanceOf(AssumeResult.Assumed.class, big.assume(member.pod(), reserved.node(), GpuRequest.whole(1)));
+    }
+    int[] stillFree = {0};
+    big.snapshot().forEach(n -> stillFree[0] += n.freeWholeGpus());
+    assertEquals(400, stillFree[0], "binding used the reservations, nothing more");
+    assertTrue(big.reservedGangs().isEmpty());
+  }
+
+  @Test
   void aGangThatDoesNotFitReservesNothing() {
     assertInstanceOf(GangPlanner.Plan.Unplaceable.class, reserve("big", gang("big", 9, GpuRequest.whole(1))));
     assertEquals(8, freeWhole());
