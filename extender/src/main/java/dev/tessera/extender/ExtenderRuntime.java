@@ -24,6 +24,8 @@ import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
 import dev.tessera.extender.workloads.PolicyInformers;
 import dev.tessera.extender.workloads.controller.WorkloadController;
+import dev.tessera.extender.workloads.controller.WorkloadEventMirror;
+import dev.tessera.extender.workloads.controller.WorkloadEvents;
 import dev.tessera.extender.workloads.ProjectStatusWriter;
 import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
@@ -126,8 +128,11 @@ public final class ExtenderRuntime implements AutoCloseable {
     ExecutorService eventWriter = Executors.newSingleThreadExecutor(daemon("tessera-events"));
 
     ClusterCache cache = new ClusterCache(clock, config.assumeTtl(), new Placement(config.defaultStrategy()));
-    PodEvents events = new KubernetesPodEvents(client, clock, eventWriter);
-    ClusterInformers informers = new ClusterInformers(client, cache, events, resyncPeriod, scheduler);
+    PodEvents podEvents = new KubernetesPodEvents(client, clock, eventWriter);
+    ClusterInformers informers = new ClusterInformers(client, cache, podEvents, resyncPeriod, scheduler);
+    // What the scheduler does to a workload's pod is told on the workload too.
+    PodEvents events = new WorkloadEventMirror(
+        podEvents, informers.podIndex(), new WorkloadEvents(client, clock), eventWriter);
     Binder binder = new Binder(client);
     PodIndex podIndex = informers.podIndex();
     PolicyState policy = new PolicyState(cache, podIndex);

@@ -29,6 +29,8 @@ public final class PodIndex {
    * @param specPriority {@code spec.priority}, or null when the pod has none (its project's default
    *     priority then applies)
    * @param tessera whether kube-scheduler's Tessera profile schedules it
+   * @param workload the workload that runs it (labels {@code tessera.dev/workload} and {@code
+   *     tessera.dev/workload-kind}), or null
    */
   public record IndexedPod(
       PodKey key,
@@ -38,7 +40,8 @@ public final class PodIndex {
       String phase,
       Integer specPriority,
       Instant created,
-      boolean tessera) {
+      boolean tessera,
+      WorkloadRef workload) {
     /** Its priority: its own, else {@code projectDefault}. */
     public int priority(int projectDefault) {
       return specPriority != null ? specPriority : projectDefault;
@@ -52,6 +55,13 @@ public final class PodIndex {
       return "Succeeded".equals(phase) || "Failed".equals(phase);
     }
   }
+
+  /**
+   * The workload a pod belongs to, by its labels.
+   *
+   * @param kindLabel the {@code tessera.dev/workload-kind} value: workspace, training, ...
+   */
+  public record WorkloadRef(String namespace, String name, String kindLabel) {}
 
   private final Map<String, IndexedPod> byUid = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> byGang = new ConcurrentHashMap<>();
@@ -81,7 +91,8 @@ public final class PodIndex {
         pod.getStatus() == null ? null : pod.getStatus().getPhase(),
         priority,
         created(meta),
-        WellKnown.SCHEDULER_NAME.equals(scheduler));
+        WellKnown.SCHEDULER_NAME.equals(scheduler),
+        workloadOf(meta));
     IndexedPod previous = byUid.put(uid, indexed);
     if (previous != null && previous.traits().gang() != null && !previous.traits().gang().equals(traits.gang())) {
       leaveGang(previous.traits().gang(), uid);
@@ -143,6 +154,16 @@ public final class PodIndex {
       return members.isEmpty() ? null : members;
     });
   }
+
+  private static WorkloadRef workloadOf(ObjectMeta meta) {
+    Map<String, String> labels = meta.getLabels();
+    String name = labels == null ? null : labels.get(WORKLOAD_LABEL);
+    String kind = labels == null ? null : labels.get(WellKnown.WORKLOAD_KIND_LABEL);
+    return name == null || kind == null ? null : new WorkloadRef(meta.getNamespace(), name, kind);
+  }
+
+  /** Label the workload controller puts on everything a workload owns. */
+  public static final String WORKLOAD_LABEL = "tessera.dev/workload";
 
   private static Instant created(ObjectMeta meta) {
     String timestamp = meta.getCreationTimestamp();

@@ -40,7 +40,7 @@ import java.util.Objects;
  * the workload so deleting it deletes them.
  */
 public final class Blueprint {
-  public static final String WORKLOAD_LABEL = "tessera.dev/workload";
+  public static final String WORKLOAD_LABEL = dev.tessera.extender.cluster.PodIndex.WORKLOAD_LABEL;
   public static final String ROLE_LABEL = "tessera.dev/role";
   public static final String API_VERSION = WellKnown.API_GROUP + "/" + WellKnown.API_VERSION;
 

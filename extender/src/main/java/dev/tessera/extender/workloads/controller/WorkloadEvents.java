@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * Records events on a workload ({@code kubectl describe training x} lists them in order): every
  * phase change and what the controller did. Best effort: a failure is logged, never thrown.
  */
-final class WorkloadEvents {
+public final class WorkloadEvents {
   private static final Logger log = LoggerFactory.getLogger(WorkloadEvents.class);
 
   private final KubernetesClient client;
@@ -27,7 +27,7 @@ final class WorkloadEvents {
   /** Event names must be unique; the clock alone may repeat. */
   private final AtomicLong lastStamp = new AtomicLong();
 
-  WorkloadEvents(KubernetesClient client, Clock clock) {
+  public WorkloadEvents(KubernetesClient client, Clock clock) {
     this.client = Objects.requireNonNull(client, "client");
     this.clock = Objects.requireNonNull(clock, "clock");
   }
@@ -41,21 +41,27 @@ final class WorkloadEvents {
   }
 
   private void record(WorkloadResource<?> workload, String type, String reason, String message) {
+    record(workload.getKind(), workload.getMetadata().getNamespace(), workload.getMetadata().getName(),
+        workload.getMetadata().getUid(), type, reason, message);
+  }
+
+  /** An event on the workload of this kind, namespace and name ({@code uid} may be null). */
+  void record(String kind, String namespace, String name, String uid, String type, String reason, String message) {
     Instant now = clock.instant();
     long nanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
     long stamp = lastStamp.updateAndGet(last -> Math.max(last + 1, nanos));
     String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(ChronoUnit.SECONDS));
     Event event = new EventBuilder()
         .withNewMetadata()
-        .withNamespace(workload.getMetadata().getNamespace())
-        .withName(workload.getMetadata().getName() + "." + Long.toHexString(stamp))
+        .withNamespace(namespace)
+        .withName(name + "." + Long.toHexString(stamp))
         .endMetadata()
         .withNewInvolvedObject()
         .withApiVersion(Blueprint.API_VERSION)
-        .withKind(workload.getKind())
-        .withNamespace(workload.getMetadata().getNamespace())
-        .withName(workload.getMetadata().getName())
-        .withUid(workload.getMetadata().getUid())
+        .withKind(kind)
+        .withNamespace(namespace)
+        .withName(name)
+        .withUid(uid)
         .endInvolvedObject()
         .withType(type)
         .withReason(reason)
@@ -66,10 +72,9 @@ final class WorkloadEvents {
         .withLastTimestamp(timestamp)
         .build();
     try {
-      client.v1().events().inNamespace(workload.getMetadata().getNamespace()).resource(event).create();
+      client.v1().events().inNamespace(namespace).resource(event).create();
     } catch (KubernetesClientException e) {
-      log.warn("could not record event {} on {} {}/{}: {}", reason, workload.getKind(),
-          workload.getMetadata().getNamespace(), workload.getMetadata().getName(), e.getMessage());
+      log.warn("could not record event {} on {} {}/{}: {}", reason, kind, namespace, name, e.getMessage());
     }
   }
 }

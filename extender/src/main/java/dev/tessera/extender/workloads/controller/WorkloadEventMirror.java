@@ -1,0 +1,75 @@
+package dev.tessera.extender.workloads.controller;
+
+import dev.tessera.extender.cluster.PodEvents;
+import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.workloads.spec.WorkloadKind;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Records what the scheduler does to a workload's pod on the workload too, so {@code describe}
+ * shows its whole history in one place: scheduled (GPUs assigned), reclaimed by another project,
+ * evicted by a gang timeout. Every event still goes to the pod first; the copy is written on the
+ * given executor, never on the caller's thread (filter and bind call this).
+ */
+public final class WorkloadEventMirror implements PodEvents {
+  /** Pod events a workload's owner wants to see there. */
+  static final Set<String> MIRRORED = Set.of("GpuAssigned", "Reclaimed", "ReclaimingGpus", "GangTimedOut");
+
+  private final PodEvents pods;
+  private final PodIndex index;
+  private final WorkloadEvents workloads;
+  private final Executor executor;
+
+  public WorkloadEventMirror(PodEvents pods, PodIndex index, WorkloadEvents workloads, Executor executor) {
+    this.pods = Objects.requireNonNull(pods, "pods");
+    this.index = Objects.requireNonNull(index, "index");
+    this.workloads = Objects.requireNonNull(workloads, "workloads");
+    this.executor = Objects.requireNonNull(executor, "executor");
+  }
+
+  @Override
+  public void warn(PodKey pod, String reason, String message) {
+    pods.warn(pod, reason, message);
+    mirror(pod, "Warning", reason, message);
+  }
+
+  @Override
+  public void normal(PodKey pod, String reason, String message) {
+    pods.normal(pod, reason, message);
+    mirror(pod, "Normal", reason, message);
+  }
+
+  private void mirror(PodKey pod, String type, String reason, String message) {
+    if (!MIRRORED.contains(reason)) {
+      return;
+    }
+    PodIndex.IndexedPod indexed = index.get(pod.uid());
+    PodIndex.WorkloadRef workload = indexed == null ? null : indexed.workload();
+    if (workload == null) {
+      return;
+    }
+    String kind = kindOf(workload.kindLabel());
+    if (kind == null) {
+      return;
+    }
+    try {
+      executor.execute(() -> workloads.record(kind, workload.namespace(), workload.name(), null, type, reason,
+          "pod " + pod.name() + ": " + message));
+    } catch (RejectedExecutionException e) {
+      // shutting down: the pod has the event
+    }
+  }
+
+  private static String kindOf(String label) {
+    for (WorkloadKind kind : WorkloadKind.values()) {
+      if (kind.label().equals(label)) {
+        return kind.kind();
+      }
+    }
+    return null;
+  }
+}
