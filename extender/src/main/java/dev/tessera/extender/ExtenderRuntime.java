@@ -234,6 +234,11 @@ public final class ExtenderRuntime implements AutoCloseable {
     return policyState.snapshot();
   }
 
+  /** The workload policies in force, for the admission webhook. */
+  public dev.tessera.extender.workloads.policy.WorkloadPolicies workloadPolicies() {
+    return workloads.policies();
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }

@@ -1,5 +1,7 @@
 package dev.tessera.extender;
 
+import dev.tessera.extender.admission.AdmissionRuntime;
+import dev.tessera.extender.admission.AdmissionServer;
 import dev.tessera.extender.embedded.EmbeddedDemo;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.WellKnown;
@@ -114,6 +116,24 @@ public final class Main implements Callable<Integer> {
       description = "Larger request bodies get HTTP 400 (default: ${DEFAULT-VALUE}).")
   int maxRequestBytes = ExtenderConfig.DEFAULT_MAX_REQUEST_BYTES;
 
+  @Option(
+      names = "--admission-port",
+      paramLabel = "PORT",
+      description = "HTTPS port of the workload-policy admission webhook, POST /validate and /mutate (default: ${DEFAULT-VALUE}; 0 picks a free one). Served only with --admission-cert and --admission-key.")
+  int admissionPort = AdmissionServer.DEFAULT_PORT;
+
+  @Option(
+      names = "--admission-cert",
+      paramLabel = "FILE",
+      description = "PEM X.509 certificate (and chain) of the admission webhook, e.g. tls.crt of a kubernetes.io/tls secret. Read once at startup.")
+  Path admissionCert;
+
+  @Option(
+      names = "--admission-key",
+      paramLabel = "FILE",
+      description = "PEM PKCS#8 private key of the admission webhook, e.g. tls.key. Read once at startup.")
+  Path admissionKey;
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
@@ -146,6 +166,7 @@ public final class Main implements Callable<Integer> {
     try {
       config = new ExtenderConfig(port, strategy, bindTimeout, assumeTtl, maxRequestBytes);
       reports = new ReportConfig(reportPort, reportInterval, reportStaleAfter);
+      checkAdmissionOptions();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
@@ -157,7 +178,17 @@ public final class Main implements Callable<Integer> {
     }
     Config clientConfig = clientConfig(config);
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
-        ExtenderRuntime runtime = ExtenderRuntime.start(config, reports, resyncPeriod, client)) {
+        ExtenderRuntime runtime = ExtenderRuntime.start(config, reports, resyncPeriod, client);
+        AdmissionRuntime admission =
+            AdmissionRuntime.start(
+                admissionPort,
+                admissionCert,
+                admissionKey,
+                runtime::workloadPolicies,
+                namespace -> {
+                  var project = runtime.policy().projectOf(namespace);
+                  return project == null ? null : project.name();
+                })) {
       log.info(
           "serving cluster {} on port {} (node agents report on {}); scheduler profile {} calls it",
           clientConfig.getMasterUrl(), runtime.port(), runtime.reportPort(), WellKnown.SCHEDULER_NAME);
@@ -166,6 +197,17 @@ public final class Main implements Callable<Integer> {
       stop.await();
     }
     return 0;
+  }
+
+  private void checkAdmissionOptions() {
+    if ((admissionCert == null) != (admissionKey == null)) {
+      throw new IllegalArgumentException(
+          "--admission-cert and --admission-key go together: give both to serve the admission"
+              + " webhook, or neither");
+    }
+    if (admissionPort < 0 || admissionPort > 65535) {
+      throw new IllegalArgumentException("--admission-port must be 0-65535, got " + admissionPort);
+    }
   }
 
   private boolean clusterConfigured() {

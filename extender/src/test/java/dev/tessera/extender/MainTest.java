@@ -41,6 +41,12 @@ class MainTest {
   }
 
   @Test
+  void anAdmissionCertificateWithoutItsKeyIsRefused() {
+    assertEquals(2, run("--admission-cert", "tls.crt"));
+    assertTrue(err.toString().contains("--admission-key"), err.toString());
+  }
+
+  @Test
   void aTakenPortEndsWithOneLineThatSaysWhatToDo() throws Exception {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress(0));

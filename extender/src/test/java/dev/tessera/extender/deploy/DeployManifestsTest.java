@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.tessera.extender.admission.AdmissionReviewer;
+import dev.tessera.extender.admission.AdmissionServer;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.telemetry.ReportConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -29,6 +31,12 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperations;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
@@ -155,6 +163,13 @@ class DeployManifestsTest {
           "managedResources",
           "ignorable");
 
+  /**
+   * The only kinds without a fabric8 model allowed in deploy/: cert-manager's, which
+   * 35-admission.yaml needs for the webhook's certificate. Both are namespaced.
+   */
+  private static final Set<String> CERT_MANAGER_KINDS =
+      Set.of("cert-manager.io/v1/Issuer", "cert-manager.io/v1/Certificate");
+
   private static final Pattern FILE_NAME = Pattern.compile("\\d\\d-[a-z0-9-]+\\.yaml");
 
   private static final YAMLMapper YAML = new YAMLMapper(new YAMLFactory());
@@ -203,6 +218,11 @@ class DeployManifestsTest {
           Object parsed = k8s.unmarshal(JSON.writeValueAsString(node));
           if (!(parsed instanceof HasMetadata object)) {
             parseErrors.add(where + ": not a Kubernetes object: " + parsed);
+            continue;
+          }
+          if (object instanceof GenericKubernetesResource generic
+              && CERT_MANAGER_KINDS.contains(generic.getApiVersion() + "/" + generic.getKind())) {
+            docs.add(new Doc(where, object)); // no typed model: checked field by field below
             continue;
           }
           if (object instanceof GenericKubernetesResource) {
@@ -266,7 +286,7 @@ class DeployManifestsTest {
         "deploy/ must define exactly the namespace WellKnown.NAMESPACE");
 
     for (Doc d : docs) {
-      if (!(d.object() instanceof Namespaced)) {
+      if (!(d.object() instanceof Namespaced) && !(d.object() instanceof GenericKubernetesResource)) {
         assertTrue(
             isBlank(d.object().getMetadata().getNamespace()),
             d.where() + ": cluster-scoped " + d.object().getKind() + " must not set a namespace");
@@ -443,6 +463,130 @@ class DeployManifestsTest {
       problems.add("needed but not granted (apiGroup/resource:verb): " + missing);
     }
     assertTrue(problems.isEmpty(), "extender RBAC:\n  " + String.join("\n  ", problems));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The admission webhook (35-admission.yaml): paths, port, kinds and certificate as the code has them
+
+  @Test
+  void mutatingWebhookFillsDefaultsOnCreateAtTheServedPath() {
+    MutatingWebhookConfiguration config = onlyOf(MutatingWebhookConfiguration.class);
+    assertEquals(1, config.getWebhooks().size(), "one mutating webhook");
+    MutatingWebhook hook = config.getWebhooks().get(0);
+    assertWebhook(
+        config, hook.getClientConfig(), hook.getRules(), hook.getFailurePolicy(), hook.getSideEffects(),
+        hook.getAdmissionReviewVersions(), AdmissionReviewer.Endpoint.MUTATE, List.of("CREATE"));
+  }
+
+  @Test
+  void validatingWebhookChecksCreateAndUpdateAtTheServedPath() {
+    ValidatingWebhookConfiguration config = onlyOf(ValidatingWebhookConfiguration.class);
+    assertEquals(1, config.getWebhooks().size(), "one validating webhook");
+    ValidatingWebhook hook = config.getWebhooks().get(0);
+    assertWebhook(
+        config, hook.getClientConfig(), hook.getRules(), hook.getFailurePolicy(), hook.getSideEffects(),
+        hook.getAdmissionReviewVersions(), AdmissionReviewer.Endpoint.VALIDATE, List.of("CREATE", "UPDATE"));
+  }
+
+  @Test
+  void extenderMountsTheWebhookCertificateItIsToldToRead() {
+    Deployment d = one(Deployment.class, WellKnown.NAMESPACE, WellKnown.EXTENDER_SERVICE);
+    Container c = onlyContainer(d);
+    List<String> args = argsOf(c);
+    assertTrue(
+        args.contains("--admission-port=" + AdmissionServer.DEFAULT_PORT),
+        "extender args must set --admission-port=" + AdmissionServer.DEFAULT_PORT + ", got " + args);
+    GenericKubernetesResource cert = certificate();
+    String secret = String.valueOf(specOf(cert).get("secretName"));
+    Volume volume =
+        d.getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(v -> v.getSecret() != null && secret.equals(v.getSecret().getSecretName()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("the extender mounts no volume of secret " + secret));
+    VolumeMount mount =
+        c.getVolumeMounts().stream()
+            .filter(m -> m.getName().equals(volume.getName()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("volume " + volume.getName() + " is not mounted"));
+    String dir = Paths.get(mount.getMountPath()).normalize().toString();
+    assertTrue(args.contains("--admission-cert=" + dir + "/tls.crt"), "--admission-cert in " + dir + ": " + args);
+    assertTrue(args.contains("--admission-key=" + dir + "/tls.key"), "--admission-key in " + dir + ": " + args);
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> key = (Map<String, Object>) specOf(cert).get("privateKey");
+    assertEquals("PKCS8", key == null ? null : key.get("encoding"), "the extender reads PKCS#8 keys only");
+  }
+
+  private void assertWebhook(
+      HasMetadata config,
+      WebhookClientConfig client,
+      List<RuleWithOperations> rules,
+      String failurePolicy,
+      String sideEffects,
+      List<String> reviewVersions,
+      AdmissionReviewer.Endpoint endpoint,
+      List<String> operations) {
+    String where = config.getKind() + " " + config.getMetadata().getName();
+    assertEquals("Fail", failurePolicy, where + ": failurePolicy");
+    assertEquals("None", sideEffects, where + ": sideEffects");
+    assertEquals(List.of("v1"), reviewVersions, where + ": the reviewer speaks admission.k8s.io/v1 only");
+    assertEquals(1, rules.size(), where + ": one rule");
+    RuleWithOperations rule = rules.get(0);
+    assertEquals(List.of(WellKnown.API_GROUP), rule.getApiGroups(), where + ": apiGroups");
+    assertEquals(
+        CrdManifestsTest.WORKLOAD_KINDS.stream().map(HasMetadata::getVersion).distinct().toList(),
+        rule.getApiVersions(),
+        where + ": apiVersions");
+    assertEquals(workloadResources(""), rule.getResources(), where + ": exactly the four workload kinds");
+    assertEquals(operations, rule.getOperations(), where + ": operations");
+
+    assertEquals(endpoint.path(), client.getService().getPath(), where + ": path");
+    Service svc = one(Service.class, client.getService().getNamespace(), client.getService().getName());
+    int port = client.getService().getPort() == null ? 443 : client.getService().getPort();
+    ServicePort servicePort =
+        svc.getSpec().getPorts().stream()
+            .filter(p -> p.getPort() == port)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(where + " calls port " + port + ", which the Service lacks"));
+    Deployment extender = one(Deployment.class, WellKnown.NAMESPACE, WellKnown.EXTENDER_SERVICE);
+    Map<String, String> podLabels = extender.getSpec().getTemplate().getMetadata().getLabels();
+    assertTrue(
+        podLabels.entrySet().containsAll(svc.getSpec().getSelector().entrySet()),
+        "Service " + svc.getMetadata().getName() + " does not select the extender pods");
+    assertEquals(
+        AdmissionServer.DEFAULT_PORT,
+        resolvePort(onlyContainer(extender), servicePort.getTargetPort(), "admission targetPort"),
+        where + ": the Service must reach the extender's --admission-port");
+
+    GenericKubernetesResource cert = certificate();
+    assertEquals(
+        cert.getMetadata().getNamespace() + "/" + cert.getMetadata().getName(),
+        config.getMetadata().getAnnotations().get("cert-manager.io/inject-ca-from"),
+        where + ": cert-manager must inject the CA of the webhook's Certificate");
+    @SuppressWarnings("unchecked")
+    List<String> dnsNames = (List<String>) specOf(cert).get("dnsNames");
+    String host = svc.getMetadata().getName() + "." + svc.getMetadata().getNamespace() + ".svc";
+    assertTrue(dnsNames != null && dnsNames.contains(host), "the Certificate must name " + host + ": " + dnsNames);
+  }
+
+  private static GenericKubernetesResource certificate() {
+    List<GenericKubernetesResource> certs =
+        all(GenericKubernetesResource.class).stream().filter(g -> "Certificate".equals(g.getKind())).toList();
+    assertEquals(1, certs.size(), "deploy/ should define one cert-manager Certificate (the webhook's)");
+    return certs.get(0);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> specOf(GenericKubernetesResource g) {
+    Object spec = g.getAdditionalProperties().get("spec");
+    assertTrue(spec instanceof Map, g.getKind() + " " + g.getMetadata().getName() + " has no spec");
+    return (Map<String, Object>) spec;
+  }
+
+  private static <T extends HasMetadata> T onlyOf(Class<T> type) {
+    List<T> found = all(type);
+    assertEquals(1, found.size(), "deploy/ should define one " + type.getSimpleName());
+    return found.get(0);
   }
 
   // ---------------------------------------------------------------------------------------------

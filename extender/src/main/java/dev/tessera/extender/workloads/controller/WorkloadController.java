@@ -311,8 +311,8 @@ public final class WorkloadController implements AutoCloseable {
     });
   }
 
-  /** The workload policies in force. */
-  WorkloadPolicies policies() {
+  /** The workload policies in force; the admission webhook reviews with them too. */
+  public WorkloadPolicies policies() {
     return policies;
   }
 

@@ -1,0 +1,197 @@
+package dev.tessera.extender.admission;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.extender.admission.AdmissionReviewer.Endpoint;
+import dev.tessera.extender.workloads.policy.NamedPolicy;
+import dev.tessera.extender.workloads.policy.WorkloadPolicies;
+import dev.tessera.extender.workloads.policy.WorkloadPolicySpec;
+import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AdmissionReviewerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Team ml (namespace ml-dev): at most 1 GPU, images from nvcr.io only; defaults cpu and pools. */
+  static WorkloadPolicies policies() {
+    return WorkloadPolicies.of(
+        List.of(
+            named(
+                "ml-limits",
+                "{\"project\":\"ml\",\"defaults\":{\"cpu\":\"2\",\"nodePools\":[\"a100\"],"
+                    + "\"gpu\":{\"fraction\":0.5}},"
+                    + "\"constraints\":{\"maxGpus\":1,\"allowedImages\":[\"nvcr.io/**\"]}}")));
+  }
+
+  static String projectOf(String namespace) {
+    return Map.of("ml-dev", "ml").get(namespace);
+  }
+
+  private final AdmissionReviewer reviewer =
+      new AdmissionReviewer(AdmissionReviewerTest::policies, AdmissionReviewerTest::projectOf);
+
+  @Test
+  void aWorkloadBreakingTwoRulesIsDeniedWithBoth() throws Exception {
+    String spec = "{\"image\":\"docker.io/me/train:1\",\"gpu\":{\"count\":4}}";
+    JsonNode response = review(Endpoint.VALIDATE, request("CREATE", "Training", spec));
+
+    assertEquals("uid-1", response.path("uid").asText());
+    assertFalse(response.path("allowed").asBoolean(true));
+    assertEquals(403, response.path("status").path("code").asInt());
+    var policy = policies().effective(WorkloadKind.TRAINING, "ml");
+    List<String> expected =
+        policy.violations(policy.applyDefaults(JSON.readValue(spec, WorkloadSpec.class)));
+    assertEquals(2, expected.size(), "fixture: the image and the GPU count break a rule each");
+    assertEquals(
+        "Training t1 is rejected by workload policy ml-limits: " + String.join("; ", expected),
+        response.path("status").path("message").asText());
+  }
+
+  @Test
+  void aWorkloadWithinThePolicyIsAllowed() throws Exception {
+    JsonNode response =
+        review(Endpoint.VALIDATE, request("CREATE", "Training", "{\"image\":\"nvcr.io/x:1\"}"));
+    assertTrue(response.path("allowed").asBoolean());
+    assertFalse(response.has("status"));
+  }
+
+  @Test
+  void anUpdateLeavingTheSpecAloneOrStoppingIsAllowedEvenIfItBreaksThePolicy() throws Exception {
+    String bad = "{\"image\":\"docker.io/me/train:1\"}";
+    ObjectNode finalizerEdit = request("UPDATE", "Training", bad);
+    finalizerEdit.with("request").set("oldObject", finalizerEdit.path("request").path("object"));
+    assertTrue(review(Endpoint.VALIDATE, finalizerEdit).path("allowed").asBoolean());
+
+    ObjectNode stop = request("UPDATE", "Training", "{\"image\":\"docker.io/me/train:1\",\"stopped\":true}");
+    stop.with("request").set("oldObject", request("UPDATE", "Training", bad).path("request").path("object"));
+    assertTrue(review(Endpoint.VALIDATE, stop).path("allowed").asBoolean());
+
+    ObjectNode change = request("UPDATE", "Training", "{\"image\":\"docker.io/me/train:2\"}");
+    change.with("request").set("oldObject", request("UPDATE", "Training", bad).path("request").path("object"));
+    assertFalse(review(Endpoint.VALIDATE, change).path("allowed").asBoolean(true));
+  }
+
+  @Test
+  void defaultsBecomeTheExactJsonPatch() throws Exception {
+    JsonNode response =
+        review(
+            Endpoint.MUTATE,
+            request("CREATE", "Workspace", "{\"image\":\"nvcr.io/x:1\",\"cpu\":\"1\"}"));
+
+    assertTrue(response.path("allowed").asBoolean());
+    assertEquals("JSONPatch", response.path("patchType").asText());
+    JsonNode patch = JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
+    assertEquals(
+        JSON.readTree(
+            "[{\"op\":\"add\",\"path\":\"/spec/gpu\",\"value\":{\"fraction\":0.5}},"
+                + "{\"op\":\"add\",\"path\":\"/spec/nodePools\",\"value\":[\"a100\"]}]"),
+        patch);
+  }
+
+  @Test
+  void aWorkloadWithoutSpecGetsTheWholeDefaultSpec() throws Exception {
+    ObjectNode request = request("CREATE", "Inference", "{}");
+    ((ObjectNode) request.path("request").path("object")).remove("spec");
+    JsonNode patch =
+        JSON.readTree(
+            Base64.getDecoder().decode(review(Endpoint.MUTATE, request).path("patch").asText()));
+    assertEquals(
+        JSON.readTree(
+            "[{\"op\":\"add\",\"path\":\"/spec\",\"value\":"
+                + "{\"gpu\":{\"fraction\":0.5},\"cpu\":\"2\",\"nodePools\":[\"a100\"]}}]"),
+        patch);
+  }
+
+  @Test
+  void nothingToFillMeansNoPatch() throws Exception {
+    String full = "{\"image\":\"nvcr.io/x:1\",\"gpu\":{\"count\":1},\"cpu\":\"1\",\"nodePools\":[\"h100\"]}";
+    JsonNode response = review(Endpoint.MUTATE, request("CREATE", "Training", full));
+    assertTrue(response.path("allowed").asBoolean());
+    assertFalse(response.has("patch"));
+    assertFalse(response.has("patchType"));
+
+    // outside any project only global policies apply: there are none here
+    ObjectNode elsewhere = request("CREATE", "Training", "{}");
+    ((ObjectNode) elsewhere.path("request")).put("namespace", "default");
+    assertFalse(review(Endpoint.MUTATE, elsewhere).has("patch"));
+  }
+
+  @Test
+  void otherKindsAndOperationsAreAllowedUntouched() throws Exception {
+    ObjectNode pod = request("CREATE", "Pod", "{\"image\":\"docker.io/x\"}");
+    ((ObjectNode) pod.path("request").path("kind")).put("group", "");
+    assertTrue(review(Endpoint.VALIDATE, pod).path("allowed").asBoolean());
+    assertFalse(review(Endpoint.MUTATE, pod).has("patch"));
+
+    ObjectNode policy = request("CREATE", "WorkloadPolicy", "{}");
+    assertTrue(review(Endpoint.VALIDATE, policy).path("allowed").asBoolean());
+
+    ObjectNode delete = request("DELETE", "Training", "{\"image\":\"docker.io/x\"}");
+    assertTrue(review(Endpoint.VALIDATE, delete).path("allowed").asBoolean());
+    // defaults are filled on CREATE only
+    assertFalse(review(Endpoint.MUTATE, request("UPDATE", "Training", "{}")).has("patch"));
+  }
+
+  @Test
+  void anUnreadableSpecIsDeniedWithTheUid() throws Exception {
+    JsonNode response =
+        review(Endpoint.VALIDATE, request("CREATE", "Training", "{\"gpu\":{\"count\":\"many\"}}"));
+    assertEquals("uid-1", response.path("uid").asText());
+    assertFalse(response.path("allowed").asBoolean(true));
+    assertEquals(400, response.path("status").path("code").asInt());
+    assertTrue(
+        response.path("status").path("message").asText().startsWith("the Training's spec cannot be read"),
+        response.toString());
+  }
+
+  @Test
+  void aBodyWithoutReadableUidIsMalformed() {
+    for (String body :
+        List.of("not json", "{}", "{\"request\":{}}", "{\"request\":{\"uid\":7}}", "[]")) {
+      MalformedReviewException e =
+          assertThrows(
+              MalformedReviewException.class,
+              () -> reviewer.review(Endpoint.VALIDATE, body.getBytes(StandardCharsets.UTF_8)),
+              body);
+      assertFalse(e.getMessage().isBlank());
+    }
+  }
+
+  /** A review of {@code kind} t1 in namespace ml-dev with {@code spec}. */
+  static ObjectNode request(String operation, String kind, String spec) throws Exception {
+    return (ObjectNode)
+        JSON.readTree(
+            "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+                + "\"uid\":\"uid-1\",\"kind\":{\"group\":\"tessera.dev\",\"version\":\"v1alpha1\","
+                + "\"kind\":\"" + kind + "\"},\"operation\":\"" + operation + "\",\"name\":\"t1\","
+                + "\"namespace\":\"ml-dev\",\"object\":{\"apiVersion\":\"tessera.dev/v1alpha1\","
+                + "\"kind\":\"" + kind + "\",\"metadata\":{\"name\":\"t1\",\"namespace\":\"ml-dev\"},"
+                + "\"spec\":" + spec + "}}}");
+  }
+
+  private JsonNode review(Endpoint endpoint, JsonNode request) throws Exception {
+    JsonNode review = JSON.readTree(reviewer.review(endpoint, JSON.writeValueAsBytes(request)));
+    assertEquals("admission.k8s.io/v1", review.path("apiVersion").asText());
+    assertEquals("AdmissionReview", review.path("kind").asText());
+    return review.path("response");
+  }
+
+  private static NamedPolicy named(String name, String spec) {
+    try {
+      return new NamedPolicy(name, JSON.readValue(spec, WorkloadPolicySpec.class));
+    } catch (Exception e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+}
