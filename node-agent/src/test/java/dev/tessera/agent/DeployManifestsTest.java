@@ -85,6 +85,9 @@ class DeployManifestsTest {
             continue;
           }
           String where = file.getFileName() + " document " + n;
+          if (node.path("apiVersion").asText().startsWith("cert-manager.io/")) {
+            continue; // cert-manager's Issuer and Certificate: fabric8 has no model for them
+          }
           Object parsed = k8s.unmarshal(JSON.writeValueAsString(node));
           if (!(parsed instanceof HasMetadata o) || parsed instanceof GenericKubernetesResource) {
             problems.add(where + ": not a known Kubernetes kind: " + node.path("kind").asText());
