@@ -80,6 +80,12 @@ public final class WorkloadController implements AutoCloseable {
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
   /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
   private final Map<String, Set<String>> replaced = new HashMap<>();
+  /**
+   * Only the worker thread touches it: the status last written per workload UID. The controller is
+   * its only writer, so this is the truth even while the informer still holds an older copy; without
+   * it a reconcile racing the informer would see the old phase and record its transition twice.
+   */
+  private final Map<String, WorkloadStatus> written = new HashMap<>();
 
   /**
    * @param projectOf the project owning a namespace, or null: which project's workload policies
@@ -173,7 +179,7 @@ public final class WorkloadController implements AutoCloseable {
       return;
     }
     EffectivePolicy policy = policies.effective(kind, projectOf.apply(namespace));
-    WorkloadPhase current = workload.statusOrEmpty().workloadPhase();
+    WorkloadPhase current = status(workload).workloadPhase();
     if (current == null || current == WorkloadPhase.CREATING) {
       // Submitted: the policy's constraints decide whether it may run at all (its defaults filled in).
       List<String> violations = policy.violations(policy.applyDefaults(workload.workload()));
@@ -192,7 +198,7 @@ public final class WorkloadController implements AutoCloseable {
     }
     Blueprint.Workload blueprint = blueprint(workload, policy);
     Blueprint.Desired desired = Blueprint.of(blueprint, GANG_TIMEOUT_SECONDS);
-    WorkloadPhase previous = workload.statusOrEmpty().workloadPhase();
+    WorkloadPhase previous = status(workload).workloadPhase();
     boolean deleting = workload.getMetadata().getDeletionTimestamp() != null;
     if (deleting) {
       deleteOwned(namespace, name);
@@ -205,6 +211,7 @@ public final class WorkloadController implements AutoCloseable {
         }
       }
       replaced.remove(workload.getMetadata().getUid());
+      written.remove(workload.getMetadata().getUid());
       removeFinalizer(workload);
       return;
     }
@@ -316,6 +323,12 @@ public final class WorkloadController implements AutoCloseable {
     return policies;
   }
 
+  /** The workload's status: as last written by this controller, else as the informer has it. */
+  private WorkloadStatus status(WorkloadResource<?> workload) {
+    WorkloadStatus mine = written.get(workload.getMetadata().getUid());
+    return mine != null ? mine : workload.statusOrEmpty();
+  }
+
   /** Re-examines every workload: time limits pass without any event to say so. */
   public void resync() {
     informers.forEach((kind, informer) -> informer.getStore().list().forEach(w ->
@@ -324,11 +337,11 @@ public final class WorkloadController implements AutoCloseable {
 
   /** Whether it has been running (since its last run began) longer than the policy allows. */
   private boolean overRuntime(WorkloadResource<?> workload, EffectivePolicy policy) {
-    if (policy.maxRuntime().isEmpty() || workload.statusOrEmpty().phaseHistory() == null) {
+    if (policy.maxRuntime().isEmpty() || status(workload).phaseHistory() == null) {
       return false;
     }
     String since = null;
-    for (WorkloadStatus.PhaseChange change : workload.statusOrEmpty().phaseHistory()) {
+    for (WorkloadStatus.PhaseChange change : status(workload).phaseHistory()) {
       if (WorkloadPhase.STOPPED.label().equals(change.phase())) {
         since = null;
       } else if (since == null && WorkloadPhase.RUNNING.label().equals(change.phase())) {
@@ -394,9 +407,9 @@ public final class WorkloadController implements AutoCloseable {
     owned.forEach(pod -> existing.add(pod.getMetadata().getName()));
     List<Pod> all = new ArrayList<>(owned);
     String uid = workload.getMetadata().getUid();
-    boolean started = workload.statusOrEmpty().phase() != null
-        && !WorkloadPhase.CREATING.label().equals(workload.statusOrEmpty().phase())
-        && !WorkloadPhase.STOPPED.label().equals(workload.statusOrEmpty().phase());
+    boolean started = status(workload).phase() != null
+        && !WorkloadPhase.CREATING.label().equals(status(workload).phase())
+        && !WorkloadPhase.STOPPED.label().equals(status(workload).phase());
     for (Pod pod : desired) {
       if (existing.contains(pod.getMetadata().getName())) {
         continue;
@@ -418,8 +431,8 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   /** True when the status says the workload had requested pods running: a missing pod is a lost one. */
-  private static boolean seenBefore(WorkloadResource<?> workload, String podName) {
-    WorkloadStatus status = workload.statusOrEmpty();
+  private boolean seenBefore(WorkloadResource<?> workload, String podName) {
+    WorkloadStatus status = status(workload);
     return status.runningPods() != null && status.runningPods() > 0 || status.nodes() != null && !status.nodes().isEmpty();
   }
 
@@ -498,7 +511,7 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   private void setPhase(WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned) {
-    WorkloadStatus status = workload.statusOrEmpty();
+    WorkloadStatus status = status(workload);
     String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
     String phase = transition.phase().label();
     List<WorkloadStatus.PhaseChange> history = status.phaseHistory() == null ? new ArrayList<>() : new ArrayList<>(status.phaseHistory());
@@ -596,6 +609,7 @@ public final class WorkloadController implements AutoCloseable {
     copy.setStatus(status);
     try {
       client.resource(copy).updateStatus();
+      written.put(workload.getMetadata().getUid(), status);
       return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409 || e.getCode() == 404) {
