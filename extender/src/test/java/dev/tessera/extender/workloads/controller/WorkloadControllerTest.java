@@ -23,8 +23,8 @@ import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -47,13 +47,15 @@ class WorkloadControllerTest {
   private KubernetesClient client;
   private ExecutorService worker;
   private WorkloadController controller;
+  /** Stands still unless a test moves it: time limits are tested without waiting for them. */
+  private final MutableClock clock = new MutableClock(java.time.Instant.now());
 
   @BeforeEach
   void setUp() throws Exception {
     api = EmbeddedApiServer.start();
     client = api.client();
     worker = Executors.newSingleThreadExecutor();
-    controller = new WorkloadController(client, Clock.systemUTC(), worker, namespace -> namespace.equals("ml") ? "team-ml" : null);
+    controller = new WorkloadController(client, clock, worker, namespace -> namespace.equals("ml") ? "team-ml" : null);
     controller.start(Duration.ofSeconds(20));
   }
 
@@ -301,7 +303,7 @@ class WorkloadControllerTest {
     schedule("short-0", "gpu-1");
     containers("short-0", "Running", true, null);
     awaitPhase(TrainingResource.class, "short", "Running");
-    Thread.sleep(2100); // past the one-second maximum (status times have whole seconds)
+    clock.advance(Duration.ofSeconds(5)); // past the one-second maximum
     controller.resync();
     awaitPhase(TrainingResource.class, "short", "Stopped");
     await(() -> events("short").contains("MaxRuntimeExceeded"), () -> "events: " + events("short"));
