@@ -104,6 +104,9 @@ class DeployManifestsTest {
               // The workload controller: the pods, Services and Deployments it runs workloads with.
               rule("", List.of("pods", "services"), List.of("get", "list", "watch", "create", "delete")),
               rule("apps", List.of("deployments"), List.of("get", "list", "watch", "create", "delete")),
+              // The workload controller's view of a workload's health: Services' endpoints, claims.
+              rule("", List.of("endpoints"), List.of("get", "list", "watch")),
+              rule("", List.of("persistentvolumeclaims"), List.of("get")),
               rule("", List.of("pods/binding", "bindings", "pods/eviction"), List.of("create")),
               rule("", List.of("events"), List.of("create", "patch")),
               rule("events.k8s.io", List.of("events"), List.of("create", "patch")),

@@ -272,7 +272,8 @@ public final class WorkloadController implements AutoCloseable {
       replaced.remove(workload.getMetadata().getUid());
     }
     Observation seen = new Observation(false, stopped, podGroup, blueprint.replicas(), views,
-        servicesWithoutEndpoints(desired), 0, kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
+        servicesWithoutEndpoints(desired), volumesNotBound(blueprint),
+        kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
     Lifecycle.Transition transition = Lifecycle.next(
         previous, seen);
     setPhase(workload, transition, owned);
@@ -467,6 +468,25 @@ public final class WorkloadController implements AutoCloseable {
         : group.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL))) {
       client.resource(group).delete();
     }
+  }
+
+  /**
+   * The workload's data sources whose claim is missing or not Bound (Lost, or Pending after its
+   * volume went): its pods cannot use them, so a running workload is Degraded.
+   */
+  private int volumesNotBound(Blueprint.Workload workload) {
+    List<WorkloadSpec.DataSource> sources = workload.spec().dataSources();
+    if (sources == null || sources.isEmpty()) {
+      return 0;
+    }
+    int missing = 0;
+    for (WorkloadSpec.DataSource source : sources) {
+      var claim = client.persistentVolumeClaims().inNamespace(workload.namespace()).withName(source.claimName()).get();
+      if (claim == null || claim.getStatus() == null || !"Bound".equals(claim.getStatus().getPhase())) {
+        missing++;
+      }
+    }
+    return missing;
   }
 
   /** Services of the workload with no ready address, from the endpoints informer (which sees only labelled ones). */

@@ -172,6 +172,40 @@ class WorkloadControllerTest {
   }
 
   @Test
+  void aLostVolumeDegradesARunningTraining() {
+    client.resource(new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder()
+        .withNewMetadata().withNamespace("ml").withName("datasets").endMetadata()
+        .withNewStatus().withPhase("Bound").endStatus()
+        .build()).create();
+    TrainingResource training = new TrainingResource();
+    training.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("data").build());
+    WorkloadSpec s = spec(null, null);
+    training.setSpec(new WorkloadSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
+        s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(),
+        List.of(new WorkloadSpec.DataSource("data", "datasets", "/data", true)), null, null));
+    client.resource(training).create();
+    await(() -> pod("data-0") != null, () -> "no pod");
+    assertEquals("datasets", pod("data-0").getSpec().getVolumes().get(0).getPersistentVolumeClaim().getClaimName());
+    schedule("data-0", "gpu-1");
+    containers("data-0", "Running", true, null);
+    awaitPhase(TrainingResource.class, "data", "Running");
+    client.persistentVolumeClaims().inNamespace("ml").withName("datasets").editStatus(c -> {
+      c.getStatus().setPhase("Lost");
+      return c;
+    });
+    // Claims have no informer here: a change of the pod brings the workload back to the controller,
+    // as the periodic resync would.
+    client.pods().inNamespace("ml").withName("data-0").edit(p -> {
+      p.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of("touch", "1")));
+      return p;
+    });
+    awaitPhase(TrainingResource.class, "data", "Degraded");
+    String message = client.resources(TrainingResource.class).inNamespace("ml").withName("data").get().getStatus()
+        .phaseHistory().stream().reduce((a, b) -> b).orElseThrow().message();
+    assertEquals("1 volume(s) detached", message);
+  }
+
+  @Test
   void anImageThatCannotBePulledFailsTheWorkload() {
     training("typo");
     await(() -> pod("typo-0") != null, () -> "no pod");
