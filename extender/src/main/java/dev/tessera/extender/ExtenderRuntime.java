@@ -36,6 +36,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -170,7 +171,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     WorkloadController workloads = new WorkloadController(client, clock, workloadWorker, namespace -> {
       var project = policy.snapshot().projectOf(namespace);
       return project == null ? null : project.name();
-    });
+    }, pod -> gpuBusy(cache, podIndex, agentReports, pod));
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor,
         workloads, workloadWorker, registry);
@@ -262,6 +263,19 @@ public final class ExtenderRuntime implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     registry.close();
+  }
+
+  /** How busy the busiest GPU the pod holds is, by its node agent's latest report; empty if unknown. */
+  private static java.util.OptionalInt gpuBusy(
+      ClusterCache cache, PodIndex pods, AgentReports reports, dev.tessera.extender.model.PodKey pod) {
+    PodIndex.IndexedPod indexed = pods.get(pod.uid());
+    var node = indexed == null || indexed.node() == null ? null : cache.snapshot().node(indexed.node());
+    var held = node == null ? null : node.allocations().get(pod.uid());
+    if (held == null) {
+      return java.util.OptionalInt.empty();
+    }
+    List<Integer> gpus = held.assignment().shares().stream().map(share -> share.index()).toList();
+    return reports.busiest(node.name(), gpus);
   }
 
   private static void quietly(String what, Runnable task) {

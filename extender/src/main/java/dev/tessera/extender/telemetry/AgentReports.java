@@ -26,6 +26,11 @@ public final class AgentReports {
   private final Duration staleAfter;
   /** Guarded by this: when each reporting node's latest accepted report arrived. */
   private final Map<String, Instant> lastReport = new HashMap<>();
+  /**
+   * How busy each reporting node's GPUs were, by index. Kept apart from the cache: it changes with
+   * every report, and placement does not use it, so it must not make the cache publish anew.
+   */
+  private final Map<String, int[]> utilization = new java.util.concurrent.ConcurrentHashMap<>();
 
   public AgentReports(ClusterCache cache, Clock clock, Duration staleAfter) {
     this.cache = Objects.requireNonNull(cache, "cache");
@@ -40,9 +45,16 @@ public final class AgentReports {
    * @return false when the API server has no such node
    */
   public synchronized boolean accept(String node, AgentView view) {
+    return accept(node, view, new int[0]);
+  }
+
+  /** As {@link #accept(String, AgentView)}, with how busy each GPU is (percent, by index). */
+  public synchronized boolean accept(String node, AgentView view, int[] busy) {
     if (!cache.agentReported(node, view)) {
+      utilization.remove(node);
       return false;
     }
+    utilization.put(node, busy.clone());
     if (lastReport.put(node, clock.instant()) == null) {
       log.info(
           "node {}: its agent reports {} GPU(s); placement now uses the agent's inventory and measured"
@@ -65,12 +77,32 @@ public final class AgentReports {
     });
     for (String node : expired) {
       cache.agentReported(node, null);
+      utilization.remove(node);
       log.warn(
           "node {}: no report from its agent for {}; placing by the node's labels again and"
               + " ignoring its measured GPU use. Check the tessera-node-agent pod on that node",
           node, staleAfter.toMillis() % 1000 == 0 ? staleAfter.toSeconds() + "s" : staleAfter.toMillis() + "ms");
     }
     return expired;
+  }
+
+  /**
+   * How busy the busiest of these GPUs of the node is, in percent, from its agent's latest fresh
+   * report; empty when no agent reports for the node or it does not list the GPU. Never blocks.
+   */
+  public java.util.OptionalInt busiest(String node, java.util.Collection<Integer> gpus) {
+    int[] busy = utilization.get(node);
+    if (busy == null || gpus.isEmpty()) {
+      return java.util.OptionalInt.empty();
+    }
+    int most = 0;
+    for (int gpu : gpus) {
+      if (gpu < 0 || gpu >= busy.length) {
+        return java.util.OptionalInt.empty();
+      }
+      most = Math.max(most, busy[gpu]);
+    }
+    return java.util.OptionalInt.of(most);
   }
 
   /** Nodes whose agents currently count as reporting. */

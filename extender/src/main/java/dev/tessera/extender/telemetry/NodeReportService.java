@@ -62,7 +62,7 @@ final class NodeReportService extends NodeReportsGrpc.NodeReportsImplBase {
     ReportReader.Read read = reader.read(report);
     String problem;
     if (read instanceof ReportReader.Read.Ok ok) {
-      if (reports.accept(ok.node(), ok.view())) {
+      if (reports.accept(ok.node(), ok.view(), ok.utilization())) {
         accepted.increment();
         return ack(true, "");
       }

@@ -22,7 +22,8 @@ final class ReportReader {
 
   /** A usable report, or why not. */
   sealed interface Read {
-    record Ok(String node, AgentView view) implements Read {}
+    /** @param utilization per GPU, by index: percent busy over the agent's last sample */
+    record Ok(String node, AgentView view, int[] utilization) implements Read {}
 
     record Invalid(String reason) implements Read {}
   }
@@ -38,6 +39,7 @@ final class ReportReader {
     }
     List<GpuDevice> gpus = new ArrayList<>(report.getGpusCount());
     List<ObservedGpu> observed = new ArrayList<>(report.getGpusCount());
+    int[] utilization = new int[report.getGpusCount()];
     Set<String> uuids = new HashSet<>();
     for (int position = 0; position < report.getGpusCount(); position++) {
       Gpu gpu = report.getGpus(position);
@@ -65,10 +67,14 @@ final class ReportReader {
       if (!gpu.getHealthy() && gpu.getHealthReason().isBlank()) {
         return new Read.Invalid(where + " is unhealthy without a health_reason");
       }
+      if (gpu.getUtilizationPercent() > 100) {
+        return new Read.Invalid(where + " is " + gpu.getUtilizationPercent() + "% busy; at most 100 makes sense");
+      }
+      utilization[position] = gpu.getUtilizationPercent();
       String model = gpu.getModel().isBlank() ? "unknown" : gpu.getModel();
       gpus.add(new GpuDevice(position, named ? gpu.getUuid() : null, model, totalMiB));
       observed.add(new ObservedGpu(usedMiB, gpu.getHealthy(), gpu.getHealthy() ? "" : gpu.getHealthReason()));
     }
-    return new Read.Ok(node, new AgentView(gpus, observed));
+    return new Read.Ok(node, new AgentView(gpus, observed), utilization);
   }
 }

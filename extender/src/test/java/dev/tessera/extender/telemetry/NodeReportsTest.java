@@ -185,6 +185,7 @@ class NodeReportsTest {
       "gpus[1] repeats uuid GPU-h100-0",
       "gpus[0] uses 90000 MiB of 81559 MiB",
       "gpus[3] is unhealthy without a health_reason",
+      "gpus[2] is 140% busy; at most 100 makes sense",
       "node gpu-9 is not known to the API server",
     };
     NodeReport[] bad = {
@@ -193,6 +194,7 @@ class NodeReportsTest {
       with(r -> r.setGpus(1, gpu(1, 0).toBuilder().setUuid("GPU-h100-0"))),
       with(r -> r.setGpus(0, gpu(0, 90000))),
       with(r -> r.setGpus(3, gpu(3, 0).toBuilder().setHealthy(false))),
+      with(r -> r.setGpus(2, gpu(2, 0).toBuilder().setUtilizationPercent(140))),
       with(r -> r.setNodeName("gpu-9")),
     };
     for (int i = 0; i < bad.length; i++) {
@@ -202,7 +204,7 @@ class NodeReportsTest {
     }
     assertSame(before, cache.snapshot().node("gpu-1"), "the cache is untouched");
     assertEquals(0, reports.reporting());
-    assertEquals(6, registry.counter(NodeReportService.REPORTS, "outcome", "rejected").count());
+    assertEquals(7, registry.counter(NodeReportService.REPORTS, "outcome", "rejected").count());
 
     assertTrue(send(report().build()).getAccepted(), "the stream still works after bad reports");
   }

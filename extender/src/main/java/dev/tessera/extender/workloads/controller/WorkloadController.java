@@ -70,6 +70,9 @@ public final class WorkloadController implements AutoCloseable {
   private final ExecutorService worker;
   private final WorkloadEvents events;
   private final Function<String, String> projectOf;
+  private final Function<dev.tessera.extender.model.PodKey, java.util.OptionalInt> gpuBusy;
+  /** Only the worker thread touches it: since when each idle workspace's GPUs have been at 0 %. */
+  private final Map<String, java.time.Instant> idleSince = new HashMap<>();
   private final SharedIndexInformer<WorkloadPolicyResource> policyInformer;
   private volatile WorkloadPolicies policies = WorkloadPolicies.NONE;
   private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
@@ -93,6 +96,21 @@ public final class WorkloadController implements AutoCloseable {
    */
   public WorkloadController(
       KubernetesClient client, Clock clock, ExecutorService worker, Function<String, String> projectOf) {
+    this(client, clock, worker, projectOf, pod -> java.util.OptionalInt.empty());
+  }
+
+  /**
+   * @param gpuBusy how busy (percent) the busiest GPU a pod holds is, as its node's agent last
+   *     measured; empty when unknown. A workspace whose GPUs all stay at 0 for the policy's
+   *     {@code maxIdleTime} is stopped.
+   */
+  public WorkloadController(
+      KubernetesClient client,
+      Clock clock,
+      ExecutorService worker,
+      Function<String, String> projectOf,
+      Function<dev.tessera.extender.model.PodKey, java.util.OptionalInt> gpuBusy) {
+    this.gpuBusy = Objects.requireNonNull(gpuBusy, "gpuBusy");
     this.projectOf = Objects.requireNonNull(projectOf, "projectOf");
     this.client = Objects.requireNonNull(client, "client");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -212,6 +230,7 @@ public final class WorkloadController implements AutoCloseable {
       }
       replaced.remove(workload.getMetadata().getUid());
       written.remove(workload.getMetadata().getUid());
+      idleSince.remove(workload.getMetadata().getUid());
       removeFinalizer(workload);
       return;
     }
@@ -235,6 +254,12 @@ public final class WorkloadController implements AutoCloseable {
           + policy.maxRuntime().orElseThrow() + " (policy " + String.join(", ", policy.policies()) + "); stopping it");
       client.resource(workload).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":true}}");
       return; // the patch brings it back here, stopped
+    }
+    if (!stopped && idleTooLong(workload, policy, owned)) {
+      events.warn(workload, "MaxIdleTimeExceeded", "its GPUs were idle longer than the policy's maximum of "
+          + policy.maxIdleTime().orElseThrow() + " (policy " + String.join(", ", policy.policies()) + "); stopping it");
+      client.resource(workload).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":true}}");
+      return;
     }
 
     boolean podGroup;
@@ -334,6 +359,34 @@ public final class WorkloadController implements AutoCloseable {
   public void resync() {
     informers.forEach((kind, informer) -> informer.getStore().list().forEach(w ->
         enqueue(kind, w.getMetadata().getNamespace(), w.getMetadata().getName())));
+  }
+
+  /**
+   * Whether a running workspace's GPUs have all been at 0 % for longer than the policy's
+   * {@code maxIdleTime}. Unknown utilisation (no agent report, no GPU) is never idle: a workspace
+   * is stopped only on evidence. The idle clock lives in memory; a restart starts it again.
+   */
+  private boolean idleTooLong(WorkloadResource<?> workload, EffectivePolicy policy, List<Pod> owned) {
+    String uid = workload.getMetadata().getUid();
+    WorkloadPhase phase = status(workload).workloadPhase();
+    if (workload.workloadKind() != WorkloadKind.WORKSPACE || policy.maxIdleTime().isEmpty()
+        || (phase != WorkloadPhase.RUNNING && phase != WorkloadPhase.DEGRADED) || owned.isEmpty()) {
+      idleSince.remove(uid);
+      return false;
+    }
+    for (Pod pod : owned) {
+      java.util.OptionalInt busy = gpuBusy.apply(dev.tessera.extender.cluster.PodRequests.keyOf(pod));
+      if (busy.isEmpty() || busy.getAsInt() > 0) {
+        idleSince.remove(uid);
+        return false;
+      }
+    }
+    java.time.Instant since = idleSince.computeIfAbsent(uid, u -> clock.instant());
+    if (Duration.between(since, clock.instant()).compareTo(policy.maxIdleTime().get()) <= 0) {
+      return false;
+    }
+    idleSince.remove(uid);
+    return true;
   }
 
   /** Whether it has been running (since its last run began) longer than the policy allows. */

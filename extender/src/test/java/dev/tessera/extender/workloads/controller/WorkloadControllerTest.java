@@ -49,13 +49,16 @@ class WorkloadControllerTest {
   private WorkloadController controller;
   /** Stands still unless a test moves it: time limits are tested without waiting for them. */
   private final MutableClock clock = new MutableClock(java.time.Instant.now());
+  /** GPU utilisation per pod name, as the node agents would report it. */
+  private final Map<String, Integer> busy = new java.util.concurrent.ConcurrentHashMap<>();
 
   @BeforeEach
   void setUp() throws Exception {
     api = EmbeddedApiServer.start();
     client = api.client();
     worker = Executors.newSingleThreadExecutor();
-    controller = new WorkloadController(client, clock, worker, namespace -> namespace.equals("ml") ? "team-ml" : null);
+    controller = new WorkloadController(client, clock, worker, namespace -> namespace.equals("ml") ? "team-ml" : null,
+        pod -> busy.containsKey(pod.name()) ? java.util.OptionalInt.of(busy.get(pod.name())) : java.util.OptionalInt.empty());
     controller.start(Duration.ofSeconds(20));
   }
 
@@ -296,12 +299,58 @@ class WorkloadControllerTest {
   }
 
   private void policy(String name, String project, WorkloadSpec defaults, WorkloadPolicySpec.Constraints constraints) {
+    policy(name, "Training", project, defaults, constraints);
+  }
+
+  private void policy(String name, String kind, String project, WorkloadSpec defaults,
+      WorkloadPolicySpec.Constraints constraints) {
     WorkloadPolicyResource policy = new WorkloadPolicyResource();
     policy.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    policy.setSpec(new WorkloadPolicySpec("Training", project, defaults, constraints));
+    policy.setSpec(new WorkloadPolicySpec(kind, project, defaults, constraints));
     client.resource(policy).create();
-    await(() -> controller.policies().effective(dev.tessera.extender.workloads.spec.WorkloadKind.TRAINING, project)
-        .policies().contains(name), () -> "policy " + name + " not loaded");
+    dev.tessera.extender.workloads.spec.WorkloadKind workloadKind =
+        kind.equals("Workspace") ? dev.tessera.extender.workloads.spec.WorkloadKind.WORKSPACE
+            : dev.tessera.extender.workloads.spec.WorkloadKind.TRAINING;
+    await(() -> controller.policies().effective(workloadKind, project).policies().contains(name),
+        () -> "policy " + name + " not loaded");
+  }
+
+  /** Asks the controller to look at every workload again, and waits until it has. */
+  private void resync() {
+    controller.resync();
+    try {
+      worker.submit(() -> {}).get(); // the worker runs in order: the resync's reconciles are done
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aWorkspaceIdleLongerThanItsPolicyAllowsIsStopped() {
+    policy("idle", "Workspace", null, null,
+        new WorkloadPolicySpec.Constraints(null, null, null, null, null, null, null, "30m", null, null, null));
+    WorkspaceResource ws = new WorkspaceResource();
+    ws.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("bob").build());
+    ws.setSpec(spec(null, null));
+    client.resource(ws).create();
+    await(() -> pod("bob-0") != null, () -> "no pod");
+    schedule("bob-0", "gpu-1");
+    containers("bob-0", "Running", true, null);
+    awaitPhase(WorkspaceResource.class, "bob", "Running");
+
+    busy.put("bob-0", 40);
+    resync();
+    clock.advance(Duration.ofHours(1));
+    resync();
+    busy.put("bob-0", 0); // idle from now on
+    resync();
+    clock.advance(Duration.ofMinutes(20));
+    resync();
+    assertEquals("Running", phase(WorkspaceResource.class, "bob"), "20 of 30 idle minutes: it keeps running");
+    clock.advance(Duration.ofMinutes(11));
+    resync();
+    awaitPhase(WorkspaceResource.class, "bob", "Stopped");
+    await(() -> events("bob").contains("MaxIdleTimeExceeded"), () -> "events: " + events("bob"));
   }
 
   private static WorkloadPolicySpec.Constraints limits(Integer maxGpus, String maxRuntime) {
@@ -338,7 +387,7 @@ class WorkloadControllerTest {
     containers("short-0", "Running", true, null);
     awaitPhase(TrainingResource.class, "short", "Running");
     clock.advance(Duration.ofSeconds(5)); // past the one-second maximum
-    controller.resync();
+    resync();
     awaitPhase(TrainingResource.class, "short", "Stopped");
     await(() -> events("short").contains("MaxRuntimeExceeded"), () -> "events: " + events("short"));
   }
