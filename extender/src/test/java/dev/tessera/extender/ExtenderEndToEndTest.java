@@ -1,11 +1,10 @@
 package dev.tessera.extender;
 
+import dev.tessera.extender.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.extender.cluster.AssignmentCodec;
 import dev.tessera.extender.embedded.DemoCluster;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
@@ -20,9 +19,6 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,15 +38,15 @@ import org.junit.jupiter.api.Test;
  * racing for the last GPU capacity, and a restart that rebuilds the ledger from the pods.
  */
 class ExtenderEndToEndTest {
-  private final ObjectMapper json = new ObjectMapper();
-  private final HttpClient http = HttpClient.newHttpClient();
   private EmbeddedApiServer api;
   private KubernetesClient client;
+  private ExtenderCalls calls;
 
   @BeforeEach
   void setUp() {
     api = EmbeddedApiServer.start();
     client = api.client();
+    calls = new ExtenderCalls(client);
   }
 
   @AfterEach
@@ -79,16 +75,11 @@ class ExtenderEndToEndTest {
       for (Pod pod : created) {
         results.add(threads.submit(() -> {
           start.await();
-          JsonNode filtered = post(base, "filter", filterArgs(pod, List.of("gpu-1")));
+          JsonNode filtered = calls.post(base, "filter", calls.filterArgs(pod, List.of("gpu-1")));
           if (filtered.get("NodeNames").isNull() || filtered.get("NodeNames").isEmpty()) {
             return false;
           }
-          ObjectNode bind = json.createObjectNode();
-          bind.put("PodName", pod.getMetadata().getName());
-          bind.put("PodNamespace", pod.getMetadata().getNamespace());
-          bind.put("PodUID", pod.getMetadata().getUid());
-          bind.put("Node", "gpu-1");
-          return post(base, "bind", bind).path("Error").asText().isEmpty();
+          return calls.post(base, "bind", calls.bindArgs(pod, "gpu-1")).path("Error").asText().isEmpty();
         }));
       }
       start.countDown();
@@ -137,12 +128,7 @@ class ExtenderEndToEndTest {
       // In this order: events are written in order, so once no-share's warning is there, any for
       // with-share would be too.
       for (Pod pod : List.of(with, without)) {
-        ObjectNode bind = json.createObjectNode();
-        bind.put("PodName", pod.getMetadata().getName());
-        bind.put("PodNamespace", pod.getMetadata().getNamespace());
-        bind.put("PodUID", pod.getMetadata().getUid());
-        bind.put("Node", "gpu-1");
-        assertEquals("", post(base, "bind", bind).path("Error").asText());
+        assertEquals("", calls.post(base, "bind", calls.bindArgs(pod, "gpu-1")).path("Error").asText());
       }
 
       await(() -> warnings("no-share") == 1);
@@ -195,35 +181,12 @@ class ExtenderEndToEndTest {
     return rows;
   }
 
-  private ObjectNode filterArgs(Pod pod, List<String> nodes) throws Exception {
-    ObjectNode args = json.createObjectNode();
-    args.set("Pod", json.readTree(client.getKubernetesSerialization().asJson(pod)));
-    args.putNull("Nodes");
-    nodes.forEach(args.putArray("NodeNames")::add);
-    return args;
+
+
+  private static void await(BooleanSupplier condition) {
+    Await.await("the condition", condition, Duration.ofSeconds(10));
   }
 
-  private JsonNode post(URI base, String verb, JsonNode body) throws Exception {
-    HttpResponse<byte[]> response =
-        http.send(
-            HttpRequest.newBuilder(base.resolve("/" + verb))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)))
-                .header("Content-Type", "application/json")
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray());
-    assertEquals(200, response.statusCode(), () -> new String(response.body()));
-    return json.readTree(response.body());
-  }
-
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(10);
-    }
-  }
 
   private static io.fabric8.kubernetes.api.model.Node gpuNode(String name, int gpus) {
     return new NodeBuilder()

@@ -1,5 +1,6 @@
 package dev.tessera.extender;
 
+import dev.tessera.extender.testing.Await;
 import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.project;
 import static dev.tessera.extender.workloads.Policies.quota;
@@ -9,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.extender.cluster.GangMonitor;
 import dev.tessera.extender.cluster.ReclaimController;
@@ -24,9 +24,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,10 +38,9 @@ import org.junit.jupiter.api.Test;
  * (filter, prioritize, bind in turn) is played by {@link #schedule}.
  */
 class SchedulingPolicyEndToEndTest {
-  private final ObjectMapper json = new ObjectMapper();
-  private final HttpClient http = HttpClient.newHttpClient();
   private EmbeddedApiServer api;
   private KubernetesClient client;
+  private ExtenderCalls calls;
   private ExtenderRuntime runtime;
   private URI base;
 
@@ -52,6 +48,7 @@ class SchedulingPolicyEndToEndTest {
   void setUp() {
     api = EmbeddedApiServer.start();
     client = api.client();
+    calls = new ExtenderCalls(client);
   }
 
   @AfterEach
@@ -153,7 +150,7 @@ class SchedulingPolicyEndToEndTest {
     await(() -> runtime.policy().projectOf("team-a") != null);
     assertEquals("gpu-1", schedule(create(gpuPod("team-a", "a-0", 2)), List.of("gpu-1")));
     await(() -> runtime.policy().figures("team-a", "default").allocated() == 2);
-    JsonNode refused = post("filter", filterArgs(create(gpuPod("team-a", "a-1", 1)), List.of("gpu-1")));
+    JsonNode refused = post("filter", calls.filterArgs(create(gpuPod("team-a", "a-1", 1)), List.of("gpu-1")));
     String reason = refused.path("FailedAndUnresolvableNodes").path("gpu-1").asText();
     assertEquals("project team-a would exceed its limit of 2 GPUs in pool default (it holds 2, the pod asks for 1)", reason);
   }
@@ -170,7 +167,7 @@ class SchedulingPolicyEndToEndTest {
     List<String> nodes = List.of("a100-1", "h100-1");
 
     Pod first = create(pooled(gpuPod("team", "p-0", 1), "h100,a100"));
-    JsonNode filtered = post("filter", filterArgs(first, nodes));
+    JsonNode filtered = post("filter", calls.filterArgs(first, nodes));
     assertEquals(List.of("h100-1"), names(filtered.path("NodeNames")));
     assertEquals("node pool h100 is preferred (tessera.dev/node-pools) and has room",
         filtered.path("FailedNodes").path("a100-1").asText());
@@ -179,10 +176,10 @@ class SchedulingPolicyEndToEndTest {
 
     assertEquals("a100-1", schedule(create(pooled(gpuPod("team", "p-1", 1), "h100,a100")), nodes),
         "the preferred pool is full: the next one serves");
-    JsonNode only = post("filter", filterArgs(create(pooled(gpuPod("team", "p-2", 1), "h100")), nodes));
+    JsonNode only = post("filter", calls.filterArgs(create(pooled(gpuPod("team", "p-2", 1), "h100")), nodes));
     assertEquals("node is in pool a100; the pod may use pools h100",
         only.path("FailedAndUnresolvableNodes").path("a100-1").asText());
-    JsonNode unknown = post("filter", filterArgs(create(pooled(gpuPod("team", "p-3", 1), "v100")), nodes));
+    JsonNode unknown = post("filter", calls.filterArgs(create(pooled(gpuPod("team", "p-3", 1), "v100")), nodes));
     assertTrue(unknown.path("FailedAndUnresolvableNodes").path("a100-1").asText()
         .startsWith("node pool v100 (annotation tessera.dev/node-pools) does not exist; known pools: default, "),
         unknown.toString());
@@ -253,7 +250,7 @@ class SchedulingPolicyEndToEndTest {
     List<String> nodes = List.of("pack-busy", "pack-idle", "spread-busy", "spread-idle");
     await(() -> {
       try {
-        JsonNode scores = post("prioritize", filterArgs(web, nodes));
+        JsonNode scores = post("prioritize", calls.filterArgs(web, nodes));
         java.util.Map<String, Integer> byNode = new java.util.HashMap<>();
         scores.forEach(s -> byNode.put(s.path("Host").asText(), s.path("Score").asInt()));
         // 3.5 of 4 CPUs after placement on the busy nodes, 0.5 on the idle ones.
@@ -270,12 +267,12 @@ class SchedulingPolicyEndToEndTest {
   private String schedule(Pod pod, List<String> nodes) {
     try {
       Pod current = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).get();
-      JsonNode filtered = post("filter", filterArgs(current, nodes));
+      JsonNode filtered = post("filter", calls.filterArgs(current, nodes));
       List<String> passing = names(filtered.path("NodeNames"));
       if (passing.isEmpty()) {
         return null;
       }
-      ObjectNode args = filterArgs(current, passing);
+      ObjectNode args = calls.filterArgs(current, passing);
       JsonNode scores = post("prioritize", args);
       String best = passing.get(0);
       int top = -1;
@@ -285,12 +282,7 @@ class SchedulingPolicyEndToEndTest {
           best = score.path("Host").asText();
         }
       }
-      ObjectNode bind = json.createObjectNode();
-      bind.put("PodName", current.getMetadata().getName());
-      bind.put("PodNamespace", current.getMetadata().getNamespace());
-      bind.put("PodUID", current.getMetadata().getUid());
-      bind.put("Node", best);
-      String error = post("bind", bind).path("Error").asText();
+      String error = post("bind", calls.bindArgs(current, best)).path("Error").asText();
       assertEquals("", error);
       return best;
     } catch (Exception e) {
@@ -309,7 +301,7 @@ class SchedulingPolicyEndToEndTest {
     String[] reason = new String[1];
     await(() -> {
       try {
-        JsonNode result = post("filter", filterArgs(pod, nodes));
+        JsonNode result = post("filter", calls.filterArgs(pod, nodes));
         reason[0] = result.path("FailedAndUnresolvableNodes").path(nodes.get(0)).asText();
         return !reason[0].contains("has not seen this pod yet") && !reason[0].contains("of its 3 pods");
       } catch (Exception e) {
@@ -333,23 +325,9 @@ class SchedulingPolicyEndToEndTest {
     return message[0];
   }
 
-  private ObjectNode filterArgs(Pod pod, List<String> nodes) throws Exception {
-    ObjectNode args = json.createObjectNode();
-    args.set("Pod", json.readTree(client.getKubernetesSerialization().asJson(pod)));
-    args.putNull("Nodes");
-    nodes.forEach(args.putArray("NodeNames")::add);
-    return args;
-  }
 
   private JsonNode post(String verb, JsonNode body) throws Exception {
-    HttpResponse<byte[]> response = http.send(
-        HttpRequest.newBuilder(base.resolve("/" + verb))
-            .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)))
-            .header("Content-Type", "application/json")
-            .build(),
-        HttpResponse.BodyHandlers.ofByteArray());
-    assertEquals(200, response.statusCode(), () -> new String(response.body()));
-    return json.readTree(response.body());
+    return calls.post(base, verb, body);
   }
 
   private static List<String> names(JsonNode array) {
@@ -358,15 +336,10 @@ class SchedulingPolicyEndToEndTest {
     return names;
   }
 
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 15 s");
-      }
-      Thread.sleep(20);
-    }
+  private static void await(BooleanSupplier condition) {
+    Await.await("the condition", condition, Duration.ofSeconds(15));
   }
+
 
   private static io.fabric8.kubernetes.api.model.Node gpuNode(String name, int gpus, String model) {
     return new NodeBuilder()

@@ -1,6 +1,7 @@
 package dev.tessera.extender.cluster;
 
-import static dev.tessera.extender.cluster.Await.await;
+import dev.tessera.extender.testing.Await;
+import static dev.tessera.extender.testing.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

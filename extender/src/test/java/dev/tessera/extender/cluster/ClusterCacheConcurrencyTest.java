@@ -1,5 +1,6 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.extender.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

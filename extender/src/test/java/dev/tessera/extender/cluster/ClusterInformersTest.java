@@ -1,6 +1,7 @@
 package dev.tessera.extender.cluster;
 
-import static dev.tessera.extender.cluster.Await.await;
+import dev.tessera.extender.testing.Await;
+import static dev.tessera.extender.testing.Await.await;
 import static dev.tessera.extender.cluster.Fixtures.A100_MIB;
 import static dev.tessera.extender.cluster.Fixtures.gfdNode;
 import static dev.tessera.extender.cluster.Fixtures.pod;

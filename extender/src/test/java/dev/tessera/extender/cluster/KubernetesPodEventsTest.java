@@ -1,6 +1,6 @@
 package dev.tessera.extender.cluster;
 
-import static dev.tessera.extender.cluster.Await.await;
+import static dev.tessera.extender.testing.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

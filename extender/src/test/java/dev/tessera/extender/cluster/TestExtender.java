@@ -1,5 +1,6 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;

@@ -1,7 +1,7 @@
 package dev.tessera.extender.workloads;
 
-import static dev.tessera.extender.workloads.Await.await;
-import static dev.tessera.extender.workloads.Await.awaitValue;
+import static dev.tessera.extender.testing.Await.await;
+import static dev.tessera.extender.testing.Await.awaitValue;
 import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.podGroup;
 import static dev.tessera.extender.workloads.Policies.project;

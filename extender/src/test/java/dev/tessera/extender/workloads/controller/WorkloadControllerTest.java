@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads.controller;
 
+import dev.tessera.extender.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -424,17 +425,7 @@ class WorkloadControllerTest {
   }
 
   private static void await(BooleanSupplier condition, Supplier<String> what) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within 15 s: " + what.get());
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    Await.await(what, condition, Duration.ofSeconds(15));
   }
+
 }
