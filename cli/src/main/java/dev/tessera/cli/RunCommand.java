@@ -1,42 +1,15 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
-/**
- * {@code tessera run KIND NAME}: brings back a workload stopped with {@code tessera stop}, same spec. A JSON merge patch of {@code spec.stopped} alone, so a
- * concurrent edit of any other field is not overwritten.
- */
+/** {@code tessera run KIND NAME}: brings back a workload stopped with {@code tessera stop}, same spec. */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
     description = {"Start a stopped workload again (spec.stopped: false).", ""})
-final class RunCommand implements Callable<Integer> {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-  @Mixin ClusterOptions cluster;
-
-  @Parameters(index = "0", paramLabel = "KIND", converter = Kinds.Converter.class, description = "The workload's kind.")
-  WorkloadKind kind;
-
-  @Parameters(index = "1", paramLabel = "NAME", description = "The workload's name.")
-  String name;
-
-  @Override
-  public Integer call() {
-    try (KubernetesClient client = cluster.connect()) {
-      String namespace = cluster.namespace(client);
-      Workloads.setStopped(client, kind, namespace, name, false);
-      spec.commandLine().getOut().println(kind.label() + " '" + name + "' in project '" + namespace + "' "
-          + (false ? "stopped" : "set to run"));
-      spec.commandLine().getOut().flush();
-    }
-    return 0;
+final class RunCommand extends StoppedSwitch {
+  RunCommand() {
+    super(false);
   }
 }

@@ -1,0 +1,43 @@
+package dev.tessera.cli;
+
+import dev.tessera.extender.workloads.spec.WorkloadKind;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/**
+ * What {@code tessera stop} and {@code tessera run} share: a JSON merge patch of {@code
+ * spec.stopped} alone, so a concurrent edit of any other field is not overwritten. Each subclass
+ * carries its own {@code @Command} and says which way it switches.
+ */
+abstract class StoppedSwitch implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Mixin ClusterOptions cluster;
+
+  @Parameters(index = "0", paramLabel = "KIND", converter = Kinds.Converter.class, description = "The workload's kind.")
+  WorkloadKind kind;
+
+  @Parameters(index = "1", paramLabel = "NAME", description = "The workload's name.")
+  String name;
+
+  private final boolean stopped;
+
+  StoppedSwitch(boolean stopped) {
+    this.stopped = stopped;
+  }
+
+  @Override
+  public Integer call() {
+    try (KubernetesClient client = cluster.connect()) {
+      String namespace = cluster.namespace(client);
+      Workloads.setStopped(client, kind, namespace, name, stopped);
+      spec.commandLine().getOut().println(kind.label() + " '" + name + "' in project '" + namespace + "' "
+          + (stopped ? "stopped" : "set to run"));
+      spec.commandLine().getOut().flush();
+    }
+    return 0;
+  }
+}
