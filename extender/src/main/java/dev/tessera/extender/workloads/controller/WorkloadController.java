@@ -434,8 +434,7 @@ public final class WorkloadController implements AutoCloseable {
       Integer port = d.getSpec().masterPortOrDefault();
       distributed = new Blueprint.Distributed(d.getSpec().framework(), d.getSpec().workers(), port == null ? 29500 : port);
     }
-    int serving = workload instanceof InferenceResource i && i.getSpec().minReplicas() != null
-        ? Math.max(1, i.getSpec().minReplicas()) : 1;
+    int serving = workload.workloadKind() == WorkloadKind.INFERENCE ? requestedPods(workload) : 1;
     return new Blueprint.Workload(workload.workloadKind(), workload.getMetadata().getNamespace(),
         workload.getMetadata().getName(), workload.getMetadata().getUid(), policy.applyDefaults(workload.workload()),
         distributed, serving);
@@ -593,10 +592,12 @@ public final class WorkloadController implements AutoCloseable {
       history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
     }
     int running = 0;
+    int scheduled = 0;
     Set<String> nodes = new TreeSet<>();
     for (Pod pod : owned) {
       if (pod.getSpec().getNodeName() != null) {
         nodes.add(pod.getSpec().getNodeName());
+        scheduled++;
       }
       if ("Running".equals(pod.getStatus() == null ? null : pod.getStatus().getPhase())) {
         running++;
@@ -608,7 +609,7 @@ public final class WorkloadController implements AutoCloseable {
         : spec.gpu().fraction() != null ? spec.gpu().fraction() * (spec.gpu().devices() == null ? 1 : spec.gpu().devices())
         : 0;
     int requested = transition.phase() == WorkloadPhase.FAILED && spec == null
-        ? 0 : blueprintReplicas(workload);
+        ? 0 : requestedPods(workload);
     WorkloadStatus next = new WorkloadStatus(
         phase,
         status.conditions(),
@@ -616,7 +617,7 @@ public final class WorkloadController implements AutoCloseable {
         running,
         requested,
         gpusPerPod * requested,
-        gpusPerPod * nodesHolding(owned),
+        gpusPerPod * scheduled,
         spec == null ? null : spec.cpu(),
         spec == null ? null : spec.memory(),
         List.copyOf(nodes),
@@ -655,17 +656,9 @@ public final class WorkloadController implements AutoCloseable {
     return addresses;
   }
 
-  private static int nodesHolding(List<Pod> owned) {
-    int scheduled = 0;
-    for (Pod pod : owned) {
-      if (pod.getSpec().getNodeName() != null) {
-        scheduled++;
-      }
-    }
-    return scheduled;
-  }
 
-  private static int blueprintReplicas(WorkloadResource<?> workload) {
+  /** Pods the workload runs: master plus workers, an inference's minimum replicas, else one. */
+  private static int requestedPods(WorkloadResource<?> workload) {
     if (workload instanceof DistributedTrainingResource d && d.getSpec() != null && d.getSpec().workers() != null) {
       return d.getSpec().workers() + 1;
     }
