@@ -2,6 +2,10 @@ package dev.tessera.agent;
 
 import dev.tessera.agent.deviceplugin.DevicePlugin;
 import dev.tessera.agent.deviceplugin.DevicePluginConfig;
+import dev.tessera.agent.enforce.GpuMemoryGuard;
+import dev.tessera.agent.enforce.KubePodEvents;
+import dev.tessera.agent.enforce.ProcFs;
+import dev.tessera.agent.enforce.UsageFiles;
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.kube.KubeApi;
 import dev.tessera.agent.kube.KubeConfig;
@@ -11,7 +15,8 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Starts the kubelet device plugin with an API client of its own (in-cluster credentials, or the
- * kubeconfig outside a cluster). The client is a small one of ours on the JDK's HTTP client: a
+ * kubeconfig outside a cluster), and beside it the {@link GpuMemoryGuard} that takes memory loans
+ * back from the shared GPUs the plugin hands out. The client is a small one of ours on the JDK's HTTP client: a
  * full Kubernetes client library would cost the agent tens of MiB of loaded classes.
  */
 final class KubeletDevicePlugin implements DevicePluginStarter {
@@ -26,7 +31,8 @@ final class KubeletDevicePlugin implements DevicePluginStarter {
   @Override
   public AutoCloseable start(GpuBackend gpus, ScheduledExecutorService scheduler) {
     DevicePlugin whole = null;
-    DevicePlugin shared;
+    DevicePlugin shared = null;
+    GpuMemoryGuard guard;
     try {
       KubeApi api = new KubeApi(KubeConfig.fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home"))));
       // Whole GPUs as nvidia.com/gpu, and shares for fractional pods as tessera.dev/gpu-share: kubelet
@@ -36,15 +42,26 @@ final class KubeletDevicePlugin implements DevicePluginStarter {
       shared = new DevicePlugin(
           config.forSharedGpus(DevicePluginConfig.DEFAULT_SHARED_SLOTS), gpus, api, scheduler, clock);
       shared.start();
+      guard = new GpuMemoryGuard(
+              new UsageFiles(config.stateDir().resolve("usage")),
+              new ProcFs(Path.of("/proc")),
+              new KubePodEvents(api, config.nodeName(), clock),
+              clock)
+          .start(scheduler);
     } catch (RuntimeException e) {
+      if (shared != null) {
+        shared.close();
+      }
       if (whole != null) {
         whole.close();
       }
       throw new IllegalStateException("the device plugin did not start: " + e.getMessage(), e);
     }
     DevicePlugin wholePlugin = whole;
+    DevicePlugin sharedPlugin = shared;
     return () -> {
-      shared.close();
+      guard.close();
+      sharedPlugin.close();
       wholePlugin.close();
     };
   }

@@ -57,7 +57,7 @@ class DeployManifestsTest {
   private static final String NAMESPACE = "tessera-system";
   private static final String NAME = "tessera-node-agent";
   private static final String EXTENDER_HOST = "tessera-extender." + NAMESPACE + ".svc";
-  private static final Set<String> ALLOWED = Set.of("core/pods:get", "core/pods:list", "core/pods:watch", "core/pods:patch");
+  private static final Set<String> ALLOWED = Set.of("core/pods:get", "core/pods:list", "core/pods:watch", "core/pods:patch", "core/events:create");
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final YAMLMapper YAML = new YAMLMapper();
@@ -184,6 +184,16 @@ class DeployManifestsTest {
     String dockerfile = java.nio.file.Files.readString(java.nio.file.Path.of("Dockerfile"));
     assertTrue(dockerfile.contains("COPY native/target/libtessera-cuda.so /opt/tessera/lib/libtessera-cuda.so"), dockerfile);
     assertTrue(script.contains("cp /opt/tessera/lib/libtessera-cuda.so "), script);
+  }
+
+  @Test
+  void theMemoryGuardSeesAndMayKillOtherPodsProcessesAndNothingMore() {
+    PodSpec pod = one(DaemonSet.class, NAME).getSpec().getTemplate().getSpec();
+    assertEquals(Boolean.TRUE, pod.getHostPID(), "the guard finds borrowing processes in the host's /proc");
+    var capabilities = container().getSecurityContext().getCapabilities();
+    assertEquals(List.of("ALL"), capabilities.getDrop());
+    assertEquals(List.of("KILL"), capabilities.getAdd(), "KILL to take loans back from other users' processes");
+    assertEquals(Boolean.FALSE, container().getSecurityContext().getPrivileged());
   }
 
   @Test

@@ -22,13 +22,15 @@ import java.util.Set;
  * <pre>{@code
  * {"version": 1, "node": "gpu-a100-01", "exclusive": false,
  *  "gpus": [{"index": 3, "uuid": "GPU-8f6c…", "memoryMiB": 40960, "memoryBytes": 42949672960,
- *            "fraction": 0.5}]}
+ *            "fraction": 0.5, "limitMiB": 61440, "limitBytes": 64424509440}]}
  * }</pre>
  *
  * {@code version} must be 1; {@code node} (non-empty string), {@code exclusive} (boolean) and
  * {@code gpus} (1 to 64 objects, each index at most once) are required; per GPU {@code index}
  * (0..63), {@code memoryMiB}, {@code memoryBytes} (= memoryMiB × 1048576) and {@code fraction} (0 <
  * f ≤ 1, exactly 1 when exclusive) are required, {@code uuid} (non-empty string) is optional.
+ * {@code limitMiB} and {@code limitBytes} (= limitMiB × 1048576, at least the memory) come together
+ * or not at all, only on shared GPUs: a dynamic fraction, which may borrow up to the limit.
  * Unknown fields are ignored, as the contract allows; duplicate keys, trailing content and wrong
  * types are errors. {@link #read} never throws on bad text.
  */
@@ -150,7 +152,34 @@ public final class AssignmentReader {
     if (exclusive && fraction != 1.0) {
       throw new BadField(at + "fraction is " + fraction + " in an exclusive assignment (must be 1)");
     }
-    return new AssignedGpu((int) index, uuid, memoryBytes, fraction);
+    return new AssignedGpu((int) index, uuid, memoryBytes, limitBytes(gpu, at, exclusive, memoryMiB), fraction);
+  }
+
+  /** The optional loan limit; without one the pod may use exactly its memory. */
+  private static long limitBytes(JsonNode gpu, String at, boolean exclusive, long memoryMiB) throws BadField {
+    boolean hasMiB = gpu.hasNonNull("limitMiB");
+    boolean hasBytes = gpu.hasNonNull("limitBytes");
+    if (!hasMiB && !hasBytes) {
+      return memoryMiB * MIB;
+    }
+    if (hasMiB != hasBytes) {
+      throw new BadField(at + "limitMiB and limitBytes come together; only " + (hasMiB ? "limitMiB" : "limitBytes") + " is set");
+    }
+    if (exclusive) {
+      throw new BadField(at + "an exclusive assignment has no memory limit to borrow up to");
+    }
+    long limitMiB = wholeNumber(gpu, "limitMiB", at);
+    if (limitMiB > MAX_MEMORY_MIB) {
+      throw new BadField(at + "limitMiB " + limitMiB + " is larger than any GPU");
+    }
+    if (limitMiB < memoryMiB) {
+      throw new BadField(at + "limitMiB " + limitMiB + " is below memoryMiB " + memoryMiB);
+    }
+    long limitBytes = wholeNumber(gpu, "limitBytes", at);
+    if (limitBytes != limitMiB * MIB) {
+      throw new BadField(at + "limitBytes " + limitBytes + " is not limitMiB " + limitMiB + " * 1048576");
+    }
+    return limitBytes;
   }
 
   private static JsonNode required(JsonNode parent, String field, String at) throws BadField {

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Always: {@code NVIDIA_VISIBLE_DEVICES} = the claimed GPUs' UUIDs, comma-separated, in the
  *       assignment's order (the NVIDIA container runtime exposes exactly those).
  *   <li>Shared GPUs also: {@code TESSERA_GPU_MEMORY_LIMITS} = the memory limit in bytes of each
- *       visible GPU, same order; {@code TESSERA_USAGE_DIR} = {@value #USAGE_DIR_IN_CONTAINER},
+ *       visible GPU, same order; {@code TESSERA_GPU_MEMORY_REQUESTS} = what the pod was placed by on
+ *       each (below the limit for a dynamic fraction: the rest is on loan); {@code TESSERA_USAGE_DIR} = {@value #USAGE_DIR_IN_CONTAINER},
  *       mounted read-write from {@code <stateDir>/usage/<pod-uid>} on the host (where the agent
  *       reads the usage back); {@code LD_PRELOAD} = the library, from {@code <installDir>/lib}
  *       mounted read-only at {@value #LIB_DIR_IN_CONTAINER}; {@code NVIDIA_DRIVER_CAPABILITIES} =
@@ -33,6 +34,7 @@ final class ContainerSettings {
   static final String VISIBLE_DEVICES = "NVIDIA_VISIBLE_DEVICES";
   static final String DRIVER_CAPABILITIES = "NVIDIA_DRIVER_CAPABILITIES";
   static final String MEMORY_LIMITS = "TESSERA_GPU_MEMORY_LIMITS";
+  static final String MEMORY_REQUESTS = "TESSERA_GPU_MEMORY_REQUESTS";
   static final String USAGE_DIR = "TESSERA_USAGE_DIR";
   static final String LD_PRELOAD = "LD_PRELOAD";
 
@@ -60,6 +62,8 @@ final class ContainerSettings {
     response
         .putEnvs(MEMORY_LIMITS,
             claim.gpus().stream().map(g -> Long.toString(g.memoryLimitBytes())).collect(Collectors.joining(",")))
+        .putEnvs(MEMORY_REQUESTS,
+            claim.gpus().stream().map(g -> Long.toString(g.memoryRequestBytes())).collect(Collectors.joining(",")))
         .putEnvs(USAGE_DIR, USAGE_DIR_IN_CONTAINER)
         .putEnvs(LD_PRELOAD, LIB_DIR_IN_CONTAINER + "/" + LIBRARY)
         .putEnvs(DRIVER_CAPABILITIES, "compute,utility")

@@ -125,16 +125,18 @@ final class PodSelector {
         return "its assignment names " + which + ", which this node does not have (it has "
             + describe(byIndex.values()) + "); the extender's view of the node is stale or wrong";
       }
-      long limit = gpu.memoryBytes();
-      if (limit == 0 && !assignment.exclusive()) {
+      long request = gpu.memoryBytes();
+      long limit = gpu.limitBytes();
+      if (request == 0 && !assignment.exclusive()) {
         // The extender knew the node only from labels; take the same share of the real memory.
-        limit = (long) Math.floor(gpu.fraction() * (info.memoryTotalBytes() / MIB)) * MIB;
-        if (limit == 0) {
+        request = (long) Math.floor(gpu.fraction() * (info.memoryTotalBytes() / MIB)) * MIB;
+        limit = Math.max(limit, request);
+        if (request == 0) {
           return "its assignment gives no memory size for shared GPU " + info.uuid()
               + " and this node does not know the GPU's memory either";
         }
       }
-      out.add(new VisibleGpu(info.index(), info.uuid(), limit));
+      out.add(new VisibleGpu(info.index(), info.uuid(), request, limit));
     }
     return null;
   }

@@ -22,7 +22,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /**
- * The three pod calls the device plugin makes (list, watch, merge-patch), on the JDK's HTTP client.
+ * The pod calls the device plugin makes (list, watch, merge-patch) and the events the memory guard
+ * records, on the JDK's HTTP client.
  * A full Kubernetes client costs tens of MiB of loaded classes, more than this agent may use.
  *
  * <p>Watches go over a WebSocket (the API server serves any watch that way, as for streamed JSON
@@ -104,6 +105,38 @@ public class KubeApi {
         .method("PATCH", HttpRequest.BodyPublishers.ofString(mergePatch))
         .build();
     send(request, "patch pod " + namespace + "/" + name);
+  }
+
+  /**
+   * Records an event on a pod, in the background: the caller (the memory guard's thread) must not
+   * wait on the API server. The future fails with a {@link KubeApiException} saying what failed.
+   *
+   * @param event a core/v1 Event with its namespace set
+   */
+  public CompletableFuture<Void> createEvent(JsonNode event) {
+    String namespace = event.path("metadata").path("namespace").asText("");
+    String what = "record event " + event.path("reason").asText("") + " in " + namespace;
+    HttpRequest request;
+    try {
+      request = request("/api/v1/namespaces/" + encode(namespace) + "/events")
+          .timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(event)))
+          .build();
+    } catch (IOException | KubeApiException e) {
+      return CompletableFuture.failedFuture(e instanceof KubeApiException k ? k : new KubeApiException(0, what + ": " + e, e));
+    }
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+        .handle((response, error) -> {
+          if (error != null) {
+            throw new KubeApiException(0, "cannot " + what + ": " + error, error);
+          }
+          if (response.statusCode() / 100 != 2) {
+            throw new KubeApiException(response.statusCode(),
+                "cannot " + what + ": HTTP " + response.statusCode() + " " + message(response.body()), null);
+          }
+          return null;
+        });
   }
 
   private HttpRequest.Builder request(String pathAndQuery) {

@@ -18,6 +18,8 @@ public final class ContainerMetrics {
   public static final String MEMORY_USED = "tessera_container_gpu_memory_used_bytes";
   public static final String MEMORY_LIMIT = "tessera_container_gpu_memory_limit_bytes";
   public static final String FRACTION = "tessera_container_gpu_fraction";
+  public static final String MEMORY_REQUEST = "tessera_container_gpu_memory_request_bytes";
+  public static final String MEMORY_BORROWED = "tessera_container_gpu_memory_borrowed_bytes";
 
   private ContainerMetrics() {}
 
@@ -28,6 +30,15 @@ public final class ContainerMetrics {
             MEMORY_LIMIT,
             "GPU memory the container may allocate on this GPU, in bytes (no series: no limit, whole GPU).",
             (c, s) -> c.memoryLimitBytes() > 0 ? c.memoryLimitBytes() : Double.NaN),
+        family(
+            MEMORY_REQUEST,
+            "GPU memory the container was placed by on this GPU, in bytes: never taken back (no series: whole GPU).",
+            (c, s) -> c.memoryLimitBytes() > 0 ? c.memoryRequestBytes() : Double.NaN),
+        family(
+            MEMORY_BORROWED,
+            "GPU memory the container uses above its request on this GPU, in bytes: on loan until another"
+                + " tenant needs it (no series: whole GPU).",
+            (c, s) -> c.memoryLimitBytes() > 0 ? c.memoryBorrowedBytes() : Double.NaN),
         family(
             FRACTION,
             "Share of this GPU's memory the container holds, 0..1 (1 for a whole GPU).",
@@ -99,7 +110,8 @@ public final class ContainerMetrics {
               new ContainerUsage(
                   a.namespace(), a.pod(), a.podUid(), a.container(), a.gpuUuid(),
                   a.memoryUsedBytes() + b.memoryUsedBytes(),
-                  Math.max(a.memoryLimitBytes(), b.memoryLimitBytes())));
+                  Math.max(a.memoryLimitBytes(), b.memoryLimitBytes()),
+                  Math.max(a.memoryRequestBytes(), b.memoryRequestBytes())));
     }
     return out;
   }

@@ -43,7 +43,8 @@ public final class ReportBuilder {
           .setContainer(c.container())
           .setGpuUuid(c.gpuUuid())
           .setMemoryUsedBytes(c.memoryUsedBytes())
-          .setMemoryLimitBytes(c.memoryLimitBytes());
+          .setMemoryLimitBytes(c.memoryLimitBytes())
+          .setMemoryRequestBytes(c.memoryRequestBytes());
     }
     return report.build();
   }

@@ -20,8 +20,18 @@ class AssignmentReaderTest {
     GpuAssignment assignment = ok(text);
 
     assertEquals(
-        new GpuAssignment("gpu-a100-01", false, List.of(new AssignedGpu(3, "GPU-8f6c", 42949672960L, 0.5))),
+        new GpuAssignment("gpu-a100-01", false, List.of(new AssignedGpu(3, "GPU-8f6c", 42949672960L, 42949672960L, 0.5))),
         assignment);
+  }
+
+  @Test
+  void aDynamicFractionCarriesTheLimitItMayBorrowUpTo() {
+    GpuAssignment assignment = ok("{\"version\":1,\"node\":\"n\",\"exclusive\":false,\"gpus\":[{\"index\":3,"
+        + "\"memoryMiB\":40960,\"memoryBytes\":42949672960,\"limitMiB\":61440,\"limitBytes\":64424509440,"
+        + "\"fraction\":0.5}]}");
+
+    assertEquals(42949672960L, assignment.gpus().get(0).memoryBytes());
+    assertEquals(64424509440L, assignment.gpus().get(0).limitBytes());
   }
 
   @Test
@@ -63,6 +73,10 @@ class AssignmentReaderTest {
     "{\"version\":1,\"version\":1}                                                 | not valid JSON",
     "{\"version\":1} {}                                                           | not valid JSON",
     "[1]                                                                          | expected a JSON object",
+    "{\"version\":1,\"node\":\"n\",\"exclusive\":false,\"gpus\":[{\"index\":0,\"memoryMiB\":2,\"memoryBytes\":2097152,\"limitMiB\":4,\"fraction\":0.5}]} | only limitMiB is set",
+    "{\"version\":1,\"node\":\"n\",\"exclusive\":false,\"gpus\":[{\"index\":0,\"memoryMiB\":2,\"memoryBytes\":2097152,\"limitMiB\":1,\"limitBytes\":1048576,\"fraction\":0.5}]} | limitMiB 1 is below memoryMiB 2",
+    "{\"version\":1,\"node\":\"n\",\"exclusive\":false,\"gpus\":[{\"index\":0,\"memoryMiB\":2,\"memoryBytes\":2097152,\"limitMiB\":4,\"limitBytes\":4,\"fraction\":0.5}]} | limitBytes 4 is not limitMiB 4 * 1048576",
+    "{\"version\":1,\"node\":\"n\",\"exclusive\":true,\"gpus\":[{\"index\":0,\"memoryMiB\":2,\"memoryBytes\":2097152,\"limitMiB\":4,\"limitBytes\":4194304,\"fraction\":1}]} | an exclusive assignment has no memory limit",
   })
   void refuses(String text, String reason) {
     AssignmentReader.Result result = AssignmentReader.read(text.trim());

@@ -32,12 +32,13 @@ class ContainerSettingsTest {
   @Test
   void sharedGpusGetTheirLimitsInTheSameOrder() {
     ContainerSettings settings = new ContainerSettings(Path.of("/var/lib/tessera"), Path.of("/opt/tessera"));
-    PodClaim claim = new PodClaim(POD, false, List.of(new VisibleGpu(5, "GPU-f", 2048), new VisibleGpu(1, "GPU-b", 1024)));
+    PodClaim claim = new PodClaim(POD, false, List.of(new VisibleGpu(5, "GPU-f", 2048), new VisibleGpu(1, "GPU-b", 512, 1024)));
 
     ContainerAllocateResponse response = settings.forClaim(claim);
 
     assertEquals("GPU-f,GPU-b", response.getEnvsOrThrow("NVIDIA_VISIBLE_DEVICES"));
     assertEquals("2048,1024", response.getEnvsOrThrow("TESSERA_GPU_MEMORY_LIMITS"));
+    assertEquals("2048,512", response.getEnvsOrThrow("TESSERA_GPU_MEMORY_REQUESTS"));
     assertEquals("/var/lib/tessera/usage/" + POD.uid(), response.getMounts(0).getHostPath());
     assertEquals("/opt/tessera/lib", response.getMounts(1).getHostPath());
     assertTrue(response.getMounts(1).getReadOnly());

@@ -131,6 +131,19 @@ class DevicePluginTest {
   }
 
   @Test
+  void aDynamicFractionIsLimitedByItsLimitAndTellsTheLibraryItsRequest() throws Exception {
+    api.create(pod("borrower").node(NODE).gpus(1).assignment(sharedGpu(NODE, 2, 20480, 61440, 0.25)).obj());
+    kubelet.start();
+    plugin.start();
+    DevicePluginBlockingStub stub = kubelet.plugin(kubelet.awaitRegistration());
+
+    ContainerAllocateResponse container = stub.allocate(allocate(FakeGpus.uuid(5))).getContainerResponses(0);
+
+    assertEquals(Long.toString(61440L << 20), container.getEnvsOrThrow("TESSERA_GPU_MEMORY_LIMITS"));
+    assertEquals(Long.toString(20480L << 20), container.getEnvsOrThrow("TESSERA_GPU_MEMORY_REQUESTS"));
+  }
+
+  @Test
   void allocateGivesAFractionalPodItsGpuAndTheNativeLibrary() throws Exception {
     Pod created = api.create(pod("notebook").node(NODE).gpus(1).assignment(sharedGpu(NODE, 1, 40960, 0.5)).obj());
     String uid = created.getMetadata().getUid();
@@ -146,6 +159,7 @@ class DevicePluginTest {
         Map.of(
             "NVIDIA_VISIBLE_DEVICES", FakeGpus.uuid(1),
             "TESSERA_GPU_MEMORY_LIMITS", Long.toString(40960L * 1024 * 1024),
+            "TESSERA_GPU_MEMORY_REQUESTS", Long.toString(40960L * 1024 * 1024),
             "TESSERA_USAGE_DIR", "/var/run/tessera/usage",
             "LD_PRELOAD", "/usr/local/tessera/lib/libtessera-cuda.so",
             "NVIDIA_DRIVER_CAPABILITIES", "compute,utility"),

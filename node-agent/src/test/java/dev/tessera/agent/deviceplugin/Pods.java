@@ -47,6 +47,14 @@ final class Pods {
         + ",\"fraction\":" + fraction + "}]}";
   }
 
+  /** The same for a dynamic fraction: placed by {@code memoryMiB}, may borrow up to {@code limitMiB}. */
+  static String sharedGpu(String node, int index, long memoryMiB, long limitMiB, double fraction) {
+    return "{\"version\":1,\"node\":\"" + node + "\",\"exclusive\":false,\"gpus\":[{\"index\":" + index
+        + ",\"memoryMiB\":" + memoryMiB + ",\"memoryBytes\":" + memoryMiB * 1024 * 1024
+        + ",\"limitMiB\":" + limitMiB + ",\"limitBytes\":" + limitMiB * 1024 * 1024
+        + ",\"fraction\":" + fraction + "}]}";
+  }
+
   /** Fluent pod builder: {@code pod("p").node(NODE).assignment(wholeGpus(NODE, 0)).obj()}. */
   static final class MakePod {
     private final String namespace;

@@ -39,6 +39,37 @@ class UsageFilesTest {
   }
 
   @Test
+  void readsTheLoanFiguresAndEveryAttachedProcess() throws IOException {
+    Path pod = UsageFileWriter.pod(root, "ml", "borrower", "uid-9", "GPU-aaa");
+    UsageFileWriter.gpu(pod, 0).limits(2 * GIB, 6 * GIB).wanted(0)
+        .process(41, 3 * GIB, 1234, 2).process(42, GIB, 1300, 0).write();
+
+    GpuTenant tenant = new UsageFiles(root).tenants().get(0);
+
+    assertEquals(2 * GIB, tenant.requestBytes());
+    assertEquals(6 * GIB, tenant.limitBytes());
+    assertEquals(4 * GIB, tenant.usedBytes());
+    assertEquals(2 * GIB, tenant.borrowedBytes());
+    assertEquals(
+        List.of(new TenantProcess(41, 3 * GIB, 1234, 4026531836L, 2), new TenantProcess(42, GIB, 1300, 4026531836L, 0)),
+        tenant.processes());
+    assertEquals(
+        new ContainerUsage("ml", "borrower", "uid-9", "main", "GPU-aaa", 4 * GIB, 6 * GIB, 2 * GIB),
+        new UsageFiles(root).read().get(0));
+  }
+
+  @Test
+  void aFileFromALibraryWithoutLoansHasItsLimitAsItsRequest() throws IOException {
+    Path pod = UsageFileWriter.pod(root, "ml", "old", "uid-1", "GPU-aaa");
+    UsageFileWriter.gpu(pod, 0).limits(0, 8 * GIB).process(7, GIB, 1, 0).write();
+
+    GpuTenant tenant = new UsageFiles(root).tenants().get(0);
+
+    assertEquals(8 * GIB, tenant.requestBytes());
+    assertEquals(0, tenant.borrowedBytes());
+  }
+
+  @Test
   void skipsWhatIsNotThereYetOrNotOurs() throws IOException {
     Path started = Files.createDirectories(root.resolve("uid-1"));
     claim(started, "gpu.0=GPU-aaa\n"); // no usage file: the container has not used CUDA yet

@@ -171,6 +171,23 @@ class AgentMetricsTest {
   }
 
   @Test
+  void aDynamicFractionShowsItsRequestAndWhatItBorrows() {
+    NodeSnapshot s =
+        new NodeSnapshot(
+            T0,
+            List.of(gpu(0, busy(0))),
+            List.of(
+                new ContainerUsage("team-a", "borrower", "uid-b", "main", "GPU-0", 30 * GIB, 60 * GIB, 20 * GIB),
+                new ContainerUsage("team-a", "modest", "uid-m", "main", "GPU-0", 5 * GIB, 60 * GIB, 20 * GIB)));
+    AgentMetrics.register(registry, "node-a", s);
+    Exposition e = scrape();
+
+    assertEquals(20.0 * GIB, e.find(ContainerMetrics.MEMORY_REQUEST, "pod", "borrower").value());
+    assertEquals(10.0 * GIB, e.find(ContainerMetrics.MEMORY_BORROWED, "pod", "borrower").value());
+    assertEquals(0.0, e.find(ContainerMetrics.MEMORY_BORROWED, "pod", "modest").value());
+  }
+
+  @Test
   void dottedMicrometerNamesStillGetThePrometheusConvention() {
     io.micrometer.core.instrument.Gauge.builder("tessera.agent.example", () -> 1.0)
         .baseUnit("bytes")

@@ -31,7 +31,7 @@ class ReportBuilderTest {
                 new GpuState(
                     new GpuInfo(1, "GPU-b", "NVIDIA H100 80GB HBM3", 80 * GIB, true),
                     GpuSample.unhealthy(1, "GPU is lost"))),
-            List.of(new ContainerUsage("ns", "pod", "uid-1", "main", "GPU-a", 10 * GIB, 20 * GIB)));
+            List.of(new ContainerUsage("ns", "pod", "uid-1", "main", "GPU-a", 10 * GIB, 20 * GIB, 8 * GIB)));
 
     NodeReport r = new ReportBuilder("node-a", "0.1.0").build(s);
 
@@ -71,5 +71,6 @@ class ReportBuilderTest {
     assertEquals("GPU-a", c.getGpuUuid());
     assertEquals(10 * GIB, c.getMemoryUsedBytes());
     assertEquals(20 * GIB, c.getMemoryLimitBytes());
+    assertEquals(8 * GIB, c.getMemoryRequestBytes(), "what the pod was placed by: the rest of its use is on loan");
   }
 }

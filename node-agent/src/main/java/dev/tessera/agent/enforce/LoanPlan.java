@@ -1,0 +1,89 @@
+package dev.tessera.agent.enforce;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Which borrowing processes to kill on one GPU so that tenants waiting for memory within their
+ * request get it. Pure: the decision only, from the usage files' figures.
+ *
+ * <p>Only containers using more than their request are candidates, so memory within a request is
+ * never the reason a process dies. The largest borrower goes first and, within it, the process
+ * holding the most memory, so as few processes die as possible. Killing a process frees everything
+ * it holds, so it counts as freeing all of that.
+ */
+public final class LoanPlan {
+  private static final Comparator<GpuTenant> MOST_BORROWED =
+      Comparator.comparingLong(GpuTenant::borrowedBytes).reversed().thenComparing(t -> t.claim().podUid());
+  private static final Comparator<TenantProcess> LARGEST =
+      Comparator.comparingLong(TenantProcess::usedBytes).reversed().thenComparingInt(TenantProcess::pid);
+
+  private LoanPlan() {}
+
+  /** One process to kill, and why. */
+  public record Reclaim(GpuTenant borrower, TenantProcess process, List<GpuTenant> waiting) {
+    public Reclaim {
+      Objects.requireNonNull(borrower, "borrower");
+      Objects.requireNonNull(process, "process");
+      waiting = List.copyOf(waiting);
+    }
+  }
+
+  /** What the guard knows of a process beyond its slot. */
+  public interface Fates {
+    /** Killed recently: the driver is still giving its memory back. */
+    boolean dying(TenantProcess process);
+
+    /** No longer running (its slot outlives it until the library reaps it): nothing to free. */
+    boolean gone(GpuTenant tenant, TenantProcess process);
+  }
+
+  /**
+   * @param tenants every container on one GPU
+   * @return the processes to kill now; empty when nobody waits, nobody borrows, or what is dying
+   *     already covers the wait
+   */
+  public static List<Reclaim> plan(List<GpuTenant> tenants, Fates fates) {
+    List<GpuTenant> waiting = new ArrayList<>();
+    long wanted = 0;
+    for (GpuTenant t : tenants) {
+      if (t.waitingForLoan()) {
+        waiting.add(t);
+        wanted += t.wantedBytes();
+      }
+    }
+    if (waiting.isEmpty()) {
+      return List.of();
+    }
+    List<GpuTenant> borrowers = new ArrayList<>();
+    long freeing = 0;
+    for (GpuTenant t : tenants) {
+      for (TenantProcess p : t.processes()) {
+        if (fates.dying(p)) {
+          freeing += p.usedBytes();
+        }
+      }
+      if (t.borrowedBytes() > 0) {
+        borrowers.add(t);
+      }
+    }
+    borrowers.sort(MOST_BORROWED);
+    List<Reclaim> plan = new ArrayList<>();
+    for (GpuTenant borrower : borrowers) {
+      List<TenantProcess> processes = new ArrayList<>(borrower.processes());
+      processes.sort(LARGEST);
+      for (TenantProcess p : processes) {
+        if (freeing >= wanted) {
+          return plan;
+        }
+        if (p.usedBytes() > 0 && !fates.dying(p) && !fates.gone(borrower, p)) {
+          plan.add(new Reclaim(borrower, p, waiting));
+          freeing += p.usedBytes();
+        }
+      }
+    }
+    return plan;
+  }
+}
