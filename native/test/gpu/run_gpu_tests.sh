@@ -1,0 +1,31 @@
+#!/bin/sh
+# GPU tests of the library: real driver, real CUDA, real PyTorch. Skips with its reason, exit 0,
+# where any of them is missing (CI has no GPU). Usage: sh test/gpu/run_gpu_tests.sh <target dir>
+set -u
+TARGET=${1:-target}
+LIB=$(cd "$TARGET" && pwd)/libtessera-cuda.so
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+skip() {
+    echo "SKIP gpu tests: $1"
+    exit 0
+}
+command -v nvidia-smi >/dev/null 2>&1 || skip "no NVIDIA driver here (nvidia-smi not found)"
+nvidia-smi -L >/dev/null 2>&1 || skip "nvidia-smi finds no GPU"
+command -v python3 >/dev/null 2>&1 || skip "no python3"
+python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null \
+    || skip "PyTorch with CUDA is not installed (pip install torch)"
+
+failures=0
+for backend in native cudaMallocAsync; do
+    usage=$(mktemp -d)
+    if env LD_PRELOAD="$LIB" TESSERA_GPU_MEMORY_LIMITS=4294967296 TESSERA_USAGE_DIR="$usage" \
+        PYTORCH_CUDA_ALLOC_CONF="backend:$backend" python3 "$HERE/torch_limits.py"; then
+        echo "PASS gpu-torch-$backend"
+    else
+        echo "FAIL gpu-torch-$backend"
+        failures=$((failures + 1))
+    fi
+    rm -rf "$usage"
+done
+[ "$failures" -eq 0 ]
