@@ -38,6 +38,8 @@ check link 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_link"
 check dlsym 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_dlsym"
 check procaddr 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_procaddr"
 check multiproc 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_multiproc"
+# Tenants sharing one stub GPU, with the test as the node agent (it sets their configuration).
+check loans 0 "$T/t_loan_agent"
 
 # Missing or malformed configuration: everything passes through, one line says why.
 check config-missing-limits 1 "$T/t_config" passthrough
