@@ -91,7 +91,8 @@ static int load_requests(tessera_config *cfg) {
         if (request <= limit && (request != 0 || limit == 0)) continue;
         tessera_log(TESSERA_LOG_WARN, "%s: device %d's request %llu does not fit its limit %llu "
                     "(want 1 byte to the limit); GPU memory limits are not enforced",
-                    TESSERA_ENV_REQUESTS, i, (unsigned long long)request, (unsigned long long)limit);
+                    TESSERA_ENV_REQUESTS, i, (unsigned long long)request,
+                    (unsigned long long)limit);
         return -1;
     }
     return 0;

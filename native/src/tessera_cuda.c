@@ -153,7 +153,8 @@ static int loan_wait_begin(tessera_ticket *t) {
         char more[64] = "";
         if (dropped > 0) snprintf(more, sizeof more, " (%lld more waits not logged)", dropped);
         tessera_log(TESSERA_LOG_INFO, "gpu %d: out of memory for %llu bytes within the request "
-                    "(%llu of %llu used); waiting up to %u ms for loans to be reclaimed%s",
+                    "(%llu used of %llu requested); waiting up to %u ms for loans to be "
+                    "reclaimed%s",
                     t->dev->ordinal, (unsigned long long)t->bytes, (unsigned long long)used,
                     (unsigned long long)u->request, g_loan_wait_ms, more);
     }

@@ -281,7 +281,7 @@ void tessera_usage_release(tessera_usage *u, uint64_t bytes) {
 
 uint64_t tessera_usage_used(const tessera_usage *u) { return LOAD(&u->hdr->used_bytes); }
 
-/* ---- refusals and loan waits (slow path) ---------------------------------------------- */
+/* ---- refusals and loan waits (slow path) ------------------------------------------------ */
 
 void tessera_usage_count_oom(tessera_usage *u) {
     if (__builtin_expect(LOAD(&u->detached), 0)) return;

@@ -46,7 +46,7 @@ static uint64_t total_bytes(void) {
 
 static int valid_device(int d) { return d >= 0 && d < TSTUB_MAX_DEVICES; }
 
-/* ---- one physical GPU shared by processes (TSTUB_SHARED_FILE) ------------------------------ */
+/* ---- one physical GPU shared by processes (TSTUB_SHARED_FILE) ----------------------------- */
 /* A table of what each process holds, in a file every process of a test maps. flock orders
  * processes, a mutex the threads of one (a flock is per open file, which threads share).
  * Entries of dead processes stop counting, as a real driver frees a dead process's memory;

@@ -31,8 +31,9 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* ---- workers: t_loan_agent <mode> <bytes>... ; stdout lines for the parent, then they wait
- * for their stdin to close, so the parent can look at a process that is still attached ---- */
+/* ---- workers ---------------------------------------------------------------------------- */
+/* t_loan_agent <mode> <bytes>...: stdout lines for the parent, then they wait for their stdin
+ * to close, so the parent can look at a process that is still attached. */
 
 static void wait_for_parent(void) {
     char c;
@@ -94,7 +95,7 @@ static int worker_storm(char **argv) {
     return 0;
 }
 
-/* ---- tenants -------------------------------------------------------------------------------- */
+/* ---- tenants ------------------------------------------------------------------------------ */
 
 static char g_root[PATH_MAX];  /* scratch: $TESSERA_USAGE_DIR of this process */
 static char g_bin[PATH_MAX];   /* directory of this program and t_loan */
@@ -179,8 +180,10 @@ static const char *line_of(tenant *t, int timeout_ms, char *buf, size_t size) {
 static const tessera_usage_header *usage_of(tenant *t, int timeout_ms) {
     for (double deadline = now_ms() + timeout_ms; t->usage == NULL && now_ms() < deadline;) {
         const tessera_usage_header *h = usage_map_in(t->dir, 0);
-        if (h != NULL && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TESSERA_USAGE_MAGIC) t->usage = h;
-        else if (h != NULL) munmap((void *)h, TESSERA_USAGE_FILE_SIZE);
+        if (h != NULL && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == TESSERA_USAGE_MAGIC)
+            t->usage = h;
+        else if (h != NULL)
+            munmap((void *)h, TESSERA_USAGE_FILE_SIZE);
         if (t->usage == NULL) usleep(1000);
     }
     return t->usage;
@@ -242,7 +245,7 @@ static tenant start_borrower(const char *gpu) {
     return b;
 }
 
-/* ---- scenarios ------------------------------------------------------------------------------- */
+/* ---- scenarios ---------------------------------------------------------------------------- */
 
 /* (a) A tenant within its request waits; the agent kills the borrower; the allocation goes
  * through. The borrower is left a zombie, whose memory the driver has freed all the same. */
@@ -306,10 +309,12 @@ static void test_above_request_never_waits(void) {
     snprintf(small, sizeof small, "%llu", 100 * MiB); /* within the request: fits */
     snprintf(big, sizeof big, "%llu", 300 * MiB);     /* 400 MiB in all: above the request */
     snprintf(over, sizeof over, "%llu", 500 * MiB);   /* above the limit */
-    tenant d = start("gpu-above", "burster", burst, (char *[]){"worker", "try", small, big, over, NULL});
+    tenant d = start("gpu-above", "burster", burst,
+                     (char *[]){"worker", "try", small, big, over, NULL});
     int rc[3] = {-1, -1, -1};
     double ms[3] = {-1, -1, -1};
-    for (int i = 0; i < 3; i++) sscanf(line_of(&d, 5000, line, sizeof line), "rc %d %lf", &rc[i], &ms[i]);
+    for (int i = 0; i < 3; i++)
+        sscanf(line_of(&d, 5000, line, sizeof line), "rc %d %lf", &rc[i], &ms[i]);
     CHECK_EQ_U64(rc[0], CUDA_SUCCESS, "allocation within the request");
     CHECK_EQ_U64(rc[1], CUDA_ERROR_OUT_OF_MEMORY, "allocation above the request, GPU full");
     CHECK(ms[1] < 500, "above the request refused after %.0f ms: it must not wait", ms[1]);
@@ -330,7 +335,8 @@ static void test_storm(void) {
     contract claim = {512 * MiB, 512 * MiB, 300};
     snprintf(first, sizeof first, "%llu", 320 * MiB); /* leaves 4 MiB of the GPU */
     snprintf(each, sizeof each, "%llu", 8 * MiB);     /* 16 x 8 MiB: 448 MiB in all, within */
-    tenant c = start("gpu-storm", "storm", claim, (char *[]){"worker", "storm", first, "16", each, NULL});
+    tenant c = start("gpu-storm", "storm", claim,
+                     (char *[]){"worker", "storm", first, "16", each, NULL});
     uint64_t peak = await_wanted(&c, 4000), w;
     for (double end = now_ms() + 100; now_ms() < end; usleep(200))
         if ((w = usage_wanted(c.usage)) > peak) peak = w;
@@ -355,8 +361,10 @@ static void test_t_loan_failures(void) {
     snprintf(bytes, sizeof bytes, "%llu", 600 * MiB);
     const char *modes[] = {"hold", "alloc"};
     for (int i = 0; i < 2; i++) {
-        tenant t = start("gpu-cli", modes[i], small, (char *[]){"t_loan", (char *)modes[i], bytes, NULL});
-        CHECK(strcmp(line_of(&t, 5000, line, sizeof line), "oom 2") == 0, "t_loan %s says \"%s\"", modes[i], line);
+        tenant t = start("gpu-cli", modes[i], small,
+                         (char *[]){"t_loan", (char *)modes[i], bytes, NULL});
+        CHECK(strcmp(line_of(&t, 5000, line, sizeof line), "oom 2") == 0, "t_loan %s says \"%s\"",
+              modes[i], line);
         CHECK(strcmp(line_of(&t, 5000, line, sizeof line), "") == 0, "then nothing: \"%s\"", line);
         int st = finish_tenant(&t);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3, "t_loan %s over its limit: status %d", modes[i], st);
