@@ -61,6 +61,59 @@ static int load_limits(tessera_config *cfg) {
     return 0;
 }
 
+/*
+ * Optional: without it every request is its limit (nothing is on loan). A request of 0 under
+ * a non-zero limit is refused too: the usage file's request_bytes reads 0 as "same as the
+ * limit", so the node agent would see the opposite of what was meant.
+ */
+static int load_requests(tessera_config *cfg) {
+    const char *text = getenv(TESSERA_ENV_REQUESTS);
+    if (text == NULL) {
+        memcpy(cfg->requests, cfg->limits, sizeof cfg->requests);
+        return 0;
+    }
+    int count = tessera_parse_limits(text, cfg->requests, TESSERA_MAX_DEVICES);
+    if (count < 0) {
+        tessera_log(TESSERA_LOG_WARN,
+                    "%s=\"%.64s\" is malformed (want comma-separated byte counts); "
+                    "GPU memory limits are not enforced",
+                    TESSERA_ENV_REQUESTS, text);
+        return -1;
+    }
+    if (count != cfg->device_count) {
+        tessera_log(TESSERA_LOG_WARN, "%s has %d entries but %s has %d; GPU memory limits are "
+                    "not enforced", TESSERA_ENV_REQUESTS, count, TESSERA_ENV_LIMITS,
+                    cfg->device_count);
+        return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        uint64_t request = cfg->requests[i], limit = cfg->limits[i];
+        if (request <= limit && (request != 0 || limit == 0)) continue;
+        tessera_log(TESSERA_LOG_WARN, "%s: device %d's request %llu does not fit its limit %llu "
+                    "(want 1 byte to the limit); GPU memory limits are not enforced",
+                    TESSERA_ENV_REQUESTS, i, (unsigned long long)request,
+                    (unsigned long long)limit);
+        return -1;
+    }
+    return 0;
+}
+
+/* A bad wait is not worth giving up the limits for: the default applies instead. Empty counts
+ * as unset, as for TESSERA_LOG_LEVEL. */
+static void load_loan_wait(tessera_config *cfg) {
+    const char *text = getenv(TESSERA_ENV_LOAN_WAIT_MS);
+    cfg->loan_wait_ms = TESSERA_DEFAULT_LOAN_WAIT_MS;
+    if (text == NULL || *text == '\0') return;
+    uint64_t ms;
+    if (tessera_parse_limits(text, &ms, 1) != 1 || ms > TESSERA_MAX_LOAN_WAIT_MS) {
+        tessera_log(TESSERA_LOG_WARN, "%s=\"%.32s\" is not a number of milliseconds from 0 to %u; "
+                    "using %u", TESSERA_ENV_LOAN_WAIT_MS, text, TESSERA_MAX_LOAN_WAIT_MS,
+                    TESSERA_DEFAULT_LOAN_WAIT_MS);
+        return;
+    }
+    cfg->loan_wait_ms = (uint32_t)ms;
+}
+
 static int load_usage_dir(tessera_config *cfg) {
     const char *dir = getenv(TESSERA_ENV_USAGE_DIR);
     if (dir == NULL || *dir == '\0' || strlen(dir) >= sizeof cfg->usage_dir - 32) {
@@ -81,6 +134,7 @@ void tessera_config_load(tessera_config *cfg) {
         return;
     }
     /* Checked in this order and stopping at the first problem: one line per process. */
-    if (load_limits(cfg) != 0 || load_usage_dir(cfg) != 0) return;
+    if (load_limits(cfg) != 0 || load_requests(cfg) != 0 || load_usage_dir(cfg) != 0) return;
+    load_loan_wait(cfg); /* only once enforcing: a pass-through process has no use for it */
     cfg->enforce = 1;
 }

@@ -10,20 +10,30 @@
 #define TESSERA_MAX_LIMIT_BYTES (1ull << 60)
 
 #define TESSERA_ENV_LIMITS "TESSERA_GPU_MEMORY_LIMITS"
+#define TESSERA_ENV_REQUESTS "TESSERA_GPU_MEMORY_REQUESTS"
+#define TESSERA_ENV_LOAN_WAIT_MS "TESSERA_LOAN_WAIT_MS"
 #define TESSERA_ENV_USAGE_DIR "TESSERA_USAGE_DIR"
 #define TESSERA_ENV_LOG_LEVEL "TESSERA_LOG_LEVEL"
 #define TESSERA_ENV_DISABLE "TESSERA_DISABLE"
+
+#define TESSERA_DEFAULT_LOAN_WAIT_MS 5000u
+/* Ten minutes: longer than any agent reclaim should take, short enough to stay a wait. */
+#define TESSERA_MAX_LOAN_WAIT_MS 600000u
 
 typedef struct tessera_config {
     int enforce;      /* 1: limits apply; 0: every call passes through untouched */
     int device_count; /* number of entries in limits[] */
     uint64_t limits[TESSERA_MAX_DEVICES];
+    uint64_t requests[TESSERA_MAX_DEVICES]; /* guaranteed share, <= the limit; the limit when
+                                             * TESSERA_GPU_MEMORY_REQUESTS is not set */
+    uint32_t loan_wait_ms; /* how long an allocation within its request waits for loans */
     char usage_dir[PATH_MAX];
 } tessera_config;
 
 /*
  * Reads the environment. Sets the log level as a side effect. On missing or malformed
- * configuration returns with enforce == 0 after logging exactly one line saying why.
+ * configuration returns with enforce == 0 after logging exactly one line saying why; a
+ * malformed TESSERA_LOAN_WAIT_MS only costs its default (one line), never enforcement.
  */
 void tessera_config_load(tessera_config *cfg);
 

@@ -1,6 +1,7 @@
 /*
  * Allocation, free and memory-query wrappers. Each allocation: admit (reserve against the
- * limit, lock-free) -> real driver call -> settle (commit or give back). Each free: forget
+ * limit, lock-free) -> real driver call, repeated while tessera_loan_retry says the container
+ * waits for loans -> settle (commit or give back). Each free: forget
  * (take the entry out) -> real driver call -> forgotten (release, or put back on failure).
  * No lock is ever held across a driver call.
  */
@@ -22,6 +23,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize) {
     CUresult rc = tessera_admit_current(&t, bytesize);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(dptr, bytesize);
+    while (tessera_loan_retry(&t, rc)) rc = real(dptr, bytesize);
     tessera_settle(&t, rc, TESSERA_KIND_DPTR, rc == CUDA_SUCCESS ? *dptr : 0);
     return rc;
 }
@@ -45,6 +47,8 @@ CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch, size_t WidthInByt
     CUresult rc = tessera_admit_current(&t, tessera_mul_sat(row, Height));
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
+    while (tessera_loan_retry(&t, rc))
+        rc = real(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
     if (rc == CUDA_SUCCESS && !tessera_ticket_resize(&t, tessera_mul_sat(*pPitch, Height))) {
         cuMemFree_v2_fn free_real = REAL(cuMemFree_v2);
         if (free_real != NULL) free_real(*dptr);
@@ -64,6 +68,7 @@ CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flag
     CUresult rc = tessera_admit_current(&t, bytesize);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(dptr, bytesize, flags);
+    while (tessera_loan_retry(&t, rc)) rc = real(dptr, bytesize, flags);
     tessera_settle(&t, rc, TESSERA_KIND_DPTR, rc == CUDA_SUCCESS ? *dptr : 0);
     return rc;
 }
@@ -90,6 +95,7 @@ static CUresult alloc_async(cuMemAllocAsync_fn real, CUdeviceptr *dptr, size_t b
     CUresult rc = tessera_admit_current(&t, bytesize);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(dptr, bytesize, stream);
+    while (tessera_loan_retry(&t, rc)) rc = real(dptr, bytesize, stream);
     tessera_settle(&t, rc, TESSERA_KIND_DPTR, rc == CUDA_SUCCESS ? *dptr : 0);
     return rc;
 }
@@ -109,6 +115,7 @@ static CUresult alloc_from_pool(cuMemAllocFromPoolAsync_fn real, CUdeviceptr *dp
     CUresult rc = tessera_admit_current(&t, bytesize);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(dptr, bytesize, pool, stream);
+    while (tessera_loan_retry(&t, rc)) rc = real(dptr, bytesize, pool, stream);
     tessera_settle(&t, rc, TESSERA_KIND_DPTR, rc == CUDA_SUCCESS ? *dptr : 0);
     return rc;
 }
@@ -149,12 +156,13 @@ CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
                      const CUmemAllocationProp *prop, unsigned long long flags) {
     cuMemCreate_fn real = REAL(cuMemCreate);
     if (real == NULL) return MISSING;
-    tessera_ticket t = {NULL, 0};
+    tessera_ticket t = {.dev = NULL};
     CUresult rc = CUDA_SUCCESS;
     if (prop != NULL && prop->location.type == TESSERA_CU_MEM_LOCATION_TYPE_DEVICE)
         rc = tessera_admit_device(&t, prop->location.id, size);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(handle, size, prop, flags);
+    while (tessera_loan_retry(&t, rc)) rc = real(handle, size, prop, flags);
     tessera_settle(&t, rc, TESSERA_KIND_HANDLE, rc == CUDA_SUCCESS ? *handle : 0);
     return rc;
 }
@@ -179,6 +187,7 @@ CUresult cuArrayCreate_v2(CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR *pAlloca
     CUresult rc = tessera_admit_current(&t, bytes);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(pHandle, pAllocateArray);
+    while (tessera_loan_retry(&t, rc)) rc = real(pHandle, pAllocateArray);
     tessera_settle(&t, rc, TESSERA_KIND_ARRAY, rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*pHandle : 0);
     return rc;
 }
@@ -191,6 +200,7 @@ CUresult cuArray3DCreate_v2(CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *pAl
     CUresult rc = tessera_admit_current(&t, bytes);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(pHandle, pAllocateArray);
+    while (tessera_loan_retry(&t, rc)) rc = real(pHandle, pAllocateArray);
     tessera_settle(&t, rc, TESSERA_KIND_ARRAY, rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*pHandle : 0);
     return rc;
 }
@@ -206,6 +216,7 @@ CUresult cuMipmappedArrayCreate(CUmipmappedArray *pHandle,
     CUresult rc = tessera_admit_current(&t, bytes);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(pHandle, pMipmappedArrayDesc, numMipmapLevels);
+    while (tessera_loan_retry(&t, rc)) rc = real(pHandle, pMipmappedArrayDesc, numMipmapLevels);
     tessera_settle(&t, rc, TESSERA_KIND_MIPMAP, rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*pHandle : 0);
     return rc;
 }

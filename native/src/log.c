@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Relaxed atomics: the level is written once during init and read on every log call. */
@@ -19,6 +20,26 @@ int tessera_log_parse_level(const char *text) {
         if (strcasecmp(text, k_level_names[i]) == 0) return i;
     }
     return -1;
+}
+
+uint64_t tessera_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The CAS on next_ns picks one winner per interval among racing threads; the count of the
+ * lines dropped meanwhile goes out with the winner's line. */
+long long tessera_log_limited(tessera_log_limit *limit, int level, uint64_t interval_ns) {
+    if (!tessera_log_enabled(level)) return -1;
+    uint64_t now = tessera_now_ns();
+    uint64_t next = __atomic_load_n(&limit->next_ns, __ATOMIC_RELAXED);
+    if (now < next || !__atomic_compare_exchange_n(&limit->next_ns, &next, now + interval_ns, 0,
+                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        __atomic_add_fetch(&limit->dropped, 1, __ATOMIC_RELAXED);
+        return -1;
+    }
+    return (long long)__atomic_exchange_n(&limit->dropped, 0, __ATOMIC_RELAXED);
 }
 
 /*

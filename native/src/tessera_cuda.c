@@ -1,7 +1,9 @@
 #include "tessera_cuda.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -18,6 +20,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_enforce;
 static int g_device_count;
 static tessera_device g_devices[TESSERA_MAX_DEVICES];
+static uint32_t g_loan_wait_ms;
 static int g_unlimited_logged; /* one line for the first device without a configured limit */
 
 static void after_fork_child(void) {
@@ -35,9 +38,10 @@ static void init_once(void) {
     if (!cfg.enforce) return;
     for (int i = 0; i < cfg.device_count; i++) {
         g_devices[i].ordinal = i;
-        tessera_usage_open(&g_devices[i].usage, cfg.usage_dir, i, cfg.limits[i]);
+        tessera_usage_open(&g_devices[i].usage, cfg.usage_dir, i, cfg.limits[i], cfg.requests[i]);
     }
     g_device_count = cfg.device_count;
+    g_loan_wait_ms = cfg.loan_wait_ms;
     pthread_atfork(NULL, NULL, after_fork_child);
     tessera_log(TESSERA_LOG_INFO, "enforcing GPU memory limits on %d device(s), usage in %s",
                 g_device_count, cfg.usage_dir);
@@ -71,6 +75,7 @@ int tessera_current_device(CUdevice *device) {
 CUresult tessera_admit_device(tessera_ticket *t, CUdevice device, uint64_t bytes) {
     t->dev = NULL;
     t->bytes = bytes;
+    t->waiting = 0;
     if (bytes == 0 || !tessera_enforcing()) return CUDA_SUCCESS;
     tessera_device *dev = device_for(device);
     if (dev == NULL) return CUDA_SUCCESS;
@@ -79,6 +84,7 @@ CUresult tessera_admit_device(tessera_ticket *t, CUdevice device, uint64_t bytes
                     dev->ordinal, (unsigned long long)bytes,
                     (unsigned long long)tessera_usage_used(&dev->usage),
                     (unsigned long long)dev->usage.limit);
+        tessera_usage_count_oom(&dev->usage);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
     t->dev = dev;
@@ -89,6 +95,7 @@ CUresult tessera_admit_current(tessera_ticket *t, uint64_t bytes) {
     CUdevice device;
     t->dev = NULL;
     t->bytes = bytes;
+    t->waiting = 0;
     /* Without a current context the driver call fails by itself: let it say so. */
     if (bytes == 0 || !tessera_enforcing() || tessera_current_device(&device) != 0)
         return CUDA_SUCCESS;
@@ -100,11 +107,91 @@ int tessera_ticket_resize(tessera_ticket *t, uint64_t actual) {
     if (actual < t->bytes) {
         tessera_usage_unreserve(&t->dev->usage, t->bytes - actual);
     } else if (!tessera_usage_reserve(&t->dev->usage, actual - t->bytes)) {
+        tessera_usage_count_oom(&t->dev->usage);
         return 0;
     }
     t->bytes = actual;
     return 1;
 }
+
+/* ---- waiting for loans (slow path) ------------------------------------------------------ */
+
+#define LOAN_FIRST_SLEEP_NS 5000000ull    /* 5 ms: an agent's reclaim takes at least that */
+#define LOAN_MAX_SLEEP_NS 50000000ull     /* 50 ms: resume soon after the memory is back */
+#define LOAN_LOG_INTERVAL_NS 1000000000ull /* one wait logged per second at most */
+
+static tessera_log_limit g_loan_log;
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* A signal cuts the sleep short: the caller tries the driver again, which is harmless. */
+static void nap(uint64_t ns) {
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * The driver's first out-of-memory answer. Above the request the container is itself a
+ * borrower: the answer stands. Within it, the memory it was promised is lent to someone else:
+ * announce the bytes and wait (unless no wait is configured, or the usage file is a private
+ * fallback the agent cannot see). 1 when a wait began.
+ */
+static int loan_wait_begin(tessera_ticket *t) {
+    tessera_usage *u = &t->dev->usage;
+    uint64_t used = tessera_usage_used(u);
+    if (used > u->request) return 0;
+    if (g_loan_wait_ms == 0 || !u->file_backed || !tessera_usage_want(u, t->bytes)) {
+        tessera_usage_count_oom(u);
+        return 0;
+    }
+    t->waiting = 1;
+    t->wait_start_ns = tessera_now_ns();
+    t->sleep_ns = LOAN_FIRST_SLEEP_NS;
+    long long dropped = tessera_log_limited(&g_loan_log, TESSERA_LOG_INFO, LOAN_LOG_INTERVAL_NS);
+    t->logged = dropped >= 0;
+    if (t->logged) {
+        char more[64] = "";
+        if (dropped > 0) snprintf(more, sizeof more, " (%lld more waits not logged)", dropped);
+        tessera_log(TESSERA_LOG_INFO, "gpu %d: out of memory for %llu bytes within the request "
+                    "(%llu used of %llu requested); waiting up to %u ms for loans to be "
+                    "reclaimed%s",
+                    t->dev->ordinal, (unsigned long long)t->bytes, (unsigned long long)used,
+                    (unsigned long long)u->request, g_loan_wait_ms, more);
+    }
+    return 1;
+}
+
+static void loan_wait_end(tessera_ticket *t, CUresult rc, uint64_t now) {
+    tessera_usage *u = &t->dev->usage;
+    tessera_usage_unwant(u, t->bytes);
+    t->waiting = 0;
+    if (rc == CUDA_ERROR_OUT_OF_MEMORY) tessera_usage_count_oom(u);
+    if (!t->logged) return;
+    unsigned long long ms = (now - t->wait_start_ns) / 1000000u;
+    if (rc == CUDA_SUCCESS || rc == CUDA_ERROR_OUT_OF_MEMORY)
+        tessera_log(TESSERA_LOG_INFO, "gpu %d: loan wait for %llu bytes ended after %llu ms: %s",
+                    t->dev->ordinal, (unsigned long long)t->bytes, ms,
+                    rc == CUDA_SUCCESS ? "allocated" : "still out of memory, refused");
+    else
+        tessera_log(TESSERA_LOG_INFO, "gpu %d: loan wait for %llu bytes ended after %llu ms: "
+                    "driver error %d", t->dev->ordinal, (unsigned long long)t->bytes, ms, (int)rc);
+}
+
+int tessera_loan_retry_slow(tessera_ticket *t, CUresult rc) {
+    if (t->dev == NULL) return 0;
+    if (!t->waiting && (rc != CUDA_ERROR_OUT_OF_MEMORY || !loan_wait_begin(t))) return 0;
+    uint64_t now = tessera_now_ns();
+    uint64_t deadline = t->wait_start_ns + (uint64_t)g_loan_wait_ms * 1000000u;
+    if (rc != CUDA_ERROR_OUT_OF_MEMORY || now >= deadline) {
+        loan_wait_end(t, rc, now);
+        return 0;
+    }
+    nap(min_u64(t->sleep_ns, deadline - now)); /* the last try falls on the deadline */
+    t->sleep_ns = min_u64(t->sleep_ns * 2, LOAN_MAX_SLEEP_NS);
+    return 1;
+}
+
+/* ---- settling --------------------------------------------------------------------------- */
 
 void tessera_settle(tessera_ticket *t, CUresult rc, int kind, uint64_t key) {
     if (t->dev == NULL) return;

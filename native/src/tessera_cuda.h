@@ -21,6 +21,10 @@ int tessera_enforcing(void);
 typedef struct tessera_ticket {
     struct tessera_device *dev; /* NULL: not accounted (pass-through) */
     uint64_t bytes;
+    int waiting;                /* 1 while waiting for loans (the fields below are valid) */
+    int logged;                 /* the wait's start was logged, so its end is too */
+    uint64_t wait_start_ns;
+    uint64_t sleep_ns;          /* before the next try; backs off */
 } tessera_ticket;
 
 /*
@@ -32,8 +36,24 @@ CUresult tessera_admit_current(tessera_ticket *t, uint64_t bytes);
 CUresult tessera_admit_device(tessera_ticket *t, CUdevice device, uint64_t bytes);
 
 /* Changes a reservation to the size the driver really used; 0 if the new size does not fit
- * (the reservation is then unchanged). */
+ * (the reservation is then unchanged, and the refusal counted in the slot's oom_count). */
 int tessera_ticket_resize(tessera_ticket *t, uint64_t actual);
+
+int tessera_loan_retry_slow(tessera_ticket *t, CUresult rc);
+
+/*
+ * After each answer of the driver: 1 if the caller should call it again. Only when the driver
+ * is out of memory while the container is within its request (someone else on the GPU has
+ * memory on loan): the bytes are announced in the usage file's wanted_bytes for the node
+ * agent, which takes loans back, and the call is retried with a short sleep until it succeeds
+ * or TESSERA_LOAN_WAIT_MS has passed. Inline so a successful allocation pays one compare:
+ *     rc = real(...);
+ *     while (tessera_loan_retry(&t, rc)) rc = real(...);
+ */
+static inline int tessera_loan_retry(tessera_ticket *t, CUresult rc) {
+    if (__builtin_expect(rc != CUDA_ERROR_OUT_OF_MEMORY && !t->waiting, 1)) return 0;
+    return tessera_loan_retry_slow(t, rc);
+}
 
 /* After the driver call: commit and remember `key` on success, else give the bytes back. */
 void tessera_settle(tessera_ticket *t, CUresult rc, int kind, uint64_t key);

@@ -10,6 +10,7 @@
 #ifndef TESSERA_USAGE_H
 #define TESSERA_USAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TESSERA_USAGE_MAGIC 0x55525354u /* the bytes "TSRU" */
@@ -34,7 +35,12 @@ typedef struct tessera_usage_header {
                               *     authoritative figure (includes allocations in flight) */
     uint64_t overflow_procs; /* 40: processes that found no free slot (counted in used_bytes
                               *     but in no slot) */
-    uint64_t reserved[2];    /* 48: zero */
+    uint64_t request_bytes;  /* 48: the request (guaranteed share), written at open like
+                              *     limit_bytes; used_bytes above it is on loan. 0: same as the
+                              *     limit (files written before requests existed) */
+    uint64_t wanted_bytes;   /* 56: bytes that allocations within the request are waiting for
+                              *     because the driver is out of memory: the node agent's cue to
+                              *     reclaim loans on this GPU (see README, "Memory loans") */
 } tessera_usage_header;
 
 /* Offset 64 + i * 64, i < slot_count; one cache line each so processes never share one. */
@@ -46,7 +52,9 @@ typedef struct tessera_usage_slot {
     uint64_t start_time; /* 24: owner's start time, /proc/<pid>/stat field 22 (clock ticks
                           *     since boot): tells a reused pid from the owner */
     uint64_t pid_ns;     /* 32: inode of the owner's /proc/self/ns/pid (0 if unknown) */
-    uint64_t reserved[3];/* 40: zero */
+    uint64_t oom_count;  /* 40: allocations the library answered CUDA_ERROR_OUT_OF_MEMORY:
+                          *     over the limit, or within the request after a loan wait */
+    uint64_t reserved[2];/* 48: zero */
 } tessera_usage_slot;
 
 #define TESSERA_USAGE_FILE_SIZE \
@@ -55,5 +63,9 @@ typedef struct tessera_usage_slot {
 _Static_assert(sizeof(tessera_usage_header) == 64, "usage header is 64 bytes");
 _Static_assert(sizeof(tessera_usage_slot) == 64, "usage slot is 64 bytes");
 _Static_assert(TESSERA_USAGE_FILE_SIZE == 16448, "usage file size");
+/* Offsets the node agent reads by number. */
+_Static_assert(offsetof(tessera_usage_header, request_bytes) == 48, "request_bytes");
+_Static_assert(offsetof(tessera_usage_header, wanted_bytes) == 56, "wanted_bytes");
+_Static_assert(offsetof(tessera_usage_slot, oom_count) == 40, "oom_count");
 
 #endif

@@ -58,6 +58,7 @@ static uint64_t reclaim_slot(tessera_usage_header *h, tessera_usage_slot *s, int
     STORE(&s->peak_bytes, 0);
     STORE(&s->start_time, 0);
     STORE(&s->pid_ns, 0);
+    STORE(&s->oom_count, 0);
     STORE(&s->pid, TESSERA_SLOT_FREE);
     return bytes;
 }
@@ -96,6 +97,7 @@ static tessera_usage_slot *claim_slot(tessera_usage_header *h) {
             continue;
         STORE(&s->used_bytes, 0);
         STORE(&s->peak_bytes, 0);
+        STORE(&s->oom_count, 0);
         STORE(&s->start_time, g_self.start_time);
         STORE(&s->pid_ns, g_self.pid_ns);
         STORE(&s->pid, (int32_t)g_self.pid);
@@ -150,22 +152,27 @@ static int header_valid(const tessera_usage_header *h) {
 
 /*
  * Called under the file lock with no slot of ours yet. If no process is attached (every slot
- * free after reaping) nobody can hold budget, so any remaining total is a leak from a process
- * killed mid-update: zero it. Every attached process registered before reserving, so one that
- * is attached shows up in the scan; the CAS against the total read before the scan catches a
- * process that registers (after fork, without the lock) and reserves meanwhile.
+ * free after reaping) nobody can hold budget or wait for a loan, so any remaining total or
+ * wanted figure is a leak from a process killed mid-update: zero it. Every attached process
+ * registered before reserving or waiting, so one that is attached shows up in the scan; the
+ * CAS against the figure read before the scan catches a process that registers (after fork,
+ * without the lock) and reserves or waits meanwhile.
  */
 static void reset_if_orphaned(tessera_usage *u) {
     tessera_usage_header *h = u->hdr;
-    uint64_t seen = LOAD(&h->used_bytes);
-    if (seen == 0 || LOAD(&h->overflow_procs) != 0) return;
+    uint64_t seen = LOAD(&h->used_bytes), wanted = LOAD(&h->wanted_bytes);
+    if ((seen == 0 && wanted == 0) || LOAD(&h->overflow_procs) != 0) return;
     for (unsigned i = 0; i < TESSERA_USAGE_SLOTS; i++) {
         if (LOAD(&slot_at(h, i)->pid) != TESSERA_SLOT_FREE) return;
     }
-    if (__atomic_compare_exchange_n(&h->used_bytes, &seen, 0, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_RELAXED))
+    if (seen != 0 && __atomic_compare_exchange_n(&h->used_bytes, &seen, 0, 0, __ATOMIC_ACQ_REL,
+                                                 __ATOMIC_RELAXED))
         tessera_log(TESSERA_LOG_INFO, "gpu %d: reset %llu leaked bytes (no process attached)",
                     u->ordinal, (unsigned long long)seen);
+    if (wanted != 0 && __atomic_compare_exchange_n(&h->wanted_bytes, &wanted, 0, 0,
+                                                   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        tessera_log(TESSERA_LOG_INFO, "gpu %d: reset %llu leaked wanted bytes (no process "
+                    "attached)", u->ordinal, (unsigned long long)wanted);
 }
 
 static tessera_usage_header *map_file(int fd, int ordinal) {
@@ -202,6 +209,7 @@ static int open_file(tessera_usage *u, const char *dir) {
     u->hdr = map_file(fd, u->ordinal);
     if (u->hdr != NULL) {
         __atomic_store_n(&u->hdr->limit_bytes, u->limit, __ATOMIC_RELEASE);
+        __atomic_store_n(&u->hdr->request_bytes, u->request, __ATOMIC_RELEASE);
         reap_dead(u, NULL);
         if (locked) reset_if_orphaned(u);
         u->slot = register_slot(u);
@@ -225,14 +233,18 @@ static void open_fallback(tessera_usage *u) {
     u->hdr = p;
     init_header(u->hdr, u->ordinal);
     u->hdr->limit_bytes = u->limit;
+    u->hdr->request_bytes = u->request;
     u->slot = register_slot(u);
 }
 
-void tessera_usage_open(tessera_usage *u, const char *dir, int ordinal, uint64_t limit) {
+void tessera_usage_open(tessera_usage *u, const char *dir, int ordinal, uint64_t limit,
+                        uint64_t request) {
     memset(u, 0, sizeof *u);
     pthread_mutex_init(&u->register_lock, NULL);
+    pthread_mutex_init(&u->loan_lock, NULL);
     u->ordinal = ordinal;
     u->limit = limit;
+    u->request = request;
     if (g_self.pid == 0) tessera_usage_set_identity(getpid());
     u->file_backed = open_file(u, dir) == 0;
     if (!u->file_backed) open_fallback(u);
@@ -269,17 +281,57 @@ void tessera_usage_release(tessera_usage *u, uint64_t bytes) {
 
 uint64_t tessera_usage_used(const tessera_usage *u) { return LOAD(&u->hdr->used_bytes); }
 
+/* ---- refusals and loan waits (slow path) ------------------------------------------------ */
+
+void tessera_usage_count_oom(tessera_usage *u) {
+    if (__builtin_expect(LOAD(&u->detached), 0)) return;
+    __atomic_add_fetch(&own_slot(u)->oom_count, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The lock pairs each want with its unwant against tessera_usage_detach: a process that
+ * exits while a thread waits takes its wanted bytes out of the file (the waiter, once it
+ * sees detached, leaves them alone), so the agent is not left reclaiming for nobody.
+ */
+int tessera_usage_want(tessera_usage *u, uint64_t bytes) {
+    pthread_mutex_lock(&u->loan_lock);
+    int ok = !LOAD(&u->detached);
+    if (ok) {
+        (void)own_slot(u); /* registered before wanting: reset_if_orphaned relies on it */
+        u->wanting += bytes;
+        __atomic_add_fetch(&u->hdr->wanted_bytes, bytes, __ATOMIC_ACQ_REL);
+    }
+    pthread_mutex_unlock(&u->loan_lock);
+    return ok;
+}
+
+void tessera_usage_unwant(tessera_usage *u, uint64_t bytes) {
+    pthread_mutex_lock(&u->loan_lock);
+    if (!LOAD(&u->detached)) {
+        u->wanting -= bytes;
+        __atomic_sub_fetch(&u->hdr->wanted_bytes, bytes, __ATOMIC_ACQ_REL);
+    }
+    pthread_mutex_unlock(&u->loan_lock);
+}
+
 /* ---- lifecycle -------------------------------------------------------------------------- */
 
+/* The child's threads are not the parent's waiters: the parent's wanted bytes stay its own. */
 void tessera_usage_after_fork_child(tessera_usage *u, pid_t pid) {
     (void)pid;
     pthread_mutex_init(&u->register_lock, NULL);
+    pthread_mutex_init(&u->loan_lock, NULL);
     u->slot = NULL;
+    u->wanting = 0;
 }
 
 void tessera_usage_detach(tessera_usage *u) {
     if (u->hdr == NULL) return;
+    pthread_mutex_lock(&u->loan_lock);
     STORE(&u->detached, 1);
+    __atomic_sub_fetch(&u->hdr->wanted_bytes, u->wanting, __ATOMIC_ACQ_REL);
+    u->wanting = 0;
+    pthread_mutex_unlock(&u->loan_lock);
     tessera_usage_slot *s = LOAD(&u->slot);
     if (s == &u->overflow_slot) {
         __atomic_sub_fetch(&u->hdr->used_bytes, __atomic_exchange_n(&s->used_bytes, 0, __ATOMIC_ACQ_REL),

@@ -10,6 +10,10 @@
  * reaper that subtracts a dead process's slot can never undercount; a process killed between
  * the two steps leaks one allocation's worth of budget (never over-commits) until the file is
  * next opened with no live process attached (see tessera_usage_open).
+ *
+ * Loans: an allocation within the request that the driver refuses for lack of memory adds
+ * its size to header.wanted_bytes while it waits (tessera_usage_want / _unwant), so the node
+ * agent knows to reclaim memory lent to other containers on the GPU.
  */
 #ifndef TESSERA_USAGE_API_H
 #define TESSERA_USAGE_API_H
@@ -24,7 +28,10 @@ typedef struct tessera_usage {
     tessera_usage_slot *slot;           /* own slot; NULL until (re-)registered */
     tessera_usage_slot overflow_slot;   /* stands in when the file has no free slot */
     pthread_mutex_t register_lock;      /* slow path: registering after a fork */
+    pthread_mutex_t loan_lock;          /* slow path: wanting vs. detach at exit */
+    uint64_t wanting;                   /* this process's share of wanted_bytes (loan_lock) */
     uint64_t limit;
+    uint64_t request;                   /* <= limit; used_bytes above it is on loan */
     int ordinal;
     int file_backed;                    /* 0: process-private fallback mapping */
     int detached;                       /* set at exit: accounting stops */
@@ -32,7 +39,8 @@ typedef struct tessera_usage {
 
 /* Maps dir/gpu-<ordinal>.usage (created if missing). Falls back to a private mapping (the
  * limit still holds within this process tree) when the file cannot be used. */
-void tessera_usage_open(tessera_usage *u, const char *dir, int ordinal, uint64_t limit);
+void tessera_usage_open(tessera_usage *u, const char *dir, int ordinal, uint64_t limit,
+                        uint64_t request);
 
 /* 1 if `bytes` more fit under the limit (now reserved), else 0. Reaps dead slots if short. */
 int tessera_usage_reserve(tessera_usage *u, uint64_t bytes);
@@ -43,9 +51,17 @@ void tessera_usage_commit(tessera_usage *u, uint64_t bytes);
 void tessera_usage_release(tessera_usage *u, uint64_t bytes);
 uint64_t tessera_usage_used(const tessera_usage *u);
 
+/* An allocation the library answers CUDA_ERROR_OUT_OF_MEMORY: counted in this process's slot. */
+void tessera_usage_count_oom(tessera_usage *u);
+/* Announces `bytes` in wanted_bytes for the duration of a loan wait; 0 (nothing announced, do
+ * not wait) once detached. Every successful want is paired with one unwant. */
+int tessera_usage_want(tessera_usage *u, uint64_t bytes);
+void tessera_usage_unwant(tessera_usage *u, uint64_t bytes);
+
 /* In a fork child: forget the parent's slot; the child registers its own when it allocates. */
 void tessera_usage_after_fork_child(tessera_usage *u, pid_t pid);
-/* At exit: give this process's bytes and slot back (the driver frees its memory anyway).
+/* At exit: give this process's bytes, slot and wanted bytes back (the driver frees its memory
+ * anyway).
  * Afterwards every call is a no-op, so frees run by later exit handlers cannot subtract the
  * same bytes twice; allocations made that late are not limited. */
 void tessera_usage_detach(tessera_usage *u);

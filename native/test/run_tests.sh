@@ -19,7 +19,8 @@ check() {
     name=$1 want=$2
     shift 2
     usage=$(mktemp -d "$TMP/usage.XXXXXX")
-    timeout 300 env -u TESSERA_GPU_MEMORY_LIMITS -u TESSERA_DISABLE -u TESSERA_LOG_LEVEL \
+    timeout 300 env -u TESSERA_GPU_MEMORY_LIMITS -u TESSERA_GPU_MEMORY_REQUESTS \
+        -u TESSERA_LOAN_WAIT_MS -u TSTUB_SHARED_FILE -u TESSERA_DISABLE -u TESSERA_LOG_LEVEL \
         LD_PRELOAD="$LIB" LD_LIBRARY_PATH="$T" TSTUB_TOTAL_BYTES=$PHYSICAL \
         TESSERA_USAGE_DIR="$usage" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
     rc=$?
@@ -38,6 +39,8 @@ check link 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_link"
 check dlsym 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_dlsym"
 check procaddr 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_procaddr"
 check multiproc 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_multiproc"
+# Tenants sharing one stub GPU, with the test as the node agent (it sets their configuration).
+check loans 0 "$T/t_loan_agent"
 
 # Missing or malformed configuration: everything passes through, one line says why.
 check config-missing-limits 1 "$T/t_config" passthrough
@@ -49,11 +52,29 @@ check config-overflow 1 TESSERA_GPU_MEMORY_LIMITS=99999999999999999999999 "$T/t_
 check config-trailing-junk 1 "TESSERA_GPU_MEMORY_LIMITS=1048576 " "$T/t_config" passthrough
 check config-units 1 TESSERA_GPU_MEMORY_LIMITS=1GiB "$T/t_config" passthrough
 check config-missing-dir 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_USAGE_DIR= "$T/t_config" passthrough
+# Requests are held to the same standard: a bad list would misstate what is on loan.
+check config-garbage-requests 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_MEMORY_REQUESTS=abc \
+    "$T/t_config" passthrough
+check config-empty-requests 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_MEMORY_REQUESTS= \
+    "$T/t_config" passthrough
+check config-requests-count 1 TESSERA_GPU_MEMORY_LIMITS=1048576,1048576 TESSERA_GPU_MEMORY_REQUESTS=524288 \
+    "$T/t_config" passthrough
+check config-request-above-limit 1 TESSERA_GPU_MEMORY_LIMITS=1048576,1048576 \
+    TESSERA_GPU_MEMORY_REQUESTS=524288,1048577 "$T/t_config" passthrough
+check config-request-zero 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_MEMORY_REQUESTS=0 \
+    "$T/t_config" passthrough
 check config-disabled 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_DISABLE=1 "$T/t_config" passthrough
 # An unusable usage directory still enforces the limit (per process tree), with one line.
 check config-bad-dir 1 TESSERA_GPU_MEMORY_LIMITS=1048576,1048576 TESSERA_USAGE_DIR=/nonexistent/tessera \
     "$T/t_config" enforce
 check config-log-level 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOG_LEVEL=error "$T/t_config" enforce
+check config-requests 0 TESSERA_GPU_MEMORY_LIMITS=1048576,0 TESSERA_GPU_MEMORY_REQUESTS=524288,0 \
+    "$T/t_config" enforce
+# A bad loan wait costs only its default: the limits still apply, one line says so.
+check config-bad-loan-wait 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN_WAIT_MS=5s "$T/t_config" enforce
+check config-loan-wait-too-long 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN_WAIT_MS=600001 \
+    "$T/t_config" enforce
+check config-no-loan-wait 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN_WAIT_MS=0 "$T/t_config" enforce
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures native test(s) failed"

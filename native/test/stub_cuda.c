@@ -2,8 +2,16 @@
  * table; the usage counters are atomics, so racing threads are as safe as on the driver. */
 #include "stub_cuda.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define BLOCK_MAGIC 0x7e55e7a5u
 #define DEFAULT_PITCH_ALIGN 256u
@@ -38,18 +46,164 @@ static uint64_t total_bytes(void) {
 
 static int valid_device(int d) { return d >= 0 && d < TSTUB_MAX_DEVICES; }
 
+/* ---- one physical GPU shared by processes (TSTUB_SHARED_FILE) ----------------------------- */
+/* A table of what each process holds, in a file every process of a test maps. flock orders
+ * processes, a mutex the threads of one (a flock is per open file, which threads share).
+ * Entries of dead processes stop counting, as a real driver frees a dead process's memory;
+ * a reused pid is not told apart (tests do not run that long). */
+
+#define SHARED_ENTRIES 64
+
+typedef struct shared_entry {
+    int32_t pid; /* 0: free */
+    uint32_t pad;
+    uint64_t bytes[TSTUB_MAX_DEVICES];
+} shared_entry;
+
+static pthread_mutex_t g_shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_entry *g_shared;    /* NULL: not shared */
+static int g_shared_fd = -1;
+static pid_t g_shared_pid;        /* who opened g_shared_fd: a fork child opens its own */
+static shared_entry *g_own;
+static int g_shared_checked;
+
+static int process_dead(pid_t pid) {
+    if (kill(pid, 0) != 0 && errno == ESRCH) return 1;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    char *got = fgets(buf, sizeof buf, f);
+    fclose(f);
+    char *paren = got ? strrchr(buf, ')') : NULL;
+    return paren != NULL && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* Under g_shared_lock. 0 when the table is in use by this process. */
+static int shared_open(void) {
+    if (g_shared_fd >= 0 && g_shared_pid == getpid()) return 0;
+    const char *path = getenv("TSTUB_SHARED_FILE");
+    if (path == NULL || *path == '\0') return -1;
+    if (g_shared_fd >= 0) close(g_shared_fd); /* the parent's open file: its flock is the parent's */
+    g_shared_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (g_shared_fd < 0) abort();
+    if (g_shared == NULL) {
+        size_t size = SHARED_ENTRIES * sizeof(shared_entry);
+        if (ftruncate(g_shared_fd, (off_t)size) != 0) abort(); /* zero-filled when new */
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, g_shared_fd, 0);
+        if (p == MAP_FAILED) abort();
+        __atomic_store_n(&g_shared, (shared_entry *)p, __ATOMIC_RELEASE);
+    }
+    g_shared_pid = getpid();
+    g_own = NULL;
+    return 0;
+}
+
+/* 1 with both locks held when TSTUB_SHARED_FILE is set; 0 (nothing held) otherwise. */
+static int shared_lock(void) {
+    if (__atomic_load_n(&g_shared_checked, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&g_shared, __ATOMIC_ACQUIRE) == NULL)
+        return 0;
+    pthread_mutex_lock(&g_shared_lock);
+    int shared = shared_open() == 0;
+    __atomic_store_n(&g_shared_checked, 1, __ATOMIC_RELEASE); /* after g_shared is final */
+    if (!shared) {
+        pthread_mutex_unlock(&g_shared_lock);
+        return 0;
+    }
+    while (flock(g_shared_fd, LOCK_EX) != 0 && errno == EINTR) {
+    }
+    return 1;
+}
+
+static void shared_unlock(void) {
+    flock(g_shared_fd, LOCK_UN);
+    pthread_mutex_unlock(&g_shared_lock);
+}
+
+/* Under the locks: bytes of live processes on `device`; dead processes' entries are emptied. */
+static uint64_t shared_used(int device) {
+    uint64_t sum = 0;
+    for (int i = 0; i < SHARED_ENTRIES; i++) {
+        shared_entry *e = &g_shared[i];
+        if (e->pid == 0) continue;
+        if (e->pid != g_shared_pid && process_dead(e->pid)) {
+            memset(e, 0, sizeof *e);
+            if (e == g_own) g_own = NULL;
+            continue;
+        }
+        sum += e->bytes[device];
+    }
+    return sum;
+}
+
+static shared_entry *shared_own(void) {
+    if (g_own != NULL) return g_own;
+    for (int i = 0; i < SHARED_ENTRIES && g_own == NULL; i++) {
+        if (g_shared[i].pid == g_shared_pid) g_own = &g_shared[i];
+    }
+    for (int i = 0; i < SHARED_ENTRIES && g_own == NULL; i++) {
+        if (g_shared[i].pid == 0) {
+            g_own = &g_shared[i];
+            memset(g_own, 0, sizeof *g_own);
+            g_own->pid = (int32_t)g_shared_pid;
+        }
+    }
+    return g_own;
+}
+
+/* 0 if the shared GPU has room for `bytes` more (now counted as ours). */
+static int shared_take(int device, uint64_t bytes, uint64_t total) {
+    shared_used(device); /* reaps the dead, so their entries can be reused */
+    shared_entry *own = shared_own();
+    uint64_t used = shared_used(device);
+    if (own == NULL || bytes > total || used > total - bytes) return -1;
+    own->bytes[device] += bytes;
+    return 0;
+}
+
+/* A fork child may free a block its parent allocated, which its own entry never held. */
+static void shared_give(int device, uint64_t bytes) {
+    shared_entry *own = shared_own();
+    if (own != NULL) own->bytes[device] -= bytes < own->bytes[device] ? bytes : own->bytes[device];
+}
+
+/* ---- this process's view ------------------------------------------------------------------ */
+
+static void count_local(int device, uint64_t bytes) {
+    uint64_t now = __atomic_add_fetch(&g_used[device], bytes, __ATOMIC_ACQ_REL);
+    uint64_t peak = __atomic_load_n(&g_peak[device], __ATOMIC_RELAXED);
+    while (now > peak && !__atomic_compare_exchange_n(&g_peak[device], &peak, now, 1,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+/* Shared: the GPU's room is what all live processes leave (ours is part of that). Otherwise
+ * this process has the GPU to itself. */
 static CUresult take(int device, uint64_t bytes) {
     uint64_t total = total_bytes();
+    if (shared_lock()) {
+        int taken = shared_take(device, bytes, total);
+        shared_unlock();
+        if (taken != 0) return CUDA_ERROR_OUT_OF_MEMORY;
+        count_local(device, bytes);
+        return CUDA_SUCCESS;
+    }
     uint64_t cur = __atomic_load_n(&g_used[device], __ATOMIC_RELAXED);
     do {
         if (bytes > total || cur > total - bytes) return CUDA_ERROR_OUT_OF_MEMORY;
     } while (!__atomic_compare_exchange_n(&g_used[device], &cur, cur + bytes, 1, __ATOMIC_ACQ_REL,
                                           __ATOMIC_RELAXED));
-    uint64_t now = cur + bytes, peak = __atomic_load_n(&g_peak[device], __ATOMIC_RELAXED);
-    while (now > peak && !__atomic_compare_exchange_n(&g_peak[device], &peak, now, 1,
-                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-    }
+    count_local(device, 0); /* the peak */
     return CUDA_SUCCESS;
+}
+
+static void give(int device, uint64_t bytes) {
+    if (shared_lock()) {
+        shared_give(device, bytes);
+        shared_unlock();
+    }
+    __atomic_sub_fetch(&g_used[device], bytes, __ATOMIC_ACQ_REL);
 }
 
 static CUresult block_alloc(int device, uint64_t bytes, void **out) {
@@ -58,7 +212,7 @@ static CUresult block_alloc(int device, uint64_t bytes, void **out) {
     if (rc != CUDA_SUCCESS) return rc;
     block *b = malloc(sizeof *b + bytes);
     if (b == NULL) {
-        __atomic_sub_fetch(&g_used[device], bytes, __ATOMIC_ACQ_REL);
+        give(device, bytes);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
     b->magic = BLOCK_MAGIC;
@@ -76,7 +230,7 @@ static CUresult block_free(uint64_t address) {
     block *b = (block *)(uintptr_t)address - 1;
     if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
     b->magic = 0;
-    __atomic_sub_fetch(&g_used[b->device], b->size, __ATOMIC_ACQ_REL);
+    give(b->device, b->size);
     free(b);
     return CUDA_SUCCESS;
 }
@@ -236,7 +390,12 @@ CUresult cuMipmappedArrayDestroy(CUmipmappedArray h) { return block_free((uint64
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
     if (free_bytes == NULL || total == NULL) return CUDA_ERROR_INVALID_VALUE;
     *total = total_bytes();
-    *free_bytes = *total - __atomic_load_n(&g_used[t_device], __ATOMIC_ACQUIRE);
+    uint64_t used = __atomic_load_n(&g_used[t_device], __ATOMIC_ACQUIRE);
+    if (shared_lock()) {
+        used = shared_used(t_device);
+        shared_unlock();
+    }
+    *free_bytes = used < *total ? *total - used : 0;
     return CUDA_SUCCESS;
 }
 

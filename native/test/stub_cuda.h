@@ -2,6 +2,9 @@
  * A stand-in libcuda.so.1 for tests without a GPU: the intercepted driver entry points over
  * host memory, with a "physical" size per device from TSTUB_TOTAL_BYTES (default 1 GiB),
  * plus tstub_* helpers the tests use to look behind the library's back.
+ * TSTUB_SHARED_FILE=<path>: processes naming the same file share that physical size, like
+ * tenants of one GPU (a process's bytes stop counting once it is dead or a zombie); without
+ * it each process has the whole size to itself.
  */
 #ifndef TESSERA_STUB_CUDA_H
 #define TESSERA_STUB_CUDA_H

@@ -30,6 +30,14 @@ static uint64_t used(void) {
     return t - f;
 }
 
+/* This process's slot's count of allocations the library refused. */
+static uint64_t ooms(void) {
+    static const tessera_usage_header *h;
+    if (h == NULL) h = usage_map(0);
+    const tessera_usage_slot *s = h ? usage_slot_of(h, getpid()) : NULL;
+    return s ? __atomic_load_n(&s->oom_count, __ATOMIC_ACQUIRE) : UINT64_MAX;
+}
+
 static void expect_clean(const char *where) {
     CHECK_EQ_U64(free_bytes(), L, where);
     CHECK_EQ_U64(tstub_used(0), 0, where);
@@ -97,8 +105,9 @@ static void test_pitch(void) {
     setenv("TSTUB_PITCH_ALIGN", "1024", 1);
     uint64_t room = L - used();
     uint64_t height = room / 1024 + 1; /* 512 * height fits, 1024 * height does not */
-    uint64_t before = tstub_used(0);
+    uint64_t before = tstub_used(0), refused = ooms();
     CHECK_RC(cuMemAllocPitch_v2(&q, &pitch, 100, height, 4), CUDA_ERROR_OUT_OF_MEMORY);
+    CHECK_EQ_U64(ooms(), refused + 1, "the refusal after the driver picked the pitch is counted");
     CHECK_EQ_U64(tstub_used(0), before, "the over-limit pitched allocation was freed");
     CHECK_EQ_U64(used(), 1024 * 1000, "nothing charged for it");
     CHECK_RC(cuMemFree_v2(p), CUDA_SUCCESS);
@@ -208,7 +217,9 @@ static void test_usage_file(void) {
     CHECK_EQ_U64(h->slot_count, TESSERA_USAGE_SLOTS, "slot count");
     CHECK_EQ_U64(h->device_ordinal, 0, "ordinal");
     CHECK_EQ_U64(h->limit_bytes, L, "limit");
-    CUdeviceptr p = 0;
+    CHECK_EQ_U64(h->request_bytes, L, "request (no TESSERA_GPU_MEMORY_REQUESTS: the limit)");
+    CHECK_EQ_U64(usage_wanted(h), 0, "nothing wanted");
+    CUdeviceptr p = 0, q = 0;
     CHECK_RC(cuMemAlloc_v2(&p, 3 * MiB), CUDA_SUCCESS);
     const tessera_usage_slot *s = usage_slot_of(h, getpid());
     CHECK(s != NULL, "own slot present");
@@ -217,6 +228,16 @@ static void test_usage_file(void) {
         CHECK_EQ_U64(s->used_bytes, 3 * MiB, "own slot");
         CHECK(s->peak_bytes >= 3 * MiB, "peak %llu", (unsigned long long)s->peak_bytes);
         CHECK(s->start_time != 0 && s->pid_ns != 0, "identity recorded");
+        /* Refusals over the limit count, whatever the entry point. */
+        uint64_t refused = s->oom_count;
+        CHECK(refused > 0, "earlier refusals counted: %llu", (unsigned long long)refused);
+        CHECK_RC(cuMemAlloc_v2(&q, L), CUDA_ERROR_OUT_OF_MEMORY);
+        CHECK_RC(cuMemAllocAsync(&q, L, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+        CHECK_EQ_U64(s->oom_count, refused + 2, "oom_count");
+        CHECK_RC(cuMemAlloc_v2(&q, MiB), CUDA_SUCCESS);
+        CHECK_RC(cuMemFree_v2(q), CUDA_SUCCESS);
+        CHECK_EQ_U64(s->oom_count, refused + 2, "a success counts nothing");
+        CHECK(s->reserved[0] == 0 && s->reserved[1] == 0, "reserved slot fields stay 0");
     }
     CHECK_RC(cuMemFree_v2(p), CUDA_SUCCESS);
     CHECK_EQ_U64(usage_total(h), 0, "header total after free");
