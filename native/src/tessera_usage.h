@@ -54,7 +54,9 @@ typedef struct tessera_usage_slot {
     uint64_t pid_ns;     /* 32: inode of the owner's /proc/self/ns/pid (0 if unknown) */
     uint64_t oom_count;  /* 40: allocations the library answered CUDA_ERROR_OUT_OF_MEMORY:
                           *     over the limit, or within the request after a loan wait */
-    uint64_t reserved[2];/* 48: zero */
+    uint64_t wanted_bytes;/* 48: this process's part of the header's wanted_bytes: the agent
+                          *     acts only for waiters that are alive */
+    uint64_t reserved[1];/* 56: zero */
 } tessera_usage_slot;
 
 #define TESSERA_USAGE_FILE_SIZE \
@@ -67,5 +69,6 @@ _Static_assert(TESSERA_USAGE_FILE_SIZE == 16448, "usage file size");
 _Static_assert(offsetof(tessera_usage_header, request_bytes) == 48, "request_bytes");
 _Static_assert(offsetof(tessera_usage_header, wanted_bytes) == 56, "wanted_bytes");
 _Static_assert(offsetof(tessera_usage_slot, oom_count) == 40, "oom_count");
+_Static_assert(offsetof(tessera_usage_slot, wanted_bytes) == 48, "slot wanted_bytes");
 
 #endif

@@ -55,6 +55,10 @@ static uint64_t reclaim_slot(tessera_usage_header *h, tessera_usage_slot *s, int
         return 0;
     uint64_t bytes = __atomic_exchange_n(&s->used_bytes, 0, __ATOMIC_ACQ_REL);
     __atomic_sub_fetch(&h->used_bytes, bytes, __ATOMIC_ACQ_REL);
+    /* A waiter killed mid-wait: its wanted bytes go with it. The slot's figure never exceeds
+     * what the process put in the header (header first on want, slot first on unwant). */
+    uint64_t wanted = __atomic_exchange_n(&s->wanted_bytes, 0, __ATOMIC_ACQ_REL);
+    if (wanted != 0) __atomic_sub_fetch(&h->wanted_bytes, wanted, __ATOMIC_ACQ_REL);
     STORE(&s->peak_bytes, 0);
     STORE(&s->start_time, 0);
     STORE(&s->pid_ns, 0);
@@ -297,9 +301,11 @@ int tessera_usage_want(tessera_usage *u, uint64_t bytes) {
     pthread_mutex_lock(&u->loan_lock);
     int ok = !LOAD(&u->detached);
     if (ok) {
-        (void)own_slot(u); /* registered before wanting: reset_if_orphaned relies on it */
+        tessera_usage_slot *s = own_slot(u); /* registered before wanting: reset_if_orphaned
+                                               * relies on it */
         u->wanting += bytes;
         __atomic_add_fetch(&u->hdr->wanted_bytes, bytes, __ATOMIC_ACQ_REL);
+        __atomic_add_fetch(&s->wanted_bytes, bytes, __ATOMIC_ACQ_REL);
     }
     pthread_mutex_unlock(&u->loan_lock);
     return ok;
@@ -309,6 +315,7 @@ void tessera_usage_unwant(tessera_usage *u, uint64_t bytes) {
     pthread_mutex_lock(&u->loan_lock);
     if (!LOAD(&u->detached)) {
         u->wanting -= bytes;
+        __atomic_sub_fetch(&own_slot(u)->wanted_bytes, bytes, __ATOMIC_ACQ_REL);
         __atomic_sub_fetch(&u->hdr->wanted_bytes, bytes, __ATOMIC_ACQ_REL);
     }
     pthread_mutex_unlock(&u->loan_lock);
@@ -329,6 +336,8 @@ void tessera_usage_detach(tessera_usage *u) {
     if (u->hdr == NULL) return;
     pthread_mutex_lock(&u->loan_lock);
     STORE(&u->detached, 1);
+    tessera_usage_slot *own = LOAD(&u->slot);
+    if (own != NULL) __atomic_sub_fetch(&own->wanted_bytes, u->wanting, __ATOMIC_ACQ_REL);
     __atomic_sub_fetch(&u->hdr->wanted_bytes, u->wanting, __ATOMIC_ACQ_REL);
     u->wanting = 0;
     pthread_mutex_unlock(&u->loan_lock);

@@ -258,6 +258,8 @@ static void test_reclaim(void) {
     uint64_t wanted = await_wanted(&c, 4000);
     CHECK_EQ_U64(wanted, 400 * MiB, "claimant's wanted_bytes while it waits");
     CHECK(c.usage != NULL && c.usage->request_bytes == 512 * MiB, "claimant's request recorded");
+    const tessera_usage_slot *waiter = c.usage != NULL ? usage_slot_of(c.usage, c.pid) : NULL;
+    CHECK(waiter != NULL && usage_slot_wanted(waiter) == 400 * MiB, "the waiter's slot names what it waits for");
     double killed = now_ms();
     kill(b.pid, SIGKILL); /* the agent reclaims the loan */
     snprintf(want, sizeof want, "allocated %llu", 400 * MiB);

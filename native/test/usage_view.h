@@ -46,6 +46,10 @@ static inline uint64_t usage_wanted(const tessera_usage_header *h) {
     return __atomic_load_n(&h->wanted_bytes, __ATOMIC_ACQUIRE);
 }
 
+static inline uint64_t usage_slot_wanted(const tessera_usage_slot *s) {
+    return __atomic_load_n(&s->wanted_bytes, __ATOMIC_ACQUIRE);
+}
+
 /* The slot held by pid, or NULL. */
 static inline const tessera_usage_slot *usage_slot_of(const tessera_usage_header *h, int pid) {
     for (unsigned i = 0; i < h->slot_count; i++) {
