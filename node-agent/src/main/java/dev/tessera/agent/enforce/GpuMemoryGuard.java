@@ -100,6 +100,9 @@ public final class GpuMemoryGuard implements AutoCloseable {
   }
 
   private void reclaimLoans(List<GpuTenant> onGpu, Instant now) {
+    if (onGpu.stream().noneMatch(GpuTenant::mayWaitForLoan)) {
+      return; // the usual case: no /proc lookups at all
+    }
     Map<ProcessKey, OptionalLong> hostPids = new HashMap<>(); // one /proc search per process and tick
     LoanPlan.Fates fates = new LoanPlan.Fates() {
       @Override
@@ -115,12 +118,13 @@ public final class GpuMemoryGuard implements AutoCloseable {
     List<LoanPlan.Reclaim> plan = LoanPlan.plan(onGpu, fates);
     for (GpuTenant t : onGpu) {
       TenantKey key = TenantKey.of(t);
-      if (!t.waitingForLoan()) {
+      long waitingFor = LoanPlan.waitingFor(t, fates);
+      if (waitingFor == 0) {
         unhelped.remove(key);
       } else if (plan.isEmpty() && !anyDying(onGpu) && unhelped.add(key)) {
         log.warn("pod {} waits for {} MiB of its request on GPU {}, but no tenant there borrows memory: the GPU"
                 + " is full by requests and CUDA's own overhead. Its allocation fails when the library stops waiting",
-            t.podName(), t.wantedBytes() / MIB, t.gpuUuid());
+            t.podName(), waitingFor / MIB, t.gpuUuid());
       }
     }
     for (LoanPlan.Reclaim r : plan) {
@@ -141,7 +145,7 @@ public final class GpuMemoryGuard implements AutoCloseable {
     }
     killed.put(ProcessKey.of(r.process()), now);
     String waiting = String.join(", ", r.waiting().stream()
-        .map(w -> w.podName() + " (" + w.wantedBytes() / MIB + " MiB)").toList());
+        .map(w -> w.tenant().podName() + " (" + w.bytes() / MIB + " MiB)").toList());
     String message = "process " + r.process().pid() + " was killed to take back GPU memory it borrowed: the container"
         + " used " + b.usedBytes() / MIB + " MiB of GPU " + b.gpuUuid() + ", " + b.borrowedBytes() / MIB
         + " MiB above its request of " + b.requestBytes() / MIB + " MiB, and " + waiting

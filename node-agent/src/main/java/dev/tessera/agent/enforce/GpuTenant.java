@@ -15,7 +15,8 @@ import java.util.Objects;
  *     fraction
  * @param usedBytes what all its processes hold (the library's authoritative total)
  * @param wantedBytes what its allocations within the request are waiting for because the GPU is
- *     physically full: the signal to take loans back
+ *     physically full: the signal to look at its processes' slots, which say who waits (a waiter
+ *     killed mid-wait leaves its bytes in this figure until its slot is reaped)
  */
 public record GpuTenant(
     ClaimRecord claim,
@@ -41,8 +42,8 @@ public record GpuTenant(
     return Math.max(0, usedBytes - requestBytes);
   }
 
-  /** True while an allocation within the request waits for memory others borrowed. */
-  public boolean waitingForLoan() {
+  /** True while an allocation within the request may be waiting for memory others borrowed. */
+  public boolean mayWaitForLoan() {
     return wantedBytes > 0 && usedBytes <= requestBytes;
   }
 

@@ -22,8 +22,15 @@ public final class LoanPlan {
 
   private LoanPlan() {}
 
+  /** A tenant whose living processes wait for {@code bytes} within its request. */
+  public record Waiting(GpuTenant tenant, long bytes) {
+    public Waiting {
+      Objects.requireNonNull(tenant, "tenant");
+    }
+  }
+
   /** One process to kill, and why. */
-  public record Reclaim(GpuTenant borrower, TenantProcess process, List<GpuTenant> waiting) {
+  public record Reclaim(GpuTenant borrower, TenantProcess process, List<Waiting> waiting) {
     public Reclaim {
       Objects.requireNonNull(borrower, "borrower");
       Objects.requireNonNull(process, "process");
@@ -46,12 +53,13 @@ public final class LoanPlan {
    *     already covers the wait
    */
   public static List<Reclaim> plan(List<GpuTenant> tenants, Fates fates) {
-    List<GpuTenant> waiting = new ArrayList<>();
+    List<Waiting> waiting = new ArrayList<>();
     long wanted = 0;
     for (GpuTenant t : tenants) {
-      if (t.waitingForLoan()) {
-        waiting.add(t);
-        wanted += t.wantedBytes();
+      long waitingFor = waitingFor(t, fates);
+      if (waitingFor > 0) {
+        waiting.add(new Waiting(t, waitingFor));
+        wanted += waitingFor;
       }
     }
     if (waiting.isEmpty()) {
@@ -85,5 +93,19 @@ public final class LoanPlan {
       }
     }
     return plan;
+  }
+
+  /** What the tenant's living processes wait for within its request; 0 when none does. */
+  public static long waitingFor(GpuTenant tenant, Fates fates) {
+    if (!tenant.mayWaitForLoan()) {
+      return 0;
+    }
+    long wanted = 0;
+    for (TenantProcess p : tenant.processes()) {
+      if (p.wantedBytes() > 0 && !fates.gone(tenant, p)) {
+        wanted += p.wantedBytes();
+      }
+    }
+    return wanted;
   }
 }

@@ -132,8 +132,10 @@ public final class UsageFiles implements ContainerUsageSource {
       int pid = bytes.getInt(at);
       long slotUsed = bytes.getLong(at + 8);
       long oomCount = bytes.getLong(at + 40);
-      if (pid > 0 && slotUsed >= 0 && oomCount >= 0) { // free, claimed or reclaimed slots name no process
-        processes.add(new TenantProcess(pid, slotUsed, bytes.getLong(at + 24), bytes.getLong(at + 32), oomCount));
+      long slotWanted = bytes.getLong(at + 48);
+      if (pid > 0 && slotUsed >= 0 && oomCount >= 0 && slotWanted >= 0) { // free, claimed or reclaimed: no process
+        processes.add(new TenantProcess(
+            pid, slotUsed, bytes.getLong(at + 24), bytes.getLong(at + 32), oomCount, slotWanted));
       }
     }
     String uuid = claim.gpuUuids().get(ordinal >= 0 && ordinal < claim.gpuUuids().size() ? ordinal : 0);

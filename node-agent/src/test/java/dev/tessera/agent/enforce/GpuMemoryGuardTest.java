@@ -47,7 +47,7 @@ class GpuMemoryGuardTest {
   @Test
   void killsTheBorrowerWhenATenantWaitsWithinItsRequestAndOnlyOnce() throws IOException {
     Path a = UsageFileWriter.pod(root, "team", "claimant", "uid-a", "GPU-1");
-    UsageFileWriter.gpu(a, 0).limits(8 * GIB, 8 * GIB).wanted(2 * GIB).process(7, 4 * GIB, 500, 0).write();
+    UsageFileWriter.gpu(a, 0).limits(8 * GIB, 8 * GIB).waiter(7, 4 * GIB, 500, 2 * GIB).write();
     Path b = UsageFileWriter.pod(root, "team", "borrower", "uid-b", "GPU-1");
     UsageFileWriter.gpu(b, 0).limits(2 * GIB, 12 * GIB).process(9, 10 * GIB, 600, 0).write();
     GpuMemoryGuard guard = guard();
@@ -66,7 +66,7 @@ class GpuMemoryGuardTest {
   @Test
   void aStillWaitingTenantGetsMoreOnceTheKilledProcessesMemoryShouldHaveCome() throws IOException {
     Path a = UsageFileWriter.pod(root, "team", "claimant", "uid-a", "GPU-1");
-    UsageFileWriter.gpu(a, 0).limits(8 * GIB, 8 * GIB).wanted(2 * GIB).write();
+    UsageFileWriter.gpu(a, 0).limits(8 * GIB, 8 * GIB).waiter(7, 0, 500, 2 * GIB).write();
     Path b = UsageFileWriter.pod(root, "team", "borrower", "uid-b", "GPU-1");
     UsageFileWriter.gpu(b, 0).limits(GIB, 12 * GIB).process(9, 3 * GIB, 600, 0).process(10, 2 * GIB, 601, 0).write();
     GpuMemoryGuard guard = guard();
@@ -79,9 +79,23 @@ class GpuMemoryGuardTest {
   }
 
   @Test
+  void wantedBytesLeftByAWaiterThatDiedMidWaitKillNobody() throws IOException {
+    Path a = UsageFileWriter.pod(root, "team", "claimant", "uid-a", "GPU-1");
+    UsageFileWriter.gpu(a, 0).limits(8 * GIB, 8 * GIB).waiter(7, 0, 500, 2 * GIB).write();
+    Path b = UsageFileWriter.pod(root, "team", "borrower", "uid-b", "GPU-1");
+    UsageFileWriter.gpu(b, 0).limits(2 * GIB, 12 * GIB).process(9, 10 * GIB, 600, 0).write();
+    kills.add(100_007L); // the waiter is gone (as if killed): its slot outlives it
+
+    guard().tick();
+
+    assertEquals(List.of(100_007L), kills, "no borrower killed for a dead waiter");
+    assertTrue(events.isEmpty(), events.toString());
+  }
+
+  @Test
   void tenantsOnOtherGpusAreNeverVictims() throws IOException {
     Path a = UsageFileWriter.pod(root, "team", "claimant", "uid-a", "GPU-1");
-    UsageFileWriter.gpu(a, 0).limits(8 * GIB, 8 * GIB).wanted(GIB).write();
+    UsageFileWriter.gpu(a, 0).limits(8 * GIB, 8 * GIB).waiter(7, 0, 500, GIB).write();
     Path b = UsageFileWriter.pod(root, "team", "elsewhere", "uid-b", "GPU-2");
     UsageFileWriter.gpu(b, 0).limits(GIB, 12 * GIB).process(9, 10 * GIB, 600, 0).write();
 

@@ -29,7 +29,7 @@ class LoanPlanTest {
     assertEquals(1, plan.size(), plan.toString());
     assertEquals(31, plan.get(0).process().pid());
     assertEquals("b", plan.get(0).borrower().claim().pod());
-    assertEquals(List.of(waiting), plan.get(0).waiting());
+    assertEquals(List.of(new LoanPlan.Waiting(waiting, GIB)), plan.get(0).waiting());
   }
 
   @Test
@@ -106,10 +106,16 @@ class LoanPlanTest {
     };
   }
 
+  /** A tenant whose first process waits for {@code wanted}. */
   static GpuTenant tenant(String pod, long request, long limit, long wanted, TenantProcess... processes) {
     long used = 0;
     for (TenantProcess p : processes) {
       used += p.usedBytes();
+    }
+    if (wanted > 0) {
+      TenantProcess first = processes[0];
+      processes = processes.clone();
+      processes[0] = new TenantProcess(first.pid(), first.usedBytes(), first.startTime(), first.pidNamespace(), 0, wanted);
     }
     ClaimRecord claim = new ClaimRecord("team", pod, pod + "-uid", "main", List.of("GPU-1"));
     return new GpuTenant(claim, 0, "GPU-1", request, limit, used, wanted, List.of(processes));

@@ -60,6 +60,14 @@ final class UsageFileWriter {
     return this;
   }
 
+  /** A process whose allocation of {@code wantedBytes} waits for a loan; the header says so too. */
+  UsageFileWriter waiter(int pid, long bytes, long startTime, long wantedBytes) {
+    processes.add(new TenantProcess(pid, bytes, startTime, 4026531836L, 0, wantedBytes));
+    used += bytes;
+    wanted += wantedBytes;
+    return this;
+  }
+
   void write() throws IOException {
     ByteBuffer b = ByteBuffer.allocate(UsageFiles.FILE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(0, UsageFiles.MAGIC).putInt(4, 1).putInt(8, 64).putInt(12, 64).putInt(16, 256).putInt(20, ordinal);
@@ -68,7 +76,8 @@ final class UsageFileWriter {
       TenantProcess p = processes.get(i);
       int at = 64 + 64 * i;
       b.putInt(at, p.pid()).putLong(at + 8, p.usedBytes()).putLong(at + 16, p.usedBytes())
-          .putLong(at + 24, p.startTime()).putLong(at + 32, p.pidNamespace()).putLong(at + 40, p.oomCount());
+          .putLong(at + 24, p.startTime()).putLong(at + 32, p.pidNamespace()).putLong(at + 40, p.oomCount())
+          .putLong(at + 48, p.wantedBytes());
     }
     Files.write(podDir.resolve("gpu-" + ordinal + ".usage"), b.array());
   }

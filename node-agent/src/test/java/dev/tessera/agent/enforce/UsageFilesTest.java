@@ -92,6 +92,11 @@ class UsageFilesTest {
     assertTrue(text.contains("uint64_t limit_bytes;    /* 24:"), "limit_bytes at offset 24");
     assertTrue(text.contains("uint64_t used_bytes;     /* 32:"), "used_bytes at offset 32");
     assertTrue(text.contains("int32_t device_ordinal;  /* 20:"), "device_ordinal at offset 20");
+    assertTrue(text.contains("offsetof(tessera_usage_header, request_bytes) == 48"), "request_bytes at offset 48");
+    assertTrue(text.contains("offsetof(tessera_usage_header, wanted_bytes) == 56"), "wanted_bytes at offset 56");
+    assertTrue(text.contains("offsetof(tessera_usage_slot, oom_count) == 40"), "a slot's oom_count at offset 40");
+    assertTrue(text.contains("offsetof(tessera_usage_slot, wanted_bytes) == 48"), "a slot's wanted_bytes at offset 48");
+    assertTrue(text.contains("#define TESSERA_USAGE_SLOTS " + UsageFiles.SLOT_COUNT + "u"), "slot count");
   }
 
   private static final int MAGIC_FROM_HEADER = UsageFiles.MAGIC;
