@@ -76,6 +76,9 @@ check config-loan-wait-too-long 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN
     "$T/t_config" enforce
 check config-no-loan-wait 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN_WAIT_MS=0 "$T/t_config" enforce
 
+# Real driver, CUDA and PyTorch where this machine has them; a SKIP line with the reason where not.
+sh "$(dirname "$0")/gpu/run_gpu_tests.sh" "$TARGET" || failures=$((failures + 1))
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures native test(s) failed"
     exit 1
