@@ -116,6 +116,37 @@ class ExtenderEndToEndTest {
   }
 
   @Test
+  void dynamicFractionsAreFilteredAndBoundByTheirRequestAndCarryTheirLimit() throws Exception {
+    client.nodes().resource(gpuNode("gpu-1", 1)).create();
+    List<Pod> bursty = new ArrayList<>();
+    for (String name : List.of("bursty-a", "bursty-b")) {
+      Pod pod = fractionPod(name, "0.5");
+      pod.getMetadata().getAnnotations().put(WellKnown.GPU_FRACTION_LIMIT, "0.9");
+      bursty.add(client.pods().resource(pod).create());
+    }
+    Pod small = client.pods().resource(fractionPod("small", "0.1")).create();
+    try (ExtenderRuntime runtime = ExtenderRuntime.start(config(), Duration.ofMinutes(5), client)) {
+      URI base = URI.create("http://127.0.0.1:" + runtime.port());
+      for (Pod pod : bursty) {
+        JsonNode filtered = calls.post(base, "filter", calls.filterArgs(pod, List.of("gpu-1")));
+        assertEquals("gpu-1", filtered.get("NodeNames").get(0).asText(), filtered.toString());
+        assertEquals("", calls.post(base, "bind", calls.bindArgs(pod, "gpu-1")).path("Error").asText());
+      }
+
+      JsonNode refused = calls.post(base, "filter", calls.filterArgs(small, List.of("gpu-1")));
+      assertTrue(refused.get("NodeNames").isEmpty(), refused.toString());
+      assertEquals(
+          "needs 0.10 of one GPU; no GPU has room (1 of 1 in use, none with free memory)",
+          refused.get("FailedNodes").get("gpu-1").asText());
+      for (Pod pod : bursty) {
+        String annotation = client.pods().resource(pod).get().getMetadata().getAnnotations().get(WellKnown.GPU_ASSIGNMENT);
+        assertTrue(annotation.contains("\"memoryMiB\":40960,\"memoryBytes\":42949672960,\"limitMiB\":73728,"
+            + "\"limitBytes\":77309411328"), annotation);
+      }
+    }
+  }
+
+  @Test
   void aFractionalPodBoundWithoutTheShareResourceGetsAWarningSayingWhatToAdd() throws Exception {
     client.nodes().resource(gpuNode("gpu-1", 2)).create();
     Pod without = client.pods().resource(fractionPod("no-share", "0.5")).create();
