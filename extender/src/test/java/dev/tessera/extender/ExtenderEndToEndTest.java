@@ -143,6 +143,13 @@ class ExtenderEndToEndTest {
         assertTrue(annotation.contains("\"memoryMiB\":40960,\"memoryBytes\":42949672960,\"limitMiB\":73728,"
             + "\"limitBytes\":77309411328"), annotation);
       }
+      // /metrics shows the ledger's requests and the limits they may borrow up to.
+      String requested = "tessera_gpu_memory_requested_bytes{gpu=\"0\",node=\"gpu-1\"} ";
+      String limit = "tessera_gpu_memory_limit_bytes{gpu=\"0\",node=\"gpu-1\"} ";
+      await(() -> runtime.registry().scrape().contains(limit));
+      String scrape = runtime.registry().scrape();
+      assertEquals(81920.0 * 1048576, value(scrape, requested), scrape);
+      assertEquals(2 * 73728.0 * 1048576, value(scrape, limit), scrape);
     }
   }
 
@@ -213,6 +220,12 @@ class ExtenderEndToEndTest {
   }
 
 
+
+  /** The value of the series whose line starts with {@code prefix} in a Prometheus scrape. */
+  private static double value(String scrape, String prefix) {
+    return scrape.lines().filter(line -> line.startsWith(prefix)).mapToDouble(line -> Double.parseDouble(
+        line.substring(prefix.length()).trim())).findFirst().orElseThrow();
+  }
 
   private static void await(BooleanSupplier condition) {
     Await.await("the condition", condition, Duration.ofSeconds(10));

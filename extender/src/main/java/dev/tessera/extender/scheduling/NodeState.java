@@ -74,7 +74,8 @@ public final class NodeState {
       ObservedGpu observed = node.hasObservations() ? node.observed().get(i) : null;
       boolean usable = observed == null || observed.healthy();
       long ledgerFree = exclusive[i] ? 0 : Math.max(0, total - sharedMiB[i]);
-      long measuredFree = observed == null ? ledgerFree : Math.max(0, total - observed.usedMiB());
+      // Memory on loan is the agent's to take back for a new tenant: only what is held narrows.
+      long measuredFree = observed == null ? ledgerFree : Math.max(0, total - observed.heldMiB());
       freeMiB[i] = usable ? Math.min(ledgerFree, measuredFree) : 0;
       maxFree = Math.max(maxFree, freeMiB[i]);
       if (total != uniform) {
