@@ -20,6 +20,7 @@ import dev.tessera.extender.cluster.PodRequests;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.telemetry.AgentReports;
 import dev.tessera.extender.telemetry.CacheMetrics;
+import dev.tessera.extender.telemetry.GpuMemoryMetrics;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
 import dev.tessera.extender.workloads.PolicyInformers;
@@ -187,6 +188,10 @@ public final class ExtenderRuntime implements AutoCloseable {
       long period = reportConfig.interval().toMillis();
       scheduler.scheduleWithFixedDelay(
           () -> expireQuietly(agentReports), period, period, TimeUnit.MILLISECONDS);
+      // Nodes, their GPUs and their agents come and go: the per-GPU gauges follow at this pace.
+      GpuMemoryMetrics gpuMemory = new GpuMemoryMetrics(registry, cache::snapshot, agentReports);
+      scheduler.scheduleWithFixedDelay(
+          () -> quietly("update the per-GPU memory gauges", gpuMemory::update), 0, period, TimeUnit.MILLISECONDS);
       new AssumptionSweeper(cache, events, scheduler, SWEEP_PERIOD).start();
       ProjectMetrics projectMetrics = new ProjectMetrics(registry, policy::snapshot);
       ProjectStatusWriter projectStatus = new ProjectStatusWriter(client, clock, PROJECT_STATUS_PERIOD);

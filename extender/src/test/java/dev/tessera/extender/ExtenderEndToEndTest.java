@@ -116,6 +116,44 @@ class ExtenderEndToEndTest {
   }
 
   @Test
+  void dynamicFractionsAreFilteredAndBoundByTheirRequestAndCarryTheirLimit() throws Exception {
+    client.nodes().resource(gpuNode("gpu-1", 1)).create();
+    List<Pod> bursty = new ArrayList<>();
+    for (String name : List.of("bursty-a", "bursty-b")) {
+      Pod pod = fractionPod(name, "0.5");
+      pod.getMetadata().getAnnotations().put(WellKnown.GPU_FRACTION_LIMIT, "0.9");
+      bursty.add(client.pods().resource(pod).create());
+    }
+    Pod small = client.pods().resource(fractionPod("small", "0.1")).create();
+    try (ExtenderRuntime runtime = ExtenderRuntime.start(config(), Duration.ofMinutes(5), client)) {
+      URI base = URI.create("http://127.0.0.1:" + runtime.port());
+      for (Pod pod : bursty) {
+        JsonNode filtered = calls.post(base, "filter", calls.filterArgs(pod, List.of("gpu-1")));
+        assertEquals("gpu-1", filtered.get("NodeNames").get(0).asText(), filtered.toString());
+        assertEquals("", calls.post(base, "bind", calls.bindArgs(pod, "gpu-1")).path("Error").asText());
+      }
+
+      JsonNode refused = calls.post(base, "filter", calls.filterArgs(small, List.of("gpu-1")));
+      assertTrue(refused.get("NodeNames").isEmpty(), refused.toString());
+      assertEquals(
+          "needs 0.10 of one GPU; no GPU has room (1 of 1 in use, none with free memory)",
+          refused.get("FailedNodes").get("gpu-1").asText());
+      for (Pod pod : bursty) {
+        String annotation = client.pods().resource(pod).get().getMetadata().getAnnotations().get(WellKnown.GPU_ASSIGNMENT);
+        assertTrue(annotation.contains("\"memoryMiB\":40960,\"memoryBytes\":42949672960,\"limitMiB\":73728,"
+            + "\"limitBytes\":77309411328"), annotation);
+      }
+      // /metrics shows the ledger's requests and the limits they may borrow up to.
+      String requested = "tessera_gpu_memory_requested_bytes{gpu=\"0\",node=\"gpu-1\"} ";
+      String limit = "tessera_gpu_memory_limit_bytes{gpu=\"0\",node=\"gpu-1\"} ";
+      await(() -> runtime.registry().scrape().contains(limit));
+      String scrape = runtime.registry().scrape();
+      assertEquals(81920.0 * 1048576, value(scrape, requested), scrape);
+      assertEquals(2 * 73728.0 * 1048576, value(scrape, limit), scrape);
+    }
+  }
+
+  @Test
   void aFractionalPodBoundWithoutTheShareResourceGetsAWarningSayingWhatToAdd() throws Exception {
     client.nodes().resource(gpuNode("gpu-1", 2)).create();
     Pod without = client.pods().resource(fractionPod("no-share", "0.5")).create();
@@ -182,6 +220,12 @@ class ExtenderEndToEndTest {
   }
 
 
+
+  /** The value of the series whose line starts with {@code prefix} in a Prometheus scrape. */
+  private static double value(String scrape, String prefix) {
+    return scrape.lines().filter(line -> line.startsWith(prefix)).mapToDouble(line -> Double.parseDouble(
+        line.substring(prefix.length()).trim())).findFirst().orElseThrow();
+  }
 
   private static void await(BooleanSupplier condition) {
     Await.await("the condition", condition, Duration.ofSeconds(10));

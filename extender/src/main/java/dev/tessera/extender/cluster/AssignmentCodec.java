@@ -33,7 +33,8 @@ import java.util.Set;
  *   "node": "gpu-a100-01",
  *   "exclusive": false,
  *   "gpus": [
- *     {"index": 3, "uuid": "GPU-8f6c…", "memoryMiB": 40960, "memoryBytes": 42949672960, "fraction": 0.5}
+ *     {"index": 3, "uuid": "GPU-8f6c…", "memoryMiB": 40960, "memoryBytes": 42949672960,
+ *      "limitMiB": 65536, "limitBytes": 68719476736, "fraction": 0.5}
  *   ]
  * }
  * }</pre>
@@ -51,10 +52,21 @@ import java.util.Set;
  *             {@code NVIDIA_VISIBLE_DEVICES} number it.
  *         <li>{@code uuid} (string): the GPU's NVML UUID; <em>omitted</em> while the extender knows
  *             the node only from its labels. The agent then maps {@code index} to the device.
- *         <li>{@code memoryMiB} (integer, &ge; 0): memory the pod may use on this GPU, in MiB (2^20
- *             bytes); the whole GPU's memory for an exclusive assignment, 0 when unknown.
- *         <li>{@code memoryBytes} (integer): the same limit in bytes, always {@code memoryMiB *
- *             1048576}; this is what the native library enforces.
+ *         <li>{@code memoryMiB} (integer, &ge; 0): memory the pod holds on this GPU (its request,
+ *             guaranteed), in MiB (2^20 bytes); the whole GPU's memory for an exclusive
+ *             assignment, 0 when unknown.
+ *         <li>{@code memoryBytes} (integer): the same in bytes, always {@code memoryMiB *
+ *             1048576}; the pod's guaranteed memory, and what the native library enforces when
+ *             there is no {@code limitBytes}.
+ *         <li>{@code limitMiB} and {@code limitBytes} (integers, optional, both or neither):
+ *             present only for a dynamic fraction ({@code gpu-fraction-limit}, {@code
+ *             gpu-memory-limit}), and then {@code limitMiB > memoryMiB} (readers also accept
+ *             equal, meaning no loan) and {@code limitBytes = limitMiB * 1048576}. The pod may use up to {@code limitBytes} while the GPU has room;
+ *             what it uses above {@code memoryBytes} is on loan, and the agent takes it back when
+ *             another tenant needs its own {@code memoryBytes}. An agent that ignores them
+ *             enforces {@code memoryBytes} as the limit, which is safe: the pod gets its request,
+ *             only without the loan. Never present in an exclusive assignment. Placement counts
+ *             only {@code memoryMiB}.
  *         <li>{@code fraction} (number, 0 &lt; f &le; 1): the pod's share of the GPU's compute.
  *       </ul>
  * </ul>
@@ -96,8 +108,11 @@ public final class AssignmentCodec {
     OUT_OF_RANGE,
     /** Two entries name the same GPU index. */
     DUPLICATE_INDEX,
-    /** Fields disagree: {@code memoryBytes} is not {@code memoryMiB * 1048576}, or an exclusive
-     * assignment has a fraction below 1. */
+    /**
+     * Fields disagree: {@code memoryBytes} is not {@code memoryMiB * 1048576} (or {@code
+     * limitBytes} not {@code limitMiB * 1048576}), {@code limitMiB} is below {@code memoryMiB}, or
+     * an exclusive assignment has a fraction below 1 or a limit.
+     */
     INCONSISTENT
   }
 
@@ -132,6 +147,11 @@ public final class AssignmentCodec {
       }
       gpu.put("memoryMiB", share.memoryMiB());
       gpu.put("memoryBytes", Math.multiplyExact(share.memoryMiB(), MIB));
+      if (share.borrows()) {
+        // Only dynamic fractions carry a limit, so every other assignment reads as it always did.
+        gpu.put("limitMiB", share.limitMiB());
+        gpu.put("limitBytes", Math.multiplyExact(share.limitMiB(), MIB));
+      }
       gpu.put("fraction", share.fraction());
     }
     try {
@@ -234,6 +254,7 @@ public final class AssignmentCodec {
             Problem.INCONSISTENT,
             at + "memoryBytes " + memoryBytes + " is not memoryMiB " + memoryMiB + " * 1048576");
       }
+      long limitMiB = limitMiB(gpu, at, memoryMiB);
       JsonNode fractionNode = required(gpu, "fraction", at);
       if (!fractionNode.isNumber()) {
         throw new DecodeException(Problem.WRONG_TYPE, at + "fraction must be a number, was " + fractionNode);
@@ -249,9 +270,50 @@ public final class AssignmentCodec {
         throw new DecodeException(
             Problem.INCONSISTENT, at + "fraction is " + fraction + " in an exclusive assignment (must be 1)");
       }
-      shares.add(new GpuShare((int) index, uuid, memoryMiB, fraction));
+      if (exclusive.booleanValue() && limitMiB != memoryMiB) {
+        throw new DecodeException(
+            Problem.INCONSISTENT, at + "limitMiB is set in an exclusive assignment (whole GPUs have no loan)");
+      }
+      shares.add(new GpuShare((int) index, uuid, memoryMiB, limitMiB, fraction));
     }
     return new GpuAssignment(node.textValue(), exclusive.booleanValue(), shares);
+  }
+
+  /**
+   * The entry's {@code limitMiB}, checked against {@code limitBytes} and its memory; the memory
+   * itself when it has neither (no loan).
+   */
+  private static long limitMiB(JsonNode gpu, String at, long memoryMiB) throws DecodeException {
+    boolean hasMiB = present(gpu, "limitMiB");
+    boolean hasBytes = present(gpu, "limitBytes");
+    if (!hasMiB && !hasBytes) {
+      return memoryMiB;
+    }
+    if (hasMiB != hasBytes) {
+      throw new DecodeException(
+          Problem.MISSING_FIELD,
+          at + (hasMiB ? "limitBytes" : "limitMiB") + " is missing; limitMiB and limitBytes come together");
+    }
+    long limitMiB = wholeNumber(gpu, "limitMiB", at);
+    if (limitMiB > WellKnown.MAX_GPU_MEMORY_MIB) {
+      throw new DecodeException(Problem.OUT_OF_RANGE, at + "limitMiB " + limitMiB + " is larger than any GPU");
+    }
+    long limitBytes = wholeNumber(gpu, "limitBytes", at);
+    if (limitBytes != limitMiB * MIB) {
+      throw new DecodeException(
+          Problem.INCONSISTENT, at + "limitBytes " + limitBytes + " is not limitMiB " + limitMiB + " * 1048576");
+    }
+    if (limitMiB < memoryMiB) {
+      throw new DecodeException(
+          Problem.INCONSISTENT, at + "limitMiB " + limitMiB + " is below memoryMiB " + memoryMiB);
+    }
+    return limitMiB;
+  }
+
+  /** An optional field: absent and null both mean "not given". */
+  private static boolean present(JsonNode parent, String field) {
+    JsonNode value = parent.get(field);
+    return value != null && !value.isNull();
   }
 
   private static JsonNode required(JsonNode parent, String field, String at) throws DecodeException {

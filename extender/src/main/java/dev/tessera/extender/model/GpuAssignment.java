@@ -20,5 +20,9 @@ public record GpuAssignment(String node, boolean exclusive, List<GpuShare> share
     if (distinct != shares.size()) {
       throw new IllegalArgumentException("an assignment names each GPU at most once: " + shares);
     }
+    if (exclusive && shares.stream().anyMatch(GpuShare::borrows)) {
+      // A whole GPU is already all there is: nothing to borrow, and no one to borrow from.
+      throw new IllegalArgumentException("whole GPUs have no limit above what they hold: " + shares);
+    }
   }
 }

@@ -7,11 +7,27 @@ import java.util.Objects;
  * of each of N GPUs, or memory on each of N GPUs. A pod whose annotations or resources cannot be
  * understood is {@link Kind#INVALID} with the reason, so every node can report it.
  *
+ * <p>A dynamic fraction also has a limit: the pod is placed by its request (the guaranteed share,
+ * all that placement, scores and quotas count) and may use memory up to its limit while the GPU has
+ * room; what it uses above its request is on loan, and the node agent takes it back when another
+ * tenant needs its own request.
+ *
  * @param devices whole GPUs for WHOLE; GPUs that each get the share for FRACTION and MEMORY
  * @param fraction share of one GPU for FRACTION (0 &lt; f &lt; 1), else 0
  * @param memoryMiB memory per GPU for MEMORY, else 0
+ * @param fractionLimit for FRACTION, the share the pod may grow to ({@code fraction} &le; limit
+ *     &le; 1); 0 when it has none
+ * @param memoryLimitMiB for MEMORY, the memory per GPU the pod may grow to ({@code memoryMiB}
+ *     &le; limit); 0 when it has none
  */
-public record GpuRequest(Kind kind, int devices, double fraction, long memoryMiB, String invalidReason) {
+public record GpuRequest(
+    Kind kind,
+    int devices,
+    double fraction,
+    long memoryMiB,
+    double fractionLimit,
+    long memoryLimitMiB,
+    String invalidReason) {
 
   public enum Kind {
     NONE,
@@ -21,7 +37,7 @@ public record GpuRequest(Kind kind, int devices, double fraction, long memoryMiB
     INVALID
   }
 
-  public static final GpuRequest NONE = new GpuRequest(Kind.NONE, 0, 0, 0, null);
+  public static final GpuRequest NONE = new GpuRequest(Kind.NONE, 0, 0, 0, 0, 0, null);
 
   public GpuRequest {
     Objects.requireNonNull(kind, "kind");
@@ -38,22 +54,45 @@ public record GpuRequest(Kind kind, int devices, double fraction, long memoryMiB
       }
       case INVALID -> Objects.requireNonNull(invalidReason, "invalidReason");
     }
+    if (fractionLimit != 0) {
+      require(kind == Kind.FRACTION, "a fraction limit needs a fraction request, not " + kind);
+      require(fractionLimit >= fraction && fractionLimit <= 1, "fraction limit must be in [fraction, 1]");
+    }
+    if (memoryLimitMiB != 0) {
+      require(kind == Kind.MEMORY, "a memory limit needs a memory request, not " + kind);
+      require(
+          memoryLimitMiB >= memoryMiB && memoryLimitMiB <= WellKnown.MAX_GPU_MEMORY_MIB,
+          "memory limit must be in [memory, " + WellKnown.MAX_GPU_MEMORY_MIB + "] MiB");
+    }
   }
 
   public static GpuRequest whole(int count) {
-    return new GpuRequest(Kind.WHOLE, count, 0, 0, null);
+    return new GpuRequest(Kind.WHOLE, count, 0, 0, 0, 0, null);
   }
 
   public static GpuRequest fraction(double fraction, int devices) {
-    return new GpuRequest(Kind.FRACTION, devices, fraction, 0, null);
+    return new GpuRequest(Kind.FRACTION, devices, fraction, 0, 0, 0, null);
   }
 
   public static GpuRequest memory(long memoryMiB, int devices) {
-    return new GpuRequest(Kind.MEMORY, devices, 0, memoryMiB, null);
+    return new GpuRequest(Kind.MEMORY, devices, 0, memoryMiB, 0, 0, null);
   }
 
   public static GpuRequest invalid(String reason) {
-    return new GpuRequest(Kind.INVALID, 0, 0, 0, reason);
+    return new GpuRequest(Kind.INVALID, 0, 0, 0, 0, 0, reason);
+  }
+
+  /**
+   * This fraction request, allowed to grow to {@code limit} of each GPU: {@code fraction(0.5,
+   * 1).withFractionLimit(0.8)}.
+   */
+  public GpuRequest withFractionLimit(double limit) {
+    return new GpuRequest(kind, devices, fraction, memoryMiB, limit, 0, invalidReason);
+  }
+
+  /** This memory request, allowed to grow to {@code limitMiB} on each GPU. */
+  public GpuRequest withMemoryLimit(long limitMiB) {
+    return new GpuRequest(kind, devices, fraction, memoryMiB, 0, limitMiB, invalidReason);
   }
 
   public boolean wantsGpu() {
@@ -78,6 +117,31 @@ public record GpuRequest(Kind kind, int devices, double fraction, long memoryMiB
     };
   }
 
+  /** True when the pod may use more than its request: its limit is above it. */
+  public boolean borrows() {
+    return switch (kind) {
+      case FRACTION -> fractionLimit > fraction;
+      case MEMORY -> memoryLimitMiB > memoryMiB;
+      default -> false;
+    };
+  }
+
+  /**
+   * Memory the pod may use on each GPU of the given size: its limit, floored as {@link
+   * #mibPerDevice} floors the request, or the request itself when it has no limit. Never below the
+   * request; a memory limit larger than the GPU is cut to the GPU's size (nothing can be borrowed
+   * beyond it), unless the size is unknown (0).
+   */
+  public long limitMiBPerDevice(long gpuMemoryMiB) {
+    long limit = switch (kind) {
+      case FRACTION -> (long) Math.floor(fractionLimit * gpuMemoryMiB);
+      case MEMORY -> gpuMemoryMiB > 0 ? Math.min(memoryLimitMiB, gpuMemoryMiB) : memoryLimitMiB;
+      default -> 0;
+    };
+    // No limit is 0, and a limit never takes less than the request.
+    return Math.max(mibPerDevice(gpuMemoryMiB), limit);
+  }
+
   /**
    * GPUs this request counts as against quotas: whole GPUs, or the share of each device. A memory
    * request counts as its share of a GPU of {@code gpuMemoryMiB}, or a whole GPU per device when
@@ -92,13 +156,18 @@ public record GpuRequest(Kind kind, int devices, double fraction, long memoryMiB
     };
   }
 
-  /** What the pod asks for, in the words failure reasons use: "0.50 of one GPU". */
+  /**
+   * What the pod asks for, in the words failure reasons use: "0.50 of one GPU", and for a dynamic
+   * fraction "0.50 of one GPU (may borrow up to 0.80)".
+   */
   public String describe() {
     return switch (kind) {
       case NONE -> "no GPU";
       case WHOLE -> devices == 1 ? "1 whole GPU" : devices + " whole GPUs";
-      case FRACTION -> fractionText(fraction) + (devices == 1 ? " of one GPU" : " of each of " + devices + " GPUs");
-      case MEMORY -> memoryMiB + " MiB" + (devices == 1 ? " of one GPU" : " on each of " + devices + " GPUs");
+      case FRACTION -> fractionText(fraction) + (devices == 1 ? " of one GPU" : " of each of " + devices + " GPUs")
+          + (borrows() ? " (may borrow up to " + fractionText(fractionLimit) + ")" : "");
+      case MEMORY -> memoryMiB + " MiB" + (devices == 1 ? " of one GPU" : " on each of " + devices + " GPUs")
+          + (borrows() ? " (may borrow up to " + memoryLimitMiB + " MiB)" : "");
       case INVALID -> "an invalid GPU request";
     };
   }

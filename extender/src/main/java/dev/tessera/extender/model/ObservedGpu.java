@@ -8,14 +8,34 @@ import java.util.Objects;
  * only the memory the ledger has not handed out.
  *
  * @param usedMiB memory in use on the GPU, by anyone (Tessera's tenants, other processes)
+ * @param borrowedMiB of that, what dynamic fractions use above their requests: on loan, and taken
+ *     back by the agent as soon as a tenant needs its own request, so it does not count against
+ *     the free memory a new pod can be placed on
  * @param healthReason why the GPU is unhealthy; empty when healthy
  */
-public record ObservedGpu(long usedMiB, boolean healthy, String healthReason) {
+public record ObservedGpu(long usedMiB, long borrowedMiB, boolean healthy, String healthReason) {
   public ObservedGpu {
     Objects.requireNonNull(healthReason, "healthReason");
     if (usedMiB < 0 || usedMiB > WellKnown.MAX_GPU_MEMORY_MIB) {
       throw new IllegalArgumentException(
           "observed memory use must be 0.." + WellKnown.MAX_GPU_MEMORY_MIB + " MiB, was " + usedMiB);
     }
+    if (borrowedMiB < 0 || borrowedMiB > WellKnown.MAX_GPU_MEMORY_MIB) {
+      throw new IllegalArgumentException(
+          "observed borrowed memory must be 0.." + WellKnown.MAX_GPU_MEMORY_MIB + " MiB, was " + borrowedMiB);
+    }
+  }
+
+  /** A measurement with nothing on loan. */
+  public ObservedGpu(long usedMiB, boolean healthy, String healthReason) {
+    this(usedMiB, 0, healthy, healthReason);
+  }
+
+  /**
+   * Memory in use that no one will give back: all use but what is on loan. The two figures come
+   * from different counters (NVML, the native library), so this never goes below 0.
+   */
+  public long heldMiB() {
+    return Math.max(0, usedMiB - borrowedMiB);
   }
 }

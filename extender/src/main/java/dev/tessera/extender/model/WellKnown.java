@@ -26,6 +26,12 @@ public final class WellKnown {
   public static final String GPU_FRACTION = "gpu-fraction";
   public static final String GPU_MEMORY = "gpu-memory";
   public static final String GPU_FRACTION_NUM_DEVICES = "gpu-fraction-num-devices";
+  /**
+   * Dynamic fractions: the share ({@code gpu-fraction-limit}) or MiB ({@code gpu-memory-limit}) the
+   * pod may grow to while the GPU has room. It is placed by its request alone.
+   */
+  public static final String GPU_FRACTION_LIMIT = "gpu-fraction-limit";
+  public static final String GPU_MEMORY_LIMIT = "gpu-memory-limit";
 
   /** Written by the extender at bind: which GPUs of the node the pod holds, and how much. */
   public static final String GPU_ASSIGNMENT = "tessera.dev/gpu-assignment";

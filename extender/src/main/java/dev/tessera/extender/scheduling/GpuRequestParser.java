@@ -1,8 +1,10 @@
 package dev.tessera.extender.scheduling;
 
 import static dev.tessera.extender.model.WellKnown.GPU_FRACTION;
+import static dev.tessera.extender.model.WellKnown.GPU_FRACTION_LIMIT;
 import static dev.tessera.extender.model.WellKnown.GPU_FRACTION_NUM_DEVICES;
 import static dev.tessera.extender.model.WellKnown.GPU_MEMORY;
+import static dev.tessera.extender.model.WellKnown.GPU_MEMORY_LIMIT;
 import static dev.tessera.extender.model.WellKnown.GPU_RESOURCE;
 
 import dev.tessera.extender.model.WellKnown;
@@ -14,8 +16,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Reads a pod's GPU request from its {@code nvidia.com/gpu} resources and fraction annotations.
- * Anything it cannot understand becomes {@link GpuRequest#invalid} with a reason a user can act
+ * Reads a pod's GPU request from its {@code nvidia.com/gpu} resources and fraction annotations
+ * (with their limits, for dynamic fractions). Anything it cannot understand becomes {@link GpuRequest#invalid} with a reason a user can act
  * on; it never throws on user input.
  */
 public final class GpuRequestParser {
@@ -52,6 +54,8 @@ public final class GpuRequestParser {
     String fraction = trimmed(annotations.get(GPU_FRACTION));
     String memory = trimmed(annotations.get(GPU_MEMORY));
     String devices = trimmed(annotations.get(GPU_FRACTION_NUM_DEVICES));
+    String fractionLimit = trimmed(annotations.get(GPU_FRACTION_LIMIT));
+    String memoryLimit = trimmed(annotations.get(GPU_MEMORY_LIMIT));
 
     if (fraction != null && memory != null) {
       return GpuRequest.invalid(
@@ -67,6 +71,18 @@ public final class GpuRequestParser {
       if (devices != null) {
         return GpuRequest.invalid(
             GPU_FRACTION_NUM_DEVICES + " is set without " + GPU_FRACTION + " or " + GPU_MEMORY);
+      }
+      String limit = fractionLimit != null ? GPU_FRACTION_LIMIT : memoryLimit != null ? GPU_MEMORY_LIMIT : null;
+      if (limit != null && whole > 0) {
+        return GpuRequest.invalid(
+            limit + " is set with " + GPU_RESOURCE + "=" + whole
+                + "; whole GPUs are not shared, so there is no limit to grow to");
+      }
+      if (limit != null) {
+        String request = limit.equals(GPU_FRACTION_LIMIT) ? GPU_FRACTION : GPU_MEMORY;
+        return GpuRequest.invalid(
+            limit + " is set without " + request + "; the limit is what the pod may grow to above"
+                + " its request, so set " + request + " too");
       }
       if (whole > GpuNode.MAX_GPUS) {
         return GpuRequest.invalid(
@@ -90,24 +106,74 @@ public final class GpuRequestParser {
       }
     }
 
+    if (fraction != null && memoryLimit != null) {
+      return GpuRequest.invalid(
+          GPU_MEMORY_LIMIT + " is set with " + GPU_FRACTION + "; a fraction's limit is "
+              + GPU_FRACTION_LIMIT);
+    }
+    if (memory != null && fractionLimit != null) {
+      return GpuRequest.invalid(
+          GPU_FRACTION_LIMIT + " is set with " + GPU_MEMORY + "; a memory request's limit is "
+              + GPU_MEMORY_LIMIT);
+    }
+
     if (fraction != null) {
-      // Plain decimals only: Double.parseDouble would also take "1e-1", "0x1p-1" and "0.5f".
-      double value = DECIMAL.matcher(fraction).matches() ? Double.parseDouble(fraction) : Double.NaN;
+      double value = plainDecimal(fraction);
       if (!(value > 0 && value < 1)) {
         return GpuRequest.invalid(
             GPU_FRACTION + " must be a number between 0 and 1 (exclusive), was '" + fraction
                 + "'; for whole GPUs use the " + GPU_RESOURCE + " resource");
       }
-      return GpuRequest.fraction(value, deviceCount);
+      GpuRequest request = GpuRequest.fraction(value, deviceCount);
+      if (fractionLimit == null) {
+        return request;
+      }
+      double limit = plainDecimal(fractionLimit);
+      if (!(limit > 0 && limit <= 1)) {
+        return GpuRequest.invalid(
+            GPU_FRACTION_LIMIT + " must be a number above 0 and at most 1, was '" + fractionLimit + "'");
+      }
+      if (limit < value) {
+        return GpuRequest.invalid(
+            GPU_FRACTION_LIMIT + " " + fractionLimit + " is below " + GPU_FRACTION + " " + fraction
+                + "; the limit is the most the pod may use, at least its request");
+      }
+      return request.withFractionLimit(limit);
     }
 
-    long mib = DIGITS.matcher(memory).matches() && memory.length() <= 18 ? Long.parseLong(memory) : -1;
+    long mib = wholeMiB(memory);
     if (mib < 1 || mib > WellKnown.MAX_GPU_MEMORY_MIB) {
       return GpuRequest.invalid(
           GPU_MEMORY + " must be a whole number of MiB from 1 to " + WellKnown.MAX_GPU_MEMORY_MIB + ", was '"
               + memory + "'");
     }
-    return GpuRequest.memory(mib, deviceCount);
+    GpuRequest request = GpuRequest.memory(mib, deviceCount);
+    if (memoryLimit == null) {
+      return request;
+    }
+    long limit = wholeMiB(memoryLimit);
+    if (limit < 1 || limit > WellKnown.MAX_GPU_MEMORY_MIB) {
+      return GpuRequest.invalid(
+          GPU_MEMORY_LIMIT + " must be a whole number of MiB from 1 to " + WellKnown.MAX_GPU_MEMORY_MIB
+              + ", was '" + memoryLimit + "'");
+    }
+    if (limit < mib) {
+      return GpuRequest.invalid(
+          GPU_MEMORY_LIMIT + " " + limit + " is below " + GPU_MEMORY + " " + mib
+              + "; the limit is the most the pod may use, at least its request");
+    }
+    return request.withMemoryLimit(limit);
+  }
+
+  /** The value of a plain decimal ("0.5", ".5", "1"), or NaN for anything else. */
+  private static double plainDecimal(String text) {
+    // Double.parseDouble alone would also take "1e-1", "0x1p-1", "0.5f" and "NaN".
+    return DECIMAL.matcher(text).matches() ? Double.parseDouble(text) : Double.NaN;
+  }
+
+  /** A whole number of MiB, or -1 when the text is not one (or too long to be a GPU's). */
+  private static long wholeMiB(String text) {
+    return DIGITS.matcher(text).matches() && text.length() <= 18 ? Long.parseLong(text) : -1;
   }
 
   private static long wholeGpus(String quantity) {

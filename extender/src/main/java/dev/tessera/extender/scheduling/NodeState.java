@@ -21,6 +21,8 @@ public final class NodeState {
   private final GpuNode node;
   private final Map<String, Allocation> allocations;
   private final long[] sharedMiB;
+  /** Per GPU: the shared tenants' limits summed, what they may use together at most. */
+  private final long[] sharedLimitMiB;
   private final int[] sharedTenants;
   private final boolean[] exclusive;
   private final int freeWhole;
@@ -43,6 +45,7 @@ public final class NodeState {
     this.allocations = allocations;
     int gpus = node.gpuCount();
     this.sharedMiB = new long[gpus];
+    this.sharedLimitMiB = new long[gpus];
     this.sharedTenants = new int[gpus];
     this.exclusive = new boolean[gpus];
     for (Allocation allocation : allocations.values()) {
@@ -55,6 +58,7 @@ public final class NodeState {
           exclusive[i] = true;
         } else {
           sharedMiB[i] += share.memoryMiB();
+          sharedLimitMiB[i] += share.limitMiB();
           sharedTenants[i]++;
         }
       }
@@ -70,7 +74,8 @@ public final class NodeState {
       ObservedGpu observed = node.hasObservations() ? node.observed().get(i) : null;
       boolean usable = observed == null || observed.healthy();
       long ledgerFree = exclusive[i] ? 0 : Math.max(0, total - sharedMiB[i]);
-      long measuredFree = observed == null ? ledgerFree : Math.max(0, total - observed.usedMiB());
+      // Memory on loan is the agent's to take back for a new tenant: only what is held narrows.
+      long measuredFree = observed == null ? ledgerFree : Math.max(0, total - observed.heldMiB());
       freeMiB[i] = usable ? Math.min(ledgerFree, measuredFree) : 0;
       maxFree = Math.max(maxFree, freeMiB[i]);
       if (total != uniform) {
@@ -166,6 +171,14 @@ public final class NodeState {
 
   public long usedMiB(int gpu) {
     return exclusive[gpu] ? node.gpus().get(gpu).memoryMiB() : sharedMiB[gpu];
+  }
+
+  /**
+   * What the tenants may use together at most: their limits summed, or the GPU's memory if held
+   * whole. Above {@link #usedMiB} when dynamic fractions may borrow; it never narrows placement.
+   */
+  public long limitMiB(int gpu) {
+    return exclusive[gpu] ? node.gpus().get(gpu).memoryMiB() : sharedLimitMiB[gpu];
   }
 
   /** Memory a shared request can still take on this GPU: 0 if held whole or memory unknown. */

@@ -292,7 +292,9 @@ public final class Placement {
           request.kind() == GpuRequest.Kind.FRACTION
               ? request.fraction()
               : Math.min(1.0, (double) need / gpu.memoryMiB());
-      shares.add(new GpuShare(i, gpu.uuid(), need, fraction));
+      // The limit rides along for the node agent; the ledger counts only what the pod needs.
+      long limit = Math.max(need, request.limitMiBPerDevice(gpu.memoryMiB()));
+      shares.add(new GpuShare(i, gpu.uuid(), need, limit, fraction));
     }
     return new GpuAssignment(node.name(), false, shares);
   }

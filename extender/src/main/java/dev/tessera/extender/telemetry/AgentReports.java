@@ -2,6 +2,7 @@ package dev.tessera.extender.telemetry;
 
 import dev.tessera.extender.cluster.AgentView;
 import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.scheduling.NodeState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +32,11 @@ public final class AgentReports {
    * every report, and placement does not use it, so it must not make the cache publish anew.
    */
   private final Map<String, int[]> utilization = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Per reporting node, by GPU index: bytes its containers use above their requests, for the
+   * metrics. Kept apart from the cache for the same reason as utilisation.
+   */
+  private final Map<String, long[]> borrowed = new java.util.concurrent.ConcurrentHashMap<>();
 
   public AgentReports(ClusterCache cache, Clock clock, Duration staleAfter) {
     this.cache = Objects.requireNonNull(cache, "cache");
@@ -50,11 +56,18 @@ public final class AgentReports {
 
   /** As {@link #accept(String, AgentView)}, with how busy each GPU is (percent, by index). */
   public synchronized boolean accept(String node, AgentView view, int[] busy) {
+    return accept(node, view, busy, new long[view.gpus().size()]);
+  }
+
+  /** As {@link #accept(String, AgentView, int[])}, with the bytes on loan on each GPU (by index). */
+  public synchronized boolean accept(String node, AgentView view, int[] busy, long[] borrowedBytes) {
     if (!cache.agentReported(node, view)) {
       utilization.remove(node);
+      borrowed.remove(node);
       return false;
     }
     utilization.put(node, busy.clone());
+    borrowed.put(node, borrowedBytes.clone());
     if (lastReport.put(node, clock.instant()) == null) {
       log.info(
           "node {}: its agent reports {} GPU(s); placement now uses the agent's inventory and measured"
@@ -78,6 +91,7 @@ public final class AgentReports {
     for (String node : expired) {
       cache.agentReported(node, null);
       utilization.remove(node);
+      borrowed.remove(node);
       log.warn(
           "node {}: no report from its agent for {}; placing by the node's labels again and"
               + " ignoring its measured GPU use. Check the tessera-node-agent pod on that node",
@@ -103,6 +117,26 @@ public final class AgentReports {
       most = Math.max(most, busy[gpu]);
     }
     return java.util.OptionalInt.of(most);
+  }
+
+  /**
+   * Bytes the node's containers use above their requests on the GPU, by its agent's latest fresh
+   * report; NaN when no agent reports for the node or the report does not list the GPU.
+   */
+  public double borrowedBytes(String node, int gpu) {
+    long[] bytes = borrowed.get(node);
+    return bytes == null || gpu < 0 || gpu >= bytes.length ? Double.NaN : bytes[gpu];
+  }
+
+  /** GPUs the node's latest fresh report lists; -1 when no agent reports for it. */
+  public int reportedGpus(String node) {
+    long[] bytes = borrowed.get(node);
+    return bytes == null ? -1 : bytes.length;
+  }
+
+  /** The node as the ledger has it now, for checking a report against; null when unknown. */
+  NodeState ledger(String node) {
+    return cache.snapshot().node(node);
   }
 
   /** Nodes whose agents currently count as reporting. */

@@ -9,6 +9,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,14 +21,18 @@ import org.slf4j.LoggerFactory;
 final class NodeReportService extends NodeReportsGrpc.NodeReportsImplBase {
   private static final Logger log = LoggerFactory.getLogger(NodeReportService.class);
   static final String REPORTS = "tessera.agent.reports";
+  static final String DISAGREEMENTS = "tessera.gpu.memory.disagreements";
 
   private final AgentReports reports;
   private final ReportReader reader = new ReportReader();
   private final Duration interval;
   private final Duration staleAfter;
   private final RecentKeys warned = new RecentKeys(1_000);
+  /** Pods whose disagreement with the ledger was logged: once per pod is enough to act on. */
+  private final RecentKeys disagreeingPods = new RecentKeys(1_000);
   private final Counter accepted;
   private final Counter rejected;
+  private final Counter disagreements;
 
   NodeReportService(AgentReports reports, ReportConfig config, MeterRegistry registry) {
     this.reports = Objects.requireNonNull(reports, "reports");
@@ -35,6 +40,10 @@ final class NodeReportService extends NodeReportsGrpc.NodeReportsImplBase {
     this.staleAfter = protoDuration(config.staleAfter());
     this.accepted = counter(registry, "accepted");
     this.rejected = counter(registry, "rejected");
+    this.disagreements = Counter.builder(DISAGREEMENTS)
+        .description("Report entries whose requested GPU memory for a pod differs from the ledger's share;"
+            + " counted in every report while it lasts")
+        .register(registry);
   }
 
   @Override
@@ -62,8 +71,9 @@ final class NodeReportService extends NodeReportsGrpc.NodeReportsImplBase {
     ReportReader.Read read = reader.read(report);
     String problem;
     if (read instanceof ReportReader.Read.Ok ok) {
-      if (reports.accept(ok.node(), ok.view(), ok.utilization())) {
+      if (reports.accept(ok.node(), ok.view(), ok.utilization(), ok.borrowedBytes())) {
         accepted.increment();
+        checkAgainstLedger(ok.node(), ok.containers());
         return ack(true, "");
       }
       problem = "node " + ok.node() + " is not known to the API server; the agent must report its"
@@ -76,6 +86,24 @@ final class NodeReportService extends NodeReportsGrpc.NodeReportsImplBase {
       log.warn("rejected a report from the agent of node '{}': {}", report.getNodeName(), problem);
     }
     return ack(false, problem);
+  }
+
+  /**
+   * Counts and names the containers whose requested memory is not what the ledger placed their pod
+   * by. The ledger stays as it is: it placed the pod, and the report only says what the agent
+   * enforces. Most reports agree entirely, and cost no allocation here.
+   */
+  private void checkAgainstLedger(String node, List<ContainerMemory> containers) {
+    if (containers.isEmpty()) {
+      return;
+    }
+    for (MemoryAgreement.Disagreement disagreement :
+        MemoryAgreement.disagreements(reports.ledger(node), containers)) {
+      disagreements.increment();
+      if (disagreeingPods.firstTime(disagreement.container().podUid())) {
+        log.warn(MemoryAgreement.warning(node, disagreement));
+      }
+    }
   }
 
   private ReportAck ack(boolean ok, String message) {

@@ -548,7 +548,11 @@ public final class SchedulingExtender implements ExtenderHandler {
       text.append(i == 0 ? "GPU " : ", GPU ").append(share.index());
       if (!assignment.exclusive()) {
         text.append(" (").append(GpuRequest.fractionText(share.fraction())).append(", ")
-            .append(share.memoryMiB()).append(" MiB)");
+            .append(share.memoryMiB()).append(" MiB");
+        if (share.borrows()) {
+          text.append(", may borrow up to ").append(share.limitMiB()).append(" MiB");
+        }
+        text.append(')');
       }
     }
     return text.append(" on node ").append(assignment.node()).toString();

@@ -29,6 +29,71 @@ class AssignmentCodecTest {
   }
 
   @Test
+  void writesTheLimitOnlyForADynamicFraction() {
+    GpuAssignment borrowing =
+        new GpuAssignment("gpu-a100-01", false, List.of(new GpuShare(3, "GPU-abc", 40960, 73728, 0.5)));
+    assertEquals(
+        "{\"version\":1,\"node\":\"gpu-a100-01\",\"exclusive\":false,\"gpus\":[{\"index\":3,"
+            + "\"uuid\":\"GPU-abc\",\"memoryMiB\":40960,\"memoryBytes\":42949672960,"
+            + "\"limitMiB\":73728,\"limitBytes\":77309411328,\"fraction\":0.5}]}",
+        AssignmentCodec.encode(borrowing));
+    String plain = AssignmentCodec.encode(
+        new GpuAssignment("n", false, List.of(new GpuShare(0, null, 40960, 40960, 0.5))));
+    assertFalse(plain.contains("limit"), "a limit equal to the request is no loan: " + plain);
+  }
+
+  @Test
+  void aDynamicFractionReadsBackToTheSameShare() {
+    GpuAssignment mixed =
+        new GpuAssignment(
+            "n", false,
+            List.of(new GpuShare(1, "GPU-1", 8000, 12000, 8000 / 81920.0), new GpuShare(2, "GPU-2", 8000, 8000 / 81920.0)));
+    assertEquals(new Decoded.Ok(mixed), AssignmentCodec.decode(AssignmentCodec.encode(mixed)));
+  }
+
+  @Test
+  void annotationsWrittenBeforeLimitsExistedStayValid() {
+    Decoded decoded = AssignmentCodec.decode(
+        whole("{\"index\":0,\"memoryMiB\":1024,\"memoryBytes\":1073741824,\"fraction\":0.5}"));
+    GpuShare share = assertInstanceOf(Decoded.Ok.class, decoded).assignment().shares().get(0);
+    assertEquals(1024, share.limitMiB(), "no limit: the request is the limit");
+    assertFalse(share.borrows());
+    Decoded explicitNulls = AssignmentCodec.decode(whole(
+        "{\"index\":0,\"memoryMiB\":1024,\"memoryBytes\":1073741824,\"limitMiB\":null,\"limitBytes\":null,\"fraction\":0.5}"));
+    assertEquals(decoded, explicitNulls);
+    Decoded equal = AssignmentCodec.decode(whole(
+        "{\"index\":0,\"memoryMiB\":1024,\"memoryBytes\":1073741824,\"limitMiB\":1024,\"limitBytes\":1073741824,\"fraction\":0.5}"));
+    assertEquals(decoded, equal, "a limit equal to the request is read as no loan");
+  }
+
+  static Stream<Arguments> badLimits() {
+    String head = "{\"index\":0,\"memoryMiB\":1024,\"memoryBytes\":1073741824,";
+    return Stream.of(
+        Arguments.of(whole(head + "\"limitMiB\":2048,\"fraction\":0.5}"), Problem.MISSING_FIELD, "gpus[0].limitBytes is missing"),
+        Arguments.of(whole(head + "\"limitBytes\":2147483648,\"fraction\":0.5}"), Problem.MISSING_FIELD, "gpus[0].limitMiB is missing"),
+        Arguments.of(whole(head + "\"limitMiB\":\"2048\",\"limitBytes\":2147483648,\"fraction\":0.5}"), Problem.WRONG_TYPE, "gpus[0].limitMiB must be a whole number"),
+        Arguments.of(whole(head + "\"limitMiB\":2048.5,\"limitBytes\":2147483648,\"fraction\":0.5}"), Problem.WRONG_TYPE, "gpus[0].limitMiB must be a whole number"),
+        Arguments.of(whole(head + "\"limitMiB\":2048,\"limitBytes\":2.1e9,\"fraction\":0.5}"), Problem.WRONG_TYPE, "gpus[0].limitBytes must be a whole number"),
+        Arguments.of(whole(head + "\"limitMiB\":-2048,\"limitBytes\":-2147483648,\"fraction\":0.5}"), Problem.NEGATIVE_VALUE, "gpus[0].limitMiB -2048 is negative"),
+        Arguments.of(whole(head + "\"limitMiB\":999999999999,\"limitBytes\":1,\"fraction\":0.5}"), Problem.OUT_OF_RANGE, "gpus[0].limitMiB 999999999999 is larger than any GPU"),
+        Arguments.of(whole(head + "\"limitMiB\":2048,\"limitBytes\":2000000000,\"fraction\":0.5}"), Problem.INCONSISTENT, "gpus[0].limitBytes 2000000000 is not limitMiB 2048 * 1048576"),
+        Arguments.of(whole(head + "\"limitMiB\":512,\"limitBytes\":536870912,\"fraction\":0.5}"), Problem.INCONSISTENT, "gpus[0].limitMiB 512 is below memoryMiB 1024"),
+        Arguments.of(
+            "{\"version\":1,\"node\":\"n\",\"exclusive\":true,\"gpus\":[{\"index\":0,\"memoryMiB\":1024,"
+                + "\"memoryBytes\":1073741824,\"limitMiB\":2048,\"limitBytes\":2147483648,\"fraction\":1.0}]}",
+            Problem.INCONSISTENT, "gpus[0].limitMiB is set in an exclusive assignment"));
+  }
+
+  @ParameterizedTest(name = "[{index}] {1}: {2}")
+  @MethodSource("badLimits")
+  void refusesBadLimitsWithASpecificProblem(String text, Problem expected, String message) {
+    Decoded.Invalid invalid =
+        assertInstanceOf(Decoded.Invalid.class, AssignmentCodec.decode(text), () -> "accepted: " + text);
+    assertEquals(expected, invalid.problem(), invalid.message());
+    assertTrue(invalid.message().startsWith(message), invalid.message());
+  }
+
+  @Test
   void omitsAnUnknownUuid() {
     String json =
         AssignmentCodec.encode(new GpuAssignment("n", true, List.of(new GpuShare(0, null, 81920, 1.0))));

@@ -59,6 +59,8 @@ class LedgerRestartTest {
       bind(first, bound, pod("nlp", "sharded").annotation(WellKnown.GPU_MEMORY, "10000")
           .annotation(WellKnown.GPU_FRACTION_NUM_DEVICES, "2"), "node-b");
       bind(first, bound, pod("nlp", "quarter").fraction("0.25"), "node-b");
+      // A dynamic fraction: its limit lives only in the annotation, and must come back from it.
+      bind(first, bound, pod("nlp", "bursty").fraction("0.25").annotation(WellKnown.GPU_FRACTION_LIMIT, "0.75"), "node-b");
 
       for (PodKey pod : bound.keySet()) {
         first.awaitConfirmed(pod);
@@ -88,6 +90,9 @@ class LedgerRestartTest {
         assertFalse(after.allocations().containsKey(whole1.uid()));
         assertFalse(after.allocations().containsKey(tenth2.uid()));
         assertEquals(0, second.informers.reconcile());
+        var bursty = after.allocations().get(key(bound, "bursty").uid()).assignment().shares().get(0);
+        assertEquals(10240, bursty.memoryMiB(), "0.25 of 40960 MiB, all the ledger counts");
+        assertEquals(30720, bursty.limitMiB(), "0.75 of 40960 MiB, what the agent lets it borrow up to");
       }
     }
   }

@@ -1,8 +1,10 @@
 package dev.tessera.extender.scheduling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
@@ -24,6 +26,8 @@ class GpuRequestParserTest {
   private static final String F = "gpu-fraction";
   private static final String M = "gpu-memory";
   private static final String N = "gpu-fraction-num-devices";
+  private static final String FL = "gpu-fraction-limit";
+  private static final String ML = "gpu-memory-limit";
 
   /** One row: annotations, app and init containers' nvidia.com/gpu, and what must come out. */
   record Case(
@@ -70,6 +74,8 @@ class GpuRequestParserTest {
     String memoryRange = "gpu-memory must be a whole number of MiB from 1 to 16777216";
     String devicesRange = "gpu-fraction-num-devices must be a whole number from 1 to 64";
     String wholeFormat = "nvidia.com/gpu must be a whole number of GPUs";
+    String fractionLimitRange = "gpu-fraction-limit must be a number above 0 and at most 1";
+    String memoryLimitRange = "gpu-memory-limit must be a whole number of MiB from 1 to 16777216";
     return Stream.of(
         // no GPU
         row("nothing at all", pod().expect(GpuRequest.NONE)),
@@ -95,6 +101,13 @@ class GpuRequestParserTest {
         row("memory 8000", pod(ann(M, "8000")).expect(GpuRequest.memory(8000, 1))),
         row("memory on 3 devices", pod(ann(M, "8000", N, "3")).expect(GpuRequest.memory(8000, 3))),
         row("memory at the maximum", pod(ann(M, "16777216")).expect(GpuRequest.memory(16777216, 1))),
+        // dynamic fractions: a request and the limit it may grow to
+        row("fraction with a limit", pod(ann(F, "0.5", FL, "0.8")).expect(GpuRequest.fraction(0.5, 1).withFractionLimit(0.8))),
+        row("fraction limit of a whole GPU", pod(ann(F, "0.25", FL, "1")).expect(GpuRequest.fraction(0.25, 1).withFractionLimit(1))),
+        row("fraction limit equal to the request", pod(ann(F, "0.5", FL, "0.5")).expect(GpuRequest.fraction(0.5, 1).withFractionLimit(0.5))),
+        row("fraction limit with blanks and devices", pod(ann(F, "0.25", FL, " .5 ", N, "2")).expect(GpuRequest.fraction(0.25, 2).withFractionLimit(0.5))),
+        row("memory with a limit", pod(ann(M, "8000", ML, "12000")).expect(GpuRequest.memory(8000, 1).withMemoryLimit(12000))),
+        row("memory limit at the maximum", pod(ann(M, "8000", ML, "16777216")).expect(GpuRequest.memory(8000, 1).withMemoryLimit(16777216))),
         // conflicting
         row("fraction and memory", pod(ann(F, "0.5", M, "8000")).invalid("gpu-fraction and gpu-memory are both set")),
         row("whole and fraction", pod(ann(F, "0.5"), "1").invalid("asks for nvidia.com/gpu=1 and gpu-fraction=0.5")),
@@ -119,6 +132,26 @@ class GpuRequestParserTest {
         row("memory just too large", pod(ann(M, "16777217")).invalid(memoryRange + ", was '16777217'")),
         row("memory absurd", pod(ann(M, "99999999999999999999999")).invalid(memoryRange + ", was '99999999999999999999999'")),
         row("memory empty", pod(ann(M, "")).invalid(memoryRange + ", was ''")),
+        // bad limits
+        row("fraction limit alone", pod(ann(FL, "0.5")).invalid("gpu-fraction-limit is set without gpu-fraction; the limit is what the pod may grow to above its request, so set gpu-fraction too")),
+        row("memory limit alone", pod(ann(ML, "8000")).invalid("gpu-memory-limit is set without gpu-memory")),
+        row("fraction limit with whole GPUs", pod(ann(FL, "0.5"), "1").invalid("gpu-fraction-limit is set with nvidia.com/gpu=1; whole GPUs are not shared, so there is no limit to grow to")),
+        row("memory limit with whole GPUs", pod(ann(ML, "8000"), "2").invalid("gpu-memory-limit is set with nvidia.com/gpu=2; whole GPUs are not shared")),
+        row("fraction limit with gpu-memory", pod(ann(M, "8000", FL, "0.5")).invalid("gpu-fraction-limit is set with gpu-memory; a memory request's limit is gpu-memory-limit")),
+        row("memory limit with gpu-fraction", pod(ann(F, "0.5", ML, "8000")).invalid("gpu-memory-limit is set with gpu-fraction; a fraction's limit is gpu-fraction-limit")),
+        row("fraction limit below the request", pod(ann(F, "0.5", FL, "0.3")).invalid("gpu-fraction-limit 0.3 is below gpu-fraction 0.5; the limit is the most the pod may use, at least its request")),
+        row("memory limit below the request", pod(ann(M, "8000", ML, "4000")).invalid("gpu-memory-limit 4000 is below gpu-memory 8000")),
+        row("fraction limit above 1", pod(ann(F, "0.5", FL, "1.5")).invalid(fractionLimitRange + ", was '1.5'")),
+        row("fraction limit 0", pod(ann(F, "0.5", FL, "0")).invalid(fractionLimitRange + ", was '0'")),
+        row("fraction limit in exponent form", pod(ann(F, "0.5", FL, "8e-1")).invalid(fractionLimitRange + ", was '8e-1'")),
+        row("fraction limit as a percentage", pod(ann(F, "0.5", FL, "80%")).invalid(fractionLimitRange + ", was '80%'")),
+        row("fraction limit NaN", pod(ann(F, "0.5", FL, "NaN")).invalid(fractionLimitRange + ", was 'NaN'")),
+        row("fraction limit empty", pod(ann(F, "0.5", FL, "")).invalid(fractionLimitRange + ", was ''")),
+        row("memory limit in GiB", pod(ann(M, "8000", ML, "12Gi")).invalid(memoryLimitRange + ", was '12Gi'")),
+        row("memory limit not whole", pod(ann(M, "8000", ML, "12000.5")).invalid(memoryLimitRange + ", was '12000.5'")),
+        row("memory limit too big", pod(ann(M, "8000", ML, "16777217")).invalid(memoryLimitRange + ", was '16777217'")),
+        row("memory limit absurd", pod(ann(M, "8000", ML, "99999999999999999999999")).invalid(memoryLimitRange + ", was '99999999999999999999999'")),
+        row("a bad request is reported before its limit", pod(ann(F, "1.5", FL, "0.8")).invalid("gpu-fraction must be a number between 0 and 1")),
         // bad device counts
         row("num-devices 0", pod(ann(F, "0.5", N, "0")).invalid(devicesRange + ", was '0'")),
         row("num-devices 65", pod(ann(F, "0.5", N, "65")).invalid(devicesRange + ", was '65'")),
@@ -180,6 +213,44 @@ class GpuRequestParserTest {
         GpuRequestParser.parse(ann(M, "8000", N, "3"), List.of(), List.of()).describe());
     assertEquals("1 whole GPU", GpuRequestParser.parse(Map.of(), List.of("1"), List.of()).describe());
     assertEquals("2 whole GPUs", GpuRequestParser.parse(Map.of(), List.of("2"), List.of()).describe());
+    assertEquals(
+        "0.50 of one GPU (may borrow up to 0.80)",
+        GpuRequestParser.parse(ann(F, "0.5", FL, "0.8"), List.of(), List.of()).describe());
+    assertEquals(
+        "8000 MiB on each of 2 GPUs (may borrow up to 12000 MiB)",
+        GpuRequestParser.parse(ann(M, "8000", ML, "12000", N, "2"), List.of(), List.of()).describe());
+    assertEquals(
+        "0.50 of one GPU",
+        GpuRequestParser.parse(ann(F, "0.5", FL, "0.5"), List.of(), List.of()).describe(),
+        "a limit equal to the request lends nothing");
+  }
+
+  @Test
+  void theLimitInMiBIsFlooredLikeTheRequestAndNeverBelowIt() {
+    GpuRequest fraction = GpuRequest.fraction(0.5, 1).withFractionLimit(0.9);
+    assertEquals(40960, fraction.mibPerDevice(81920));
+    assertEquals(73728, fraction.limitMiBPerDevice(81920));
+    assertEquals(36702, fraction.limitMiBPerDevice(40781), "floor(0.9 x 40781)");
+    assertEquals(40960, GpuRequest.fraction(0.5, 1).limitMiBPerDevice(81920), "no limit: the request");
+    GpuRequest memory = GpuRequest.memory(8000, 1).withMemoryLimit(100_000);
+    assertEquals(81920, memory.limitMiBPerDevice(81920), "a limit beyond the GPU is the GPU");
+    assertEquals(100_000, memory.limitMiBPerDevice(0), "the GPU's size unknown: the limit as asked");
+    assertEquals(8000, GpuRequest.memory(8000, 1).limitMiBPerDevice(81920));
+    assertEquals(81920, GpuRequest.whole(1).limitMiBPerDevice(81920));
+    assertEquals(20000, GpuRequest.memory(20000, 1).withMemoryLimit(30000).limitMiBPerDevice(16384),
+        "a request larger than the GPU (it will not fit there) still never has a limit below it");
+  }
+
+  @Test
+  void aLimitIsOnlyLegalOnTheMatchingSharedRequest() {
+    assertThrows(IllegalArgumentException.class, () -> GpuRequest.whole(1).withFractionLimit(0.5));
+    assertThrows(IllegalArgumentException.class, () -> GpuRequest.memory(100, 1).withFractionLimit(0.5));
+    assertThrows(IllegalArgumentException.class, () -> GpuRequest.fraction(0.5, 1).withMemoryLimit(100));
+    assertThrows(IllegalArgumentException.class, () -> GpuRequest.fraction(0.5, 1).withFractionLimit(0.4));
+    assertThrows(IllegalArgumentException.class, () -> GpuRequest.fraction(0.5, 1).withFractionLimit(1.1));
+    assertThrows(IllegalArgumentException.class, () -> GpuRequest.memory(100, 1).withMemoryLimit(99));
+    assertFalse(GpuRequest.fraction(0.5, 1).borrows());
+    assertTrue(GpuRequest.fraction(0.5, 1).withFractionLimit(0.6).borrows());
   }
 
   /** Malformed input of any shape yields a value, never an exception, and INVALID has a reason. */
@@ -194,7 +265,7 @@ class GpuRequestParserTest {
     int invalid = 0;
     for (int i = 0; i < 5000; i++) {
       Map<String, String> annotations = new HashMap<>();
-      for (String key : List.of(F, M, N)) {
+      for (String key : List.of(F, M, N, FL, ML)) {
         String value = pool[random.nextInt(pool.length)];
         if (value != null) {
           annotations.put(key, value);

@@ -459,6 +459,64 @@ class PlacementTest {
     assertNull(placement.pick(noneLeft, tiny));
   }
 
+  // ------------------------------------------------------------------------- dynamic fractions
+
+  @Test
+  void dynamicFractionsArePlacedByTheirRequestNotTheirLimit() {
+    Placement placement = new Placement(BINPACK);
+    GpuRequest borrowing = fraction(0.5).withFractionLimit(0.9);
+    Ledger ledger = Nodes.node("n").gpus(1).ledger();
+
+    GpuAssignment first = placement.pick(ledger.state(), borrowing);
+    GpuShare share = first.shares().get(0);
+    assertEquals(40960, share.memoryMiB(), "the ledger holds the request");
+    assertEquals(73728, share.limitMiB(), "floor(0.9 x 81920): what the pod may borrow up to");
+    assertEquals(0.5, share.fraction());
+    NodeState one = ledger.with(Ledger.allocation("first", first)).state();
+    assertEquals(40960, one.usedMiB(0));
+    assertEquals(40960, one.freeMiB(0), "the limit takes nothing from what others can have");
+
+    // Filter, prioritize and bind see the second pod exactly as if neither had a limit.
+    assertNull(placement.check(one, borrowing));
+    assertEquals(placement.score(one, fraction(0.5)), placement.score(one, borrowing));
+    GpuAssignment second = placement.pick(one, borrowing);
+    assertEquals(List.of(0), indices(second));
+    NodeState both = ledger.with(Ledger.allocation("second", second)).state();
+    assertEquals(81920, both.usedMiB(0));
+    assertEquals(2 * 73728, both.limitMiB(0), "limits may add up past the GPU: they are loans, not holds");
+    assertEquals(0, both.freeMiB(0));
+
+    // Their requests fill the GPU: a third pod, however small, does not fit.
+    Placement.Failure full = placement.check(both, fraction(0.1));
+    assertNotNull(full);
+    assertEquals("needs 0.10 of one GPU; no GPU has room (1 of 1 in use, none with free memory)", full.reason());
+    assertFalse(full.unresolvable(), "room comes back when a tenant leaves");
+    assertNull(placement.pick(both, fraction(0.1)));
+    assertEquals(0, placement.score(both, fraction(0.1)));
+
+    // Quotas count the request too: half a GPU each.
+    assertEquals(0.5, PolicyAccounting.gpusHeld(Ledger.allocation("first", first)));
+    assertEquals(0.5, borrowing.gpus(81920));
+  }
+
+  @Test
+  void aMemoryLimitRidesAlongAndIsCutToTheGpu() {
+    Placement placement = new Placement(BINPACK);
+    NodeState node = Nodes.node("n").gpus(2).ledger().state();
+
+    GpuAssignment modest = placement.pick(node, GpuRequest.memory(8000, 2).withMemoryLimit(12000));
+    assertEquals(2, modest.shares().size());
+    modest.shares().forEach(share -> {
+      assertEquals(8000, share.memoryMiB());
+      assertEquals(12000, share.limitMiB());
+    });
+    GpuShare greedy = placement.pick(node, GpuRequest.memory(8000, 1).withMemoryLimit(16777216)).shares().get(0);
+    assertEquals(81920, greedy.limitMiB(), "nothing can be borrowed beyond the GPU itself");
+    GpuShare plain = placement.pick(node, GpuRequest.memory(8000, 1)).shares().get(0);
+    assertEquals(8000, plain.limitMiB(), "no limit asked: the limit is the request");
+    assertFalse(plain.borrows());
+  }
+
   // ------------------------------------------------------------------------- property
 
   /**
@@ -596,11 +654,14 @@ class PlacementTest {
       if (f <= 0) {
         f = 0.5;
       }
-      return GpuRequest.fraction(f, devices);
+      GpuRequest request = GpuRequest.fraction(f, devices);
+      // Some borrow: their limits must change nothing about what fits.
+      return random.nextInt(3) == 0 ? request.withFractionLimit(Math.min(1.0, f + random.nextDouble() * (1 - f))) : request;
     }
     long[] common = {1, 1000, 8000, 20000, 40960, 81920, 100000};
     long mib = random.nextBoolean() ? common[random.nextInt(common.length)] : 1 + random.nextInt(90_000);
-    return GpuRequest.memory(mib, devices);
+    GpuRequest request = GpuRequest.memory(mib, devices);
+    return random.nextInt(3) == 0 ? request.withMemoryLimit(mib + random.nextInt(100_000)) : request;
   }
 
   private static void assertPickAcceptable(NodeState state, GpuRequest request, GpuAssignment a, String context) {
@@ -617,11 +678,13 @@ class PlacementTest {
         assertEquals(0, state.sharedTenants(i), context + " GPU " + i + " already has shared tenants");
         assertEquals(gpu.memoryMiB(), share.memoryMiB(), context);
         assertEquals(1.0, share.fraction(), context);
+        assertEquals(share.memoryMiB(), share.limitMiB(), context + " a whole GPU has no loan");
       } else {
         assertTrue(gpu.memoryKnown(), context + " shared GPU " + i + " of unknown size");
         assertFalse(state.heldWhole(i), context + " GPU " + i + " is held whole");
         long need = Math.max(1, request.mibPerDevice(gpu.memoryMiB()));
         assertEquals(need, share.memoryMiB(), context + " GPU " + i);
+        assertEquals(Math.max(need, request.limitMiBPerDevice(gpu.memoryMiB())), share.limitMiB(), context + " GPU " + i);
         assertTrue(state.freeMiB(i) >= need, context + " GPU " + i + " has only " + state.freeMiB(i) + " free");
       }
     }

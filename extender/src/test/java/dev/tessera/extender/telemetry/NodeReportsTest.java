@@ -10,12 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
+import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.extender.testing.Nodes;
+import dev.tessera.proto.agent.v1.ContainerUsage;
 import dev.tessera.proto.agent.v1.Gpu;
 import dev.tessera.proto.agent.v1.NodeReport;
 import dev.tessera.proto.agent.v1.NodeReportsGrpc;
@@ -23,8 +25,10 @@ import dev.tessera.proto.agent.v1.ReportAck;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -45,7 +49,8 @@ class NodeReportsTest {
       new ClusterCache(clock, Duration.ofSeconds(30), new Placement(PlacementStrategy.BINPACK));
   private final ReportConfig config = new ReportConfig(0, Duration.ofSeconds(5), Duration.ofSeconds(30));
   private final AgentReports reports = new AgentReports(cache, clock, config.staleAfter());
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final GpuMemoryMetrics gpuMemory = new GpuMemoryMetrics(registry, cache::snapshot, reports);
   private NodeReportServer server;
   private ManagedChannel channel;
   private final LinkedBlockingQueue<ReportAck> acks = new LinkedBlockingQueue<>();
@@ -187,6 +192,8 @@ class NodeReportsTest {
       "gpus[3] is unhealthy without a health_reason",
       "gpus[2] is 140% busy; at most 100 makes sense",
       "node gpu-9 is not known to the API server",
+      "containers[0] requests 2097152 bytes, above its limit of 1048576; a request is at most the limit",
+      "containers[0] has memory_used_bytes 18446744073709551615; more than any GPU has",
     };
     NodeReport[] bad = {
       with(r -> r.setNodeName("")),
@@ -196,6 +203,8 @@ class NodeReportsTest {
       with(r -> r.setGpus(3, gpu(3, 0).toBuilder().setHealthy(false))),
       with(r -> r.setGpus(2, gpu(2, 0).toBuilder().setUtilizationPercent(140))),
       with(r -> r.setNodeName("gpu-9")),
+      with(r -> r.addContainers(container("p", 0, 0, 1, 2))),
+      with(r -> r.addContainers(container("p", 0, 0, 1, 1).toBuilder().setMemoryUsedBytes(-1))),
     };
     for (int i = 0; i < bad.length; i++) {
       ReportAck ack = send(bad[i]);
@@ -204,9 +213,111 @@ class NodeReportsTest {
     }
     assertSame(before, cache.snapshot().node("gpu-1"), "the cache is untouched");
     assertEquals(0, reports.reporting());
-    assertEquals(7, registry.counter(NodeReportService.REPORTS, "outcome", "rejected").count());
+    assertEquals(bad.length, registry.counter(NodeReportService.REPORTS, "outcome", "rejected").count());
 
     assertTrue(send(report().build()).getAccepted(), "the stream still works after bad reports");
+  }
+
+  /** Pod {@code name}'s container on GPU {@code gpu}: used, limit and request in MiB. */
+  private static ContainerUsage container(String name, int gpu, long usedMiB, long limitMiB, long requestMiB) {
+    return ContainerUsage.newBuilder()
+        .setNamespace("ml")
+        .setPod(name)
+        .setPodUid("uid-" + name)
+        .setContainer("main")
+        .setGpuUuid("GPU-h100-" + gpu)
+        .setMemoryUsedBytes(usedMiB * MIB)
+        .setMemoryLimitBytes(limitMiB * MIB)
+        .setMemoryRequestBytes(requestMiB * MIB)
+        .build();
+  }
+
+  private GpuAssignment assume(String name, GpuRequest request) {
+    ClusterCache.AssumeResult result = cache.assume(new PodKey("ml", name, "uid-" + name), "gpu-1", request);
+    return ((ClusterCache.AssumeResult.Assumed) result).assignment();
+  }
+
+  /** The value of one series in the Prometheus scrape; null when it is not there. */
+  private Double scraped(String series) {
+    for (String line : registry.scrape().split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    return null;
+  }
+
+  private static String onGpu(String metric, int gpu) {
+    return metric + "{gpu=\"" + gpu + "\",node=\"gpu-1\"}";
+  }
+
+  @Test
+  void loansInAReportAreToldFromRequestsAndShownBesideTheLedger() throws Exception {
+    send(report().build()); // the agent's inventory first: 4 H100s of 81559 MiB
+    GpuShare bursty = assume("bursty", GpuRequest.fraction(0.5, 1).withFractionLimit(0.9)).shares().get(0);
+    GpuShare steady = assume("steady", GpuRequest.fraction(0.25, 1)).shares().get(0);
+    assertEquals(List.of(0, 0), List.of(bursty.index(), steady.index()), "bin-packed onto GPU 0");
+    assertEquals(40779, bursty.memoryMiB());
+    assertEquals(73403, bursty.limitMiB());
+    assertEquals(20389, steady.memoryMiB());
+
+    // bursty uses 60000 MiB, 19221 above its request; steady 10000 of its 20389.
+    ReportAck ack = send(with(r -> r
+        .setGpus(0, gpu(0, 70000))
+        .addContainers(container("bursty", 0, 60000, 73403, 40779))
+        .addContainers(container("steady", 0, 10000, 20389, 20389))));
+    assertTrue(ack.getAccepted(), ack.getMessage());
+    gpuMemory.update();
+
+    assertEquals((40779 + 20389) * MIB, scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)));
+    assertEquals((73403 + 20389) * MIB, scraped(onGpu("tessera_gpu_memory_limit_bytes", 0)));
+    assertEquals(19221 * MIB, scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 0)));
+    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_requested_bytes", 3)));
+    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 3)));
+    assertEquals(0.0, scraped("tessera_gpu_memory_disagreements_total"));
+
+    // The loan does not narrow placement: 20391 MiB are free by the ledger, and the agent takes
+    // back what bursty borrowed when a tenant needs it, so another quarter still goes on GPU 0.
+    NodeState node = cache.snapshot().node("gpu-1");
+    assertEquals(20391, node.freeMiB(0));
+    assertEquals(List.of(0), cache.placement().pick(node, GpuRequest.fraction(0.25, 1)).shares().stream()
+        .map(GpuShare::index).toList());
+  }
+
+  @Test
+  void aRequestTheLedgerDidNotPlaceIsCountedInEveryReport() throws Exception {
+    send(report().build());
+    assume("bursty", GpuRequest.fraction(0.5, 1).withFractionLimit(0.9)); // 40779 MiB, up to 73403
+    gpuMemory.update();
+    // The agent enforces the limit as if it were the request: placement counted on less.
+    NodeReport disagreeing = with(r -> r
+        .setGpus(0, gpu(0, 50000))
+        .addContainers(container("bursty", 0, 50000, 73403, 73403)));
+
+    assertTrue(send(disagreeing).getAccepted(), "the report is used all the same");
+    assertTrue(send(disagreeing).getAccepted());
+
+    assertEquals(2.0, scraped("tessera_gpu_memory_disagreements_total"));
+    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 0)), "by the agent's figures nothing is on loan");
+    assertEquals(40779 * MIB, scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)), "the ledger is unchanged");
+    assertEquals(40779, cache.snapshot().node("gpu-1").allocations().get("uid-bursty").assignment().shares().get(0).memoryMiB());
+
+    send(with(r -> r.addContainers(container("bursty", 0, 50000, 73403, 40779))));
+    assertEquals(2.0, scraped("tessera_gpu_memory_disagreements_total"), "agreeing again counts nothing");
+  }
+
+  @Test
+  void borrowedGaugesGoWhenTheAgentFallsSilent() throws Exception {
+    send(report().build());
+    gpuMemory.update();
+    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 0)));
+
+    clock.advance(Duration.ofSeconds(30));
+    reports.expireStale();
+    gpuMemory.update();
+
+    assertNull(scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 0)), "no report, no figure");
+    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)), "the ledger is still there");
   }
 
   @Test

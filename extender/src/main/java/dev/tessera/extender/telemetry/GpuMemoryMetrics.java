@@ -1,0 +1,115 @@
+package dev.tessera.extender.telemetry;
+
+import dev.tessera.extender.scheduling.ClusterSnapshot;
+import dev.tessera.extender.scheduling.NodeState;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Per GPU, in bytes, the ledger's memory beside the agent's: {@code
+ * tessera_gpu_memory_requested_bytes} (the requests the ledger holds, the whole GPU when held
+ * whole), {@code tessera_gpu_memory_limit_bytes} (their limits summed: above the requests when
+ * dynamic fractions may borrow) and, from the latest fresh report, {@code
+ * tessera_gpu_memory_borrowed_bytes} (what containers use above their requests). Labels {@code
+ * node} and {@code gpu} (the index). Values are read from the latest snapshot and report when
+ * scraped; {@link #update} adds and removes gauges as nodes, their GPUs and their agents come and
+ * go.
+ */
+public final class GpuMemoryMetrics {
+  static final String REQUESTED = "tessera.gpu.memory.requested.bytes";
+  static final String LIMIT = "tessera.gpu.memory.limit.bytes";
+  static final String BORROWED = "tessera.gpu.memory.borrowed.bytes";
+  private static final double MIB = 1024.0 * 1024;
+
+  /** The gauges of one node, and the shape they were registered for. */
+  private record NodeGauges(int gpus, int reportedGpus, List<Meter> meters) {}
+
+  private final MeterRegistry registry;
+  private final Supplier<ClusterSnapshot> ledger;
+  private final AgentReports reports;
+  /** By node name. Only the updating thread touches it. */
+  private final Map<String, NodeGauges> registered = new HashMap<>();
+
+  public GpuMemoryMetrics(MeterRegistry registry, Supplier<ClusterSnapshot> ledger, AgentReports reports) {
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.ledger = Objects.requireNonNull(ledger, "ledger");
+    this.reports = Objects.requireNonNull(reports, "reports");
+  }
+
+  /**
+   * Brings the set of gauges in line with the nodes' GPUs and the reporting agents. Cheap when
+   * nothing changed: it compares two counts per node.
+   */
+  public void update() {
+    Set<String> present = new HashSet<>();
+    ledger.get().forEach(node -> {
+      int reported = reports.reportedGpus(node.name());
+      if (node.gpuCount() == 0 && reported <= 0) {
+        return;
+      }
+      present.add(node.name());
+      NodeGauges known = registered.get(node.name());
+      if (known != null && known.gpus() == node.gpuCount() && known.reportedGpus() == reported) {
+        return;
+      }
+      if (known != null) {
+        known.meters().forEach(registry::remove);
+      }
+      registered.put(node.name(), register(node.name(), node.gpuCount(), reported));
+    });
+    registered.entrySet().removeIf(entry -> {
+      if (present.contains(entry.getKey())) {
+        return false;
+      }
+      entry.getValue().meters().forEach(registry::remove);
+      return true;
+    });
+  }
+
+  private NodeGauges register(String node, int gpus, int reportedGpus) {
+    List<Meter> meters = new ArrayList<>(2 * gpus + Math.max(0, reportedGpus));
+    for (int i = 0; i < gpus; i++) {
+      int gpu = i;
+      meters.add(gauge(REQUESTED, "GPU memory the ledger holds for pods' requests (the whole GPU when held whole)",
+          node, gpu, m -> m.ledgerBytes(node, gpu, false)));
+      meters.add(gauge(LIMIT, "GPU memory pods may use at most: their limits summed, above the requests when"
+          + " dynamic fractions may borrow", node, gpu, m -> m.ledgerBytes(node, gpu, true)));
+    }
+    for (int i = 0; i < reportedGpus; i++) {
+      int gpu = i;
+      meters.add(gauge(BORROWED, "GPU memory containers use above their requests, on loan, by the node"
+          + " agent's latest report", node, gpu, m -> m.reports.borrowedBytes(node, gpu)));
+    }
+    return new NodeGauges(gpus, reportedGpus, meters);
+  }
+
+  private Meter gauge(
+      String name, String description, String node, int gpu, ToDoubleFunction<GpuMemoryMetrics> value) {
+    // Read through this object rather than a Supplier<Number>: a scrape then boxes nothing.
+    return Gauge.builder(name, this, value)
+        .description(description)
+        .tag("node", node)
+        .tag("gpu", Integer.toString(gpu))
+        .strongReference(true)
+        .register(registry);
+  }
+
+  /** The ledger's requests or limits on the GPU now, in bytes; NaN if the node or GPU is gone. */
+  private double ledgerBytes(String node, int gpu, boolean limits) {
+    NodeState state = ledger.get().node(node);
+    if (state == null || gpu >= state.gpuCount()) {
+      return Double.NaN;
+    }
+    return (limits ? state.limitMiB(gpu) : state.usedMiB(gpu)) * MIB;
+  }
+}
