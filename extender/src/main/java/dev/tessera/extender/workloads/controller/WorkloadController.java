@@ -17,9 +17,11 @@ import dev.tessera.extender.workloads.spec.WorkloadResource;
 import dev.tessera.extender.workloads.spec.WorkloadSpec;
 import dev.tessera.extender.workloads.spec.WorkloadStatus;
 import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -593,13 +595,21 @@ public final class WorkloadController implements AutoCloseable {
     }
     int running = 0;
     int scheduled = 0;
+    Quantity cpuAllocated = null;
+    Quantity memoryAllocated = null;
     Set<String> nodes = new TreeSet<>();
     for (Pod pod : owned) {
+      String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       if (pod.getSpec().getNodeName() != null) {
         nodes.add(pod.getSpec().getNodeName());
         scheduled++;
+        if (!"Succeeded".equals(podPhase) && !"Failed".equals(podPhase)) {
+          // Bound and not finished: it holds what it requested on its node.
+          cpuAllocated = plusRequests(cpuAllocated, pod, "cpu");
+          memoryAllocated = plusRequests(memoryAllocated, pod, "memory");
+        }
       }
-      if ("Running".equals(pod.getStatus() == null ? null : pod.getStatus().getPhase())) {
+      if ("Running".equals(podPhase)) {
         running++;
       }
     }
@@ -620,6 +630,8 @@ public final class WorkloadController implements AutoCloseable {
         gpusPerPod * scheduled,
         spec == null ? null : spec.cpu(),
         spec == null ? null : spec.memory(),
+        cpuAllocated == null ? "0" : cpuAllocated.toString(),
+        memoryAllocated == null ? "0" : memoryAllocated.toString(),
         List.copyOf(nodes),
         status.createdAt() != null ? status.createdAt() : workload.getMetadata().getCreationTimestamp(),
         transition.phase().terminal() ? (status.completedAt() != null ? status.completedAt() : now) : null,
@@ -640,6 +652,26 @@ public final class WorkloadController implements AutoCloseable {
         events.normal(workload, transition.reason(), message);
       }
     }
+  }
+
+  /**
+   * {@code sum} plus the pod's containers' requests of {@code resource}, in the first request's
+   * unit ("8Gi" and "8Gi" make "16Gi"); null while nothing was added.
+   */
+  private static Quantity plusRequests(Quantity sum, Pod pod, String resource) {
+    for (Container container : pod.getSpec().getContainers()) {
+      Quantity request = container.getResources() == null || container.getResources().getRequests() == null
+          ? null : container.getResources().getRequests().get(resource);
+      if (request == null) {
+        continue;
+      }
+      try {
+        sum = sum == null ? Quantity.parse(request.toString()) : sum.add(request);
+      } catch (RuntimeException e) {
+        // a malformed quantity: the API server would not have stored the pod
+      }
+    }
+    return sum;
   }
 
   /** Where each of the workload's ports is reached from inside the cluster. */
