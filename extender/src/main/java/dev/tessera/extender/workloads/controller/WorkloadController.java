@@ -594,7 +594,7 @@ public final class WorkloadController implements AutoCloseable {
       history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
     }
     int running = 0;
-    int scheduled = 0;
+    int holding = 0;
     Quantity cpuAllocated = null;
     Quantity memoryAllocated = null;
     Set<String> nodes = new TreeSet<>();
@@ -602,9 +602,9 @@ public final class WorkloadController implements AutoCloseable {
       String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       if (pod.getSpec().getNodeName() != null) {
         nodes.add(pod.getSpec().getNodeName());
-        scheduled++;
         if (!"Succeeded".equals(podPhase) && !"Failed".equals(podPhase)) {
-          // Bound and not finished: it holds what it requested on its node.
+          // Bound and not finished: it holds what it requested on its node (the cache frees a finished pod's GPUs).
+          holding++;
           cpuAllocated = plusRequests(cpuAllocated, pod, "cpu");
           memoryAllocated = plusRequests(memoryAllocated, pod, "memory");
         }
@@ -627,7 +627,7 @@ public final class WorkloadController implements AutoCloseable {
         running,
         requested,
         gpusPerPod * requested,
-        gpusPerPod * scheduled,
+        gpusPerPod * holding,
         spec == null ? null : spec.cpu(),
         spec == null ? null : spec.memory(),
         cpuAllocated == null ? "0" : cpuAllocated.toString(),

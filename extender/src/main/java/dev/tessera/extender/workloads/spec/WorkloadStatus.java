@@ -16,7 +16,7 @@ import java.util.List;
  * @param runningPods pods running now
  * @param requestedPods pods the workload asks for (1, workers + 1, or the replicas)
  * @param gpusRequested GPUs asked for in all, fractions included (2 pods at 0.5 = 1.0)
- * @param gpusAllocated GPUs its running pods hold
+ * @param gpusAllocated GPUs its pods bound to a node and not finished hold
  * @param cpuRequested the pods' CPU requests added up, as a quantity
  * @param memoryRequested the pods' memory requests added up, as a quantity
  * @param cpuAllocated the CPU requests of its pods bound to a node and not finished, added up, as a

@@ -155,6 +155,7 @@ class WorkloadControllerTest {
     assertEquals(List.of("gpu-1"), status.nodes());
     assertEquals(List.of("0", "0"), List.of(status.cpuAllocated(), status.memoryAllocated()),
         "a finished pod holds nothing on its node");
+    assertEquals(0.0, status.gpusAllocated(), "nor GPUs");
     await(() -> events("resnet").size() == 7, () -> "events: " + events("resnet"));
     assertEquals(List.of("Submitted", "Scheduling", "Initializing", "AllReady", "Degraded", "AllReady", "Succeeded"),
         events("resnet"));
