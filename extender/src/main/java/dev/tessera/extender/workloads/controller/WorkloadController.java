@@ -613,7 +613,10 @@ public final class WorkloadController implements AutoCloseable {
         running++;
       }
     }
-    WorkloadSpec spec = workload.workload();
+    // As its pods are built: the policy's defaults fill what the workload left out.
+    WorkloadSpec spec = workload.workload() == null ? null
+        : policies.effective(workload.workloadKind(), projectOf.apply(workload.getMetadata().getNamespace()))
+            .applyDefaults(workload.workload());
     double gpusPerPod = spec == null || spec.gpu() == null ? 0
         : spec.gpu().count() != null ? spec.gpu().count()
         : spec.gpu().fraction() != null ? spec.gpu().fraction() * (spec.gpu().devices() == null ? 1 : spec.gpu().devices())
@@ -628,8 +631,8 @@ public final class WorkloadController implements AutoCloseable {
         requested,
         gpusPerPod * requested,
         gpusPerPod * holding,
-        spec == null ? null : spec.cpu(),
-        spec == null ? null : spec.memory(),
+        spec == null ? null : times(spec.cpu(), requested),
+        spec == null ? null : times(spec.memory(), requested),
         cpuAllocated == null ? "0" : cpuAllocated.toString(),
         memoryAllocated == null ? "0" : memoryAllocated.toString(),
         List.copyOf(nodes),
@@ -651,6 +654,18 @@ public final class WorkloadController implements AutoCloseable {
       } else {
         events.normal(workload, transition.reason(), message);
       }
+    }
+  }
+
+  /** A pod's request times the pods, in its unit ("8Gi" for 3 pods is "24Gi"); null for none or a malformed one. */
+  private static String times(String perPod, int pods) {
+    if (perPod == null) {
+      return null;
+    }
+    try {
+      return Quantity.parse(perPod).multiply(pods).toString();
+    } catch (RuntimeException e) {
+      return null; // the pods cannot be created with it either
     }
   }
 

@@ -316,6 +316,10 @@ class WorkloadControllerTest {
     }
     awaitPhase(DistributedTrainingResource.class, "sum", "Running");
     awaitAllocated("sum", "6", "24Gi");
+    WorkloadStatus running = client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("sum").get()
+        .getStatus();
+    assertEquals(List.of("6", "24Gi"), List.of(running.cpuRequested(), running.memoryRequested()),
+        "requested is all pods' too, so the two compare");
 
     stopped(DistributedTrainingResource.class, "sum", true);
     awaitPhase(DistributedTrainingResource.class, "sum", "Stopped");
@@ -416,8 +420,8 @@ class WorkloadControllerTest {
 
   @Test
   void policyDefaultsFillWhatTheWorkloadLeftOutAndMaxRuntimeStopsIt() throws Exception {
-    WorkloadSpec defaults = new WorkloadSpec(null, null, null, null, null, null, null, null, null, List.of("h100"), null,
-        null, null, null, null);
+    WorkloadSpec defaults = new WorkloadSpec(null, null, null, null, null, "500m", null, null, null, List.of("h100"),
+        null, null, null, null, null);
     policy("defaults", null, defaults, limits(null, "1s"));
     TrainingResource noPools = new TrainingResource();
     noPools.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("short").build());
@@ -431,6 +435,9 @@ class WorkloadControllerTest {
     schedule("short-0", "gpu-1");
     containers("short-0", "Running", true, null);
     awaitPhase(TrainingResource.class, "short", "Running");
+    WorkloadStatus running = client.resources(TrainingResource.class).inNamespace("ml").withName("short").get().getStatus();
+    assertEquals(List.of("500m", "500m"), List.of(running.cpuRequested(), running.cpuAllocated()),
+        "the policy's default CPU request, as its pod was built with it");
     clock.advance(Duration.ofSeconds(5)); // past the one-second maximum
     resync();
     awaitPhase(TrainingResource.class, "short", "Stopped");
