@@ -23,6 +23,7 @@ import dev.tessera.extender.telemetry.CacheMetrics;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
 import dev.tessera.extender.workloads.PolicyInformers;
+import dev.tessera.extender.workloads.controller.AgentEventWatch;
 import dev.tessera.extender.workloads.controller.WorkloadController;
 import dev.tessera.extender.workloads.controller.WorkloadEventMirror;
 import dev.tessera.extender.workloads.controller.WorkloadEvents;
@@ -76,6 +77,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final ApiEvictor evictor;
   private final WorkloadController workloads;
   private final ExecutorService workloadWorker;
+  private final AgentEventWatch agentEvents;
   private final PrometheusMeterRegistry registry;
 
   private ExtenderRuntime(
@@ -91,6 +93,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       ApiEvictor evictor,
       WorkloadController workloads,
       ExecutorService workloadWorker,
+      AgentEventWatch agentEvents,
       PrometheusMeterRegistry registry) {
     this.scheduler = scheduler;
     this.binds = binds;
@@ -104,6 +107,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.evictor = evictor;
     this.workloads = workloads;
     this.workloadWorker = workloadWorker;
+    this.agentEvents = agentEvents;
     this.registry = registry;
   }
 
@@ -132,8 +136,11 @@ public final class ExtenderRuntime implements AutoCloseable {
     PodEvents podEvents = new KubernetesPodEvents(client, clock, eventWriter);
     ClusterInformers informers = new ClusterInformers(client, cache, podEvents, resyncPeriod, scheduler);
     // What the scheduler does to a workload's pod is told on the workload too.
-    PodEvents events = new WorkloadEventMirror(
+    WorkloadEventMirror mirror = new WorkloadEventMirror(
         podEvents, informers.podIndex(), new WorkloadEvents(client, clock), eventWriter);
+    PodEvents events = mirror;
+    // And what the node agents record on it (GPU memory refused, loans taken back).
+    AgentEventWatch agentEvents = new AgentEventWatch(client, clock, mirror);
     Binder binder = new Binder(client);
     PodIndex podIndex = informers.podIndex();
     PolicyState policy = new PolicyState(cache, podIndex);
@@ -174,12 +181,13 @@ public final class ExtenderRuntime implements AutoCloseable {
     }, pod -> gpuBusy(cache, podIndex, agentReports, pod));
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor,
-        workloads, workloadWorker, registry);
+        workloads, workloadWorker, agentEvents, registry);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
       policyInformers.start(SYNC_TIMEOUT);
       workloads.start(SYNC_TIMEOUT);
+      agentEvents.start(SYNC_TIMEOUT);
       scheduler.scheduleWithFixedDelay(() -> quietly("re-examine workloads' time limits", workloads::resync),
           WORKLOAD_RESYNC.toMillis(), WORKLOAD_RESYNC.toMillis(), TimeUnit.MILLISECONDS);
       // Agents are heard only once the cache knows the nodes their reports name.
@@ -251,6 +259,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     policyInformers.close();
     workloads.close();
     workloadWorker.shutdownNow();
+    agentEvents.close();
     informers.close();
     scheduler.shutdownNow();
     evictor.close();
