@@ -79,6 +79,10 @@ final class DescribeCommand implements Callable<Integer> {
         + " requested");
     field(out, "GPUs", Formats.number(status.gpusRequested()) + " requested / " + Formats.number(status.gpusAllocated())
         + " allocated");
+    field(out, "CPU", Formats.orNone(status.cpuRequested()) + " requested / " + Formats.orNone(status.cpuAllocated())
+        + " allocated");
+    field(out, "Memory", Formats.orNone(status.memoryRequested()) + " requested / "
+        + Formats.orNone(status.memoryAllocated()) + " allocated");
     if (status.nodes() != null && !status.nodes().isEmpty()) {
       field(out, "Nodes", String.join(", ", status.nodes()));
     }

@@ -38,9 +38,10 @@ final class ListCommand implements Callable<Integer> {
   /** Output formats of {@code -o}. */
   enum Output { table, json, csv }
 
-  /** One workload as {@code -o json} writes it. */
+  /** One workload as {@code -o json} writes it; CPU and memory as the controller reports them, quantities. */
   record Row(String name, String type, String project, String status, Integer runningPods, Integer requestedPods,
-      String gpusRequested, String gpusAllocated, String created, String age) {}
+      String gpusRequested, String gpusAllocated, String cpuRequested, String cpuAllocated, String memoryRequested,
+      String memoryAllocated, String created, String age) {}
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -117,6 +118,7 @@ final class ListCommand implements Callable<Integer> {
         status.phase() == null ? Formats.NONE : status.phase(),
         status.runningPods() != null ? status.runningPods() : Integer.valueOf(0),
         requestedPods, gpusRequested, Formats.number(status.gpusAllocated() == null ? 0 : status.gpusAllocated()),
+        status.cpuRequested(), status.cpuAllocated(), status.memoryRequested(), status.memoryAllocated(),
         created, Formats.age(Formats.instant(created), now));
   }
 

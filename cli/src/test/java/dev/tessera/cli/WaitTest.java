@@ -53,7 +53,7 @@ class WaitTest {
       for (String phase : phases) {
         history.add(new PhaseChange(phase, "2025-01-01T10:00:00Z", reason, phase + " now"));
         WorkloadStatus status = new WorkloadStatus(phase, null, List.copyOf(history), null, null, null, null, null,
-            null, null, null, null, null, reason, null);
+            null, null, null, null, null, null, null, reason, null);
         client.resources(TrainingResource.class).inNamespace(project).withName(name).editStatus(t -> {
           t.setStatus(status);
           return t;

@@ -73,7 +73,15 @@ class WorkloadCommandsTest {
   private static WorkloadStatus status(String phase, List<PhaseChange> history, int running, int requested,
       double gpusRequested, double gpusAllocated, String reason) {
     return new WorkloadStatus(phase, null, history, running, requested, gpusRequested, gpusAllocated, null, null,
-        null, null, null, null, reason, null);
+        null, null, null, null, null, null, reason, null);
+  }
+
+  /** The status with the CPU and memory figures the controller writes, requested and allocated. */
+  private static WorkloadStatus withResources(WorkloadStatus s, String cpuRequested, String cpuAllocated,
+      String memoryRequested, String memoryAllocated) {
+    return new WorkloadStatus(s.phase(), s.conditions(), s.phaseHistory(), s.runningPods(), s.requestedPods(),
+        s.gpusRequested(), s.gpusAllocated(), cpuRequested, memoryRequested, cpuAllocated, memoryAllocated, s.nodes(),
+        s.createdAt(), s.completedAt(), s.connections(), s.reason(), s.observedGeneration());
   }
 
   private TrainingResource training(String project, String name) {
@@ -85,7 +93,8 @@ class WorkloadCommandsTest {
     submit("trn", "alpha", "team-a", "--image", "x", "--gpu", "1");
     submit("ws", "notebook", "team-a", "--image", "x", "--gpu-fraction", "0.5");
     submit("trn", "other", "team-b", "--image", "x");
-    status("team-a", "alpha", s -> status("Running", null, 1, 2, 1.0, 0.5, "PodsRunning"));
+    status("team-a", "alpha", s -> withResources(status("Running", null, 1, 2, 1.0, 0.5, "PodsRunning"),
+        "4", "2", "16Gi", "8Gi"));
 
     CliRun.Result table = tessera("list", "-p", "team-a");
     assertEquals(0, table.exit(), table::toString);
@@ -103,6 +112,9 @@ class WorkloadCommandsTest {
     assertEquals("Running", rows.get(0).get("status").asText());
     assertEquals(1, rows.get(0).get("runningPods").asInt());
     assertEquals(2, rows.get(0).get("requestedPods").asInt());
+    assertEquals(List.of("4", "2", "16Gi", "8Gi"), List.of(rows.get(0).get("cpuRequested").asText(),
+        rows.get(0).get("cpuAllocated").asText(), rows.get(0).get("memoryRequested").asText(),
+        rows.get(0).get("memoryAllocated").asText()), all::toString);
     assertEquals("team-b", rows.get(2).get("project").asText());
 
     CliRun.Result csv = tessera("list", "-p", "team-a", "-o", "csv");
@@ -120,10 +132,11 @@ class WorkloadCommandsTest {
   @Test
   void describeTellsHistoryPodsAndEventsInOrder() {
     submit("trn", "resnet", "desc", "--image", "pytorch:24.05", "--gpu", "1");
-    status("desc", "resnet", s -> status("Running", List.of(
+    status("desc", "resnet", s -> withResources(status("Running", List.of(
         new PhaseChange("Pending", "2025-01-01T10:00:00Z", "Scheduling", "waiting for a node with 1 GPU"),
         new PhaseChange("Initializing", "2025-01-01T10:01:00Z", "Scheduled", "pulling the image"),
-        new PhaseChange("Running", "2025-01-01T10:03:00Z", "PodsRunning", "1/1 pods running")), 1, 1, 1, 1, "PodsRunning"));
+        new PhaseChange("Running", "2025-01-01T10:03:00Z", "PodsRunning", "1/1 pods running")), 1, 1, 1, 1, "PodsRunning"),
+        "500m", "500m", "8Gi", "8Gi"));
     client.pods().inNamespace("desc").resource(new PodBuilder()
         .withNewMetadata().withName("resnet-0")
         .addToLabels(Workloads.WORKLOAD_LABEL, "resnet").addToLabels("tessera.dev/workload-kind", "training")
@@ -140,6 +153,8 @@ class WorkloadCommandsTest {
     String out = result.out();
     assertTrue(out.contains("Status:    Running (PodsRunning)"), result::toString);
     assertTrue(out.contains("GPU:       1 per pod"), result::toString);
+    assertTrue(out.contains("CPU:       500m requested / 500m allocated"), result::toString);
+    assertTrue(out.contains("Memory:    8Gi requested / 8Gi allocated"), result::toString);
     assertTrue(out.matches("(?s).*Pending +Scheduling +waiting for a node with 1 GPU.*"
         + "Initializing +Scheduled.*Running +PodsRunning.*"), result::toString);
     assertTrue(out.matches("(?s).*resnet-0 +gpu-7 +Running.*"), result::toString);

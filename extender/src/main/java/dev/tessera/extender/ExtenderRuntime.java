@@ -24,6 +24,7 @@ import dev.tessera.extender.telemetry.GpuMemoryMetrics;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
 import dev.tessera.extender.workloads.PolicyInformers;
+import dev.tessera.extender.workloads.controller.AgentEventWatch;
 import dev.tessera.extender.workloads.controller.WorkloadController;
 import dev.tessera.extender.workloads.controller.WorkloadEventMirror;
 import dev.tessera.extender.workloads.controller.WorkloadEvents;
@@ -77,6 +78,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final ApiEvictor evictor;
   private final WorkloadController workloads;
   private final ExecutorService workloadWorker;
+  private final AgentEventWatch agentEvents;
   private final PrometheusMeterRegistry registry;
 
   private ExtenderRuntime(
@@ -92,6 +94,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       ApiEvictor evictor,
       WorkloadController workloads,
       ExecutorService workloadWorker,
+      AgentEventWatch agentEvents,
       PrometheusMeterRegistry registry) {
     this.scheduler = scheduler;
     this.binds = binds;
@@ -105,6 +108,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.evictor = evictor;
     this.workloads = workloads;
     this.workloadWorker = workloadWorker;
+    this.agentEvents = agentEvents;
     this.registry = registry;
   }
 
@@ -133,8 +137,11 @@ public final class ExtenderRuntime implements AutoCloseable {
     PodEvents podEvents = new KubernetesPodEvents(client, clock, eventWriter);
     ClusterInformers informers = new ClusterInformers(client, cache, podEvents, resyncPeriod, scheduler);
     // What the scheduler does to a workload's pod is told on the workload too.
-    PodEvents events = new WorkloadEventMirror(
+    WorkloadEventMirror mirror = new WorkloadEventMirror(
         podEvents, informers.podIndex(), new WorkloadEvents(client, clock), eventWriter);
+    PodEvents events = mirror;
+    // And what the node agents record on it (GPU memory refused, loans taken back).
+    AgentEventWatch agentEvents = new AgentEventWatch(client, clock, mirror);
     Binder binder = new Binder(client);
     PodIndex podIndex = informers.podIndex();
     PolicyState policy = new PolicyState(cache, podIndex);
@@ -175,12 +182,13 @@ public final class ExtenderRuntime implements AutoCloseable {
     }, pod -> gpuBusy(cache, podIndex, agentReports, pod));
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor,
-        workloads, workloadWorker, registry);
+        workloads, workloadWorker, agentEvents, registry);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
       policyInformers.start(SYNC_TIMEOUT);
       workloads.start(SYNC_TIMEOUT);
+      agentEvents.start(SYNC_TIMEOUT);
       scheduler.scheduleWithFixedDelay(() -> quietly("re-examine workloads' time limits", workloads::resync),
           WORKLOAD_RESYNC.toMillis(), WORKLOAD_RESYNC.toMillis(), TimeUnit.MILLISECONDS);
       // Agents are heard only once the cache knows the nodes their reports name.
@@ -256,6 +264,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     policyInformers.close();
     workloads.close();
     workloadWorker.shutdownNow();
+    agentEvents.close();
     informers.close();
     scheduler.shutdownNow();
     evictor.close();

@@ -53,6 +53,14 @@ public final class WellKnown {
   /** Component name on the events the extender records. */
   public static final String EVENT_SOURCE = "tessera-extender";
 
+  // Reasons of the pod events the node agent records (type Warning); the extender copies them onto
+  // the pod's workload under the same reason.
+
+  /** A process of the pod was refused GPU memory at its limit: the "OOM on GPU" of a workload. */
+  public static final String GPU_OUT_OF_MEMORY_REASON = "GpuOutOfMemory";
+  /** A process of the pod that had borrowed GPU memory above its request was killed for another's request. */
+  public static final String GPU_MEMORY_LOAN_RECLAIMED_REASON = "GpuMemoryLoanReclaimed";
+
   // Scheduling policy (projects, pools, gangs).
 
   /** API group of Tessera's custom resources. */

@@ -109,6 +109,8 @@ class DeployManifestsTest {
               rule("", List.of("persistentvolumeclaims"), List.of("get")),
               rule("", List.of("pods/binding", "bindings", "pods/eviction"), List.of("create")),
               rule("", List.of("events"), List.of("create", "patch")),
+              // The node agents' GPU memory events on pods, copied onto the workloads.
+              rule("", List.of("events"), List.of("list", "watch")),
               rule("events.k8s.io", List.of("events"), List.of("create", "patch")),
               // The policy informers, and the Accepted condition on the status subresource only.
               rule(WellKnown.API_GROUP, policyResources(""), List.of("get", "list", "watch")),

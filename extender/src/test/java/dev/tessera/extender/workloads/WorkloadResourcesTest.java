@@ -177,7 +177,7 @@ class WorkloadResourcesTest {
         List.of(new Condition("Ready", "True", "PodsRunning", "all pods run", 1L, "2025-01-02T03:04:05Z")),
         List.of(new PhaseChange("Pending", "2025-01-02T03:00:00Z", "Created", null),
             new PhaseChange("Running", "2025-01-02T03:04:05Z", "PodsRunning", "all pods run")),
-        4, 4, 2.0, 2.0, "8", "32Gi", List.of("node-a", "node-b"), "2025-01-02T03:00:00Z", null,
+        4, 4, 2.0, 2.0, "8", "32Gi", "8", "32Gi", List.of("node-a", "node-b"), "2025-01-02T03:00:00Z", null,
         List.of(new ConnectionStatus("jupyter", 8888, "10.0.0.7:31888")), "PodsRunning", 1L);
   }
 

@@ -17,9 +17,11 @@ import dev.tessera.extender.workloads.spec.WorkloadResource;
 import dev.tessera.extender.workloads.spec.WorkloadSpec;
 import dev.tessera.extender.workloads.spec.WorkloadStatus;
 import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -592,18 +594,29 @@ public final class WorkloadController implements AutoCloseable {
       history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
     }
     int running = 0;
-    int scheduled = 0;
+    int holding = 0;
+    Quantity cpuAllocated = null;
+    Quantity memoryAllocated = null;
     Set<String> nodes = new TreeSet<>();
     for (Pod pod : owned) {
+      String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       if (pod.getSpec().getNodeName() != null) {
         nodes.add(pod.getSpec().getNodeName());
-        scheduled++;
+        if (!"Succeeded".equals(podPhase) && !"Failed".equals(podPhase)) {
+          // Bound and not finished: it holds what it requested on its node (the cache frees a finished pod's GPUs).
+          holding++;
+          cpuAllocated = plusRequests(cpuAllocated, pod, "cpu");
+          memoryAllocated = plusRequests(memoryAllocated, pod, "memory");
+        }
       }
-      if ("Running".equals(pod.getStatus() == null ? null : pod.getStatus().getPhase())) {
+      if ("Running".equals(podPhase)) {
         running++;
       }
     }
-    WorkloadSpec spec = workload.workload();
+    // As its pods are built: the policy's defaults fill what the workload left out.
+    WorkloadSpec spec = workload.workload() == null ? null
+        : policies.effective(workload.workloadKind(), projectOf.apply(workload.getMetadata().getNamespace()))
+            .applyDefaults(workload.workload());
     double gpusPerPod = spec == null || spec.gpu() == null ? 0
         : spec.gpu().count() != null ? spec.gpu().count()
         : spec.gpu().fraction() != null ? spec.gpu().fraction() * (spec.gpu().devices() == null ? 1 : spec.gpu().devices())
@@ -617,9 +630,11 @@ public final class WorkloadController implements AutoCloseable {
         running,
         requested,
         gpusPerPod * requested,
-        gpusPerPod * scheduled,
-        spec == null ? null : spec.cpu(),
-        spec == null ? null : spec.memory(),
+        gpusPerPod * holding,
+        spec == null ? null : times(spec.cpu(), requested),
+        spec == null ? null : times(spec.memory(), requested),
+        cpuAllocated == null ? "0" : cpuAllocated.toString(),
+        memoryAllocated == null ? "0" : memoryAllocated.toString(),
         List.copyOf(nodes),
         status.createdAt() != null ? status.createdAt() : workload.getMetadata().getCreationTimestamp(),
         transition.phase().terminal() ? (status.completedAt() != null ? status.completedAt() : now) : null,
@@ -640,6 +655,38 @@ public final class WorkloadController implements AutoCloseable {
         events.normal(workload, transition.reason(), message);
       }
     }
+  }
+
+  /** A pod's request times the pods, in its unit ("8Gi" for 3 pods is "24Gi"); null for none or a malformed one. */
+  private static String times(String perPod, int pods) {
+    if (perPod == null) {
+      return null;
+    }
+    try {
+      return Quantity.parse(perPod).multiply(pods).toString();
+    } catch (RuntimeException e) {
+      return null; // the pods cannot be created with it either
+    }
+  }
+
+  /**
+   * {@code sum} plus the pod's containers' requests of {@code resource}, in the first request's
+   * unit ("8Gi" and "8Gi" make "16Gi"); null while nothing was added.
+   */
+  private static Quantity plusRequests(Quantity sum, Pod pod, String resource) {
+    for (Container container : pod.getSpec().getContainers()) {
+      Quantity request = container.getResources() == null || container.getResources().getRequests() == null
+          ? null : container.getResources().getRequests().get(resource);
+      if (request == null) {
+        continue;
+      }
+      try {
+        sum = sum == null ? Quantity.parse(request.toString()) : sum.add(request);
+      } catch (RuntimeException e) {
+        // a malformed quantity: the API server would not have stored the pod
+      }
+    }
+    return sum;
   }
 
   /** Where each of the workload's ports is reached from inside the cluster. */

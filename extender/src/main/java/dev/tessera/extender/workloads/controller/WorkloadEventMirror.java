@@ -3,6 +3,7 @@ package dev.tessera.extender.workloads.controller;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodIndex;
 import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.workloads.spec.WorkloadKind;
 import java.util.Objects;
 import java.util.Set;
@@ -12,12 +13,17 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Records what the scheduler does to a workload's pod on the workload too, so {@code describe}
  * shows its whole history in one place: scheduled (GPUs assigned), reclaimed by another project,
- * evicted by a gang timeout. Every event still goes to the pod first; the copy is written on the
+ * evicted by a gang timeout, and what the node agent tells of the pod's GPU memory (refused at its
+ * limit, a loan taken back). Every event still goes to the pod first; the copy is written on the
  * given executor, never on the caller's thread (filter and bind call this).
+ *
+ * <p>The node agent records its events on the pod through the API server, not through this class:
+ * {@link AgentEventWatch} hands them to {@link #recorded}.
  */
 public final class WorkloadEventMirror implements PodEvents {
   /** Pod events a workload's owner wants to see there. */
-  static final Set<String> MIRRORED = Set.of("GpuAssigned", "Reclaimed", "ReclaimingGpus", "GangTimedOut");
+  static final Set<String> MIRRORED = Set.of("GpuAssigned", "Reclaimed", "ReclaimingGpus", "GangTimedOut",
+      WellKnown.GPU_OUT_OF_MEMORY_REASON, WellKnown.GPU_MEMORY_LOAN_RECLAIMED_REASON);
 
   private final PodEvents pods;
   private final PodIndex index;
@@ -41,6 +47,11 @@ public final class WorkloadEventMirror implements PodEvents {
   public void normal(PodKey pod, String reason, String message) {
     pods.normal(pod, reason, message);
     mirror(pod, "Normal", reason, message);
+  }
+
+  /** An event another component already recorded on the pod: copied to its workload alone. */
+  public void recorded(PodKey pod, String type, String reason, String message) {
+    mirror(pod, type, reason, message);
   }
 
   private void mirror(PodKey pod, String type, String reason, String message) {

@@ -16,9 +16,12 @@ import java.util.List;
  * @param runningPods pods running now
  * @param requestedPods pods the workload asks for (1, workers + 1, or the replicas)
  * @param gpusRequested GPUs asked for in all, fractions included (2 pods at 0.5 = 1.0)
- * @param gpusAllocated GPUs its running pods hold
+ * @param gpusAllocated GPUs its pods bound to a node and not finished hold
  * @param cpuRequested the pods' CPU requests added up, as a quantity
  * @param memoryRequested the pods' memory requests added up, as a quantity
+ * @param cpuAllocated the CPU requests of its pods bound to a node and not finished, added up, as a
+ *     quantity ("0" when none is)
+ * @param memoryAllocated the same for memory
  * @param nodes the nodes its pods run on
  * @param createdAt RFC 3339 time the controller first saw it
  * @param completedAt RFC 3339 time it reached a terminal phase
@@ -37,6 +40,8 @@ public record WorkloadStatus(
     Double gpusAllocated,
     String cpuRequested,
     String memoryRequested,
+    String cpuAllocated,
+    String memoryAllocated,
     List<String> nodes,
     String createdAt,
     String completedAt,
@@ -46,13 +51,14 @@ public record WorkloadStatus(
     implements Conditioned<WorkloadStatus> {
 
   public static final WorkloadStatus EMPTY =
-      new WorkloadStatus(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+      new WorkloadStatus(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null);
 
   @Override
   public WorkloadStatus withConditions(List<Condition> conditions) {
     return new WorkloadStatus(phase, conditions, phaseHistory, runningPods, requestedPods, gpusRequested,
-        gpusAllocated, cpuRequested, memoryRequested, nodes, createdAt, completedAt, connections, reason,
-        observedGeneration);
+        gpusAllocated, cpuRequested, memoryRequested, cpuAllocated, memoryAllocated, nodes, createdAt, completedAt,
+        connections, reason, observedGeneration);
   }
 
   /** The phase as an enum, or null when none is set (or the value is unknown). */

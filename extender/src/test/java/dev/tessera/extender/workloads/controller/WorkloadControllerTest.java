@@ -153,6 +153,9 @@ class WorkloadControllerTest {
         status.phaseHistory().stream().map(WorkloadStatus.PhaseChange::phase).toList());
     assertNotNull(status.completedAt());
     assertEquals(List.of("gpu-1"), status.nodes());
+    assertEquals(List.of("0", "0"), List.of(status.cpuAllocated(), status.memoryAllocated()),
+        "a finished pod holds nothing on its node");
+    assertEquals(0.0, status.gpusAllocated(), "nor GPUs");
     await(() -> events("resnet").size() == 7, () -> "events: " + events("resnet"));
     assertEquals(List.of("Submitted", "Scheduling", "Initializing", "AllReady", "Degraded", "AllReady", "Succeeded"),
         events("resnet"));
@@ -222,7 +225,11 @@ class WorkloadControllerTest {
 
   /** What `tessera stop` and `tessera run` do: a merge patch of spec.stopped alone. */
   private void stopped(String name, boolean stopped) {
-    client.resources(TrainingResource.class).inNamespace("ml").withName(name)
+    stopped(TrainingResource.class, name, stopped);
+  }
+
+  private void stopped(Class<? extends WorkloadResource<?>> type, String name, boolean stopped) {
+    client.resources(type).inNamespace("ml").withName(name)
         .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
             "{\"spec\":{\"stopped\":" + stopped + "}}");
   }
@@ -276,6 +283,47 @@ class WorkloadControllerTest {
     assertTrue(events("ddp").contains("DeletionRequested"), "events: " + events("ddp"));
     await(() -> client.pods().inNamespace("ml").list().getItems().isEmpty()
         && client.services().inNamespace("ml").list().getItems().isEmpty(), () -> "owned objects left after delete");
+  }
+
+  private List<String> allocated(String name) {
+    WorkloadResource<?> w = client.resources(DistributedTrainingResource.class).inNamespace("ml").withName(name).get();
+    return w == null ? null : java.util.Arrays.asList(w.statusOrEmpty().cpuAllocated(), w.statusOrEmpty().memoryAllocated());
+  }
+
+  private void awaitAllocated(String name, String cpu, String memory) {
+    await(() -> List.of(cpu, memory).equals(allocated(name)),
+        () -> name + " has " + allocated(name) + " allocated, not " + List.of(cpu, memory));
+  }
+
+  @Test
+  void cpuAndMemoryAllocatedAddUpThePodsBoundToANodeUntilTheWorkloadStops() {
+    DistributedTrainingResource job = new DistributedTrainingResource();
+    job.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("sum").build());
+    WorkloadSpec s = spec(null, null); // 2 CPUs and 8Gi a pod
+    job.setSpec(new DistributedTrainingSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
+        s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
+        s.connections(), s.stopped(), "pytorch", 2, null));
+    client.resource(job).create();
+    await(() -> pod("sum-worker-1") != null, () -> "pods not created");
+    awaitPhase(DistributedTrainingResource.class, "sum", "Pending");
+    awaitAllocated("sum", "0", "0");
+
+    schedule("sum-master-0", "gpu-1");
+    awaitAllocated("sum", "2", "8Gi");
+    for (String pod : List.of("sum-master-0", "sum-worker-0", "sum-worker-1")) {
+      schedule(pod, "gpu-1");
+      containers(pod, "Running", true, null);
+    }
+    awaitPhase(DistributedTrainingResource.class, "sum", "Running");
+    awaitAllocated("sum", "6", "24Gi");
+    WorkloadStatus running = client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("sum").get()
+        .getStatus();
+    assertEquals(List.of("6", "24Gi"), List.of(running.cpuRequested(), running.memoryRequested()),
+        "requested is all pods' too, so the two compare");
+
+    stopped(DistributedTrainingResource.class, "sum", true);
+    awaitPhase(DistributedTrainingResource.class, "sum", "Stopped");
+    awaitAllocated("sum", "0", "0");
   }
 
   @Test
@@ -372,8 +420,8 @@ class WorkloadControllerTest {
 
   @Test
   void policyDefaultsFillWhatTheWorkloadLeftOutAndMaxRuntimeStopsIt() throws Exception {
-    WorkloadSpec defaults = new WorkloadSpec(null, null, null, null, null, null, null, null, null, List.of("h100"), null,
-        null, null, null, null);
+    WorkloadSpec defaults = new WorkloadSpec(null, null, null, null, null, "500m", null, null, null, List.of("h100"),
+        null, null, null, null, null);
     policy("defaults", null, defaults, limits(null, "1s"));
     TrainingResource noPools = new TrainingResource();
     noPools.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("short").build());
@@ -387,6 +435,9 @@ class WorkloadControllerTest {
     schedule("short-0", "gpu-1");
     containers("short-0", "Running", true, null);
     awaitPhase(TrainingResource.class, "short", "Running");
+    WorkloadStatus running = client.resources(TrainingResource.class).inNamespace("ml").withName("short").get().getStatus();
+    assertEquals(List.of("500m", "500m"), List.of(running.cpuRequested(), running.cpuAllocated()),
+        "the policy's default CPU request, as its pod was built with it");
     clock.advance(Duration.ofSeconds(5)); // past the one-second maximum
     resync();
     awaitPhase(TrainingResource.class, "short", "Stopped");
