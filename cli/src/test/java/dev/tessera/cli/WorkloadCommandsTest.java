@@ -248,10 +248,16 @@ class WorkloadCommandsTest {
     assertEquals(2, wrongPod.exit());
     assertTrue(wrongPod.err().contains("--pod job-9 is not a pod of workload 'job'; its pods: job-0"), wrongPod::toString);
 
-    // fabric8's mock server in CRUD mode has no pods/log: it answers GET .../pods/job-0/log with a
-    // JSON list of its whole store, which getLog() returns as text. So only the request's success is
-    // checked here; the log's content needs a real API server.
+    // The CRUD store has no pods/log; the API server's answer is set up as kubelet would give it.
+    api.expect().get().withPath("/api/v1/namespaces/logs/pods/job-0/log?pretty=false")
+        .andReturn(200, "epoch 1 loss 0.91\nepoch 2 loss 0.57\n").always();
+    api.expect().get().withPath("/api/v1/namespaces/logs/pods/job-0/log?pretty=false&tailLines=1")
+        .andReturn(200, "epoch 2 loss 0.57\n").always();
+
     CliRun.Result log = tessera("logs", "job", "-p", "logs");
     assertEquals(0, log.exit(), log::toString);
+    assertEquals("epoch 1 loss 0.91\nepoch 2 loss 0.57\n", log.out());
+    CliRun.Result tail = tessera("logs", "job", "--tail", "1", "-p", "logs");
+    assertEquals("epoch 2 loss 0.57\n", tail.out(), tail::toString);
   }
 }

@@ -6,6 +6,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.dsl.MockServerExpectation;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -99,6 +100,14 @@ public final class EmbeddedApiServer implements AutoCloseable {
 
   public String url() {
     return client.getMasterUrl().toString();
+  }
+
+  /**
+   * Answers that come before the CRUD store's, for what the store does not serve (a pod's log):
+   * {@code expect().get().withPath(...).andReturn(200, text).always()}.
+   */
+  public MockServerExpectation expect() {
+    return server.expect();
   }
 
   @Override
