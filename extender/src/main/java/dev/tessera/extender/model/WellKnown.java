@@ -60,6 +60,8 @@ public final class WellKnown {
   public static final String GPU_OUT_OF_MEMORY_REASON = "GpuOutOfMemory";
   /** A process of the pod that had borrowed GPU memory above its request was killed for another's request. */
   public static final String GPU_MEMORY_LOAN_RECLAIMED_REASON = "GpuMemoryLoanReclaimed";
+  /** kube-scheduler evicted the pod for a higher-priority one ({@code /preempt} chose the node). */
+  public static final String PREEMPTED_REASON = "Preempted";
 
   // Scheduling policy (projects, pools, gangs).
 

@@ -20,10 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Copies the pod events the node agent records onto the pods' workloads: a process refused GPU
- * memory at its container's limit, a process killed to take back GPU memory it had on loan. The
- * extender's own pod events reach {@link WorkloadEventMirror} as it records them; the agent's reach
- * the extender only through the API server, so they are watched there, one informer per reason
+ * Copies pod events others record onto the pods' workloads: the node agent's (a process refused
+ * GPU memory at its container's limit, a process killed to take back GPU memory it had on loan)
+ * and kube-scheduler's preemption of a pod for a higher-priority one. The extender's own pod events
+ * reach {@link WorkloadEventMirror} as it records them; these reach the extender only through the
+ * API server, so they are watched there, one informer per reason
  * narrowed by field selectors (the extender caches these events, not every event of the cluster).
  *
  * <p>An event is copied when it appears and again each time the agent counts a repeat of it. One
@@ -31,9 +32,9 @@ import java.util.function.Function;
  * informer's first listing after a restart must not tell the workload twice.
  */
 public final class AgentEventWatch implements AutoCloseable {
-  /** The node agent's pod event reasons copied onto workloads. */
-  static final List<String> REASONS =
-      List.of(WellKnown.GPU_OUT_OF_MEMORY_REASON, WellKnown.GPU_MEMORY_LOAN_RECLAIMED_REASON);
+  /** The pod event reasons copied onto workloads. */
+  static final List<String> REASONS = List.of(
+      WellKnown.GPU_OUT_OF_MEMORY_REASON, WellKnown.GPU_MEMORY_LOAN_RECLAIMED_REASON, WellKnown.PREEMPTED_REASON);
 
   private final WorkloadEventMirror mirror;
   /** Events carry whole seconds: one of the second the watch started in is copied. */

@@ -23,7 +23,7 @@ import java.util.concurrent.RejectedExecutionException;
 public final class WorkloadEventMirror implements PodEvents {
   /** Pod events a workload's owner wants to see there. */
   static final Set<String> MIRRORED = Set.of("GpuAssigned", "Reclaimed", "ReclaimingGpus", "GangTimedOut",
-      WellKnown.GPU_OUT_OF_MEMORY_REASON, WellKnown.GPU_MEMORY_LOAN_RECLAIMED_REASON);
+      WellKnown.GPU_OUT_OF_MEMORY_REASON, WellKnown.GPU_MEMORY_LOAN_RECLAIMED_REASON, WellKnown.PREEMPTED_REASON);
 
   private final PodEvents pods;
   private final PodIndex index;

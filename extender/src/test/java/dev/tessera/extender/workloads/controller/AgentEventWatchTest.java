@@ -45,7 +45,7 @@ class AgentEventWatchTest {
   }
 
   @Test
-  void eachNewGpuMemoryEventOfAPodIsCopiedOntoItsWorkloadOnce() throws Exception {
+  void eachNewGpuMemoryOrPreemptionEventOfAPodIsCopiedOntoItsWorkloadOnce() throws Exception {
     try (EmbeddedApiServer api = EmbeddedApiServer.start()) {
       KubernetesClient client = api.client();
       // Recorded an hour before the extender (re)started: its previous run copied it.
@@ -63,8 +63,11 @@ class AgentEventWatchTest {
             "process 4711 was refused 2048 MiB on GPU-0a1b: the container's limit is 8192 MiB", clock.instant())).create();
         client.resource(agentEvent("bert-0.loan", WellKnown.GPU_MEMORY_LOAN_RECLAIMED_REASON,
             "process 4712 was killed to give back 4096 MiB on loan on GPU-0a1b", clock.instant())).create();
-        Await.await(() -> "two copies on the workload: " + onTheWorkload(client),
-            () -> onTheWorkload(client).size() == 2, Duration.ofSeconds(10));
+        // kube-scheduler's, on a pod it evicted for a higher-priority one.
+        client.resource(agentEvent("bert-0.preempted", WellKnown.PREEMPTED_REASON,
+            "Preempted by pod 7c1e0f3a-5b2d-4e8f-9a61-0d3c2b1a4f5e on node gpu-3", clock.instant())).create();
+        Await.await(() -> "three copies on the workload: " + onTheWorkload(client),
+            () -> onTheWorkload(client).size() == 3, Duration.ofSeconds(10));
 
         client.v1().events().inNamespace("ml").withName("bert-0.oom").edit(e -> {
           e.getMetadata().setAnnotations(java.util.Map.of("touched", "yes")); // changed, not happened again
@@ -83,12 +86,13 @@ class AgentEventWatchTest {
             () -> onTheWorkload(client).stream().anyMatch(e -> e.getMessage().contains("4713")), Duration.ofSeconds(10));
       }
       List<Event> copies = onTheWorkload(client);
-      // The two reasons' informers run apart: their copies may come in either order.
+      // The reasons' informers run apart: their copies may come in any order.
       assertEquals(List.of(
               "Warning GpuMemoryLoanReclaimed pod bert-0: process 4712 was killed to give back 4096 MiB on loan on GPU-0a1b",
               "Warning GpuOutOfMemory pod bert-0: process 4711 was refused 2048 MiB on GPU-0a1b: the container's limit is 8192 MiB",
               "Warning GpuOutOfMemory pod bert-0: process 4711 was refused 2048 MiB on GPU-0a1b: the container's limit is 8192 MiB",
-              "Warning GpuOutOfMemory pod bert-0: process 4713 was refused 1 MiB"),
+              "Warning GpuOutOfMemory pod bert-0: process 4713 was refused 1 MiB",
+              "Warning Preempted pod bert-0: Preempted by pod 7c1e0f3a-5b2d-4e8f-9a61-0d3c2b1a4f5e on node gpu-3"),
           copies.stream().map(e -> e.getType() + " " + e.getReason() + " " + e.getMessage()).sorted().toList(),
           "once each, again for the repeat; not the event from before the watch, nor a copy, nor a touch");
       assertEquals(List.of("bert"), copies.stream().map(e -> e.getInvolvedObject().getName()).distinct().toList());
