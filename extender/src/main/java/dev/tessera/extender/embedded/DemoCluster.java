@@ -55,7 +55,9 @@ public final class DemoCluster {
       pods.add(worker);
     }
     pods.add(pod("team-vision", "notebook-alice", Map.of(WellKnown.GPU_FRACTION, "0.5"), 0));
-    pods.add(pod("team-vision", "notebook-bob", Map.of(WellKnown.GPU_FRACTION, "0.25"), 0));
+    // A dynamic fraction: placed by 0.25, may use up to half the GPU while nobody needs it.
+    pods.add(pod("team-vision", "notebook-bob",
+        Map.of(WellKnown.GPU_FRACTION, "0.25", WellKnown.GPU_FRACTION_LIMIT, "0.5"), 0));
     pods.add(pod("team-nlp", "embeddings-api", Map.of(WellKnown.GPU_MEMORY, "20000"), 0));
     pods.add(
         pod(

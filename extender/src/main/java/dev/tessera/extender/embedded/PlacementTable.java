@@ -61,13 +61,21 @@ public final class PlacementTable {
               allocation.pod()
                   + (allocation.assignment().exclusive()
                       ? ""
-                      : " (" + GpuRequest.fractionText(share.fraction()) + ")")
+                      : " (" + GpuRequest.fractionText(share.fraction()) + borrowing(node, gpu, share) + ")")
                   + (allocation.assumed() ? " [assumed]" : ""));
         }
       }
     }
     names.sort(String::compareTo);
     return String.join(", ", names);
+  }
+
+  /** ", up to 0.50" for a dynamic fraction: what it may use while the GPU has room. */
+  private static String borrowing(NodeState node, int gpu, GpuShare share) {
+    long total = node.gpu(gpu).memoryMiB();
+    return share.borrows() && total > 0
+        ? ", up to " + GpuRequest.fractionText((double) share.limitMiB() / total)
+        : "";
   }
 
   static String format(List<String[]> rows) {
