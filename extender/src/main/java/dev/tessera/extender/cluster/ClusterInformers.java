@@ -17,17 +17,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -150,35 +148,13 @@ public final class ClusterInformers implements AutoCloseable {
       }
       started = true;
     }
-    long deadline = System.nanoTime() + syncTimeout.toNanos();
-    CompletableFuture<Void> nodes = nodeInformer.start().toCompletableFuture();
-    CompletableFuture<Void> pods = podInformer.start().toCompletableFuture();
-    try {
-      CompletableFuture.allOf(nodes, pods).get(syncTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      while (!(nodeInformer.hasSynced() && podInformer.hasSynced())) {
-        if (System.nanoTime() > deadline) {
-          throw new TimeoutException();
-        }
-        Thread.sleep(10);
-      }
-    } catch (TimeoutException e) {
-      stopInformers();
-      throw new IllegalStateException(
-          "the informers did not sync within " + syncTimeout + ": nodes " + state(nodeInformer)
-              + ", pods " + state(podInformer) + ". Check that the API server is reachable and"
-              + " that the extender may list and watch nodes, and pods in all namespaces");
-    } catch (ExecutionException e) {
-      stopInformers();
-      throw new IllegalStateException(
-          "an informer failed to start (nodes " + state(nodeInformer) + ", pods " + state(podInformer)
-              + "): " + e.getCause().getMessage() + ". Check the API server address, credentials"
-              + " and RBAC (list and watch nodes and pods)",
-          e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      stopInformers();
-      throw new IllegalStateException("interrupted while waiting for the informers to sync", e);
-    }
+    Map<String, SharedIndexInformer<?>> named = new LinkedHashMap<>();
+    named.put("nodes", nodeInformer);
+    named.put("pods", podInformer);
+    InformerSync.startAll("the informers", named, syncTimeout,
+        "Check that the API server is reachable and that the extender may list and watch nodes, and pods in all"
+            + " namespaces",
+        "Check the API server address, credentials and RBAC (list and watch nodes and pods)");
 
     reconcile();
     cache.markSynced();
@@ -518,18 +494,7 @@ public final class ClusterInformers implements AutoCloseable {
   }
 
   private void stopInformers() {
-    try {
-      nodeInformer.stop();
-    } finally {
-      podInformer.stop();
-    }
-  }
-
-  private static String state(SharedIndexInformer<?> informer) {
-    if (informer.hasSynced()) {
-      return "synced";
-    }
-    return informer.isRunning() ? "not synced (still listing)" : "not synced (not running)";
+    InformerSync.stopAll(List.of(nodeInformer, podInformer));
   }
 
   private static String name(ObjectMeta meta) {

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.extender.cluster.InformerSync;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -9,20 +10,17 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -147,35 +145,11 @@ public final class PolicyInformers implements AutoCloseable {
       }
       started = true;
     }
-    long deadline = System.nanoTime() + syncTimeout.toNanos();
-    List<CompletableFuture<Void>> starts = new ArrayList<>();
-    for (SharedIndexInformer<?> informer : informers) {
-      starts.add(informer.start().toCompletableFuture());
-    }
-    try {
-      CompletableFuture.allOf(starts.toArray(CompletableFuture[]::new))
-          .get(syncTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      while (!informers.stream().allMatch(SharedIndexInformer::hasSynced)) {
-        if (System.nanoTime() > deadline) {
-          throw new TimeoutException();
-        }
-        Thread.sleep(10);
-      }
-    } catch (TimeoutException e) {
-      stopInformers();
-      throw new IllegalStateException("the policy informers did not sync within " + syncTimeout + ": "
-          + states() + ". Check that the API server is reachable, that the CRDs in deploy/05-crds.yaml are"
-          + " installed, and that the extender may list and watch them");
-    } catch (ExecutionException e) {
-      stopInformers();
-      throw new IllegalStateException("a policy informer failed to start (" + states() + "): "
-          + e.getCause().getMessage() + ". Are the CRDs in deploy/05-crds.yaml installed, and may the"
-          + " extender list and watch them (deploy/10-extender-rbac.yaml)?", e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      stopInformers();
-      throw new IllegalStateException("interrupted while waiting for the policy informers to sync", e);
-    }
+    InformerSync.startAll("the policy informers", named(), syncTimeout,
+        "Check that the API server is reachable, that the CRDs in deploy/05-crds.yaml are installed, and that"
+            + " the extender may list and watch them",
+        "Are the CRDs in deploy/05-crds.yaml installed, and may the extender list and watch them"
+            + " (deploy/10-extender-rbac.yaml)?");
     synced = true;
     recompute();
   }
@@ -405,24 +379,15 @@ public final class PolicyInformers implements AutoCloseable {
   }
 
   private void stopInformers() {
-    for (SharedIndexInformer<?> informer : informers) {
-      try {
-        informer.stop();
-      } catch (RuntimeException e) {
-        log.debug("stopping an informer failed: {}", e.toString());
-      }
-    }
+    InformerSync.stopAll(informers);
   }
 
-  private String states() {
+  private Map<String, SharedIndexInformer<?>> named() {
     String[] names = {"nodepools", "departments", "projects", "podgroups", "nodes"};
-    List<String> out = new ArrayList<>();
+    Map<String, SharedIndexInformer<?>> out = new LinkedHashMap<>();
     for (int i = 0; i < informers.size(); i++) {
-      SharedIndexInformer<?> informer = informers.get(i);
-      String state = informer.hasSynced() ? "synced"
-          : informer.isRunning() ? "not synced (still listing)" : "not synced (not running)";
-      out.add(names[i] + " " + state);
+      out.put(names[i], informers.get(i));
     }
-    return String.join(", ", out);
+    return out;
   }
 }

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads.controller;
 
+import dev.tessera.extender.cluster.InformerSync;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Event;
@@ -13,10 +14,10 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -62,15 +63,19 @@ public final class AgentEventWatch implements AutoCloseable {
     }
   }
 
-  public void start(Duration syncTimeout) throws Exception {
-    List<CompletableFuture<Void>> started = new ArrayList<>();
-    informers.forEach(informer -> started.add(informer.start().toCompletableFuture()));
-    CompletableFuture.allOf(started.toArray(new CompletableFuture[0])).get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
+  public void start(Duration syncTimeout) {
+    Map<String, SharedIndexInformer<Event>> named = new LinkedHashMap<>();
+    for (int i = 0; i < REASONS.size(); i++) {
+      named.put(REASONS.get(i) + " events", informers.get(i));
+    }
+    InformerSync.startAll("the pod event informers", named, syncTimeout,
+        "Check that the extender may list and watch events (deploy/10-extender-rbac.yaml)",
+        "May the extender list and watch events (deploy/10-extender-rbac.yaml)?");
   }
 
   @Override
   public void close() {
-    informers.forEach(SharedIndexInformer::stop);
+    InformerSync.stopAll(informers);
   }
 
   private void copy(Event event) {

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads.controller;
 
+import dev.tessera.extender.cluster.InformerSync;
 import dev.tessera.extender.workloads.PodGroupResource;
 import dev.tessera.extender.workloads.lifecycle.Lifecycle;
 import dev.tessera.extender.workloads.lifecycle.Observation;
@@ -36,6 +37,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -160,22 +162,26 @@ public final class WorkloadController implements AutoCloseable {
     policies = next;
   }
 
-  public void start(Duration syncTimeout) throws Exception {
-    List<java.util.concurrent.CompletableFuture<Void>> started = new ArrayList<>();
-    informers.values().forEach(informer -> started.add(informer.start().toCompletableFuture()));
-    started.add(pods.start().toCompletableFuture());
-    started.add(endpoints.start().toCompletableFuture());
-    started.add(policyInformer.start().toCompletableFuture());
-    java.util.concurrent.CompletableFuture.allOf(started.toArray(new java.util.concurrent.CompletableFuture[0]))
-        .get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
+  /** Starts the informers and waits for them all to list; stops them all if they do not. */
+  public void start(Duration syncTimeout) {
+    InformerSync.startAll("the workload informers", named(), syncTimeout,
+        "Check that the CRDs in deploy/06-workload-crds.yaml and 07-workload-policy-crd.yaml are installed and"
+            + " that the extender may list and watch them, pods and endpoints",
+        "Are the workload CRDs installed, and may the extender list and watch them (deploy/10-extender-rbac.yaml)?");
+  }
+
+  private Map<String, SharedIndexInformer<?>> named() {
+    Map<String, SharedIndexInformer<?>> named = new LinkedHashMap<>();
+    informers.forEach((kind, informer) -> named.put(kind.kind() + "s", informer));
+    named.put("pods", pods);
+    named.put("endpoints", endpoints);
+    named.put("workloadpolicies", policyInformer);
+    return named;
   }
 
   @Override
   public void close() {
-    informers.values().forEach(SharedIndexInformer::stop);
-    pods.stop();
-    endpoints.stop();
-    policyInformer.stop();
+    InformerSync.stopAll(named().values());
   }
 
   private void enqueue(WorkloadKind kind, String namespace, String name) {
