@@ -3,28 +3,22 @@ package dev.tessera.extender.cluster;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.MicroTime;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records {@link PodEvents} as core/v1 {@code Event}s on the pod, the way kube-scheduler records
- * {@code FailedScheduling}: involved object the pod (with its UID), source and reporting component
- * {@value WellKnown#EVENT_SOURCE}, timestamps from the injected clock.
+ * Records {@link PodEvents} as core/v1 {@code Event}s on the pod ({@link EventFactory} builds them),
+ * involved object the pod with its UID, timestamps from the injected clock.
  *
  * <p>Callers never block: events are created on the injected executor. The same (pod UID, type,
  * reason, message) is recorded once while remembered (at most {@code maxKeys} keys, the oldest
@@ -40,34 +34,26 @@ public final class KubernetesPodEvents implements PodEvents {
   static final int MAX_PENDING = 1_000;
   /** What the extender was doing, in the events' {@code action} field. */
   static final String ACTION = "Scheduling";
-  // Limits of the API server's event validation.
-  static final int MAX_MESSAGE_BYTES = 1024;
-  static final int MAX_REASON_CHARS = 128;
-  private static final int MAX_NAME_CHARS = 253;
-
-  private static final DateTimeFormatter MICRO_TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
   private final KubernetesClient client;
   private final Clock clock;
   private final Executor executor;
-  private final String reportingInstance;
+  private final EventFactory factory;
   private final RecentKeys recorded;
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean failing = new AtomicBoolean();
-  private final AtomicLong lastStamp = new AtomicLong();
 
   /** Reporting instance from {@code $HOSTNAME} (the extender pod's name in a cluster). */
   public KubernetesPodEvents(KubernetesClient client, Clock clock, Executor executor) {
-    this(client, clock, executor, defaultInstance(), DEFAULT_MAX_KEYS);
+    this(client, clock, executor, new EventFactory(), DEFAULT_MAX_KEYS);
   }
 
   public KubernetesPodEvents(
-      KubernetesClient client, Clock clock, Executor executor, String reportingInstance, int maxKeys) {
+      KubernetesClient client, Clock clock, Executor executor, EventFactory factory, int maxKeys) {
     this.client = Objects.requireNonNull(client, "client");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.executor = Objects.requireNonNull(executor, "executor");
-    this.reportingInstance = Objects.requireNonNull(reportingInstance, "reportingInstance");
+    this.factory = Objects.requireNonNull(factory, "factory");
     this.recorded = new RecentKeys(maxKeys);
   }
 
@@ -128,68 +114,9 @@ public final class KubernetesPodEvents implements PodEvents {
   }
 
   Event build(PodKey pod, String type, String reason, String message, Instant now) {
-    String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(ChronoUnit.SECONDS));
-    return new EventBuilder()
-        .withNewMetadata()
-        .withName(eventName(pod.name(), now))
-        .withNamespace(pod.namespace())
-        .endMetadata()
-        .withNewInvolvedObject()
-        .withApiVersion("v1")
-        .withKind("Pod")
-        .withNamespace(pod.namespace())
-        .withName(pod.name())
-        .withUid(pod.uid())
-        .endInvolvedObject()
-        .withType(type)
-        .withReason(truncateChars(reason, MAX_REASON_CHARS))
-        .withMessage(truncateBytes(message, MAX_MESSAGE_BYTES))
-        .withNewSource()
-        .withComponent(WellKnown.EVENT_SOURCE)
-        .endSource()
-        .withReportingComponent(WellKnown.EVENT_SOURCE)
-        .withReportingInstance(reportingInstance)
-        .withAction(ACTION)
-        .withCount(1)
-        .withFirstTimestamp(timestamp)
-        .withLastTimestamp(timestamp)
-        .withEventTime(new MicroTime(MICRO_TIME.format(now)))
+    ObjectReference involved = new ObjectReferenceBuilder()
+        .withApiVersion("v1").withKind("Pod").withNamespace(pod.namespace()).withName(pod.name()).withUid(pod.uid())
         .build();
-  }
-
-  /** {@code <pod>.<hex nanos>} as client-go names events, unique per instance even if the clock stands still. */
-  private String eventName(String podName, Instant now) {
-    long nanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    long stamp = lastStamp.updateAndGet(last -> Math.max(last + 1, nanos));
-    String suffix = "." + Long.toHexString(stamp);
-    String prefix = podName.length() + suffix.length() > MAX_NAME_CHARS
-        ? podName.substring(0, MAX_NAME_CHARS - suffix.length())
-        : podName;
-    return prefix + suffix;
-  }
-
-  private static String truncateChars(String text, int max) {
-    return text.length() <= max ? text : text.substring(0, max);
-  }
-
-  private static String truncateBytes(String text, int maxBytes) {
-    if (text.getBytes(StandardCharsets.UTF_8).length <= maxBytes) {
-      return text;
-    }
-    String ellipsis = "...";
-    int end = Math.min(text.length(), maxBytes);
-    while (end > 0
-        && text.substring(0, end).getBytes(StandardCharsets.UTF_8).length + ellipsis.length() > maxBytes) {
-      end--;
-    }
-    if (end > 0 && Character.isHighSurrogate(text.charAt(end - 1))) {
-      end--;
-    }
-    return text.substring(0, end) + ellipsis;
-  }
-
-  private static String defaultInstance() {
-    String host = System.getenv("HOSTNAME");
-    return host == null || host.isBlank() ? WellKnown.EVENT_SOURCE : host;
+    return factory.build(involved, type, reason, message, ACTION, now);
   }
 }

@@ -44,7 +44,7 @@ class KubernetesPodEventsTest {
 
   @Test
   void recordsAnEventOnThePod() {
-    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, "extender-0", 100);
+    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, new EventFactory("extender-0"), 100);
     PodKey pod = new PodKey("team", "notebook", "uid-1");
 
     events.warn(pod, "InvalidGpuRequest", "gpu-fraction must be a number between 0 and 1");
@@ -71,7 +71,7 @@ class KubernetesPodEventsTest {
 
   @Test
   void repeatedCallsForTheSamePodReasonAndMessageMakeOneEvent() {
-    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, "extender-0", 100);
+    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, new EventFactory("extender-0"), 100);
     PodKey pod = new PodKey("team", "typo", "uid-1");
     for (int i = 0; i < 200; i++) {
       events.warn(pod, "InvalidGpuRequest", "bad fraction");
@@ -86,7 +86,7 @@ class KubernetesPodEventsTest {
 
   @Test
   void rememberedKeysAreBoundedOldestFirst() {
-    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, "extender-0", 2);
+    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, new EventFactory("extender-0"), 2);
     PodKey pod = new PodKey("team", "p", "uid-1");
     events.warn(pod, "A", "a");
     events.warn(pod, "B", "b");
@@ -100,7 +100,7 @@ class KubernetesPodEventsTest {
   @Test
   void callersNeverBlockAndWaitingEventsAreBounded() {
     List<Runnable> parked = new ArrayList<>();
-    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, parked::add, "extender-0", 100_000);
+    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, parked::add, new EventFactory("extender-0"), 100_000);
     for (int i = 0; i < KubernetesPodEvents.MAX_PENDING + 500; i++) {
       events.warn(new PodKey("team", "p-" + i, "uid-" + i), "InvalidGpuRequest", "bad");
     }
@@ -116,22 +116,22 @@ class KubernetesPodEventsTest {
             .withRequestTimeout(1_000)
             .build();
     try (KubernetesClient unreachable = new KubernetesClientBuilder().withConfig(config).build()) {
-      KubernetesPodEvents events = new KubernetesPodEvents(unreachable, clock, Runnable::run, "extender-0", 100);
+      KubernetesPodEvents events = new KubernetesPodEvents(unreachable, clock, Runnable::run, new EventFactory("extender-0"), 100);
       events.warn(new PodKey("team", "p", "uid-1"), "InvalidGpuRequest", "bad");
       events.warn(new PodKey("team", "p", "uid-1"), "InvalidGpuRequest", "worse");
     }
     KubernetesPodEvents closedWriter = new KubernetesPodEvents(client, clock, r -> {
       throw new java.util.concurrent.RejectedExecutionException("shut down");
-    }, "extender-0", 100);
+    }, new EventFactory("extender-0"), 100);
     closedWriter.warn(new PodKey("team", "p", "uid-1"), "InvalidGpuRequest", "bad");
   }
 
   @Test
   void longMessagesAreCutToTheApiServersLimit() {
-    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, "extender-0", 100);
+    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, new EventFactory("extender-0"), 100);
     String message = "é".repeat(2000);
     Event event = events.build(new PodKey("team", "p", "uid-1"), "Warning", "R", message, clock.instant());
-    assertTrue(event.getMessage().getBytes(StandardCharsets.UTF_8).length <= KubernetesPodEvents.MAX_MESSAGE_BYTES);
+    assertTrue(event.getMessage().getBytes(StandardCharsets.UTF_8).length <= EventFactory.MAX_MESSAGE_BYTES);
     assertTrue(event.getMessage().endsWith("..."));
     Event named = events.build(new PodKey("team", "x".repeat(253), "uid-1"), "Warning", "R", "m", clock.instant());
     assertTrue(named.getMetadata().getName().length() <= 253);
@@ -139,7 +139,7 @@ class KubernetesPodEventsTest {
 
   @Test
   void eventNamesAreUniqueEvenWhenTheClockStandsStill() {
-    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, "extender-0", 100);
+    KubernetesPodEvents events = new KubernetesPodEvents(client, clock, writer, new EventFactory("extender-0"), 100);
     PodKey pod = new PodKey("team", "p", "uid-1");
     for (int i = 0; i < 5; i++) {
       events.warn(pod, "R", "message " + i);

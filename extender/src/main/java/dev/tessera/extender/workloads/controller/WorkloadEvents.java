@@ -1,17 +1,14 @@
 package dev.tessera.extender.workloads.controller;
 
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.cluster.EventFactory;
 import dev.tessera.extender.workloads.spec.WorkloadResource;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +21,7 @@ public final class WorkloadEvents {
 
   private final KubernetesClient client;
   private final Clock clock;
-  /** Event names must be unique; the clock alone may repeat. */
-  private final AtomicLong lastStamp = new AtomicLong();
+  private final EventFactory factory = new EventFactory();
 
   public WorkloadEvents(KubernetesClient client, Clock clock) {
     this.client = Objects.requireNonNull(client, "client");
@@ -47,30 +43,10 @@ public final class WorkloadEvents {
 
   /** An event on the workload of this kind, namespace and name ({@code uid} may be null). */
   void record(String kind, String namespace, String name, String uid, String type, String reason, String message) {
-    Instant now = clock.instant();
-    long nanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    long stamp = lastStamp.updateAndGet(last -> Math.max(last + 1, nanos));
-    String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(ChronoUnit.SECONDS));
-    Event event = new EventBuilder()
-        .withNewMetadata()
-        .withNamespace(namespace)
-        .withName(name + "." + Long.toHexString(stamp))
-        .endMetadata()
-        .withNewInvolvedObject()
-        .withApiVersion(Blueprint.API_VERSION)
-        .withKind(kind)
-        .withNamespace(namespace)
-        .withName(name)
-        .withUid(uid)
-        .endInvolvedObject()
-        .withType(type)
-        .withReason(reason)
-        .withMessage(message)
-        .withNewSource().withComponent(WellKnown.EVENT_SOURCE).endSource()
-        .withCount(1)
-        .withFirstTimestamp(timestamp)
-        .withLastTimestamp(timestamp)
+    ObjectReference involved = new ObjectReferenceBuilder()
+        .withApiVersion(Blueprint.API_VERSION).withKind(kind).withNamespace(namespace).withName(name).withUid(uid)
         .build();
+    Event event = factory.build(involved, type, reason, message, null, clock.instant());
     try {
       client.v1().events().inNamespace(namespace).resource(event).create();
     } catch (KubernetesClientException e) {
