@@ -9,13 +9,18 @@ public final class Await {
 
   private Await() {}
 
-  public static void until(BooleanSupplier condition, String what) throws InterruptedException {
+  public static void until(BooleanSupplier condition, String what) {
     long end = System.nanoTime() + DEADLINE.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > end) {
-        throw new AssertionError("timed out waiting for " + what);
+        throw new AssertionError("timed out after " + DEADLINE + " waiting for " + what);
       }
-      Thread.sleep(5);
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for " + what, e);
+      }
     }
   }
 }

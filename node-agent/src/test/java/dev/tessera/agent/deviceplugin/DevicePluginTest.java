@@ -1,5 +1,6 @@
 package dev.tessera.agent.deviceplugin;
 
+import dev.tessera.agent.Await;
 import static dev.tessera.agent.deviceplugin.Pods.NODE;
 import static dev.tessera.agent.deviceplugin.Pods.pod;
 import static dev.tessera.agent.deviceplugin.Pods.sharedGpu;
@@ -107,7 +108,7 @@ class DevicePluginTest {
     kubelet.start();
 
     assertEquals("tessera-gpu.sock", kubelet.awaitRegistration().getEndpoint());
-    Await.await("registered", plugin::registered);
+    Await.until(plugin::registered, "registered");
   }
 
   @Test
@@ -179,10 +180,10 @@ class DevicePluginTest {
         ClaimRecord.read(usageDir),
         "the agent can tell whose usage files these are and which GPU each ordinal is");
 
-    Await.await("the pod marked allocated", () -> "2025-03-01T12:00:00Z".equals(allocatedMark("notebook")));
+    Await.until(() -> "2025-03-01T12:00:00Z".equals(allocatedMark("notebook")), "the pod marked allocated");
 
     api.client().pods().inNamespace("team-a").withName("notebook").delete();
-    Await.await("the deleted pod's usage directory to go", () -> !Files.exists(usageDir));
+    Await.until(() -> !Files.exists(usageDir), "the deleted pod's usage directory to go");
   }
 
   @Test
@@ -197,7 +198,7 @@ class DevicePluginTest {
     ContainerAllocateResponse container = response.getContainerResponses(0);
     assertEquals(Map.of("NVIDIA_VISIBLE_DEVICES", FakeGpus.uuid(2) + "," + FakeGpus.uuid(3)), container.getEnvsMap());
     assertEquals(0, container.getMountsCount());
-    Await.await("the pod marked allocated", () -> allocatedMark("trainer") != null);
+    Await.until(() -> allocatedMark("trainer") != null, "the pod marked allocated");
   }
 
   @Test
@@ -259,7 +260,7 @@ class DevicePluginTest {
     assertTrue(e.getStatus().getDescription().contains(pods + " pending pod(s) here already have theirs"));
     for (int i = 0; i < pods; i++) {
       String name = "worker-" + i;
-      Await.await(name + " marked allocated", () -> allocatedMark(name) != null);
+      Await.until(() -> allocatedMark(name) != null, name + " marked allocated");
     }
   }
 
@@ -272,7 +273,7 @@ class DevicePluginTest {
 
     List<String> available = List.of(FakeGpus.uuid(0), FakeGpus.uuid(1), FakeGpus.uuid(5), FakeGpus.uuid(6));
     List<String> preferred = new ArrayList<>();
-    Await.await("a preference for the assigned GPUs", () -> {
+    Await.until(() -> {
       preferred.clear();
       preferred.addAll(stub.getPreferredAllocation(PreferredAllocationRequest.newBuilder()
               .addContainerRequests(ContainerPreferredAllocationRequest.newBuilder()
@@ -282,7 +283,7 @@ class DevicePluginTest {
           .getContainerResponses(0)
           .getDeviceIDsList());
       return preferred.equals(List.of(FakeGpus.uuid(5), FakeGpus.uuid(6)));
-    });
+    }, "a preference for the assigned GPUs");
     assertEquals(null, allocatedMark("trainer"), "a preference claims nothing");
   }
 
@@ -298,7 +299,7 @@ class DevicePluginTest {
 
     RegisterRequest again = kubelet.awaitRegistration();
     assertEquals(first, again);
-    Await.await("the old stream ended", before::ended);
+    Await.until(before::ended, "the old stream ended");
     assertTrue(Files.exists(dir.resolve(again.getEndpoint())));
     assertEquals(8, kubelet.listAndWatch(again).next().getDevicesCount());
   }

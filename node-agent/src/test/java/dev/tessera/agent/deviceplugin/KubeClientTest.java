@@ -1,5 +1,6 @@
 package dev.tessera.agent.deviceplugin;
 
+import dev.tessera.agent.Await;
 import static dev.tessera.agent.deviceplugin.Pods.NODE;
 import static dev.tessera.agent.deviceplugin.Pods.pod;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,14 +58,14 @@ class KubeClientTest {
     NodePods pods = start(new NodePods(server.agentApi(), NODE), deleted::add);
 
     server.create(pod("p").node(NODE).obj());
-    Await.await("the added pod", () -> names(pods).equals(Set.of("p")));
+    Await.until(() -> names(pods).equals(Set.of("p")), "the added pod");
 
     server.client().pods().inNamespace("team-a").withName("p")
         .edit(p -> { p.getMetadata().getAnnotations().put("seen", "yes"); return p; });
-    Await.await("the update", () -> pods.list().stream().anyMatch(p -> "yes".equals(p.annotations().get("seen"))));
+    Await.until(() -> pods.list().stream().anyMatch(p -> "yes".equals(p.annotations().get("seen"))), "the update");
 
     server.client().pods().inNamespace("team-a").withName("p").delete();
-    Await.await("the delete", () -> pods.list().isEmpty() && deleted.equals(List.of("team-a/p")));
+    Await.until(() -> pods.list().isEmpty() && deleted.equals(List.of("team-a/p")), "the delete");
   }
 
   @Test
@@ -98,16 +99,16 @@ class KubeClientTest {
     List<String> deleted = new CopyOnWriteArrayList<>();
     NodePods pods = start(new NodePods(recording, NODE, Duration.ofMillis(10), Duration.ofMillis(50)), deleted::add);
     server.create(pod("before").node(NODE).obj());
-    Await.await("the first watch", () -> names(pods).equals(Set.of("before")));
+    Await.until(() -> names(pods).equals(Set.of("before")), "the first watch");
 
     watches.get(0).close(); // as when the connection drops
     // The mock server keeps no event history, so changes are made once the new watch is open.
-    Await.await("a second watch", () -> watches.size() >= 2);
+    Await.until(() -> watches.size() >= 2, "a second watch");
     server.client().pods().inNamespace("team-a").withName("before").delete();
     server.create(pod("after").node(NODE).obj());
 
-    Await.await("the second watch to see the changes", () -> names(pods).equals(Set.of("after")));
-    Await.await("the deleted pod reported", () -> deleted.equals(List.of("team-a/before")));
+    Await.until(() -> names(pods).equals(Set.of("after")), "the second watch to see the changes");
+    Await.until(() -> deleted.equals(List.of("team-a/before")), "the deleted pod reported");
   }
 
   private NodePods start(NodePods pods, Consumer<String> deleted) {
