@@ -1,6 +1,7 @@
 package dev.tessera.agent;
 
 import dev.tessera.agent.gpu.GpuBackend;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -9,11 +10,12 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 @FunctionalInterface
 public interface DevicePluginStarter {
-  DevicePluginStarter NONE = (gpus, scheduler) -> () -> {};
+  DevicePluginStarter NONE = (gpus, scheduler, registry) -> () -> {};
 
   /**
    * @param scheduler a thread the plugin may use for its periodic work; owned by the agent
+   * @param registry the agent's metrics, for the plugin's own
    * @return what stops it
    */
-  AutoCloseable start(GpuBackend gpus, ScheduledExecutorService scheduler) throws Exception;
+  AutoCloseable start(GpuBackend gpus, ScheduledExecutorService scheduler, MeterRegistry registry) throws Exception;
 }

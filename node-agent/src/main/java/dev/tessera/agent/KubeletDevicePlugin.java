@@ -9,6 +9,7 @@ import dev.tessera.agent.enforce.UsageFiles;
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.kube.KubeApi;
 import dev.tessera.agent.kube.KubeConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,7 +30,7 @@ final class KubeletDevicePlugin implements DevicePluginStarter {
   }
 
   @Override
-  public AutoCloseable start(GpuBackend gpus, ScheduledExecutorService scheduler) {
+  public AutoCloseable start(GpuBackend gpus, ScheduledExecutorService scheduler, MeterRegistry registry) {
     DevicePlugin whole = null;
     DevicePlugin shared = null;
     GpuMemoryGuard guard;
@@ -46,6 +47,7 @@ final class KubeletDevicePlugin implements DevicePluginStarter {
               new UsageFiles(config.stateDir().resolve("usage")),
               new ProcFs(Path.of("/proc")),
               new KubePodEvents(api, config.nodeName(), clock),
+              registry,
               clock)
           .start(scheduler);
     } catch (RuntimeException e) {

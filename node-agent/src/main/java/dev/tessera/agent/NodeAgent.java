@@ -100,7 +100,7 @@ public final class NodeAgent implements AutoCloseable {
       }
 
       ScheduledExecutorService pluginThread = opened(opened, singleThread("tessera-device-plugin"));
-      opened.add(devicePlugin.start(gpus, pluginThread));
+      opened.add(devicePlugin.start(gpus, pluginThread, registry));
 
       log.info(
           "node agent for {} on {}: {} GPU(s), sampling every {} ms, metrics on :{}",

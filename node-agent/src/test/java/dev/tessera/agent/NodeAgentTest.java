@@ -35,7 +35,7 @@ class NodeAgentTest {
     AtomicInteger pluginStarted = new AtomicInteger();
     AtomicInteger pluginStopped = new AtomicInteger();
     DevicePluginStarter plugin =
-        (backend, scheduler) -> {
+        (backend, scheduler, registry) -> {
           pluginStarted.incrementAndGet();
           return pluginStopped::incrementAndGet;
         };
@@ -77,7 +77,7 @@ class NodeAgentTest {
     FakeGpuBackend gpus = new FakeGpuBackend(1, "NVIDIA L4", 24 * FakeGpuBackend.GIB);
     AgentConfig config = new AgentConfig("node-a", Optional.empty(), 0, Duration.ofMillis(50), Duration.ofSeconds(5));
     DevicePluginStarter broken =
-        (backend, scheduler) -> {
+        (backend, scheduler, registry) -> {
           throw new IllegalStateException("kubelet socket missing");
         };
     assertThrows(IllegalStateException.class, () -> NodeAgent.start(config, gpus, ContainerUsageSource.NONE, broken, Clock.systemUTC()));

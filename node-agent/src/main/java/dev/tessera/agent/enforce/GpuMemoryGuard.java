@@ -1,6 +1,8 @@
 package dev.tessera.agent.enforce;
 
 import dev.tessera.agent.deviceplugin.ClaimRecord;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,24 +45,37 @@ public final class GpuMemoryGuard implements AutoCloseable {
   /** How long a killed process's memory counts as on its way back while the driver frees it. */
   static final Duration DYING = Duration.ofSeconds(5);
   static final Duration OOM_EVENT_GAP = Duration.ofSeconds(30);
+  static final String RECLAIMS = "tessera.gpu.memory.loan.reclaims";
+  static final String REFUSALS = "tessera.gpu.memory.refusals";
   private static final long MIB = 1024 * 1024;
 
   private final UsageFiles files;
   private final Processes processes;
   private final PodEvents events;
   private final Clock clock;
+  private final Counter reclaimCounter;
+  private final Counter refusalCounter;
 
   private final Map<ProcessKey, Instant> killed = new HashMap<>();
   private final Map<SlotKey, Long> refusalsSeen = new HashMap<>();
   private final Map<TenantKey, Instant> lastOomEvent = new HashMap<>();
+  private final Map<TenantKey, Unreported> unreported = new HashMap<>();
   private final Set<TenantKey> unhelped = new HashSet<>();
   private ScheduledFuture<?> task;
 
-  public GpuMemoryGuard(UsageFiles files, Processes processes, PodEvents events, Clock clock) {
+  /** @param registry gets {@code tessera_gpu_memory_loan_reclaims_total} and {@code tessera_gpu_memory_refusals_total} */
+  public GpuMemoryGuard(UsageFiles files, Processes processes, PodEvents events, MeterRegistry registry, Clock clock) {
     this.files = Objects.requireNonNull(files, "files");
     this.processes = Objects.requireNonNull(processes, "processes");
     this.events = Objects.requireNonNull(events, "events");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.reclaimCounter = Counter.builder(RECLAIMS)
+        .description("Processes the node agent killed to take back GPU memory they had on loan.")
+        .register(registry);
+    this.refusalCounter = Counter.builder(REFUSALS)
+        .description("GPU memory allocations the native library refused (at a container's limit, or after"
+            + " waiting in vain for a loan), as the usage files count them.")
+        .register(registry);
   }
 
   /** Runs {@link #tick()} every {@link #PERIOD} on {@code thread}, which the caller owns. */
@@ -144,6 +159,7 @@ public final class GpuMemoryGuard implements AutoCloseable {
       return;
     }
     killed.put(ProcessKey.of(r.process()), now);
+    reclaimCounter.increment();
     String waiting = String.join(", ", r.waiting().stream()
         .map(w -> w.tenant().podName() + " (" + w.bytes() / MIB + " MiB)").toList());
     String message = "process " + r.process().pid() + " was killed to take back GPU memory it borrowed: the container"
@@ -156,38 +172,43 @@ public final class GpuMemoryGuard implements AutoCloseable {
 
   private void reportRefusals(List<GpuTenant> tenants, Instant now) {
     Set<SlotKey> present = new HashSet<>();
+    Set<TenantKey> tenantsNow = new HashSet<>();
     for (GpuTenant t : tenants) {
       TenantKey tenant = TenantKey.of(t);
-      long newRefusals = 0;
-      int lastPid = 0;
+      tenantsNow.add(tenant);
       for (TenantProcess p : t.processes()) {
         SlotKey key = new SlotKey(tenant, ProcessKey.of(p));
         present.add(key);
-        long seen = refusalsSeen.getOrDefault(key, 0L);
-        if (p.oomCount() > seen) {
-          newRefusals += p.oomCount() - seen;
-          lastPid = p.pid();
+        Long seen = refusalsSeen.put(key, p.oomCount());
+        long fresh = p.oomCount() - (seen == null ? 0 : seen);
+        if (fresh > 0) {
+          refusalCounter.increment(fresh);
+          unreported.merge(tenant, new Unreported(fresh, p.pid()), Unreported::plus);
         }
       }
+      Unreported pending = unreported.get(tenant);
       Instant last = lastOomEvent.get(tenant);
-      if (newRefusals == 0 || (last != null && now.isBefore(last.plus(OOM_EVENT_GAP)))) {
-        continue; // nothing new, or told recently: counted once the gap has passed
+      if (pending == null || (last != null && now.isBefore(last.plus(OOM_EVENT_GAP)))) {
+        continue; // nothing new, or told recently: reported together once the gap has passed
       }
-      for (TenantProcess p : t.processes()) {
-        refusalsSeen.put(new SlotKey(tenant, ProcessKey.of(p)), p.oomCount());
-      }
+      unreported.remove(tenant);
       lastOomEvent.put(tenant, now);
-      events.warning(t.claim(), OUT_OF_MEMORY, "process " + lastPid + " was refused GPU memory on GPU " + t.gpuUuid()
-          + " (" + newRefusals + " time" + (newRefusals == 1 ? "" : "s") + "): the container's limit is "
+      long n = pending.refusals();
+      events.warning(t.claim(), OUT_OF_MEMORY, "process " + pending.lastPid() + " was refused GPU memory on GPU "
+          + t.gpuUuid() + " (" + n + " time" + (n == 1 ? "" : "s") + "): the container's limit is "
           + t.limitBytes() / MIB + " MiB and it uses " + t.usedBytes() / MIB + " MiB. Ask for more GPU memory"
           + " (gpu-memory or gpu-fraction, or their -limit) or make the job use less");
     }
     refusalsSeen.keySet().retainAll(present);
-    Set<TenantKey> tenantsNow = new HashSet<>();
-    for (GpuTenant t : tenants) {
-      tenantsNow.add(TenantKey.of(t));
-    }
     lastOomEvent.keySet().retainAll(tenantsNow);
+    unreported.keySet().retainAll(tenantsNow);
+  }
+
+  /** Refusals seen but not yet told, and the process last refused. */
+  private record Unreported(long refusals, int lastPid) {
+    Unreported plus(Unreported later) {
+      return new Unreported(refusals + later.refusals, later.lastPid);
+    }
   }
 
   /** A process across ticks: its pid inside the container is not enough, a start time is. */

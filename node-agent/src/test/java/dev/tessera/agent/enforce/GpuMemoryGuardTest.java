@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.agent.deviceplugin.ClaimRecord;
 import dev.tessera.agent.gpu.TestClock;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,8 +41,14 @@ class GpuMemoryGuardTest {
   private final PodEvents recorder = (ClaimRecord pod, String reason, String message) ->
       events.add(pod.pod() + " " + reason + ": " + message);
 
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
   private GpuMemoryGuard guard() {
-    return new GpuMemoryGuard(new UsageFiles(root), processes, recorder, clock);
+    return new GpuMemoryGuard(new UsageFiles(root), processes, recorder, registry, clock);
+  }
+
+  private double counted(String name) {
+    return registry.get(name).counter().count();
   }
 
   @Test
@@ -56,6 +63,7 @@ class GpuMemoryGuardTest {
     guard.tick(); // the slot still shows the memory, which the driver is giving back
 
     assertEquals(List.of(100_009L), kills);
+    assertEquals(1.0, counted(GpuMemoryGuard.RECLAIMS));
     assertEquals(1, events.size(), events.toString());
     String event = events.get(0);
     assertTrue(event.startsWith("borrower GpuMemoryLoanReclaimed: process 9 was killed"), event);
@@ -123,6 +131,7 @@ class GpuMemoryGuardTest {
         events.get(0));
     assertTrue(events.get(0).contains("the container's limit is 1024 MiB and it uses 1024 MiB"), events.get(0));
     assertTrue(events.get(1).contains("(3 times)"), events.get(1));
+    assertEquals(5.0, counted(GpuMemoryGuard.REFUSALS), "counted as they happen, not as they are told");
   }
 
   @Test

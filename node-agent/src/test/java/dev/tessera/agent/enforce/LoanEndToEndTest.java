@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.agent.Await;
 import dev.tessera.agent.deviceplugin.ClaimRecord;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -71,7 +72,7 @@ class LoanEndToEndTest {
     assertEquals("held " + 700 * MIB, firstLine(borrower));
     try (GpuMemoryGuard guard = new GpuMemoryGuard(new UsageFiles(usage), new ProcFs(Path.of("/proc")),
         (ClaimRecord pod, String reason, String message) -> events.add(pod.pod() + " " + reason + ": " + message),
-        Clock.systemUTC()).start(guardThread)) {
+        new SimpleMeterRegistry(), Clock.systemUTC()).start(guardThread)) {
 
       // Placed by 512 MiB: 400 of them do not fit beside the loan until the guard takes it back.
       Process claimant = start(claimantDir, 512 * MIB, 512 * MIB, "alloc", 400 * MIB);
