@@ -80,7 +80,13 @@ public final class NodeAgent implements AutoCloseable {
             Grpc.newChannelBuilderForAddress(target.host(), target.port(), InsecureChannelCredentials.create())
                 .directExecutor()
                 .build();
-        opened.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        // Graceful first: the report stream's half-close must reach the extender before the
+        // channel goes, or it sees a cancelled call instead of a clean end.
+        opened.add(() -> {
+          if (!channel.shutdown().awaitTermination(2, TimeUnit.SECONDS)) {
+            channel.shutdownNow().awaitTermination(3, TimeUnit.SECONDS);
+          }
+        });
         ReportBuilder reports = new ReportBuilder(config.nodeName(), AgentVersion.current());
         ReportClient client =
             new ReportClient(
