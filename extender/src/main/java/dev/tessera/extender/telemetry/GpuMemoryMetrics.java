@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -22,8 +23,11 @@ import java.util.function.ToDoubleFunction;
  * dynamic fractions may borrow) and, from the latest fresh report, {@code
  * tessera_gpu_memory_borrowed_bytes} (what containers use above their requests). Labels {@code
  * node} and {@code gpu} (the index). Values are read from the latest snapshot and report when
- * scraped; {@link #update} adds and removes gauges as nodes, their GPUs and their agents come and
- * go.
+ * scraped; {@link #update} adds and removes gauges as shared tenants and agents come and go.
+ *
+ * <p>Only GPUs that shared tenants are on get series: requests, limits and loans only differ
+ * there, and three series for each of 40,000 GPUs (most of them whole or idle) would cost the
+ * extender tens of MiB of meters and every scrape megabytes of text.
  */
 public final class GpuMemoryMetrics {
   static final String REQUESTED = "tessera.gpu.memory.requested.bytes";
@@ -31,8 +35,8 @@ public final class GpuMemoryMetrics {
   static final String BORROWED = "tessera.gpu.memory.borrowed.bytes";
   private static final double MIB = 1024.0 * 1024;
 
-  /** The gauges of one node, and the shape they were registered for. */
-  private record NodeGauges(int gpus, int reportedGpus, List<Meter> meters) {}
+  /** The gauges of one node, and what they were registered for: its shared GPUs, and whether its agent reports. */
+  private record NodeGauges(BitSet shared, boolean reporting, List<Meter> meters) {}
 
   private final MeterRegistry registry;
   private final Supplier<ClusterSnapshot> ledger;
@@ -47,25 +51,31 @@ public final class GpuMemoryMetrics {
   }
 
   /**
-   * Brings the set of gauges in line with the nodes' GPUs and the reporting agents. Cheap when
-   * nothing changed: it compares two counts per node.
+   * Brings the set of gauges in line with the nodes' shared GPUs and the reporting agents. Cheap
+   * when nothing changed: a few bits per node.
    */
   public void update() {
     Set<String> present = new HashSet<>();
     ledger.get().forEach(node -> {
-      int reported = reports.reportedGpus(node.name());
-      if (node.gpuCount() == 0 && reported <= 0) {
+      BitSet shared = new BitSet(node.gpuCount());
+      for (int i = 0; i < node.gpuCount(); i++) {
+        if (node.sharedTenants(i) > 0) {
+          shared.set(i);
+        }
+      }
+      if (shared.isEmpty()) {
         return;
       }
       present.add(node.name());
+      boolean reporting = reports.reportedGpus(node.name()) > 0;
       NodeGauges known = registered.get(node.name());
-      if (known != null && known.gpus() == node.gpuCount() && known.reportedGpus() == reported) {
+      if (known != null && known.shared().equals(shared) && known.reporting() == reporting) {
         return;
       }
       if (known != null) {
         known.meters().forEach(registry::remove);
       }
-      registered.put(node.name(), register(node.name(), node.gpuCount(), reported));
+      registered.put(node.name(), register(node.name(), shared, reporting));
     });
     registered.entrySet().removeIf(entry -> {
       if (present.contains(entry.getKey())) {
@@ -76,21 +86,20 @@ public final class GpuMemoryMetrics {
     });
   }
 
-  private NodeGauges register(String node, int gpus, int reportedGpus) {
-    List<Meter> meters = new ArrayList<>(2 * gpus + Math.max(0, reportedGpus));
-    for (int i = 0; i < gpus; i++) {
-      int gpu = i;
-      meters.add(gauge(REQUESTED, "GPU memory the ledger holds for pods' requests (the whole GPU when held whole)",
-          node, gpu, m -> m.ledgerBytes(node, gpu, false)));
-      meters.add(gauge(LIMIT, "GPU memory pods may use at most: their limits summed, above the requests when"
-          + " dynamic fractions may borrow", node, gpu, m -> m.ledgerBytes(node, gpu, true)));
+  private NodeGauges register(String node, BitSet shared, boolean reporting) {
+    List<Meter> meters = new ArrayList<>(3 * shared.cardinality());
+    for (int gpu = shared.nextSetBit(0); gpu >= 0; gpu = shared.nextSetBit(gpu + 1)) {
+      int index = gpu;
+      meters.add(gauge(REQUESTED, "GPU memory the ledger holds for shared tenants' requests", node, index,
+          m -> m.ledgerBytes(node, index, false)));
+      meters.add(gauge(LIMIT, "GPU memory shared tenants may use at most: their limits summed, above the"
+          + " requests when dynamic fractions may borrow", node, index, m -> m.ledgerBytes(node, index, true)));
+      if (reporting) {
+        meters.add(gauge(BORROWED, "GPU memory containers use above their requests, on loan, by the node"
+            + " agent's latest report", node, index, m -> m.reports.borrowedBytes(node, index)));
+      }
     }
-    for (int i = 0; i < reportedGpus; i++) {
-      int gpu = i;
-      meters.add(gauge(BORROWED, "GPU memory containers use above their requests, on loan, by the node"
-          + " agent's latest report", node, gpu, m -> m.reports.borrowedBytes(node, gpu)));
-    }
-    return new NodeGauges(gpus, reportedGpus, meters);
+    return new NodeGauges(shared, reporting, meters);
   }
 
   private Meter gauge(

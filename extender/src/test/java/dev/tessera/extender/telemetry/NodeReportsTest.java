@@ -272,8 +272,8 @@ class NodeReportsTest {
     assertEquals((40779 + 20389) * MIB, scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)));
     assertEquals((73403 + 20389) * MIB, scraped(onGpu("tessera_gpu_memory_limit_bytes", 0)));
     assertEquals(19221 * MIB, scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 0)));
-    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_requested_bytes", 3)));
-    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 3)));
+    assertNull(scraped(onGpu("tessera_gpu_memory_requested_bytes", 3)), "no shared tenant there: no series");
+    assertNull(scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 3)));
     assertEquals(0.0, scraped("tessera_gpu_memory_disagreements_total"));
 
     // The loan does not narrow placement: 20391 MiB are free by the ledger, and the agent takes
@@ -309,6 +309,7 @@ class NodeReportsTest {
   @Test
   void borrowedGaugesGoWhenTheAgentFallsSilent() throws Exception {
     send(report().build());
+    assume("steady", GpuRequest.fraction(0.25, 1));
     gpuMemory.update();
     assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 0)));
 
@@ -317,7 +318,22 @@ class NodeReportsTest {
     gpuMemory.update();
 
     assertNull(scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 0)), "no report, no figure");
-    assertEquals(0.0, scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)), "the ledger is still there");
+    assertEquals(20389 * MIB, scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)), "the ledger is still there");
+  }
+
+  @Test
+  void aGpuGetsSeriesOnlyWhileSharedTenantsAreOnIt() throws Exception {
+    send(report().build());
+    gpuMemory.update();
+    assertNull(scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)), "idle: no series");
+
+    assume("steady", GpuRequest.fraction(0.25, 1));
+    gpuMemory.update();
+    assertEquals(20389 * MIB, scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)));
+
+    cache.forget("uid-steady");
+    gpuMemory.update();
+    assertNull(scraped(onGpu("tessera_gpu_memory_requested_bytes", 0)), "the tenant left: the series goes");
   }
 
   @Test
