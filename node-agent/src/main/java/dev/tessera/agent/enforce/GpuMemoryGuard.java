@@ -61,7 +61,8 @@ public final class GpuMemoryGuard implements AutoCloseable {
   private final Map<TenantKey, Instant> lastOomEvent = new HashMap<>();
   private final Map<TenantKey, Unreported> unreported = new HashMap<>();
   private final Set<TenantKey> unhelped = new HashSet<>();
-  private ScheduledFuture<?> task;
+  private boolean failing;
+  private volatile ScheduledFuture<?> task;
 
   /** @param registry gets {@code tessera_gpu_memory_loan_reclaims_total} and {@code tessera_gpu_memory_refusals_total} */
   public GpuMemoryGuard(UsageFiles files, Processes processes, PodEvents events, MeterRegistry registry, Clock clock) {
@@ -94,8 +95,15 @@ public final class GpuMemoryGuard implements AutoCloseable {
   private void tickSafely() {
     try {
       tick();
+      if (failing) {
+        failing = false;
+        log.info("checking GPU memory loans works again");
+      }
     } catch (RuntimeException e) {
-      log.warn("checking GPU memory loans failed; trying again in {} ms", PERIOD.toMillis(), e);
+      if (!failing) {
+        failing = true;
+        log.warn("checking GPU memory loans failed; retrying every {} ms, logged again once it works", PERIOD.toMillis(), e);
+      }
     }
   }
 
