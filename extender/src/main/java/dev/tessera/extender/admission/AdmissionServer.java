@@ -1,14 +1,7 @@
 package dev.tessera.extender.admission;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
+import dev.tessera.extender.net.NettyListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -17,10 +10,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,27 +34,29 @@ public final class AdmissionServer implements AutoCloseable {
    */
   public static final int DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
-  private final int requestedPort;
   private final int maxRequestBytes;
   private final SslContext tls;
   private final AdmissionHandler handler;
-
-  private EventLoopGroup boss;
-  private EventLoopGroup workers;
-  private Channel serverChannel;
-  private boolean closed;
+  private final NettyListener listener;
 
   /**
    * @param port the port to listen on; 0 picks a free one (see {@link #port})
    */
   public AdmissionServer(int port, int maxRequestBytes, SslContext tls, AdmissionReviewer reviewer) {
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("--admission-port must be 0-65535, got " + port);
-    }
+    this.listener =
+        new NettyListener(
+            new NettyListener.Settings(
+                "tessera-admission",
+                "the admission server",
+                "the admission webhook",
+                port,
+                "--admission-port",
+                2, // I/O threads
+                128, // backlog
+                false)); // keep-alive
     if (maxRequestBytes <= 0) {
       throw new IllegalArgumentException("maxRequestBytes must be positive, got " + maxRequestBytes);
     }
-    this.requestedPort = port;
     this.maxRequestBytes = maxRequestBytes;
     this.tls = Objects.requireNonNull(tls, "tls");
     this.handler = new AdmissionHandler(Objects.requireNonNull(reviewer, "reviewer"));
@@ -76,39 +68,13 @@ public final class AdmissionServer implements AutoCloseable {
    * @throws IllegalStateException when the port cannot be bound, or on a second start
    */
   public synchronized void start() {
-    if (serverChannel != null || closed) {
-      throw new IllegalStateException("the admission server can be started once");
-    }
-    boss = new NioEventLoopGroup(1, new DefaultThreadFactory("tessera-admission-accept", true));
-    workers = new NioEventLoopGroup(2, new DefaultThreadFactory("tessera-admission-io", true));
-    ServerBootstrap bootstrap =
-        new ServerBootstrap()
-            .group(boss, workers)
-            .channel(NioServerSocketChannel.class)
-            .option(ChannelOption.SO_BACKLOG, 128)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast("tls", tls.newHandler(ch.alloc()))
-                        .addLast("http", new HttpServerCodec())
-                        .addLast("aggregate", new LimitedAggregator(maxRequestBytes))
-                        .addLast("review", handler);
-                  }
-                });
-    try {
-      serverChannel =
-          bootstrap.bind(new InetSocketAddress(requestedPort)).syncUninterruptibly().channel();
-    } catch (Exception e) { // Netty rethrows the bind's IOException undeclared
-      closed = true;
-      shutDownThreads();
-      throw new IllegalStateException(
-          "the admission webhook could not listen on port " + requestedPort + " (" + e
-              + "); free the port or pick another with --admission-port",
-          e);
-    }
+    listener.start(
+        ch ->
+            ch.pipeline()
+                .addLast("tls", tls.newHandler(ch.alloc()))
+                .addLast("http", new HttpServerCodec())
+                .addLast("aggregate", new LimitedAggregator(maxRequestBytes))
+                .addLast("review", handler));
     log.info(
         "Admission webhook listening on port {} (HTTPS): POST /validate /mutate for the workload"
             + " kinds; request bodies up to {} bytes",
@@ -117,32 +83,18 @@ public final class AdmissionServer implements AutoCloseable {
   }
 
   /** The port listened on, which tells tests the one picked for port 0. */
-  public synchronized int port() {
-    if (serverChannel == null) {
-      throw new IllegalStateException("the admission server is not started");
-    }
-    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  public int port() {
+    return listener.port();
   }
 
   /** Stops listening and closes every connection; a review is never left half-answered long. */
   @Override
   public synchronized void close() {
-    if (closed) {
-      return;
+    boolean wasAccepting = listener.isAccepting();
+    listener.close();
+    if (wasAccepting) {
+      log.info("Admission webhook on port {} stopped", port());
     }
-    closed = true;
-    if (serverChannel == null) {
-      return;
-    }
-    int port = port();
-    serverChannel.close().syncUninterruptibly();
-    shutDownThreads();
-    log.info("Admission webhook on port {} stopped", port);
-  }
-
-  private void shutDownThreads() {
-    workers.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-    boss.shutdownGracefully(0, 5_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
   }
 
   /** Refuses bodies over the limit with a JSON 400 (not Netty's bare 413) and closes. */

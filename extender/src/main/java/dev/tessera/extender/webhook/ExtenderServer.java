@@ -1,23 +1,14 @@
 package dev.tessera.extender.webhook;
 
 import dev.tessera.extender.ExtenderConfig;
+import dev.tessera.extender.net.NettyListener;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,11 +31,11 @@ public final class ExtenderServer implements AutoCloseable {
   private final Refusals refusals;
   private final OffLoopAnswers offLoop = new OffLoopAnswers();
 
-  private EventLoopGroup boss;
-  private EventLoopGroup workers;
-  private ExecutorService scrapeExecutor;
-  private Channel serverChannel;
-  private boolean closed;
+  private final NettyListener listener;
+  // Scrapes walk every meter; keep that off the I/O threads that answer filter calls. Its thread
+  // starts with the first scrape.
+  private final ExecutorService scrapeExecutor =
+      Executors.newSingleThreadExecutor(new DefaultThreadFactory("tessera-metrics-scrape", true));
 
   public ExtenderServer(
       ExtenderConfig config,
@@ -62,6 +53,17 @@ public final class ExtenderServer implements AutoCloseable {
             Objects.requireNonNull(registry, "registry"));
     this.metrics = new ExtenderMetrics(registry);
     this.refusals = new Refusals(new Replies(writer), metrics);
+    this.listener =
+        new NettyListener(
+            new NettyListener.Settings(
+                "tessera-http",
+                "the extender server",
+                "the extender",
+                config.port(),
+                "--port",
+                Runtime.getRuntime().availableProcessors(), // I/O threads
+                1024, // backlog
+                true)); // keep-alive, as kube-scheduler reuses its connections
   }
 
   /**
@@ -71,58 +73,15 @@ public final class ExtenderServer implements AutoCloseable {
    *     closed before
    */
   public synchronized void start() {
-    if (serverChannel != null || closed) {
-      throw new IllegalStateException("the extender server can be started once");
-    }
-    boss = new NioEventLoopGroup(1, new DefaultThreadFactory("tessera-http-accept", true));
-    workers =
-        new NioEventLoopGroup(
-            Runtime.getRuntime().availableProcessors(),
-            new DefaultThreadFactory("tessera-http-io", true));
-    // Scrapes walk every meter; keep that off the I/O threads that answer filter calls.
-    scrapeExecutor =
-        Executors.newSingleThreadExecutor(new DefaultThreadFactory("tessera-metrics-scrape", true));
-    ServerBootstrap bootstrap =
-        new ServerBootstrap()
-            .group(boss, workers)
-            .channel(NioServerSocketChannel.class)
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.SO_KEEPALIVE, true)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast("http", new HttpServerCodec())
-                        .addLast(
-                            "aggregate",
-                            new BodyLimitAggregator(config.maxRequestBytes(), refusals))
-                        .addLast(
-                            "dispatch",
-                            new RequestDispatcher(
-                                endpoints,
-                                metrics,
-                                refusals,
-                                bindExecutor,
-                                scrapeExecutor,
-                                offLoop));
-                  }
-                });
-    try {
-      serverChannel =
-          bootstrap.bind(new InetSocketAddress(config.port())).syncUninterruptibly().channel();
-    } catch (Exception e) { // Netty rethrows the bind's IOException undeclared
-      shutDownThreads();
-      closed = true;
-      throw new IllegalStateException(
-          "the extender could not listen on port "
-              + config.port()
-              + " ("
-              + e
-              + "); free the port or pick another with --port",
-          e);
-    }
+    listener.start(
+        ch ->
+            ch.pipeline()
+                .addLast("http", new HttpServerCodec())
+                .addLast("aggregate", new BodyLimitAggregator(config.maxRequestBytes(), refusals))
+                .addLast(
+                    "dispatch",
+                    new RequestDispatcher(
+                        endpoints, metrics, refusals, bindExecutor, scrapeExecutor, offLoop)));
     log.info(
         "Extender listening on port {}: POST /filter /prioritize /bind /preempt for"
             + " kube-scheduler, GET /healthz /readyz /metrics; request bodies up to {} bytes",
@@ -131,11 +90,8 @@ public final class ExtenderServer implements AutoCloseable {
   }
 
   /** The port listened on, which tells tests the one picked for port 0. */
-  public synchronized int port() {
-    if (serverChannel == null) {
-      throw new IllegalStateException("the extender server is not started");
-    }
-    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  public int port() {
+    return listener.port();
   }
 
   /**
@@ -144,15 +100,19 @@ public final class ExtenderServer implements AutoCloseable {
    */
   @Override
   public synchronized void close() {
-    if (closed) {
-      return;
+    boolean wasAccepting = listener.isAccepting();
+    if (wasAccepting) {
+      listener.stopAccepting();
+      awaitOffLoopAnswers();
     }
-    closed = true;
-    if (serverChannel == null) {
-      return;
+    listener.close();
+    scrapeExecutor.shutdownNow();
+    if (wasAccepting) {
+      log.info("Extender on port {} stopped", port());
     }
-    int port = port();
-    serverChannel.close().syncUninterruptibly();
+  }
+
+  private void awaitOffLoopAnswers() {
     try {
       if (!offLoop.closeAndAwait(config.bindTimeout())) {
         log.warn(
@@ -163,14 +123,5 @@ public final class ExtenderServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    shutDownThreads();
-    log.info("Extender on port {} stopped", port);
-  }
-
-  private void shutDownThreads() {
-    // A short quiet period: the answers worth waiting for were awaited above.
-    workers.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-    boss.shutdownGracefully(0, 5_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-    scrapeExecutor.shutdownNow();
   }
 }
