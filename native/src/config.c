@@ -1,7 +1,9 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 
@@ -125,6 +127,20 @@ static int load_usage_dir(tessera_config *cfg) {
     return 0;
 }
 
+/* Only the NVML queries use it: a value too long to keep costs them their mapping (they pass
+ * through), never the limits. Unset (no container runtime) leaves it empty, with the same
+ * effect. */
+static void load_visible_devices(tessera_config *cfg) {
+    const char *text = getenv(TESSERA_ENV_VISIBLE_DEVICES);
+    if (text == NULL) return;
+    if (strlen(text) >= sizeof cfg->visible_devices) {
+        tessera_log(TESSERA_LOG_DEBUG, "%s is longer than %zu bytes; NVML memory queries pass "
+                    "through", TESSERA_ENV_VISIBLE_DEVICES, sizeof cfg->visible_devices - 1);
+        return;
+    }
+    strcpy(cfg->visible_devices, text);
+}
+
 void tessera_config_load(tessera_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     load_log_level();
@@ -136,5 +152,29 @@ void tessera_config_load(tessera_config *cfg) {
     /* Checked in this order and stopping at the first problem: one line per process. */
     if (load_limits(cfg) != 0 || load_requests(cfg) != 0 || load_usage_dir(cfg) != 0) return;
     load_loan_wait(cfg); /* only once enforcing: a pass-through process has no use for it */
+    load_visible_devices(cfg);
     cfg->enforce = 1;
+}
+
+static tessera_config g_config; /* static: PATH_MAX-sized, and init may run on a small stack */
+static pthread_once_t g_config_once = PTHREAD_ONCE_INIT;
+
+static void load_once(void) { tessera_config_load(&g_config); }
+
+const tessera_config *tessera_config_get(void) {
+    pthread_once(&g_config_once, load_once);
+    return &g_config;
+}
+
+int tessera_config_visible_index(const tessera_config *cfg, const char *uuid) {
+    size_t len = strlen(uuid);
+    const char *start = cfg->visible_devices;
+    for (int i = 0; len > 0; i++) {
+        const char *end = strchr(start, ',');
+        if (end == NULL) end = start + strlen(start);
+        if ((size_t)(end - start) == len && strncasecmp(start, uuid, len) == 0) return i;
+        if (*end == '\0') break;
+        start = end + 1;
+    }
+    return -1;
 }

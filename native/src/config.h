@@ -15,6 +15,9 @@
 #define TESSERA_ENV_USAGE_DIR "TESSERA_USAGE_DIR"
 #define TESSERA_ENV_LOG_LEVEL "TESSERA_LOG_LEVEL"
 #define TESSERA_ENV_DISABLE "TESSERA_DISABLE"
+/* Set by the device plugin (and read by the NVIDIA container runtime): the visible GPUs'
+ * UUIDs, comma-separated, in the same order as TESSERA_GPU_MEMORY_LIMITS. */
+#define TESSERA_ENV_VISIBLE_DEVICES "NVIDIA_VISIBLE_DEVICES"
 
 #define TESSERA_DEFAULT_LOAN_WAIT_MS 5000u
 /* Ten minutes: longer than any agent reclaim should take, short enough to stay a wait. */
@@ -28,6 +31,9 @@ typedef struct tessera_config {
                                              * TESSERA_GPU_MEMORY_REQUESTS is not set */
     uint32_t loan_wait_ms; /* how long an allocation within its request waits for loans */
     char usage_dir[PATH_MAX];
+    /* NVIDIA_VISIBLE_DEVICES as read once (empty if unset or too long): maps an NVML device,
+     * by UUID, to its entry in limits[]. */
+    char visible_devices[8192];
 } tessera_config;
 
 /*
@@ -36,6 +42,15 @@ typedef struct tessera_config {
  * malformed TESSERA_LOAN_WAIT_MS only costs its default (one line), never enforcement.
  */
 void tessera_config_load(tessera_config *cfg);
+
+/* The process's configuration, loaded on the first call (pthread_once) and fixed after: the
+ * CUDA init and the NVML queries share it, so a bad configuration is reported once. Loading
+ * it touches no usage file. */
+const tessera_config *tessera_config_get(void);
+
+/* The position of `uuid` in NVIDIA_VISIBLE_DEVICES (compared ignoring case, as UUIDs are), or
+ * -1 when it is not there. */
+int tessera_config_visible_index(const tessera_config *cfg, const char *uuid);
 
 /* Strict parse of "123,456": decimal digits only, no empty entries. Returns count or -1. */
 int tessera_parse_limits(const char *text, uint64_t *limits, int max);

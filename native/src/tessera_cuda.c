@@ -33,18 +33,18 @@ static void after_fork_child(void) {
 /* Runs once, on the first intercepted call, never from a constructor: keeps library load
  * free of work and of file I/O in processes that never touch CUDA. */
 static void init_once(void) {
-    static tessera_config cfg; /* static: PATH_MAX-sized, and init may run on a small stack */
-    tessera_config_load(&cfg);
-    if (!cfg.enforce) return;
-    for (int i = 0; i < cfg.device_count; i++) {
+    const tessera_config *cfg = tessera_config_get();
+    if (!cfg->enforce) return;
+    for (int i = 0; i < cfg->device_count; i++) {
         g_devices[i].ordinal = i;
-        tessera_usage_open(&g_devices[i].usage, cfg.usage_dir, i, cfg.limits[i], cfg.requests[i]);
+        tessera_usage_open(&g_devices[i].usage, cfg->usage_dir, i, cfg->limits[i],
+                           cfg->requests[i]);
     }
-    g_device_count = cfg.device_count;
-    g_loan_wait_ms = cfg.loan_wait_ms;
+    g_device_count = cfg->device_count;
+    g_loan_wait_ms = cfg->loan_wait_ms;
     pthread_atfork(NULL, NULL, after_fork_child);
     tessera_log(TESSERA_LOG_INFO, "enforcing GPU memory limits on %d device(s), usage in %s",
-                g_device_count, cfg.usage_dir);
+                g_device_count, cfg->usage_dir);
     __atomic_store_n(&g_enforce, 1, __ATOMIC_RELEASE);
 }
 
