@@ -13,6 +13,9 @@
  * dlsym its entry points must get our wrappers too - every lookup we make ourselves goes
  * through glibc's dlsym obtained with dlvsym(RTLD_NEXT, "dlsym", <version>). dlvsym is not
  * hooked, so this cannot recurse, and it needs no private glibc symbol (__libc_dlsym).
+ *
+ * NVML (libnvidia-ml.so.1) is reached the same way, for the same reasons: applications link
+ * it or dlopen it (nvidia-smi, pynvml through ctypes) and find our exports or our dlsym.
  */
 #include "driver.h"
 
@@ -25,6 +28,8 @@
 static tessera_dlsym_fn g_real_dlsym;
 static tessera_driver g_driver;
 static pthread_once_t g_driver_once = PTHREAD_ONCE_INIT;
+static tessera_nvml g_nvml;
+static pthread_once_t g_nvml_once = PTHREAD_ONCE_INIT;
 
 /* Used only if glibc's dlsym cannot be found (not glibc?): lookups then find nothing. */
 static void *no_dlsym(void *handle, const char *name) {
@@ -71,4 +76,25 @@ static void resolve_driver(void) {
 const tessera_driver *tessera_driver_get(void) {
     pthread_once(&g_driver_once, resolve_driver);
     return &g_driver;
+}
+
+/* Only reached from an NVML call, so the library is normally loaded already (RTLD_NOLOAD
+ * finds it); opening it ourselves covers an application that bound to our export without it. */
+static void resolve_nvml(void) {
+    void *h = dlopen("libnvidia-ml.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    if (h == NULL) h = dlopen("libnvidia-ml.so.1", RTLD_LAZY);
+    if (h == NULL) {
+        tessera_log(TESSERA_LOG_ERROR, "cannot open libnvidia-ml.so.1: %s", dlerror());
+        return;
+    }
+    tessera_dlsym_fn real = tessera_real_dlsym();
+#define TESSERA_RESOLVE(name, params) g_nvml.name = (name##_fn)real(h, #name);
+    TESSERA_NVML_HOOKED_FUNCS(TESSERA_RESOLVE)
+    TESSERA_NVML_RESOLVED_FUNCS(TESSERA_RESOLVE)
+#undef TESSERA_RESOLVE
+}
+
+const tessera_nvml *tessera_nvml_get(void) {
+    pthread_once(&g_nvml_once, resolve_nvml);
+    return &g_nvml;
 }

@@ -1,8 +1,9 @@
-/* The real dlsym and the real driver entry points behind our wrappers. */
+/* The real dlsym and the real driver and NVML entry points behind our wrappers. */
 #ifndef TESSERA_DRIVER_H
 #define TESSERA_DRIVER_H
 
 #include "cuda_api.h"
+#include "nvml_api.h"
 
 typedef void *(*tessera_dlsym_fn)(void *handle, const char *name);
 
@@ -18,5 +19,16 @@ typedef struct tessera_driver {
 
 /* libcuda.so.1's own entry points (NULL where the driver lacks one). Resolved once. */
 const tessera_driver *tessera_driver_get(void);
+
+typedef struct tessera_nvml {
+#define TESSERA_NVML_FIELD(name, params) name##_fn name;
+    TESSERA_NVML_HOOKED_FUNCS(TESSERA_NVML_FIELD)
+    TESSERA_NVML_RESOLVED_FUNCS(TESSERA_NVML_FIELD)
+#undef TESSERA_NVML_FIELD
+} tessera_nvml;
+
+/* libnvidia-ml.so.1's own entry points (NULL where it lacks one, or cannot be opened).
+ * Resolved once, on the first NVML call: a CUDA-only process never opens the library. */
+const tessera_nvml *tessera_nvml_get(void);
 
 #endif

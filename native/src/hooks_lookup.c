@@ -2,7 +2,7 @@
  * The two ways an application finds driver functions without linking them:
  *  - dlopen("libcuda.so.1") + dlsym(handle, "cuMemAlloc_v2"): a handle lookup bypasses our
  *    preloaded exports, so we export dlsym itself and answer with our wrapper for the names
- *    we intercept;
+ *    we intercept (NVML's too: nvidia-smi and pynvml find libnvidia-ml.so.1's this way);
  *  - cuGetProcAddress / cuGetProcAddress_v2 (how CUDA 11.3+ runtimes find everything): the
  *    driver answers first, then we swap in our wrapper for the names we intercept, including
  *    cuGetProcAddress itself so lookups made through the returned pointer are covered too.
@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "config.h"
 #include "driver.h"
 #include "hooks.h"
 
@@ -20,7 +21,8 @@ typedef struct export_entry {
 } export_entry;
 
 #define TESSERA_EXPORT_ENTRY(name, params) {#name, (void *)name},
-static const export_entry k_exports[] = {TESSERA_HOOKED_FUNCS(TESSERA_EXPORT_ENTRY)};
+static const export_entry k_exports[] = {TESSERA_HOOKED_FUNCS(TESSERA_EXPORT_ENTRY)
+                                             TESSERA_NVML_HOOKED_FUNCS(TESSERA_EXPORT_ENTRY)};
 #undef TESSERA_EXPORT_ENTRY
 
 void *tessera_hook_by_name(const char *name) {
@@ -33,21 +35,25 @@ void *tessera_hook_by_name(const char *name) {
 /* ---- dlsym ------------------------------------------------------------------------------ */
 
 /* Our wrapper for `name`, only where the real lookup would have found the symbol (so a probe
- * of some other library still gets NULL). Uses glibc's dlsym: no recursion into ours. */
+ * of some other library still gets NULL). Uses glibc's dlsym: no recursion into ours. Asks
+ * the configuration, not tessera_enforcing(): a lookup must not attach usage files, or
+ * nvidia-smi finding its NVML entry points would register a slot it never uses. */
 static void *dlsym_hook(tessera_dlsym_fn real, void *handle, const char *name) {
     void *hook = tessera_hook_by_name(name);
-    if (hook == NULL || !tessera_enforcing() || real(handle, name) == NULL) return NULL;
+    if (hook == NULL || !tessera_config_get()->enforce || real(handle, name) == NULL) return NULL;
     return hook;
 }
 
 /*
- * Everything except the intercepted cu* names goes straight to glibc. The final call is a
- * tail call (checked by the tests: `make check-tailcall`), so glibc sees the application's
- * return address and dlsym(RTLD_NEXT, ...) keeps resolving relative to the caller, not us.
+ * Everything except the intercepted cu* and nvml* names goes straight to glibc. The final
+ * call is a tail call (checked by the tests: `make check-tailcall`), so glibc sees the
+ * application's return address and dlsym(RTLD_NEXT, ...) keeps resolving relative to the
+ * caller, not us.
  */
 TESSERA_EXPORT void *dlsym(void *handle, const char *name) {
     tessera_dlsym_fn real = tessera_real_dlsym();
-    if (name != NULL && name[0] == 'c' && name[1] == 'u') {
+    if (name != NULL &&
+        ((name[0] == 'c' && name[1] == 'u') || (name[0] == 'n' && name[1] == 'v'))) {
         void *hook = dlsym_hook(real, handle, name);
         if (hook != NULL) return hook;
     }

@@ -231,3 +231,39 @@ int tessera_device_budget(CUdevice device, uint64_t *limit, uint64_t *used) {
     *used = tessera_usage_used(&dev->usage);
     return 1;
 }
+
+/* ---- without attaching (NVML) ----------------------------------------------------------- */
+
+/* Read-only views of the usage files, mapped once found and kept for the process's life. */
+static const tessera_usage_header *g_views[TESSERA_MAX_DEVICES];
+
+static int peek_used(const tessera_config *cfg, int ordinal, uint64_t *used) {
+    const tessera_usage_header *view = __atomic_load_n(&g_views[ordinal], __ATOMIC_ACQUIRE);
+    if (view == NULL) {
+        int absent;
+        view = tessera_usage_map_view(cfg->usage_dir, ordinal, &absent);
+        if (view == NULL) {
+            *used = 0; /* no file: nothing in the container has allocated on the device yet */
+            return absent;
+        }
+        const tessera_usage_header *raced = NULL;
+        if (!__atomic_compare_exchange_n(&g_views[ordinal], &raced, view, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            tessera_usage_unmap_view(view);
+            view = raced;
+        }
+    }
+    return tessera_usage_view_used(view, ordinal, used);
+}
+
+int tessera_device_budget_peek(int ordinal, uint64_t *limit, uint64_t *used) {
+    const tessera_config *cfg = tessera_config_get();
+    if (!cfg->enforce || ordinal < 0 || ordinal >= cfg->device_count) return 0;
+    *limit = cfg->limits[ordinal];
+    /* Attached: our own mapping, which is also right when it is the private fallback. */
+    if (__atomic_load_n(&g_enforce, __ATOMIC_ACQUIRE)) {
+        *used = tessera_usage_used(&g_devices[ordinal].usage);
+        return 1;
+    }
+    return peek_used(cfg, ordinal, used);
+}

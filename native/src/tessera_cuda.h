@@ -66,6 +66,14 @@ void tessera_forgotten(uint64_t key, const tessera_alloc *a, CUresult rc);
 
 /* Limit and shared usage of `device`, for the memory queries. 0 if it has no limit. */
 int tessera_device_budget(CUdevice device, uint64_t *limit, uint64_t *used);
+/*
+ * The same for the NVML queries, by ordinal, without attaching: an NVML call must not create
+ * usage files or slots (nvidia-smi never allocates). Usage comes from this process's own
+ * mapping once it has attached (it used CUDA), else from the usage file mapped read-only, 0
+ * while there is none. 0 if limits are not enforced, the device has no limit, or its file
+ * cannot be read.
+ */
+int tessera_device_budget_peek(int ordinal, uint64_t *limit, uint64_t *used);
 /* The current context's device; 0 on success. */
 int tessera_current_device(CUdevice *device);
 

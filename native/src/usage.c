@@ -254,6 +254,37 @@ void tessera_usage_open(tessera_usage *u, const char *dir, int ordinal, uint64_t
     if (!u->file_backed) open_fallback(u);
 }
 
+/* ---- read-only views -------------------------------------------------------------------- */
+
+const tessera_usage_header *tessera_usage_map_view(const char *dir, int ordinal, int *absent) {
+    char path[PATH_MAX];
+    struct stat st;
+    *absent = 0;
+    snprintf(path, sizeof path, "%s/gpu-%d.usage", dir, ordinal);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *absent = errno == ENOENT;
+        return NULL;
+    }
+    void *p = MAP_FAILED;
+    /* A page past the end of a shorter file would fault when read. */
+    if (fstat(fd, &st) == 0 && st.st_size == (off_t)TESSERA_USAGE_FILE_SIZE)
+        p = mmap(NULL, TESSERA_USAGE_FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd); /* the mapping stays valid */
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void tessera_usage_unmap_view(const tessera_usage_header *h) {
+    munmap((void *)h, TESSERA_USAGE_FILE_SIZE);
+}
+
+int tessera_usage_view_used(const tessera_usage_header *h, int ordinal, uint64_t *used) {
+    if (LOAD(&h->magic) != TESSERA_USAGE_MAGIC || !header_valid(h) || h->device_ordinal != ordinal)
+        return 0;
+    *used = LOAD(&h->used_bytes);
+    return 1;
+}
+
 /* ---- fast path -------------------------------------------------------------------------- */
 
 int tessera_usage_reserve(tessera_usage *u, uint64_t bytes) {

@@ -66,6 +66,17 @@ void tessera_usage_after_fork_child(tessera_usage *u, pid_t pid);
  * same bytes twice; allocations made that late are not limited. */
 void tessera_usage_detach(tessera_usage *u);
 
+/*
+ * For readers that must not attach (the NVML queries of a process that has not used CUDA):
+ * maps dir/gpu-<ordinal>.usage read-only, never creating it. NULL with *absent set when the
+ * file does not exist (nothing in the container has used the device yet), clear when it
+ * cannot be used (unreadable, or not full size: a file being created is short for a moment).
+ */
+const tessera_usage_header *tessera_usage_map_view(const char *dir, int ordinal, int *absent);
+void tessera_usage_unmap_view(const tessera_usage_header *h);
+/* The used bytes a view shows; 0 (nothing read) until its header is valid for `ordinal`. */
+int tessera_usage_view_used(const tessera_usage_header *h, int ordinal, uint64_t *used);
+
 /* Identity used for slots; tessera_cuda.c refreshes it after fork. */
 void tessera_usage_set_identity(pid_t pid);
 
