@@ -21,6 +21,7 @@ check() {
     usage=$(mktemp -d "$TMP/usage.XXXXXX")
     timeout 300 env -u TESSERA_GPU_MEMORY_LIMITS -u TESSERA_GPU_MEMORY_REQUESTS \
         -u TESSERA_LOAN_WAIT_MS -u TSTUB_SHARED_FILE -u TESSERA_DISABLE -u TESSERA_LOG_LEVEL \
+        -u NVIDIA_VISIBLE_DEVICES \
         LD_PRELOAD="$LIB" LD_LIBRARY_PATH="$T" TSTUB_TOTAL_BYTES=$PHYSICAL \
         TESSERA_USAGE_DIR="$usage" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
     rc=$?
@@ -41,6 +42,25 @@ check procaddr 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_procaddr"
 check multiproc 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_multiproc"
 # Tenants sharing one stub GPU, with the test as the node agent (it sets their configuration).
 check loans 0 "$T/t_loan_agent"
+
+# NVML: the stub lists four GPUs in an order of its own, 100 MiB used and 8 MiB reserved on
+# each; the container sees A, B and C (A in upper case: UUIDs match in any case), limited to
+# 64 MiB on A and above the physical size on B. The tests start t_loan to hold memory on A.
+NVML="TSTUB_NVML_DEVICES=4 TSTUB_NVML_UUIDS=GPU-bbbb,GPU-xxxx,GPU-aaaa,GPU-cccc
+      TSTUB_NVML_USED_BYTES=104857600 TSTUB_NVML_RESERVED_BYTES=8388608"
+VISIBLE=NVIDIA_VISIBLE_DEVICES=GPU-AAAA,GPU-bbbb,GPU-cccc
+check nvml-link 0 $NVML $VISIBLE TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_nvml" limited
+check nvml-dlsym 0 $NVML $VISIBLE TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_nvml_dlsym" limited
+# Enforcing, but no NVML device maps to a limit: answers pass through.
+check nvml-visible-unset 0 $NVML TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_nvml" untouched
+check nvml-visible-all 0 $NVML NVIDIA_VISIBLE_DEVICES=all TESSERA_GPU_MEMORY_LIMITS=$LIMITS \
+    "$T/t_nvml_dlsym" untouched
+# Not enforcing: answers and entry points pass through; a bad configuration still says so once.
+check nvml-disabled 0 $NVML $VISIBLE TESSERA_GPU_MEMORY_LIMITS=$LIMITS TESSERA_DISABLE=1 \
+    "$T/t_nvml_dlsym" off
+check nvml-bad-config 1 $NVML $VISIBLE TESSERA_GPU_MEMORY_LIMITS=abc "$T/t_nvml_dlsym" off
+check nvml-bad-config-link 1 $NVML $VISIBLE TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_USAGE_DIR= \
+    "$T/t_nvml" off
 
 # Missing or malformed configuration: everything passes through, one line says why.
 check config-missing-limits 1 "$T/t_config" passthrough
