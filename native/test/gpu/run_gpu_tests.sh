@@ -16,11 +16,16 @@ command -v python3 >/dev/null 2>&1 || skip "no python3"
 python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null \
     || skip "PyTorch with CUDA is not installed (pip install torch)"
 
+# NVML maps a device to its limit by UUID, as the device plugin lists them: NVML's device 0 (the
+# one torch_limits.py asks pynvml about) is the container's first.
+visible=$(nvidia-smi --query-gpu=uuid --format=csv,noheader -i 0)
+
 failures=0
 for backend in native cudaMallocAsync; do
     usage=$(mktemp -d)
     if env LD_PRELOAD="$LIB" TESSERA_GPU_MEMORY_LIMITS=4294967296 TESSERA_USAGE_DIR="$usage" \
-        PYTORCH_CUDA_ALLOC_CONF="backend:$backend" python3 "$HERE/torch_limits.py"; then
+        NVIDIA_VISIBLE_DEVICES="$visible" PYTORCH_CUDA_ALLOC_CONF="backend:$backend" \
+        python3 "$HERE/torch_limits.py"; then
         echo "PASS gpu-torch-$backend"
     else
         echo "FAIL gpu-torch-$backend"

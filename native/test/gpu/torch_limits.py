@@ -39,6 +39,18 @@ def main():
     check(free <= total, f"free ({free}) is at most the total")
     check(torch.cuda.get_device_properties(0).total_memory == limit,
           "device properties report the limit as the total memory")
+    try:
+        import pynvml
+    except ImportError:
+        print("skip NVML reports the limit as the total: pynvml is not installed "
+              "(pip install nvidia-ml-py)", flush=True)
+    else:
+        pynvml.nvmlInit()
+        try:
+            nvml_total = pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(0)).total
+        finally:
+            pynvml.nvmlShutdown()
+        check(nvml_total == limit, f"NVML reports the limit as the total ({nvml_total} == {limit})")
 
     big = torch.empty(int(3.5 * GIB), dtype=torch.uint8, device="cuda")
     big.fill_(1)
