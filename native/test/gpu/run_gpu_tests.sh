@@ -17,14 +17,15 @@ python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 
     || skip "PyTorch with CUDA is not installed (pip install torch)"
 
 # NVML maps a device to its limit by UUID, as the device plugin lists them: NVML's device 0 (the
-# one torch_limits.py asks pynvml about) is the container's first.
+# one torch_limits.py asks pynvml about) is the container's first. CUDA_DEVICE_ORDER makes CUDA's
+# device 0 the same GPU on a host with several.
 visible=$(nvidia-smi --query-gpu=uuid --format=csv,noheader -i 0)
 
 failures=0
 for backend in native cudaMallocAsync; do
     usage=$(mktemp -d)
     if env LD_PRELOAD="$LIB" TESSERA_GPU_MEMORY_LIMITS=4294967296 TESSERA_USAGE_DIR="$usage" \
-        NVIDIA_VISIBLE_DEVICES="$visible" PYTORCH_CUDA_ALLOC_CONF="backend:$backend" \
+        NVIDIA_VISIBLE_DEVICES="$visible" CUDA_DEVICE_ORDER=PCI_BUS_ID PYTORCH_CUDA_ALLOC_CONF="backend:$backend" \
         python3 "$HERE/torch_limits.py"; then
         echo "PASS gpu-torch-$backend"
     else
