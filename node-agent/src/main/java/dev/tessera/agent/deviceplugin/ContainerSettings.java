@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *       mounted read-write from {@code <stateDir>/usage/<pod-uid>} on the host (where the agent
  *       reads the usage back); {@code LD_PRELOAD} = the library, from {@code <installDir>/lib}
  *       mounted read-only at {@value #LIB_DIR_IN_CONTAINER}; {@code NVIDIA_DRIVER_CAPABILITIES} =
- *       {@code compute,utility}.
+ *       {@code compute,utility}; {@code CUDA_DEVICE_ORDER} = {@code PCI_BUS_ID}, so CUDA numbers the
+ *       GPUs in the order the limits list them.
  * </ul>
  */
 final class ContainerSettings {
@@ -37,6 +38,7 @@ final class ContainerSettings {
   static final String MEMORY_REQUESTS = "TESSERA_GPU_MEMORY_REQUESTS";
   static final String USAGE_DIR = "TESSERA_USAGE_DIR";
   static final String LD_PRELOAD = "LD_PRELOAD";
+  static final String CUDA_DEVICE_ORDER = "CUDA_DEVICE_ORDER";
 
   static final String USAGE_DIR_IN_CONTAINER = "/var/run/tessera/usage";
   static final String LIB_DIR_IN_CONTAINER = "/usr/local/tessera/lib";
@@ -67,6 +69,9 @@ final class ContainerSettings {
         .putEnvs(USAGE_DIR, USAGE_DIR_IN_CONTAINER)
         .putEnvs(LD_PRELOAD, LIB_DIR_IN_CONTAINER + "/" + LIBRARY)
         .putEnvs(DRIVER_CAPABILITIES, "compute,utility")
+        // CUDA's default order is fastest first; the library's limits and usage files are per
+        // ordinal in the order of NVIDIA_VISIBLE_DEVICES, which lists the GPUs in PCI bus order.
+        .putEnvs(CUDA_DEVICE_ORDER, "PCI_BUS_ID")
         .addMounts(Mount.newBuilder()
             .setContainerPath(USAGE_DIR_IN_CONTAINER)
             .setHostPath(usageDir(claim.pod()).toString())

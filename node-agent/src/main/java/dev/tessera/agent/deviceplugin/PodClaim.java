@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param container the pod's container that asks for the GPUs ("" when the spec names none)
  * @param exclusive whole GPUs (no limits to enforce) or shared ones
- * @param gpus in the assignment's order
+ * @param gpus by NVML index, which is PCI bus order: the order CUDA numbers them in with
+ *     {@code CUDA_DEVICE_ORDER=PCI_BUS_ID}
  */
 public record PodClaim(PodRef pod, String container, boolean exclusive, List<VisibleGpu> gpus) {
   public PodClaim {

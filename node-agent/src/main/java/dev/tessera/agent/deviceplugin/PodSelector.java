@@ -99,6 +99,9 @@ final class PodSelector {
         details.add(ref + ": " + problem);
         continue;
       }
+      // The order the container's CUDA will number them in (PCI bus order: see ContainerSettings),
+      // so that the library's limit, usage file and GPU for ordinal i all mean the same GPU.
+      gpus.sort(Comparator.comparingInt(VisibleGpu::index));
       candidates.add(new Candidate(
           new PodClaim(ref, gpuContainer(pod), assignment.exclusive(), gpus), bindTime(pod), created(pod)));
     }

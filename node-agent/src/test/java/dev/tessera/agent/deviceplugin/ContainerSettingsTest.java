@@ -39,6 +39,7 @@ class ContainerSettingsTest {
     assertEquals("GPU-f,GPU-b", response.getEnvsOrThrow("NVIDIA_VISIBLE_DEVICES"));
     assertEquals("2048,1024", response.getEnvsOrThrow("TESSERA_GPU_MEMORY_LIMITS"));
     assertEquals("2048,512", response.getEnvsOrThrow("TESSERA_GPU_MEMORY_REQUESTS"));
+    assertEquals("PCI_BUS_ID", response.getEnvsOrThrow("CUDA_DEVICE_ORDER"), "CUDA numbers them as listed");
     assertEquals("/var/lib/tessera/usage/" + POD.uid(), response.getMounts(0).getHostPath());
     assertEquals("/opt/tessera/lib", response.getMounts(1).getHostPath());
     assertTrue(response.getMounts(1).getReadOnly());

@@ -163,7 +163,8 @@ class DevicePluginTest {
             "TESSERA_GPU_MEMORY_REQUESTS", Long.toString(40960L * 1024 * 1024),
             "TESSERA_USAGE_DIR", "/var/run/tessera/usage",
             "LD_PRELOAD", "/usr/local/tessera/lib/libtessera-cuda.so",
-            "NVIDIA_DRIVER_CAPABILITIES", "compute,utility"),
+            "NVIDIA_DRIVER_CAPABILITIES", "compute,utility",
+            "CUDA_DEVICE_ORDER", "PCI_BUS_ID"),
         container.getEnvsMap());
     assertEquals(
         List.of(

@@ -102,6 +102,19 @@ class PodSelectorTest {
   }
 
   @Test
+  void listsSharedGpusInPciOrderWhateverTheAssignmentsOrder() {
+    String twoShares = "{\"version\":1,\"node\":\"" + NODE + "\",\"exclusive\":false,\"gpus\":["
+        + "{\"index\":3,\"memoryMiB\":10240,\"memoryBytes\":10737418240,\"fraction\":0.5},"
+        + "{\"index\":1,\"memoryMiB\":10240,\"memoryBytes\":10737418240,\"fraction\":0.5}]}";
+    Pod shared = pod("shared").node(NODE).gpus(1).assignment(twoShares).obj();
+
+    PodClaim claim = assertInstanceOf(Selection.Found.class, select(List.of(shared), 1, Set.of())).claim();
+
+    assertEquals(List.of(1, 3), claim.gpus().stream().map(VisibleGpu::index).toList(),
+        "CUDA ordinal i, limit i and usage file i must all be the same GPU");
+  }
+
+  @Test
   void keepsTheAssignedMemoryLimit() {
     Pod shared = pod("shared").node(NODE).gpus(1).assignment(sharedGpu(NODE, 3, 10240, 0.5)).obj();
 
