@@ -59,13 +59,17 @@ tessera_dlsym_fn tessera_real_dlsym(void) {
     return f;
 }
 
+/* The library already loaded if it is (RTLD_NOLOAD), else loaded now; NULL, logged, if neither. */
+static void *open_library(const char *soname) {
+    void *h = dlopen(soname, RTLD_LAZY | RTLD_NOLOAD);
+    if (h == NULL) h = dlopen(soname, RTLD_LAZY);
+    if (h == NULL) tessera_log(TESSERA_LOG_ERROR, "cannot open %s: %s", soname, dlerror());
+    return h;
+}
+
 static void resolve_driver(void) {
-    void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
-    if (h == NULL) h = dlopen("libcuda.so.1", RTLD_LAZY);
-    if (h == NULL) {
-        tessera_log(TESSERA_LOG_ERROR, "cannot open libcuda.so.1: %s", dlerror());
-        return;
-    }
+    void *h = open_library("libcuda.so.1");
+    if (h == NULL) return;
     tessera_dlsym_fn real = tessera_real_dlsym();
 #define TESSERA_RESOLVE(name, params) g_driver.name = (name##_fn)real(h, #name);
     TESSERA_HOOKED_FUNCS(TESSERA_RESOLVE)
@@ -81,12 +85,8 @@ const tessera_driver *tessera_driver_get(void) {
 /* Only reached from an NVML call, so the library is normally loaded already (RTLD_NOLOAD
  * finds it); opening it ourselves covers an application that bound to our export without it. */
 static void resolve_nvml(void) {
-    void *h = dlopen("libnvidia-ml.so.1", RTLD_LAZY | RTLD_NOLOAD);
-    if (h == NULL) h = dlopen("libnvidia-ml.so.1", RTLD_LAZY);
-    if (h == NULL) {
-        tessera_log(TESSERA_LOG_ERROR, "cannot open libnvidia-ml.so.1: %s", dlerror());
-        return;
-    }
+    void *h = open_library("libnvidia-ml.so.1");
+    if (h == NULL) return;
     tessera_dlsym_fn real = tessera_real_dlsym();
 #define TESSERA_RESOLVE(name, params) g_nvml.name = (name##_fn)real(h, #name);
     TESSERA_NVML_HOOKED_FUNCS(TESSERA_RESOLVE)
