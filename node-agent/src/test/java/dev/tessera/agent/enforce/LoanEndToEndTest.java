@@ -27,10 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A memory loan taken back for real: two processes with the real native library preloaded over
- * the stub driver, whose 1 GiB of "physical" memory they share through a file, and the real guard
- * finding the borrower in /proc and killing it. Only the Kubernetes event is recorded in memory
- * (KubePodEventsTest sends one to an API server).
+ * The guard against the real native library: processes with it preloaded over the stub driver,
+ * whose 1 GiB of "physical" memory they share through a file. A loan is taken back for real (the
+ * guard finds the borrower in /proc and kills it), and a refusal the library counts becomes an
+ * event. Only the Kubernetes events are recorded in memory (KubePodEventsTest sends one to an API
+ * server).
  */
 class LoanEndToEndTest {
   private static final long MIB = 1L << 20;
@@ -87,6 +88,26 @@ class LoanEndToEndTest {
     assertTrue(events.get(0).startsWith("borrower GpuMemoryLoanReclaimed: process " + borrower.pid() + " was killed"),
         events.get(0));
     assertTrue(events.get(0).contains("444 MiB above its request of 256 MiB"), events.get(0));
+  }
+
+  @Test
+  void aRefusalAtTheLimitBecomesAnEventOnThePod() throws Exception {
+    Path usage = Files.createDirectories(dir.resolve("usage"));
+    Path podDir = UsageFileWriter.pod(usage, "team", "greedy", "uid-greedy", "GPU-1");
+
+    // 600 MiB asked of a 512 MiB limit: the library refuses it and counts it in the slot.
+    Process greedy = start(podDir, 512 * MIB, 512 * MIB, "stay", 600 * MIB);
+    assertEquals("oom 2", firstLine(greedy), "CUDA_ERROR_OUT_OF_MEMORY, as the driver would say");
+    try (GpuMemoryGuard guard = new GpuMemoryGuard(new UsageFiles(usage), new ProcFs(Path.of("/proc")),
+        (ClaimRecord pod, String reason, String message) -> events.add(pod.pod() + " " + reason + ": " + message),
+        new SimpleMeterRegistry(), Clock.systemUTC()).start(guardThread)) {
+      Await.until(() -> !events.isEmpty(), "the guard's event");
+    }
+
+    assertEquals(1, events.size(), events.toString());
+    assertTrue(events.get(0).startsWith("greedy GpuOutOfMemory: process " + greedy.pid()
+        + " was refused GPU memory on GPU GPU-1 (1 time): the container's limit is 512 MiB"), events.get(0));
+    assertTrue(greedy.isAlive(), "refused, not killed");
   }
 
   private Process start(Path usageDir, long request, long limit, String mode, long bytes) throws IOException {
