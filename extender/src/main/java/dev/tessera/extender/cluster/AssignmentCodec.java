@@ -61,8 +61,9 @@ import java.util.Set;
  *         <li>{@code limitMiB} and {@code limitBytes} (integers, optional, both or neither):
  *             present only for a dynamic fraction ({@code gpu-fraction-limit}, {@code
  *             gpu-memory-limit}), and then {@code limitMiB > memoryMiB} (readers also accept
- *             equal, meaning no loan) and {@code limitBytes = limitMiB * 1048576}. The pod may use up to {@code limitBytes} while the GPU has room;
- *             what it uses above {@code memoryBytes} is on loan, and the agent takes it back when
+ *             equal, meaning no loan) and {@code limitBytes = limitMiB * 1048576}. The pod may
+ *             use up to {@code limitBytes} while the GPU has room; what it uses above {@code
+ *             memoryBytes} is on loan, and the agent takes it back when
  *             another tenant needs its own {@code memoryBytes}. An agent that ignores them
  *             enforces {@code memoryBytes} as the limit, which is safe: the pod gets its request,
  *             only without the loan. Never present in an exclusive assignment. Placement counts

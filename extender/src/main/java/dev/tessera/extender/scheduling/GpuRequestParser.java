@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads a pod's GPU request from its {@code nvidia.com/gpu} resources and fraction annotations
- * (with their limits, for dynamic fractions). Anything it cannot understand becomes {@link GpuRequest#invalid} with a reason a user can act
- * on; it never throws on user input.
+ * (with their limits, for dynamic fractions). Anything it cannot understand becomes {@link
+ * GpuRequest#invalid} with a reason a user can act on; it never throws on user input.
  */
 public final class GpuRequestParser {
 
