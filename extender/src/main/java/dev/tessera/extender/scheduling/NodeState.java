@@ -31,6 +31,8 @@ public final class NodeState {
    * more than the agent measured free; 0 if held whole, unhealthy or of unknown size.
    */
   private final long[] freeMiB;
+  /** Per GPU: what is free without taking any loan back (physically free now, by the agent). */
+  private final long[] unlentFreeMiB;
   /** GPUs the node agent reports unhealthy: they take no new pod. */
   private final int unhealthy;
   /** The largest of {@link #freeMiB}: a one-GPU shared request fits only if it fits there. */
@@ -66,6 +68,7 @@ public final class NodeState {
     int free = 0;
     double sum = 0;
     this.freeMiB = new long[gpus];
+    this.unlentFreeMiB = new long[gpus];
     long maxFree = 0;
     int sick = 0;
     long uniform = gpus == 0 ? 0 : node.gpus().get(0).memoryMiB();
@@ -77,6 +80,9 @@ public final class NodeState {
       // Memory on loan is the agent's to take back for a new tenant: only what is held narrows.
       long measuredFree = observed == null ? ledgerFree : Math.max(0, total - observed.heldMiB());
       freeMiB[i] = usable ? Math.min(ledgerFree, measuredFree) : 0;
+      unlentFreeMiB[i] = observed == null || observed.borrowedMiB() == 0
+          ? freeMiB[i]
+          : Math.min(freeMiB[i], Math.max(0, total - observed.usedMiB()));
       maxFree = Math.max(maxFree, freeMiB[i]);
       if (total != uniform) {
         uniform = 0;
@@ -184,6 +190,14 @@ public final class NodeState {
   /** Memory a shared request can still take on this GPU: 0 if held whole or memory unknown. */
   public long freeMiB(int gpu) {
     return freeMiB[gpu];
+  }
+
+  /**
+   * What a shared request can take on this GPU without the node agent killing a borrower: {@link
+   * #freeMiB} less what dynamic fractions borrow there now. Equal to it where nothing is on loan.
+   */
+  public long unlentFreeMiB(int gpu) {
+    return unlentFreeMiB[gpu];
   }
 
   /** False when the node agent reports the GPU unhealthy; true when no agent reports. */

@@ -232,7 +232,8 @@ public final class Placement {
    * 0..10, higher is better. A pod without GPUs prefers nodes without GPUs (10; GPU nodes 0).
    * Bin-packing puts a shared request on a GPU that already has tenants
    * first (6..10, fuller is better), then on the fullest node (0..5), so whole GPUs stay free;
-   * whole requests go to the fullest node. Spreading inverts fullness.
+   * whole requests go to the fullest node. Spreading inverts fullness. A shared request that
+   * fits only by the agent taking memory on loan back (killing a borrower's process) scores 0.
    */
   public int score(NodeState node, GpuRequest request) {
     if (!request.wantsGpu()) {
@@ -255,6 +256,11 @@ public final class Placement {
     } else {
       chosen = chooseShared(node, request, strategy);
       gpu = chosen[0];
+    }
+    boolean reclaims = chosen == null ? takesALoanBack(node, request, gpu) : anyTakesALoanBack(node, request, chosen);
+    if (reclaims) {
+      // Fits only by killing a borrower's process: last choice, whatever the strategy.
+      return 0;
     }
     GpuDevice device = node.gpu(gpu);
     double share = (double) needMiB(request, device) / device.memoryMiB();
@@ -309,14 +315,16 @@ public final class Placement {
   }
 
   /**
-   * The best GPU for a shared request, skipping {@code exclude}: best fit (least free that is
-   * enough) when bin-packing, most free when spreading; lowest index breaks ties. -1 if none.
-   * Bit i of {@code excluded} set: skip GPU i.
+   * The best GPU for a shared request, skipping {@code exclude}: first one where the pod fits
+   * without a loan being taken back (the agent would kill a borrower's process), then best fit
+   * (least free that is enough) when bin-packing, most free when spreading; lowest index breaks
+   * ties. -1 if none. Bit i of {@code excluded} set: skip GPU i.
    */
   private static int chooseOneShared(
       NodeState node, GpuRequest request, PlacementStrategy strategy, long excluded) {
     int best = -1;
     long bestFree = 0;
+    boolean bestUnlent = false;
     for (int i = 0; i < node.gpuCount(); i++) {
       if ((excluded & (1L << i)) != 0) {
         continue;
@@ -326,18 +334,28 @@ public final class Placement {
         continue;
       }
       long free = node.freeMiB(i);
-      if (free < needMiB(request, gpu)) {
+      long need = needMiB(request, gpu);
+      if (free < need) {
         continue;
       }
+      boolean unlent = node.unlentFreeMiB(i) >= need;
       boolean better =
           best < 0
-              || (strategy == PlacementStrategy.BINPACK ? free < bestFree : free > bestFree);
+              || (unlent != bestUnlent
+                  ? unlent
+                  : strategy == PlacementStrategy.BINPACK ? free < bestFree : free > bestFree);
       if (better) {
         best = i;
         bestFree = free;
+        bestUnlent = unlent;
       }
     }
     return best;
+  }
+
+  /** True when the pod would fit on {@code gpu} only by the agent taking a loan back. */
+  private static boolean takesALoanBack(NodeState node, GpuRequest request, int gpu) {
+    return node.unlentFreeMiB(gpu) < needMiB(request, node.gpu(gpu));
   }
 
   private static int[] chooseShared(NodeState node, GpuRequest request, PlacementStrategy strategy) {
@@ -352,6 +370,15 @@ public final class Placement {
       taken |= 1L << next;
     }
     return chosen;
+  }
+
+  private static boolean anyTakesALoanBack(NodeState node, GpuRequest request, int[] gpus) {
+    for (int gpu : gpus) {
+      if (takesALoanBack(node, request, gpu)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean anyShared(NodeState node, int[] gpus) {

@@ -16,6 +16,7 @@ import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.GpuRequest.Kind;
 import dev.tessera.extender.model.GpuShare;
+import dev.tessera.extender.model.ObservedGpu;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.testing.Ledger;
 import dev.tessera.extender.testing.Nodes;
@@ -460,6 +461,30 @@ class PlacementTest {
   }
 
   // ------------------------------------------------------------------------- dynamic fractions
+
+  @Test
+  void aSharedPodGoesWhereNoLoanMustBeTakenBackAndScoresZeroWhereOneMust() {
+    Placement placement = new Placement(BINPACK);
+    GpuNode plain = Nodes.node("n").gpus(2).build();
+    // A 0.5 tenant on each GPU by the ledger; on GPU 0 it borrows 30000 MiB more, by its agent.
+    GpuNode node = plain.withGpus(plain.gpus(),
+        List.of(new ObservedGpu(40960 + 30000, 30000, true, ""), new ObservedGpu(40960, 0, true, "")));
+    NodeState state = Ledger.on(node).withFraction("bursty", 0, 0.5).withFraction("steady", 1, 0.5).state();
+    assertEquals(40960, state.freeMiB(0), "a loan does not count against what new pods can have");
+    assertEquals(10960, state.unlentFreeMiB(0), "but only 10960 MiB are free without taking it back");
+
+    // Equal by bin-packing, and GPU 0 would win the tie: GPU 1 kills nobody.
+    assertEquals(List.of(1), indices(placement.pick(state, fraction(0.25))));
+
+    NodeState onlyGpu0 = Ledger.on(node).withFraction("bursty", 0, 0.5).withFraction("steady", 1, 0.5)
+        .withFraction("another", 1, 0.5).state();
+    assertNull(placement.check(onlyGpu0, fraction(0.25)), "it still fits: the agent takes the loan back");
+    assertEquals(List.of(0), indices(placement.pick(onlyGpu0, fraction(0.25))));
+    assertEquals(0, placement.score(onlyGpu0, fraction(0.25)), "the last choice among nodes");
+    assertEquals(placement.score(Ledger.on(plain).withFraction("bursty", 0, 0.5).withFraction("steady", 1, 0.5)
+            .withFraction("another", 1, 0.5).state(), fraction(0.1)),
+        placement.score(onlyGpu0, fraction(0.1)), "what fits beside the loan scores as if there were none");
+  }
 
   @Test
   void dynamicFractionsArePlacedByTheirRequestNotTheirLimit() {
