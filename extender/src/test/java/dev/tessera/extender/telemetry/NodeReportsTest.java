@@ -276,11 +276,14 @@ class NodeReportsTest {
     assertNull(scraped(onGpu("tessera_gpu_memory_borrowed_bytes", 3)));
     assertEquals(0.0, scraped("tessera_gpu_memory_disagreements_total"));
 
-    // The loan does not narrow placement: 20391 MiB are free by the ledger, and the agent takes
-    // back what bursty borrowed when a tenant needs it, so another quarter still goes on GPU 0.
+    // The loan does not narrow what fits: 20391 MiB are free by the ledger, and the agent takes
+    // back what bursty borrowed when a tenant needs it. Taking it back kills a process, though,
+    // so another quarter goes to a GPU with room nobody borrows while there is one.
     NodeState node = cache.snapshot().node("gpu-1");
     assertEquals(20391, node.freeMiB(0));
-    assertEquals(List.of(0), cache.placement().pick(node, GpuRequest.fraction(0.25, 1)).shares().stream()
+    assertEquals(11559, node.unlentFreeMiB(0), "81559 MiB less the 70000 MiB in use, the loan included");
+    assertNull(cache.placement().check(node, GpuRequest.fraction(0.25, 1)));
+    assertEquals(List.of(1), cache.placement().pick(node, GpuRequest.fraction(0.25, 1)).shares().stream()
         .map(GpuShare::index).toList());
   }
 
