@@ -1,6 +1,7 @@
 package dev.tessera.extender.workloads.controller;
 
 import dev.tessera.extender.cluster.InformerSync;
+import dev.tessera.extender.cluster.OnEveryChange;
 import dev.tessera.extender.workloads.PodGroupResource;
 import dev.tessera.extender.workloads.lifecycle.Lifecycle;
 import dev.tessera.extender.workloads.lifecycle.Observation;
@@ -28,7 +29,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.time.Duration;
@@ -125,28 +125,14 @@ public final class WorkloadController implements AutoCloseable {
     informers.put(WorkloadKind.DISTRIBUTED_TRAINING,
         client.resources(DistributedTrainingResource.class).inAnyNamespace().runnableInformer(0));
     informers.put(WorkloadKind.INFERENCE, client.resources(InferenceResource.class).inAnyNamespace().runnableInformer(0));
-    informers.forEach((kind, informer) -> informer.addEventHandler(new WorkloadHandler<>(kind)));
+    informers.forEach((kind, informer) -> informer.addEventHandler(new OnEveryChange<WorkloadResource<?>>(
+        workload -> enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName()))));
     this.pods = client.pods().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
-    pods.addEventHandler(new OwnedPodHandler());
+    pods.addEventHandler(new OnEveryChange<>(this::ownedPodChanged));
     this.endpoints = client.endpoints().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
-    endpoints.addEventHandler(new EndpointsHandler());
+    endpoints.addEventHandler(new OnEveryChange<>(this::endpointsChanged));
     this.policyInformer = client.resources(WorkloadPolicyResource.class).runnableInformer(0);
-    policyInformer.addEventHandler(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(WorkloadPolicyResource policy) {
-        reloadPolicies();
-      }
-
-      @Override
-      public void onUpdate(WorkloadPolicyResource before, WorkloadPolicyResource policy) {
-        reloadPolicies();
-      }
-
-      @Override
-      public void onDelete(WorkloadPolicyResource policy, boolean finalStateUnknown) {
-        reloadPolicies();
-      }
-    });
+    policyInformer.addEventHandler(new OnEveryChange<>(policy -> reloadPolicies()));
   }
 
   private void reloadPolicies() {
@@ -738,89 +724,32 @@ public final class WorkloadController implements AutoCloseable {
     }
   }
 
-  private final class WorkloadHandler<T extends WorkloadResource<?>> implements ResourceEventHandler<T> {
-    private final WorkloadKind kind;
-
-    WorkloadHandler(WorkloadKind kind) {
-      this.kind = kind;
-    }
-
-    @Override
-    public void onAdd(T workload) {
-      enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName());
-    }
-
-    @Override
-    public void onUpdate(T before, T workload) {
-      enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName());
-    }
-
-    @Override
-    public void onDelete(T workload, boolean finalStateUnknown) {
-      enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName());
-    }
-  }
-
-  private final class EndpointsHandler implements ResourceEventHandler<Endpoints> {
-    @Override
-    public void onAdd(Endpoints e) {
-      changed(e);
-    }
-
-    @Override
-    public void onUpdate(Endpoints before, Endpoints e) {
-      changed(e);
-    }
-
-    @Override
-    public void onDelete(Endpoints e, boolean finalStateUnknown) {
-      changed(e);
-    }
-
-    private void changed(Endpoints e) {
-      String workload = e.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL);
-      String kind = e.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
-      for (WorkloadKind candidate : WorkloadKind.values()) {
-        if (candidate.label().equals(kind)) {
-          enqueue(candidate, e.getMetadata().getNamespace(), workload);
-        }
+  private void endpointsChanged(Endpoints e) {
+    String workload = e.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL);
+    String kind = e.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
+    for (WorkloadKind candidate : WorkloadKind.values()) {
+      if (candidate.label().equals(kind)) {
+        enqueue(candidate, e.getMetadata().getNamespace(), workload);
       }
     }
   }
 
-  private final class OwnedPodHandler implements ResourceEventHandler<Pod> {
-    @Override
-    public void onAdd(Pod pod) {
-      changed(pod);
+  private void ownedPodChanged(Pod pod) {
+    String kindLabel = pod.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
+    if (WorkloadKind.INFERENCE.label().equals(kindLabel)) {
+      enqueue(WorkloadKind.INFERENCE, pod.getMetadata().getNamespace(),
+          pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL));
+      return;
     }
-
-    @Override
-    public void onUpdate(Pod before, Pod pod) {
-      changed(pod);
+    if (pod.getMetadata().getOwnerReferences() == null) {
+      return;
     }
-
-    @Override
-    public void onDelete(Pod pod, boolean finalStateUnknown) {
-      changed(pod);
-    }
-
-    private void changed(Pod pod) {
-      String kindLabel = pod.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
-      if (WorkloadKind.INFERENCE.label().equals(kindLabel)) {
-        enqueue(WorkloadKind.INFERENCE, pod.getMetadata().getNamespace(),
-            pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL));
-        return;
-      }
-      if (pod.getMetadata().getOwnerReferences() == null) {
-        return;
-      }
-      pod.getMetadata().getOwnerReferences().forEach(owner -> {
-        for (WorkloadKind kind : WorkloadKind.values()) {
-          if (kind.kind().equals(owner.getKind()) && Blueprint.API_VERSION.equals(owner.getApiVersion())) {
-            enqueue(kind, pod.getMetadata().getNamespace(), owner.getName());
-          }
+    pod.getMetadata().getOwnerReferences().forEach(owner -> {
+      for (WorkloadKind kind : WorkloadKind.values()) {
+        if (kind.kind().equals(owner.getKind()) && Blueprint.API_VERSION.equals(owner.getApiVersion())) {
+          enqueue(kind, pod.getMetadata().getNamespace(), owner.getName());
         }
-      });
-    }
+      }
+    });
   }
 }
