@@ -138,20 +138,24 @@ public final class GpuMemoryGuard implements AutoCloseable {
         return hostPids.computeIfAbsent(ProcessKey.of(process), k -> processes.hostPid(tenant, process)).isEmpty();
       }
     };
-    List<LoanPlan.Reclaim> plan = LoanPlan.plan(onGpu, fates);
-    for (GpuTenant t : onGpu) {
-      TenantKey key = TenantKey.of(t);
-      long waitingFor = LoanPlan.waitingFor(t, fates);
-      if (waitingFor == 0) {
-        unhelped.remove(key);
-      } else if (plan.isEmpty() && !anyDying(onGpu) && unhelped.add(key)) {
+    LoanPlan.Plan plan = LoanPlan.plan(onGpu, fates);
+    Set<TenantKey> waitingNow = new HashSet<>();
+    for (LoanPlan.Waiting w : plan.waiting()) {
+      TenantKey key = TenantKey.of(w.tenant());
+      waitingNow.add(key);
+      if (plan.reclaims().isEmpty() && !anyDying(onGpu) && unhelped.add(key)) {
         log.warn("pod {} waits for {} MiB of its request on GPU {}, but no tenant there borrows memory: the GPU"
                 + " is full by requests and CUDA's own overhead. Its allocation fails when the library stops waiting",
-            t.podName(), waitingFor / MIB, t.gpuUuid());
+            w.tenant().podName(), w.bytes() / MIB, w.tenant().gpuUuid());
       }
     }
-    for (LoanPlan.Reclaim r : plan) {
-      kill(r, hostPids.get(ProcessKey.of(r.process())).getAsLong(), now);
+    for (GpuTenant t : onGpu) {
+      if (!waitingNow.contains(TenantKey.of(t))) {
+        unhelped.remove(TenantKey.of(t));
+      }
+    }
+    for (LoanPlan.Reclaim r : plan.reclaims()) {
+      kill(r, plan.waiting(), hostPids.get(ProcessKey.of(r.process())).getAsLong(), now);
     }
   }
 
@@ -159,7 +163,7 @@ public final class GpuMemoryGuard implements AutoCloseable {
     return onGpu.stream().flatMap(t -> t.processes().stream()).anyMatch(p -> killed.containsKey(ProcessKey.of(p)));
   }
 
-  private void kill(LoanPlan.Reclaim r, long hostPid, Instant now) {
+  private void kill(LoanPlan.Reclaim r, List<LoanPlan.Waiting> waitingTenants, long hostPid, Instant now) {
     GpuTenant b = r.borrower();
     if (!processes.kill(hostPid)) {
       log.warn("could not kill process {} of pod {} to take back its GPU memory loan; does the agent run with"
@@ -168,7 +172,7 @@ public final class GpuMemoryGuard implements AutoCloseable {
     }
     killed.put(ProcessKey.of(r.process()), now);
     reclaimCounter.increment();
-    String waiting = String.join(", ", r.waiting().stream()
+    String waiting = String.join(", ", waitingTenants.stream()
         .map(w -> w.tenant().podName() + " (" + w.bytes() / MIB + " MiB)").toList());
     String message = "process " + r.process().pid() + " was killed to take back GPU memory it borrowed: the container"
         + " used " + b.usedBytes() / MIB + " MiB of GPU " + b.gpuUuid() + ", " + b.borrowedBytes() / MIB

@@ -29,12 +29,25 @@ public final class LoanPlan {
     }
   }
 
-  /** One process to kill, and why. */
-  public record Reclaim(GpuTenant borrower, TenantProcess process, List<Waiting> waiting) {
+  /** One process to kill, of a tenant above its request. */
+  public record Reclaim(GpuTenant borrower, TenantProcess process) {
     public Reclaim {
       Objects.requireNonNull(borrower, "borrower");
       Objects.requireNonNull(process, "process");
+    }
+  }
+
+  /**
+   * The decision for one GPU.
+   *
+   * @param waiting the tenants whose living processes wait within their requests
+   * @param reclaims the processes to kill for them; empty when nobody waits, nobody borrows, or
+   *     what is dying already covers the wait
+   */
+  public record Plan(List<Waiting> waiting, List<Reclaim> reclaims) {
+    public Plan {
       waiting = List.copyOf(waiting);
+      reclaims = List.copyOf(reclaims);
     }
   }
 
@@ -47,12 +60,8 @@ public final class LoanPlan {
     boolean gone(GpuTenant tenant, TenantProcess process);
   }
 
-  /**
-   * @param tenants every container on one GPU
-   * @return the processes to kill now; empty when nobody waits, nobody borrows, or what is dying
-   *     already covers the wait
-   */
-  public static List<Reclaim> plan(List<GpuTenant> tenants, Fates fates) {
+  /** @param tenants every container on one GPU */
+  public static Plan plan(List<GpuTenant> tenants, Fates fates) {
     List<Waiting> waiting = new ArrayList<>();
     long wanted = 0;
     for (GpuTenant t : tenants) {
@@ -63,7 +72,7 @@ public final class LoanPlan {
       }
     }
     if (waiting.isEmpty()) {
-      return List.of();
+      return new Plan(List.of(), List.of());
     }
     List<GpuTenant> borrowers = new ArrayList<>();
     long freeing = 0;
@@ -84,19 +93,19 @@ public final class LoanPlan {
       processes.sort(LARGEST);
       for (TenantProcess p : processes) {
         if (freeing >= wanted) {
-          return plan;
+          return new Plan(waiting, plan);
         }
         if (p.usedBytes() > 0 && !fates.dying(p) && !fates.gone(borrower, p)) {
-          plan.add(new Reclaim(borrower, p, waiting));
+          plan.add(new Reclaim(borrower, p));
           freeing += p.usedBytes();
         }
       }
     }
-    return plan;
+    return new Plan(waiting, plan);
   }
 
   /** What the tenant's living processes wait for within its request; 0 when none does. */
-  public static long waitingFor(GpuTenant tenant, Fates fates) {
+  private static long waitingFor(GpuTenant tenant, Fates fates) {
     if (!tenant.mayWaitForLoan()) {
       return 0;
     }

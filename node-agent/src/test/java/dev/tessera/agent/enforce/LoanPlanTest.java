@@ -15,7 +15,7 @@ class LoanPlanTest {
   void nobodyWaitingMeansNobodyDies() {
     GpuTenant borrower = tenant("b", 2 * GIB, 8 * GIB, 0, process(10, 6 * GIB));
 
-    assertTrue(LoanPlan.plan(List.of(borrower), NONE_DYING).isEmpty());
+    assertTrue(LoanPlan.plan(List.of(borrower), NONE_DYING).reclaims().isEmpty());
   }
 
   @Test
@@ -24,12 +24,12 @@ class LoanPlanTest {
     GpuTenant small = tenant("s", 2 * GIB, 8 * GIB, 0, process(20, 3 * GIB)); // 1 GiB borrowed
     GpuTenant big = tenant("b", 2 * GIB, 16 * GIB, 0, process(30, 2 * GIB), process(31, 6 * GIB)); // 6 borrowed
 
-    List<LoanPlan.Reclaim> plan = LoanPlan.plan(List.of(waiting, small, big), NONE_DYING);
+    LoanPlan.Plan plan = LoanPlan.plan(List.of(waiting, small, big), NONE_DYING);
 
-    assertEquals(1, plan.size(), plan.toString());
-    assertEquals(31, plan.get(0).process().pid());
-    assertEquals("b", plan.get(0).borrower().claim().pod());
-    assertEquals(List.of(new LoanPlan.Waiting(waiting, GIB)), plan.get(0).waiting());
+    assertEquals(1, plan.reclaims().size(), plan.toString());
+    assertEquals(31, plan.reclaims().get(0).process().pid());
+    assertEquals("b", plan.reclaims().get(0).borrower().claim().pod());
+    assertEquals(List.of(new LoanPlan.Waiting(waiting, GIB)), plan.waiting());
   }
 
   @Test
@@ -38,7 +38,7 @@ class LoanPlanTest {
     GpuTenant first = tenant("b", GIB, 8 * GIB, 0, process(30, 4 * GIB));
     GpuTenant second = tenant("c", GIB, 8 * GIB, 0, process(40, 2 * GIB), process(41, GIB));
 
-    List<LoanPlan.Reclaim> plan = LoanPlan.plan(List.of(waiting, first, second), NONE_DYING);
+    List<LoanPlan.Reclaim> plan = LoanPlan.plan(List.of(waiting, first, second), NONE_DYING).reclaims();
 
     assertEquals(List.of(30, 40), plan.stream().map(r -> r.process().pid()).toList());
   }
@@ -48,7 +48,7 @@ class LoanPlanTest {
     GpuTenant waiting = tenant("a", 8 * GIB, 8 * GIB, 4 * GIB, process(1, GIB));
     GpuTenant withinRequest = tenant("w", 6 * GIB, 12 * GIB, 0, process(50, 6 * GIB));
 
-    assertTrue(LoanPlan.plan(List.of(waiting, withinRequest), NONE_DYING).isEmpty());
+    assertTrue(LoanPlan.plan(List.of(waiting, withinRequest), NONE_DYING).reclaims().isEmpty());
   }
 
   @Test
@@ -57,7 +57,7 @@ class LoanPlanTest {
     GpuTenant overRequest = tenant("a", 2 * GIB, 8 * GIB, GIB, process(1, 3 * GIB));
     GpuTenant borrower = tenant("b", GIB, 8 * GIB, 0, process(30, 4 * GIB));
 
-    assertTrue(LoanPlan.plan(List.of(overRequest, borrower), NONE_DYING).isEmpty());
+    assertTrue(LoanPlan.plan(List.of(overRequest, borrower), NONE_DYING).reclaims().isEmpty());
   }
 
   @Test
@@ -66,7 +66,7 @@ class LoanPlanTest {
     TenantProcess dying = process(30, 3 * GIB);
     GpuTenant borrower = tenant("b", GIB, 8 * GIB, 0, dying, process(31, 2 * GIB));
 
-    assertTrue(LoanPlan.plan(List.of(waiting, borrower), dying(dying)).isEmpty());
+    assertTrue(LoanPlan.plan(List.of(waiting, borrower), dying(dying)).reclaims().isEmpty());
   }
 
   private static final LoanPlan.Fates NONE_DYING = dying();
@@ -88,7 +88,7 @@ class LoanPlanTest {
       }
     };
 
-    assertEquals(List.of(31), LoanPlan.plan(List.of(waiting, borrower), fates).stream().map(r -> r.process().pid()).toList());
+    assertEquals(List.of(31), LoanPlan.plan(List.of(waiting, borrower), fates).reclaims().stream().map(r -> r.process().pid()).toList());
   }
 
   private static LoanPlan.Fates dying(TenantProcess... processes) {
