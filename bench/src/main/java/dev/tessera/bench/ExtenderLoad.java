@@ -73,6 +73,11 @@ public final class ExtenderLoad implements Callable<Integer> {
   @Option(names = "--full-nodes", description = "Nodes in the full-node scenario; 0 skips it (default: ${DEFAULT-VALUE}).")
   int fullNodes = 1000;
 
+  @Option(
+      names = "--baseline",
+      description = "Also measure a pod asking for no GPU: every name passes, so what is left is transport and JSON.")
+  boolean baseline;
+
   @Option(names = "--seed", description = "Random seed for the cluster's fill (default: ${DEFAULT-VALUE}).")
   long seed = 42;
 
@@ -97,6 +102,9 @@ public final class ExtenderLoad implements Callable<Integer> {
     try (Server server = new Server(cache, 64 * 1024 * 1024)) {
       runPairs(server.port(), "fraction gpu-fraction=0.5", pod(WellKnown.GPU_FRACTION, "0.5", 0), names);
       runPairs(server.port(), "whole nvidia.com/gpu=1", pod(null, null, 1), names);
+      if (baseline) {
+        runPairs(server.port(), "no GPU (the floor: HTTP and JSON, nothing to decide)", pod(null, null, 0), names);
+      }
     }
     if (fullNodes > 0) {
       ClusterCache small = BenchCluster.build(fullNodes, gpusPerNode, fullNodes * 10, seed);
@@ -123,6 +131,10 @@ public final class ExtenderLoad implements Callable<Integer> {
           Locale.ROOT,
           "%n[nodeCacheCapable] %s: %d names sent, %d pass filter (request %d KiB, prioritize %d KiB)%n",
           label, names.size(), filtered.get("NodeNames").size(), filterBody.length / 1024, prioritizeBody.length / 1024);
+      // A pod no node could ever take measures the refusal path, not placement: stop rather than report it.
+      if (filtered.path("FailedAndUnresolvableNodes").size() > 0 || !filtered.path("Error").asText("").isEmpty()) {
+        throw new IllegalStateException("the benchmark pod cannot be placed at all: " + filtered);
+      }
     }
     Result result = drive(port, connection -> {
       long start = System.nanoTime();
@@ -217,7 +229,10 @@ public final class ExtenderLoad implements Callable<Integer> {
     try (InputStream in = ExtenderLoad.class.getResourceAsStream("/sample-pod.json")) {
       pod = (ObjectNode) json.readTree(in);
     }
-    ObjectNode annotations = ((ObjectNode) pod.get("metadata")).putObject("annotations");
+    ObjectNode metadata = (ObjectNode) pod.get("metadata");
+    // The sample is a gang member; its group does not exist here, and gangs have their own benchmark.
+    ((ObjectNode) metadata.get("labels")).remove(WellKnown.POD_GROUP_LABEL);
+    ObjectNode annotations = metadata.putObject("annotations");
     if (annotation != null) {
       annotations.put(annotation, value);
     }
