@@ -100,6 +100,7 @@ public final class ExtenderLoad implements Callable<Integer> {
       names = names.subList(0, namesPerCall);
     }
     try (Server server = new Server(cache, 64 * 1024 * 1024)) {
+      runRoundTrips(server.port());
       runPairs(server.port(), "fraction gpu-fraction=0.5", pod(WellKnown.GPU_FRACTION, "0.5", 0), names);
       runPairs(server.port(), "whole nvidia.com/gpu=1", pod(null, null, 1), names);
       if (baseline) {
@@ -143,6 +144,21 @@ public final class ExtenderLoad implements Callable<Integer> {
       return System.nanoTime() - start;
     });
     result.print("filter+prioritize pair", "pairs");
+  }
+
+  /**
+   * The floor under every figure: one request that costs the server next to nothing. A pair is two
+   * of these plus the work; on a VM, where waking a thread on the other vCPU is slow, this floor
+   * is most of the latency and all of the tail.
+   */
+  private void runRoundTrips(int port) throws Exception {
+    System.out.printf(Locale.ROOT, "%n[floor] GET /healthz on the same kind of connection%n");
+    Result result = drive(port, connection -> {
+      long start = System.nanoTime();
+      connection.get("/healthz");
+      return System.nanoTime() - start;
+    });
+    result.print("round trip", "calls");
   }
 
   private void runFullNodes(int port, ObjectNode pod, int count) throws Exception {

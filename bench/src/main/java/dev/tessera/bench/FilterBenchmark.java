@@ -4,6 +4,7 @@ import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.webhook.FilterDecision;
 import dev.tessera.extender.webhook.SchedulingExtender;
 import dev.tessera.extender.webhook.WirePod;
@@ -39,14 +40,14 @@ public class FilterBenchmark {
   public String request;
 
   private SchedulingExtender extender;
-  private List<String> names;
+  private RequestedNodes names;
   private WirePod pod;
 
   @Setup
   public void setUp() {
     ClusterCache cache = BenchCluster.build(5000, 8, 50_000, 42);
     extender = BenchCluster.extender(cache);
-    names = BenchCluster.nodeNames(5000);
+    names = RequestedNodes.of(BenchCluster.nodeNames(5000));
     PodKey key = new PodKey("bench", "probe", "uid-probe");
     pod =
         request.equals("fraction")

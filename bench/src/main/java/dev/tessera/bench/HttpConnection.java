@@ -50,6 +50,13 @@ final class HttpConnection implements Closeable {
     return readResponse(path);
   }
 
+  /** Sends a GET and reads the response into the reused buffer; throws unless the status is 200. */
+  int get(String path) throws IOException {
+    out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    return readResponse(path);
+  }
+
   private int readResponse(String path) throws IOException {
     String status = readLine();
     int contentLength = -1;

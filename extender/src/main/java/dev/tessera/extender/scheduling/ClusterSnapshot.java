@@ -49,17 +49,27 @@ public final class ClusterSnapshot {
 
   /** The node's state, or null when the snapshot does not know the node. */
   public NodeState node(String name) {
-    int position = positions.position(name);
-    return position < 0 ? null : chunks[position >>> CHUNK_BITS][position & MASK];
+    return at(positions.position(name));
   }
 
   /**
-   * The name of a node this snapshot knows, spelled by {@code chars[offset, offset + length)}, as
-   * the very String the snapshot holds; null for an unknown name. Readers of kube-scheduler's
-   * node lists use it to avoid a String per name per call.
+   * The state of the {@code i}-th node a request listed, or null when the snapshot does not know
+   * it: by the position found when the request was read, if this snapshot has the same nodes.
    */
-  public String knownName(char[] chars, int offset, int length) {
-    return positions.canonical(chars, offset, length);
+  public NodeState node(RequestedNodes nodes, int i) {
+    return at(nodes.position(i, positions));
+  }
+
+  /**
+   * Collects a request's node names, resolving each in this snapshot's node table as it is read.
+   * Later snapshots with the same nodes find them by those positions.
+   */
+  public RequestedNodes.Builder requestedNodes() {
+    return new RequestedNodes.Builder(positions);
+  }
+
+  private NodeState at(int position) {
+    return position < 0 ? null : chunks[position >>> CHUNK_BITS][position & MASK];
   }
 
   public int size() {

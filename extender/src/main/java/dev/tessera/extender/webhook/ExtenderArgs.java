@@ -1,5 +1,6 @@
 package dev.tessera.extender.webhook;
 
+import dev.tessera.extender.scheduling.RequestedNodes;
 import java.util.List;
 import java.util.Objects;
 
@@ -12,20 +13,25 @@ import java.util.Objects;
  * object in the request body, so the filter answer can copy the passing nodes' bytes instead of
  * parsing and re-serialising whole {@code v1.Node} objects.
  *
- * @param nodeNames the node names in the order sent; the answer must keep to these
+ * @param nodes the node names in the order sent; the answer must keep to these
  */
-public record ExtenderArgs(WirePod pod, List<String> nodeNames, int[] nodeSpans) {
+public record ExtenderArgs(WirePod pod, RequestedNodes nodes, int[] nodeSpans) {
   public ExtenderArgs {
     Objects.requireNonNull(pod, "pod");
-    Objects.requireNonNull(nodeNames, "nodeNames");
-    if (nodeSpans != null && nodeSpans.length != 2 * nodeNames.size()) {
+    Objects.requireNonNull(nodes, "nodes");
+    if (nodeSpans != null && nodeSpans.length != 2 * nodes.size()) {
       throw new IllegalArgumentException(
           "nodeSpans needs two offsets per node: "
               + nodeSpans.length
               + " for "
-              + nodeNames.size()
+              + nodes.size()
               + " nodes");
     }
+  }
+
+  /** The node names in the order sent. */
+  public List<String> nodeNames() {
+    return nodes.names();
   }
 
   /** True when kube-scheduler sent whole v1.Node objects (the extender is not nodeCacheCapable). */

@@ -34,7 +34,7 @@ final class ExtenderEndpoints {
   void filter(ByteBuf body, ByteBuf out) throws BadRequestException {
     ExtenderArgs args = reader.readExtenderArgs(body);
     try {
-      FilterDecision decision = handler.filter(args.pod(), args.nodeNames());
+      FilterDecision decision = handler.filter(args.pod(), args.nodes());
       writer.writeFilterResult(args, decision, body, out);
     } catch (RuntimeException | Error e) {
       throw new DecisionFailure(Route.FILTER, args.pod(), e);
@@ -44,7 +44,7 @@ final class ExtenderEndpoints {
   void prioritize(ByteBuf body, ByteBuf out) throws BadRequestException {
     ExtenderArgs args = reader.readExtenderArgs(body);
     try {
-      int[] scores = handler.prioritize(args.pod(), args.nodeNames());
+      int[] scores = handler.prioritize(args.pod(), args.nodes());
       writer.writeHostPriorityList(args.nodeNames(), scores, out);
     } catch (RuntimeException | Error e) {
       throw new DecisionFailure(Route.PRIORITIZE, args.pod(), e);

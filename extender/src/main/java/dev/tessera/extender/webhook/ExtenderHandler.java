@@ -1,5 +1,6 @@
 package dev.tessera.extender.webhook;
 
+import dev.tessera.extender.scheduling.RequestedNodes;
 import java.util.List;
 import java.util.Map;
 
@@ -10,11 +11,11 @@ import java.util.Map;
  */
 public interface ExtenderHandler {
 
-  /** Which of {@code nodeNames} can take the pod, with a reason for each that cannot. */
-  FilterDecision filter(WirePod pod, List<String> nodeNames);
+  /** Which of {@code nodes} can take the pod, with a reason for each that cannot. */
+  FilterDecision filter(WirePod pod, RequestedNodes nodes);
 
-  /** A score 0..10 per node, aligned with {@code nodeNames}. */
-  int[] prioritize(WirePod pod, List<String> nodeNames);
+  /** A score 0..10 per node, aligned with {@code nodes}. */
+  int[] prioritize(WirePod pod, RequestedNodes nodes);
 
   /**
    * Binds the pod to the node, writing its GPU assignment. Returns an empty string on success,
@@ -31,9 +32,13 @@ public interface ExtenderHandler {
   /** True once the cluster cache has synced; {@code /readyz} answers 200 only then. */
   boolean ready();
 
-  /** Node names the handler holds, for the request reader to reuse; none by default. */
-  default KnownNodeNames knownNodeNames() {
-    return KnownNodeNames.NONE;
+  /**
+   * A builder for one request's node names, which the request reader fills as it reads them. The
+   * handler's own resolves each name in its node table there and then, so the decision finds nodes
+   * by position; by default names are only collected.
+   */
+  default RequestedNodes.Builder requestedNodes() {
+    return RequestedNodes.builder();
   }
 
   /** ExtenderBindingArgs. */

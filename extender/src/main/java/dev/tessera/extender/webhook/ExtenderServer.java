@@ -48,7 +48,7 @@ public final class ExtenderServer implements AutoCloseable {
     this.endpoints =
         new ExtenderEndpoints(
             Objects.requireNonNull(handler, "handler"),
-            new WireReader(handler.knownNodeNames()),
+            new WireReader(handler::requestedNodes),
             writer,
             Objects.requireNonNull(registry, "registry"));
     this.metrics = new ExtenderMetrics(registry);

@@ -23,6 +23,7 @@ import dev.tessera.extender.scheduling.PodTraits;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.Preemptor;
 import dev.tessera.extender.scheduling.QuotaAdmission;
+import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.scheduling.RunningPod;
 import dev.tessera.extender.scheduling.VictimSelector;
 import io.micrometer.core.instrument.Counter;
@@ -147,9 +148,9 @@ public final class SchedulingExtender implements ExtenderHandler {
   }
 
   @Override
-  public FilterDecision filter(WirePod pod, List<String> nodeNames) {
+  public FilterDecision filter(WirePod pod, RequestedNodes nodes) {
     GpuRequest request = requestOf(pod);
-    int sent = nodeNames.size();
+    int sent = nodes.size();
     if (!request.wantsGpu()) {
       // Nothing of ours to check: CPU-only pods go wherever kube-scheduler's own plugins say.
       return FilterDecision.allPass(sent);
@@ -189,7 +190,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     String elsewhere = steerTo == null ? null : "gang " + traits.gang() + " reserved node " + steerTo + " for this pod";
     int passing = 0;
     for (int i = 0; i < sent; i++) {
-      NodeState node = snapshot.node(nodeNames.get(i));
+      NodeState node = snapshot.node(nodes, i);
       if (node == null) {
         reasons[i] = UNKNOWN_NODE;
         continue;
@@ -222,7 +223,7 @@ public final class SchedulingExtender implements ExtenderHandler {
       }
     }
     if (passing > 0 && traits.pools().size() > 1) {
-      preferPool(traits, snapshot, nodeNames, reasons);
+      preferPool(traits, snapshot, nodes, reasons);
     }
     if (passing == 0 && sent > 0) {
       unschedulable.failed(pod.key(), firstReason(reasons));
@@ -253,18 +254,18 @@ public final class SchedulingExtender implements ExtenderHandler {
    * full.
    */
   private static void preferPool(
-      PodTraits traits, ClusterSnapshot snapshot, List<String> nodeNames, String[] reasons) {
+      PodTraits traits, ClusterSnapshot snapshot, RequestedNodes nodes, String[] reasons) {
     int best = Integer.MAX_VALUE;
     for (int i = 0; i < reasons.length; i++) {
       if (reasons[i] == null) {
-        NodeState node = snapshot.node(nodeNames.get(i));
+        NodeState node = snapshot.node(nodes, i);
         best = Math.min(best, traits.pools().indexOf(node.node().pool()));
       }
     }
     String chosen = traits.pools().get(best);
     String reason = "node pool " + chosen + " is preferred (" + WellKnown.NODE_POOLS + ") and has room";
     for (int i = 0; i < reasons.length; i++) {
-      if (reasons[i] == null && !snapshot.node(nodeNames.get(i)).node().pool().equals(chosen)) {
+      if (reasons[i] == null && !snapshot.node(nodes, i).node().pool().equals(chosen)) {
         reasons[i] = reason;
       }
     }
@@ -327,16 +328,16 @@ public final class SchedulingExtender implements ExtenderHandler {
   }
 
   @Override
-  public int[] prioritize(WirePod pod, List<String> nodeNames) {
+  public int[] prioritize(WirePod pod, RequestedNodes nodes) {
     GpuRequest request = requestOf(pod);
     if (!request.wantsGpu() && !policy.get().policy().pools().isEmpty()) {
-      return cpuScores(pod, nodeNames);
+      return cpuScores(pod, nodes);
     }
-    int[] scores = new int[nodeNames.size()];
+    int[] scores = new int[nodes.size()];
     ClusterSnapshot snapshot = cache.snapshot();
     GpuAssignment reserved = request.wantsGpu() ? cache.reservation(pod.key().uid()) : null;
     for (int i = 0; i < scores.length; i++) {
-      NodeState node = snapshot.node(nodeNames.get(i));
+      NodeState node = snapshot.node(nodes, i);
       if (reserved != null) {
         scores[i] = node != null && node.name().equals(reserved.node()) ? Placement.MAX_SCORE : 0;
       } else {
@@ -416,13 +417,13 @@ public final class SchedulingExtender implements ExtenderHandler {
    * its CPU strategy: bin-packing prefers the node whose CPU would be fullest, spreading the
    * emptiest. Nodes of the default pool keep the plain preference (10 without GPUs, 0 with).
    */
-  private int[] cpuScores(WirePod pod, List<String> nodeNames) {
+  private int[] cpuScores(WirePod pod, RequestedNodes nodes) {
     PolicySnapshot policyNow = policy.get();
     ClusterSnapshot snapshot = cache.snapshot();
     long wanted = cpuRequests.applyAsLong(pod.key());
-    int[] scores = new int[nodeNames.size()];
+    int[] scores = new int[nodes.size()];
     for (int i = 0; i < scores.length; i++) {
-      NodeState node = snapshot.node(nodeNames.get(i));
+      NodeState node = snapshot.node(nodes, i);
       if (node == null) {
         continue;
       }
@@ -528,8 +529,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   }
 
   @Override
-  public KnownNodeNames knownNodeNames() {
-    return (chars, offset, length) -> cache.snapshot().knownName(chars, offset, length);
+  public RequestedNodes.Builder requestedNodes() {
+    return cache.snapshot().requestedNodes();
   }
 
   private GpuRequest requestOf(WirePod pod) {

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.tessera.extender.scheduling.RequestedNodes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -39,19 +41,24 @@ public final class WireReader {
       Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
 
   private final JsonFactory json;
-  private final KnownNodeNames knownNames;
+  private final Supplier<RequestedNodes.Builder> nodeLists;
 
+  /** A reader that resolves node names in no table. */
   public WireReader() {
-    this(KnownNodeNames.NONE);
+    this(RequestedNodes::builder);
   }
 
-  public WireReader(KnownNodeNames knownNames) {
-    this(new JsonFactory(), knownNames);
+  /**
+   * @param nodeLists gives each request's node-list builder, which resolves names in the handler's
+   *     node table as they are read (see {@link ExtenderHandler#requestedNodes})
+   */
+  public WireReader(Supplier<RequestedNodes.Builder> nodeLists) {
+    this(new JsonFactory(), nodeLists);
   }
 
-  public WireReader(JsonFactory json, KnownNodeNames knownNames) {
+  public WireReader(JsonFactory json, Supplier<RequestedNodes.Builder> nodeLists) {
     this.json = Objects.requireNonNull(json, "json");
-    this.knownNames = Objects.requireNonNull(knownNames, "knownNames");
+    this.nodeLists = Objects.requireNonNull(nodeLists, "nodeLists");
   }
 
   /**
@@ -64,7 +71,7 @@ public final class WireReader {
         "ExtenderArgs",
         p -> {
           WirePod pod = null;
-          List<String> names = null;
+          RequestedNodes names = null;
           NodeListReading nodes = null;
           while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
@@ -84,12 +91,12 @@ public final class WireReader {
           }
           if (names != null) {
             // Read-only: the answer is checked against what was sent.
-            return new ExtenderArgs(pod, Collections.unmodifiableList(names), null);
+            return new ExtenderArgs(pod, names, null);
           }
           if (nodes != null) {
             return new ExtenderArgs(
                 pod,
-                Collections.unmodifiableList(nodes.names),
+                nodes.names.build(),
                 Arrays.copyOf(nodes.spans, nodes.spanCount));
           }
           throw new BadRequestException(
@@ -167,11 +174,11 @@ public final class WireReader {
         });
   }
 
-  private List<String> readNodeNames(JsonParser p) throws IOException, BadRequestException {
+  private RequestedNodes readNodeNames(JsonParser p) throws IOException, BadRequestException {
     if (!enterArray(p, "NodeNames", "an array of strings")) {
       return null;
     }
-    List<String> names = new ArrayList<>();
+    RequestedNodes.Builder names = nodeLists.get();
     JsonToken t;
     while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
       if (t != JsonToken.VALUE_STRING) {
@@ -181,24 +188,26 @@ public final class WireReader {
                 + "] is "
                 + describe(t));
       }
-      String known = knownNames.find(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-      names.add(known != null ? known : p.getText());
+      if (!names.addKnown(p.getTextCharacters(), p.getTextOffset(), p.getTextLength())) {
+        names.add(p.getText());
+      }
     }
-    return names;
+    return names.build();
   }
 
   /** Names and byte spans of a {@code v1.NodeList}'s items. */
-  private static NodeListReading readNodeList(JsonParser p)
+  private NodeListReading readNodeList(JsonParser p)
       throws IOException, BadRequestException {
     if (!enterObject(p, "Nodes", "a v1.NodeList object")) {
       return null;
     }
-    NodeListReading nodes = new NodeListReading();
+    NodeListReading nodes = new NodeListReading(nodeLists.get());
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String key = p.currentName();
       p.nextToken();
       if (field(key, "items")) {
-        nodes = new NodeListReading(); // a repeated key replaces the earlier value, as in Go
+        // A repeated key replaces the earlier value, as in Go.
+        nodes = new NodeListReading(nodeLists.get());
         readNodeItems(p, nodes);
       } else {
         p.skipChildren();
@@ -405,9 +414,13 @@ public final class WireReader {
 
   /** The names of a NodeList's items and two offsets each, grown as the items are read. */
   private static final class NodeListReading {
-    final List<String> names = new ArrayList<>();
+    final RequestedNodes.Builder names;
     int[] spans = new int[64];
     int spanCount;
+
+    NodeListReading(RequestedNodes.Builder names) {
+      this.names = names;
+    }
 
     void add(String name, int start, int end) {
       if (spanCount + 2 > spans.length) {

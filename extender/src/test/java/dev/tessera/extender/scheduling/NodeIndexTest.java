@@ -1,7 +1,6 @@
 package dev.tessera.extender.scheduling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -25,7 +24,8 @@ class NodeIndexTest {
       String name = names.get(i);
       assertEquals(i, index.position(new String(name)), name);
       char[] buffer = ("[\"" + name + "\"]").toCharArray();
-      assertSame(name, index.canonical(buffer, 2, name.length()), name);
+      assertEquals(i, index.position(buffer, 2, name.length()), name);
+      assertSame(name, index.name(i));
     }
   }
 
@@ -33,10 +33,10 @@ class NodeIndexTest {
   void unknownNamesAndPrefixesAreNotFound() {
     NodeIndex index = new NodeIndex(List.of("gpu-1", "gpu-10"));
     assertEquals(-1, index.position("gpu-2"));
-    assertNull(index.canonical("gpu-100".toCharArray(), 0, 7));
-    assertNull(index.canonical("gpu-1".toCharArray(), 0, 4));
+    assertEquals(-1, index.position("gpu-100".toCharArray(), 0, 7));
+    assertEquals(-1, index.position("gpu-1".toCharArray(), 0, 4));
     assertEquals(-1, NodeIndex.EMPTY.position("gpu-1"));
-    assertNull(NodeIndex.EMPTY.canonical(new char[0], 0, 0));
+    assertEquals(-1, NodeIndex.EMPTY.position(new char[0], 0, 0));
   }
 
   @Test

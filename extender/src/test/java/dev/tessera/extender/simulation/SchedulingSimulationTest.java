@@ -34,6 +34,7 @@ import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.scheduling.Policy;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.ProjectFigures;
+import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.scheduling.VictimSelector;
 import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.extender.webhook.ExtenderHandler;
@@ -300,7 +301,7 @@ class SchedulingSimulationTest {
       }
       policyState.recompute();
       WirePod wire = wire(pod);
-      FilterDecision decision = extender.filter(wire, nodes);
+      FilterDecision decision = extender.filter(wire, RequestedNodes.of(nodes));
       List<String> passing = new ArrayList<>();
       for (int i = 0; i < nodes.size(); i++) {
         if (decision.passed(i)) {
@@ -310,7 +311,7 @@ class SchedulingSimulationTest {
       if (passing.isEmpty()) {
         continue;
       }
-      int[] scores = extender.prioritize(wire, passing);
+      int[] scores = extender.prioritize(wire, RequestedNodes.of(passing));
       int best = 0;
       for (int i = 1; i < scores.length; i++) {
         if (scores[i] > scores[best]) {

@@ -1,5 +1,6 @@
 package dev.tessera.extender.webhook;
 
+import dev.tessera.extender.scheduling.RequestedNodes;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,14 +29,16 @@ final class ScriptedHandler implements ExtenderHandler {
   final List<Map<String, List<String>>> victims = new CopyOnWriteArrayList<>();
 
   @Override
-  public FilterDecision filter(WirePod pod, List<String> names) {
+  public FilterDecision filter(WirePod pod, RequestedNodes nodes) {
+    List<String> names = nodes.names();
     pods.add(pod);
     nodeNames.add(names);
     return filter.apply(pod, names);
   }
 
   @Override
-  public int[] prioritize(WirePod pod, List<String> names) {
+  public int[] prioritize(WirePod pod, RequestedNodes nodes) {
+    List<String> names = nodes.names();
     pods.add(pod);
     nodeNames.add(names);
     return prioritize.apply(pod, names);

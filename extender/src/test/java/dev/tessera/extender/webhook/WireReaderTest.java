@@ -3,13 +3,17 @@ package dev.tessera.extender.webhook;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tessera.extender.model.PodKey;
+import dev.tessera.extender.scheduling.ClusterSnapshot;
+import dev.tessera.extender.scheduling.NodeState;
+import dev.tessera.extender.scheduling.RequestedNodes;
+import dev.tessera.extender.testing.Nodes;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -162,20 +166,21 @@ class WireReaderTest {
   }
 
   @Test
-  void reusesTheHandlersStringsForNodeNamesItKnows() throws Exception {
-    String known = "gpu-a100-01";
-    WireReader reading =
-        new WireReader(
-            (chars, offset, length) ->
-                new String(chars, offset, length).equals(known) ? known : null);
+  void resolvesNodeNamesInTheHandlersTableAsItReadsThem() throws Exception {
+    NodeState known = Nodes.node("gpu-a100-01").gpus(8).empty();
+    ClusterSnapshot snapshot = ClusterSnapshot.of(List.of(known), 1);
+    WireReader reading = new WireReader(snapshot::requestedNodes);
     String body =
         "{\"Pod\":" + minimalPod() + ",\"NodeNames\":[\"gpu-a100-01\",\"gpu-\\u0061100-01\",\"other\"]}";
 
-    List<String> names = reading.readExtenderArgs(Samples.utf8(body)).nodeNames();
+    RequestedNodes nodes = reading.readExtenderArgs(Samples.utf8(body)).nodes();
 
-    assertEquals(List.of(known, known, "other"), names);
-    assertSame(known, names.get(0));
-    assertSame(known, names.get(1), "an escaped spelling of a known name is still that name");
+    assertEquals(List.of("gpu-a100-01", "gpu-a100-01", "other"), nodes.names());
+    assertSame(known.name(), nodes.name(0), "a known name is the table's own String");
+    assertSame(known.name(), nodes.name(1), "an escaped spelling of a known name is still that name");
+    assertSame(known, snapshot.node(nodes, 0));
+    assertSame(known, snapshot.node(nodes, 1));
+    assertNull(snapshot.node(nodes, 2));
   }
 
   @Test
