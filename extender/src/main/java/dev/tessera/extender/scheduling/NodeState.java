@@ -20,6 +20,15 @@ import java.util.Map;
 public final class NodeState {
   private final GpuNode node;
   private final Map<String, Allocation> allocations;
+  /*
+   * Per-GPU facts copied out of the GpuNode: filter and prioritize read them for every node of
+   * every call, and a flat array is one memory access where List -> GpuDevice is several.
+   */
+  private final int gpuCount;
+  /** Per GPU: its memory size, 0 when unknown. */
+  private final long[] totalMiB;
+  /** Per GPU: false when the node agent reports it unhealthy. */
+  private final boolean[] healthy;
   private final long[] sharedMiB;
   /** Per GPU: the shared tenants' limits summed, what they may use together at most. */
   private final long[] sharedLimitMiB;
@@ -46,6 +55,9 @@ public final class NodeState {
     this.node = node;
     this.allocations = allocations;
     int gpus = node.gpuCount();
+    this.gpuCount = gpus;
+    this.totalMiB = new long[gpus];
+    this.healthy = new boolean[gpus];
     this.sharedMiB = new long[gpus];
     this.sharedLimitMiB = new long[gpus];
     this.sharedTenants = new int[gpus];
@@ -76,6 +88,8 @@ public final class NodeState {
       long total = node.gpus().get(i).memoryMiB();
       ObservedGpu observed = node.hasObservations() ? node.observed().get(i) : null;
       boolean usable = observed == null || observed.healthy();
+      totalMiB[i] = total;
+      healthy[i] = usable;
       long ledgerFree = exclusive[i] ? 0 : Math.max(0, total - sharedMiB[i]);
       // Memory on loan is the agent's to take back for a new tenant: only what is held narrows.
       long measuredFree = observed == null ? ledgerFree : Math.max(0, total - observed.heldMiB());
@@ -151,11 +165,22 @@ public final class NodeState {
   }
 
   public int gpuCount() {
-    return node.gpuCount();
+    return gpuCount;
   }
 
+  /** The GPU itself, for what only it knows (UUID, model); read sizes from {@link #totalMiB}. */
   public GpuDevice gpu(int index) {
     return node.gpus().get(index);
+  }
+
+  /** The GPU's memory size, or 0 when unknown (as {@link GpuDevice#memoryMiB}). */
+  public long totalMiB(int gpu) {
+    return totalMiB[gpu];
+  }
+
+  /** Whether the GPU's memory size is known: fractions cannot be placed on it otherwise. */
+  public boolean memoryKnown(int gpu) {
+    return totalMiB[gpu] > 0;
   }
 
   public Map<String, Allocation> allocations() {
@@ -176,7 +201,7 @@ public final class NodeState {
   }
 
   public long usedMiB(int gpu) {
-    return exclusive[gpu] ? node.gpus().get(gpu).memoryMiB() : sharedMiB[gpu];
+    return exclusive[gpu] ? totalMiB[gpu] : sharedMiB[gpu];
   }
 
   /**
@@ -184,7 +209,7 @@ public final class NodeState {
    * whole. Above {@link #usedMiB} when dynamic fractions may borrow; it never narrows placement.
    */
   public long limitMiB(int gpu) {
-    return exclusive[gpu] ? node.gpus().get(gpu).memoryMiB() : sharedLimitMiB[gpu];
+    return exclusive[gpu] ? totalMiB[gpu] : sharedLimitMiB[gpu];
   }
 
   /** Memory a shared request can still take on this GPU: 0 if held whole or memory unknown. */
@@ -202,7 +227,7 @@ public final class NodeState {
 
   /** False when the node agent reports the GPU unhealthy; true when no agent reports. */
   public boolean healthy(int gpu) {
-    return !node.hasObservations() || node.observed().get(gpu).healthy();
+    return healthy[gpu];
   }
 
   /** GPUs the node agent reports unhealthy; none when no agent reports. */
@@ -225,7 +250,7 @@ public final class NodeState {
 
   /** How full the node's GPUs are, 0..1: whole-held GPUs count 1, shared ones by memory. */
   public double loadFraction() {
-    return node.gpuCount() == 0 ? 0 : load / node.gpuCount();
+    return gpuCount == 0 ? 0 : load / gpuCount;
   }
 
   /** Sum of per-GPU fullness, 0..gpuCount (see {@link #loadFraction}). */

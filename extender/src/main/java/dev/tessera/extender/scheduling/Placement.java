@@ -71,14 +71,13 @@ public final class Placement {
   }
 
   private static int sharedGpusFitting(NodeState node, GpuRequest request) {
-    long uniform = node.uniformMemoryMiB();
-    if (uniform > 0 && request.devices() == 1) {
-      return node.maxFreeMiB() >= needMiB(request, uniform) ? 1 : 0;
+    long uniformNeed = uniformNeedMiB(node, request);
+    if (uniformNeed > 0 && request.devices() == 1) {
+      return node.maxFreeMiB() >= uniformNeed ? 1 : 0;
     }
     int fitting = 0;
     for (int i = 0; i < node.gpuCount(); i++) {
-      GpuDevice gpu = node.gpu(i);
-      if (gpu.memoryKnown() && node.freeMiB(i) >= needMiB(request, gpu)) {
+      if (node.memoryKnown(i) && node.freeMiB(i) >= needMiB(node, request, i, uniformNeed)) {
         fitting++;
       }
     }
@@ -178,6 +177,7 @@ public final class Placement {
     if (request.devices() > gpus) {
       return failure(memo, request, Reason.TOO_FEW_GPUS, gpus, 0, 0, 0);
     }
+    long uniformNeed = uniformNeedMiB(node, request);
     int fitting = 0;
     int couldEverFit = 0;
     int memoryKnown = 0;
@@ -185,14 +185,14 @@ public final class Placement {
     long largestFree = -1;
     long largestGpu = 0;
     for (int i = 0; i < gpus; i++) {
-      GpuDevice gpu = node.gpu(i);
-      if (!gpu.memoryKnown()) {
+      if (!node.memoryKnown(i)) {
         continue;
       }
+      long total = node.totalMiB(i);
       memoryKnown++;
-      largestGpu = Math.max(largestGpu, gpu.memoryMiB());
-      long need = needMiB(request, gpu);
-      if (need > gpu.memoryMiB()) {
+      largestGpu = Math.max(largestGpu, total);
+      long need = needMiB(node, request, i, uniformNeed);
+      if (need > total) {
         continue;
       }
       couldEverFit++;
@@ -223,7 +223,7 @@ public final class Placement {
     // Keyed by what the sentence shows: a fraction in hundredths, or MiB.
     long shown =
         request.kind() == GpuRequest.Kind.FRACTION
-            ? Math.round(100.0 * largestFree / node.gpu(largestFreeGpu).memoryMiB())
+            ? Math.round(100.0 * largestFree / node.totalMiB(largestFreeGpu))
             : largestFree;
     return failure(memo, request, Reason.LARGEST_FREE, shown, 0, 0, largestFreeGpu);
   }
@@ -262,9 +262,9 @@ public final class Placement {
       // Fits only by killing a borrower's process: last choice, whatever the strategy.
       return 0;
     }
-    GpuDevice device = node.gpu(gpu);
-    double share = (double) needMiB(request, device) / device.memoryMiB();
-    double gpuFullAfter = Math.min(1.0, (double) node.usedMiB(gpu) / device.memoryMiB() + share);
+    long total = node.totalMiB(gpu);
+    double share = (double) needMiB(request, total) / total;
+    double gpuFullAfter = Math.min(1.0, (double) node.usedMiB(gpu) / total + share);
     double nodeLoadAfter = Math.min(1.0, (node.load() + share * request.devices()) / gpus);
     if (strategy == PlacementStrategy.SPREAD) {
       return scale(1 - (gpuFullAfter + nodeLoadAfter) / 2);
@@ -293,7 +293,7 @@ public final class Placement {
     }
     for (int i : chooseShared(node, request, strategyFor(node))) {
       GpuDevice gpu = node.gpu(i);
-      long need = needMiB(request, gpu);
+      long need = needMiB(request, gpu.memoryMiB());
       double fraction =
           request.kind() == GpuRequest.Kind.FRACTION
               ? request.fraction()
@@ -305,13 +305,23 @@ public final class Placement {
     return new GpuAssignment(node.name(), false, shares);
   }
 
-  /** Memory a shared request takes on this GPU; at least 1 MiB so a tiny fraction still counts. */
-  static long needMiB(GpuRequest request, GpuDevice gpu) {
-    return needMiB(request, gpu.memoryMiB());
-  }
-
+  /** Memory a shared request takes on a GPU this large; at least 1 MiB so tiny fractions count. */
   static long needMiB(GpuRequest request, long gpuMemoryMiB) {
     return Math.max(1, request.mibPerDevice(gpuMemoryMiB));
+  }
+
+  /**
+   * The request's need on every GPU of a uniform node, worked out once for the node rather than
+   * once per GPU; 0 when the node's sizes differ or are unknown (needs are at least 1 MiB).
+   */
+  private static long uniformNeedMiB(NodeState node, GpuRequest request) {
+    long uniform = node.uniformMemoryMiB();
+    return uniform > 0 ? needMiB(request, uniform) : 0;
+  }
+
+  /** The need on GPU {@code gpu}, given {@link #uniformNeedMiB} for its node. */
+  private static long needMiB(NodeState node, GpuRequest request, int gpu, long uniformNeed) {
+    return uniformNeed > 0 ? uniformNeed : needMiB(request, node.totalMiB(gpu));
   }
 
   /**
@@ -322,6 +332,7 @@ public final class Placement {
    */
   private static int chooseOneShared(
       NodeState node, GpuRequest request, PlacementStrategy strategy, long excluded) {
+    long uniformNeed = uniformNeedMiB(node, request);
     int best = -1;
     long bestFree = 0;
     boolean bestUnlent = false;
@@ -329,12 +340,11 @@ public final class Placement {
       if ((excluded & (1L << i)) != 0) {
         continue;
       }
-      GpuDevice gpu = node.gpu(i);
-      if (!gpu.memoryKnown()) {
+      if (!node.memoryKnown(i)) {
         continue;
       }
       long free = node.freeMiB(i);
-      long need = needMiB(request, gpu);
+      long need = needMiB(node, request, i, uniformNeed);
       if (free < need) {
         continue;
       }
@@ -355,7 +365,7 @@ public final class Placement {
 
   /** True when the pod would fit on {@code gpu} only by the agent taking a loan back. */
   private static boolean takesALoanBack(NodeState node, GpuRequest request, int gpu) {
-    return node.unlentFreeMiB(gpu) < needMiB(request, node.gpu(gpu));
+    return node.unlentFreeMiB(gpu) < needMiB(request, node.totalMiB(gpu));
   }
 
   private static int[] chooseShared(NodeState node, GpuRequest request, PlacementStrategy strategy) {

@@ -184,6 +184,23 @@ class NodeStateTest {
   }
 
   @Test
+  void knowsEachGpusSizeAndWhichAreUnknown() {
+    NodeState state = Nodes.node("n").gpus(3).gpuMemoryMiB(1, 0).gpuMemoryMiB(2, 40960).empty();
+    assertEquals(A100, state.totalMiB(0));
+    assertEquals(0, state.totalMiB(1), "unknown size reads 0, as on the GpuDevice");
+    assertEquals(40960, state.totalMiB(2));
+    assertTrue(state.memoryKnown(0));
+    assertFalse(state.memoryKnown(1));
+    assertTrue(state.memoryKnown(2));
+    assertEquals(0, state.uniformMemoryMiB());
+
+    NodeState resized = state.withNode(Nodes.node("n").gpus(3).build());
+    assertEquals(A100, resized.totalMiB(1), "a new description brings its sizes");
+    assertTrue(resized.memoryKnown(1));
+    assertEquals(0, state.totalMiB(1), "the earlier instance is unchanged");
+  }
+
+  @Test
   void ofKeepsOnePodOnceByUid() {
     GpuNode node = Nodes.node("n").gpus(2).build();
     NodeState state = NodeState.of(node, List.of(shared("a", "n", 0, 1000), shared("a", "n", 1, 2000)));
