@@ -64,8 +64,13 @@ public final class ExtenderLoad implements Callable<Integer> {
   @Option(names = "--connections", description = "Concurrent keep-alive connections (default: ${DEFAULT-VALUE}).")
   int connections = 1;
 
-  @Option(names = "--warmup", description = "Seconds of warm-up per scenario (default: ${DEFAULT-VALUE}).")
-  int warmupSeconds = 10;
+  @Option(
+      names = "--warmup",
+      description = {
+        "Seconds of warm-up per scenario (default: ${DEFAULT-VALUE}).",
+        "Pinned to one CPU (taskset), the JIT shares that CPU and takes about 30 s to settle."
+      })
+  int warmupSeconds = 30;
 
   @Option(names = "--duration", description = "Seconds measured per scenario (default: ${DEFAULT-VALUE}).")
   int durationSeconds = 20;

@@ -9,16 +9,27 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * One keep-alive HTTP/1.1 connection on loopback, as kube-scheduler's client keeps one: writes a
- * POST, reads the status and body. Minimal on purpose, so the load generator measures the server
- * rather than a client library.
+ * request, reads the status and body. Minimal on purpose, so the load generator measures the
+ * server rather than a client library, and allocation-free per call once warm: it shares the
+ * server's JVM, so its garbage would show up as collection pauses in the server's latency.
  */
 final class HttpConnection implements Closeable {
+  private static final byte[] CONTENT_LENGTH = "content-length:".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] STATUS_OK = "HTTP/1.1 200".getBytes(StandardCharsets.US_ASCII);
+
   private final Socket socket;
   private final OutputStream out;
   private final InputStream in;
+  /** Request heads by path: the load repeats a few requests, each with one body size. */
+  private final Map<String, PostHead> postHeads = new HashMap<>();
+  private final Map<String, byte[]> getHeads = new HashMap<>();
+  private final byte[] line = new byte[8192];
+  private byte[] response = new byte[1 << 16];
 
   HttpConnection(int port) throws IOException {
     socket = new Socket(InetAddress.getLoopbackAddress(), port);
@@ -27,8 +38,6 @@ final class HttpConnection implements Closeable {
     in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
   }
 
-  private byte[] response = new byte[1 << 16];
-
   /** The response body, copied out of the connection's buffer; throws unless the status is 200. */
   byte[] postAndRead(String path, byte[] body) throws IOException {
     int length = post(path, body);
@@ -36,15 +45,18 @@ final class HttpConnection implements Closeable {
   }
 
   /**
-   * Posts and reads the response into a buffer reused across calls, so the load generator's own
-   * allocation does not show up as garbage-collection pauses in the server's latency. Returns the
-   * body's length; throws unless the status is 200.
+   * Posts and reads the response into a buffer reused across calls. Returns the body's length;
+   * throws unless the status is 200.
    */
   int post(String path, byte[] body) throws IOException {
-    String head =
-        "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            + "Content-Length: " + body.length + "\r\n\r\n";
-    out.write(head.getBytes(StandardCharsets.US_ASCII));
+    PostHead head = postHeads.get(path);
+    if (head == null || head.bodyLength() != body.length) {
+      byte[] bytes = ("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+      head = new PostHead(body.length, bytes);
+      postHeads.put(path, head);
+    }
+    out.write(head.bytes());
     out.write(body);
     out.flush();
     return readResponse(path);
@@ -52,18 +64,21 @@ final class HttpConnection implements Closeable {
 
   /** Sends a GET and reads the response into the reused buffer; throws unless the status is 200. */
   int get(String path) throws IOException {
-    out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    byte[] head = getHeads.computeIfAbsent(
+        path, p -> ("GET " + p + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(head);
     out.flush();
     return readResponse(path);
   }
 
   private int readResponse(String path) throws IOException {
-    String status = readLine();
+    int statusLength = readLine();
+    boolean ok = startsWith(STATUS_OK, statusLength);
+    String status = ok ? null : new String(line, 0, statusLength, StandardCharsets.US_ASCII);
     int contentLength = -1;
-    for (String line = readLine(); !line.isEmpty(); line = readLine()) {
-      int colon = line.indexOf(':');
-      if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("content-length")) {
-        contentLength = Integer.parseInt(line.substring(colon + 1).trim());
+    for (int length = readLine(); length > 0; length = readLine()) {
+      if (startsWith(CONTENT_LENGTH, length)) {
+        contentLength = parseDecimal(CONTENT_LENGTH.length, length);
       }
     }
     if (contentLength < 0) {
@@ -75,28 +90,61 @@ final class HttpConnection implements Closeable {
     if (in.readNBytes(response, 0, contentLength) < contentLength) {
       throw new EOFException(path + ": connection closed mid-body");
     }
-    if (!status.startsWith("HTTP/1.1 200")) {
+    if (!ok) {
       throw new IOException(
           path + ": " + status + ": " + new String(response, 0, contentLength, StandardCharsets.UTF_8));
     }
     return contentLength;
   }
 
-  private String readLine() throws IOException {
-    StringBuilder line = new StringBuilder(64);
+  /** Reads one header line into {@link #line} without its CRLF; returns its length. */
+  private int readLine() throws IOException {
+    int length = 0;
     int c;
     while ((c = in.read()) != -1) {
       if (c == '\n') {
-        int end = line.length();
-        if (end > 0 && line.charAt(end - 1) == '\r') {
-          line.setLength(end - 1);
-        }
-        return line.toString();
+        return length > 0 && line[length - 1] == '\r' ? length - 1 : length;
       }
-      line.append((char) c);
+      if (length == line.length) {
+        throw new IOException("response header line longer than " + line.length + " bytes");
+      }
+      line[length++] = (byte) c;
     }
     throw new EOFException("connection closed");
   }
+
+  /** Case-insensitive for letters, as header names are. */
+  private boolean startsWith(byte[] prefix, int length) {
+    if (length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (Character.toLowerCase(line[i]) != Character.toLowerCase(prefix[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private int parseDecimal(int from, int to) throws IOException {
+    int value = 0;
+    boolean digits = false;
+    for (int i = from; i < to; i++) {
+      byte b = line[i];
+      if (b >= '0' && b <= '9') {
+        value = Math.multiplyExact(value, 10) + (b - '0');
+        digits = true;
+      } else if (b != ' ' && b != '\t') {
+        throw new IOException("bad Content-Length: " + new String(line, 0, to, StandardCharsets.US_ASCII));
+      }
+    }
+    if (!digits) {
+      throw new IOException("empty Content-Length");
+    }
+    return value;
+  }
+
+  private record PostHead(int bodyLength, byte[] bytes) {}
 
   @Override
   public void close() throws IOException {

@@ -235,7 +235,7 @@ public final class GangPlanner {
     }
     long sum = 0;
     for (int i = 0; i < gpus; i++) {
-      long memory = node.gpu(i).memoryMiB();
+      long memory = node.totalMiB(i);
       slots[i] = memory > 0 ? node.freeMiB(i) / Placement.needMiB(request, memory) : 0;
       sum += slots[i];
     }

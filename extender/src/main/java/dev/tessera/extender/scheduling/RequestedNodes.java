@@ -1,6 +1,5 @@
 package dev.tessera.extender.scheduling;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -14,7 +13,10 @@ import java.util.Objects;
  */
 public final class RequestedNodes {
   private final List<String> names;
-  /** Position of each name in {@link #table}, -1 when the table does not know it. */
+  /**
+   * Position of each name in {@link #table}, -1 when the table does not know it; may be longer
+   * than the list.
+   */
   private final int[] positions;
   /** The table the names were resolved in; {@link NodeIndex#EMPTY} when they were not. */
   private final NodeIndex table;
@@ -53,6 +55,7 @@ public final class RequestedNodes {
 
   /** Node {@code i}'s position in {@code index}, or -1 when the index does not hold it. */
   int position(int i, NodeIndex index) {
+    Objects.checkIndex(i, names.size());
     return index == table ? positions[i] : index.position(names.get(i));
   }
 
@@ -63,8 +66,12 @@ public final class RequestedNodes {
    */
   public static final class Builder {
     private final NodeIndex table;
-    private final ArrayList<String> names = new ArrayList<>();
-    private int[] positions = new int[16];
+    // Sized for a typical call (kube-scheduler sends up to a few hundred names) and handed to the
+    // built list without a copy: at thousands of calls a second the growth copies were the
+    // reader's largest garbage.
+    private String[] names = new String[256];
+    private int[] positions = new int[256];
+    private int size;
 
     Builder(NodeIndex table) {
       this.table = Objects.requireNonNull(table, "table");
@@ -90,20 +97,23 @@ public final class RequestedNodes {
     }
 
     public int size() {
-      return names.size();
+      return size;
     }
 
+    /** The list of names added so far; the builder must not be used after. */
     public RequestedNodes build() {
-      return new RequestedNodes(
-          Collections.unmodifiableList(names), Arrays.copyOf(positions, names.size()), table);
+      List<String> list = Arrays.asList(names).subList(0, size);
+      return new RequestedNodes(Collections.unmodifiableList(list), positions, table);
     }
 
     private void append(String name, int position) {
-      if (names.size() == positions.length) {
-        positions = Arrays.copyOf(positions, 2 * positions.length);
+      if (size == names.length) {
+        names = Arrays.copyOf(names, 2 * size);
+        positions = Arrays.copyOf(positions, 2 * size);
       }
-      positions[names.size()] = position;
-      names.add(name);
+      names[size] = name;
+      positions[size] = position;
+      size++;
     }
   }
 }

@@ -45,7 +45,18 @@ public final class WireWriter {
   private static final SerializableString UID = new SerializedString("UID");
   private static final SerializableString PDB_VIOLATIONS = new SerializedString("NumPDBViolations");
 
+  /** Past this many reasons a thread's cache starts over, so changing ledgers cannot grow it. */
+  static final int MAX_CACHED_REASONS = 1024;
+
   private final JsonFactory json;
+
+  /**
+   * Failure reasons already escaped and encoded on this thread, by identity: the decision core
+   * hands the very same Strings call after call while kube-scheduler asks about the same pod (see
+   * {@code FailureMemo}), so most calls encode none.
+   */
+  private final ThreadLocal<IdentityHashMap<String, SerializedString>> encodedReasons =
+      ThreadLocal.withInitial(IdentityHashMap::new);
 
   public WireWriter() {
     this(new JsonFactory());
@@ -104,7 +115,10 @@ public final class WireWriter {
         }
         g.writeEndArray();
       }
-      IdentityHashMap<String, SerializedString> encoded = new IdentityHashMap<>();
+      IdentityHashMap<String, SerializedString> encoded = encodedReasons.get();
+      if (encoded.size() > MAX_CACHED_REASONS) {
+        encoded.clear();
+      }
       writeReasons(g, FAILED, names, decision, false, encoded);
       writeReasons(g, UNRESOLVABLE, names, decision, true, encoded);
       g.writeFieldName(ERROR);
@@ -212,7 +226,7 @@ public final class WireWriter {
   /**
    * The failed nodes whose unresolvable flag is {@code unresolvable}, with their reasons, in the
    * order sent. Reasons repeat across thousands of nodes (the same String object, see {@code
-   * FailureMemo}), so each is escaped and encoded once per call.
+   * FailureMemo}), so each is escaped and encoded once, and neighbours usually share one.
    */
   private static void writeReasons(
       JsonGenerator g,
@@ -226,11 +240,17 @@ public final class WireWriter {
     g.writeStartObject();
     String[] reasons = decision.reasons();
     boolean[] flags = decision.unresolvable();
+    String previous = null;
+    SerializedString previousEncoded = null;
     for (int i = 0; i < reasons.length; i++) {
       String reason = reasons[i];
       if (reason != null && flags[i] == unresolvable) {
+        if (reason != previous) {
+          previous = reason;
+          previousEncoded = encoded.computeIfAbsent(reason, SerializedString::new);
+        }
         g.writeFieldName(names.get(i));
-        g.writeString(encoded.computeIfAbsent(reason, SerializedString::new));
+        g.writeString(previousEncoded);
       }
     }
     g.writeEndObject();
