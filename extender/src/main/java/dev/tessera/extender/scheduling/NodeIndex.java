@@ -54,10 +54,6 @@ final class NodeIndex {
     }
   }
 
-  int size() {
-    return names.length;
-  }
-
   /** The name at {@code position}. */
   String name(int position) {
     return names[position];

@@ -12,6 +12,7 @@ import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.testing.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -195,6 +196,75 @@ class ClusterCacheConcurrencyTest {
     // Every allocation in the final snapshot is one the ledger still records.
     cache.snapshot().forEach(node -> node.allocations().forEach((uid, allocation) ->
         assertEquals(allocation, cache.allocation(uid))));
+  }
+
+  /**
+   * A request's names are resolved in the snapshot of the moment they are read and used in a later
+   * one. While nodes are added and removed (which moves the others to new positions) and updated,
+   * a name must always lead to that node's state, or to none once it is gone.
+   */
+  @Test
+  void namesResolvedInOneSnapshotFindTheirOwnNodesInLaterOnes() throws Exception {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      names.add("stable-" + i);
+      cache.upsertNode(node("stable-" + i, 1 + i % 8, null));
+    }
+    cache.markSynced();
+    AtomicBoolean stop = new AtomicBoolean();
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    AtomicLong lookups = new AtomicLong();
+    AtomicLong moves = new AtomicLong();
+    List<Future<?>> workers = new ArrayList<>();
+    workers.add(threads.submit(guard(failures, () -> {
+      for (int round = 0; !stop.get(); round++) {
+        // Removing the node at the front moves every other one; adding puts one at the back.
+        cache.removeNode("churn-" + (round % 7));
+        cache.upsertNode(node("churn-" + ((round + 3) % 7), 2, null));
+        cache.upsertNode(node("stable-" + (round % 40), 1 + round % 40 % 8, PlacementStrategy.SPREAD));
+        moves.incrementAndGet();
+      }
+    })));
+    for (int r = 0; r < 3; r++) {
+      workers.add(threads.submit(guard(failures, () -> {
+        while (!stop.get()) {
+          ClusterSnapshot readIn = cache.snapshot();
+          RequestedNodes.Builder builder = readIn.requestedNodes();
+          for (String name : names) {
+            char[] spelled = ("\"" + name + "\"").toCharArray();
+            assertTrue(builder.addKnown(spelled, 1, name.length()), name);
+          }
+          builder.add("churn-5");
+          RequestedNodes requested = builder.build();
+          ClusterSnapshot later = cache.snapshot();
+          for (int i = 0; i < requested.size(); i++) {
+            NodeState node = later.node(requested, i);
+            if (node != null) {
+              assertEquals(requested.name(i), node.name());
+            } else {
+              assertEquals("churn-5", requested.name(i), "a stable node is never missing");
+            }
+          }
+          lookups.incrementAndGet();
+        }
+      })));
+    }
+    try {
+      Await.await(
+          "5,000 requests looked up across 2,000 node moves",
+          () -> lookups.get() > 5_000 && moves.get() > 2_000 || !failures.isEmpty(),
+          Duration.ofSeconds(30));
+    } finally {
+      stop.set(true);
+      for (Future<?> worker : workers) {
+        worker.get(10, TimeUnit.SECONDS);
+      }
+    }
+    if (!failures.isEmpty()) {
+      AssertionError error = new AssertionError("a worker failed: " + failures.peek(), failures.peek());
+      failures.forEach(error::addSuppressed);
+      throw error;
+    }
   }
 
   private static Runnable guard(ConcurrentLinkedQueue<Throwable> failures, Runnable body) {
