@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -176,22 +177,10 @@ class ClusterCacheConcurrencyTest {
       })));
     }
 
-    try {
-      Await.await(
-          "2,000 confirmed pods and 2,000 snapshots checked",
-          () -> confirmed.get() > 2_000 && snapshotsChecked.get() > 2_000 || !failures.isEmpty(),
-          Duration.ofSeconds(30));
-    } finally {
-      stop.set(true);
-      for (Future<?> worker : workers) {
-        worker.get(10, TimeUnit.SECONDS);
-      }
-    }
-    if (!failures.isEmpty()) {
-      AssertionError error = new AssertionError("a worker failed: " + failures.peek(), failures.peek());
-      failures.forEach(error::addSuppressed);
-      throw error;
-    }
+    runUntil(
+        "2,000 confirmed pods and 2,000 snapshots checked",
+        () -> confirmed.get() > 2_000 && snapshotsChecked.get() > 2_000,
+        stop, workers, failures);
     Ledger.assertConsistent(cache.snapshot());
     // Every allocation in the final snapshot is one the ledger still records.
     cache.snapshot().forEach(node -> node.allocations().forEach((uid, allocation) ->
@@ -249,11 +238,25 @@ class ClusterCacheConcurrencyTest {
         }
       })));
     }
+    runUntil(
+        "5,000 requests looked up across 2,000 node moves",
+        () -> lookups.get() > 5_000 && moves.get() > 2_000,
+        stop, workers, failures);
+  }
+
+  /**
+   * Lets the workers run until {@code done} or a failure, stops and joins them, and fails with the
+   * first worker's failure (the others suppressed).
+   */
+  private static void runUntil(
+      String done,
+      BooleanSupplier reached,
+      AtomicBoolean stop,
+      List<Future<?>> workers,
+      ConcurrentLinkedQueue<Throwable> failures)
+      throws Exception {
     try {
-      Await.await(
-          "5,000 requests looked up across 2,000 node moves",
-          () -> lookups.get() > 5_000 && moves.get() > 2_000 || !failures.isEmpty(),
-          Duration.ofSeconds(30));
+      Await.await(done, () -> reached.getAsBoolean() || !failures.isEmpty(), Duration.ofSeconds(30));
     } finally {
       stop.set(true);
       for (Future<?> worker : workers) {
