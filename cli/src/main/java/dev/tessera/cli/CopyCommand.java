@@ -1,6 +1,5 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
 import dev.tessera.extender.workloads.spec.WorkloadResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -31,11 +30,7 @@ final class CopyCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster;
 
-  @Parameters(index = "0", paramLabel = "KIND", converter = Kinds.Converter.class, description = "The workload's kind.")
-  WorkloadKind kind;
-
-  @Parameters(index = "1", paramLabel = "NAME", description = "The workload to copy.")
-  String name;
+  @Mixin WorkloadRef ref;
 
   @Parameters(index = "2", paramLabel = "NEW_NAME", description = "The copy's name.")
   String newName;
@@ -50,19 +45,19 @@ final class CopyCommand implements Callable<Integer> {
     Workloads.checkName("NEW_NAME", newName);
     try (KubernetesClient client = cluster.connect()) {
       String namespace = cluster.namespace(client);
-      WorkloadResource<?> source = Workloads.require(client, kind, namespace, name);
+      WorkloadResource<?> source = Workloads.require(client, ref.kind, namespace, ref.name);
       Map<String, Object> base = Workloads.specMap(client, source);
       base.remove("stopped");
-      Map<String, Object> copied = flags.applyTo(kind, base, rest);
+      Map<String, Object> copied = flags.applyTo(ref.kind, base, rest);
       ObjectMeta metadata = new ObjectMetaBuilder()
           .withName(newName)
           .withNamespace(namespace)
           .withLabels(source.getMetadata().getLabels())
           .withAnnotations(source.getMetadata().getAnnotations())
           .build();
-      Workloads.create(client, Workloads.build(client, kind, metadata, copied));
-      spec.commandLine().getOut().println(kind.label() + " '" + newName + "' submitted to project '" + namespace
-          + "' as a copy of '" + name + "'");
+      Workloads.create(client, Workloads.build(client, ref.kind, metadata, copied));
+      spec.commandLine().getOut().println(ref.kind.label() + " '" + newName + "' submitted to project '" + namespace
+          + "' as a copy of '" + ref.name + "'");
       spec.commandLine().getOut().flush();
     }
     return 0;

@@ -1,6 +1,5 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
 import dev.tessera.extender.workloads.spec.WorkloadResource;
 import dev.tessera.extender.workloads.spec.WorkloadSpec;
 import dev.tessera.extender.workloads.spec.WorkloadStatus;
@@ -14,7 +13,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code tessera describe KIND NAME}: the story of one workload in one screen: its status, every
@@ -32,26 +30,22 @@ final class DescribeCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster;
 
-  @Parameters(index = "0", paramLabel = "KIND", converter = Kinds.Converter.class, description = "The workload's kind.")
-  WorkloadKind kind;
-
-  @Parameters(index = "1", paramLabel = "NAME", description = "The workload's name.")
-  String name;
+  @Mixin WorkloadRef ref;
 
   @Override
   public Integer call() {
     try (KubernetesClient client = cluster.connect()) {
       String namespace = cluster.namespace(client);
-      WorkloadResource<?> workload = Workloads.require(client, kind, namespace, name);
-      List<Pod> pods = client.pods().inNamespace(namespace).withLabel(Workloads.WORKLOAD_LABEL, name).list().getItems()
-          .stream()
-          .filter(pod -> kind.label().equals(pod.getMetadata().getLabels().get("tessera.dev/workload-kind")))
+      WorkloadResource<?> workload = Workloads.require(client, ref.kind, namespace, ref.name);
+      List<Pod> pods = client.pods().inNamespace(namespace).withLabel(Workloads.WORKLOAD_LABEL, ref.name).list()
+          .getItems().stream()
+          .filter(pod -> ref.kind.label().equals(pod.getMetadata().getLabels().get("tessera.dev/workload-kind")))
           .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
           .toList();
       List<Event> events = client.v1().events().inNamespace(namespace).list().getItems().stream()
-          .filter(event -> event.getInvolvedObject() != null && name.equals(event.getInvolvedObject().getName()))
+          .filter(event -> event.getInvolvedObject() != null && ref.name.equals(event.getInvolvedObject().getName()))
           .filter(event -> event.getInvolvedObject().getKind() == null
-              || kind.kind().equals(event.getInvolvedObject().getKind()))
+              || ref.kind.kind().equals(event.getInvolvedObject().getKind()))
           .sorted(Comparator.comparing(DescribeCommand::eventTime, Comparator.nullsFirst(Comparator.naturalOrder()))
               .thenComparing(event -> event.getMetadata().getName()))
           .toList();
@@ -64,7 +58,7 @@ final class DescribeCommand implements Callable<Integer> {
     WorkloadStatus status = workload.statusOrEmpty();
     WorkloadSpec common = workload.workload();
     field(out, "Name", workload.getMetadata().getName());
-    field(out, "Type", kind.label());
+    field(out, "Type", ref.kind.label());
     field(out, "Project", workload.getMetadata().getNamespace());
     field(out, "Status", Formats.orNone(status.phase()) + (status.reason() == null ? "" : " (" + status.reason() + ")"));
     field(out, "Created", Formats.orNone(workload.getMetadata().getCreationTimestamp()));
@@ -72,7 +66,7 @@ final class DescribeCommand implements Callable<Integer> {
       field(out, "Image", Formats.orNone(common.image()));
       field(out, "GPU", gpu(common.gpu()));
       if (Boolean.TRUE.equals(common.stopped())) {
-        field(out, "Stopped", "true (tessera run " + kind.label() + " " + name + " starts it again)");
+        field(out, "Stopped", "true (tessera run " + ref.kind.label() + " " + ref.name + " starts it again)");
       }
     }
     field(out, "Pods", Formats.orNone(status.runningPods()) + " running / " + Formats.orNone(status.requestedPods())

@@ -1,11 +1,9 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 /**
  * What {@code tessera stop} and {@code tessera run} share: a JSON merge patch of {@code
@@ -17,11 +15,7 @@ abstract class StoppedSwitch implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster;
 
-  @Parameters(index = "0", paramLabel = "KIND", converter = Kinds.Converter.class, description = "The workload's kind.")
-  WorkloadKind kind;
-
-  @Parameters(index = "1", paramLabel = "NAME", description = "The workload's name.")
-  String name;
+  @Mixin WorkloadRef ref;
 
   private final boolean stopped;
 
@@ -33,8 +27,8 @@ abstract class StoppedSwitch implements Callable<Integer> {
   public Integer call() {
     try (KubernetesClient client = cluster.connect()) {
       String namespace = cluster.namespace(client);
-      Workloads.setStopped(client, kind, namespace, name, stopped);
-      spec.commandLine().getOut().println(kind.label() + " '" + name + "' in project '" + namespace + "' "
+      Workloads.setStopped(client, ref.kind, namespace, ref.name, stopped);
+      spec.commandLine().getOut().println(ref.kind.label() + " '" + ref.name + "' in project '" + namespace + "' "
           + (stopped ? "stopped" : "set to run"));
       spec.commandLine().getOut().flush();
     }

@@ -234,6 +234,22 @@ class WorkloadCommandsTest {
     assertEquals(2, tessera("copy", "trn", "base", "b2", "-p", "copies", "--gpu-fraction", "2").exit());
   }
 
+  /** KIND NAME come from one mixin, so a wrong or missing one reads the same for every command. */
+  @Test
+  void everyCommandThatNamesAWorkloadRefusesAWrongKindAlike() {
+    for (List<String> args : List.of(List.of("describe", "job", "x"), List.of("stop", "job", "x"),
+        List.of("run", "job", "x"), List.of("delete", "job", "x"), List.of("copy", "job", "x", "y"))) {
+      CliRun.Result result = tessera(args.toArray(String[]::new));
+      assertEquals(2, result.exit(), result::toString);
+      assertTrue(result.err().contains("KIND must be workspace (ws), training (trn), distributed-training (dtrn) or"
+          + " inference (inf), was 'job'"), result::toString);
+      assertTrue(result.err().contains("Try 'tessera " + args.get(0) + " --help'"), result::toString);
+    }
+    CliRun.Result noName = tessera("delete", "trn");
+    assertEquals(2, noName.exit(), noName::toString);
+    assertTrue(noName.err().contains("Missing required parameter: 'NAME'"), noName::toString);
+  }
+
   @Test
   void logsFindsTheWorkloadsPods() {
     CliRun.Result none = tessera("logs", "ghost", "-p", "logs");
