@@ -22,10 +22,16 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 final class KubeletDevicePlugin implements DevicePluginStarter {
   private final DevicePluginConfig config;
+  private final UsageFiles usage;
   private final Clock clock;
 
-  KubeletDevicePlugin(DevicePluginConfig config, Clock clock) {
+  /**
+   * @param usage the same reader the agent's sampler uses, so a broken usage file is reported once
+   *     rather than once by each
+   */
+  KubeletDevicePlugin(DevicePluginConfig config, UsageFiles usage, Clock clock) {
     this.config = config;
+    this.usage = usage;
     this.clock = clock;
   }
 
@@ -44,7 +50,7 @@ final class KubeletDevicePlugin implements DevicePluginStarter {
           config.forSharedGpus(DevicePluginConfig.DEFAULT_SHARED_SLOTS), gpus, api, scheduler, clock);
       shared.start();
       guard = new GpuMemoryGuard(
-              new UsageFiles(config.stateDir().resolve("usage")),
+              usage,
               new ProcFs(Path.of("/proc")),
               new KubePodEvents(api, config.nodeName(), clock),
               registry,

@@ -152,15 +152,17 @@ public final class Main implements Callable<Integer> {
     if (!plugin) {
       log.info("device plugin off ({})", devicePlugin == null ? "not running in a pod" : "--no-device-plugin");
     }
+    // What the native library records in the pods' usage directories (fractional pods): read by the
+    // sampler for reports and, with the device plugin, by the memory guard.
+    UsageFiles usage = new UsageFiles(pluginConfig.stateDir().resolve("usage"));
     NodeAgent agent;
     try {
       agent =
           NodeAgent.start(
               config,
               gpus,
-              // What the native library records in the pods' usage directories (fractional pods).
-              new UsageFiles(pluginConfig.stateDir().resolve("usage")),
-              plugin ? new KubeletDevicePlugin(pluginConfig, clock) : DevicePluginStarter.NONE,
+              usage,
+              plugin ? new KubeletDevicePlugin(pluginConfig, usage, clock) : DevicePluginStarter.NONE,
               clock);
     } catch (Exception e) {
       gpus.close();
