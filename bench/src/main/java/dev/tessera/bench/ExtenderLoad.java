@@ -109,7 +109,7 @@ public final class ExtenderLoad implements Callable<Integer> {
       runPairs(server.port(), "fraction gpu-fraction=0.5", pod(WellKnown.GPU_FRACTION, "0.5", 0), names);
       runPairs(server.port(), "whole nvidia.com/gpu=1", pod(null, null, 1), names);
       if (baseline) {
-        runPairs(server.port(), "no GPU (the floor: HTTP and JSON, nothing to decide)", pod(null, null, 0), names);
+        runPairs(server.port(), "no GPU (HTTP and JSON only, nothing to decide)", pod(null, null, 0), names);
       }
     }
     if (fullNodes > 0) {
@@ -137,9 +137,10 @@ public final class ExtenderLoad implements Callable<Integer> {
           Locale.ROOT,
           "%n[nodeCacheCapable] %s: %d names sent, %d pass filter (request %d KiB, prioritize %d KiB)%n",
           label, names.size(), filtered.get("NodeNames").size(), filterBody.length / 1024, prioritizeBody.length / 1024);
-      // A pod no node could ever take measures the refusal path, not placement: stop rather than report it.
+      // Every node of the benchmark's cluster could take its pods some day; a node refusing one for
+      // good means the figures would measure a refusal, not placement: stop rather than report them.
       if (filtered.path("FailedAndUnresolvableNodes").size() > 0 || !filtered.path("Error").asText("").isEmpty()) {
-        throw new IllegalStateException("the benchmark pod cannot be placed at all: " + filtered);
+        throw new IllegalStateException("the benchmark's pod is refused for good, so nothing would be measured: " + filtered);
       }
     }
     Result result = drive(port, connection -> {
@@ -153,8 +154,8 @@ public final class ExtenderLoad implements Callable<Integer> {
 
   /**
    * The floor under every figure: one request that costs the server next to nothing. A pair is two
-   * of these plus the work; on a VM, where waking a thread on the other vCPU is slow, this floor
-   * is most of the latency and all of the tail.
+   * of these plus the work; on a VM, where waking a thread on the other vCPU is slow, the floor can
+   * be most of a pair's latency and most of its tail.
    */
   private void runRoundTrips(int port) throws Exception {
     System.out.printf(Locale.ROOT, "%n[floor] GET /healthz on the same kind of connection%n");
