@@ -44,6 +44,18 @@ static void load_log_level(void) {
     tessera_log_set_level(level);
 }
 
+/* One byte count per device from the variable `name`; -1, with a warning, when it is malformed. */
+static int parse_byte_list(const char *name, const char *text, uint64_t *out) {
+    int count = tessera_parse_limits(text, out, TESSERA_MAX_DEVICES);
+    if (count < 0) {
+        tessera_log(TESSERA_LOG_WARN,
+                    "%s=\"%.64s\" is malformed (want comma-separated byte counts); "
+                    "GPU memory limits are not enforced",
+                    name, text);
+    }
+    return count;
+}
+
 static int load_limits(tessera_config *cfg) {
     const char *text = getenv(TESSERA_ENV_LIMITS);
     if (text == NULL) {
@@ -51,14 +63,8 @@ static int load_limits(tessera_config *cfg) {
                     TESSERA_ENV_LIMITS);
         return -1;
     }
-    int count = tessera_parse_limits(text, cfg->limits, TESSERA_MAX_DEVICES);
-    if (count < 0) {
-        tessera_log(TESSERA_LOG_WARN,
-                    "%s=\"%.64s\" is malformed (want comma-separated byte counts); "
-                    "GPU memory limits are not enforced",
-                    TESSERA_ENV_LIMITS, text);
-        return -1;
-    }
+    int count = parse_byte_list(TESSERA_ENV_LIMITS, text, cfg->limits);
+    if (count < 0) return -1;
     cfg->device_count = count;
     return 0;
 }
@@ -74,14 +80,8 @@ static int load_requests(tessera_config *cfg) {
         memcpy(cfg->requests, cfg->limits, sizeof cfg->requests);
         return 0;
     }
-    int count = tessera_parse_limits(text, cfg->requests, TESSERA_MAX_DEVICES);
-    if (count < 0) {
-        tessera_log(TESSERA_LOG_WARN,
-                    "%s=\"%.64s\" is malformed (want comma-separated byte counts); "
-                    "GPU memory limits are not enforced",
-                    TESSERA_ENV_REQUESTS, text);
-        return -1;
-    }
+    int count = parse_byte_list(TESSERA_ENV_REQUESTS, text, cfg->requests);
+    if (count < 0) return -1;
     if (count != cfg->device_count) {
         tessera_log(TESSERA_LOG_WARN, "%s has %d entries but %s has %d; GPU memory limits are "
                     "not enforced", TESSERA_ENV_REQUESTS, count, TESSERA_ENV_LIMITS,
