@@ -8,7 +8,10 @@ import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.VictimSelector;
 import dev.tessera.extender.webhook.SchedulingExtender;
+import dev.tessera.extender.cluster.BindResult;
 import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.cluster.PodGroupLookup;
+import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
@@ -89,7 +92,7 @@ public final class BenchCluster {
     return new SchedulingExtender(
         cache,
         (namespace, name) -> Optional.empty(),
-        (pod, node, assignment, annotations) -> "binding is not part of this benchmark",
+        (pod, node, assignment, annotations) -> BindResult.apiError(pod, node, 0, "binding is not part of this benchmark"),
         PodEvents.NOOP,
         new SchedulingExtender.PolicyContext(
             () -> PolicySnapshot.EMPTY,
@@ -100,7 +103,10 @@ public final class BenchCluster {
             new VictimSelector(cache.placement()),
             new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
             new dev.tessera.extender.cluster.CpuLedger(),
-            pod -> 0L));
+            pod -> 0L,
+            (namespace, name) -> new PodGroupLookup.Result.Missing(),
+            new RefusedPods(cache, () -> PolicySnapshot.EMPTY, pods, (pod, why) -> {}, Clock.systemUTC())),
+        () -> true);
   }
 
   static GpuRequest randomRequest(Random random) {

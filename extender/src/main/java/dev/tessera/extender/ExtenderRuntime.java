@@ -9,7 +9,10 @@ import dev.tessera.extender.cluster.ApiEvictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
 import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.cluster.PodWaker;
 import dev.tessera.extender.cluster.PolicyState;
+import dev.tessera.extender.cluster.RefusedPods;
+import dev.tessera.extender.cluster.Readiness;
 import dev.tessera.extender.cluster.ReclaimController;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.scheduling.GangPlanner;
@@ -18,6 +21,7 @@ import dev.tessera.extender.cluster.KubernetesPodEvents;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodRequests;
 import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.telemetry.AgentReports;
 import dev.tessera.extender.telemetry.CacheMetrics;
 import dev.tessera.extender.telemetry.GpuMemoryMetrics;
@@ -65,6 +69,10 @@ public final class ExtenderRuntime implements AutoCloseable {
   private static final Duration WORKLOAD_RESYNC = Duration.ofSeconds(30);
   /** A project's status is written at most this often. */
   private static final Duration PROJECT_STATUS_PERIOD = Duration.ofSeconds(10);
+  /** How often refused pods are looked at for their reason having gone away. */
+  private static final Duration REQUEUE_PERIOD = Duration.ofMillis(250);
+  /** Pods woken per second at most: after an outage, thousands may wait. */
+  private static final int WAKES_PER_SECOND = 100;
 
   private final ScheduledExecutorService scheduler;
   private final ExecutorService binds;
@@ -80,6 +88,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final ExecutorService workloadWorker;
   private final AgentEventWatch agentEvents;
   private final PrometheusMeterRegistry registry;
+  private final ScheduledExecutorService requeue;
+  private final PodWaker waker;
 
   private ExtenderRuntime(
       ScheduledExecutorService scheduler,
@@ -95,7 +105,11 @@ public final class ExtenderRuntime implements AutoCloseable {
       WorkloadController workloads,
       ExecutorService workloadWorker,
       AgentEventWatch agentEvents,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry,
+      ScheduledExecutorService requeue,
+      PodWaker waker) {
+    this.requeue = requeue;
+    this.waker = waker;
     this.scheduler = scheduler;
     this.binds = binds;
     this.eventWriter = eventWriter;
@@ -132,8 +146,10 @@ public final class ExtenderRuntime implements AutoCloseable {
     // Binds block on one API call each; kube-scheduler runs several binding cycles at once.
     ExecutorService binds = Executors.newFixedThreadPool(16, daemon("tessera-bind"));
     ExecutorService eventWriter = Executors.newSingleThreadExecutor(daemon("tessera-events"));
+    ScheduledExecutorService requeue = Executors.newSingleThreadScheduledExecutor(daemon("tessera-requeue"));
 
     ClusterCache cache = new ClusterCache(clock, config.assumeTtl(), new Placement(config.defaultStrategy()));
+    Readiness readiness = new Readiness();
     PodEvents podEvents = new KubernetesPodEvents(client, clock, eventWriter);
     ClusterInformers informers = new ClusterInformers(client, cache, podEvents, resyncPeriod, scheduler);
     // What the scheduler does to a workload's pod is told on the workload too.
@@ -150,6 +166,10 @@ public final class ExtenderRuntime implements AutoCloseable {
     ApiEvictor evictor = new ApiEvictor(client);
     GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock, registry);
     VictimSelector victims = new VictimSelector(cache.placement());
+    PodWaker waker = new PodWaker(client, clock, registry, WAKES_PER_SECOND);
+    RefusedPods refused = new RefusedPods(cache, policy::snapshot, podIndex, waker::wake, clock);
+    PolicyInformers policyInformers = new PolicyInformers(
+        client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
     ReclaimController reclaim = new ReclaimController(
         cache, podIndex, policy::snapshot, unschedulable, victims, evictor, events, registry);
     SchedulingExtender extender =
@@ -165,16 +185,16 @@ public final class ExtenderRuntime implements AutoCloseable {
                         PodRequests.of(pod),
                         PodRequests.asksForGpuShare(pod),
                         PodRequests.traitsOf(pod))),
-            (pod, node, assignment, annotations) -> binder.bind(pod, node, assignment, annotations).errorOrEmpty(),
+            binder::bind,
             events,
             new SchedulingExtender.PolicyContext(
                 policy::snapshot, policy::recompute, gangs, unschedulable, podIndex, victims, registry, informers.cpu(),
-                pod -> informers.pod(pod.namespace(), pod.name()).map(CpuLedger::requestedMillis).orElse(0L)));
+                pod -> informers.pod(pod.namespace(), pod.name()).map(CpuLedger::requestedMillis).orElse(0L),
+                policyInformers::fetchPodGroup, refused),
+            readiness::ready);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
-    PolicyInformers policyInformers = new PolicyInformers(
-        client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
     ExecutorService workloadWorker = Executors.newSingleThreadExecutor(daemon("tessera-workloads"));
     WorkloadController workloads = new WorkloadController(client, clock, workloadWorker, namespace -> {
       var project = policy.snapshot().projectOf(namespace);
@@ -182,7 +202,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     }, pod -> gpuBusy(cache, podIndex, agentReports, pod));
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor,
-        workloads, workloadWorker, agentEvents, registry);
+        workloads, workloadWorker, agentEvents, registry, requeue, waker);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
@@ -218,6 +238,15 @@ public final class ExtenderRuntime implements AutoCloseable {
           () -> quietly("reclaim GPUs for projects under quota", reclaim::run),
           RECLAIM_PERIOD.toMillis(), RECLAIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       CacheMetrics.register(cache, registry);
+      policy.recompute();
+      // Nodes, pods and policy are all listed and the figures computed: decisions may start.
+      readiness.markReady();
+      List<dev.tessera.extender.model.PodKey> stranded = informers.failedPending(WellKnown.SCHEDULER_NAME);
+      stranded.forEach(pod -> waker.wake(pod, "the extender is ready"));
+      log.info("ready: scheduling calls are answered from now on; {} pending pod(s) kube-scheduler failed while"
+          + " the extender was not ready are tried again", stranded.size());
+      requeue.scheduleWithFixedDelay(() -> quietly("wake pods whose refusal went away", refused::check),
+          REQUEUE_PERIOD.toMillis(), REQUEUE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       return runtime;
     } catch (Exception e) {
       runtime.close();
@@ -266,6 +295,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     workloadWorker.shutdownNow();
     agentEvents.close();
     informers.close();
+    requeue.shutdownNow();
+    waker.close();
     scheduler.shutdownNow();
     evictor.close();
     binds.shutdown();

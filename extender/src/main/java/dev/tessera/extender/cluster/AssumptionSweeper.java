@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Releases GPUs the extender handed out at bind when the informer never saw the pod bound within
- * the cache's assume TTL ({@link ClusterCache#expireAssumptions}), and tells the pod's owner with a
- * Warning event {@value #BINDING_EXPIRED}. Runs every {@code period} on the injected scheduler;
+ * Releases GPUs held for binds that never finished within the cache's assume TTL, and for nodes
+ * filter chose that no bind took within the nomination TTL ({@link ClusterCache#expireAssumptions});
+ * the first tell the pod's owner with a Warning event {@value #BINDING_EXPIRED}. Runs every {@code period} on the injected scheduler;
  * {@link #sweep} runs one pass directly (tests, shutdown).
  */
 public final class AssumptionSweeper implements AutoCloseable {
@@ -57,17 +57,24 @@ public final class AssumptionSweeper implements AutoCloseable {
     return this;
   }
 
-  /** Expires what is due now; returns the pods whose assumption expired. */
+  /**
+   * Expires what is due now; returns the pods whose bind never finished (nominations that lapse,
+   * because kube-scheduler chose otherwise or gave the pod up, are released without a word).
+   */
   public List<PodKey> sweep() {
-    List<PodKey> expired = cache.expireAssumptions();
-    for (PodKey pod : expired) {
+    List<PodKey> expired = new java.util.ArrayList<>();
+    for (ClusterCache.Lapsed lapsed : cache.expireAssumptions()) {
+      if (lapsed.stage() != ClusterCache.Stage.BINDING) {
+        continue;
+      }
+      PodKey pod = lapsed.pod();
+      expired.add(pod);
       events.warn(
           pod,
           BINDING_EXPIRED,
-          "the extender reserved GPUs for this pod when binding it but did not see the pod bound"
-              + " in time; the reservation was released. If the pod is still pending it will be"
-              + " scheduled again; if it is bound, its GPUs are accounted for once the extender"
-              + " sees it");
+          "the extender held GPUs for this pod while binding it, but the bind's outcome never came"
+              + " back; the GPUs were released. If the pod is still pending it will be scheduled"
+              + " again; if it is bound, its GPUs are accounted for once the extender sees it");
     }
     return expired;
   }

@@ -67,6 +67,14 @@ public record BindResult(Outcome outcome, PodKey pod, String node, int httpStatu
     return outcome == Outcome.BOUND;
   }
 
+  /**
+   * True when the API server may have stored the binding even though no success came back: no
+   * answer at all (a timeout, a dropped connection) or a server-side error.
+   */
+  public boolean inDoubt() {
+    return outcome == Outcome.API_ERROR && (httpStatus == 0 || httpStatus >= 500);
+  }
+
   /** "" when bound, else the message: what kube-scheduler's {@code ExtenderBindingResult.Error} wants. */
   public String errorOrEmpty() {
     return ok() ? "" : message;

@@ -34,10 +34,13 @@ import org.slf4j.LoggerFactory;
  * {@link ClusterSnapshot}s of it without locking.
  *
  * <p>Writers take one lock, apply the change, and publish a new snapshot before releasing it, so
- * a snapshot is always a state the cache really was in. Pods follow kube-scheduler's cache state
- * machine: a bind <em>assumes</em> the pod (its GPUs are held at once, so concurrent binds cannot
- * hand out the same capacity), the informer <em>confirms</em> it when it sees the pod bound, and
- * an assumption neither confirmed nor forgotten within the TTL <em>expires</em>.
+ * a snapshot is always a state the cache really was in. A pod's hold moves through {@link Stage}s:
+ * filter <em>nominates</em> the node it chose (its GPUs are held at once, so the filter of the next
+ * pod, which kube-scheduler runs while this one's bind is in flight, sees them taken), a gang's
+ * plan <em>reserves</em> its members' places, a bind takes the hold over, the API server's answer
+ * makes it <em>bound</em>, and the informer <em>confirms</em> it. Nominations and binds that never
+ * finish lapse after their TTL; a bound pod's GPUs stay held until the informer shows it, however
+ * slow the API server is.
  */
 public final class ClusterCache {
   private static final Logger log = LoggerFactory.getLogger(ClusterCache.class);
@@ -49,26 +52,64 @@ public final class ClusterCache {
     record Refused(String reason) implements AssumeResult {}
   }
 
-  /**
-   * @param gang for a gang member's reservation (assumed before kube-scheduler binds it): the
-   *     gang's key; null otherwise
-   */
-  private record Entry(Allocation allocation, Instant assumedUntil, String gang) {
-    Entry(Allocation allocation, Instant assumedUntil) {
-      this(allocation, assumedUntil, null);
-    }
+  /** Where a pod's hold on GPUs stands, from filter's choice to the informer's confirmation. */
+  public enum Stage {
+    /** Filter chose this node for the pod; kube-scheduler's bind is expected within the nomination TTL. */
+    NOMINATED,
+    /** A gang's plan holds the place until the member is bound or the gang times out. */
+    RESERVED,
+    /** The bind is under way (or its outcome is still being found out); expires after the assume TTL. */
+    BINDING,
+    /** The API server accepted the binding; the informer has not shown it yet. Never expires. */
+    BOUND,
+    /** The informer shows the pod bound with this assignment. */
+    CONFIRMED;
 
+    /** Held before the informer confirmed it: not yet the cluster's record. */
     boolean assumed() {
-      return allocation.assumed();
-    }
-
-    boolean reservation() {
-      return gang != null;
+      return this != CONFIRMED;
     }
   }
 
+  /**
+   * One pod's hold on GPUs.
+   *
+   * @param until when a {@link Stage#NOMINATED}, {@link Stage#RESERVED} or {@link Stage#BINDING}
+   *     hold lapses; null for the others
+   * @param gang for a gang member's reservation: the gang's key; null otherwise
+   */
+  public record Hold(Allocation allocation, Stage stage, Instant until, String gang) {
+    static Hold confirmed(Allocation allocation) {
+      return new Hold(allocation, Stage.CONFIRMED, null, null);
+    }
+
+    public String node() {
+      return allocation.node();
+    }
+
+    public GpuAssignment assignment() {
+      return allocation.assignment();
+    }
+
+    boolean assumed() {
+      return stage.assumed();
+    }
+
+    boolean reservation() {
+      return stage == Stage.RESERVED;
+    }
+
+    boolean lapsed(Instant now) {
+      return until != null && !now.isBefore(until) && stage != Stage.RESERVED;
+    }
+  }
+
+  /** How long a node chosen by filter stays held for the pod when no bind comes. */
+  public static final Duration DEFAULT_NOMINATION_TTL = Duration.ofSeconds(10);
+
   private final Clock clock;
   private final Duration assumeTtl;
+  private final Duration nominationTtl;
   private final Placement placement;
   private final ReentrantLock lock = new ReentrantLock();
 
@@ -77,7 +118,7 @@ public final class ClusterCache {
   private final Map<String, GpuNode> nodes = new HashMap<>();
   /** Nodes as their agents last reported them, while the reports are fresh. */
   private final Map<String, AgentView> agentViews = new HashMap<>();
-  private final Map<String, Entry> pods = new HashMap<>();
+  private final Map<String, Hold> pods = new HashMap<>();
   private final Map<String, Map<String, Allocation>> allocationsByNode = new HashMap<>();
   /** Foreign pods whose node is not known yet or has no room in the ledger, by UID. */
   private final Map<String, ForeignPod> unplacedForeign = new HashMap<>();
@@ -85,17 +126,24 @@ public final class ClusterCache {
   private List<NodePool> pools = List.of();
   private long version;
 
-  /** Reserved gang members' assignments by pod UID; written under the lock, read without it. */
-  private final Map<String, GpuAssignment> reservations = new ConcurrentHashMap<>();
-  /** UIDs of pods assumed or reserved (not yet seen bound); written under the lock, read without it. */
-  private final java.util.Set<String> assumedUids = ConcurrentHashMap.newKeySet();
+  /** Holds not yet confirmed by the informer, by pod UID; written under the lock, read without it. */
+  private final Map<String, Hold> unconfirmed = new ConcurrentHashMap<>();
 
   private volatile ClusterSnapshot snapshot = ClusterSnapshot.EMPTY;
   private volatile boolean synced;
 
   public ClusterCache(Clock clock, Duration assumeTtl, Placement placement) {
+    this(clock, assumeTtl, DEFAULT_NOMINATION_TTL, placement);
+  }
+
+  /**
+   * @param assumeTtl how long a bind's hold lasts while its outcome is unknown
+   * @param nominationTtl how long a node filter chose stays held for the pod if no bind comes
+   */
+  public ClusterCache(Clock clock, Duration assumeTtl, Duration nominationTtl, Placement placement) {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.assumeTtl = Objects.requireNonNull(assumeTtl, "assumeTtl");
+    this.nominationTtl = Objects.requireNonNull(nominationTtl, "nominationTtl");
     this.placement = Objects.requireNonNull(placement, "placement");
   }
 
@@ -211,7 +259,7 @@ public final class ClusterCache {
   public void podBound(PodKey pod, GpuAssignment assignment) {
     lock.lock();
     try {
-      Entry current = pods.get(pod.uid());
+      Hold current = pods.get(pod.uid());
       if (current != null
           && !current.assumed()
           && current.allocation().assignment().equals(assignment)) {
@@ -224,7 +272,7 @@ public final class ClusterCache {
             "pod {} was assumed on {} but is bound with assignment {}; the cluster's record wins",
             pod, current.allocation().assignment(), assignment);
       }
-      put(new Entry(new Allocation(pod, assignment, false), null));
+      put(Hold.confirmed(new Allocation(pod, assignment, false)));
     } finally {
       lock.unlock();
     }
@@ -279,7 +327,7 @@ public final class ClusterCache {
     log.info(
         "pod {} on node {} uses {} without a Tessera assignment; holding GPUs {} for it",
         pod.key(), pod.node(), pod.request().describe(), assignment.shares());
-    put(new Entry(new Allocation(pod.key(), assignment, false), null));
+    put(Hold.confirmed(new Allocation(pod.key(), assignment, false)));
   }
 
   private void retryForeignOn(String node) {
@@ -295,7 +343,7 @@ public final class ClusterCache {
     lock.lock();
     try {
       unplacedForeign.remove(uid);
-      Entry previous = pods.get(uid);
+      Hold previous = pods.get(uid);
       remove(uid);
       if (previous != null) {
         retryForeignOn(previous.allocation().node()); // room was freed there
@@ -306,8 +354,54 @@ public final class ClusterCache {
   }
 
   /**
-   * Chooses GPUs for the pod on the node against the current ledger and holds them at once. A
-   * repeated call for a pod already assumed on the same node returns the same assignment.
+   * Filter chose {@code node} for the pod: holds GPUs there for it at once, so the next pod's
+   * filter, running while this one's bind is still on its way, sees them taken. Replaces the pod's
+   * earlier nomination (kube-scheduler tries a pod again after a failed attempt). The hold lapses
+   * after the nomination TTL unless a bind takes it over ({@link #assume}).
+   */
+  public AssumeResult nominate(PodKey pod, String node, GpuRequest request) {
+    if (request.kind() == GpuRequest.Kind.INVALID || !request.wantsGpu()) {
+      return new AssumeResult.Refused("pod " + pod + " asks for no valid GPU request; there is nothing to hold");
+    }
+    lock.lock();
+    try {
+      Hold current = pods.get(pod.uid());
+      if (current != null) {
+        switch (current.stage()) {
+          case NOMINATED -> {
+            if (current.allocation().node().equals(node)) {
+              put(new Hold(current.allocation(), Stage.NOMINATED, clock.instant().plus(nominationTtl), null));
+              return new AssumeResult.Assumed(current.allocation().assignment());
+            }
+            remove(pod.uid());
+          }
+          case RESERVED -> {
+            return current.allocation().node().equals(node)
+                ? new AssumeResult.Assumed(current.allocation().assignment())
+                : new AssumeResult.Refused("pod " + pod + " is reserved on node " + current.allocation().node()
+                    + " by gang " + current.gang() + "'s plan, not on " + node);
+          }
+          case BINDING -> {
+            return new AssumeResult.Refused(
+                "pod " + pod + " is being bound to node " + current.allocation().node() + " already");
+          }
+          case BOUND, CONFIRMED -> {
+            return new AssumeResult.Refused(
+                "pod " + pod + " is bound to node " + current.allocation().node() + " already");
+          }
+        }
+      }
+      return holdIfFits(pod, node, request, Stage.NOMINATED, nominationTtl);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The pod is about to be bound to {@code node}: holds its GPUs there against the current ledger
+   * (the ones filter nominated, or a gang reserved, when on this node), so two binds racing for the
+   * last capacity cannot both win. A repeated call for a pod already being bound to the same node
+   * returns the same assignment. Follow with {@link #bound} or {@link #forget}.
    */
   public AssumeResult assume(PodKey pod, String node, GpuRequest request) {
     if (request.kind() == GpuRequest.Kind.INVALID) {
@@ -318,46 +412,86 @@ public final class ClusterCache {
     }
     lock.lock();
     try {
-      Entry current = pods.get(pod.uid());
-      if (current != null && current.reservation()) {
-        if (!current.allocation().node().equals(node)) {
-          return new AssumeResult.Refused(
-              "pod " + pod + " is reserved on node " + current.allocation().node() + " by gang "
-                  + current.gang() + "'s plan, not on " + node);
-        }
-        // The gang's plan is being carried out: from now on the bind's TTL applies.
-        put(new Entry(current.allocation(), clock.instant().plus(assumeTtl)));
-        return new AssumeResult.Assumed(current.allocation().assignment());
-      }
+      Hold current = pods.get(pod.uid());
       if (current != null) {
-        if (current.assumed() && current.allocation().node().equals(node)) {
-          return new AssumeResult.Assumed(current.allocation().assignment());
+        boolean here = current.allocation().node().equals(node);
+        switch (current.stage()) {
+          case RESERVED -> {
+            if (!here) {
+              return new AssumeResult.Refused(
+                  "pod " + pod + " is reserved on node " + current.allocation().node() + " by gang "
+                      + current.gang() + "'s plan, not on " + node);
+            }
+            return takeOver(current);
+          }
+          case NOMINATED -> {
+            if (here) {
+              return takeOver(current);
+            }
+            remove(pod.uid()); // kube-scheduler chose otherwise after all: place it afresh below
+          }
+          case BINDING -> {
+            return here
+                ? new AssumeResult.Assumed(current.allocation().assignment())
+                : new AssumeResult.Refused("pod " + pod + " is being bound to node " + current.allocation().node());
+          }
+          case BOUND, CONFIRMED -> {
+            return new AssumeResult.Refused(
+                "pod " + pod + " already holds GPUs on node " + current.allocation().node());
+          }
         }
-        return new AssumeResult.Refused(
-            "pod " + pod + " already holds GPUs on node " + current.allocation().node());
       }
-      NodeState state = snapshot.node(node);
-      if (state == null) {
-        return new AssumeResult.Refused("node " + node + " is not known to the extender");
-      }
-      Placement.Failure failure = placement.check(state, request);
-      if (failure != null) {
-        return new AssumeResult.Refused("node " + node + " cannot take it now: " + failure.reason());
-      }
-      GpuAssignment assignment = placement.pick(state, request);
-      put(new Entry(new Allocation(pod, assignment, true), clock.instant().plus(assumeTtl)));
-      return new AssumeResult.Assumed(assignment);
+      return holdIfFits(pod, node, request, Stage.BINDING, assumeTtl);
     } finally {
       lock.unlock();
     }
   }
 
-  /** The bind failed: release the pod's assumed GPUs. A confirmed pod is left alone. */
+  /** A nomination or reservation becomes the bind's hold: the same GPUs, the bind's TTL. */
+  private AssumeResult takeOver(Hold current) {
+    put(new Hold(current.allocation(), Stage.BINDING, clock.instant().plus(assumeTtl), null));
+    return new AssumeResult.Assumed(current.allocation().assignment());
+  }
+
+  private AssumeResult holdIfFits(PodKey pod, String node, GpuRequest request, Stage stage, Duration ttl) {
+    NodeState state = snapshot.node(node);
+    if (state == null) {
+      return new AssumeResult.Refused("node " + node + " is not known to the extender");
+    }
+    Placement.Failure failure = placement.check(state, request);
+    if (failure != null) {
+      return new AssumeResult.Refused("node " + node + " cannot take it now: " + failure.reason());
+    }
+    GpuAssignment assignment = placement.pick(state, request);
+    put(new Hold(new Allocation(pod, assignment, true), stage, clock.instant().plus(ttl), null));
+    return new AssumeResult.Assumed(assignment);
+  }
+
+  /**
+   * The API server accepted the pod's binding: its GPUs stay held, whatever time passes, until the
+   * informer shows the pod bound (or deleted, or finished). Only a failed bind frees them.
+   */
+  public void bound(String uid) {
+    lock.lock();
+    try {
+      Hold current = pods.get(uid);
+      if (current != null && current.stage() == Stage.BINDING) {
+        put(new Hold(current.allocation(), Stage.BOUND, null, null));
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The bind failed, or filter's choice is void: releases the pod's hold unless the API server
+   * has it bound already ({@link Stage#BOUND}, {@link Stage#CONFIRMED}).
+   */
   public void forget(String uid) {
     lock.lock();
     try {
-      Entry current = pods.get(uid);
-      if (current != null && current.assumed()) {
+      Hold current = pods.get(uid);
+      if (current != null && current.stage() != Stage.BOUND && current.stage() != Stage.CONFIRMED) {
         remove(uid);
       }
     } finally {
@@ -365,28 +499,67 @@ public final class ClusterCache {
     }
   }
 
-  /** Drops assumptions whose TTL passed without the informer confirming them. */
-  public List<PodKey> expireAssumptions() {
-    Instant now = clock.instant();
-    List<PodKey> expired = new ArrayList<>();
+  /**
+   * Releases the pod's nomination, if it has one: kube-scheduler is filtering the pod again (its
+   * last attempt failed after filter), and the pod must not find its own hold in the way.
+   */
+  public void dropNomination(String uid) {
+    Hold hold = unconfirmed.get(uid);
+    if (hold == null || hold.stage() != Stage.NOMINATED) {
+      return;
+    }
     lock.lock();
     try {
-      for (Entry entry : List.copyOf(pods.values())) {
-        // Reservations end with their gang's timeout, which the gang monitor enforces.
-        if (entry.assumed() && !entry.reservation() && !now.isBefore(entry.assumedUntil())) {
+      Hold current = pods.get(uid);
+      if (current != null && current.stage() == Stage.NOMINATED) {
+        remove(uid);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A hold that lapsed: a nomination no bind took over, or a bind whose outcome never came. */
+  public record Lapsed(PodKey pod, Stage stage) {}
+
+  /**
+   * Drops nominations and binds whose TTL passed (kube-scheduler abandoned the choice, or a bind
+   * never finished). Holds of bound pods never lapse; gang reservations end with their gang.
+   */
+  public List<Lapsed> expireAssumptions() {
+    Instant now = clock.instant();
+    List<Lapsed> expired = new ArrayList<>();
+    lock.lock();
+    try {
+      for (Hold entry : List.copyOf(pods.values())) {
+        if (entry.lapsed(now)) {
           remove(entry.allocation().pod().uid());
-          expired.add(entry.allocation().pod());
+          expired.add(new Lapsed(entry.allocation().pod(), entry.stage()));
         }
       }
     } finally {
       lock.unlock();
     }
-    for (PodKey pod : expired) {
-      log.warn(
-          "assumption for pod {} expired after {}: it was never seen bound; its GPUs are free again",
-          pod, assumeTtl);
+    for (Lapsed lapsed : expired) {
+      if (lapsed.stage() == Stage.BINDING) {
+        log.warn("the bind of pod {} did not finish within {}; its GPUs are free again", lapsed.pod(), assumeTtl);
+      } else {
+        log.debug("kube-scheduler did not bind pod {} to the node filter chose within {}; the hold lapsed",
+            lapsed.pod(), nominationTtl);
+      }
     }
     return expired;
+  }
+
+  /** The stage of the pod's hold, or null when it holds nothing. */
+  public Stage stage(String uid) {
+    lock.lock();
+    try {
+      Hold entry = pods.get(uid);
+      return entry == null ? null : entry.stage();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -406,16 +579,16 @@ public final class ClusterCache {
       Collection<GpuNode> allNodes, Collection<Allocation> bound, Collection<ForeignPod> foreign) {
     lock.lock();
     try {
-      Map<String, Entry> fresh = new HashMap<>();
+      Map<String, Hold> fresh = new HashMap<>();
       for (Allocation allocation : bound) {
-        fresh.put(allocation.pod().uid(), new Entry(new Allocation(allocation.pod(), allocation.assignment(), false), null));
+        fresh.put(allocation.pod().uid(), Hold.confirmed(new Allocation(allocation.pod(), allocation.assignment(), false)));
       }
       List<ForeignPod> toPlace = new ArrayList<>();
       for (ForeignPod pod : foreign) {
         if (fresh.containsKey(pod.key().uid())) {
           continue;
         }
-        Entry held = pods.get(pod.key().uid());
+        Hold held = pods.get(pod.key().uid());
         if (held != null && !held.assumed() && held.allocation().node().equals(pod.node())) {
           fresh.put(pod.key().uid(), held);
         } else {
@@ -429,8 +602,8 @@ public final class ClusterCache {
           changed++; // a foreign pod no event told us about
         }
       }
-      for (Map.Entry<String, Entry> old : pods.entrySet()) {
-        Entry now = fresh.get(old.getKey());
+      for (Map.Entry<String, Hold> old : pods.entrySet()) {
+        Hold now = fresh.get(old.getKey());
         if (old.getValue().assumed()) {
           if (now == null) {
             fresh.put(old.getKey(), old.getValue());
@@ -451,18 +624,14 @@ public final class ClusterCache {
       agentViews.keySet().retainAll(nodes.keySet());
       pods.clear();
       pods.putAll(fresh);
-      reservations.clear();
-      assumedUids.clear();
-      for (Entry entry : pods.values()) {
-        if (entry.reservation()) {
-          reservations.put(entry.allocation().pod().uid(), entry.allocation().assignment());
-        }
+      unconfirmed.clear();
+      for (Hold entry : pods.values()) {
         if (entry.assumed()) {
-          assumedUids.add(entry.allocation().pod().uid());
+          unconfirmed.put(entry.allocation().pod().uid(), entry);
         }
       }
       allocationsByNode.clear();
-      for (Entry entry : pods.values()) {
+      for (Hold entry : pods.values()) {
         allocationsOn(entry.allocation().node()).put(entry.allocation().pod().uid(), entry.allocation());
       }
       List<NodeState> states = new ArrayList<>(nodes.size());
@@ -503,7 +672,7 @@ public final class ClusterCache {
       GangPlanner.Plan plan = planner.plan(snapshot, free, allowed);
       if (plan instanceof GangPlanner.Plan.Placed placed) {
         placed.assignments().forEach((pod, assignment) ->
-            put(new Entry(new Allocation(pod, assignment, true), until, gang)));
+            put(new Hold(new Allocation(pod, assignment, true), Stage.RESERVED, until, gang)));
       }
       return plan;
     } finally {
@@ -512,16 +681,50 @@ public final class ClusterCache {
   }
 
   /**
-   * True while the pod holds GPUs the informer has not yet seen it bound with (assumed at bind, or
-   * reserved for its gang). Never blocks.
+   * True while the pod holds GPUs the informer has not yet seen it bound with (nominated by filter,
+   * reserved for its gang, being bound or bound). Never blocks.
    */
   public boolean holdsUnconfirmed(String uid) {
-    return assumedUids.contains(uid);
+    return unconfirmed.containsKey(uid);
+  }
+
+  /** The pod's hold the informer has not confirmed yet, or null. Never blocks. */
+  public Hold unconfirmed(String uid) {
+    return unconfirmed.get(uid);
   }
 
   /** The GPUs reserved for a gang member not yet bound, or null. Never blocks. */
   public GpuAssignment reservation(String uid) {
-    return reservations.get(uid);
+    Hold hold = unconfirmed.get(uid);
+    return hold != null && hold.reservation() ? hold.assignment() : null;
+  }
+
+  /**
+   * Moves a gang member's reservation to {@code node}, keeping its gang and deadline: kube-scheduler
+   * did not offer the node the plan chose. The rest of the plan stays. False, and nothing changed,
+   * when the pod holds no reservation or the node has no room for it.
+   */
+  public boolean moveReservation(PodKey pod, String node, GpuRequest request) {
+    lock.lock();
+    try {
+      Hold current = pods.get(pod.uid());
+      if (current == null || !current.reservation()) {
+        return false;
+      }
+      if (current.node().equals(node)) {
+        return true;
+      }
+      NodeState state = snapshot.node(node);
+      GpuAssignment assignment = state == null || placement.check(state, request) != null
+          ? null : placement.pick(state, request);
+      if (assignment == null) {
+        return false;
+      }
+      put(new Hold(new Allocation(pod, assignment, true), Stage.RESERVED, current.until(), current.gang()));
+      return true;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Gangs that hold reservations now. */
@@ -529,7 +732,7 @@ public final class ClusterCache {
     lock.lock();
     try {
       java.util.Set<String> gangs = new java.util.HashSet<>();
-      for (Entry entry : pods.values()) {
+      for (Hold entry : pods.values()) {
         if (entry.reservation()) {
           gangs.add(entry.gang());
         }
@@ -545,7 +748,7 @@ public final class ClusterCache {
     lock.lock();
     try {
       List<PodKey> released = new ArrayList<>();
-      for (Entry entry : List.copyOf(pods.values())) {
+      for (Hold entry : List.copyOf(pods.values())) {
         if (gang.equals(entry.gang())) {
           remove(entry.allocation().pod().uid());
           released.add(entry.allocation().pod());
@@ -561,26 +764,21 @@ public final class ClusterCache {
   public Allocation allocation(String uid) {
     lock.lock();
     try {
-      Entry entry = pods.get(uid);
+      Hold entry = pods.get(uid);
       return entry == null ? null : entry.allocation();
     } finally {
       lock.unlock();
     }
   }
 
-  private void put(Entry entry) {
+  private void put(Hold entry) {
     Allocation allocation = entry.allocation();
     String uid = allocation.pod().uid();
-    Entry previous = pods.put(uid, entry);
-    if (entry.reservation()) {
-      reservations.put(uid, allocation.assignment());
-    } else {
-      reservations.remove(uid);
-    }
+    Hold previous = pods.put(uid, entry);
     if (entry.assumed()) {
-      assumedUids.add(uid);
+      unconfirmed.put(uid, entry);
     } else {
-      assumedUids.remove(uid);
+      unconfirmed.remove(uid);
     }
     if (previous != null && !previous.allocation().node().equals(allocation.node())) {
       detach(previous.allocation());
@@ -593,9 +791,8 @@ public final class ClusterCache {
   }
 
   private void remove(String uid) {
-    reservations.remove(uid);
-    assumedUids.remove(uid);
-    Entry previous = pods.remove(uid);
+    unconfirmed.remove(uid);
+    Hold previous = pods.remove(uid);
     if (previous != null) {
       detach(previous.allocation());
     }

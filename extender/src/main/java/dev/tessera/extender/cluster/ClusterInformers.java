@@ -176,6 +176,29 @@ public final class ClusterInformers implements AutoCloseable {
     return cpu;
   }
 
+  /**
+   * Pending pods of {@code schedulerName} that kube-scheduler has tried and failed (condition
+   * PodScheduled False): those it refused while the extender was away sit in its unschedulable
+   * queue, and only a change to them brings them back quickly.
+   */
+  public List<PodKey> failedPending(String schedulerName) {
+    List<PodKey> failed = new ArrayList<>();
+    for (Pod pod : podInformer.getStore().list()) {
+      if (pod.getSpec() == null || !schedulerName.equals(pod.getSpec().getSchedulerName())
+          || (pod.getSpec().getNodeName() != null && !pod.getSpec().getNodeName().isEmpty())
+          || pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null
+          || pod.getStatus().getConditions() == null) {
+        continue;
+      }
+      boolean triedAndFailed = pod.getStatus().getConditions().stream()
+          .anyMatch(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()));
+      if (triedAndFailed) {
+        failed.add(PodRequests.keyOf(pod));
+      }
+    }
+    return failed;
+  }
+
   /** A pod as the informer last saw it, pending ones included. */
   public Optional<Pod> pod(String namespace, String name) {
     return Optional.ofNullable(podInformer.getStore().getByKey(namespace + "/" + name));

@@ -1,6 +1,7 @@
 package dev.tessera.extender.cluster;
 
 import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.Project;
@@ -29,11 +30,19 @@ import java.util.function.Predicate;
 public final class GangCoordinator {
   /** Where a gang member may go. */
   public sealed interface Decision {
-    /** Only to this node: its GPUs there are reserved for it. */
-    record Steer(String node) implements Decision {}
+    /**
+     * Only to this node: its GPUs there are reserved for it.
+     *
+     * @param planned the gang was planned by this call: members refused before may be woken
+     */
+    record Steer(String node, boolean planned) implements Decision {}
 
-    /** Nowhere now, for this reason. */
-    record Refuse(String reason) implements Decision {}
+    /**
+     * Nowhere now, for this reason.
+     *
+     * @param members the gang's members known when deciding
+     */
+    record Refuse(String reason, int members) implements Decision {}
   }
 
   private final ClusterCache cache;
@@ -60,10 +69,15 @@ public final class GangCoordinator {
    * @param pools pools the member may use, most preferred first; empty for any
    * @param project the gang's project, or null when its namespace has none
    */
-  public Decision decide(PodKey pod, PodGroup group, List<String> pools, Project project, PolicySnapshot policy) {
+  /**
+   * @param request the member's GPU request, as the filter request carries it: the pod informer
+   *     may not have delivered the pod yet, and the member is planned all the same
+   */
+  public Decision decide(
+      PodKey pod, GpuRequest request, PodGroup group, List<String> pools, Project project, PolicySnapshot policy) {
     GpuAssignment reserved = cache.reservation(pod.uid());
     if (reserved != null) {
-      return new Decision.Steer(reserved.node());
+      return new Decision.Steer(reserved.node(), false);
     }
     List<PodIndex.IndexedPod> members = pods.gang(group.key());
     int bound = 0;
@@ -73,29 +87,30 @@ public final class GangCoordinator {
       if (member.finished()) {
         continue;
       }
-      if (!member.pending()) {
+      boolean isSelf = member.key().uid().equals(pod.uid());
+      self |= isSelf;
+      if (!member.pending() && !isSelf) {
         bound++;
       } else if (cache.reservation(member.key().uid()) != null) {
         bound++; // already has its place in the plan
       } else {
-        unplaced.add(new GangPlanner.Member(member.key(), member.request()));
-        self |= member.key().uid().equals(pod.uid());
+        unplaced.add(new GangPlanner.Member(member.key(), isSelf ? request : member.request()));
       }
     }
     if (!self) {
-      return new Decision.Refuse(
-          "gang " + group.key() + ": the extender has not seen this pod yet; it is retried shortly");
+      unplaced.add(new GangPlanner.Member(pod, request));
     }
-    if (bound + unplaced.size() < group.minMember()) {
+    int known = bound + unplaced.size();
+    if (known < group.minMember()) {
       return new Decision.Refuse(
-          "gang " + group.key() + " has " + (bound + unplaced.size()) + " of its " + group.minMember()
-              + " pods (minMember); waiting for the rest to be created");
+          "gang " + group.key() + " has " + known + " of its " + group.minMember()
+              + " pods (minMember); waiting for the rest to be created", known);
     }
     long version = cache.snapshot().version();
-    Failed known = failed.get(group.key());
-    if (known != null && known.clusterVersion() == version && known.policy() == policy
-        && known.members() == unplaced.size()) {
-      return new Decision.Refuse(known.reason());
+    Failed last = failed.get(group.key());
+    if (last != null && last.clusterVersion() == version && last.policy() == policy
+        && last.members() == unplaced.size()) {
+      return new Decision.Refuse(last.reason(), known);
     }
     failed.remove(group.key());
     // A gang of a project stays in one pool, where its quota is counted; any pool will do for
@@ -104,15 +119,15 @@ public final class GangCoordinator {
     List<String> reasons = new ArrayList<>();
     Decision decision = null;
     if (candidates.isEmpty()) {
-      decision = place(pod, group, unplaced, project, policy, null, reasons);
+      decision = place(pod, group, unplaced, project, policy, null, reasons, known);
     } else {
       for (String pool : candidates) {
-        decision = place(pod, group, unplaced, project, policy, pool, reasons);
+        decision = place(pod, group, unplaced, project, policy, pool, reasons, known);
         if (decision instanceof Decision.Steer) {
           return decision;
         }
       }
-      decision = new Decision.Refuse(String.join("; ", reasons));
+      decision = new Decision.Refuse(String.join("; ", reasons), known);
     }
     if (decision instanceof Decision.Refuse refuse) {
       failed.put(group.key(), new Failed(version, policy, unplaced.size(), refuse.reason()));
@@ -130,7 +145,8 @@ public final class GangCoordinator {
       Project project,
       PolicySnapshot policy,
       String pool,
-      List<String> reasons) {
+      List<String> reasons,
+      int known) {
     String where = pool == null ? "" : " in pool " + pool;
     if (project != null && pool != null) {
       double gpus = 0;
@@ -140,7 +156,7 @@ public final class GangCoordinator {
       String refusal = QuotaAdmission.refusal(project, pool, policy, gpus);
       if (refusal != null) {
         reasons.add("gang " + group.key() + ": " + refusal);
-        return new Decision.Refuse(reasons.get(reasons.size() - 1));
+        return new Decision.Refuse(reasons.get(reasons.size() - 1), known);
       }
     }
     Predicate<NodeState> allowed = pool == null ? node -> true : node -> node.node().pool().equals(pool);
@@ -149,14 +165,14 @@ public final class GangCoordinator {
     if (plan instanceof GangPlanner.Plan.Placed placed) {
       for (var entry : placed.assignments().entrySet()) {
         if (entry.getKey().uid().equals(pod.uid())) {
-          return new Decision.Steer(entry.getValue().node());
+          return new Decision.Steer(entry.getValue().node(), true);
         }
       }
       // The member asks for no GPU: kube-scheduler's own plugins place it.
-      return new Decision.Steer(null);
+      return new Decision.Steer(null, true);
     }
     String reason = "gang " + group.key() + where + " " + ((GangPlanner.Plan.Unplaceable) plan).reason();
     reasons.add(reason);
-    return new Decision.Refuse(reason);
+    return new Decision.Refuse(reason, known);
   }
 }

@@ -93,6 +93,36 @@ public final class ClusterSnapshot {
     return all;
   }
 
+  /**
+   * Calls {@code action} with every node of this snapshot whose state is not the one {@code older}
+   * has (changed or added). Snapshots share unchanged chunks of the node table, so when both have
+   * the same nodes only chunks that were copied are looked into.
+   */
+  public void forEachChangedSince(ClusterSnapshot older, Consumer<NodeState> action) {
+    if (older == this) {
+      return;
+    }
+    if (older.positions == positions) {
+      for (int c = 0; c < chunks.length; c++) {
+        if (chunks[c] == older.chunks[c]) {
+          continue;
+        }
+        int end = Math.min(CHUNK, size - (c << CHUNK_BITS));
+        for (int i = 0; i < end; i++) {
+          if (chunks[c][i] != older.chunks[c][i]) {
+            action.accept(chunks[c][i]);
+          }
+        }
+      }
+      return;
+    }
+    forEach(node -> {
+      if (older.node(node.name()) != node) {
+        action.accept(node);
+      }
+    });
+  }
+
   /** A snapshot with {@code state} replacing the node of the same name, or added if new. */
   public ClusterSnapshot with(NodeState state, long newVersion) {
     int position = positions.position(state.name());

@@ -236,6 +236,15 @@ public final class Placement {
    * fits only by the agent taking memory on loan back (killing a borrower's process) scores 0.
    */
   public int score(NodeState node, GpuRequest request) {
+    return (int) Math.round(rank(node, request));
+  }
+
+  /**
+   * {@link #score} before it is rounded to kube-scheduler's integer scale: where filter chooses the
+   * node itself, nodes that would score the same (a GPU 0.25 full and one 0.3 full) are still told
+   * apart, so bin-packing fills the fullest GPU first.
+   */
+  public double rank(NodeState node, GpuRequest request) {
     if (!request.wantsGpu()) {
       // A pod without GPUs is best placed where it cannot take a GPU pod's CPU and memory.
       return node.gpuCount() == 0 ? MAX_SCORE : 0;
@@ -247,7 +256,7 @@ public final class Placement {
     int gpus = node.gpuCount();
     if (request.kind() == GpuRequest.Kind.WHOLE) {
       double loadAfter = (node.load() + request.devices()) / gpus;
-      return strategy == PlacementStrategy.BINPACK ? scale(loadAfter) : scale(1 - loadAfter);
+      return strategy == PlacementStrategy.BINPACK ? scaled(loadAfter) : scaled(1 - loadAfter);
     }
     int gpu;
     int[] chosen = null;
@@ -267,13 +276,14 @@ public final class Placement {
     double gpuFullAfter = Math.min(1.0, (double) node.usedMiB(gpu) / total + share);
     double nodeLoadAfter = Math.min(1.0, (node.load() + share * request.devices()) / gpus);
     if (strategy == PlacementStrategy.SPREAD) {
-      return scale(1 - (gpuFullAfter + nodeLoadAfter) / 2);
+      return scaled(1 - (gpuFullAfter + nodeLoadAfter) / 2);
     }
     boolean joinsTenants = chosen == null ? node.sharedTenants(gpu) > 0 : anyShared(node, chosen);
     if (joinsTenants) {
-      return 6 + (int) Math.round(4 * gpuFullAfter);
+      // Rounding 6 + 4x gives 6..10; keep below 10.5 so the rounded score never passes 10.
+      return 6 + 4 * gpuFullAfter;
     }
-    return (int) Math.round(5 * nodeLoadAfter);
+    return 5 * nodeLoadAfter;
   }
 
   /** The GPUs the pod gets on this node, or null when it does not fit. */
@@ -400,9 +410,8 @@ public final class Placement {
     return false;
   }
 
-  private static int scale(double zeroToOne) {
-    double clamped = Math.max(0, Math.min(1, zeroToOne));
-    return (int) Math.round(clamped * MAX_SCORE);
+  private static double scaled(double zeroToOne) {
+    return Math.max(0, Math.min(1, zeroToOne)) * MAX_SCORE;
   }
 
   private static String gpuCount(long n) {

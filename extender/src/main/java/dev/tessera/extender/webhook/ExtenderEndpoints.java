@@ -32,7 +32,21 @@ final class ExtenderEndpoints {
   }
 
   void filter(ByteBuf body, ByteBuf out) throws BadRequestException {
-    ExtenderArgs args = reader.readExtenderArgs(body);
+    answerFilter(readFilter(body), body, out);
+  }
+
+  /** Reads a filter request; cheap, so it runs where the request arrived. */
+  ExtenderArgs readFilter(ByteBuf body) throws BadRequestException {
+    return reader.readExtenderArgs(body);
+  }
+
+  /** True when deciding this filter request may block, so it is answered off the I/O threads. */
+  boolean filtersOffLoop(ExtenderArgs args) {
+    return handler.decidesOffLoop(args.pod());
+  }
+
+  /** Decides and writes a filter request read by {@link #readFilter} from {@code body}. */
+  void answerFilter(ExtenderArgs args, ByteBuf body, ByteBuf out) {
     try {
       FilterDecision decision = handler.filter(args.pod(), args.nodes());
       writer.writeFilterResult(args, decision, body, out);

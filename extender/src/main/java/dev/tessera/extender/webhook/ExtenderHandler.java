@@ -11,8 +11,19 @@ import java.util.Map;
  */
 public interface ExtenderHandler {
 
-  /** Which of {@code nodes} can take the pod, with a reason for each that cannot. */
+  /**
+   * Which of {@code nodes} can take the pod, with a reason for each that cannot. Called on an I/O
+   * thread unless {@link #decidesOffLoop} says otherwise.
+   */
   FilterDecision filter(WirePod pod, RequestedNodes nodes);
+
+  /**
+   * True when filtering this pod may block (read from the API server, plan a gang under a lock):
+   * its filter call is then answered off the I/O threads.
+   */
+  default boolean decidesOffLoop(WirePod pod) {
+    return false;
+  }
 
   /** A score 0..10 per node, aligned with {@code nodes}. */
   int[] prioritize(WirePod pod, RequestedNodes nodes);
@@ -29,7 +40,10 @@ public interface ExtenderHandler {
    */
   Map<String, List<String>> preempt(WirePod pod, Map<String, List<String>> victimUidsByNode);
 
-  /** True once the cluster cache has synced; {@code /readyz} answers 200 only then. */
+  /**
+   * True once everything decisions read has been listed; {@code /readyz} answers 200 only then,
+   * and scheduling calls wait for it.
+   */
   boolean ready();
 
   /**

@@ -36,6 +36,10 @@ public final class ExtenderServer implements AutoCloseable {
   // starts with the first scrape.
   private final ExecutorService scrapeExecutor =
       Executors.newSingleThreadExecutor(new DefaultThreadFactory("tessera-metrics-scrape", true));
+  // Filter calls whose decision may block (gang members: planning under the cache's lock, reading
+  // a pod group from the API server) are answered here, never on the I/O threads.
+  private final ExecutorService decideExecutor =
+      Executors.newFixedThreadPool(2, new DefaultThreadFactory("tessera-decide", true));
 
   public ExtenderServer(
       ExtenderConfig config,
@@ -81,7 +85,8 @@ public final class ExtenderServer implements AutoCloseable {
                 .addLast(
                     "dispatch",
                     new RequestDispatcher(
-                        endpoints, metrics, refusals, bindExecutor, scrapeExecutor, offLoop)));
+                        endpoints, metrics, refusals, bindExecutor, scrapeExecutor, decideExecutor, offLoop,
+                        config.unreadyWait())));
     log.info(
         "Extender listening on port {}: POST /filter /prioritize /bind /preempt for"
             + " kube-scheduler, GET /healthz /readyz /metrics; request bodies up to {} bytes",
@@ -107,6 +112,7 @@ public final class ExtenderServer implements AutoCloseable {
     }
     listener.close();
     scrapeExecutor.shutdownNow();
+    decideExecutor.shutdownNow();
     if (wasAccepting) {
       log.info("Extender on port {} stopped", port());
     }

@@ -13,7 +13,10 @@ import java.util.Objects;
  *     kube-scheduler does not try preemption there (only read where a reason is given)
  * @param error non-empty to fail the whole scheduling attempt (kube-scheduler's {@code Error})
  */
-public record FilterDecision(String[] reasons, boolean[] unresolvable, String error) {
+public record FilterDecision(String[] reasons, boolean[] unresolvable, String error, int chosen) {
+  /** {@link #chosen} when every node without a reason passes. */
+  public static final int NONE_CHOSEN = -1;
+
   public FilterDecision {
     Objects.requireNonNull(reasons, "reasons");
     Objects.requireNonNull(unresolvable, "unresolvable");
@@ -21,7 +24,14 @@ public record FilterDecision(String[] reasons, boolean[] unresolvable, String er
       throw new IllegalArgumentException(
           reasons.length + " reasons but " + unresolvable.length + " unresolvable flags");
     }
+    if (chosen != NONE_CHOSEN && (chosen < 0 || chosen >= reasons.length || reasons[chosen] != null)) {
+      throw new IllegalArgumentException("the chosen node " + chosen + " must be one that passes");
+    }
     error = error == null ? "" : error;
+  }
+
+  public FilterDecision(String[] reasons, boolean[] unresolvable, String error) {
+    this(reasons, unresolvable, error, NONE_CHOSEN);
   }
 
   /** Every one of {@code nodes} nodes passes. */
@@ -29,11 +39,26 @@ public record FilterDecision(String[] reasons, boolean[] unresolvable, String er
     return new FilterDecision(new String[nodes], new boolean[nodes], "");
   }
 
+  /**
+   * The extender chose the node at {@code index} (and holds its GPUs for the pod): it is the only
+   * node returned, and the others are left out of the answer without reasons, which kube-scheduler
+   * reads as "not feasible" and never shows anyone once a node passed.
+   */
+  public static FilterDecision chosen(String[] reasons, boolean[] unresolvable, int index) {
+    return new FilterDecision(reasons, unresolvable, "", index);
+  }
+
   public int size() {
     return reasons.length;
   }
 
+  /** True when the node at {@code node} is in the answer's node list. */
   public boolean passed(int node) {
-    return reasons[node] == null;
+    return chosen == NONE_CHOSEN ? reasons[node] == null : node == chosen;
+  }
+
+  /** True when the answer lists why nodes failed: only when nothing was chosen. */
+  public boolean reportsFailures() {
+    return chosen == NONE_CHOSEN;
   }
 }

@@ -11,9 +11,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,13 +27,16 @@ import org.slf4j.LoggerFactory;
  */
 final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
+  private static final long READINESS_POLL_MILLIS = 20;
 
   private final ExtenderEndpoints endpoints;
   private final ExtenderMetrics metrics;
   private final Refusals refusals;
   private final Executor bindExecutor;
   private final Executor scrapeExecutor;
+  private final Executor decideExecutor;
   private final OffLoopAnswers offLoop;
+  private final Duration unreadyWait;
 
   /** Requests already decoded while an answer was being computed off the loop. */
   private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>(2);
@@ -44,13 +49,17 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       Refusals refusals,
       Executor bindExecutor,
       Executor scrapeExecutor,
-      OffLoopAnswers offLoop) {
+      Executor decideExecutor,
+      OffLoopAnswers offLoop,
+      Duration unreadyWait) {
     this.endpoints = endpoints;
     this.metrics = metrics;
     this.refusals = refusals;
     this.bindExecutor = bindExecutor;
     this.scrapeExecutor = scrapeExecutor;
+    this.decideExecutor = decideExecutor;
     this.offLoop = offLoop;
+    this.unreadyWait = unreadyWait;
   }
 
   @Override
@@ -141,8 +150,13 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       refusals.refuse(ctx, route, response, reason, keepAlive, start);
       return;
     }
+    if (route.extenderVerb() && !endpoints.ready()) {
+      awaitReadiness(ctx, request, route, keepAlive, start);
+      return;
+    }
     switch (route) {
-      case FILTER, PRIORITIZE, PREEMPT -> decide(ctx, request, route, keepAlive, start);
+      case FILTER -> filter(ctx, request, keepAlive, start);
+      case PRIORITIZE, PREEMPT -> decide(ctx, request, route, keepAlive, start);
       case BIND -> bind(ctx, request, keepAlive, start);
       case HEALTHZ ->
           Replies.send(ctx, Replies.text(ctx.alloc(), HttpResponseStatus.OK, "ok"), keepAlive);
@@ -189,6 +203,40 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     metrics.record(route, Outcome.OK, System.nanoTime() - start);
   }
 
+  /** Filter on the event loop, or off it for a pod whose decision may block (a gang member). */
+  private void filter(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive, long start) {
+    ExtenderArgs args;
+    try {
+      args = endpoints.readFilter(request.content());
+    } catch (BadRequestException e) {
+      refusals.refuse(ctx, Route.FILTER, HttpResponseStatus.BAD_REQUEST, e.getMessage(), keepAlive, start);
+      return;
+    }
+    if (!endpoints.filtersOffLoop(args)) {
+      ByteBuf out = ctx.alloc().buffer();
+      try {
+        endpoints.answerFilter(args, request.content(), out);
+      } catch (RuntimeException | Error e) {
+        out.release();
+        Replies.send(ctx, failure(ctx, Route.FILTER, e), keepAlive);
+        metrics.record(Route.FILTER, Outcome.ERROR, System.nanoTime() - start);
+        return;
+      }
+      Replies.send(ctx, Replies.of(HttpResponseStatus.OK, Replies.JSON, out), keepAlive);
+      metrics.record(Route.FILTER, Outcome.OK, System.nanoTime() - start);
+      return;
+    }
+    ByteBuf body = request.content().retain(); // the answer copies nodes from it, after serve() returns
+    answerOffLoop(ctx, Route.FILTER, decideExecutor, keepAlive, start, out -> {
+      try {
+        endpoints.answerFilter(args, body, out);
+        return Replies.of(HttpResponseStatus.OK, Replies.JSON, out);
+      } finally {
+        body.release();
+      }
+    }, body::release);
+  }
+
   private void bind(
       ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive, long start) {
     ExtenderHandler.BindRequest bind;
@@ -220,10 +268,49 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
           refusals.response(
               ctx,
               HttpResponseStatus.SERVICE_UNAVAILABLE,
-              "not ready: the cluster cache has not synced yet, so filter answers would be"
-                  + " based on an incomplete view of nodes and pods");
+              "not ready: nodes, pods and the scheduling policy are still being listed, so"
+                  + " answers would rest on an incomplete view; scheduling calls wait for it");
     }
     Replies.send(ctx, response, keepAlive);
+  }
+
+  /**
+   * Holds a scheduling call that came before the extender is ready until it is (then answers it as
+   * usual) or until the wait runs out (then answers HTTP 503). Answering from a cache still being
+   * filled could pass a full node; failing at once would park the pod in kube-scheduler's
+   * unschedulable queue. Waiting costs kube-scheduler one slow call at startup instead. Nothing is
+   * read from the connection meanwhile, and the event loop is never blocked.
+   */
+  private void awaitReadiness(
+      ChannelHandlerContext ctx, FullHttpRequest request, Route route, boolean keepAlive, long start) {
+    request.retain(); // serve() releases it on return; it is answered later
+    pause(ctx);
+    pollReadiness(ctx, request, route, keepAlive, start);
+  }
+
+  private void pollReadiness(
+      ChannelHandlerContext ctx, FullHttpRequest request, Route route, boolean keepAlive, long start) {
+    if (!ctx.channel().isActive()) {
+      request.release(); // kube-scheduler gave up on the call
+      return;
+    }
+    if (endpoints.ready()) {
+      waiting.addFirst(request);
+      resume(ctx); // serves it now that the extender is ready, then what arrived meanwhile
+      return;
+    }
+    if (System.nanoTime() - start >= unreadyWait.toNanos()) {
+      request.release();
+      refusals.refuse(ctx, route, HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "the extender is starting: it has not finished listing nodes, pods and scheduling policy, and"
+              + " answering now could place pods on GPUs that are taken. The pods it could not answer for"
+              + " are tried again once it is ready",
+          keepAlive, start);
+      resume(ctx);
+      return;
+    }
+    ctx.executor().schedule(
+        () -> pollReadiness(ctx, request, route, keepAlive, start), READINESS_POLL_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -237,7 +324,20 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       boolean keepAlive,
       long start,
       Answer answer) {
+    answerOffLoop(ctx, route, executor, keepAlive, start, answer, () -> {});
+  }
+
+  /** As above; {@code abandoned} runs instead of the answer when the answer will never run. */
+  private void answerOffLoop(
+      ChannelHandlerContext ctx,
+      Route route,
+      Executor executor,
+      boolean keepAlive,
+      long start,
+      Answer answer,
+      Runnable abandoned) {
     if (!offLoop.begin()) {
+      abandoned.run();
       Replies.send(
           ctx,
           refusals.response(
@@ -272,6 +372,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
           });
     } catch (RejectedExecutionException e) {
       offLoop.end();
+      abandoned.run();
       log.error(
           "The executor for {} refused the request from {} ({}); answered 503. It is shut down"
               + " or saturated: check the bind executor's size against the scheduler's load",

@@ -1,10 +1,13 @@
 package dev.tessera.extender.webhook;
 
+import dev.tessera.extender.cluster.BindResult;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.CpuLedger;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.PodEvents;
+import dev.tessera.extender.cluster.PodGroupLookup;
 import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.RunningPods;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.model.GpuAssignment;
@@ -33,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
@@ -50,6 +54,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   public static final String GPU_SHARE_MISSING = "GpuShareNotRequested";
 
   static final String UNKNOWN_NODE = "node is not known to the extender yet (its cache has no such node)";
+  /** Nodes left out of an answer that chose another; never shown (kube-scheduler only reads the chosen). */
+  static final String NOT_CHOSEN = "the extender chose another node";
 
   /**
    * A pod as the bind path needs it, read from the cluster.
@@ -70,11 +76,11 @@ public final class SchedulingExtender implements ExtenderHandler {
 
   /**
    * Creates the binding, with the assignment when there is one and the annotations to write with
-   * it; returns "" or the failure.
+   * it; never throws for what the API server answers.
    */
   @FunctionalInterface
   public interface PodBinder {
-    String bind(PodKey pod, String node, GpuAssignment assignmentOrNull, Map<String, String> annotations);
+    BindResult bind(PodKey pod, String node, GpuAssignment assignmentOrNull, Map<String, String> annotations);
   }
 
   /** What the extender consults about scheduling policy: projects, gangs, victims. */
@@ -87,8 +93,12 @@ public final class SchedulingExtender implements ExtenderHandler {
       VictimSelector victims,
       MeterRegistry registry,
       CpuLedger cpu,
-      ToLongFunction<PodKey> cpuRequests) {
+      ToLongFunction<PodKey> cpuRequests,
+      PodGroupLookup podGroups,
+      RefusedPods refused) {
     public PolicyContext {
+      Objects.requireNonNull(podGroups, "podGroups");
+      Objects.requireNonNull(refused, "refused");
       Objects.requireNonNull(cpu, "cpu");
       Objects.requireNonNull(cpuRequests, "cpuRequests");
       Objects.requireNonNull(registry, "registry");
@@ -101,6 +111,9 @@ public final class SchedulingExtender implements ExtenderHandler {
   }
 
   private final ClusterCache cache;
+  private final PodGroupLookup podGroups;
+  private final RefusedPods refused;
+  private final BooleanSupplier ready;
   private final Placement placement;
   private final PodLookup pods;
   private final PodBinder binder;
@@ -120,13 +133,21 @@ public final class SchedulingExtender implements ExtenderHandler {
   /** One memo per I/O thread: filter runs on the event loops, never two calls on one thread at once. */
   private final ThreadLocal<FailureMemo> memos = ThreadLocal.withInitial(FailureMemo::new);
 
+  /**
+   * @param ready true once nodes, pods and the scheduling policy have all been listed: until then
+   *     the HTTP layer holds kube-scheduler's calls
+   */
   public SchedulingExtender(
       ClusterCache cache,
       PodLookup pods,
       PodBinder binder,
       PodEvents events,
-      PolicyContext context) {
+      PolicyContext context,
+      BooleanSupplier ready) {
     this.cache = Objects.requireNonNull(cache, "cache");
+    this.ready = Objects.requireNonNull(ready, "ready");
+    this.podGroups = context.podGroups();
+    this.refused = context.refused();
     this.placement = cache.placement();
     this.pods = Objects.requireNonNull(pods, "pods");
     this.binder = Objects.requireNonNull(binder, "binder");
@@ -155,53 +176,36 @@ public final class SchedulingExtender implements ExtenderHandler {
       // Nothing of ours to check: CPU-only pods go wherever kube-scheduler's own plugins say.
       return FilterDecision.allPass(sent);
     }
-    PodTraits traits = PodTraits.of(pod.key().namespace(), pod.labels(), pod.annotations());
-    PolicySnapshot policyNow = policy.get();
+    cache.dropNomination(pod.key().uid());
+    Refusing refusing = new Refusing(pod.key(), request, PodTraits.of(pod.key().namespace(), pod.labels(), pod.annotations()),
+        cache.snapshot(), policy.get(), sent);
+    PodTraits traits = refusing.traits;
+    PolicySnapshot policyNow = refusing.policy;
     String refusal = poolRefusal(traits, policyNow);
+    if (refusal != null) {
+      return refusing.everywhere(refusal, RefusedPods.Cause.POLICY, 0);
+    }
+    refusal = beingBound(pod.key());
+    if (refusal != null) {
+      return refusing.everywhere(refusal, RefusedPods.Cause.CAPACITY, 0);
+    }
     Project project = policyNow.projectOf(pod.key().namespace());
-    String steerTo = null;
-    if (refusal == null && traits.gang() != null) {
-      PodGroup group = policyNow.podGroup(traits.gang());
-      if (group == null) {
-        refusal = "pod group " + traits.gang() + " does not exist: create a PodGroup named "
-            + traits.gang().substring(traits.gang().indexOf('/') + 1) + " in namespace "
-            + pod.key().namespace() + " with its minMember, or remove the pod's group label";
-      } else if (group.minMember() > 1 || cache.reservation(pod.key().uid()) != null) {
-        GangCoordinator.Decision decision = gangs.decide(pod.key(), group, traits.pools(), project, policyNow);
-        if (decision instanceof GangCoordinator.Decision.Refuse refuse) {
-          refusal = refuse.reason();
-        } else {
-          steerTo = ((GangCoordinator.Decision.Steer) decision).node();
-        }
+    if (traits.gang() != null) {
+      FilterDecision gangDecision = filterGangMember(refusing, project, nodes);
+      if (gangDecision != null) {
+        return gangDecision;
       }
     }
-    String[] reasons = new String[sent];
-    boolean[] unresolvable = new boolean[sent];
-    if (refusal != null) {
-      // No node can take it now; preemption of lower-priority pods would not change that.
-      java.util.Arrays.fill(reasons, refusal);
-      java.util.Arrays.fill(unresolvable, true);
-      unschedulable.failed(pod.key(), refusal);
-      return new FilterDecision(reasons, unresolvable, "");
-    }
-    ClusterSnapshot snapshot = cache.snapshot();
+    ClusterSnapshot snapshot = refusing.snapshot;
+    String[] reasons = refusing.reasons;
+    boolean[] unresolvable = refusing.unresolvable;
     FailureMemo memo = memos.get().forRequest(request);
     PoolGate gate = project == null && traits.pools().isEmpty() ? null : new PoolGate(traits, project, request, policyNow);
-    String elsewhere = steerTo == null ? null : "gang " + traits.gang() + " reserved node " + steerTo + " for this pod";
     int passing = 0;
     for (int i = 0; i < sent; i++) {
       NodeState node = snapshot.node(nodes, i);
       if (node == null) {
         reasons[i] = UNKNOWN_NODE;
-        continue;
-      }
-      if (steerTo != null) {
-        if (!node.name().equals(steerTo)) {
-          reasons[i] = elsewhere;
-          unresolvable[i] = true;
-        } else {
-          passing++;
-        }
         continue;
       }
       // A node that could never take the pod says so first; then the pool and quota rules; then
@@ -225,12 +229,236 @@ public final class SchedulingExtender implements ExtenderHandler {
     if (passing > 0 && traits.pools().size() > 1) {
       preferPool(traits, snapshot, nodes, reasons);
     }
-    if (passing == 0 && sent > 0) {
-      unschedulable.failed(pod.key(), firstReason(reasons));
-    } else {
-      unschedulable.cleared(pod.key().uid());
+    int chosen = passing == 0 ? FilterDecision.NONE_CHOSEN
+        : nominateBest(pod.key(), request, project, snapshot, nodes, reasons, unresolvable);
+    if (chosen == FilterDecision.NONE_CHOSEN) {
+      return refusing.asReasoned(RefusedPods.Cause.CAPACITY);
     }
-    return new FilterDecision(reasons, unresolvable, "");
+    return refusing.chosen(chosen);
+  }
+
+  /**
+   * A gang member's answer: the node its gang's plan reserved for it (planning the gang if this is
+   * the first member asked about), or a refusal on every node saying why the gang cannot start
+   * yet. Null when the pod's group makes it a gang of one, placed like any other pod. Reads the
+   * pod group from the API server if the informers have not delivered it, so it runs off the I/O
+   * threads ({@link #decidesOffLoop}).
+   */
+  private FilterDecision filterGangMember(Refusing refusing, Project project, RequestedNodes nodes) {
+    PodKey pod = refusing.pod;
+    String gang = refusing.traits.gang();
+    PodGroup group = refusing.policy.podGroup(gang);
+    if (group == null) {
+      String name = gang.substring(gang.indexOf('/') + 1);
+      PodGroupLookup.Result found = podGroups.find(pod.namespace(), name);
+      if (found instanceof PodGroupLookup.Result.Found f) {
+        group = f.group();
+      } else {
+        String why;
+        if (found instanceof PodGroupLookup.Result.Rejected rejected) {
+          why = "pod group " + gang + " is not accepted: " + rejected.reasons();
+        } else if (found instanceof PodGroupLookup.Result.Unknown unknown) {
+          why = "pod group " + gang + " is not known to the extender yet and " + unknown.why()
+              + "; the pod is tried again when the group arrives";
+        } else {
+          why = "pod group " + gang + " does not exist: create a PodGroup named " + name + " in namespace "
+              + pod.namespace() + " with its minMember, or remove the pod's group label";
+        }
+        return refusing.everywhere(why, RefusedPods.Cause.GANG, 0);
+      }
+    }
+    if (group.minMember() <= 1 && cache.reservation(pod.uid()) == null) {
+      return null;
+    }
+    GangCoordinator.Decision decision =
+        gangs.decide(pod, refusing.request, group, refusing.traits.pools(), project, refusing.policy);
+    if (decision instanceof GangCoordinator.Decision.Refuse refuse) {
+      return refusing.everywhere(refuse.reason(), RefusedPods.Cause.GANG, refuse.members());
+    }
+    String target = ((GangCoordinator.Decision.Steer) decision).node();
+    ClusterSnapshot snapshot = refusing.snapshot;
+    for (int i = 0; i < nodes.size(); i++) {
+      NodeState node = snapshot.node(nodes, i);
+      if (node != null && node.name().equals(target)) {
+        return refusing.chosen(i);
+      }
+    }
+    return relocateReservation(refusing, gang, target, nodes);
+  }
+
+  /**
+   * kube-scheduler did not offer the node the gang reserved for this member (its own filters left
+   * it out, or it scored only a sample of the nodes): move the member's reservation to the best
+   * offered node of the same pool with room, keeping the rest of the gang's plan.
+   */
+  private FilterDecision relocateReservation(Refusing refusing, String gang, String reserved, RequestedNodes nodes) {
+    ClusterSnapshot snapshot = refusing.snapshot;
+    NodeState was = snapshot.node(reserved);
+    String pool = was == null ? null : was.node().pool();
+    int best = FilterDecision.NONE_CHOSEN;
+    double bestRank = -1;
+    for (int i = 0; i < nodes.size(); i++) {
+      NodeState node = snapshot.node(nodes, i);
+      if (node == null || (pool != null && !node.node().pool().equals(pool))) {
+        continue;
+      }
+      double rank = placement.fits(node, refusing.request) ? placement.rank(node, refusing.request) : -1;
+      if (rank > bestRank) {
+        best = i;
+        bestRank = rank;
+      }
+    }
+    if (best != FilterDecision.NONE_CHOSEN
+        && cache.moveReservation(refusing.pod, snapshot.node(nodes, best).name(), refusing.request)) {
+      return refusing.chosen(best);
+    }
+    return refusing.everywhere("gang " + gang + " reserved node " + reserved + " for this pod, but kube-scheduler"
+        + " did not offer that node (its own filters, or its sample of the nodes, left it out) and no node it"
+        + " offered has room; the pod is tried again", RefusedPods.Cause.GANG, 0);
+  }
+
+  @Override
+  public boolean decidesOffLoop(WirePod pod) {
+    // A gang member may plan its whole gang, or read its pod group from the API server.
+    String group = pod.labels().get(WellKnown.POD_GROUP_LABEL);
+    return group != null || pod.annotations().containsKey(WellKnown.KAI_POD_GROUP_ANNOTATION);
+  }
+
+  /**
+   * One filter call's answer being built: the reasons per node, and what is remembered when the
+   * pod is refused (for reclaim, and to wake it once the reason goes away).
+   */
+  private final class Refusing {
+    final PodKey pod;
+    final GpuRequest request;
+    final PodTraits traits;
+    final ClusterSnapshot snapshot;
+    final PolicySnapshot policy;
+    final String[] reasons;
+    final boolean[] unresolvable;
+
+    Refusing(PodKey pod, GpuRequest request, PodTraits traits, ClusterSnapshot snapshot, PolicySnapshot policy, int sent) {
+      this.pod = pod;
+      this.request = request;
+      this.traits = traits;
+      this.snapshot = snapshot;
+      this.policy = policy;
+      this.reasons = new String[sent];
+      this.unresolvable = new boolean[sent];
+    }
+
+    /** No node can take it, for one reason; preemption of lower-priority pods would not change that. */
+    FilterDecision everywhere(String reason, RefusedPods.Cause cause, int gangMembers) {
+      java.util.Arrays.fill(reasons, reason);
+      java.util.Arrays.fill(unresolvable, true);
+      remember(reason, cause, gangMembers);
+      return new FilterDecision(reasons, unresolvable, "");
+    }
+
+    /** No node passed; each says why. */
+    FilterDecision asReasoned(RefusedPods.Cause cause) {
+      if (reasons.length > 0) {
+        remember(firstReason(reasons), cause, 0);
+      }
+      return new FilterDecision(reasons, unresolvable, "");
+    }
+
+    FilterDecision chosen(int index) {
+      for (int i = 0; i < reasons.length; i++) {
+        reasons[i] = i == index ? null : NOT_CHOSEN;
+      }
+      unschedulable.cleared(pod.uid());
+      refused.cleared(pod.uid());
+      return FilterDecision.chosen(reasons, unresolvable, index);
+    }
+
+    private void remember(String reason, RefusedPods.Cause cause, int gangMembers) {
+      unschedulable.failed(pod, reason);
+      refused.refused(new RefusedPods.Refusal(pod, request, traits.pools(), traits.gang(), cause,
+          snapshot.version(), policy.policy(), gangMembers, cache.reservation(pod.uid()) != null));
+    }
+  }
+
+  /**
+   * Why the pod cannot be placed while an earlier bind of it is unsettled, or null. A bind whose
+   * answer was lost (a timeout) keeps its GPUs until the informer shows what happened; placing
+   * the pod again meanwhile could hold GPUs for it twice.
+   */
+  private String beingBound(PodKey pod) {
+    ClusterCache.Hold hold = cache.unconfirmed(pod.uid());
+    if (hold == null || (hold.stage() != ClusterCache.Stage.BINDING && hold.stage() != ClusterCache.Stage.BOUND)) {
+      return null;
+    }
+    return "an earlier bind of this pod to node " + hold.node() + " has not been seen to settle yet; the"
+        + " pod is placed again once the API server's record reaches the extender";
+  }
+
+  /**
+   * Chooses the best of the passing nodes and holds its GPUs for the pod, so that the next pod's
+   * filter, which kube-scheduler runs while this one's bind is in flight, already sees them taken.
+   * A node whose room was taken since the snapshot was read gets that reason and the next best is
+   * tried. For a pod of a project the quota is checked on figures brought up to date under the
+   * same lock as binds, so pods filtered moments apart cannot pass a limit together.
+   *
+   * @return the chosen node's position, or {@link FilterDecision#NONE_CHOSEN} when none could be
+   *     held (its reason is then set)
+   */
+  private int nominateBest(
+      PodKey pod,
+      GpuRequest request,
+      Project project,
+      ClusterSnapshot snapshot,
+      RequestedNodes nodes,
+      String[] reasons,
+      boolean[] unresolvable) {
+    if (project == null) {
+      return nominateInOrder(pod, request, null, null, snapshot, nodes, reasons, unresolvable);
+    }
+    synchronized (quotaLock) {
+      return nominateInOrder(pod, request, project, recomputedPolicy.get(), snapshot, nodes, reasons, unresolvable);
+    }
+  }
+
+  private int nominateInOrder(
+      PodKey pod,
+      GpuRequest request,
+      Project project,
+      PolicySnapshot fresh,
+      ClusterSnapshot snapshot,
+      RequestedNodes nodes,
+      String[] reasons,
+      boolean[] unresolvable) {
+    while (true) {
+      int best = FilterDecision.NONE_CHOSEN;
+      double bestRank = -1;
+      for (int i = 0; i < reasons.length; i++) {
+        if (reasons[i] == null) {
+          double rank = placement.rank(snapshot.node(nodes, i), request);
+          if (rank > bestRank) {
+            best = i;
+            bestRank = rank;
+          }
+        }
+      }
+      if (best == FilterDecision.NONE_CHOSEN) {
+        return best;
+      }
+      NodeState node = snapshot.node(nodes, best);
+      if (project != null) {
+        String refusal = QuotaAdmission.refusal(
+            project, node.node().pool(), fresh, request.gpus(node.uniformMemoryMiB()));
+        if (refusal != null) {
+          reasons[best] = refusal;
+          unresolvable[best] = true;
+          continue;
+        }
+      }
+      ClusterCache.AssumeResult held = cache.nominate(pod, node.name(), request);
+      if (held instanceof ClusterCache.AssumeResult.Assumed) {
+        return best;
+      }
+      reasons[best] = ((ClusterCache.AssumeResult.Refused) held).reason();
+    }
   }
 
   /** Why none of the pod's listed pools can be used, or null. */
@@ -335,11 +563,13 @@ public final class SchedulingExtender implements ExtenderHandler {
     }
     int[] scores = new int[nodes.size()];
     ClusterSnapshot snapshot = cache.snapshot();
-    GpuAssignment reserved = request.wantsGpu() ? cache.reservation(pod.key().uid()) : null;
+    // Filter chose a node (or a gang reserved one) and holds GPUs there: kube-scheduler normally
+    // skips prioritize when one node passes, but if it asks, that node is the answer.
+    ClusterCache.Hold held = request.wantsGpu() ? cache.unconfirmed(pod.key().uid()) : null;
     for (int i = 0; i < scores.length; i++) {
       NodeState node = snapshot.node(nodes, i);
-      if (reserved != null) {
-        scores[i] = node != null && node.name().equals(reserved.node()) ? Placement.MAX_SCORE : 0;
+      if (held != null) {
+        scores[i] = node != null && node.name().equals(held.node()) ? Placement.MAX_SCORE : 0;
       } else {
         scores[i] = node == null ? 0 : placement.score(node, request);
       }
@@ -364,7 +594,7 @@ public final class SchedulingExtender implements ExtenderHandler {
       return "pod " + pod.key() + ": " + pod.request().invalidReason();
     }
     if (!pod.request().wantsGpu()) {
-      return binder.bind(pod.key(), request.node(), null, Map.of());
+      return binder.bind(pod.key(), request.node(), null, Map.of()).errorOrEmpty();
     }
     Map<String, String> annotations;
     ClusterCache.AssumeResult assumed;
@@ -383,18 +613,26 @@ public final class SchedulingExtender implements ExtenderHandler {
       return refused.reason();
     }
     GpuAssignment assignment = ((ClusterCache.AssumeResult.Assumed) assumed).assignment();
-    String error;
+    BindResult result;
     try {
-      error = binder.bind(pod.key(), request.node(), assignment, annotations);
+      result = binder.bind(pod.key(), request.node(), assignment, annotations);
     } catch (RuntimeException e) {
       cache.forget(pod.key().uid());
       throw e;
     }
-    if (!error.isEmpty()) {
-      cache.forget(pod.key().uid());
-      log.warn("binding {} to {} failed, its GPUs are released: {}", pod.key(), request.node(), error);
-      return error;
+    if (result.inDoubt()) {
+      // The binding may have been stored even so: keep its GPUs held until the informer shows the
+      // pod either way (or the assume TTL passes), rather than hand them to someone else now.
+      log.warn("the outcome of binding {} to {} is unknown; its GPUs stay held until the pod is seen: {}",
+          pod.key(), request.node(), result.message());
+      return result.message();
     }
+    if (!result.ok()) {
+      cache.forget(pod.key().uid());
+      log.warn("binding {} to {} failed, its GPUs are released: {}", pod.key(), request.node(), result.message());
+      return result.message();
+    }
+    cache.bound(pod.key().uid());
     unschedulable.cleared(pod.key().uid());
     events.normal(pod.key(), "GpuAssigned", describe(assignment)
         + (annotations.isEmpty() ? "" : " (over its project's fair share: preemptible by reclaim)"));
@@ -492,12 +730,14 @@ public final class SchedulingExtender implements ExtenderHandler {
     return allowed;
   }
 
-  /** The quota rule a bind would break now, or null; a reserved gang member is admitted already. */
+  /**
+   * The quota rule a bind would break now, or null. A pod that holds GPUs on this node already
+   * (filter's choice, a gang's reservation, a repeated bind) was admitted when the hold was taken.
+   */
   private String bindRefusal(PendingPod pod, String nodeName, PolicySnapshot fresh) {
     Project project = fresh.projectOf(pod.key().namespace());
     NodeState node = cache.snapshot().node(nodeName);
-    if (project == null || node == null || cache.reservation(pod.key().uid()) != null
-        || cache.holdsUnconfirmed(pod.key().uid())) {
+    if (project == null || node == null || holdsOn(pod.key(), nodeName)) {
       return null;
     }
     String refusal = QuotaAdmission.refusal(
@@ -517,15 +757,20 @@ public final class SchedulingExtender implements ExtenderHandler {
     }
     double gpus = pod.request().gpus(node.uniformMemoryMiB());
     var figures = policyNow.figures(project.name(), node.node().pool());
-    if (cache.reservation(pod.key().uid()) != null) {
-      gpus = 0; // a reserved gang member is counted as allocated already
+    if (holdsOn(pod.key(), nodeName)) {
+      gpus = 0; // its hold there is counted as allocated already
     }
     return QuotaAdmission.overQuota(figures, gpus) ? Map.of(WellKnown.OVER_QUOTA, "true") : Map.of();
   }
 
+  private boolean holdsOn(PodKey pod, String node) {
+    ClusterCache.Hold hold = cache.unconfirmed(pod.uid());
+    return hold != null && hold.node().equals(node);
+  }
+
   @Override
   public boolean ready() {
-    return cache.synced();
+    return ready.getAsBoolean();
   }
 
   @Override

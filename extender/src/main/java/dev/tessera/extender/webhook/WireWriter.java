@@ -238,6 +238,10 @@ public final class WireWriter {
       throws IOException {
     g.writeFieldName(field);
     g.writeStartObject();
+    if (!decision.reportsFailures()) {
+      g.writeEndObject();
+      return;
+    }
     String[] reasons = decision.reasons();
     boolean[] flags = decision.unresolvable();
     String previous = null;

@@ -1,5 +1,7 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.extender.cluster.PodGroupLookup;
+
 import dev.tessera.extender.cluster.InformerSync;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
@@ -68,6 +70,7 @@ public final class PolicyInformers implements AutoCloseable {
   private final SharedIndexInformer<DepartmentResource> departmentInformer;
   private final SharedIndexInformer<ProjectResource> projectInformer;
   private final SharedIndexInformer<PodGroupResource> podGroupInformer;
+  private final KubernetesClient client;
   private final SharedIndexInformer<Node> nodeInformer;
   private final List<SharedIndexInformer<?>> informers;
 
@@ -107,7 +110,7 @@ public final class PolicyInformers implements AutoCloseable {
       Clock clock,
       ScheduledExecutorService executor,
       Duration coalesce) {
-    Objects.requireNonNull(client, "client");
+    this.client = Objects.requireNonNull(client, "client");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.executor = Objects.requireNonNull(executor, "executor");
     this.coalesce = Objects.requireNonNull(coalesce, "coalesce");
@@ -126,6 +129,29 @@ public final class PolicyInformers implements AutoCloseable {
     projectInformer.addEventHandler(new Changes<>());
     podGroupInformer.addEventHandler(new Changes<>());
     nodeInformer.addEventHandler(new NodeLabelChanges());
+  }
+
+  /**
+   * A pod group the informer has not delivered yet, read from the API server and judged by the
+   * same rules, against the pools, departments and projects the informers hold now.
+   */
+  public PodGroupLookup.Result fetchPodGroup(String namespace, String name) {
+    PodGroupResource resource;
+    try {
+      resource = client.resources(PodGroupResource.class).inNamespace(namespace).withName(name).get();
+    } catch (KubernetesClientException e) {
+      return new PodGroupLookup.Result.Unknown("reading it from the API server failed (HTTP " + e.getCode() + ")");
+    }
+    if (resource == null) {
+      return new PodGroupLookup.Result.Missing();
+    }
+    Map<String, Map<String, String>> nodeLabels = Map.of(); // pools are not judged here, only the group
+    PolicyCatalog judged = PolicyValidation.validate(poolInformer.getStore().list(),
+        departmentInformer.getStore().list(), projectInformer.getStore().list(), List.of(resource), nodeLabels);
+    return judged.podGroup(namespace, name)
+        .<PodGroupLookup.Result>map(PodGroupLookup.Result.Found::new)
+        .orElseGet(() -> new PodGroupLookup.Result.Rejected(
+            String.join("; ", judged.verdict(PolicyRef.podGroup(namespace, name)).problems())));
   }
 
   /**

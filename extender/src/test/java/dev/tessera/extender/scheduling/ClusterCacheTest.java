@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -141,7 +142,7 @@ class ClusterCacheTest {
     assumed("a", "n1", GpuRequest.whole(1));
     AssumeResult result = cache.assume(pod("a"), "n2", GpuRequest.whole(1));
     assertEquals(
-        "pod default/a already holds GPUs on node n1",
+        "pod default/a is being bound to node n1",
         assertInstanceOf(AssumeResult.Refused.class, result).reason());
     assertEquals(2, node("n2").freeWholeGpus());
   }
@@ -177,6 +178,10 @@ class ClusterCacheTest {
     assertNotNull(cache.allocation("uid-a"));
     assertTrue(node("n1").heldWhole(0));
     assertEquals(version, cache.snapshot().version());
+  }
+
+  private static ClusterCache.Lapsed lapsedBind(String name) {
+    return new ClusterCache.Lapsed(pod(name), ClusterCache.Stage.BINDING);
   }
 
   @Test
@@ -236,7 +241,7 @@ class ClusterCacheTest {
     assertEquals(0, node("n1").freeWholeGpus());
 
     clock.advance(Duration.ofMillis(1)); // a's deadline
-    assertEquals(List.of(pod("a")), cache.expireAssumptions());
+    assertEquals(List.of(lapsedBind("a")), cache.expireAssumptions());
     assertNull(cache.allocation("uid-a"));
     assertNotNull(cache.allocation("uid-b"));
     assertFalse(node("n1").heldWhole(0));
@@ -244,8 +249,85 @@ class ClusterCacheTest {
 
     assertTrue(cache.expireAssumptions().isEmpty(), "nothing expires twice");
     clock.advance(Duration.ofSeconds(10));
-    assertEquals(List.of(pod("b")), cache.expireAssumptions());
+    assertEquals(List.of(lapsedBind("b")), cache.expireAssumptions());
     assertEquals(2, node("n1").freeWholeGpus());
+  }
+
+  @Test
+  void aBoundPodsGpusNeverLapseHoweverSlowTheInformer() {
+    assumed("a", "n1", GpuRequest.whole(2));
+    cache.bound("uid-a");
+    clock.advance(TTL.multipliedBy(100));
+    assertTrue(cache.expireAssumptions().isEmpty());
+    assertEquals(0, node("n1").freeWholeGpus());
+    assertEquals(ClusterCache.Stage.BOUND, cache.stage("uid-a"));
+    cache.forget("uid-a");
+    assertEquals(0, node("n1").freeWholeGpus(), "only the informer releases a bound pod");
+    cache.podGone("uid-a");
+    assertEquals(2, node("n1").freeWholeGpus());
+  }
+
+  // ------------------------------------------------------------------------- nominations
+
+  @Test
+  void aNominationHoldsGpusUntilItsBindTakesItOver() {
+    GpuAssignment nominated = assertInstanceOf(AssumeResult.Assumed.class,
+        cache.nominate(pod("a"), "n1", GpuRequest.fraction(0.5, 1))).assignment();
+    assertEquals(ClusterCache.Stage.NOMINATED, cache.stage("uid-a"));
+    GpuAssignment other = assertInstanceOf(AssumeResult.Assumed.class,
+        cache.nominate(pod("b"), "n1", GpuRequest.fraction(0.75, 1))).assignment();
+    assertNotEquals(gpus(nominated), gpus(other), "the second pod's filter sees the first one's GPU taken");
+
+    GpuAssignment bound = assertInstanceOf(AssumeResult.Assumed.class,
+        cache.assume(pod("a"), "n1", GpuRequest.fraction(0.5, 1))).assignment();
+    assertEquals(nominated, bound, "the bind gets the GPUs filter chose");
+    assertEquals(ClusterCache.Stage.BINDING, cache.stage("uid-a"));
+  }
+
+  @Test
+  void aNominationNoBindTakesLapsesQuietlyAfterItsTtl() {
+    cache.nominate(pod("a"), "n1", GpuRequest.whole(2));
+    clock.advance(ClusterCache.DEFAULT_NOMINATION_TTL.minusMillis(1));
+    assertTrue(cache.expireAssumptions().isEmpty());
+    assertEquals(0, node("n1").freeWholeGpus());
+    clock.advance(Duration.ofMillis(1));
+    assertEquals(List.of(new ClusterCache.Lapsed(pod("a"), ClusterCache.Stage.NOMINATED)), cache.expireAssumptions());
+    assertEquals(2, node("n1").freeWholeGpus());
+  }
+
+  @Test
+  void aPodNominatedAgainMovesItsHold() {
+    cache.nominate(pod("a"), "n1", GpuRequest.whole(2));
+    cache.nominate(pod("a"), "n2", GpuRequest.whole(2));
+    assertEquals(2, node("n1").freeWholeGpus());
+    assertEquals(0, node("n2").freeWholeGpus());
+    assertEquals("n2", cache.allocation("uid-a").node());
+  }
+
+  @Test
+  void aBindToAnotherNodeThanNominatedPlacesThePodAfresh() {
+    cache.nominate(pod("a"), "n1", GpuRequest.whole(1));
+    assertInstanceOf(AssumeResult.Assumed.class, cache.assume(pod("a"), "n2", GpuRequest.whole(1)));
+    assertEquals(2, node("n1").freeWholeGpus(), "the nomination is released");
+    assertEquals(1, node("n2").freeWholeGpus());
+  }
+
+  @Test
+  void aPodBeingBoundIsNotNominatedAgain() {
+    assumed("a", "n1", GpuRequest.whole(1));
+    assertEquals("pod default/a is being bound to node n1 already",
+        assertInstanceOf(AssumeResult.Refused.class, cache.nominate(pod("a"), "n2", GpuRequest.whole(1))).reason());
+    cache.bound("uid-a");
+    assertEquals("pod default/a is bound to node n1 already",
+        assertInstanceOf(AssumeResult.Refused.class, cache.nominate(pod("a"), "n1", GpuRequest.whole(1))).reason());
+  }
+
+  @Test
+  void aNominationWhereTheNodeIsFullIsRefusedWithTheReason() {
+    cache.nominate(pod("a"), "n1", GpuRequest.whole(2));
+    AssumeResult refused = cache.nominate(pod("b"), "n1", GpuRequest.whole(1));
+    assertTrue(assertInstanceOf(AssumeResult.Refused.class, refused).reason().startsWith("node n1 cannot take it now: "),
+        refused.toString());
   }
 
   // ------------------------------------------------------------------------- replaceAll
@@ -263,7 +345,7 @@ class ClusterCacheTest {
     assertEquals(0, node("n1").freeWholeGpus());
     assertTrue(node("n1").heldWhole(1));
     clock.advance(TTL);
-    assertEquals(List.of(pod("b")), cache.expireAssumptions(), "the kept assumption still expires");
+    assertEquals(List.of(lapsedBind("b")), cache.expireAssumptions(), "the kept assumption still expires");
   }
 
   @Test

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tessera.extender.cluster.AssignmentCodec;
 import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.cluster.BindResult;
 import dev.tessera.extender.cluster.CpuLedger;
+import dev.tessera.extender.cluster.PodGroupLookup;
+import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.Evictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
@@ -175,7 +178,10 @@ class SchedulingSimulationTest {
         this::bind,
         PodEvents.NOOP,
         new SchedulingExtender.PolicyContext(
-            policyState::snapshot, policyState::recompute, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L));
+            policyState::snapshot, policyState::recompute, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L,
+            (namespace, name) -> new PodGroupLookup.Result.Missing(),
+            new RefusedPods(cache, policyState::snapshot, index, (pod, why) -> {}, clock)),
+        () -> true);
     monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock, registry);
     reclaim = new ReclaimController(
         cache, index, policyState::snapshot, unschedulable, victims, evictor, PodEvents.NOOP, registry);
@@ -343,13 +349,13 @@ class SchedulingSimulationTest {
   }
 
   /** The binder: the API server stores the binding and the informer tells the cache. */
-  private String bind(PodKey key, String node, GpuAssignment assignment, Map<String, String> annotations) {
+  private BindResult bind(PodKey key, String node, GpuAssignment assignment, Map<String, String> annotations) {
     Pod pod = api.get(key.uid());
     if (pod == null) {
-      return "pod " + key + " not found";
+      return BindResult.podNotFound(key, node);
     }
     if (pod.getSpec().getNodeName() != null) {
-      return "pod " + key + " is already assigned to node " + pod.getSpec().getNodeName();
+      return BindResult.alreadyBound(key, pod.getSpec().getNodeName(), node);
     }
     pod.getSpec().setNodeName(node);
     pod.getMetadata().getAnnotations().putAll(annotations);
@@ -361,7 +367,7 @@ class SchedulingSimulationTest {
     cache.podBound(key, assignment);
     Job job = jobOfPod.get(key.uid());
     finishesAt.put(key.uid(), job.duration() == Long.MAX_VALUE ? Long.MAX_VALUE : tick + job.duration());
-    return "";
+    return BindResult.bound(key, node);
   }
 
   private void finish(String uid) {
