@@ -128,6 +128,10 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final VictimSelector victims;
   private final CpuLedger cpu;
   private final ToLongFunction<PodKey> cpuRequests;
+  private final Counter bindsRefusedForRoom;
+  private final Counter bindsRefusedForQuota;
+  private final Map<BindResult.Outcome, Counter> bindsByOutcome = new java.util.EnumMap<>(BindResult.Outcome.class);
+  private final Counter bindsInDoubt;
   private final Counter preemptionKept;
   private final Counter preemptionDropped;
   /** One memo per I/O thread: filter runs on the event loops, never two calls on one thread at once. */
@@ -160,6 +164,12 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.victims = context.victims();
     this.cpu = context.cpu();
     this.cpuRequests = context.cpuRequests();
+    this.bindsRefusedForRoom = bindCounter(context.registry(), "no_room");
+    this.bindsRefusedForQuota = bindCounter(context.registry(), "over_quota");
+    this.bindsInDoubt = bindCounter(context.registry(), "in_doubt");
+    for (BindResult.Outcome outcome : BindResult.Outcome.values()) {
+      bindsByOutcome.put(outcome, bindCounter(context.registry(), outcome.name().toLowerCase(java.util.Locale.ROOT)));
+    }
     this.preemptionKept = Counter.builder("tessera.preemption.nodes").tag("outcome", "kept")
         .description("Candidate nodes of kube-scheduler's preemption the extender let stand")
         .register(context.registry());
@@ -596,20 +606,26 @@ public final class SchedulingExtender implements ExtenderHandler {
     if (!pod.request().wantsGpu()) {
       return binder.bind(pod.key(), request.node(), null, Map.of()).errorOrEmpty();
     }
-    Map<String, String> annotations;
+    Map<String, String> annotations = Map.of();
     ClusterCache.AssumeResult assumed;
-    synchronized (quotaLock) {
-      // Filter read figures up to a moment old; the bind checks the quota on figures that include
-      // every earlier bind, and holds the GPUs before the next bind checks.
-      PolicySnapshot fresh = recomputedPolicy.get();
-      String refusal = bindRefusal(pod, request.node(), fresh);
-      if (refusal != null) {
-        return refusal;
-      }
-      annotations = overQuotaMark(pod, request.node(), fresh);
+    if (policy.get().projectOf(pod.key().namespace()) == null) {
       assumed = cache.assume(pod.key(), request.node(), pod.request());
+    } else {
+      synchronized (quotaLock) {
+        // Filter read figures up to a moment old; the bind checks the quota on figures that include
+        // every earlier bind, and holds the GPUs before the next bind checks.
+        PolicySnapshot fresh = recomputedPolicy.get();
+        String refusal = bindRefusal(pod, request.node(), fresh);
+        if (refusal != null) {
+          bindsRefusedForQuota.increment();
+          return refusal;
+        }
+        annotations = overQuotaMark(pod, request.node(), fresh);
+        assumed = cache.assume(pod.key(), request.node(), pod.request());
+      }
     }
     if (assumed instanceof ClusterCache.AssumeResult.Refused refused) {
+      bindsRefusedForRoom.increment();
       return refused.reason();
     }
     GpuAssignment assignment = ((ClusterCache.AssumeResult.Assumed) assumed).assignment();
@@ -620,6 +636,7 @@ public final class SchedulingExtender implements ExtenderHandler {
       cache.forget(pod.key().uid());
       throw e;
     }
+    bindOutcome(result).increment();
     if (result.inDoubt()) {
       // The binding may have been stored even so: keep its GPUs held until the informer shows the
       // pod either way (or the assume TTL passes), rather than hand them to someone else now.
@@ -761,6 +778,18 @@ public final class SchedulingExtender implements ExtenderHandler {
       gpus = 0; // its hold there is counted as allocated already
     }
     return QuotaAdmission.overQuota(figures, gpus) ? Map.of(WellKnown.OVER_QUOTA, "true") : Map.of();
+  }
+
+  private static Counter bindCounter(MeterRegistry registry, String outcome) {
+    return Counter.builder("tessera.binds").tag("outcome", outcome)
+        .description("Binds of GPU pods by outcome: bound; no_room (the node filter chose had no room left);"
+            + " over_quota; in_doubt (no answer came back, the GPUs stay held until the pod is seen);"
+            + " pod_not_found, already_bound, uid_changed, api_error (what the API server answered)")
+        .register(registry);
+  }
+
+  private Counter bindOutcome(BindResult result) {
+    return result.inDoubt() ? bindsInDoubt : bindsByOutcome.get(result.outcome());
   }
 
   private boolean holdsOn(PodKey pod, String node) {
