@@ -5,6 +5,7 @@ import dev.tessera.extender.cluster.Binder;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.ClusterInformers;
 import dev.tessera.extender.cluster.CpuLedger;
+import dev.tessera.extender.cluster.DoubleBookings;
 import dev.tessera.extender.cluster.ApiEvictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
@@ -151,7 +152,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     ClusterCache cache = new ClusterCache(clock, config.assumeTtl(), new Placement(config.defaultStrategy()));
     Readiness readiness = new Readiness();
     PodEvents podEvents = new KubernetesPodEvents(client, clock, eventWriter);
-    ClusterInformers informers = new ClusterInformers(client, cache, podEvents, resyncPeriod, scheduler);
+    ClusterInformers informers = new ClusterInformers(
+        client, cache, podEvents, new DoubleBookings(podEvents, registry), resyncPeriod, scheduler);
     // What the scheduler does to a workload's pod is told on the workload too.
     WorkloadEventMirror mirror = new WorkloadEventMirror(
         podEvents, informers.podIndex(), new WorkloadEvents(client, clock), eventWriter);

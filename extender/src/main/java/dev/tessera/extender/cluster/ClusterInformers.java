@@ -68,6 +68,7 @@ public final class ClusterInformers implements AutoCloseable {
 
   private final ClusterCache cache;
   private final PodEvents events;
+  private final DoubleBookings doubleBookings;
   private final NodeInventory inventory;
   private final Duration resyncPeriod;
   private final ScheduledExecutorService scheduler;
@@ -97,9 +98,10 @@ public final class ClusterInformers implements AutoCloseable {
       KubernetesClient client,
       ClusterCache cache,
       PodEvents events,
+      DoubleBookings doubleBookings,
       Duration resyncPeriod,
       ScheduledExecutorService scheduler) {
-    this(client, cache, events, new NodeInventory(), resyncPeriod, scheduler);
+    this(client, cache, events, doubleBookings, new NodeInventory(), resyncPeriod, scheduler);
   }
 
   /**
@@ -111,12 +113,14 @@ public final class ClusterInformers implements AutoCloseable {
       KubernetesClient client,
       ClusterCache cache,
       PodEvents events,
+      DoubleBookings doubleBookings,
       NodeInventory inventory,
       Duration resyncPeriod,
       ScheduledExecutorService scheduler) {
     Objects.requireNonNull(client, "client");
     this.cache = Objects.requireNonNull(cache, "cache");
     this.events = Objects.requireNonNull(events, "events");
+    this.doubleBookings = Objects.requireNonNull(doubleBookings, "doubleBookings");
     this.inventory = Objects.requireNonNull(inventory, "inventory");
     this.resyncPeriod = Objects.requireNonNull(resyncPeriod, "resyncPeriod");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -270,6 +274,7 @@ public final class ClusterInformers implements AutoCloseable {
       unannotated.forEach(u -> foreign.add(u.pod));
 
       int changed = cache.replaceAll(nodes, bound, foreign);
+      doubleBookings.checkAll(cache.snapshot());
       initialised = true;
       if (first) {
         log.info(
@@ -389,7 +394,10 @@ public final class ClusterInformers implements AutoCloseable {
         Accounting accounting = classify(pod, true);
         switch (accounting.kind) {
           case RELEASE -> cache.podGone(uid);
-          case HOLDS -> cache.podBound(accounting.key, accounting.assignment);
+          case HOLDS -> {
+            cache.podBound(accounting.key, accounting.assignment);
+            doubleBookings.check(cache.snapshot().node(accounting.node));
+          }
           case UNANNOTATED -> cache.podBoundWithoutAssignment(accounting.foreign());
           case IGNORE -> {}
         }

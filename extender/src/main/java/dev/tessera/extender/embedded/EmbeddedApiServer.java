@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -43,11 +44,13 @@ public final class EmbeddedApiServer implements AutoCloseable {
       java.util.logging.Logger.getLogger(MockWebServer.class.getName());
 
   private final KubernetesMockServer server;
+  private final ExpectationsFirst dispatcher;
   private final KubernetesClient client;
   private final List<KubernetesClient> extraClients = new ArrayList<>();
 
-  private EmbeddedApiServer(KubernetesMockServer server) {
+  private EmbeddedApiServer(KubernetesMockServer server, ExpectationsFirst dispatcher) {
     this.server = server;
+    this.dispatcher = dispatcher;
     this.client = server.createClient();
   }
 
@@ -55,11 +58,11 @@ public final class EmbeddedApiServer implements AutoCloseable {
   public static EmbeddedApiServer start() {
     MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     Map<ServerRequest, Queue<ServerResponse>> expectations = new ConcurrentHashMap<>();
-    Dispatcher dispatcher = new ExpectationsFirst(expectations, new BindingAwareCrudDispatcher());
+    ExpectationsFirst dispatcher = new ExpectationsFirst(expectations, new BindingAwareCrudDispatcher());
     KubernetesMockServer server =
         new KubernetesMockServer(new Context(), new MockWebServer(), expectations, dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
-    EmbeddedApiServer api = new EmbeddedApiServer(server);
+    EmbeddedApiServer api = new EmbeddedApiServer(server, dispatcher);
     api.installCrds();
     log.info("in-process Kubernetes API serving {}", api.client.getMasterUrl());
     return api;
@@ -103,6 +106,14 @@ public final class EmbeddedApiServer implements AutoCloseable {
   }
 
   /**
+   * Calls {@code observer} with every request the server receives from now on (tests that check
+   * what reaches the API server); null stops observing.
+   */
+  public void observeRequests(Consumer<RecordedRequest> observer) {
+    dispatcher.observers.set(observer);
+  }
+
+  /**
    * Answers that come before the CRUD store's, for what the store does not serve (a pod's log):
    * {@code expect().get().withPath(...).andReturn(200, text).always()}.
    */
@@ -137,6 +148,10 @@ public final class EmbeddedApiServer implements AutoCloseable {
     private final MockDispatcher expected;
     private final Dispatcher crud;
 
+    /** Set by {@link EmbeddedApiServer#observeRequests}; none by default. */
+    private final java.util.concurrent.atomic.AtomicReference<Consumer<RecordedRequest>> observers =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
     ExpectationsFirst(Map<ServerRequest, Queue<ServerResponse>> expectations, Dispatcher crud) {
       this.expectations = expectations;
       this.expected = new MockDispatcher(expectations);
@@ -145,6 +160,10 @@ public final class EmbeddedApiServer implements AutoCloseable {
 
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+      Consumer<RecordedRequest> observer = observers.get();
+      if (observer != null) {
+        observer.accept(request);
+      }
       Queue<ServerResponse> queued =
           expectations.get(new SimpleRequest(request.method(), request.getPath()));
       if (queued != null && !queued.isEmpty()) {

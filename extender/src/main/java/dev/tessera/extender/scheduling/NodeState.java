@@ -4,9 +4,12 @@ import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.ObservedGpu;
+import dev.tessera.extender.model.PodKey;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,6 +53,8 @@ public final class NodeState {
   private final long uniformMemoryMiB;
   /** Sum over GPUs of how full each is, in [0, gpuCount]: 1 per whole-held GPU, used/total else. */
   private final double load;
+  /** GPUs claimed beyond what they have: two whole holders, a whole holder and tenants, or more memory than it has. */
+  private final int overcommitted;
 
   private NodeState(GpuNode node, Map<String, Allocation> allocations) {
     this.node = node;
@@ -62,6 +67,7 @@ public final class NodeState {
     this.sharedLimitMiB = new long[gpus];
     this.sharedTenants = new int[gpus];
     this.exclusive = new boolean[gpus];
+    int[] wholeHolders = new int[gpus];
     for (Allocation allocation : allocations.values()) {
       for (GpuShare share : allocation.assignment().shares()) {
         int i = share.index();
@@ -70,6 +76,7 @@ public final class NodeState {
         }
         if (allocation.assignment().exclusive()) {
           exclusive[i] = true;
+          wholeHolders[i]++;
         } else {
           sharedMiB[i] += share.memoryMiB();
           sharedLimitMiB[i] += share.limitMiB();
@@ -114,6 +121,14 @@ public final class NodeState {
         sum += total > 0 ? Math.min(1.0, (double) sharedMiB[i] / total) : 1.0;
       }
     }
+    int over = 0;
+    for (int i = 0; i < gpus; i++) {
+      if (wholeHolders[i] > 1 || (wholeHolders[i] == 1 && sharedTenants[i] > 0)
+          || (totalMiB[i] > 0 && sharedMiB[i] > totalMiB[i])) {
+        over++;
+      }
+    }
+    this.overcommitted = over;
     this.maxFreeMiB = maxFree;
     this.unhealthy = sick;
     this.uniformMemoryMiB = uniform;
@@ -256,6 +271,46 @@ public final class NodeState {
   /** Sum of per-GPU fullness, 0..gpuCount (see {@link #loadFraction}). */
   public double load() {
     return load;
+  }
+
+  /**
+   * GPUs claimed by more than they have: held whole by two pods, held whole and shared, or shared
+   * past their memory. The ledger counts every claim (the GPU takes no new pod), but it means two
+   * pods were placed on the same capacity, which {@link #overlaps} names.
+   */
+  public int overcommittedGpus() {
+    return overcommitted;
+  }
+
+  /** One over-committed GPU and the pods claiming it. */
+  public record Overlap(int gpu, long totalMiB, List<PodKey> pods, long claimedMiB) {}
+
+  /** The over-committed GPUs of the node with the pods claiming each; empty when there are none. */
+  public List<Overlap> overlaps() {
+    if (overcommitted == 0) {
+      return List.of();
+    }
+    List<Overlap> found = new ArrayList<>();
+    for (int i = 0; i < gpuCount; i++) {
+      List<PodKey> claimants = new ArrayList<>();
+      int whole = 0;
+      long claimed = 0;
+      for (Allocation allocation : allocations.values()) {
+        for (GpuShare share : allocation.assignment().shares()) {
+          if (share.index() == i) {
+            claimants.add(allocation.pod());
+            whole += allocation.assignment().exclusive() ? 1 : 0;
+            claimed += allocation.assignment().exclusive() ? totalMiB[i] : share.memoryMiB();
+          }
+        }
+      }
+      boolean over = whole > 1 || (whole == 1 && claimants.size() > 1) || (totalMiB[i] > 0 && claimed > totalMiB[i]);
+      if (over) {
+        claimants.sort(java.util.Comparator.comparing(PodKey::toString));
+        found.add(new Overlap(i, totalMiB[i], List.copyOf(claimants), claimed));
+      }
+    }
+    return found;
   }
 
   @Override

@@ -18,6 +18,9 @@ public final class CacheMetrics {
     gauge(registry, cache, "tessera.gpus.free", "GPUs with no tenant", s -> sum(s, NodeState::freeWholeGpus));
     gauge(registry, cache, "tessera.gpus.allocated", "GPUs held, fractions counted by their share", s -> sum(s, NodeState::load));
     gauge(registry, cache, "tessera.pods.placed", "Pods holding GPUs, assumed or bound", s -> sum(s, n -> n.allocations().size()));
+    gauge(registry, cache, "tessera.gpus.overcommitted",
+        "GPUs claimed by more than they have (two pods on the same capacity); should be 0",
+        s -> sum(s, NodeState::overcommittedGpus));
     Gauge.builder("tessera.pods.assumed", cache, c -> sum(c.snapshot(), CacheMetrics::assumed))
         .description("Pods handed GPUs at bind but not yet seen bound")
         .register(registry);

@@ -40,9 +40,9 @@ final class PodReader {
     }
     return new WirePod(
         new PodKey(
-            required(f.namespace, path + ".metadata.namespace"),
-            required(f.name, path + ".metadata.name"),
-            required(f.uid, path + ".metadata.uid")),
+            ObjectNames.label(required(f.namespace, path + ".metadata.namespace"), path + ".metadata.namespace"),
+            ObjectNames.subdomain(required(f.name, path + ".metadata.name"), path + ".metadata.name"),
+            ObjectNames.uid(required(f.uid, path + ".metadata.uid"), path + ".metadata.uid")),
         f.labels,
         f.annotations,
         f.gpuQuantities,

@@ -9,14 +9,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers a request the server will not serve (bad body, unknown path, wrong method, too large)
- * with a JSON reason, and logs and counts it once. A refusal is the caller's mistake, so it is one
- * WARN line without a stack trace.
+ * with a JSON reason, and counts it. A refusal is the caller's mistake, so it is one WARN line
+ * without a stack trace, and at most one every ten seconds, with how many were refused in between.
  */
 final class Refusals {
   private static final Logger log = LoggerFactory.getLogger(Refusals.class);
 
+  /** At most one line per this interval: a misconfigured client must not flood the log. */
+  private static final long LOG_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+
   private final Replies replies;
   private final ExtenderMetrics metrics;
+  private final java.util.concurrent.atomic.AtomicLong lastLogged =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
+  private final java.util.concurrent.atomic.AtomicLong unlogged = new java.util.concurrent.atomic.AtomicLong();
 
   Refusals(Replies replies, ExtenderMetrics metrics) {
     this.replies = replies;
@@ -48,14 +54,23 @@ final class Refusals {
       String reason,
       boolean keepAlive,
       long startNanos) {
-    log.warn(
-        "Refused {} from {} with HTTP {}: {}. Nothing was decided for it; if this repeats, check"
-            + " the scheduler's extender configuration (urlPrefix, verbs, nodeCacheCapable) and"
-            + " the client sending it",
-        route == null ? "a request" : route.path(),
-        ctx.channel().remoteAddress(),
-        response.status().code(),
-        reason);
+    long now = System.nanoTime();
+    long last = lastLogged.get();
+    if (now - last >= LOG_INTERVAL_NANOS && lastLogged.compareAndSet(last, now)) {
+      long quiet = unlogged.getAndSet(0);
+      log.warn(
+          "Refused {} from {} with HTTP {}: {}. Nothing was decided for it; if this repeats, check"
+              + " the scheduler's extender configuration (urlPrefix, verbs, nodeCacheCapable) and"
+              + " the client sending it{}",
+          route == null ? "a request" : route.path(),
+          ctx.channel().remoteAddress(),
+          response.status().code(),
+          reason,
+          quiet == 0 ? "" : ". " + quiet + " more request(s) were refused since the last such line"
+              + " (tessera_extender_bad_requests_total counts every one)");
+    } else {
+      unlogged.incrementAndGet();
+    }
     metrics.badRequest(route);
     if (route != null) {
       metrics.record(route, ExtenderMetrics.Outcome.BAD_REQUEST, System.nanoTime() - startNanos);

@@ -130,10 +130,10 @@ public final class WireReader {
             }
           }
           return new ExtenderHandler.BindRequest(
-              required(podName, "PodName"),
-              required(podNamespace, "PodNamespace"),
-              required(podUid, "PodUID"),
-              required(node, "Node"));
+              ObjectNames.subdomain(required(podName, "PodName"), "PodName"),
+              ObjectNames.label(required(podNamespace, "PodNamespace"), "PodNamespace"),
+              ObjectNames.uid(required(podUid, "PodUID"), "PodUID"),
+              ObjectNames.subdomain(required(node, "Node"), "Node"));
         });
   }
 

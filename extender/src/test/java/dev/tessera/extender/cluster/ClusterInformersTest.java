@@ -256,7 +256,8 @@ class ClusterInformersTest {
     try (KubernetesClient unreachable = new KubernetesClientBuilder().withConfig(config).build()) {
       ClusterCache cache = new ClusterCache(java.time.Clock.systemUTC(), Duration.ofSeconds(30),
           new dev.tessera.extender.scheduling.Placement(dev.tessera.extender.model.PlacementStrategy.BINPACK));
-      ClusterInformers informers = new ClusterInformers(unreachable, cache, PodEvents.NOOP, Duration.ZERO, scheduler);
+      ClusterInformers informers = new ClusterInformers(unreachable, cache, PodEvents.NOOP,
+          new DoubleBookings(PodEvents.NOOP, new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), Duration.ZERO, scheduler);
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> informers.start(Duration.ofSeconds(3)));
       assertTrue(e.getMessage().contains("nodes") && e.getMessage().contains("pods"), e.getMessage());
       assertFalse(cache.synced());

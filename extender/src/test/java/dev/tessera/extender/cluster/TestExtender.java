@@ -19,13 +19,15 @@ final class TestExtender implements AutoCloseable {
 
   final ClusterCache cache;
   final RecordingPodEvents events = new RecordingPodEvents();
+  final io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
   final ClusterInformers informers;
   final Binder binder;
 
   TestExtender(KubernetesClient client, Clock clock, Duration resync) {
     this.cache = new ClusterCache(clock, ASSUME_TTL, new Placement(PlacementStrategy.BINPACK));
-    this.informers = new ClusterInformers(client, cache, events, resync, scheduler);
+    this.informers = new ClusterInformers(client, cache, events, new DoubleBookings(events, registry), resync, scheduler);
     this.binder = new Binder(client);
   }
 

@@ -87,6 +87,40 @@ class ExtenderServerBadInputTest {
             "request body must be a JSON object (ExtenderBindingArgs), not an array"),
         Arguments.of("/bind", "{\"PodName\":\"p\"}", "PodNamespace is missing"),
         Arguments.of(
+            "/bind",
+            "{\"PodName\":\"\\u0000\",\"PodNamespace\":\"ns\",\"PodUID\":\"u\",\"Node\":\"n1\"}",
+            "PodName '\\u0000' has U+0000 at position 0; it must be a DNS-1123 subdomain: at most 253 lowercase"
+                + " letters, digits, '-' and '.', starting and ending with a letter or digit"),
+        Arguments.of(
+            "/bind",
+            "{\"PodName\":\"" + "p".repeat(10_000) + "\",\"PodNamespace\":\"ns\",\"PodUID\":\"u\",\"Node\":\"n1\"}",
+            "PodName is 10000 characters long; it must be a DNS-1123 subdomain: at most 253 lowercase letters,"
+                + " digits, '-' and '.', starting and ending with a letter or digit"),
+        Arguments.of(
+            "/bind",
+            "{\"PodName\":\"p\\ud800\",\"PodNamespace\":\"ns\",\"PodUID\":\"u\",\"Node\":\"n1\"}",
+            "PodName 'p\\ud800' has U+D800 at position 1; it must be a DNS-1123 subdomain: at most 253 lowercase"
+                + " letters, digits, '-' and '.', starting and ending with a letter or digit"),
+        Arguments.of(
+            "/bind",
+            "{\"PodName\":\"p\",\"PodNamespace\":\"Team.A\",\"PodUID\":\"u\",\"Node\":\"n1\"}",
+            "PodNamespace 'Team.A' has 'T' at position 0; it must be a DNS-1123 label: at most 63 lowercase"
+                + " letters, digits and '-', starting and ending with a letter or digit"),
+        Arguments.of(
+            "/bind",
+            "{\"PodName\":\"p\",\"PodNamespace\":\"ns\",\"PodUID\":\"u u\",\"Node\":\"n1\"}",
+            "PodUID has a space at position 1; a UID is printable ASCII"),
+        Arguments.of(
+            "/bind",
+            "{\"PodName\":\"p\",\"PodNamespace\":\"ns\",\"PodUID\":\"u\",\"Node\":\"-n1\"}",
+            "Node '-n1' has '-' at position 0; it must be a DNS-1123 subdomain: at most 253 lowercase letters,"
+                + " digits, '-' and '.', starting and ending with a letter or digit"),
+        Arguments.of(
+            "/filter",
+            "{\"Pod\":{\"metadata\":{\"name\":\"p/../x\",\"namespace\":\"ns\",\"uid\":\"u\"}},\"NodeNames\":[\"n1\"]}",
+            "Pod.metadata.name 'p/../x' has '/' at position 1; it must be a DNS-1123 subdomain: at most 253"
+                + " lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"),
+        Arguments.of(
             "/preempt",
             "{\"Pod\":" + pod + ",\"NodeNameToMetaVictims\":[]}",
             "NodeNameToMetaVictims must be an object of victims per node name, not an array"));

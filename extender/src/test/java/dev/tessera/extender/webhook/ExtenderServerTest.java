@@ -1,6 +1,7 @@
 package dev.tessera.extender.webhook;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -209,6 +210,40 @@ class ExtenderServerTest {
     HttpResponse<String> ready = get("/readyz");
     assertEquals(200, ready.statusCode());
     assertEquals("ok", ready.body());
+  }
+
+  @Test
+  void aSchedulingCallBeforeReadinessWaitsForItAndIsThenAnswered() throws Exception {
+    handler.ready.set(false);
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> answer = client.sendAsync(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/filter"))
+            .POST(HttpRequest.BodyPublishers.ofString(Samples.text("filter-request.json"))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    Thread.sleep(300);
+    assertFalse(answer.isDone(), "nothing is decided from a cache still being filled");
+    assertTrue(handler.pods.isEmpty(), "the decision core was not asked");
+    handler.ready.set(true);
+    HttpResponse<String> response = answer.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(200, response.statusCode());
+    assertEquals(1, handler.pods.size());
+    assertEquals(200, post("/filter", Samples.text("filter-request.json")).statusCode(), "the connection serves on");
+  }
+
+  @Test
+  void aSchedulingCallStillUnreadyAfterTheWaitGetsA503() throws Exception {
+    server.close();
+    ExtenderConfig d = ExtenderConfig.defaults();
+    server = new ExtenderServer(new ExtenderConfig(0, d.defaultStrategy(), d.bindTimeout(), d.assumeTtl(),
+        d.maxRequestBytes(), Duration.ofMillis(200)), handler, registry, bindExecutor);
+    server.start();
+    handler.ready.set(false);
+    long start = System.nanoTime();
+    HttpResponse<String> response = post("/bind", Samples.text("bind-request.json"));
+    long waited = System.nanoTime() - start;
+    assertEquals(503, response.statusCode());
+    assertTrue(Samples.tree(response.body()).get("Error").asText().startsWith("the extender is starting"));
+    assertTrue(waited >= Duration.ofMillis(200).toNanos(), "answered after the wait, not at once");
+    assertTrue(handler.binds.isEmpty());
   }
 
   @Test
