@@ -100,6 +100,16 @@ final class ControlPlane {
     return admin.getConfiguration().getMasterUrl();
   }
 
+  /** The admin's bearer token (up.sh's token file), for reading kube-scheduler's metrics. */
+  String adminToken() {
+    return admin.getConfiguration().getOauthToken();
+  }
+
+  /** Where the control plane's binaries are: the directory {@code assets.sh} prints. */
+  Path assets() {
+    return Path.of(Exec.run(List.of(scripts.resolve("assets.sh").toString()), env, Duration.ofMinutes(3)));
+  }
+
   /** Applies deploy/'s namespace, CRDs and RBAC, and waits until the CRDs are served. */
   private void install() {
     for (String file : MANIFESTS) {
@@ -167,6 +177,11 @@ final class ControlPlane {
     extenders.get(0).put("urlPrefix", extenderUrl);
     Map<String, Object> connection = (Map<String, Object>) config.computeIfAbsent("clientConnection", k -> new java.util.LinkedHashMap<>());
     connection.put("kubeconfig", kubeconfig.toString());
+    String qps = System.getProperty("tessera.e2e.schedulerQps");
+    if (qps != null) { // benchmarks lift kube-scheduler's client rate limit (default 50/s, burst 100)
+      connection.put("qps", Integer.parseInt(qps));
+      connection.put("burst", 2 * Integer.parseInt(qps));
+    }
     Path file = work.resolve("scheduler-config.yaml");
     try {
       Files.writeString(file, Serialization.asYaml(config));
