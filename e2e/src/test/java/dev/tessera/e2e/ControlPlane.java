@@ -177,6 +177,10 @@ final class ControlPlane {
     extenders.get(0).put("urlPrefix", extenderUrl);
     Map<String, Object> connection = (Map<String, Object>) config.computeIfAbsent("clientConnection", k -> new java.util.LinkedHashMap<>());
     connection.put("kubeconfig", kubeconfig.toString());
+    String percentage = System.getProperty("tessera.e2e.percentageOfNodesToScore");
+    if (percentage != null) { // how many feasible nodes kube-scheduler looks for, and sends the extender
+      config.put("percentageOfNodesToScore", Integer.parseInt(percentage));
+    }
     String qps = System.getProperty("tessera.e2e.schedulerQps");
     if (qps != null) { // benchmarks lift kube-scheduler's client rate limit (default 50/s, burst 100)
       connection.put("qps", Integer.parseInt(qps));

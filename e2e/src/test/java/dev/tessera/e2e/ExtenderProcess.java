@@ -115,6 +115,39 @@ final class ExtenderProcess implements AutoCloseable {
     return Double.parseDouble(m.group(2));
   }
 
+  /** Mean time of the extender's successful answers to one verb so far, from its request timer. */
+  double meanMillis(String verb) {
+    String text = metrics();
+    String labels = "\\{(?=[^}]*outcome=\"ok\")(?=[^}]*verb=\"" + verb + "\")[^}]*}";
+    Matcher sum = Pattern.compile("(?m)^tessera_extender_requests_seconds_sum" + labels + " ([0-9.eE+-]+)$").matcher(text);
+    Matcher count = Pattern.compile("(?m)^tessera_extender_requests_seconds_count" + labels + " ([0-9.eE+-]+)$").matcher(text);
+    if (!sum.find() || !count.find()) {
+      throw new AssertionError("no request timer for " + verb + " on /metrics");
+    }
+    return 1000 * Double.parseDouble(sum.group(1)) / Math.max(1, Double.parseDouble(count.group(1)));
+  }
+
+  /**
+   * The {@code q} quantile (0..1) of the extender's successful answers to one verb so far, in ms,
+   * read off its request timer's histogram buckets (the upper bound of the bucket it falls in).
+   */
+  double quantileMillis(String verb, double q) {
+    Matcher m = Pattern.compile("(?m)^tessera_extender_requests_seconds_bucket\\{(?=[^}]*outcome=\"ok\")"
+        + "(?=[^}]*verb=\"" + verb + "\")(?=[^}]*le=\"([^\"]+)\")[^}]*} ([0-9.eE+-]+)$").matcher(metrics());
+    java.util.TreeMap<Double, Double> cumulative = new java.util.TreeMap<>();
+    while (m.find()) {
+      cumulative.put(m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1)),
+          Double.parseDouble(m.group(2)));
+    }
+    double total = cumulative.isEmpty() ? 0 : cumulative.lastEntry().getValue();
+    for (var bucket : cumulative.entrySet()) {
+      if (bucket.getValue() >= q * total) {
+        return bucket.getKey() * 1000;
+      }
+    }
+    return Double.NaN;
+  }
+
   @Override
   public void close() {
     Exec.stop(process, Duration.ofSeconds(10));

@@ -21,6 +21,7 @@ final class Installation {
   final ControlPlane plane;
   final int extenderPort;
   private final Path extenderKubeconfig;
+  private final List<String> shippedArgs;
   private ExtenderProcess extender;
   private int generation;
 
@@ -28,9 +29,11 @@ final class Installation {
     this.plane = plane;
     this.extenderPort = freePort();
     this.extenderKubeconfig = plane.kubeconfigFor("tessera-extender");
+    this.shippedArgs = shippedArgs(plane);
     Path schedulerConfig = plane.schedulerConfig(
         "http://127.0.0.1:" + extenderPort, plane.kubeconfigFor("tessera-scheduler"));
-    Exec.run(List.of(plane.scripts.resolve("scheduler.sh").toString(), "--config=" + schedulerConfig),
+    Exec.run(List.of(plane.scripts.resolve("scheduler.sh").toString(), "--config=" + schedulerConfig,
+            SchedulerProcess.METRICS_OPEN),
         plane.env(), Duration.ofMinutes(1));
     Process fakelet = Exec.background(
         List.of("python3", plane.scripts.resolve("fakelet.py").toString(),
@@ -60,14 +63,34 @@ final class Installation {
     return plane.admin();
   }
 
-  /** Starts an extender process (replacing none: stop or kill the previous one first). */
+  /**
+   * Starts an extender process (replacing none: stop or kill the previous one first) with the
+   * arguments deploy/20-extender.yaml gives it, but for the ports, which are this machine's.
+   */
   synchronized ExtenderProcess startExtender(String... extraArgs) {
     if (extender != null && extender.alive()) {
       throw new IllegalStateException("an extender is already running; two would each hand out the same GPUs");
     }
+    List<String> args = new java.util.ArrayList<>(shippedArgs);
+    args.addAll(List.of(extraArgs));
     extender = ExtenderProcess.start(extenderKubeconfig, extenderPort,
-        plane.work.resolve("logs/extender-" + (++generation) + ".log"), extraArgs);
+        plane.work.resolve("logs/extender-" + (++generation) + ".log"), args.toArray(String[]::new));
     return extender;
+  }
+
+  /** The extender container's arguments in deploy/20-extender.yaml that are not about ports or certificates. */
+  private static List<String> shippedArgs(ControlPlane plane) {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(plane.deploy.resolve("20-extender.yaml"))) {
+      return plane.admin().load(in).items().stream()
+          .filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
+          .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast)
+          .flatMap(d -> d.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().stream())
+          .filter(arg -> !arg.startsWith("--port") && !arg.startsWith("--report-port")
+              && !arg.startsWith("--admission-"))
+          .toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   synchronized ExtenderProcess extender() {

@@ -72,6 +72,12 @@ public final class ExtenderRuntime implements AutoCloseable {
   private static final Duration PROJECT_STATUS_PERIOD = Duration.ofSeconds(10);
   /** How often refused pods are looked at for their reason having gone away. */
   private static final Duration REQUEUE_PERIOD = Duration.ofMillis(250);
+  /**
+   * Binds in flight at once. Each waits on one API call; kube-scheduler starts a binding as soon as
+   * it has chosen a node, so a burst of pods means as many binds at once, and fewer threads would
+   * make them queue here rather than at the API server.
+   */
+  private static final int BIND_THREADS = 16;
   /** Pods woken per second at most: after an outage, thousands may wait. */
   private static final int WAKES_PER_SECOND = 100;
 
@@ -145,7 +151,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(daemon("tessera-timer"));
     // Binds block on one API call each; kube-scheduler runs several binding cycles at once.
-    ExecutorService binds = Executors.newFixedThreadPool(16, daemon("tessera-bind"));
+    ExecutorService binds = Executors.newFixedThreadPool(BIND_THREADS, daemon("tessera-bind"));
     ExecutorService eventWriter = Executors.newSingleThreadExecutor(daemon("tessera-events"));
     ScheduledExecutorService requeue = Executors.newSingleThreadScheduledExecutor(daemon("tessera-requeue"));
 

@@ -84,6 +84,13 @@ public final class Main implements Callable<Integer> {
   Duration assumeTtl = ExtenderConfig.DEFAULT_ASSUME_TTL;
 
   @Option(
+      names = "--unready-wait",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How long a scheduling call that comes before the extender has listed nodes, pods and policy waits for it before HTTP 503; keep it below httpTimeout in the scheduler configuration (default: 4s).")
+  Duration unreadyWait = ExtenderConfig.DEFAULT_UNREADY_WAIT;
+
+  @Option(
       names = "--resync-period",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
@@ -164,7 +171,7 @@ public final class Main implements Callable<Integer> {
     ExtenderConfig config;
     ReportConfig reports;
     try {
-      config = new ExtenderConfig(port, strategy, bindTimeout, assumeTtl, maxRequestBytes);
+      config = new ExtenderConfig(port, strategy, bindTimeout, assumeTtl, maxRequestBytes, unreadyWait);
       reports = new ReportConfig(reportPort, reportInterval, reportStaleAfter);
       checkAdmissionOptions();
     } catch (IllegalArgumentException e) {
