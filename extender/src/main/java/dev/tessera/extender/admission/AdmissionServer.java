@@ -1,12 +1,13 @@
 package dev.tessera.extender.admission;
 
 import dev.tessera.extender.net.NettyListener;
+import dev.tessera.extender.net.OversizedBodyAggregator;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
@@ -97,21 +98,21 @@ public final class AdmissionServer implements AutoCloseable {
     }
   }
 
-  /** Refuses bodies over the limit with a JSON 400 (not Netty's bare 413) and closes. */
-  private static final class LimitedAggregator extends HttpObjectAggregator {
+  /** Refuses bodies over the limit with a JSON 400 (not Netty's bare 413), then closes. */
+  private static final class LimitedAggregator extends OversizedBodyAggregator {
     LimitedAggregator(int maxRequestBytes) {
-      super(maxRequestBytes, true);
+      super(maxRequestBytes, false);
     }
 
     @Override
-    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+    protected ChannelFuture refuse(ChannelHandlerContext ctx, HttpMessage oversized) {
       FullHttpResponse response =
           AdmissionHandler.error(
               HttpResponseStatus.BAD_REQUEST,
               "request body exceeds the admission webhook's limit of " + maxContentLength()
                   + " bytes");
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      AdmissionHandler.send(ctx, response, false);
+      return ctx.writeAndFlush(response);
     }
   }
 }
