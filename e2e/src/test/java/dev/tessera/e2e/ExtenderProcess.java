@@ -40,6 +40,15 @@ final class ExtenderProcess implements AutoCloseable {
     return new ExtenderProcess(Exec.background(command, Map.of(), log), port, log);
   }
 
+  /** What the process has logged so far. */
+  String logText() {
+    try {
+      return java.nio.file.Files.readString(log);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   String url() {
     return "http://127.0.0.1:" + port;
   }

@@ -90,6 +90,30 @@ class GangIT {
     System.out.printf("gang bound %.1f s after room appeared%n", (System.nanoTime() - added) / 1e9);
   }
 
+  /**
+   * The plan knows GPUs, kube-scheduler also knows node selectors. Both members fit zone-a-1, so
+   * the plan puts both there; kube-scheduler offers the member pinned to zone b only zone-b-1. Its
+   * reservation moves there, the other member's bind waits until kube-scheduler has accepted that
+   * place, and the gang starts whole, never with one member running alone.
+   */
+  @Test
+  void aMemberKubeSchedulerKeepsOffItsPlannedNodeIsPlacedWhereItMayGo() {
+    Workloads.gpuNode(api, "zone-a-1", 8, Map.of("zone", "a"));
+    Workloads.gpuNode(api, "zone-b-1", 4, Map.of("zone", "b"));
+    ExtenderProcess extender = tessera.startExtender().awaitReady(Duration.ofSeconds(60));
+    api.resource(Workloads.podGroup("picky", 2, 300)).create();
+    api.resource(Workloads.inGroup(Workloads.wholeGpus("picky-any", 4), "picky")).create();
+    api.resource(new io.fabric8.kubernetes.api.model.PodBuilder(Workloads.inGroup(Workloads.wholeGpus("picky-b", 4), "picky"))
+        .editSpec().addToNodeSelector("zone", "b").endSpec().build()).create();
+    Await.until("the gang bound whole", Duration.ofSeconds(30), () -> {
+      List<String> bound = ApiLedger.read(api).boundPods;
+      assertTrue(bound.size() != 1, "one member bound alone: " + bound);
+      return bound.size() == 2;
+    }, () -> "bound " + ApiLedger.read(api).boundPods + "; extender log " + extender.log);
+    assertEquals("zone-b-1", api.pods().inNamespace(Workloads.NAMESPACE).withName("picky-b").get().getSpec().getNodeName());
+    assertEquals(Map.of(), ApiLedger.read(api).overCommitted(Workloads.L4_MIB));
+  }
+
   private void deleteGang(String group) {
     api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Workloads.TEST_LABEL).withGracePeriod(0).delete();
     api.genericKubernetesResources("tessera.dev/v1alpha1", "PodGroup").inNamespace(Workloads.NAMESPACE)

@@ -73,11 +73,11 @@ public final class ExtenderRuntime implements AutoCloseable {
   /** How often refused pods are looked at for their reason having gone away. */
   private static final Duration REQUEUE_PERIOD = Duration.ofMillis(250);
   /**
-   * Binds in flight at once. Each waits on one API call; kube-scheduler starts a binding as soon as
-   * it has chosen a node, so a burst of pods means as many binds at once, and fewer threads would
-   * make them queue here rather than at the API server.
+   * Binds in flight at once. Each waits on one API call (a gang member's also up to two seconds for
+   * its mates' places to be accepted); kube-scheduler starts a binding as soon as it has chosen a
+   * node, so a burst of pods means as many binds at once.
    */
-  private static final int BIND_THREADS = 16;
+  private static final int BIND_THREADS = 32;
   /** Pods woken per second at most: after an outage, thousands may wait. */
   private static final int WAKES_PER_SECOND = 100;
 
@@ -175,7 +175,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock, registry);
     VictimSelector victims = new VictimSelector(cache.placement());
     PodWaker waker = new PodWaker(client, clock, registry, WAKES_PER_SECOND);
-    RefusedPods refused = new RefusedPods(cache, policy::snapshot, podIndex, waker::wake, clock);
+    RefusedPods refused = new RefusedPods(
+        cache, policy::snapshot, podIndex, waker::wake, gang -> gangs.notYetOffered(gang).isEmpty(), clock);
     PolicyInformers policyInformers = new PolicyInformers(
         client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
     ReclaimController reclaim = new ReclaimController(

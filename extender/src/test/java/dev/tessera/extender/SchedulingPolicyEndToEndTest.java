@@ -209,17 +209,52 @@ class SchedulingPolicyEndToEndTest {
     for (int i = 0; i < 3; i++) {
       train.add(create(member(gpuPod("ml", "train-" + i, 2), "train")));
     }
-    String first = awaitScheduled(train.get(0), nodes);
-    assertNotNull(first);
+    String first = awaitChosen(train.get(0), nodes);
     assertEquals(2, runtime.cache().snapshot().node("gpu-1").freeWholeGpus() + runtime.cache().snapshot().node("gpu-2").freeWholeGpus(),
-        "the whole gang's 6 GPUs are held after the first member's bind");
-    assertNotNull(schedule(train.get(1), nodes));
-    // train-2 never binds (say its node pool's kubelet never admits it): the gang times out.
+        "the whole gang's 6 GPUs are held once the first member is filtered");
+    String second = choose(train.get(1), nodes);
+    assertNotNull(choose(train.get(2), nodes));
+    bind(train.get(0), first);
+    bind(train.get(1), second);
+    // train-2 never binds (say kube-scheduler's bind call for it is lost): the gang times out.
     await(() -> client.pods().inNamespace("ml").withName("train-0").get() == null
         && client.pods().inNamespace("ml").withName("train-1").get() == null);
     String evicted = eventMessage("ml", "train-0", GangMonitor.TIMED_OUT);
     assertTrue(evicted.contains("had 2 of its 3 members"), evicted);
     await(() -> runtime.cache().snapshot().node("gpu-1").freeWholeGpus() + runtime.cache().snapshot().node("gpu-2").freeWholeGpus() == 8);
+  }
+
+  @Test
+  void aGangMemberBindsOnlyOnceEveryMemberHasBeenOfferedItsPlace() throws Exception {
+    client.nodes().resource(gpuNode("gpu-1", 4, "a100")).create();
+    client.nodes().resource(gpuNode("gpu-2", 4, "a100")).create();
+    client.resource(Policies.podGroup("ml", "ddp", 3, null, 60)).create();
+    startExtender();
+    await(() -> runtime.policy().podGroup("ml", "ddp") != null);
+    List<String> nodes = List.of("gpu-1", "gpu-2");
+    List<Pod> ddp = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ddp.add(create(member(gpuPod("ml", "ddp-" + i, 2), "ddp")));
+    }
+
+    // ddp-2 is never filtered (kube-scheduler has not reached it): ddp-0's bind waits, then is
+    // refused, naming the member it waited for, and nothing is bound.
+    String first = awaitChosen(ddp.get(0), nodes);
+    String second = choose(ddp.get(1), nodes);
+    String refused = post("bind", calls.bindArgs(ddp.get(0), first)).path("Error").asText();
+    assertTrue(refused.startsWith("gang ml/ddp is not ready to bind: kube-scheduler has not yet accepted the nodes"
+        + " reserved for 1 of its members (ddp-2)"), refused);
+    assertEquals(null, client.pods().inNamespace("ml").withName("ddp-0").get().getSpec().getNodeName());
+
+    // A bind that starts before the last member is filtered waits for it, and then goes through.
+    var binding = java.util.concurrent.CompletableFuture.runAsync(() -> bind(ddp.get(0), first));
+    String third = choose(ddp.get(2), nodes);
+    binding.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    bind(ddp.get(1), second);
+    bind(ddp.get(2), third);
+    for (Pod pod : ddp) {
+      assertNotNull(client.pods().inNamespace("ml").withName(pod.getMetadata().getName()).get().getSpec().getNodeName());
+    }
   }
 
   @Test
@@ -264,6 +299,15 @@ class SchedulingPolicyEndToEndTest {
 
   /** Filter, prioritize and bind as kube-scheduler does; the node bound to, or null if none passed. */
   private String schedule(Pod pod, List<String> nodes) {
+    String best = choose(pod, nodes);
+    if (best != null) {
+      bind(pod, best);
+    }
+    return best;
+  }
+
+  /** Filter and prioritize as kube-scheduler does: the node it would bind to, or null if none passed. */
+  private String choose(Pod pod, List<String> nodes) {
     try {
       Pod current = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).get();
       JsonNode filtered = post("filter", calls.filterArgs(current, nodes));
@@ -271,8 +315,7 @@ class SchedulingPolicyEndToEndTest {
       if (passing.isEmpty()) {
         return null;
       }
-      ObjectNode args = calls.filterArgs(current, passing);
-      JsonNode scores = post("prioritize", args);
+      JsonNode scores = post("prioritize", calls.filterArgs(current, passing));
       String best = passing.get(0);
       int top = -1;
       for (JsonNode score : scores) {
@@ -281,17 +324,23 @@ class SchedulingPolicyEndToEndTest {
           best = score.path("Host").asText();
         }
       }
-      String error = post("bind", calls.bindArgs(current, best)).path("Error").asText();
-      assertEquals("", error);
       return best;
     } catch (Exception e) {
       throw new AssertionError(e);
     }
   }
 
-  private String awaitScheduled(Pod pod, List<String> nodes) throws InterruptedException {
+  private void bind(Pod pod, String node) {
+    try {
+      assertEquals("", post("bind", calls.bindArgs(pod, node)).path("Error").asText());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private String awaitChosen(Pod pod, List<String> nodes) throws InterruptedException {
     String[] node = new String[1];
-    await(() -> (node[0] = schedule(pod, nodes)) != null);
+    await(() -> (node[0] = choose(pod, nodes)) != null);
     return node[0];
   }
 

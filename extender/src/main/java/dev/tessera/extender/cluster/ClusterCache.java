@@ -119,6 +119,8 @@ public final class ClusterCache {
   /** Nodes as their agents last reported them, while the reports are fresh. */
   private final Map<String, AgentView> agentViews = new HashMap<>();
   private final Map<String, Hold> pods = new HashMap<>();
+  /** Gang key to its members holding reservations (not yet being bound), by UID. */
+  private final Map<String, Map<String, PodKey>> reservedByGang = new HashMap<>();
   private final Map<String, Map<String, Allocation>> allocationsByNode = new HashMap<>();
   /** Foreign pods whose node is not known yet or has no room in the ledger, by UID. */
   private final Map<String, ForeignPod> unplacedForeign = new HashMap<>();
@@ -625,9 +627,14 @@ public final class ClusterCache {
       pods.clear();
       pods.putAll(fresh);
       unconfirmed.clear();
+      reservedByGang.clear();
       for (Hold entry : pods.values()) {
         if (entry.assumed()) {
           unconfirmed.put(entry.allocation().pod().uid(), entry);
+        }
+        if (entry.reservation()) {
+          reservedByGang.computeIfAbsent(entry.gang(), g -> new java.util.LinkedHashMap<>())
+              .put(entry.allocation().pod().uid(), entry.allocation().pod());
         }
       }
       allocationsByNode.clear();
@@ -731,13 +738,7 @@ public final class ClusterCache {
   public java.util.Set<String> reservedGangs() {
     lock.lock();
     try {
-      java.util.Set<String> gangs = new java.util.HashSet<>();
-      for (Hold entry : pods.values()) {
-        if (entry.reservation()) {
-          gangs.add(entry.gang());
-        }
-      }
-      return gangs;
+      return new java.util.HashSet<>(reservedByGang.keySet());
     } finally {
       lock.unlock();
     }
@@ -747,14 +748,20 @@ public final class ClusterCache {
   public List<PodKey> releaseGang(String gang) {
     lock.lock();
     try {
-      List<PodKey> released = new ArrayList<>();
-      for (Hold entry : List.copyOf(pods.values())) {
-        if (gang.equals(entry.gang())) {
-          remove(entry.allocation().pod().uid());
-          released.add(entry.allocation().pod());
-        }
-      }
+      List<PodKey> released = reservedMembers(gang);
+      released.forEach(pod -> remove(pod.uid()));
       return released;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The gang's members that hold a reservation and are not being bound yet. */
+  public List<PodKey> reservedMembers(String gang) {
+    lock.lock();
+    try {
+      Map<String, PodKey> members = reservedByGang.get(gang);
+      return members == null ? new ArrayList<>() : new ArrayList<>(members.values());
     } finally {
       lock.unlock();
     }
@@ -780,6 +787,12 @@ public final class ClusterCache {
     } else {
       unconfirmed.remove(uid);
     }
+    if (previous != null && previous.reservation()) {
+      unindexReservation(previous);
+    }
+    if (entry.reservation()) {
+      reservedByGang.computeIfAbsent(entry.gang(), g -> new java.util.LinkedHashMap<>()).put(uid, allocation.pod());
+    }
     if (previous != null && !previous.allocation().node().equals(allocation.node())) {
       detach(previous.allocation());
     }
@@ -794,7 +807,20 @@ public final class ClusterCache {
     unconfirmed.remove(uid);
     Hold previous = pods.remove(uid);
     if (previous != null) {
+      if (previous.reservation()) {
+        unindexReservation(previous);
+      }
       detach(previous.allocation());
+    }
+  }
+
+  private void unindexReservation(Hold reservation) {
+    Map<String, PodKey> members = reservedByGang.get(reservation.gang());
+    if (members != null) {
+      members.remove(reservation.allocation().pod().uid());
+      if (members.isEmpty()) {
+        reservedByGang.remove(reservation.gang());
+      }
     }
   }
 

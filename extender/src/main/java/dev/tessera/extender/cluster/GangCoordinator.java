@@ -10,9 +10,15 @@ import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.QuotaAdmission;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -54,9 +60,24 @@ public final class GangCoordinator {
    * filter call would otherwise plan the same gang again, under the cache's lock, though nothing
    * changed.
    */
-  private final java.util.Map<String, Failed> failed = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Failed> failed = new ConcurrentHashMap<>();
 
   private record Failed(long clusterVersion, PolicySnapshot policy, int members, String reason) {}
+
+  /**
+   * Gang key to the members whose reserved node kube-scheduler has offered in a filter call: its
+   * own filters (CPU, memory, taints, affinity) accept that node for them. The plan only knows
+   * GPUs; a gang binds once kube-scheduler has agreed to every member's place.
+   */
+  private final Map<String, Set<String>> offered = new ConcurrentHashMap<>();
+  /** Notified whenever a member is offered, for binds waiting on their gang. */
+  private final Object offers = new Object();
+  /**
+   * Member UID to the nodes kube-scheduler's filters let it use, recorded when they turned down the
+   * node its gang's plan gave it: the next plan keeps it to those.
+   */
+  private final Map<String, Set<String>> onlyNodes = new ConcurrentHashMap<>();
+  private static final int MAX_TRACKED = 10_000;
 
   public GangCoordinator(ClusterCache cache, PodIndex pods, GangPlanner planner, Clock clock) {
     this.cache = Objects.requireNonNull(cache, "cache");
@@ -94,11 +115,12 @@ public final class GangCoordinator {
       } else if (cache.reservation(member.key().uid()) != null) {
         bound++; // already has its place in the plan
       } else {
-        unplaced.add(new GangPlanner.Member(member.key(), isSelf ? request : member.request()));
+        unplaced.add(new GangPlanner.Member(member.key(), isSelf ? request : member.request(),
+            onlyNodes.get(member.key().uid())));
       }
     }
     if (!self) {
-      unplaced.add(new GangPlanner.Member(pod, request));
+      unplaced.add(new GangPlanner.Member(pod, request, onlyNodes.get(pod.uid())));
     }
     int known = bound + unplaced.size();
     if (known < group.minMember()) {
@@ -138,6 +160,71 @@ public final class GangCoordinator {
     return decision;
   }
 
+  /** kube-scheduler offered the member the node its gang reserved for it (or one it moved to). */
+  public void offered(String gang, String uid) {
+    if (offered.size() >= MAX_TRACKED) {
+      // Gangs that bound whole or went away leave their entry behind; drop those.
+      offered.keySet().removeIf(g -> cache.reservedMembers(g).isEmpty());
+    }
+    offered.computeIfAbsent(gang, g -> ConcurrentHashMap.newKeySet()).add(uid);
+    synchronized (offers) {
+      offers.notifyAll();
+    }
+  }
+
+  /**
+   * The gang's members holding reservations whose node kube-scheduler has not offered them yet:
+   * until there are none, a member's bind could leave the gang partly bound if kube-scheduler turns
+   * another member's place down. Empty when the gang may bind.
+   */
+  public List<PodKey> notYetOffered(String gang) {
+    Set<String> accepted = offered.getOrDefault(gang, Set.of());
+    List<PodKey> waiting = new ArrayList<>();
+    for (PodKey member : cache.reservedMembers(gang)) {
+      if (!accepted.contains(member.uid())) {
+        waiting.add(member);
+      }
+    }
+    if (waiting.isEmpty() && cache.reservedMembers(gang).isEmpty()) {
+      offered.remove(gang); // every member is bound or released: nothing left to wait for
+    }
+    return waiting;
+  }
+
+  /**
+   * Waits up to {@code timeout} for every reserved member of the gang to be offered its node;
+   * returns those still not offered (empty when the gang may bind).
+   */
+  public List<PodKey> awaitOffered(String gang, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (offers) {
+      while (true) {
+        List<PodKey> waiting = notYetOffered(gang);
+        long left = deadline - System.nanoTime();
+        if (waiting.isEmpty() || left <= 0) {
+          return waiting;
+        }
+        try {
+          offers.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return waiting;
+        }
+      }
+    }
+  }
+
+  /**
+   * kube-scheduler's filters turned down the node the plan gave this member and let it use only
+   * {@code nodes}: plans from now on keep it there.
+   */
+  public void restrict(PodKey member, Collection<String> nodes) {
+    if (onlyNodes.size() >= MAX_TRACKED) {
+      onlyNodes.clear(); // members long gone: forget them all rather than grow
+    }
+    onlyNodes.put(member.uid(), Set.copyOf(nodes));
+  }
+
   private Decision place(
       PodKey pod,
       PodGroup group,
@@ -163,6 +250,7 @@ public final class GangCoordinator {
     GangPlanner.Plan plan =
         cache.reserveGang(group.key(), unplaced, planner, allowed, clock.instant().plus(group.schedulingTimeout()));
     if (plan instanceof GangPlanner.Plan.Placed placed) {
+      offered.remove(group.key()); // a new plan: each member's place is to be offered afresh
       for (var entry : placed.assignments().entrySet()) {
         if (entry.getKey().uid().equals(pod.uid())) {
           return new Decision.Steer(entry.getValue().node(), true);

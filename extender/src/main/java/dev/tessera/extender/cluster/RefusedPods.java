@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -39,7 +40,9 @@ public final class RefusedPods {
     /** A pool, project or pod group it names does not exist, or the policy refuses it outright. */
     POLICY,
     /** Its gang is incomplete, or does not fit as a whole. */
-    GANG
+    GANG,
+    /** Its bind waited for kube-scheduler to accept its gang mates' reserved nodes. */
+    GANG_BIND
   }
 
   /**
@@ -102,13 +105,24 @@ public final class RefusedPods {
   private final Supplier<PolicySnapshot> policy;
   private final PodIndex pods;
   private final Wake waker;
+  private final Predicate<String> gangReadyToBind;
   private final Clock clock;
   private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
   /** The snapshot the last check compared against; only the checking thread touches it. */
   private ClusterSnapshot lastChecked;
 
+  /**
+   * @param gangReadyToBind whether every reserved member of a gang has been offered its node by
+   *     kube-scheduler ({@link GangCoordinator#notYetOffered} is empty)
+   */
   public RefusedPods(
-      ClusterCache cache, Supplier<PolicySnapshot> policy, PodIndex pods, Wake waker, Clock clock) {
+      ClusterCache cache,
+      Supplier<PolicySnapshot> policy,
+      PodIndex pods,
+      Wake waker,
+      Predicate<String> gangReadyToBind,
+      Clock clock) {
+    this.gangReadyToBind = Objects.requireNonNull(gangReadyToBind, "gangReadyToBind");
     this.cache = Objects.requireNonNull(cache, "cache");
     this.placement = cache.placement();
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -149,7 +163,8 @@ public final class RefusedPods {
         tracked.remove(entry.getKey(), current);
         continue;
       }
-      if (now.isBefore(current.quietUntil()) && !newlyReserved(current.refusal())) {
+      if (now.isBefore(current.quietUntil()) && !newlyReserved(current.refusal())
+          && current.refusal().cause() != Cause.GANG_BIND) {
         continue;
       }
       // A refusal decided on a snapshot older than the last one compared may have missed changes
@@ -185,6 +200,10 @@ public final class RefusedPods {
 
   /** What changed that may let the pod in now, or null. */
   private String reasonGone(Refusal refusal, ClusterSnapshot snapshot, List<NodeState> candidates, PolicySnapshot now) {
+    if (refusal.cause() == Cause.GANG_BIND) {
+      return gangReadyToBind.test(refusal.gang())
+          ? "kube-scheduler accepted every reserved place of gang " + refusal.gang() : null;
+    }
     if (now.policy() != refusal.policy()) {
       return "the scheduling policy changed";
     }

@@ -18,11 +18,17 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Plays kube-scheduler's part for the embedded demo: for each pod, filter over all nodes by name
  * ({@code nodeCacheCapable}), prioritize the survivors, take the best score, and bind through the
- * extender, all over its real HTTP endpoints with kube-scheduler's wire format.
+ * extender, all over its real HTTP endpoints with kube-scheduler's wire format. As in
+ * kube-scheduler, pods are chosen a node one at a time and bound in the background: the next pod
+ * is filtered while the last one's bind is under way, which a gang's binds rely on (they wait until
+ * every member has been offered its place).
  */
 public final class SchedulingDriver {
 
@@ -44,31 +50,55 @@ public final class SchedulingDriver {
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
+  /** Schedules the pods in order, binds them in the background, and returns once all are done. */
   public List<Outcome> scheduleAll(List<Pod> pods) throws IOException, InterruptedException {
-    List<Outcome> outcomes = new ArrayList<>();
-    for (Pod pod : pods) {
-      outcomes.add(schedule(pod));
+    List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
+    ExecutorService binds = Executors.newCachedThreadPool();
+    try {
+      for (Pod pod : pods) {
+        Chosen chosen = choose(pod);
+        outcomes.add(chosen.outcome() != null
+            ? CompletableFuture.completedFuture(chosen.outcome())
+            : CompletableFuture.supplyAsync(() -> bind(pod, chosen.node()), binds));
+      }
+      List<Outcome> done = new ArrayList<>();
+      for (CompletableFuture<Outcome> outcome : outcomes) {
+        done.add(outcome.join());
+      }
+      return done;
+    } finally {
+      binds.shutdownNow();
     }
-    return outcomes;
   }
 
-  /**
-   * As kube-scheduler would: filter, prioritize, bind. A gang member the extender has not seen yet
-   * is asked about again shortly, as kube-scheduler's queue would retry it.
-   */
+  /** As kube-scheduler would, for one pod: filter, prioritize, bind. */
   public Outcome schedule(Pod pod) throws IOException, InterruptedException {
-    Outcome outcome = scheduleOnce(pod);
-    for (int retry = 0; retry < 100 && !outcome.placed() && outcome.reason().contains(NOT_SEEN_YET); retry++) {
+    Chosen chosen = choose(pod);
+    return chosen.outcome() != null ? chosen.outcome() : bind(pod, chosen.node());
+  }
+
+  /** The node chosen for a pod, or, when there is none, the pod's outcome. */
+  private record Chosen(String node, Outcome outcome) {}
+
+  /**
+   * Filter and prioritize. A gang member the extender has not seen yet is asked about again
+   * shortly, as kube-scheduler's queue would retry it.
+   */
+  private Chosen choose(Pod pod) throws IOException, InterruptedException {
+    Chosen chosen = chooseOnce(pod);
+    for (int retry = 0;
+        retry < 100 && chosen.outcome() != null && chosen.outcome().reason().contains(NOT_SEEN_YET);
+        retry++) {
       Thread.sleep(20);
-      outcome = scheduleOnce(pod);
+      chosen = chooseOnce(pod);
     }
-    return outcome;
+    return chosen;
   }
 
   private static final String NOT_SEEN_YET = "has not seen this pod yet";
 
-  private Outcome scheduleOnce(Pod pod) throws IOException, InterruptedException {
-    String name = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+  private Chosen chooseOnce(Pod pod) throws IOException, InterruptedException {
+    String name = name(pod);
     ArrayNode nodeNames = json.createArrayNode();
     for (Node node : client.nodes().list().getItems()) {
       nodeNames.add(node.getMetadata().getName());
@@ -81,11 +111,11 @@ public final class SchedulingDriver {
     args.set("NodeNames", nodeNames);
     JsonNode filtered = post("filter", args);
     if (!filtered.path("Error").asText("").isEmpty()) {
-      return new Outcome(name, null, filtered.path("Error").asText());
+      return new Chosen(null, new Outcome(name, null, filtered.path("Error").asText()));
     }
     JsonNode passing = filtered.path("NodeNames");
     if (!passing.isArray() || passing.isEmpty()) {
-      return new Outcome(name, null, firstReasons(filtered));
+      return new Chosen(null, new Outcome(name, null, firstReasons(filtered)));
     }
 
     args.set("NodeNames", passing);
@@ -98,14 +128,29 @@ public final class SchedulingDriver {
         best = host.path("Host").asText();
       }
     }
+    return new Chosen(best, null);
+  }
 
+  private Outcome bind(Pod pod, String node) {
     ObjectNode bind = json.createObjectNode();
     bind.put("PodName", pod.getMetadata().getName());
     bind.put("PodNamespace", pod.getMetadata().getNamespace());
     bind.put("PodUID", pod.getMetadata().getUid());
-    bind.put("Node", best);
-    String error = post("bind", bind).path("Error").asText("");
-    return error.isEmpty() ? new Outcome(name, best, null) : new Outcome(name, null, "bind: " + error);
+    bind.put("Node", node);
+    String error;
+    try {
+      error = post("bind", bind).path("Error").asText("");
+    } catch (IOException e) {
+      error = e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      error = "interrupted";
+    }
+    return error.isEmpty() ? new Outcome(name(pod), node, null) : new Outcome(name(pod), null, "bind: " + error);
+  }
+
+  private static String name(Pod pod) {
+    return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
   }
 
   private JsonNode post(String verb, JsonNode body) throws IOException, InterruptedException {

@@ -29,11 +29,22 @@ import java.util.function.Predicate;
  * <p>Pure: the snapshot is not changed; the caller reserves the plan.
  */
 public final class GangPlanner {
-  /** A member to place. */
-  public record Member(PodKey pod, GpuRequest request) {
+  /**
+   * A member to place.
+   *
+   * @param onlyNodes the nodes it may go to, or null for any: kube-scheduler's own filters (node
+   *     selectors, affinity, taints) turned its planned node down before, and these are the nodes
+   *     they let through
+   */
+  public record Member(PodKey pod, GpuRequest request, java.util.Set<String> onlyNodes) {
     public Member {
       Objects.requireNonNull(pod, "pod");
       Objects.requireNonNull(request, "request");
+      onlyNodes = onlyNodes == null ? null : java.util.Set.copyOf(onlyNodes);
+    }
+
+    public Member(PodKey pod, GpuRequest request) {
+      this(pod, request, null);
     }
   }
 
@@ -68,13 +79,18 @@ public final class GangPlanner {
    */
   public Plan plan(ClusterSnapshot snapshot, List<Member> members, Predicate<NodeState> allowed) {
     Map<GpuRequest, List<Member>> byRequest = new LinkedHashMap<>();
+    List<Member> restricted = new ArrayList<>();
     for (Member member : members) {
       GpuRequest request = member.request();
       if (request.kind() == GpuRequest.Kind.INVALID) {
         return new Plan.Unplaceable("member " + member.pod() + " has an invalid GPU request: " + request.invalidReason());
       }
       if (request.wantsGpu()) {
-        byRequest.computeIfAbsent(request, r -> new ArrayList<>()).add(member);
+        if (member.onlyNodes() != null) {
+          restricted.add(member);
+        } else {
+          byRequest.computeIfAbsent(request, r -> new ArrayList<>()).add(member);
+        }
       }
     }
     List<GpuRequest> order = new ArrayList<>(byRequest.keySet());
@@ -83,6 +99,17 @@ public final class GangPlanner {
     NodeState[] nodes = allowedNodes(snapshot, allowed);
     Map<String, NodeState> overlay = new HashMap<>();
     Map<PodKey, GpuAssignment> assignments = new HashMap<>();
+    // Members kube-scheduler limits to some nodes go first, each to the nodes it may use; the rest
+    // are grouped by request over every node, around them.
+    for (Member member : restricted) {
+      NodeState[] mine = java.util.Arrays.stream(nodes)
+          .filter(node -> member.onlyNodes().contains(node.name())).toArray(NodeState[]::new);
+      String failure = placeGroup(mine, overlay, member.request(), List.of(member), assignments);
+      if (failure != null) {
+        return new Plan.Unplaceable("member " + member.pod().name() + " (on the " + member.onlyNodes().size()
+            + " node(s) kube-scheduler lets it use) " + failure + describeGang(members.size(), byRequest));
+      }
+    }
     for (GpuRequest request : order) {
       List<Member> group = byRequest.get(request);
       String failure = placeGroup(nodes, overlay, request, group, assignments);

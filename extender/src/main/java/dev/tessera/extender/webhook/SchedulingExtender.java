@@ -31,6 +31,7 @@ import dev.tessera.extender.scheduling.RunningPod;
 import dev.tessera.extender.scheduling.VictimSelector;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   public static final String GPU_SHARE_MISSING = "GpuShareNotRequested";
 
   static final String UNKNOWN_NODE = "node is not known to the extender yet (its cache has no such node)";
+  /** How long a gang member's bind waits for kube-scheduler to accept its gang mates' places. */
+  static final Duration GANG_BIND_WAIT = Duration.ofSeconds(2);
   /** Nodes left out of an answer that chose another; never shown (kube-scheduler only reads the chosen). */
   static final String NOT_CHOSEN = "the extender chose another node";
 
@@ -290,6 +293,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     for (int i = 0; i < nodes.size(); i++) {
       NodeState node = snapshot.node(nodes, i);
       if (node != null && node.name().equals(target)) {
+        gangs.offered(gang, pod.uid());
         return refusing.chosen(i);
       }
     }
@@ -320,11 +324,22 @@ public final class SchedulingExtender implements ExtenderHandler {
     }
     if (best != FilterDecision.NONE_CHOSEN
         && cache.moveReservation(refusing.pod, snapshot.node(nodes, best).name(), refusing.request)) {
+      log.info("gang {}: kube-scheduler did not offer member {} its reserved node {}; its reservation moved to {}",
+          gang, refusing.pod, reserved, snapshot.node(nodes, best).name());
+      gangs.offered(gang, refusing.pod.uid());
       return refusing.chosen(best);
     }
+    // kube-scheduler will not take this member where the plan put it, and has nowhere else: the
+    // plan is void. Its unbound members give their places up and the gang is planned again.
+    gangs.restrict(refusing.pod, nodes.names());
+    List<PodKey> released = cache.releaseGang(gang);
+    log.info("gang {}: kube-scheduler did not offer member {} its reserved node {} nor any node with room;"
+        + " released the reservations of {} member(s) to plan the gang again", gang, refusing.pod, reserved,
+        released.size());
     return refusing.everywhere("gang " + gang + " reserved node " + reserved + " for this pod, but kube-scheduler"
         + " did not offer that node (its own filters, or its sample of the nodes, left it out) and no node it"
-        + " offered has room; the pod is tried again", RefusedPods.Cause.GANG, 0);
+        + " offered has room; the gang's reservations were released and it is planned again",
+        RefusedPods.Cause.GANG, 0);
   }
 
   @Override
@@ -606,6 +621,10 @@ public final class SchedulingExtender implements ExtenderHandler {
     if (!pod.request().wantsGpu()) {
       return binder.bind(pod.key(), request.node(), null, Map.of()).errorOrEmpty();
     }
+    String gangWait = gangNotReady(pod);
+    if (gangWait != null) {
+      return gangWait;
+    }
     Map<String, String> annotations = Map.of();
     ClusterCache.AssumeResult assumed;
     if (policy.get().projectOf(pod.key().namespace()) == null) {
@@ -778,6 +797,38 @@ public final class SchedulingExtender implements ExtenderHandler {
       gpus = 0; // its hold there is counted as allocated already
     }
     return QuotaAdmission.overQuota(figures, gpus) ? Map.of(WellKnown.OVER_QUOTA, "true") : Map.of();
+  }
+
+  /**
+   * Why a gang member may not be bound yet, or null: a member is bound only once kube-scheduler has
+   * offered every reserved member of its gang the node the plan gave it, so that its own filters
+   * cannot turn one member's place down after the others are bound. Waits a moment for them (they
+   * are filtered as soon as the plan is made); if that is not enough, the bind is refused and the
+   * pod is woken once they all are.
+   */
+  private String gangNotReady(PendingPod pod) {
+    ClusterCache.Hold hold = cache.unconfirmed(pod.key().uid());
+    if (hold == null || hold.stage() != ClusterCache.Stage.RESERVED) {
+      return null;
+    }
+    List<PodKey> waiting = gangs.awaitOffered(hold.gang(), GANG_BIND_WAIT);
+    waiting.removeIf(member -> member.uid().equals(pod.key().uid()));
+    if (waiting.isEmpty()) {
+      return null;
+    }
+    refused.refused(new RefusedPods.Refusal(pod.key(), pod.request(), pod.traits().pools(), hold.gang(),
+        RefusedPods.Cause.GANG_BIND, cache.snapshot().version(), policy.get().policy(), 0, true));
+    return "gang " + hold.gang() + " is not ready to bind: kube-scheduler has not yet accepted the nodes reserved"
+        + " for " + waiting.size() + " of its members (" + names(waiting) + "); this pod is tried again as soon as"
+        + " it has, so that no member runs while another has no place";
+  }
+
+  private static String names(List<PodKey> pods) {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < pods.size() && i < 5; i++) {
+      text.append(i == 0 ? "" : ", ").append(pods.get(i).name());
+    }
+    return pods.size() > 5 ? text.append(", ...").toString() : text.toString();
   }
 
   private static Counter bindCounter(MeterRegistry registry, String outcome) {

@@ -180,7 +180,7 @@ class SchedulingSimulationTest {
         new SchedulingExtender.PolicyContext(
             policyState::snapshot, policyState::recompute, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L,
             (namespace, name) -> new PodGroupLookup.Result.Missing(),
-            new RefusedPods(cache, policyState::snapshot, index, (pod, why) -> {}, clock)),
+            new RefusedPods(cache, policyState::snapshot, index, (pod, why) -> {}, gang -> true, clock)),
         () -> true);
     monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock, registry);
     reclaim = new ReclaimController(
@@ -300,7 +300,9 @@ class SchedulingSimulationTest {
         .thenComparing(p -> p.getMetadata().getUid()));
     List<String> nodes = new ArrayList<>();
     cache.snapshot().forEach(n -> nodes.add(n.name()));
-    int bound = 0;
+    // As kube-scheduler does: each pod is given its node in turn (filter, prioritize), and the
+    // binds follow; a gang member's bind waits until every member has been offered its place.
+    Map<Pod, String> chosen = new LinkedHashMap<>();
     for (Pod pod : pending) {
       if (!api.containsKey(pod.getMetadata().getUid())) {
         continue; // evicted by a gang timeout earlier in this pass
@@ -324,10 +326,18 @@ class SchedulingSimulationTest {
           best = i;
         }
       }
+      chosen.put(pod, passing.get(best));
+    }
+    int bound = 0;
+    for (Map.Entry<Pod, String> choice : chosen.entrySet()) {
+      Pod pod = choice.getKey();
+      if (!api.containsKey(pod.getMetadata().getUid())) {
+        continue; // evicted by a gang timeout after it was given its node
+      }
       String error = extender.bind(new ExtenderHandler.BindRequest(
-          pod.getMetadata().getName(), pod.getMetadata().getNamespace(), pod.getMetadata().getUid(), passing.get(best)));
+          pod.getMetadata().getName(), pod.getMetadata().getNamespace(), pod.getMetadata().getUid(), choice.getValue()));
       if (!error.isEmpty()) {
-        fail("bind of " + pod.getMetadata().getName() + " to " + passing.get(best) + " failed: " + error);
+        fail("bind of " + pod.getMetadata().getName() + " to " + choice.getValue() + " failed: " + error);
       }
       bound++;
     }
