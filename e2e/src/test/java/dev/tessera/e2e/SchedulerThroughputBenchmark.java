@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * the created-to-bound latency of each, and their ratio. Its name keeps it out of {@code mvn verify}.
  *
  * <p>System properties: {@code tessera.bench.nodes} (28), {@code tessera.bench.pods} (200),
- * {@code tessera.bench.rounds} (3, alternating which scheduler goes first), and
+ * {@code tessera.bench.rounds} (3, alternating which scheduler goes first), {@code
+ * tessera.bench.warmups} (2 runs of each first, not counted), and
  * {@code tessera.e2e.schedulerQps} to lift both schedulers' client rate limit.
  */
 class SchedulerThroughputBenchmark {
@@ -42,6 +43,7 @@ class SchedulerThroughputBenchmark {
     int nodes = Integer.getInteger("tessera.bench.nodes", 28);
     int pods = Integer.getInteger("tessera.bench.pods", 200);
     int rounds = Integer.getInteger("tessera.bench.rounds", 3);
+    int warmups = Integer.getInteger("tessera.bench.warmups", 2);
     Installation tessera = Installation.fresh();
     KubernetesClient api = tessera.admin();
     createNodes(api, nodes);
@@ -49,7 +51,7 @@ class SchedulerThroughputBenchmark {
     SchedulerProcess defaultScheduler = SchedulerProcess.startDefault(tessera.plane);
     try {
       // Warm-up: the JVMs compile their hot paths (TLS among them), the schedulers fill their caches.
-      for (int i = 0; i < 2; i++) {
+      for (int i = 0; i < warmups; i++) {
         run(api, "default-scheduler", pods, defaultScheduler);
         run(api, "tessera-scheduler", pods, SchedulerProcess.tessera(tessera.plane));
       }
