@@ -195,8 +195,29 @@ final class ControlPlane {
     return file;
   }
 
-  /** Removes what tests create (pods, pod groups, projects, pools, nodes) and waits until gone. */
+  /**
+   * Removes what tests create (workloads and what they own, pods, pod groups, projects, pools,
+   * nodes) and waits until gone.
+   */
   void reset() {
+    for (String kind : List.of("Workspace", "Training", "DistributedTraining", "Inference")) {
+      var workloads = admin.genericKubernetesResources("tessera.dev/v1alpha1", kind).inNamespace(Workloads.NAMESPACE);
+      for (var workload : workloads.list().getItems()) {
+        // No controller runs between tests to take its finalizer off.
+        try {
+          workloads.withName(workload.getMetadata().getName()).edit(w -> {
+            w.getMetadata().setFinalizers(List.of());
+            return w;
+          });
+        } catch (RuntimeException gone) {
+          // deleted meanwhile
+        }
+      }
+      workloads.delete();
+    }
+    admin.apps().deployments().inNamespace(Workloads.NAMESPACE).delete();
+    admin.services().inNamespace(Workloads.NAMESPACE).delete();
+    admin.pods().inNamespace(Workloads.NAMESPACE).withGracePeriod(0).delete();
     admin.pods().inAnyNamespace().withLabel(Workloads.TEST_LABEL).withGracePeriod(0).delete();
     for (String kind : List.of("podgroups", "projects", "nodepools", "departments")) {
       var resources = admin.genericKubernetesResources("tessera.dev/v1alpha1",
@@ -211,6 +232,7 @@ final class ControlPlane {
     admin.nodes().withLabel(Workloads.TEST_LABEL).delete();
     Await.until("the previous test's pods and nodes to be gone", Duration.ofSeconds(60), () ->
         admin.pods().inAnyNamespace().withLabel(Workloads.TEST_LABEL).list().getItems().isEmpty()
+            && admin.pods().inNamespace(Workloads.NAMESPACE).list().getItems().isEmpty()
             && admin.nodes().withLabel(Workloads.TEST_LABEL).list().getItems().isEmpty());
   }
 

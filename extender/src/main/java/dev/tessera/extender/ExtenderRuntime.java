@@ -287,6 +287,12 @@ public final class ExtenderRuntime implements AutoCloseable {
   }
 
   /** The workload policies in force, for the admission webhook. */
+  /** Another kind's workload of this name in the namespace, if any (see {@link WorkloadController#otherKindNamed}). */
+  public java.util.Optional<dev.tessera.extender.workloads.spec.WorkloadKind> otherKindNamed(
+      String namespace, String name, dev.tessera.extender.workloads.spec.WorkloadKind kind) {
+    return workloads.otherKindNamed(namespace, name, kind);
+  }
+
   public dev.tessera.extender.workloads.policy.WorkloadPolicies workloadPolicies() {
     return workloads.policies();
   }

@@ -195,7 +195,8 @@ public final class Main implements Callable<Integer> {
                 namespace -> {
                   var project = runtime.policy().projectOf(namespace);
                   return project == null ? null : project.name();
-                })) {
+                },
+                runtime::otherKindNamed)) {
       log.info(
           "serving cluster {} on port {} (node agents report on {}); scheduler profile {} calls it",
           clientConfig.getMasterUrl(), runtime.port(), runtime.reportPort(), WellKnown.SCHEDULER_NAME);

@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.workloads.controller.WorkloadController;
 import dev.tessera.extender.workloads.policy.EffectivePolicy;
 import dev.tessera.extender.workloads.policy.WorkloadPolicies;
+import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.WorkloadKind;
 import dev.tessera.extender.workloads.spec.WorkloadSpec;
 import java.io.IOException;
@@ -67,19 +69,32 @@ public final class AdmissionReviewer {
 
   static final String API_VERSION = "admission.k8s.io/v1";
 
+  /** Finds another kind's workload holding a name. */
+  @FunctionalInterface
+  public interface OtherKinds {
+    /** The kind of a workload named {@code name} in {@code namespace} that is not of {@code kind}, if any. */
+    Optional<WorkloadKind> holding(String namespace, String name, WorkloadKind kind);
+  }
+
+  /** For a reviewer that knows of no workloads: tests, or a webhook without a controller. */
+  public static final OtherKinds NO_OTHER_KINDS = (namespace, name, kind) -> Optional.empty();
+
   private final Supplier<WorkloadPolicies> policies;
   private final Function<String, String> projectOfNamespace;
+  private final OtherKinds otherKinds;
   private final ObjectMapper json;
   private final DefaultsPatch patches;
 
   /**
    * @param policies the policies in force, asked once per review
    * @param projectOfNamespace the project owning a namespace, or null for none
+   * @param otherKinds where another kind's workload already holds a name
    */
   public AdmissionReviewer(
-      Supplier<WorkloadPolicies> policies, Function<String, String> projectOfNamespace) {
+      Supplier<WorkloadPolicies> policies, Function<String, String> projectOfNamespace, OtherKinds otherKinds) {
     this.policies = Objects.requireNonNull(policies, "policies");
     this.projectOfNamespace = Objects.requireNonNull(projectOfNamespace, "projectOfNamespace");
+    this.otherKinds = Objects.requireNonNull(otherKinds, "otherKinds");
     this.json =
         new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     this.patches = new DefaultsPatch(json);
@@ -152,7 +167,22 @@ public final class AdmissionReviewer {
       }
     }
     EffectivePolicy policy = policyFor(kind, request);
-    List<String> violations = policy.violations(policy.applyDefaults(spec(kind, object)));
+    WorkloadSpec effective = policy.applyDefaults(spec(kind, object));
+    String name = object.path("metadata").path("name").asText("");
+    if ("CREATE".equals(operation) && !name.isEmpty()) {
+      Optional<WorkloadKind> other = otherKinds.holding(namespace(request), name, kind);
+      if (other.isPresent()) {
+        return denied(409, "AlreadyExists", kind.kind() + " " + name + " cannot be created: " + other.get().kind()
+            + " " + name + " exists in namespace " + namespace(request) + ", and the pods, Services and PodGroup"
+            + " of two workloads of one name would collide; choose another name");
+      }
+    }
+    List<String> problems = WorkloadController.specProblems(kind, name.isEmpty() ? "x" : name, effective,
+        distributed(kind, object));
+    if (!problems.isEmpty()) {
+      return denied(422, "Invalid", kind.kind() + " " + name(request) + " is invalid: " + String.join("; ", problems));
+    }
+    List<String> violations = policy.violations(effective);
     if (violations.isEmpty()) {
       return allowed();
     }
@@ -186,12 +216,27 @@ public final class AdmissionReviewer {
   }
 
   private EffectivePolicy policyFor(WorkloadKind kind, JsonNode request) {
-    String namespace = request.path("namespace").asText(null);
-    if (namespace == null) {
-      namespace = request.path("object").path("metadata").path("namespace").asText(null);
-    }
+    String namespace = namespace(request);
     String project = namespace == null ? null : projectOfNamespace.apply(namespace);
     return policies.get().effective(kind, project);
+  }
+
+  private static String namespace(JsonNode request) {
+    String namespace = request.path("namespace").asText(null);
+    return namespace != null ? namespace : request.path("object").path("metadata").path("namespace").asText(null);
+  }
+
+  /** A distributed training's own spec fields; null for the other kinds or when it has no spec. */
+  private DistributedTrainingSpec distributed(WorkloadKind kind, JsonNode object) throws BadObject {
+    JsonNode spec = object.get("spec");
+    if (kind != WorkloadKind.DISTRIBUTED_TRAINING || spec == null || spec.isNull()) {
+      return null;
+    }
+    try {
+      return json.treeToValue(spec, DistributedTrainingSpec.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new BadObject("the " + kind.kind() + "'s spec cannot be read: " + firstLine(e));
+    }
   }
 
   /** The object's common spec fields; null when it has none. Every kind's spec is flat. */

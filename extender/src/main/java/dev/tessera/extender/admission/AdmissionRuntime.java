@@ -36,7 +36,8 @@ public final class AdmissionRuntime implements AutoCloseable {
       Path certFile,
       Path keyFile,
       Supplier<WorkloadPolicies> policies,
-      Function<String, String> projectOfNamespace) {
+      Function<String, String> projectOfNamespace,
+      AdmissionReviewer.OtherKinds otherKinds) {
     if (certFile == null || keyFile == null) {
       log.info(
           "Admission webhook disabled: pass --admission-cert and --admission-key (PEM, as in a"
@@ -51,7 +52,8 @@ public final class AdmissionRuntime implements AutoCloseable {
             PemTls.serverContext(certFile, keyFile),
             new AdmissionReviewer(
                 Objects.requireNonNull(policies, "policies"),
-                Objects.requireNonNull(projectOfNamespace, "projectOfNamespace")));
+                Objects.requireNonNull(projectOfNamespace, "projectOfNamespace"),
+                Objects.requireNonNull(otherKinds, "otherKinds")));
     server.start();
     return new AdmissionRuntime(server);
   }

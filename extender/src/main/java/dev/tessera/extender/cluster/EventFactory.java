@@ -43,9 +43,11 @@ public final class EventFactory {
 
   /**
    * @param involved what the event is about; its namespace is the event's
-   * @param action what the extender was doing ("Scheduling"), or null
+   * @param action what the extender was doing ("Scheduling"); required, because {@code eventTime}
+   *     makes the API server validate the event as a new-style one, which must say its action
    */
   public Event build(ObjectReference involved, String type, String reason, String message, String action, Instant now) {
+    Objects.requireNonNull(action, "action");
     String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(ChronoUnit.SECONDS));
     return new EventBuilder()
         .withNewMetadata()

@@ -22,9 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * remembers which version it wrote over so that a recomputation in that window does not write the
  * same thing again.
  */
-final class StatusWriter {
+public final class StatusWriter {
   /** What one call did. */
-  enum Outcome {
+  public enum Outcome {
     /** The status already said this (or our write of it is on its way back). */
     UNCHANGED,
     WRITTEN,
@@ -39,7 +39,7 @@ final class StatusWriter {
 
   private record Written(String overVersion, Condition condition) {}
 
-  StatusWriter(KubernetesClient client, Clock clock) {
+  public StatusWriter(KubernetesClient client, Clock clock) {
     this.client = Objects.requireNonNull(client, "client");
     this.clock = Objects.requireNonNull(clock, "clock");
   }
@@ -50,7 +50,7 @@ final class StatusWriter {
    * @throws KubernetesClientException when the API refuses the write for another reason than a
    *     conflict or a deletion (the caller logs it and tries again later)
    */
-  Outcome apply(PolicyResource<?, ?> current, Verdict verdict) {
+  public Outcome apply(PolicyResource<?, ?> current, Verdict verdict) {
     return applyTyped(current, verdict);
   }
 
@@ -109,7 +109,7 @@ final class StatusWriter {
   }
 
   /** Forgets an object that is gone. */
-  void forget(PolicyResource<?, ?> resource) {
+  public void forget(PolicyResource<?, ?> resource) {
     inFlight.remove(key(resource));
   }
 

@@ -39,7 +39,7 @@ class AdmissionReviewerTest {
   }
 
   private final AdmissionReviewer reviewer =
-      new AdmissionReviewer(AdmissionReviewerTest::policies, AdmissionReviewerTest::projectOf);
+      new AdmissionReviewer(AdmissionReviewerTest::policies, AdmissionReviewerTest::projectOf, AdmissionReviewer.NO_OTHER_KINDS);
 
   @Test
   void aWorkloadBreakingTwoRulesIsDeniedWithBoth() throws Exception {
@@ -80,6 +80,35 @@ class AdmissionReviewerTest {
     ObjectNode change = request("UPDATE", "Training", "{\"image\":\"docker.io/me/train:2\"}");
     change.with("request").set("oldObject", request("UPDATE", "Training", bad).path("request").path("object"));
     assertFalse(review(Endpoint.VALIDATE, change).path("allowed").asBoolean(true));
+  }
+
+  @Test
+  void aNameAnotherKindHoldsIsRefusedAtCreation() throws Exception {
+    AdmissionReviewer knowing = new AdmissionReviewer(AdmissionReviewerTest::policies, AdmissionReviewerTest::projectOf,
+        (namespace, name, kind) -> namespace.equals("ml-dev") && name.equals("t1") && kind != WorkloadKind.WORKSPACE
+            ? java.util.Optional.of(WorkloadKind.WORKSPACE) : java.util.Optional.empty());
+    JsonNode response = JSON.readTree(knowing.review(Endpoint.VALIDATE,
+        JSON.writeValueAsBytes(request("CREATE", "Training", "{\"image\":\"nvcr.io/x:1\"}")))).path("response");
+    assertFalse(response.path("allowed").asBoolean(true));
+    assertEquals(409, response.path("status").path("code").asInt());
+    assertEquals("Training t1 cannot be created: Workspace t1 exists in namespace ml-dev, and the pods, Services and"
+        + " PodGroup of two workloads of one name would collide; choose another name",
+        response.path("status").path("message").asText());
+  }
+
+  @Test
+  void whatTheApiServerWouldRefuseLaterIsRefusedNow() throws Exception {
+    JsonNode noFramework = review(Endpoint.VALIDATE,
+        request("CREATE", "DistributedTraining", "{\"image\":\"nvcr.io/x:1\",\"workers\":2}"));
+    assertEquals(422, noFramework.path("status").path("code").asInt());
+    assertEquals("DistributedTraining t1 is invalid: spec.framework is required: one of [pytorch, tensorflow, mpi]",
+        noFramework.path("status").path("message").asText());
+
+    JsonNode unnamed = review(Endpoint.VALIDATE, request("CREATE", "Workspace",
+        "{\"image\":\"nvcr.io/x:1\",\"connections\":[{\"port\":80},{\"port\":81}]}"));
+    assertFalse(unnamed.path("allowed").asBoolean(true));
+    assertTrue(unnamed.path("status").path("message").asText()
+        .contains("spec.connections[1].name is required"), unnamed.toString());
   }
 
   @Test

@@ -72,7 +72,7 @@ class AdmissionServerTest {
             0,
             AdmissionServer.DEFAULT_MAX_REQUEST_BYTES,
             PemTls.serverContext(certPem, keyPem),
-            new AdmissionReviewer(AdmissionReviewerTest::policies, AdmissionReviewerTest::projectOf));
+            new AdmissionReviewer(AdmissionReviewerTest::policies, AdmissionReviewerTest::projectOf, AdmissionReviewer.NO_OTHER_KINDS));
     server.start();
 
     KeyStore trust = KeyStore.getInstance("PKCS12");

@@ -119,8 +119,9 @@ class DeployManifestsTest {
               rule(WellKnown.API_GROUP, workloadResources(""), List.of("get", "list", "watch", "update", "patch")),
               rule(WellKnown.API_GROUP, workloadResources("/status"), List.of("update", "patch")),
               rule(WellKnown.API_GROUP, List.of("podgroups"), List.of("create", "delete")),
-              // The workload controller reads the workload policies.
-              rule(WellKnown.API_GROUP, List.of("workloadpolicies"), List.of("get", "list", "watch"))));
+              // The workload controller reads the workload policies and says whether each is accepted.
+              rule(WellKnown.API_GROUP, List.of("workloadpolicies"), List.of("get", "list", "watch")),
+              rule(WellKnown.API_GROUP, List.of("workloadpolicies/status"), List.of("update", "patch"))));
 
   /** Fields of KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) we may use. */
   private static final Set<String> KSC_FIELDS =

@@ -41,7 +41,14 @@ import java.util.Objects;
  */
 public final class Blueprint {
   public static final String WORKLOAD_LABEL = dev.tessera.extender.cluster.PodIndex.WORKLOAD_LABEL;
+  /**
+   * The owning workload's UID on everything it owns: two workloads of different kinds may share a
+   * name, never a UID, so this, not the name, says whose an object is.
+   */
+  public static final String WORKLOAD_UID_LABEL = "tessera.dev/workload-uid";
   public static final String ROLE_LABEL = "tessera.dev/role";
+  /** Appended to the workload's name for the Service of its connections. */
+  public static final String CONNECT_SUFFIX = "-connect";
   public static final String API_VERSION = WellKnown.API_GROUP + "/" + WellKnown.API_VERSION;
 
   /**
@@ -131,6 +138,7 @@ public final class Blueprint {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(WORKLOAD_LABEL, workload.name());
     labels.put(WellKnown.WORKLOAD_KIND_LABEL, workload.kind().label());
+    labels.put(WORKLOAD_UID_LABEL, workload.uid());
     return labels;
   }
 
@@ -212,7 +220,7 @@ public final class Blueprint {
         .withPriorityClassName(spec.priorityClassName())
         .withHostname(subdomain == null ? null : name)
         .withSubdomain(subdomain)
-        .withRestartPolicy(workload.kind() == WorkloadKind.WORKSPACE ? "Always" : "Never")
+        .withRestartPolicy(restartPolicy(workload.kind()))
         .endSpec();
     if (spec.connections() != null) {
       for (WorkloadSpec.Connection connection : spec.connections()) {
@@ -231,6 +239,14 @@ public final class Blueprint {
     }
     Container built = container.build();
     return pod.editSpec().withContainers(built).endSpec().build();
+  }
+
+  /**
+   * Servers (a workspace, an inference replica) restart in place, and a Deployment accepts no other
+   * policy; a training's pod runs to its end, and a failure is the training's.
+   */
+  static String restartPolicy(WorkloadKind kind) {
+    return kind == WorkloadKind.WORKSPACE || kind == WorkloadKind.INFERENCE ? "Always" : "Never";
   }
 
   /** PyTorch's, TensorFlow's or MPI's way of finding the peers. */
@@ -282,7 +298,7 @@ public final class Blueprint {
         .withMetadata(meta(workload, workload.name(), labels(workload)))
         .withNewSpec()
         .withReplicas(workload.servingReplicas())
-        .withNewSelector().addToMatchLabels(WORKLOAD_LABEL, workload.name()).endSelector()
+        .withNewSelector().addToMatchLabels(WORKLOAD_UID_LABEL, workload.uid()).endSelector()
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(template.getMetadata().getLabels())
@@ -300,7 +316,7 @@ public final class Blueprint {
         .withNewSpec()
         .withClusterIP("None")
         .withPublishNotReadyAddresses(true)
-        .withSelector(Map.of(WORKLOAD_LABEL, workload.name()))
+        .withSelector(Map.of(WORKLOAD_UID_LABEL, workload.uid()))
         .withPorts(new ServicePortBuilder().withName("peers").withPort(port).build())
         .endSpec()
         .build();
@@ -308,7 +324,7 @@ public final class Blueprint {
 
   private static Service connections(Workload workload) {
     ServiceBuilder service = new ServiceBuilder()
-        .withMetadata(meta(workload, workload.name() + "-connect", labels(workload)));
+        .withMetadata(meta(workload, workload.name() + CONNECT_SUFFIX, labels(workload)));
     String type = "ClusterIP";
     List<io.fabric8.kubernetes.api.model.ServicePort> ports = new ArrayList<>();
     for (WorkloadSpec.Connection connection : workload.spec().connections()) {
@@ -319,7 +335,7 @@ public final class Blueprint {
     }
     return service.withNewSpec()
         .withType(type)
-        .withSelector(Map.of(WORKLOAD_LABEL, workload.name()))
+        .withSelector(Map.of(WORKLOAD_UID_LABEL, workload.uid()))
         .withPorts(ports)
         .endSpec()
         .build();

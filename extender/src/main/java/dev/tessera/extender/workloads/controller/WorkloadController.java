@@ -2,6 +2,7 @@ package dev.tessera.extender.workloads.controller;
 
 import dev.tessera.extender.cluster.InformerSync;
 import dev.tessera.extender.cluster.OnEveryChange;
+import dev.tessera.extender.workloads.Condition;
 import dev.tessera.extender.workloads.PodGroupResource;
 import dev.tessera.extender.workloads.lifecycle.Lifecycle;
 import dev.tessera.extender.workloads.lifecycle.Observation;
@@ -66,6 +67,14 @@ public final class WorkloadController implements AutoCloseable {
   /** Keeps a deleted workload (in Deleting) until the controller has removed what it owns. */
   public static final String FINALIZER = "tessera.dev/workload-cleanup";
 
+  /** The status condition that says whether everything the workload owns could be created. */
+  public static final String CREATED = "Created";
+
+  /** How long a pod may keep failing to pull its image before its workload fails. */
+  static final Duration IMAGE_PULL_GRACE = Duration.ofMinutes(3);
+  /** Image failures the kubelet retries by itself; others (an invalid name) fail at once. */
+  private static final Set<String> RETRIED_PULL_FAILURES = Set.of("ErrImagePull", "ImagePullBackOff");
+
   /** How long a partly placed gang waits before the extender evicts it. */
   public static final int GANG_TIMEOUT_SECONDS = 300;
 
@@ -79,10 +88,17 @@ public final class WorkloadController implements AutoCloseable {
   private final Map<String, java.time.Instant> idleSince = new HashMap<>();
   private final SharedIndexInformer<WorkloadPolicyResource> policyInformer;
   private volatile WorkloadPolicies policies = WorkloadPolicies.NONE;
+  private final dev.tessera.extender.workloads.StatusWriter policyStatus;
   private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
   private final SharedIndexInformer<Pod> pods;
   /** Endpoints carry their Service's labels: a change of readiness there changes the phase. */
   private final SharedIndexInformer<Endpoints> endpoints;
+  /** The pods' index of the workload UID they belong to. */
+  private static final String BY_WORKLOAD = "workload-uid";
+  /** Before every informer has listed, keys are only collected: a reconcile then could see a workload without its pods. */
+  private volatile boolean synced;
+  /** Only the worker thread touches it: since when each pod has failed to pull its image, by pod UID. */
+  private final Map<String, java.time.Instant> pullFailingSince = new HashMap<>();
   /** Keys queued and not yet reconciled: a second event for one of them adds nothing. */
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
   /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
@@ -120,6 +136,7 @@ public final class WorkloadController implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.worker = Objects.requireNonNull(worker, "worker");
     this.events = new WorkloadEvents(client, clock);
+    this.policyStatus = new dev.tessera.extender.workloads.StatusWriter(client, clock);
     informers.put(WorkloadKind.WORKSPACE, client.resources(WorkspaceResource.class).inAnyNamespace().runnableInformer(0));
     informers.put(WorkloadKind.TRAINING, client.resources(TrainingResource.class).inAnyNamespace().runnableInformer(0));
     informers.put(WorkloadKind.DISTRIBUTED_TRAINING,
@@ -128,6 +145,7 @@ public final class WorkloadController implements AutoCloseable {
     informers.forEach((kind, informer) -> informer.addEventHandler(new OnEveryChange<WorkloadResource<?>>(
         workload -> enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName()))));
     this.pods = client.pods().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
+    pods.addIndexers(Map.of(BY_WORKLOAD, WorkloadController::workloadUids));
     pods.addEventHandler(new OnEveryChange<>(this::ownedPodChanged));
     this.endpoints = client.endpoints().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
     endpoints.addEventHandler(new OnEveryChange<>(this::endpointsChanged));
@@ -146,14 +164,53 @@ public final class WorkloadController implements AutoCloseable {
     next.problems().forEach((name, problems) ->
         log.warn("workload policy {} is not applied: {}", name, String.join("; ", problems)));
     policies = next;
+    worker.execute(() -> writePolicyStatuses(next));
   }
 
-  /** Starts the informers and waits for them all to list; stops them all if they do not. */
+  /**
+   * Says on each policy whether it is applied: its {@value Condition#ACCEPTED} condition, false
+   * with the problems that keep it out. On the worker thread: status writes are API calls.
+   */
+  private void writePolicyStatuses(WorkloadPolicies applied) {
+    for (WorkloadPolicyResource resource : policyInformer.getStore().list()) {
+      List<String> problems = resource.getSpec() == null ? List.of("spec is missing")
+          : applied.problems().getOrDefault(resource.getMetadata().getName(), List.of());
+      try {
+        policyStatus.apply(resource, new dev.tessera.extender.workloads.Verdict(problems, List.of()));
+      } catch (KubernetesClientException e) {
+        log.warn("could not write the Accepted condition of workload policy {}: {}; it is tried again on its next"
+            + " change", resource.getMetadata().getName(), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * Starts the informers and waits for them all to list; stops them all if they do not. Only then
+   * is any workload reconciled: every workload once, with its pods known.
+   */
   public void start(Duration syncTimeout) {
     InformerSync.startAll("the workload informers", named(), syncTimeout,
         "Check that the CRDs in deploy/06-workload-crds.yaml and 07-workload-policy-crd.yaml are installed and"
             + " that the extender may list and watch them, pods and endpoints",
         "Are the workload CRDs installed, and may the extender list and watch them (deploy/10-extender-rbac.yaml)?");
+    synced = true;
+    resync();
+  }
+
+  /** The UIDs of the workloads a pod belongs to: its label's, or its owner's (pods made before the label). */
+  private static List<String> workloadUids(Pod pod) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    String uid = labels == null ? null : labels.get(Blueprint.WORKLOAD_UID_LABEL);
+    if (uid != null) {
+      return List.of(uid);
+    }
+    List<String> owners = new ArrayList<>();
+    if (pod.getMetadata().getOwnerReferences() != null) {
+      pod.getMetadata().getOwnerReferences().stream()
+          .filter(o -> Blueprint.API_VERSION.equals(o.getApiVersion()))
+          .forEach(o -> owners.add(o.getUid()));
+    }
+    return owners;
   }
 
   private Map<String, SharedIndexInformer<?>> named() {
@@ -171,6 +228,9 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   private void enqueue(WorkloadKind kind, String namespace, String name) {
+    if (!synced) {
+      return; // start() reconciles every workload once all is listed
+    }
     String key = kind.name() + "/" + namespace + "/" + name;
     if (queued.add(key)) {
       worker.execute(() -> {
@@ -187,7 +247,9 @@ public final class WorkloadController implements AutoCloseable {
   private void reconcile(WorkloadKind kind, String namespace, String name) {
     WorkloadResource<?> workload = informers.get(kind).getStore().getByKey(namespace + "/" + name);
     if (workload == null) {
-      deleteOwned(namespace, name); // owner references do it on a real cluster; this is quicker and sure
+      // Gone without the finalizer, so before anything was created for it; what may remain is
+      // found by owner reference by the garbage collector. Never by name: another kind's workload
+      // may have the same one.
       return;
     }
     EffectivePolicy policy = policies.effective(kind, projectOf.apply(namespace));
@@ -213,7 +275,7 @@ public final class WorkloadController implements AutoCloseable {
     WorkloadPhase previous = status(workload).workloadPhase();
     boolean deleting = workload.getMetadata().getDeletionTimestamp() != null;
     if (deleting) {
-      deleteOwned(namespace, name);
+      deleteOwned(workload, desired);
       boolean gone = ownedPods(workload).isEmpty();
       if (!gone || !WorkloadPhase.DELETING.equals(previous)) {
         setPhase(workload, Lifecycle.next(previous, new Observation(true, false, true, blueprint.replicas(), List.of(),
@@ -233,6 +295,9 @@ public final class WorkloadController implements AutoCloseable {
       return; // the update brings it back here
     }
     if (previous != null && previous.terminal()) {
+      if (previous == WorkloadPhase.FAILED) {
+        release(workload, desired); // in case it failed before a restart, or its Deployment made pods since
+      }
       return; // Completed and Failed are final: the status keeps why it ended
     }
     if (previous == null) {
@@ -265,18 +330,23 @@ public final class WorkloadController implements AutoCloseable {
       owned = List.of();
       podGroup = true;
     } else {
-      podGroup = ensure(desired.podGroup());
-      desired.services().forEach(this::ensure);
-      if (desired.deployment() != null) {
-        ensure(desired.deployment());
+      try {
+        podGroup = ensure(workload, desired.podGroup());
+        desired.services().forEach(service -> ensure(workload, service));
+        if (desired.deployment() != null) {
+          ensure(workload, desired.deployment());
+        }
+        owned = ensurePods(workload, desired.pods(), owned);
+      } catch (ObjectRefused refused) {
+        refused(workload, refused, owned);
+        return;
       }
-      owned = ensurePods(workload, desired.pods(), owned);
     }
 
     List<Observation.PodView> views = new ArrayList<>();
     Set<String> recreated = replaced.getOrDefault(workload.getMetadata().getUid(), new HashSet<>());
     for (Pod pod : owned) {
-      Observation.PodView view = view(pod);
+      Observation.PodView view = withPullGrace(workload, pod, view(pod));
       views.add(view);
       if (recreated.contains(view.name())) {
         if (view.scheduled()) {
@@ -295,7 +365,104 @@ public final class WorkloadController implements AutoCloseable {
         kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
     Lifecycle.Transition transition = Lifecycle.next(
         previous, seen);
-    setPhase(workload, transition, owned);
+    if (transition.phase() == WorkloadPhase.FAILED) {
+      owned = release(workload, desired);
+    }
+    setPhase(workload, transition, owned, stopped ? status(workload).conditions() : created(workload));
+  }
+
+  /** The conditions with {@value #CREATED} true: everything the workload owns exists. */
+  private List<Condition> created(WorkloadResource<?> workload) {
+    List<Condition> conditions = status(workload).conditions();
+    Condition now = new Condition(CREATED, Condition.TRUE, "AllCreated", "everything the workload owns exists",
+        workload.getMetadata().getGeneration(), null);
+    Condition before = Condition.find(conditions, CREATED);
+    return now.sameAs(before) ? conditions
+        : withCondition(conditions, now.at(Condition.timestamp(clock.instant())));
+  }
+
+  /**
+   * A failed workload gives its GPUs back: its Deployment goes, and so do its pods that have not
+   * finished (one waiting for its image holds its GPUs as a running one does). Finished pods stay,
+   * for their logs. Returns the pods left.
+   */
+  private List<Pod> release(WorkloadResource<?> workload, Blueprint.Desired desired) {
+    if (desired.deployment() != null) {
+      client.resource(desired.deployment()).delete();
+    }
+    List<Pod> left = new ArrayList<>();
+    for (Pod pod : ownedPods(workload)) {
+      String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+      if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+        left.add(pod);
+      } else if (pod.getMetadata().getDeletionTimestamp() == null) {
+        client.resource(pod).delete();
+      }
+    }
+    return left;
+  }
+
+  /**
+   * A pod that cannot pull its image fails its workload only once it has kept failing for {@link
+   * #IMAGE_PULL_GRACE}: a registry that is down for a moment is not a wrong image name. Until then
+   * the pod counts as initialising, and one Warning event says what is happening.
+   */
+  private Observation.PodView withPullGrace(WorkloadResource<?> workload, Pod pod, Observation.PodView view) {
+    String uid = pod.getMetadata().getUid();
+    if (view.failure() == null || !RETRIED_PULL_FAILURES.contains(view.failure())) {
+      pullFailingSince.remove(uid);
+      return view;
+    }
+    java.time.Instant since = pullFailingSince.get(uid);
+    if (since == null) {
+      pullFailingSince.put(uid, clock.instant());
+      events.warn(workload, "ImagePullRetrying", "pod " + view.name() + " cannot pull its image yet ("
+          + view.failure() + "); the kubelet keeps trying, and the workload fails if it still cannot after "
+          + IMAGE_PULL_GRACE.toMinutes() + " minutes");
+      since = clock.instant();
+    }
+    if (Duration.between(since, clock.instant()).compareTo(IMAGE_PULL_GRACE) > 0) {
+      pullFailingSince.remove(uid);
+      return view;
+    }
+    return new Observation.PodView(view.name(), view.scheduled(), view.ready(), view.phase(), null, view.preempted());
+  }
+
+  /**
+   * The API server refused an object the workload needs. A refusal of the object itself (400, 422:
+   * invalid, or a name another workload owns) will not change until the workload does: it fails,
+   * saying why. Anything else (403, a quota, an outage) may pass: the reason goes on its status and
+   * it is tried again.
+   */
+  private void refused(WorkloadResource<?> workload, ObjectRefused refused, List<Pod> owned) {
+    String message = refused.getMessage();
+    if (refused.permanent()) {
+      setPhase(workload, new Lifecycle.Transition(WorkloadPhase.FAILED, refused.reason(), message),
+          release(workload, Blueprint.of(blueprint(workload, policies.effective(workload.workloadKind(),
+              projectOf.apply(workload.getMetadata().getNamespace()))), GANG_TIMEOUT_SECONDS)));
+      return;
+    }
+    log.warn("{} {}/{}: {}; retrying", workload.getKind(), workload.getMetadata().getNamespace(),
+        workload.getMetadata().getName(), message);
+    WorkloadStatus status = status(workload);
+    Condition condition = new Condition(CREATED, Condition.FALSE, refused.reason(), message,
+        workload.getMetadata().getGeneration(), null);
+    Condition before = Condition.find(status.conditions(), CREATED);
+    if (condition.sameAs(before)) {
+      return;
+    }
+    events.warn(workload, refused.reason(), message);
+    writeStatus(workload, status.withConditions(withCondition(status.conditions(),
+        condition.at(Condition.timestamp(clock.instant())))));
+  }
+
+  private static List<Condition> withCondition(List<Condition> conditions, Condition condition) {
+    List<Condition> next = new ArrayList<>();
+    if (conditions != null) {
+      conditions.stream().filter(c -> !condition.type().equals(c.type())).forEach(next::add);
+    }
+    next.add(condition);
+    return next;
   }
 
   private static boolean hasFinalizer(WorkloadResource<?> workload) {
@@ -336,6 +503,19 @@ public final class WorkloadController implements AutoCloseable {
       current.getMetadata().setFinalizers(finalizers);
       return current;
     });
+  }
+
+  /**
+   * The kind of another workload of this name in the namespace, if there is one: the objects two
+   * workloads derive from one name would collide, so the admission webhook refuses the second.
+   */
+  public java.util.Optional<WorkloadKind> otherKindNamed(String namespace, String name, WorkloadKind kind) {
+    for (var entry : informers.entrySet()) {
+      if (entry.getKey() != kind && entry.getValue().getStore().getByKey(namespace + "/" + name) != null) {
+        return java.util.Optional.of(entry.getKey());
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /** The workload policies in force; the admission webhook reviews with them too. */
@@ -402,23 +582,43 @@ public final class WorkloadController implements AutoCloseable {
 
   /** Why the spec cannot be run, or null. */
   private static String specProblem(WorkloadResource<?> workload, EffectivePolicy policy) {
-    WorkloadSpec spec = workload.workload() == null ? null : policy.applyDefaults(workload.workload());
+    List<String> problems = specProblems(workload.workloadKind(), workload.getMetadata().getName(),
+        workload.workload() == null ? null : policy.applyDefaults(workload.workload()),
+        workload instanceof DistributedTrainingResource d ? d.getSpec() : null);
+    return problems.isEmpty() ? null : String.join("; ", problems);
+  }
+
+  /**
+   * Everything that keeps a workload from running as submitted, whatever the policies say: the
+   * admission webhook refuses it with these, and the controller fails one that got past it.
+   *
+   * @param spec its spec with the policy's defaults applied; null when it has none
+   * @param distributed a distributed training's own spec; null for the other kinds
+   */
+  public static List<String> specProblems(
+      WorkloadKind kind, String name, WorkloadSpec spec, DistributedTrainingSpec distributed) {
     if (spec == null) {
-      return "spec is missing";
+      return List.of("spec is missing");
     }
+    List<String> problems = new ArrayList<>();
     if (spec.image() == null || spec.image().isBlank()) {
-      return "spec.image is required";
+      problems.add("spec.image is required");
     }
-    if (workload instanceof DistributedTrainingResource distributed) {
-      DistributedTrainingSpec d = distributed.getSpec();
-      if (d.framework() == null || !DistributedTrainingSpec.FRAMEWORKS.contains(d.framework())) {
-        return "spec.framework must be one of " + DistributedTrainingSpec.FRAMEWORKS + ", was " + d.framework();
+    Integer workers = null;
+    if (kind == WorkloadKind.DISTRIBUTED_TRAINING && distributed != null) {
+      DistributedTrainingSpec d = distributed;
+      workers = d.workers();
+      if (d.framework() == null) {
+        problems.add("spec.framework is required: one of " + DistributedTrainingSpec.FRAMEWORKS);
+      } else if (!DistributedTrainingSpec.FRAMEWORKS.contains(d.framework())) {
+        problems.add("spec.framework must be one of " + DistributedTrainingSpec.FRAMEWORKS + ", was " + d.framework());
       }
       if (d.workers() == null || d.workers() < 1) {
-        return "spec.workers must be at least 1, was " + d.workers();
+        problems.add("spec.workers must be at least 1, was " + d.workers());
       }
     }
-    return null;
+    problems.addAll(DerivedNames.problems(kind, name, spec, workers));
+    return problems;
   }
 
   /** The workload as it runs: its spec with the policy's defaults where it left fields out. */
@@ -434,18 +634,9 @@ public final class WorkloadController implements AutoCloseable {
         distributed, serving);
   }
 
+  /** Its pods: those labelled with its UID (or owned by it, if made before the label), from the informer's index. */
   private List<Pod> ownedPods(WorkloadResource<?> workload) {
-    List<Pod> owned = new ArrayList<>();
-    for (Pod pod : pods.getStore().list()) {
-      if (pod.getMetadata().getNamespace().equals(workload.getMetadata().getNamespace())
-          && workload.getMetadata().getName().equals(pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL))
-          && (workload.workloadKind() == WorkloadKind.INFERENCE // its replicas belong to a ReplicaSet
-              || pod.getMetadata().getOwnerReferences() != null
-                  && pod.getMetadata().getOwnerReferences().stream().anyMatch(o -> workload.getMetadata().getUid().equals(o.getUid())))) {
-        owned.add(pod);
-      }
-    }
-    return owned;
+    return new ArrayList<>(pods.getIndexer().byIndex(BY_WORKLOAD, workload.getMetadata().getUid()));
   }
 
   /** Creates the desired pods that do not exist; a pod that existed before was preempted or evicted. */
@@ -461,17 +652,24 @@ public final class WorkloadController implements AutoCloseable {
       if (existing.contains(pod.getMetadata().getName())) {
         continue;
       }
+      Pod created;
       try {
-        all.add(client.resource(pod).create());
-        if (started && seenBefore(workload, pod.getMetadata().getName())) {
-          replaced.computeIfAbsent(uid, u -> new HashSet<>()).add(pod.getMetadata().getName());
-          events.warn(workload, "PodRestarted", "pod " + pod.getMetadata().getName()
-              + " was preempted or evicted; created again, it waits to be scheduled");
-        }
+        created = client.resource(pod).create();
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
-          throw e;
+          throw ObjectRefused.of(pod, e);
         }
+        Pod other = client.resource(pod).get();
+        if (other != null && !ownedBy(other, uid)) {
+          throw ObjectRefused.taken(pod, other);
+        }
+        continue; // ours, and the informer has not shown it yet
+      }
+      all.add(created);
+      if (started && seenBefore(workload, pod.getMetadata().getName())) {
+        replaced.computeIfAbsent(uid, u -> new HashSet<>()).add(pod.getMetadata().getName());
+        events.warn(workload, "PodRestarted", "pod " + pod.getMetadata().getName()
+            + " was preempted or evicted; created again, it waits to be scheduled");
       }
     }
     return all;
@@ -483,36 +681,59 @@ public final class WorkloadController implements AutoCloseable {
     return status.runningPods() != null && status.runningPods() > 0 || status.nodes() != null && !status.nodes().isEmpty();
   }
 
-  private boolean ensure(io.fabric8.kubernetes.api.model.HasMetadata object) {
+  /**
+   * Creates the object unless it exists. One that exists but belongs to another workload (another
+   * kind's, of the same name) is refused, never taken over.
+   */
+  private boolean ensure(WorkloadResource<?> workload, io.fabric8.kubernetes.api.model.HasMetadata object) {
+    String uid = workload.getMetadata().getUid();
     try {
-      if (client.resource(object).get() == null) {
+      io.fabric8.kubernetes.api.model.HasMetadata existing = client.resource(object).get();
+      if (existing == null) {
         client.resource(object).create();
+      } else if (!ownedBy(existing, uid)) {
+        throw ObjectRefused.taken(object, existing);
       }
       return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
+        io.fabric8.kubernetes.api.model.HasMetadata existing = client.resource(object).get();
+        if (existing != null && !ownedBy(existing, uid)) {
+          throw ObjectRefused.taken(object, existing);
+        }
         return true;
       }
-      throw e;
+      throw ObjectRefused.of(object, e);
     }
   }
 
+  private static boolean ownedBy(io.fabric8.kubernetes.api.model.HasMetadata object, String uid) {
+    return object.getMetadata().getOwnerReferences() != null
+        && object.getMetadata().getOwnerReferences().stream().anyMatch(o -> uid.equals(o.getUid()));
+  }
+
   /**
-   * Deletes what the workload owns, one object at a time (the {@code delete} verb; a collection
-   * delete would need {@code deletecollection}). Owner references make the cluster's garbage
-   * collector do the same; this does not wait for it.
+   * Deletes what the workload owns, found by its UID, one object at a time (the {@code delete}
+   * verb; a collection delete would need {@code deletecollection}). Owner references make the
+   * cluster's garbage collector do the same; this does not wait for it.
    */
-  private void deleteOwned(String namespace, String name) {
-    client.apps().deployments().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).list().getItems()
-        .forEach(d -> client.resource(d).delete());
-    client.pods().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).list().getItems()
-        .forEach(p -> client.resource(p).delete());
-    client.services().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_LABEL, name).list().getItems()
+  private void deleteOwned(WorkloadResource<?> workload, Blueprint.Desired desired) {
+    String uid = workload.getMetadata().getUid();
+    String namespace = workload.getMetadata().getNamespace();
+    if (desired.deployment() != null) {
+      deleteIfOwned(desired.deployment(), uid);
+    }
+    ownedPods(workload).forEach(p -> client.resource(p).delete());
+    client.services().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_UID_LABEL, uid).list().getItems()
         .forEach(svc -> client.resource(svc).delete());
-    PodGroupResource group = client.resources(PodGroupResource.class).inNamespace(namespace).withName(name).get();
-    if (group != null && name.equals(group.getMetadata().getLabels() == null ? null
-        : group.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL))) {
-      client.resource(group).delete();
+    desired.services().forEach(service -> deleteIfOwned(service, uid)); // made before the UID label
+    deleteIfOwned(desired.podGroup(), uid);
+  }
+
+  private void deleteIfOwned(io.fabric8.kubernetes.api.model.HasMetadata object, String uid) {
+    io.fabric8.kubernetes.api.model.HasMetadata existing = client.resource(object).get();
+    if (existing != null && ownedBy(existing, uid)) {
+      client.resource(existing).delete();
     }
   }
 
@@ -577,6 +798,11 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   private void setPhase(WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned) {
+    setPhase(workload, transition, owned, status(workload).conditions());
+  }
+
+  private void setPhase(
+      WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned, List<Condition> conditions) {
     WorkloadStatus status = status(workload);
     String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
     String phase = transition.phase().label();
@@ -617,7 +843,7 @@ public final class WorkloadController implements AutoCloseable {
         ? 0 : requestedPods(workload);
     WorkloadStatus next = new WorkloadStatus(
         phase,
-        status.conditions(),
+        conditions,
         history,
         running,
         requested,
@@ -630,7 +856,7 @@ public final class WorkloadController implements AutoCloseable {
         List.copyOf(nodes),
         status.createdAt() != null ? status.createdAt() : workload.getMetadata().getCreationTimestamp(),
         transition.phase().terminal() ? (status.completedAt() != null ? status.completedAt() : now) : null,
-        connections(workload),
+        connections(workload, owned),
         transition.reason(),
         workload.getMetadata().getGeneration());
     if (next.equals(status)) {
@@ -681,20 +907,62 @@ public final class WorkloadController implements AutoCloseable {
     return sum;
   }
 
-  /** Where each of the workload's ports is reached from inside the cluster. */
-  private static List<WorkloadStatus.ConnectionStatus> connections(WorkloadResource<?> workload) {
+  /**
+   * Where each of the workload's ports is reached: a ClusterIP port at its Service's DNS name
+   * inside the cluster; a NodePort port at the address of the node its first pod runs on and the
+   * port the API server allocated (any node's address serves it).
+   */
+  private List<WorkloadStatus.ConnectionStatus> connections(WorkloadResource<?> workload, List<Pod> owned) {
     WorkloadSpec spec = workload.workload();
     if (spec == null || spec.connections() == null || spec.connections().isEmpty()) {
       return null;
     }
-    String host = workload.getMetadata().getName() + "-connect." + workload.getMetadata().getNamespace() + ".svc";
+    String serviceName = workload.getMetadata().getName() + Blueprint.CONNECT_SUFFIX;
+    String host = serviceName + "." + workload.getMetadata().getNamespace() + ".svc";
+    Service service = null;
+    String nodeAddress = null;
     List<WorkloadStatus.ConnectionStatus> addresses = new ArrayList<>();
     for (WorkloadSpec.Connection connection : spec.connections()) {
-      addresses.add(new WorkloadStatus.ConnectionStatus(connection.name(), connection.port(), host + ":" + connection.port()));
+      if (!"NodePort".equals(connection.exposure())) {
+        addresses.add(new WorkloadStatus.ConnectionStatus(connection.name(), connection.port(), host + ":" + connection.port()));
+        continue;
+      }
+      if (service == null) {
+        service = client.services().inNamespace(workload.getMetadata().getNamespace()).withName(serviceName).get();
+        nodeAddress = nodeAddress(owned);
+      }
+      Integer nodePort = service == null || service.getSpec().getPorts() == null ? null
+          : service.getSpec().getPorts().stream().filter(p -> connection.name() == null || connection.name().equals(p.getName()))
+              .map(io.fabric8.kubernetes.api.model.ServicePort::getNodePort).filter(Objects::nonNull).findFirst().orElse(null);
+      addresses.add(new WorkloadStatus.ConnectionStatus(connection.name(), connection.port(),
+          nodePort == null ? null : (nodeAddress == null ? "<any node>" : nodeAddress) + ":" + nodePort));
     }
     return addresses;
   }
 
+  /** The external (else internal) address of the node the first scheduled pod runs on, or null. */
+  private String nodeAddress(List<Pod> owned) {
+    for (Pod pod : owned) {
+      if (pod.getSpec().getNodeName() == null) {
+        continue;
+      }
+      io.fabric8.kubernetes.api.model.Node node = client.nodes().withName(pod.getSpec().getNodeName()).get();
+      if (node == null || node.getStatus() == null || node.getStatus().getAddresses() == null) {
+        return null;
+      }
+      String internal = null;
+      for (var address : node.getStatus().getAddresses()) {
+        if ("ExternalIP".equals(address.getType())) {
+          return address.getAddress();
+        }
+        if ("InternalIP".equals(address.getType())) {
+          internal = address.getAddress();
+        }
+      }
+      return internal;
+    }
+    return null;
+  }
 
   /** Pods the workload runs: master plus workers, an inference's minimum replicas, else one. */
   private static int requestedPods(WorkloadResource<?> workload) {

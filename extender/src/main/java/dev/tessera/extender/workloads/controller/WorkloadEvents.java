@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkloadEvents {
   private static final Logger log = LoggerFactory.getLogger(WorkloadEvents.class);
+  /** The events' {@code action}: the API server refuses a timed event without one. */
+  static final String ACTION = "Reconciling";
 
   private final KubernetesClient client;
   private final Clock clock;
@@ -46,7 +48,7 @@ public final class WorkloadEvents {
     ObjectReference involved = new ObjectReferenceBuilder()
         .withApiVersion(Blueprint.API_VERSION).withKind(kind).withNamespace(namespace).withName(name).withUid(uid)
         .build();
-    Event event = factory.build(involved, type, reason, message, null, clock.instant());
+    Event event = factory.build(involved, type, reason, message, ACTION, clock.instant());
     try {
       client.v1().events().inNamespace(namespace).resource(event).create();
     } catch (KubernetesClientException e) {

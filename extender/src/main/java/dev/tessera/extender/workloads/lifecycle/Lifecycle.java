@@ -18,7 +18,7 @@ import java.util.Set;
  * Degraded      running with issues (pods not ready,    Running when all is well; Completed if it
  *               a Service without endpoints, a           finished with fewer resources; Failed
  *               detached volume)
- * Stopped       stopped: resources released,             Initializing when run again, or Deleting
+ * Stopped       stopped: resources released,             Creating when run again, or Deleting
  *               definition kept
  * Deleting      deletion requested                      all resources gone
  * Failed        image pull failed, containers crashed   (terminal)
@@ -59,7 +59,8 @@ public final class Lifecycle {
       return new Transition(WorkloadPhase.STOPPED, "Stopped", "stopped: its pods are released, its definition kept");
     }
     if (previous == WorkloadPhase.STOPPED) {
-      return new Transition(WorkloadPhase.INITIALIZING, "RunRequested", "run again after a stop");
+      // Run again: it starts over as a new submission does, Creating, then Pending until placed.
+      return new Transition(WorkloadPhase.CREATING, "RunRequested", "run again after a stop; creating its pods");
     }
     if (!seen.podGroupCreated()) {
       return new Transition(WorkloadPhase.CREATING, "Submitted", "submitted; creating its pod group");
@@ -110,6 +111,12 @@ public final class Lifecycle {
       if (notReady > 0) {
         return new Transition(WorkloadPhase.INITIALIZING, "Initializing",
             (seen.requestedPods() - notReady) + " of " + seen.requestedPods() + " pods initialised");
+      }
+      if (seen.servicesWithoutEndpoints() > 0 && seen.detachedVolumes() == 0) {
+        // Endpoints follow pod readiness by a moment: starting, not degraded.
+        return new Transition(WorkloadPhase.INITIALIZING, "AwaitingEndpoints",
+            "all " + seen.requestedPods() + " pods ready; waiting for " + seen.servicesWithoutEndpoints()
+                + " service(s) to list them");
       }
       return issues(seen, 0) == null
           ? new Transition(WorkloadPhase.RUNNING, "AllReady", "all " + seen.requestedPods() + " pods ready")

@@ -83,4 +83,26 @@ class BlueprintTest {
     assertEquals(8888, desired.services().get(0).getSpec().getPorts().get(0).getPort());
     assertNull(pod.getSpec().getSubdomain());
   }
+
+  @Test
+  void anInferenceIsADeploymentWhosePodsRestartInPlaceAndCarryItsUid() {
+    Blueprint.Workload inf = new Blueprint.Workload(WorkloadKind.INFERENCE, "ml", "i1", "uid-1",
+        spec(new WorkloadSpec.GpuSpec(1, null, null, null, null, null), null, null), null, 2);
+    Blueprint.Desired desired = Blueprint.of(inf, 300);
+    assertEquals(List.of(), desired.pods(), "the Deployment makes the pods");
+    var template = desired.deployment().getSpec().getTemplate();
+    // A Deployment accepts no other restart policy.
+    assertEquals("Always", template.getSpec().getRestartPolicy());
+    assertEquals(2, desired.deployment().getSpec().getReplicas());
+    assertEquals(Map.of(Blueprint.WORKLOAD_UID_LABEL, "uid-1"), desired.deployment().getSpec().getSelector().getMatchLabels());
+    assertEquals("uid-1", template.getMetadata().getLabels().get(Blueprint.WORKLOAD_UID_LABEL));
+    assertNull(template.getMetadata().getLabels().get(WellKnown.POD_GROUP_LABEL), "each replica is useful alone");
+  }
+
+  @Test
+  void aTrainingRunsOnceAndAWorkspaceRestartsInPlace() {
+    assertEquals("Never", Blueprint.restartPolicy(WorkloadKind.TRAINING));
+    assertEquals("Never", Blueprint.restartPolicy(WorkloadKind.DISTRIBUTED_TRAINING));
+    assertEquals("Always", Blueprint.restartPolicy(WorkloadKind.WORKSPACE));
+  }
 }

@@ -218,9 +218,72 @@ class WorkloadControllerTest {
     await(() -> pod("typo-0") != null, () -> "no pod");
     schedule("typo-0", "gpu-1");
     containers("typo-0", "Pending", false, "ImagePullBackOff");
+    // The kubelet retries a pull; a registry down for a moment is no reason to fail.
+    await(() -> events("typo").contains("ImagePullRetrying"), () -> "events: " + events("typo"));
+    assertEquals("Initializing", phase(TrainingResource.class, "typo"));
+
+    clock.advance(WorkloadController.IMAGE_PULL_GRACE.plusSeconds(1));
+    controller.resync();
     awaitPhase(TrainingResource.class, "typo", "Failed");
     assertEquals("ImagePullFailed",
         client.resources(TrainingResource.class).inNamespace("ml").withName("typo").get().getStatus().reason());
+    // Failed, it gives its GPU back: the pod waiting for its image is deleted.
+    await(() -> pod("typo-0") == null, () -> "the failed workload's pod still holds its GPU");
+    assertEquals(0.0, client.resources(TrainingResource.class).inNamespace("ml").withName("typo").get().getStatus()
+        .gpusAllocated());
+  }
+
+  @Test
+  void aSecondKindOfTheSameNameFailsAndItsDeletionLeavesTheFirstAlone() {
+    WorkspaceResource ws = new WorkspaceResource();
+    ws.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("same").build());
+    ws.setSpec(spec(null, null));
+    client.resource(ws).create();
+    await(() -> pod("same-0") != null, () -> "no pod");
+    String workspacePod = pod("same-0").getMetadata().getUid();
+
+    training("same");
+    awaitPhase(TrainingResource.class, "same", "Failed");
+    WorkloadStatus status = client.resources(TrainingResource.class).inNamespace("ml").withName("same").get().getStatus();
+    assertEquals("NameTaken", status.reason());
+    String message = status.phaseHistory().stream().reduce((a, b) -> b).orElseThrow().message();
+    assertTrue(message.contains("belongs to Workspace same"), message);
+
+    client.resources(TrainingResource.class).inNamespace("ml").withName("same").delete();
+    await(() -> client.resources(TrainingResource.class).inNamespace("ml").withName("same").get() == null,
+        () -> "the training is not gone");
+    assertEquals(workspacePod, pod("same-0").getMetadata().getUid(), "the workspace's pod was deleted with the training");
+    assertTrue(client.resources(dev.tessera.extender.workloads.PodGroupResource.class).inNamespace("ml")
+        .withName("same").get() != null, "the workspace's pod group was deleted with the training");
+  }
+
+  @Test
+  void eachWorkloadPolicySaysWhetherItIsApplied() {
+    policy("fine", null, new WorkloadSpec(null, null, null, null, null, "1", null, null, null, null, null, null, null,
+        null, null), null);
+    WorkloadPolicyResource bad = new WorkloadPolicyResource();
+    bad.setMetadata(new ObjectMetaBuilder().withName("bad").build());
+    bad.setSpec(new WorkloadPolicySpec("Training", "", null, null));
+    client.resource(bad).create();
+    await(() -> accepted("bad") != null && accepted("fine") != null, () -> "no Accepted condition written");
+    assertEquals("True", accepted("fine").status());
+    assertEquals("False", accepted("bad").status());
+    assertEquals("rejected: project is empty; leave it out for a global policy", accepted("bad").message());
+  }
+
+  private dev.tessera.extender.workloads.Condition accepted(String policy) {
+    WorkloadPolicyResource resource = client.resources(WorkloadPolicyResource.class).withName(policy).get();
+    return resource == null ? null : dev.tessera.extender.workloads.Condition.find(
+        resource.statusOrEmpty().conditions(), dev.tessera.extender.workloads.Condition.ACCEPTED);
+  }
+
+  @Test
+  void anInvalidImageNameFailsAtOnce() {
+    training("bad");
+    await(() -> pod("bad-0") != null, () -> "no pod");
+    schedule("bad-0", "gpu-1");
+    containers("bad-0", "Pending", false, "InvalidImageName");
+    awaitPhase(TrainingResource.class, "bad", "Failed");
   }
 
   /** What `tessera stop` and `tessera run` do: a merge patch of spec.stopped alone. */
@@ -251,7 +314,8 @@ class WorkloadControllerTest {
     awaitPhase(TrainingResource.class, "llm", "Pending");
     List<String> history = client.resources(TrainingResource.class).inNamespace("ml").withName("llm").get().getStatus()
         .phaseHistory().stream().map(WorkloadStatus.PhaseChange::phase).toList();
-    assertEquals(List.of("Stopped", "Initializing", "Pending"), history.subList(history.size() - 3, history.size()));
+    // Run again as a new submission: Creating, then Pending until placed.
+    assertEquals(List.of("Stopped", "Creating", "Pending"), history.subList(history.size() - 3, history.size()));
   }
 
   @Test
@@ -336,7 +400,11 @@ class WorkloadControllerTest {
     assertEquals("false", pod("alice-0").getMetadata().getAnnotations().get(WellKnown.PREEMPTIBLE_ANNOTATION));
     schedule("alice-0", "gpu-1");
     containers("alice-0", "Running", true, null);
-    awaitPhase(WorkspaceResource.class, "alice", "Degraded");
+    // Endpoints follow readiness by a moment: still starting, not degraded.
+    await(() -> "AwaitingEndpoints".equals(
+            client.resources(WorkspaceResource.class).inNamespace("ml").withName("alice").get().getStatus().reason()),
+        () -> "alice is " + phase(WorkspaceResource.class, "alice") + ", not waiting for its endpoints");
+    assertEquals("Initializing", phase(WorkspaceResource.class, "alice"));
     client.resource(new EndpointsBuilder()
         .withNewMetadata().withNamespace("ml").withName("alice-connect")
         .addToLabels(Blueprint.WORKLOAD_LABEL, "alice").addToLabels(WellKnown.WORKLOAD_KIND_LABEL, "workspace").endMetadata()
@@ -345,6 +413,12 @@ class WorkloadControllerTest {
     awaitPhase(WorkspaceResource.class, "alice", "Running");
     assertEquals("alice-connect.ml.svc:8888", client.resources(WorkspaceResource.class).inNamespace("ml").withName("alice")
         .get().getStatus().connections().get(0).address());
+    // Running, a Service that loses its endpoints is a real issue.
+    client.endpoints().inNamespace("ml").withName("alice-connect").edit(e -> {
+      e.setSubsets(List.of());
+      return e;
+    });
+    awaitPhase(WorkspaceResource.class, "alice", "Degraded");
   }
 
   private void policy(String name, String project, WorkloadSpec defaults, WorkloadPolicySpec.Constraints constraints) {

@@ -105,6 +105,16 @@ class LifecycleTest {
   }
 
   @Test
+  void startingWorkloadWaitsForItsEndpointsInsteadOfFlappingToDegraded() {
+    Lifecycle.Transition waiting = Lifecycle.next(WorkloadPhase.INITIALIZING, workspace(ready("ws-0"), 1, 0));
+    assertPhase(WorkloadPhase.INITIALIZING, "AwaitingEndpoints", waiting);
+    assertEquals("all 1 pods ready; waiting for 1 service(s) to list them", waiting.message());
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.INITIALIZING, workspace(ready("ws-0"), 0, 0)));
+    // A detached volume is a real issue from the start.
+    assertPhase(WorkloadPhase.DEGRADED, "Degraded", Lifecycle.next(WorkloadPhase.INITIALIZING, workspace(ready("ws-0"), 1, 1)));
+  }
+
+  @Test
   void aDegradedTrainingThatFinishesWithFewerPodsIsCompleted() {
     // One of three workers was lost (preempted, not replaced in time); the other two finished.
     Lifecycle.Transition done = Lifecycle.next(WorkloadPhase.DEGRADED,
@@ -128,8 +138,9 @@ class LifecycleTest {
     assertPhase(WorkloadPhase.STOPPED, "Stopped", Lifecycle.next(WorkloadPhase.RUNNING, stopped));
     assertPhase(WorkloadPhase.STOPPED, "Stopped", Lifecycle.next(WorkloadPhase.STOPPED, stopped));
     Observation runAgain = new Observation(false, false, true, 1, List.of(), 0, 0, false);
-    assertPhase(WorkloadPhase.INITIALIZING, "RunRequested", Lifecycle.next(WorkloadPhase.STOPPED, runAgain));
-    assertPhase(WorkloadPhase.PENDING, "Scheduling", Lifecycle.next(WorkloadPhase.INITIALIZING, runAgain));
+    // As a new submission: Creating, then Pending until its new pods are placed.
+    assertPhase(WorkloadPhase.CREATING, "RunRequested", Lifecycle.next(WorkloadPhase.STOPPED, runAgain));
+    assertPhase(WorkloadPhase.PENDING, "Scheduling", Lifecycle.next(WorkloadPhase.CREATING, runAgain));
   }
 
   @Test
