@@ -54,7 +54,7 @@ class WorkloadsIT {
     inference.setMetadata(new ObjectMetaBuilder().withNamespace(Workloads.NAMESPACE).withName("i1").build());
     WorkloadSpec common = spec(null, List.of(new WorkloadSpec.Connection("http", 8000, null)));
     inference.setSpec(new InferenceSpec(common.image(), null, null, null, common.gpu(), common.cpu(), null, null, null,
-        null, null, null, null, common.connections(), null, 2, 2));
+        null, null, null, null, common.connections(), null, 2, 2, null));
     api.resource(inference).create();
 
     WorkloadStatus running = awaitPhase(InferenceResource.class, "i1", "Running");

@@ -103,7 +103,7 @@ class DeployManifestsTest {
               rule("", List.of("pods"), List.of("get", "list", "watch", "patch")),
               // The workload controller: the pods, Services and Deployments it runs workloads with.
               rule("", List.of("pods", "services"), List.of("get", "list", "watch", "create", "delete")),
-              rule("apps", List.of("deployments"), List.of("get", "list", "watch", "create", "delete")),
+              rule("apps", List.of("deployments"), List.of("get", "list", "watch", "create", "delete", "patch")),
               // The workload controller's view of a workload's health: Services' endpoints, claims.
               rule("", List.of("endpoints"), List.of("get", "list", "watch")),
               rule("", List.of("persistentvolumeclaims"), List.of("get")),

@@ -166,7 +166,7 @@ class WorkloadResourcesTest {
     inf.setSpec(new InferenceSpec(COMMON.image(), COMMON.command(), COMMON.args(), COMMON.env(), COMMON.gpu(),
         COMMON.cpu(), COMMON.cpuLimit(), COMMON.memory(), COMMON.memoryLimit(), COMMON.nodePools(),
         COMMON.priorityClassName(), COMMON.preemptible(), COMMON.dataSources(), COMMON.connections(),
-        COMMON.stopped(), 1, 4));
+        COMMON.stopped(), 1, 4, new InferenceSpec.Autoscaling(InferenceSpec.GPU_UTILIZATION, 70, "10m")));
     List<WorkloadResource<?>> all = List.of(ws, trn, dtrn, inf);
     all.forEach(r -> r.setStatus(status()));
     return all;

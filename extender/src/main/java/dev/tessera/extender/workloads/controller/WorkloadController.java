@@ -13,6 +13,7 @@ import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.InferenceResource;
+import dev.tessera.extender.workloads.spec.InferenceSpec;
 import dev.tessera.extender.workloads.spec.TrainingResource;
 import dev.tessera.extender.workloads.spec.WorkloadKind;
 import dev.tessera.extender.workloads.spec.WorkloadPhase;
@@ -70,6 +71,9 @@ public final class WorkloadController implements AutoCloseable {
   /** The status condition that says whether everything the workload owns could be created. */
   public static final String CREATED = "Created";
 
+  /** How long fewer replicas must suffice before an autoscaled inference drops them, unless it says. */
+  static final Duration DEFAULT_SCALE_DOWN_AFTER = Duration.ofMinutes(5);
+
   /** How long a pod may keep failing to pull its image before its workload fails. */
   static final Duration IMAGE_PULL_GRACE = Duration.ofMinutes(3);
   /** Image failures the kubelet retries by itself; others (an invalid name) fail at once. */
@@ -89,6 +93,8 @@ public final class WorkloadController implements AutoCloseable {
   private final SharedIndexInformer<WorkloadPolicyResource> policyInformer;
   private volatile WorkloadPolicies policies = WorkloadPolicies.NONE;
   private final dev.tessera.extender.workloads.StatusWriter policyStatus;
+  /** Only the worker thread touches it. */
+  private final InferenceScaler scaler = new InferenceScaler();
   private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
   private final SharedIndexInformer<Pod> pods;
   /** Endpoints carry their Service's labels: a change of readiness there changes the phase. */
@@ -285,6 +291,7 @@ public final class WorkloadController implements AutoCloseable {
         }
       }
       replaced.remove(workload.getMetadata().getUid());
+      scaler.forget(workload.getMetadata().getUid());
       written.remove(workload.getMetadata().getUid());
       idleSince.remove(workload.getMetadata().getUid());
       removeFinalizer(workload);
@@ -337,6 +344,9 @@ public final class WorkloadController implements AutoCloseable {
           ensure(workload, desired.deployment());
         }
         owned = ensurePods(workload, desired.pods(), owned);
+        if (workload instanceof InferenceResource inference) {
+          scale(inference, owned);
+        }
       } catch (ObjectRefused refused) {
         refused(workload, refused, owned);
         return;
@@ -379,6 +389,48 @@ public final class WorkloadController implements AutoCloseable {
     Condition before = Condition.find(conditions, CREATED);
     return now.sameAs(before) ? conditions
         : withCondition(conditions, now.at(Condition.timestamp(clock.instant())));
+  }
+
+  /**
+   * Sets an inference's Deployment to the replicas it should run: {@code minReplicas} without
+   * autoscaling, else what {@link InferenceScaler} decides from its ready replicas' GPUs. Each
+   * change is an event saying from what to what and why.
+   */
+  private void scale(InferenceResource inference, List<Pod> owned) {
+    InferenceSpec spec = inference.getSpec();
+    String namespace = inference.getMetadata().getNamespace();
+    String name = inference.getMetadata().getName();
+    var deployment = client.apps().deployments().inNamespace(namespace).withName(name).get();
+    if (deployment == null || !ownedBy(deployment, inference.getMetadata().getUid())) {
+      return;
+    }
+    int min = requestedPods(inference);
+    int max = spec.maxReplicas() == null ? min : Math.max(min, spec.maxReplicas());
+    int current = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
+    InferenceScaler.Decision decision;
+    if (spec.autoscaling() == null) {
+      decision = new InferenceScaler.Decision(min, "it runs minReplicas (" + min + "): it has no autoscaling");
+    } else {
+      List<java.util.OptionalInt> busy = new ArrayList<>();
+      for (Pod pod : owned) {
+        if (view(pod).ready()) {
+          busy.add(gpuBusy.apply(dev.tessera.extender.cluster.PodRequests.keyOf(pod)));
+        }
+      }
+      Duration after = dev.tessera.extender.workloads.policy.Durations.parse(spec.autoscaling().scaleDownAfter())
+          .orElse(DEFAULT_SCALE_DOWN_AFTER);
+      decision = scaler.decide(inference.getMetadata().getUid(), current, min, max, busy,
+          spec.autoscaling().target() == null ? 100 : spec.autoscaling().target(), after, clock.instant());
+    }
+    if (decision.replicas() == current) {
+      return;
+    }
+    client.apps().deployments().inNamespace(namespace).withName(name).edit(d -> {
+      d.getSpec().setReplicas(decision.replicas());
+      return d;
+    });
+    events.normal(inference, decision.replicas() > current ? "ScaledUp" : "ScaledDown",
+        "from " + current + " to " + decision.replicas() + " replicas: " + decision.why());
   }
 
   /**

@@ -10,14 +10,14 @@ import java.util.regex.Pattern;
  * "1h30m", "45s". One format only, the one people already use in manifests; no fractions, no
  * days (a day is not always 24 hours), no ISO-8601.
  */
-final class Durations {
-  static final String FORMAT_HINT = "write e.g. 8h, 90m or 1h30m";
+public final class Durations {
+  public static final String FORMAT_HINT = "write e.g. 8h, 90m or 1h30m";
   private static final Pattern GO = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?");
 
   private Durations() {}
 
   /** The duration, or empty when {@code text} is not one in this format. */
-  static Optional<Duration> parse(String text) {
+  public static Optional<Duration> parse(String text) {
     if (text == null || text.isEmpty()) {
       return Optional.empty();
     }

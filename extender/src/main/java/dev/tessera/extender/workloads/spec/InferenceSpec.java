@@ -14,6 +14,7 @@ import java.util.Map;
  * @param minReplicas replicas kept running, at least 1 (default 1)
  * @param maxReplicas replicas it may scale to, at least {@code minReplicas} (default {@code
  *     minReplicas})
+ * @param autoscaling how it scales between the two; without it, it runs {@code minReplicas}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InferenceSpec(
@@ -33,7 +34,23 @@ public record InferenceSpec(
     List<Connection> connections,
     Boolean stopped,
     Integer minReplicas,
-    Integer maxReplicas) {
+    Integer maxReplicas,
+    Autoscaling autoscaling) {
+
+  /** The one metric autoscaling reads today: the replicas' GPUs, as the node agents measure them. */
+  public static final String GPU_UTILIZATION = "gpu-utilization";
+
+  /**
+   * Scaling on a metric.
+   *
+   * @param metric what is measured: {@value #GPU_UTILIZATION} (the average of each replica's
+   *     busiest GPU)
+   * @param target the value to hold, percent for GPU utilisation (1-100)
+   * @param scaleDownAfter how long fewer replicas must suffice before they go, e.g. 5m (default);
+   *     an idle inference goes to {@code minReplicas} after it
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Autoscaling(String metric, Integer target, String scaleDownAfter) {}
 
   /** The fields every workload kind has. */
   public WorkloadSpec workload() {

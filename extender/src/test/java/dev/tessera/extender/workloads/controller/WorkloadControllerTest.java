@@ -525,7 +525,7 @@ class WorkloadControllerTest {
     WorkloadSpec s = spec(null, null);
     inference.setSpec(new InferenceSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
         s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
-        s.connections(), s.stopped(), 2, 4));
+        s.connections(), s.stopped(), 2, 4, null));
     client.resource(inference).create();
     await(() -> client.apps().deployments().inNamespace("ml").withName("llama").get() != null, () -> "no deployment");
     var deployment = client.apps().deployments().inNamespace("ml").withName("llama").get();
@@ -547,6 +547,41 @@ class WorkloadControllerTest {
     awaitPhase(InferenceResource.class, "llama", "Running");
     containers("llama-1", "Running", false, null);
     awaitPhase(InferenceResource.class, "llama", "Degraded");
+  }
+
+  @Test
+  void anAutoscaledInferenceGrowsWithItsGpusAndShrinksToItsMinimumWhenIdle() {
+    InferenceResource inference = new InferenceResource();
+    inference.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("chat").build());
+    WorkloadSpec s = spec(null, null);
+    inference.setSpec(new InferenceSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
+        s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
+        s.connections(), s.stopped(), 1, 3, new InferenceSpec.Autoscaling(InferenceSpec.GPU_UTILIZATION, 50, "10m")));
+    client.resource(inference).create();
+    await(() -> client.apps().deployments().inNamespace("ml").withName("chat").get() != null, () -> "no deployment");
+    var template = client.apps().deployments().inNamespace("ml").withName("chat").get().getSpec().getTemplate();
+    Pod replica = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withNamespace("ml").withName("chat-0").withLabels(template.getMetadata().getLabels())
+        .endMetadata().withSpec(template.getSpec()).build();
+    client.resource(replica).create();
+    schedule("chat-0", "gpu-1");
+    busy.put("chat-0", 100);
+    containers("chat-0", "Running", true, null);
+    await(() -> replicas("chat") == 2, () -> "not scaled up: " + replicas("chat") + " replicas");
+    await(() -> events("chat").contains("ScaledUp"), () -> "events: " + events("chat"));
+
+    // Idle: down to the minimum, but only once the scale-down delay has passed.
+    busy.put("chat-0", 0);
+    resync();
+    assertEquals(2, replicas("chat"));
+    clock.advance(Duration.ofMinutes(11));
+    resync();
+    await(() -> replicas("chat") == 1, () -> "not scaled down: " + replicas("chat") + " replicas");
+    await(() -> events("chat").contains("ScaledDown"), () -> "events: " + events("chat"));
+  }
+
+  private int replicas(String deployment) {
+    return client.apps().deployments().inNamespace("ml").withName(deployment).get().getSpec().getReplicas();
   }
 
   private static void await(BooleanSupplier condition, Supplier<String> what) {
