@@ -33,6 +33,7 @@ class SubmitCommandTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
+    TestProjects.create(client, "ml", "bad", "dup", "nlp");
   }
 
   @AfterAll

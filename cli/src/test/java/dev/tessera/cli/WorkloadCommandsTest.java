@@ -40,6 +40,7 @@ class WorkloadCommandsTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
+    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies", "logs");
   }
 
   @AfterAll
@@ -124,8 +125,9 @@ class WorkloadCommandsTest {
     assertTrue(csvLines.get(1).startsWith("alpha,training,team-a,Running,1,2,1,0.5,"), csv::toString);
     assertTrue(csvLines.get(1).endsWith(",3h"), csv::toString);
 
-    CliRun.Result empty = tessera("list", "-p", "nobody");
-    assertEquals("No workloads in project 'nobody'.", empty.out().strip());
+    TestProjects.create(client, "quiet");
+    CliRun.Result empty = tessera("list", "-p", "quiet");
+    assertEquals("No workloads in project 'quiet'.", empty.out().strip());
     assertEquals(2, tessera("list", "-o", "yaml").exit());
   }
 
