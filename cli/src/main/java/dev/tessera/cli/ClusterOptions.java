@@ -32,10 +32,23 @@ public final class ClusterOptions {
 
   /** A client for {@code --server}, or fabric8's usual kubeconfig / in-cluster resolution. */
   KubernetesClient connect() {
-    Config config = server == null
+    return new KubernetesClientBuilder().withConfig(config()).build();
+  }
+
+  /**
+   * A client that does not retry a 5xx: fabric8 retries one about ten times with backoff (over
+   * half a minute), which for a pod's log only delays the news that a kubelet is unreachable.
+   */
+  KubernetesClient connectWithoutRetries() {
+    Config config = config();
+    config.setRequestRetryBackoffLimit(0);
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  private Config config() {
+    return server == null
         ? Config.autoConfigure(null)
         : new ConfigBuilder(Config.empty()).withMasterUrl(server).build();
-    return new KubernetesClientBuilder().withConfig(config).build();
   }
 
   /**

@@ -23,6 +23,8 @@ final class Workloads {
   static final String API_VERSION = "tessera.dev/v1alpha1";
   /** The label the workload controller puts on a workload's pods. */
   static final String WORKLOAD_LABEL = "tessera.dev/workload";
+  /** The label saying which kind ({@link dev.tessera.extender.workloads.spec.WorkloadKind#label()}) owns a pod. */
+  static final String KIND_LABEL = "tessera.dev/workload-kind";
 
   private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 

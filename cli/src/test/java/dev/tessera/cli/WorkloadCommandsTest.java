@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * list, describe, stop, run, copy, delete and logs against the in-process API server; the test
+ * list, describe, stop, run, copy and delete against the in-process API server; the test
  * writes the statuses, pods and events the workload controller and kubelet would.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -40,7 +40,7 @@ class WorkloadCommandsTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
-    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies", "logs");
+    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies");
   }
 
   @AfterAll
@@ -250,32 +250,5 @@ class WorkloadCommandsTest {
     CliRun.Result noName = tessera("delete", "trn");
     assertEquals(2, noName.exit(), noName::toString);
     assertTrue(noName.err().contains("Missing required parameter: 'NAME'"), noName::toString);
-  }
-
-  @Test
-  void logsFindsTheWorkloadsPods() {
-    CliRun.Result none = tessera("logs", "ghost", "-p", "logs");
-    assertEquals(1, none.exit());
-    assertTrue(none.err().contains("workload 'ghost' has no pods in project 'logs'"), none::toString);
-
-    client.pods().inNamespace("logs").resource(new PodBuilder()
-        .withNewMetadata().withName("job-0").addToLabels(Workloads.WORKLOAD_LABEL, "job").endMetadata()
-        .withNewSpec().addNewContainer().withName("main").withImage("x").endContainer().endSpec()
-        .build()).create();
-    CliRun.Result wrongPod = tessera("logs", "job", "--pod", "job-9", "-p", "logs");
-    assertEquals(2, wrongPod.exit());
-    assertTrue(wrongPod.err().contains("--pod job-9 is not a pod of workload 'job'; its pods: job-0"), wrongPod::toString);
-
-    // The CRUD store has no pods/log; the API server's answer is set up as kubelet would give it.
-    api.expect().get().withPath("/api/v1/namespaces/logs/pods/job-0/log?pretty=false")
-        .andReturn(200, "epoch 1 loss 0.91\nepoch 2 loss 0.57\n").always();
-    api.expect().get().withPath("/api/v1/namespaces/logs/pods/job-0/log?pretty=false&tailLines=1")
-        .andReturn(200, "epoch 2 loss 0.57\n").always();
-
-    CliRun.Result log = tessera("logs", "job", "-p", "logs");
-    assertEquals(0, log.exit(), log::toString);
-    assertEquals("epoch 1 loss 0.91\nepoch 2 loss 0.57\n", log.out());
-    CliRun.Result tail = tessera("logs", "job", "--tail", "1", "-p", "logs");
-    assertEquals("epoch 2 loss 0.57\n", tail.out(), tail::toString);
   }
 }
