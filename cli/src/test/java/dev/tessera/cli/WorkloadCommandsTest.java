@@ -40,7 +40,7 @@ class WorkloadCommandsTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
-    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies");
+    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies", "wide");
   }
 
   @AfterAll
@@ -129,6 +129,30 @@ class WorkloadCommandsTest {
     CliRun.Result empty = tessera("list", "-p", "quiet");
     assertEquals("No workloads in project 'quiet'.", empty.out().strip());
     assertEquals(2, tessera("list", "-o", "yaml").exit());
+  }
+
+  @Test
+  void wideAddsCompletionNodePoolsAndConnections() {
+    submit("trn", "done", "wide", "--image", "x", "--node-pools", "a100,h100", "--port", "tb:6006");
+    submit("trn", "fresh", "wide", "--image", "x");
+    status("wide", "done", s -> new WorkloadStatus("Completed", null, null, 0, 1, 1.0, 0.0, null, null, null, null,
+        null, null, "2025-01-01T12:00:00Z", List.of(new WorkloadStatus.ConnectionStatus("tb", 6006, "10.0.0.7:6006"),
+            new WorkloadStatus.ConnectionStatus("ssh", 22, "gpu-1:30022")), "Succeeded", null));
+
+    CliRun.Result wide = tessera("list", "-p", "wide", "-o", "wide");
+    assertEquals(0, wide.exit(), wide::toString);
+    List<String> lines = wide.out().lines().toList();
+    assertEquals(3, lines.size(), wide::toString);
+    assertTrue(lines.get(0).matches("NAME +TYPE +PROJECT +STATUS +PODS +GPUS +AGE +COMPLETED +NODE-POOLS +CONNECTIONS"),
+        wide::toString);
+    assertTrue(lines.get(1).matches("done +training +wide +Completed +0/1 +1/0 +3h +2025-01-01T12:00:00Z +a100,h100"
+        + " +tb=10.0.0.7:6006,ssh=gpu-1:30022"), wide::toString);
+    assertTrue(lines.get(2).matches("fresh +training +wide +- +0/1 +0/0 +3h +- +- +-"), wide::toString);
+
+    CliRun.Result table = tessera("list", "-p", "wide");
+    assertTrue(table.out().lines().findFirst().orElseThrow().matches("NAME +TYPE +PROJECT +STATUS +PODS +GPUS +AGE"),
+        table::toString);
+    assertFalse(table.out().contains("10.0.0.7"), table::toString);
   }
 
   @Test
