@@ -39,7 +39,7 @@ final class DescribeCommand implements Callable<Integer> {
       WorkloadResource<?> workload = Workloads.require(client, ref.kind, namespace, ref.name);
       List<Pod> pods = client.pods().inNamespace(namespace).withLabel(Workloads.WORKLOAD_LABEL, ref.name).list()
           .getItems().stream()
-          .filter(pod -> ref.kind.label().equals(pod.getMetadata().getLabels().get("tessera.dev/workload-kind")))
+          .filter(pod -> ref.kind.label().equals(pod.getMetadata().getLabels().get(Workloads.KIND_LABEL)))
           .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
           .toList();
       List<Event> events = client.v1().events().inNamespace(namespace).list().getItems().stream()

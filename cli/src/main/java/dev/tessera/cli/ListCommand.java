@@ -33,15 +33,16 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {"List workloads: NAME, TYPE, PROJECT, STATUS, PODS (running/requested), GPUS"
-        + " (requested/allocated), AGE.", ""})
+        + " (requested/allocated), AGE; -o wide adds COMPLETED, NODE-POOLS and CONNECTIONS.", ""})
 final class ListCommand implements Callable<Integer> {
   /** Output formats of {@code -o}. */
-  enum Output { table, json, csv }
+  enum Output { table, wide, json, csv }
 
   /** One workload as {@code -o json} writes it; CPU and memory as the controller reports them, quantities. */
   record Row(String name, String type, String project, String status, Integer runningPods, Integer requestedPods,
       String gpusRequested, String gpusAllocated, String cpuRequested, String cpuAllocated, String memoryRequested,
-      String memoryAllocated, String created, String age) {}
+      String memoryAllocated, String created, String age, String completed, List<String> nodePools,
+      List<String> connections) {}
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -50,7 +51,7 @@ final class ListCommand implements Callable<Integer> {
   @Option(names = {"-A", "--all-projects"}, description = "Workloads of every project.")
   boolean allProjects;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "table|json|csv", description = "Output format (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-o", "--output"}, paramLabel = "table|wide|json|csv", description = "Output format (default: ${DEFAULT-VALUE}).")
   Output output = Output.table;
 
   private final Clock clock;
@@ -80,6 +81,8 @@ final class ListCommand implements Callable<Integer> {
       default -> {
         if (rows.isEmpty()) {
           out.println(allProjects ? "No workloads." : "No workloads in project '" + namespace + "'.");
+        } else if (output == Output.wide) {
+          wide(rows).printAligned(out, "");
         } else {
           table(rows, false).printAligned(out, "");
         }
@@ -107,6 +110,23 @@ final class ListCommand implements Callable<Integer> {
     return table;
   }
 
+  /** The table and, for where and how it ran: completion time, node pools, connection addresses. */
+  private static Table wide(List<Row> rows) {
+    Table table = new Table("NAME", "TYPE", "PROJECT", "STATUS", "PODS", "GPUS", "AGE", "COMPLETED", "NODE-POOLS",
+        "CONNECTIONS");
+    for (Row row : rows) {
+      table.add(row.name(), row.type(), row.project(), row.status(),
+          Formats.orNone(row.runningPods()) + "/" + Formats.orNone(row.requestedPods()),
+          row.gpusRequested() + "/" + row.gpusAllocated(), row.age(), Formats.orNone(row.completed()),
+          joined(row.nodePools()), joined(row.connections()));
+    }
+    return table;
+  }
+
+  private static String joined(List<String> values) {
+    return values.isEmpty() ? Formats.NONE : String.join(",", values);
+  }
+
   private static Row row(WorkloadKind kind, WorkloadResource<?> workload, Instant now) {
     WorkloadStatus status = workload.statusOrEmpty();
     String created = workload.getMetadata().getCreationTimestamp() != null
@@ -119,7 +139,23 @@ final class ListCommand implements Callable<Integer> {
         status.runningPods() != null ? status.runningPods() : Integer.valueOf(0),
         requestedPods, gpusRequested, Formats.number(status.gpusAllocated() == null ? 0 : status.gpusAllocated()),
         status.cpuRequested(), status.cpuAllocated(), status.memoryRequested(), status.memoryAllocated(),
-        created, Formats.age(Formats.instant(created), now));
+        created, Formats.age(Formats.instant(created), now), status.completedAt(), nodePools(workload.workload()),
+        connections(status));
+  }
+
+  private static List<String> nodePools(WorkloadSpec spec) {
+    return spec == null || spec.nodePools() == null ? List.of() : List.copyOf(spec.nodePools());
+  }
+
+  /** Where each connection is served, "NAME=ADDRESS", as the controller reports it. */
+  private static List<String> connections(WorkloadStatus status) {
+    if (status.connections() == null) {
+      return List.of();
+    }
+    return status.connections().stream()
+        .filter(c -> c.address() != null)
+        .map(c -> (c.name() == null ? "" : c.name() + "=") + c.address())
+        .toList();
   }
 
   /** Pods the spec asks for: the master and workers, the minimum replicas, or one. */

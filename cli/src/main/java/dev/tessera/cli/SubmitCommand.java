@@ -126,7 +126,9 @@ final class SubmitCommand implements Callable<Integer> {
     }
     Workloads.checkName(name != null ? "NAME" : "metadata.name", workloadName);
     String namespace = cluster.project != null || fileMetadata.getNamespace() == null
-        ? cluster.namespace(client) : fileMetadata.getNamespace();
+        ? cluster.namespace(client)
+        : cluster.checkedNamespace(client, fileMetadata.getNamespace(),
+            "-f: " + file + "'s metadata.namespace '" + fileMetadata.getNamespace() + "'");
     ObjectMeta metadata = new ObjectMetaBuilder()
         .withName(workloadName)
         .withNamespace(namespace)

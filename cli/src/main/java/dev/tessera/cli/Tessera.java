@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
       "",
       "KIND is workspace (ws), training (trn), distributed-training (dtrn) or inference (inf).",
       "The cluster is the kubeconfig's ($KUBECONFIG, ~/.kube/config) or the pod's; --server URL"
-          + " points at an API server directly. -p/--project picks the namespace.",
+          + " points at an API server directly. -p/--project names the Tessera project (or one of its"
+          + " namespaces); without it, the kubeconfig context's namespace, which must be a project's.",
       ""
     })
 public final class Tessera implements Callable<Integer> {
@@ -37,11 +38,17 @@ public final class Tessera implements Callable<Integer> {
 
   /** The whole command tree; tests call {@code execute} on it with their own out and err. */
   static CommandLine commandLine(Clock clock) {
+    return commandLine(clock, ConnectCommand.UNTIL_INTERRUPTED);
+  }
+
+  /** With what {@code connect} does once forwarding: tests return instead of waiting for Ctrl-C. */
+  static CommandLine commandLine(Clock clock, ConnectCommand.Hold connectHold) {
     CommandLine root = new CommandLine(new Tessera());
     root.addSubcommand("submit", new SubmitCommand());
     root.addSubcommand("list", new ListCommand(clock));
     root.addSubcommand("describe", new DescribeCommand());
     root.addSubcommand("logs", new LogsCommand());
+    root.addSubcommand("connect", new ConnectCommand(connectHold));
     root.addSubcommand("stop", new StopCommand());
     root.addSubcommand("run", new RunCommand());
     root.addSubcommand("copy", new CopyCommand());

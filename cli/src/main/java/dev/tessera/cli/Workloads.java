@@ -23,6 +23,8 @@ final class Workloads {
   static final String API_VERSION = "tessera.dev/v1alpha1";
   /** The label the workload controller puts on a workload's pods. */
   static final String WORKLOAD_LABEL = "tessera.dev/workload";
+  /** The label saying which kind ({@link dev.tessera.extender.workloads.spec.WorkloadKind#label()}) owns a pod. */
+  static final String KIND_LABEL = "tessera.dev/workload-kind";
 
   private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
@@ -88,15 +90,39 @@ final class Workloads {
     return new LinkedHashMap<>(client.getKubernetesSerialization().convertValue(workload.getSpec(), Map.class));
   }
 
+  /** Creates it; a refusal (an admission webhook's, a name taken) ends the command with the server's words. */
   static WorkloadResource<?> create(KubernetesClient client, WorkloadResource<?> workload) {
-    return client.resource(workload).create();
+    try {
+      return client.resource(workload).create();
+    } catch (KubernetesClientException e) {
+      throw refusal(e);
+    }
+  }
+
+  /**
+   * For a write the API server refused as forbidden (403), conflicting (409) or invalid (422): its
+   * status message alone, since Tessera's admission webhook puts the broken rule there ("Training
+   * t1 is rejected by workload policy ml-limits: ..."); other failures as they are.
+   */
+  static RuntimeException refusal(KubernetesClientException e) {
+    int code = e.getCode();
+    if (code != 403 && code != 409 && code != 422) {
+      return e;
+    }
+    String message = e.getStatus() != null && e.getStatus().getMessage() != null && !e.getStatus().getMessage().isBlank()
+        ? e.getStatus().getMessage() : e.getMessage();
+    return CliException.failed(message + " (HTTP " + code + ")");
   }
 
   /** {@code spec.stopped} by a JSON merge patch, so nothing else in the spec is touched. */
   static void setStopped(KubernetesClient client, WorkloadKind kind, String namespace, String name, boolean stopped) {
     require(client, kind, namespace, name);
-    client.resources(Kinds.type(kind)).inNamespace(namespace).withName(name)
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":" + stopped + "}}");
+    try {
+      client.resources(Kinds.type(kind)).inNamespace(namespace).withName(name)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":" + stopped + "}}");
+    } catch (KubernetesClientException e) {
+      throw refusal(e);
+    }
   }
 
   /** Whether there was such a workload to delete. */

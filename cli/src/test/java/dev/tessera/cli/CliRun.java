@@ -17,9 +17,21 @@ final class CliRun {
   private CliRun() {}
 
   static Result run(Clock clock, String... args) {
+    return run(Tessera.commandLine(clock), args);
+  }
+
+  /** {@code tessera connect ...} whose forward is handed to {@code hold} instead of waiting for Ctrl-C. */
+  static Result connect(String url, ConnectCommand.Hold hold, String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "connect";
+    all[1] = "--server=" + url;
+    System.arraycopy(args, 0, all, 2, args.length);
+    return run(Tessera.commandLine(Clock.systemUTC(), hold), all);
+  }
+
+  private static Result run(CommandLine commandLine, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine commandLine = Tessera.commandLine(clock);
     commandLine.setOut(new PrintWriter(out, true));
     commandLine.setErr(new PrintWriter(err, true));
     int exit = commandLine.execute(args);

@@ -27,7 +27,7 @@ class JarTest {
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "java -jar tessera.jar --help did not exit");
     assertEquals(0, process.exitValue(), output);
     assertTrue(output.contains("Usage: tessera"), output);
-    for (String command : new String[] {"submit", "list", "describe", "logs", "stop", "run", "copy", "delete"}) {
+    for (String command : new String[] {"submit", "list", "describe", "logs", "connect", "stop", "run", "copy", "delete"}) {
       assertTrue(output.contains(command), () -> command + " missing from\n" + output);
     }
   }

@@ -33,6 +33,7 @@ class SubmitCommandTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
+    TestProjects.create(client, "ml", "bad", "dup", "nlp");
   }
 
   @AfterAll
@@ -156,7 +157,41 @@ class SubmitCommandTest {
     assertEquals(0, tessera("submit", "trn", "twice", "-p", "dup", "--image", "x").exit());
     CliRun.Result again = tessera("submit", "trn", "twice", "-p", "dup", "--image", "x");
     assertEquals(1, again.exit(), again::toString);
-    assertTrue(again.err().contains("the API server refused (HTTP 409)"), again::toString);
+    assertTrue(again.err().contains("tessera: Training 'twice' already exists (HTTP 409)"),
+        again::toString);
+  }
+
+  /** What the admission webhook answers goes to the user as the error, word for word. */
+  @Test
+  void anAdmissionRefusalIsTheError() {
+    String denied = "admission webhook \"workloads.tessera.dev\" denied the request: Training t1 is rejected by"
+        + " workload policy ml-limits: gpu.count 4 is more than the policy's maximum of 2";
+    api.expect().post().withPath("/apis/tessera.dev/v1alpha1/namespaces/ml/trainings")
+        .andReturn(422, status(422, "Invalid", denied)).once();
+    CliRun.Result result = tessera("submit", "trn", "t1", "-p", "ml", "--image", "x", "--gpu", "4");
+    assertEquals(1, result.exit(), result::toString);
+    assertEquals("tessera: " + denied + " (HTTP 422)", result.err().strip(), result::toString);
+
+    String exists = "admission webhook \"workloads.tessera.dev\" denied the request: Training t2 cannot be created:"
+        + " Workspace t2 exists in project ml and workloads share their pods' names";
+    api.expect().post().withPath("/apis/tessera.dev/v1alpha1/namespaces/ml/trainings")
+        .andReturn(409, status(409, "AlreadyExists", exists)).once();
+    CliRun.Result clash = tessera("submit", "trn", "t2", "-p", "ml", "--image", "x");
+    assertEquals(1, clash.exit(), clash::toString);
+    assertEquals("tessera: " + exists + " (HTTP 409)", clash.err().strip(), clash::toString);
+
+    assertEquals(0, tessera("submit", "trn", "t3", "-p", "ml", "--image", "x").exit());
+    String forbidden = "admission webhook \"workloads.tessera.dev\" denied the request: project ml is frozen";
+    api.expect().patch().withPath("/apis/tessera.dev/v1alpha1/namespaces/ml/trainings/t3")
+        .andReturn(403, status(403, "Forbidden", forbidden)).once();
+    CliRun.Result run = tessera("run", "trn", "t3", "-p", "ml");
+    assertEquals(1, run.exit(), run::toString);
+    assertEquals("tessera: " + forbidden + " (HTTP 403)", run.err().strip(), run::toString);
+  }
+
+  private static String status(int code, String reason, String message) {
+    return "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\""
+        + message.replace("\"", "\\\"") + "\",\"reason\":\"" + reason + "\",\"code\":" + code + "}";
   }
 
   @Test

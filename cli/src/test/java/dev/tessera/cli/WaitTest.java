@@ -34,6 +34,7 @@ class WaitTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
+    TestProjects.create(client, "wait");
     controller = Executors.newSingleThreadExecutor();
   }
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * list, describe, stop, run, copy, delete and logs against the in-process API server; the test
+ * list, describe, stop, run, copy and delete against the in-process API server; the test
  * writes the statuses, pods and events the workload controller and kubelet would.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -40,6 +40,7 @@ class WorkloadCommandsTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
+    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies", "wide");
   }
 
   @AfterAll
@@ -124,9 +125,34 @@ class WorkloadCommandsTest {
     assertTrue(csvLines.get(1).startsWith("alpha,training,team-a,Running,1,2,1,0.5,"), csv::toString);
     assertTrue(csvLines.get(1).endsWith(",3h"), csv::toString);
 
-    CliRun.Result empty = tessera("list", "-p", "nobody");
-    assertEquals("No workloads in project 'nobody'.", empty.out().strip());
+    TestProjects.create(client, "quiet");
+    CliRun.Result empty = tessera("list", "-p", "quiet");
+    assertEquals("No workloads in project 'quiet'.", empty.out().strip());
     assertEquals(2, tessera("list", "-o", "yaml").exit());
+  }
+
+  @Test
+  void wideAddsCompletionNodePoolsAndConnections() {
+    submit("trn", "done", "wide", "--image", "x", "--node-pools", "a100,h100", "--port", "tb:6006");
+    submit("trn", "fresh", "wide", "--image", "x");
+    status("wide", "done", s -> new WorkloadStatus("Completed", null, null, 0, 1, 1.0, 0.0, null, null, null, null,
+        null, null, "2025-01-01T12:00:00Z", List.of(new WorkloadStatus.ConnectionStatus("tb", 6006, "10.0.0.7:6006"),
+            new WorkloadStatus.ConnectionStatus("ssh", 22, "gpu-1:30022")), "Succeeded", null));
+
+    CliRun.Result wide = tessera("list", "-p", "wide", "-o", "wide");
+    assertEquals(0, wide.exit(), wide::toString);
+    List<String> lines = wide.out().lines().toList();
+    assertEquals(3, lines.size(), wide::toString);
+    assertTrue(lines.get(0).matches("NAME +TYPE +PROJECT +STATUS +PODS +GPUS +AGE +COMPLETED +NODE-POOLS +CONNECTIONS"),
+        wide::toString);
+    assertTrue(lines.get(1).matches("done +training +wide +Completed +0/1 +1/0 +3h +2025-01-01T12:00:00Z +a100,h100"
+        + " +tb=10.0.0.7:6006,ssh=gpu-1:30022"), wide::toString);
+    assertTrue(lines.get(2).matches("fresh +training +wide +- +0/1 +0/0 +3h +- +- +-"), wide::toString);
+
+    CliRun.Result table = tessera("list", "-p", "wide");
+    assertTrue(table.out().lines().findFirst().orElseThrow().matches("NAME +TYPE +PROJECT +STATUS +PODS +GPUS +AGE"),
+        table::toString);
+    assertFalse(table.out().contains("10.0.0.7"), table::toString);
   }
 
   @Test
@@ -248,32 +274,5 @@ class WorkloadCommandsTest {
     CliRun.Result noName = tessera("delete", "trn");
     assertEquals(2, noName.exit(), noName::toString);
     assertTrue(noName.err().contains("Missing required parameter: 'NAME'"), noName::toString);
-  }
-
-  @Test
-  void logsFindsTheWorkloadsPods() {
-    CliRun.Result none = tessera("logs", "ghost", "-p", "logs");
-    assertEquals(1, none.exit());
-    assertTrue(none.err().contains("workload 'ghost' has no pods in project 'logs'"), none::toString);
-
-    client.pods().inNamespace("logs").resource(new PodBuilder()
-        .withNewMetadata().withName("job-0").addToLabels(Workloads.WORKLOAD_LABEL, "job").endMetadata()
-        .withNewSpec().addNewContainer().withName("main").withImage("x").endContainer().endSpec()
-        .build()).create();
-    CliRun.Result wrongPod = tessera("logs", "job", "--pod", "job-9", "-p", "logs");
-    assertEquals(2, wrongPod.exit());
-    assertTrue(wrongPod.err().contains("--pod job-9 is not a pod of workload 'job'; its pods: job-0"), wrongPod::toString);
-
-    // The CRUD store has no pods/log; the API server's answer is set up as kubelet would give it.
-    api.expect().get().withPath("/api/v1/namespaces/logs/pods/job-0/log?pretty=false")
-        .andReturn(200, "epoch 1 loss 0.91\nepoch 2 loss 0.57\n").always();
-    api.expect().get().withPath("/api/v1/namespaces/logs/pods/job-0/log?pretty=false&tailLines=1")
-        .andReturn(200, "epoch 2 loss 0.57\n").always();
-
-    CliRun.Result log = tessera("logs", "job", "-p", "logs");
-    assertEquals(0, log.exit(), log::toString);
-    assertEquals("epoch 1 loss 0.91\nepoch 2 loss 0.57\n", log.out());
-    CliRun.Result tail = tessera("logs", "job", "--tail", "1", "-p", "logs");
-    assertEquals("epoch 2 loss 0.57\n", tail.out(), tail::toString);
   }
 }
