@@ -633,8 +633,7 @@ public final class ClusterCache {
           unconfirmed.put(entry.allocation().pod().uid(), entry);
         }
         if (entry.reservation()) {
-          reservedByGang.computeIfAbsent(entry.gang(), g -> new java.util.LinkedHashMap<>())
-              .put(entry.allocation().pod().uid(), entry.allocation().pod());
+          indexReservation(entry);
         }
       }
       allocationsByNode.clear();
@@ -791,7 +790,7 @@ public final class ClusterCache {
       unindexReservation(previous);
     }
     if (entry.reservation()) {
-      reservedByGang.computeIfAbsent(entry.gang(), g -> new java.util.LinkedHashMap<>()).put(uid, allocation.pod());
+      indexReservation(entry);
     }
     if (previous != null && !previous.allocation().node().equals(allocation.node())) {
       detach(previous.allocation());
@@ -812,6 +811,11 @@ public final class ClusterCache {
       }
       detach(previous.allocation());
     }
+  }
+
+  private void indexReservation(Hold reservation) {
+    reservedByGang.computeIfAbsent(reservation.gang(), g -> new java.util.LinkedHashMap<>())
+        .put(reservation.allocation().pod().uid(), reservation.allocation().pod());
   }
 
   private void unindexReservation(Hold reservation) {

@@ -179,13 +179,14 @@ public final class GangCoordinator {
    */
   public List<PodKey> notYetOffered(String gang) {
     Set<String> accepted = offered.getOrDefault(gang, Set.of());
+    List<PodKey> reserved = cache.reservedMembers(gang);
     List<PodKey> waiting = new ArrayList<>();
-    for (PodKey member : cache.reservedMembers(gang)) {
+    for (PodKey member : reserved) {
       if (!accepted.contains(member.uid())) {
         waiting.add(member);
       }
     }
-    if (waiting.isEmpty() && cache.reservedMembers(gang).isEmpty()) {
+    if (reserved.isEmpty()) {
       offered.remove(gang); // every member is bound or released: nothing left to wait for
     }
     return waiting;

@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
@@ -309,19 +310,11 @@ public final class SchedulingExtender implements ExtenderHandler {
     ClusterSnapshot snapshot = refusing.snapshot;
     NodeState was = snapshot.node(reserved);
     String pool = was == null ? null : was.node().pool();
-    int best = FilterDecision.NONE_CHOSEN;
-    double bestRank = -1;
-    for (int i = 0; i < nodes.size(); i++) {
+    int best = bestRanked(snapshot, nodes, refusing.request, i -> {
       NodeState node = snapshot.node(nodes, i);
-      if (node == null || (pool != null && !node.node().pool().equals(pool))) {
-        continue;
-      }
-      double rank = placement.fits(node, refusing.request) ? placement.rank(node, refusing.request) : -1;
-      if (rank > bestRank) {
-        best = i;
-        bestRank = rank;
-      }
-    }
+      return node != null && (pool == null || node.node().pool().equals(pool))
+          && placement.fits(node, refusing.request);
+    });
     if (best != FilterDecision.NONE_CHOSEN
         && cache.moveReservation(refusing.pod, snapshot.node(nodes, best).name(), refusing.request)) {
       log.info("gang {}: kube-scheduler did not offer member {} its reserved node {}; its reservation moved to {}",
@@ -454,17 +447,7 @@ public final class SchedulingExtender implements ExtenderHandler {
       String[] reasons,
       boolean[] unresolvable) {
     while (true) {
-      int best = FilterDecision.NONE_CHOSEN;
-      double bestRank = -1;
-      for (int i = 0; i < reasons.length; i++) {
-        if (reasons[i] == null) {
-          double rank = placement.rank(snapshot.node(nodes, i), request);
-          if (rank > bestRank) {
-            best = i;
-            bestRank = rank;
-          }
-        }
-      }
+      int best = bestRanked(snapshot, nodes, request, i -> reasons[i] == null);
       if (best == FilterDecision.NONE_CHOSEN) {
         return best;
       }
@@ -484,6 +467,25 @@ public final class SchedulingExtender implements ExtenderHandler {
       }
       reasons[best] = ((ClusterCache.AssumeResult.Refused) held).reason();
     }
+  }
+
+  /**
+   * The position of the node {@link Placement#rank} puts first for the request among those {@code
+   * eligible} says may take it; {@link FilterDecision#NONE_CHOSEN} when none may.
+   */
+  private int bestRanked(ClusterSnapshot snapshot, RequestedNodes nodes, GpuRequest request, IntPredicate eligible) {
+    int best = FilterDecision.NONE_CHOSEN;
+    double bestRank = -1;
+    for (int i = 0; i < nodes.size(); i++) {
+      if (eligible.test(i)) {
+        double rank = placement.rank(snapshot.node(nodes, i), request);
+        if (rank > bestRank) {
+          best = i;
+          bestRank = rank;
+        }
+      }
+    }
+    return best;
   }
 
   /** Why none of the pod's listed pools can be used, or null. */

@@ -20,7 +20,6 @@ public final class DerivedNames {
   private static final int MAX_PORT_NAME = 15;
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final Pattern DNS_1035_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
-  private static final Pattern PORT_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
   private DerivedNames() {}
 
@@ -76,7 +75,7 @@ public final class DerivedNames {
       }
       if (connection.name() == null || connection.name().isEmpty()) {
         problems.add(where + ".name is required: the Service names each port");
-      } else if (connection.name().length() > MAX_PORT_NAME || !PORT_NAME.matcher(connection.name()).matches()
+      } else if (connection.name().length() > MAX_PORT_NAME || !DNS_LABEL.matcher(connection.name()).matches()
           || connection.name().contains("--") || !connection.name().matches(".*[a-z].*")) {
         problems.add(where + ".name '" + connection.name() + "' is not a port name: at most " + MAX_PORT_NAME
             + " lowercase letters, digits and single '-', with a letter, e.g. http or jupyter");

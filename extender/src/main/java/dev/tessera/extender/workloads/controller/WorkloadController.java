@@ -24,9 +24,11 @@ import dev.tessera.extender.workloads.spec.WorkspaceResource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -328,27 +330,23 @@ public final class WorkloadController implements AutoCloseable {
       return;
     }
 
-    boolean podGroup;
     if (stopped) {
       if (desired.deployment() != null) {
         client.resource(desired.deployment()).delete();
       }
       owned.forEach(pod -> client.resource(pod).delete());
       owned = List.of();
-      podGroup = true;
     } else {
       try {
-        podGroup = ensure(workload, desired.podGroup());
+        ensure(workload, desired.podGroup());
         desired.services().forEach(service -> ensure(workload, service));
-        if (desired.deployment() != null) {
-          ensure(workload, desired.deployment());
-        }
+        Deployment deployment = desired.deployment() == null ? null : ensure(workload, desired.deployment());
         owned = ensurePods(workload, desired.pods(), owned);
         if (workload instanceof InferenceResource inference) {
-          scale(inference, owned);
+          scale(inference, deployment, owned);
         }
       } catch (ObjectRefused refused) {
-        refused(workload, refused, owned);
+        refused(workload, refused, desired);
         return;
       }
     }
@@ -370,7 +368,8 @@ public final class WorkloadController implements AutoCloseable {
     if (recreated.isEmpty()) {
       replaced.remove(workload.getMetadata().getUid());
     }
-    Observation seen = new Observation(false, stopped, podGroup, blueprint.replicas(), views,
+    // By here its pod group exists: ensure created it or threw (a stopped workload keeps its own).
+    Observation seen = new Observation(false, stopped, true, blueprint.replicas(), views,
         servicesWithoutEndpoints(desired), volumesNotBound(blueprint),
         kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
     Lifecycle.Transition transition = Lifecycle.next(
@@ -396,14 +395,10 @@ public final class WorkloadController implements AutoCloseable {
    * autoscaling, else what {@link InferenceScaler} decides from its ready replicas' GPUs. Each
    * change is an event saying from what to what and why.
    */
-  private void scale(InferenceResource inference, List<Pod> owned) {
+  private void scale(InferenceResource inference, Deployment deployment, List<Pod> owned) {
     InferenceSpec spec = inference.getSpec();
     String namespace = inference.getMetadata().getNamespace();
     String name = inference.getMetadata().getName();
-    var deployment = client.apps().deployments().inNamespace(namespace).withName(name).get();
-    if (deployment == null || !ownedBy(deployment, inference.getMetadata().getUid())) {
-      return;
-    }
     int min = requestedPods(inference);
     int max = spec.maxReplicas() == null ? min : Math.max(min, spec.maxReplicas());
     int current = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
@@ -486,12 +481,11 @@ public final class WorkloadController implements AutoCloseable {
    * saying why. Anything else (403, a quota, an outage) may pass: the reason goes on its status and
    * it is tried again.
    */
-  private void refused(WorkloadResource<?> workload, ObjectRefused refused, List<Pod> owned) {
+  private void refused(WorkloadResource<?> workload, ObjectRefused refused, Blueprint.Desired desired) {
     String message = refused.getMessage();
     if (refused.permanent()) {
       setPhase(workload, new Lifecycle.Transition(WorkloadPhase.FAILED, refused.reason(), message),
-          release(workload, Blueprint.of(blueprint(workload, policies.effective(workload.workloadKind(),
-              projectOf.apply(workload.getMetadata().getNamespace()))), GANG_TIMEOUT_SECONDS)));
+          release(workload, desired));
       return;
     }
     log.warn("{} {}/{}: {}; retrying", workload.getKind(), workload.getMetadata().getNamespace(),
@@ -549,7 +543,7 @@ public final class WorkloadController implements AutoCloseable {
     }
   }
 
-  private <T extends io.fabric8.kubernetes.api.model.HasMetadata> void editFinalizers(
+  private <T extends HasMetadata> void editFinalizers(
       Class<T> type, String namespace, String name, List<String> finalizers) {
     client.resources(type).inNamespace(namespace).withName(name).edit(current -> {
       current.getMetadata().setFinalizers(finalizers);
@@ -704,17 +698,8 @@ public final class WorkloadController implements AutoCloseable {
       if (existing.contains(pod.getMetadata().getName())) {
         continue;
       }
-      Pod created;
-      try {
-        created = client.resource(pod).create();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw ObjectRefused.of(pod, e);
-        }
-        Pod other = client.resource(pod).get();
-        if (other != null && !ownedBy(other, uid)) {
-          throw ObjectRefused.taken(pod, other);
-        }
+      Pod created = create(workload, pod);
+      if (created == null) {
         continue; // ours, and the informer has not shown it yet
       }
       all.add(created);
@@ -734,32 +719,47 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   /**
-   * Creates the object unless it exists. One that exists but belongs to another workload (another
-   * kind's, of the same name) is refused, never taken over.
+   * The object as it exists, created unless it does. One that exists but belongs to another
+   * workload (another kind's, of the same name) is refused, never taken over.
    */
-  private boolean ensure(WorkloadResource<?> workload, io.fabric8.kubernetes.api.model.HasMetadata object) {
-    String uid = workload.getMetadata().getUid();
+  private <T extends HasMetadata> T ensure(WorkloadResource<?> workload, T object) {
+    T existing;
     try {
-      io.fabric8.kubernetes.api.model.HasMetadata existing = client.resource(object).get();
-      if (existing == null) {
-        client.resource(object).create();
-      } else if (!ownedBy(existing, uid)) {
+      existing = client.resource(object).get();
+    } catch (KubernetesClientException e) {
+      throw ObjectRefused.of(object, e);
+    }
+    if (existing == null) {
+      T created = create(workload, object);
+      return created != null ? created : object;
+    }
+    if (!ownedBy(existing, workload.getMetadata().getUid())) {
+      throw ObjectRefused.taken(object, existing);
+    }
+    return existing;
+  }
+
+  /**
+   * Creates the object; null when it exists already and is this workload's (the informer has not
+   * shown it yet). One another workload owns, or one the API server refuses, is thrown as {@link
+   * ObjectRefused}.
+   */
+  private <T extends HasMetadata> T create(WorkloadResource<?> workload, T object) {
+    try {
+      return client.resource(object).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw ObjectRefused.of(object, e);
+      }
+      T existing = client.resource(object).get();
+      if (existing != null && !ownedBy(existing, workload.getMetadata().getUid())) {
         throw ObjectRefused.taken(object, existing);
       }
-      return true;
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
-        io.fabric8.kubernetes.api.model.HasMetadata existing = client.resource(object).get();
-        if (existing != null && !ownedBy(existing, uid)) {
-          throw ObjectRefused.taken(object, existing);
-        }
-        return true;
-      }
-      throw ObjectRefused.of(object, e);
+      return null;
     }
   }
 
-  private static boolean ownedBy(io.fabric8.kubernetes.api.model.HasMetadata object, String uid) {
+  private static boolean ownedBy(HasMetadata object, String uid) {
     return object.getMetadata().getOwnerReferences() != null
         && object.getMetadata().getOwnerReferences().stream().anyMatch(o -> uid.equals(o.getUid()));
   }
@@ -782,8 +782,8 @@ public final class WorkloadController implements AutoCloseable {
     deleteIfOwned(desired.podGroup(), uid);
   }
 
-  private void deleteIfOwned(io.fabric8.kubernetes.api.model.HasMetadata object, String uid) {
-    io.fabric8.kubernetes.api.model.HasMetadata existing = client.resource(object).get();
+  private void deleteIfOwned(HasMetadata object, String uid) {
+    HasMetadata existing = client.resource(object).get();
     if (existing != null && ownedBy(existing, uid)) {
       client.resource(existing).delete();
     }
