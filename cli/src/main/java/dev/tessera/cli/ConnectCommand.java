@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.LocalPortForward;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -113,11 +112,7 @@ final class ConnectCommand implements Callable<Integer> {
     if (chosen.port() == null) {
       throw CliException.failed("connection '" + chosen.name() + "' of " + what + " has no port");
     }
-    List<Pod> pods = client.pods().inNamespace(namespace).withLabel(Workloads.WORKLOAD_LABEL, ref.name).list()
-        .getItems().stream()
-        .filter(p -> ref.kind.label().equals(p.getMetadata().getLabels().get(Workloads.KIND_LABEL)))
-        .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
-        .toList();
+    List<Pod> pods = Workloads.pods(client, ref.kind, namespace, ref.name);
     Pod running = pods.stream()
         .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
         .findFirst()

@@ -37,11 +37,7 @@ final class DescribeCommand implements Callable<Integer> {
     try (KubernetesClient client = cluster.connect()) {
       String namespace = cluster.namespace(client);
       WorkloadResource<?> workload = Workloads.require(client, ref.kind, namespace, ref.name);
-      List<Pod> pods = client.pods().inNamespace(namespace).withLabel(Workloads.WORKLOAD_LABEL, ref.name).list()
-          .getItems().stream()
-          .filter(pod -> ref.kind.label().equals(pod.getMetadata().getLabels().get(Workloads.KIND_LABEL)))
-          .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
-          .toList();
+      List<Pod> pods = Workloads.pods(client, ref.kind, namespace, ref.name);
       List<Event> events = client.v1().events().inNamespace(namespace).list().getItems().stream()
           .filter(event -> event.getInvolvedObject() != null && ref.name.equals(event.getInvolvedObject().getName()))
           .filter(event -> event.getInvolvedObject().getKind() == null

@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -63,10 +62,8 @@ final class LogsCommand implements Callable<Integer> {
     try (KubernetesClient client = cluster.connectWithoutRetries()) {
       String namespace = cluster.namespace(client);
       Workloads.require(client, ref.kind, namespace, ref.name);
-      List<String> pods = client.pods().inNamespace(namespace).withLabel(Workloads.WORKLOAD_LABEL, ref.name).list()
-          .getItems().stream()
-          .filter(p -> ref.kind.label().equals(p.getMetadata().getLabels().get(Workloads.KIND_LABEL)))
-          .map(p -> p.getMetadata().getName()).sorted(Comparator.naturalOrder()).toList();
+      List<String> pods = Workloads.pods(client, ref.kind, namespace, ref.name).stream()
+          .map(p -> p.getMetadata().getName()).toList();
       String podName = pod;
       if (podName == null) {
         if (pods.isEmpty()) {

@@ -3,6 +3,7 @@ package dev.tessera.cli;
 import dev.tessera.extender.workloads.spec.WorkloadKind;
 import dev.tessera.extender.workloads.spec.WorkloadResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.Watch;
@@ -10,6 +11,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,14 @@ final class Workloads {
       throw CliException.failed(kind.label() + " '" + name + "' not found in project '" + namespace + "'");
     }
     return workload;
+  }
+
+  /** The workload's pods, by its name and kind labels, sorted by name. */
+  static List<Pod> pods(KubernetesClient client, WorkloadKind kind, String namespace, String name) {
+    return client.pods().inNamespace(namespace).withLabel(WORKLOAD_LABEL, name).list().getItems().stream()
+        .filter(pod -> kind.label().equals(pod.getMetadata().getLabels().get(KIND_LABEL)))
+        .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
+        .toList();
   }
 
   /**
