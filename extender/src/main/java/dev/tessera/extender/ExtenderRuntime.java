@@ -286,13 +286,13 @@ public final class ExtenderRuntime implements AutoCloseable {
     return policyState.snapshot();
   }
 
-  /** The workload policies in force, for the admission webhook. */
   /** Another kind's workload of this name in the namespace, if any (see {@link WorkloadController#otherKindNamed}). */
   public java.util.Optional<dev.tessera.extender.workloads.spec.WorkloadKind> otherKindNamed(
       String namespace, String name, dev.tessera.extender.workloads.spec.WorkloadKind kind) {
     return workloads.otherKindNamed(namespace, name, kind);
   }
 
+  /** The workload policies in force, for the admission webhook. */
   public dev.tessera.extender.workloads.policy.WorkloadPolicies workloadPolicies() {
     return workloads.policies();
   }

@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Releases GPUs held for binds that never finished within the cache's assume TTL, and for nodes
  * filter chose that no bind took within the nomination TTL ({@link ClusterCache#expireAssumptions});
- * the first tell the pod's owner with a Warning event {@value #BINDING_EXPIRED}. Runs every {@code period} on the injected scheduler;
- * {@link #sweep} runs one pass directly (tests, shutdown).
+ * the first tell the pod's owner with a Warning event {@value #BINDING_EXPIRED}. Runs every {@code
+ * period} on the injected scheduler; {@link #sweep} runs one pass directly (tests, shutdown).
  */
 public final class AssumptionSweeper implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AssumptionSweeper.class);

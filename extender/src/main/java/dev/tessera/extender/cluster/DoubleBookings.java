@@ -63,10 +63,6 @@ public final class DoubleBookings {
 
   /** Reports every over-committed GPU of the snapshot not reported before (after a full rebuild). */
   public void checkAll(ClusterSnapshot snapshot) {
-    snapshot.forEach(node -> {
-      if (node.overcommittedGpus() > 0) {
-        check(node);
-      }
-    });
+    snapshot.forEach(this::check);
   }
 }

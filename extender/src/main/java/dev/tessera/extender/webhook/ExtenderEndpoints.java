@@ -31,10 +31,6 @@ final class ExtenderEndpoints {
     this.registry = registry;
   }
 
-  void filter(ByteBuf body, ByteBuf out) throws BadRequestException {
-    answerFilter(readFilter(body), body, out);
-  }
-
   /** Reads a filter request; cheap, so it runs where the request arrived. */
   ExtenderArgs readFilter(ByteBuf body) throws BadRequestException {
     return reader.readExtenderArgs(body);

@@ -4,6 +4,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,13 +18,13 @@ final class Refusals {
   private static final Logger log = LoggerFactory.getLogger(Refusals.class);
 
   /** At most one line per this interval: a misconfigured client must not flood the log. */
-  private static final long LOG_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+  private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final Replies replies;
   private final ExtenderMetrics metrics;
-  private final java.util.concurrent.atomic.AtomicLong lastLogged =
-      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
-  private final java.util.concurrent.atomic.AtomicLong unlogged = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong lastLogged =
+      new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
+  private final AtomicLong unlogged = new AtomicLong();
 
   Refusals(Replies replies, ExtenderMetrics metrics) {
     this.replies = replies;

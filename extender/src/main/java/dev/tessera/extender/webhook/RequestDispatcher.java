@@ -156,7 +156,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
     switch (route) {
       case FILTER -> filter(ctx, request, keepAlive, start);
-      case PRIORITIZE, PREEMPT -> decide(ctx, request, route, keepAlive, start);
+      case PRIORITIZE -> answerOnLoop(ctx, route, keepAlive, start, out -> endpoints.prioritize(request.content(), out));
+      case PREEMPT -> answerOnLoop(ctx, route, keepAlive, start, out -> endpoints.preempt(request.content(), out));
       case BIND -> bind(ctx, request, keepAlive, start);
       case HEALTHZ ->
           Replies.send(ctx, Replies.text(ctx.alloc(), HttpResponseStatus.OK, "ok"), keepAlive);
@@ -175,20 +176,12 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void decide(
-      ChannelHandlerContext ctx,
-      FullHttpRequest request,
-      Route route,
-      boolean keepAlive,
-      long start) {
+  /** Computes the answer here, on the event loop, and writes it. */
+  private void answerOnLoop(
+      ChannelHandlerContext ctx, Route route, boolean keepAlive, long start, OnLoopAnswer answer) {
     ByteBuf out = ctx.alloc().buffer();
     try {
-      switch (route) {
-        case FILTER -> endpoints.filter(request.content(), out);
-        case PRIORITIZE -> endpoints.prioritize(request.content(), out);
-        case PREEMPT -> endpoints.preempt(request.content(), out);
-        default -> throw new IllegalArgumentException(route + " is not answered on the loop");
-      }
+      answer.write(out);
     } catch (BadRequestException e) {
       out.release();
       refusals.refuse(ctx, route, HttpResponseStatus.BAD_REQUEST, e.getMessage(), keepAlive, start);
@@ -213,17 +206,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       return;
     }
     if (!endpoints.filtersOffLoop(args)) {
-      ByteBuf out = ctx.alloc().buffer();
-      try {
-        endpoints.answerFilter(args, request.content(), out);
-      } catch (RuntimeException | Error e) {
-        out.release();
-        Replies.send(ctx, failure(ctx, Route.FILTER, e), keepAlive);
-        metrics.record(Route.FILTER, Outcome.ERROR, System.nanoTime() - start);
-        return;
-      }
-      Replies.send(ctx, Replies.of(HttpResponseStatus.OK, Replies.JSON, out), keepAlive);
-      metrics.record(Route.FILTER, Outcome.OK, System.nanoTime() - start);
+      answerOnLoop(ctx, Route.FILTER, keepAlive, start, out -> endpoints.answerFilter(args, request.content(), out));
       return;
     }
     ByteBuf body = request.content().retain(); // the answer copies nodes from it, after serve() returns
@@ -445,6 +428,11 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
   }
 
   @FunctionalInterface
+  private interface OnLoopAnswer {
+    /** Writes the answer's JSON body into {@code out}. */
+    void write(ByteBuf out) throws BadRequestException;
+  }
+
   private interface Answer {
     /** Writes the answer's body into {@code out} and returns the response owning it. */
     FullHttpResponse answer(ByteBuf out);

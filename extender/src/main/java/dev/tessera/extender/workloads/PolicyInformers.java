@@ -1,8 +1,7 @@
 package dev.tessera.extender.workloads;
 
-import dev.tessera.extender.cluster.PodGroupLookup;
-
 import dev.tessera.extender.cluster.InformerSync;
+import dev.tessera.extender.cluster.PodGroupLookup;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
