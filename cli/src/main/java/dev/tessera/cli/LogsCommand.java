@@ -96,8 +96,7 @@ final class LogsCommand implements Callable<Integer> {
         }
       } catch (KubernetesClientException e) {
         if (e.getCode() > 0) {
-          throw logRefused(e.getCode(), e.getStatus() != null && e.getStatus().getMessage() != null
-              ? e.getStatus().getMessage() : e.getMessage(), podName, node);
+          throw logRefused(e.getCode(), Tessera.serverMessage(e), podName, node);
         }
         throw e;
       } finally {

@@ -95,15 +95,20 @@ public final class Tessera implements Callable<Integer> {
 
   /** The API server's own message where it answered, else why it could not be reached. */
   static String apiError(KubernetesClientException e) {
-    Status status = e.getStatus();
     if (e.getCode() > 0) {
-      String message = status != null && status.getMessage() != null ? status.getMessage() : e.getMessage();
-      return "the API server refused (HTTP " + e.getCode() + "): " + message;
+      return "the API server refused (HTTP " + e.getCode() + "): " + serverMessage(e);
     }
     Throwable cause = e;
     while (cause.getCause() != null) {
       cause = cause.getCause();
     }
     return "cannot reach the API server: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString());
+  }
+
+  /** What the API server said in its Status, else the client's own message. */
+  static String serverMessage(KubernetesClientException e) {
+    Status status = e.getStatus();
+    return status != null && status.getMessage() != null && !status.getMessage().isBlank()
+        ? status.getMessage() : e.getMessage();
   }
 }

@@ -119,9 +119,7 @@ final class Workloads {
     if (code != 403 && code != 409 && code != 422) {
       return e;
     }
-    String message = e.getStatus() != null && e.getStatus().getMessage() != null && !e.getStatus().getMessage().isBlank()
-        ? e.getStatus().getMessage() : e.getMessage();
-    return CliException.failed(message + " (HTTP " + code + ")");
+    return CliException.failed(Tessera.serverMessage(e) + " (HTTP " + code + ")");
   }
 
   /** {@code spec.stopped} by a JSON merge patch, so nothing else in the spec is touched. */
