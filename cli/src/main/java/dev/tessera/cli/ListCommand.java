@@ -162,7 +162,7 @@ final class ListCommand implements Callable<Integer> {
   static Integer podsInSpec(WorkloadResource<?> workload) {
     Object spec = workload.getSpec();
     if (spec instanceof DistributedTrainingSpec distributed) {
-      return distributed.workers() == null ? null : distributed.workers() + 1;
+      return distributed.mostWorkers() == null ? null : distributed.mostWorkers() + 1;
     }
     if (spec instanceof InferenceSpec inference) {
       return inference.minReplicas() == null ? 1 : inference.minReplicas();

@@ -92,6 +92,15 @@ public final class SpecOptions {
   @Option(names = "--workers", paramLabel = "N", description = "distributed-training: pods besides the master.")
   Integer workers;
 
+  @Option(names = "--min-workers", paramLabel = "N",
+      description = "distributed-training, elastic (pytorch): the fewest workers it starts and runs with;"
+          + " with --max-workers instead of --workers.")
+  Integer minWorkers;
+
+  @Option(names = "--max-workers", paramLabel = "N",
+      description = "distributed-training, elastic (pytorch): the most workers it grows to in idle GPUs.")
+  Integer maxWorkers;
+
   @Option(names = "--master-port", paramLabel = "PORT", description = "distributed-training: the master's port.")
   Integer masterPort;
 
@@ -146,6 +155,8 @@ public final class SpecOptions {
     put(fields, "connections", ports == null ? null : ports.stream().map(SpecOptions::asMap).toList());
     put(fields, "framework", framework);
     put(fields, "workers", workers);
+    put(fields, "minWorkers", minWorkers);
+    put(fields, "maxWorkers", maxWorkers);
     put(fields, "masterPort", masterPort);
     put(fields, "minReplicas", minReplicas);
     put(fields, "maxReplicas", maxReplicas);
@@ -187,6 +198,8 @@ public final class SpecOptions {
     boolean distributed = kind == WorkloadKind.DISTRIBUTED_TRAINING;
     onlyFor("--framework", framework, distributed, "distributed-training");
     onlyFor("--workers", workers, distributed, "distributed-training");
+    onlyFor("--min-workers", minWorkers, distributed, "distributed-training");
+    onlyFor("--max-workers", maxWorkers, distributed, "distributed-training");
     onlyFor("--master-port", masterPort, distributed, "distributed-training");
     boolean inference = kind == WorkloadKind.INFERENCE;
     onlyFor("--min-replicas", minReplicas, inference, "inference");
@@ -197,6 +210,19 @@ public final class SpecOptions {
     }
     if (workers != null && workers < 1) {
       throw CliException.usage("--workers must be at least 1, was " + workers);
+    }
+    if (workers != null && (minWorkers != null || maxWorkers != null)) {
+      throw CliException.usage("--workers fixes the size and --min-workers/--max-workers make it elastic: give one or"
+          + " the other");
+    }
+    if ((minWorkers == null) != (maxWorkers == null)) {
+      throw CliException.usage("an elastic training needs both --min-workers and --max-workers");
+    }
+    if (minWorkers != null && minWorkers < 1) {
+      throw CliException.usage("--min-workers must be at least 1, was " + minWorkers);
+    }
+    if (minWorkers != null && maxWorkers < minWorkers) {
+      throw CliException.usage("--max-workers (" + maxWorkers + ") must be at least --min-workers (" + minWorkers + ")");
     }
     if (masterPort != null && (masterPort < 1 || masterPort > 65535)) {
       throw CliException.usage("--master-port must be between 1 and 65535, was " + masterPort);

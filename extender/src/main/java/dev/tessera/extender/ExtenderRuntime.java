@@ -14,9 +14,11 @@ import dev.tessera.extender.cluster.PodWaker;
 import dev.tessera.extender.cluster.PolicyState;
 import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.Readiness;
+import dev.tessera.extender.cluster.GangPreemptionController;
 import dev.tessera.extender.cluster.ReclaimController;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.scheduling.GangPlanner;
+import dev.tessera.extender.scheduling.GangPreemption;
 import dev.tessera.extender.scheduling.VictimSelector;
 import dev.tessera.extender.cluster.KubernetesPodEvents;
 import dev.tessera.extender.cluster.PodEvents;
@@ -181,6 +183,8 @@ public final class ExtenderRuntime implements AutoCloseable {
         client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
     ReclaimController reclaim = new ReclaimController(
         cache, podIndex, policy::snapshot, unschedulable, victims, evictor, events, registry);
+    GangPreemptionController gangPreemption = new GangPreemptionController(cache, podIndex, policy::snapshot,
+        new GangPreemption(new GangPlanner(cache.placement())), evictor, events, registry);
     SchedulingExtender extender =
         new SchedulingExtender(
             cache,
@@ -245,6 +249,9 @@ public final class ExtenderRuntime implements AutoCloseable {
           GANG_PERIOD.toMillis(), GANG_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       scheduler.scheduleWithFixedDelay(
           () -> quietly("reclaim GPUs for projects under quota", reclaim::run),
+          RECLAIM_PERIOD.toMillis(), RECLAIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+      scheduler.scheduleWithFixedDelay(
+          () -> quietly("preempt for gangs of higher priority", gangPreemption::run),
           RECLAIM_PERIOD.toMillis(), RECLAIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       CacheMetrics.register(cache, registry);
       policy.recompute();

@@ -258,6 +258,37 @@ class SchedulingPolicyEndToEndTest {
   }
 
   @Test
+  void anElasticGangStartsWithItsMinimumAndGrowsIntoIdleGpus() throws Exception {
+    client.nodes().resource(gpuNode("gpu-1", 4, "a100")).create();
+    client.nodes().resource(gpuNode("gpu-2", 4, "a100")).create();
+    client.resource(Policies.podGroup("ml", "el", 2, null, 60)).create();
+    startExtender();
+    await(() -> runtime.policy().podGroup("ml", "el") != null);
+    List<String> nodes = List.of("gpu-1", "gpu-2");
+    assertEquals("gpu-2", schedule(create(gpuPod("ml", "busy", 2)), List.of("gpu-2")));
+    // A master and four elastic workers of 2 GPUs each want 10 GPUs; 6 are free. The plan takes
+    // the minimum (the master and one worker), the master first though a worker is asked first.
+    List<Pod> workers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      workers.add(create(elastic(member(gpuPod("ml", "el-worker-" + i, 2), "el"))));
+    }
+    Pod master = create(member(gpuPod("ml", "el-master-0", 2), "el"));
+    String masterNode = awaitChosen(master, nodes);
+    String firstWorker = choose(workers.get(0), nodes);
+    assertNotNull(firstWorker, "el-worker-0 is the other member of the minimum");
+    assertEquals(2, runtime.cache().snapshot().node("gpu-1").freeWholeGpus()
+        + runtime.cache().snapshot().node("gpu-2").freeWholeGpus(), "only the minimum's 4 GPUs are reserved");
+    bind(master, masterNode);
+    bind(workers.get(0), firstWorker);
+
+    // The gang is whole: the other workers are extras, each placed alone while GPUs are idle.
+    assertNotNull(schedule(workers.get(1), nodes), "a worker grows into the 2 idle GPUs");
+    assertNull(choose(workers.get(2), nodes), "no idle GPUs left for a third worker");
+    client.pods().inNamespace("ml").withName("busy").delete();
+    await(() -> choose(workers.get(2), nodes) != null);
+  }
+
+  @Test
   void podsWithoutGpusArePlacedByTheirPoolsCpuStrategy() throws Exception {
     for (String name : List.of("pack-busy", "pack-idle", "spread-busy", "spread-idle")) {
       client.nodes().resource(new NodeBuilder()
@@ -424,6 +455,11 @@ class SchedulingPolicyEndToEndTest {
 
   private static Pod pooled(Pod pod, String pools) {
     pod.getMetadata().setAnnotations(new java.util.HashMap<>(java.util.Map.of(WellKnown.NODE_POOLS, pools)));
+    return pod;
+  }
+
+  private static Pod elastic(Pod pod) {
+    pod.getMetadata().setAnnotations(new java.util.HashMap<>(java.util.Map.of(WellKnown.ELASTIC_ANNOTATION, "true")));
     return pod;
   }
 

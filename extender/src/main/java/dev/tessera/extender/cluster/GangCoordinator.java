@@ -7,12 +7,15 @@ import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.Project;
 import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.NodeState;
+import dev.tessera.extender.scheduling.PodTraits;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.QuotaAdmission;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -28,10 +31,15 @@ import java.util.function.Predicate;
  * once ({@link ClusterCache#reserveGang}) and each member is steered to its node; if not, nothing
  * is reserved and every member's filter answer says why.
  *
- * <p>Members bind one by one as kube-scheduler gets to them, each at once: {@code /bind} never
- * waits for the rest of the gang, so it always answers within kube-scheduler's {@code
- * httpTimeout}. {@link GangMonitor} releases a plan, and evicts the members already bound, when
- * the gang is not whole by its timeout.
+ * <p>A gang may have more members than its minMember (an elastic training's workers): when not
+ * all of them fit, the plan takes the minimum, members not marked elastic first, and the rest are
+ * extra members placed one by one like pods in no gang ({@link Decision.Alone}) wherever GPUs are
+ * idle.
+ *
+ * <p>A member's {@code /bind} waits at most a moment for kube-scheduler to accept its mates'
+ * places, so it always answers within kube-scheduler's {@code httpTimeout}. {@link GangMonitor}
+ * releases a plan, and evicts the members already bound, when the gang is not whole by its
+ * timeout.
  */
 public final class GangCoordinator {
   /** Where a gang member may go. */
@@ -49,6 +57,12 @@ public final class GangCoordinator {
      * @param members the gang's members known when deciding
      */
     record Refuse(String reason, int members) implements Decision {}
+
+    /**
+     * Like a pod in no gang: its gang has its minMember bound or reserved without it, so it is an
+     * extra member (an elastic training growing into idle GPUs) that needs no plan.
+     */
+    record Alone() implements Decision {}
   }
 
   private final ClusterCache cache;
@@ -87,15 +101,13 @@ public final class GangCoordinator {
   }
 
   /**
-   * @param pools pools the member may use, most preferred first; empty for any
-   * @param project the gang's project, or null when its namespace has none
-   */
-  /**
    * @param request the member's GPU request, as the filter request carries it: the pod informer
    *     may not have delivered the pod yet, and the member is planned all the same
+   * @param traits the member's pools (most preferred first; empty for any) and whether it is elastic
+   * @param project the gang's project, or null when its namespace has none
    */
   public Decision decide(
-      PodKey pod, GpuRequest request, PodGroup group, List<String> pools, Project project, PolicySnapshot policy) {
+      PodKey pod, GpuRequest request, PodGroup group, PodTraits traits, Project project, PolicySnapshot policy) {
     GpuAssignment reserved = cache.reservation(pod.uid());
     if (reserved != null) {
       return new Decision.Steer(reserved.node(), false);
@@ -103,6 +115,7 @@ public final class GangCoordinator {
     List<PodIndex.IndexedPod> members = pods.gang(group.key());
     int bound = 0;
     List<GangPlanner.Member> unplaced = new ArrayList<>();
+    Set<PodKey> elastic = new HashSet<>();
     boolean self = false;
     for (PodIndex.IndexedPod member : members) {
       if (member.finished()) {
@@ -117,10 +130,19 @@ public final class GangCoordinator {
       } else {
         unplaced.add(new GangPlanner.Member(member.key(), isSelf ? request : member.request(),
             onlyNodes.get(member.key().uid())));
+        if (isSelf ? traits.elastic() : member.traits().elastic()) {
+          elastic.add(member.key());
+        }
       }
     }
     if (!self) {
       unplaced.add(new GangPlanner.Member(pod, request, onlyNodes.get(pod.uid())));
+      if (traits.elastic()) {
+        elastic.add(pod);
+      }
+    }
+    if (bound >= group.minMember()) {
+      return new Decision.Alone();
     }
     int known = bound + unplaced.size();
     if (known < group.minMember()) {
@@ -137,19 +159,23 @@ public final class GangCoordinator {
     failed.remove(group.key());
     // A gang of a project stays in one pool, where its quota is counted; any pool will do for
     // a gang outside projects.
+    List<String> pools = traits.pools();
     List<String> candidates = !pools.isEmpty() ? pools : project != null ? policy.poolNames() : List.of();
-    List<String> reasons = new ArrayList<>();
-    Decision decision = null;
-    if (candidates.isEmpty()) {
-      decision = place(pod, group, unplaced, project, policy, null, reasons, known);
-    } else {
-      for (String pool : candidates) {
-        decision = place(pod, group, unplaced, project, policy, pool, reasons, known);
-        if (decision instanceof Decision.Steer) {
-          return decision;
-        }
+    Decision decision = placeInAPool(pod, group, unplaced, project, policy, candidates, known);
+    int needed = group.minMember() - bound;
+    if (decision instanceof Decision.Refuse whole && unplaced.size() > needed) {
+      // Not all fit: the minimum may. Members the gang cannot do without go first.
+      List<GangPlanner.Member> minimum = new ArrayList<>(unplaced);
+      minimum.sort(Comparator.comparing((GangPlanner.Member m) -> elastic.contains(m.pod()))
+          .thenComparing(m -> m.pod().name()));
+      minimum = minimum.subList(0, needed);
+      decision = placeInAPool(pod, group, minimum, project, policy, candidates, known);
+      if (decision instanceof Decision.Steer && minimum.stream().noneMatch(m -> m.pod().equals(pod))) {
+        return new Decision.Alone(); // the minimum is reserved without it: an extra member now
       }
-      decision = new Decision.Refuse(String.join("; ", reasons), known);
+      if (decision instanceof Decision.Refuse) {
+        decision = whole;
+      }
     }
     if (decision instanceof Decision.Refuse refuse) {
       failed.put(group.key(), new Failed(version, policy, unplaced.size(), refuse.reason()));
@@ -158,6 +184,28 @@ public final class GangCoordinator {
       }
     }
     return decision;
+  }
+
+  /** Plans the members in the first of the candidate pools where they fit (any node when none). */
+  private Decision placeInAPool(
+      PodKey pod,
+      PodGroup group,
+      List<GangPlanner.Member> unplaced,
+      Project project,
+      PolicySnapshot policy,
+      List<String> candidates,
+      int known) {
+    List<String> reasons = new ArrayList<>();
+    if (candidates.isEmpty()) {
+      return place(pod, group, unplaced, project, policy, null, reasons, known);
+    }
+    for (String pool : candidates) {
+      Decision decision = place(pod, group, unplaced, project, policy, pool, reasons, known);
+      if (decision instanceof Decision.Steer) {
+        return decision;
+      }
+    }
+    return new Decision.Refuse(String.join("; ", reasons), known);
   }
 
   /** kube-scheduler offered the member the node its gang reserved for it (or one it moved to). */

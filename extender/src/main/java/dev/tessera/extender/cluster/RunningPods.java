@@ -1,5 +1,6 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.Project;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.Allocation;
@@ -53,6 +54,7 @@ public final class RunningPods {
     Allocation held = node == null ? null : node.allocations().get(pod.key().uid());
     double gpus = held != null ? PolicyAccounting.gpusHeld(held) : 0;
     Project project = policy.projectOf(pod.key().namespace());
+    PodGroup group = pod.traits().gang() == null ? null : policy.podGroup(pod.traits().gang());
     return new RunningPod(
         pod.key(),
         pod.node(),
@@ -62,7 +64,9 @@ public final class RunningPods {
         pod.priority(project == null ? 0 : project.defaultPriority()),
         pod.traits().preemptible(),
         pod.traits().gang(),
-        pod.created());
+        pod.created(),
+        pod.traits().elastic(),
+        group == null ? 0 : group.minMember());
   }
 
   public Map<String, List<RunningPod>> byNode() {
@@ -71,6 +75,10 @@ public final class RunningPods {
 
   public Map<String, List<RunningPod>> byGang() {
     return byGang;
+  }
+
+  public java.util.Collection<RunningPod> all() {
+    return byUid.values();
   }
 
   public RunningPod get(String uid) {

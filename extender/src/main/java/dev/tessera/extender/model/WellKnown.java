@@ -87,6 +87,12 @@ public final class WellKnown {
   public static final String OVER_QUOTA = "tessera.dev/over-quota";
   /** Pod annotation the user sets to "false" to make a pod non-preemptible, "true" to force it. */
   public static final String PREEMPTIBLE_ANNOTATION = "tessera.dev/preemptible";
+  /**
+   * Pod annotation "true" on a gang member the gang can do without while it keeps {@code
+   * minMember}: an elastic training's workers. Such a member is placed after the gang's minimum
+   * (into GPUs left idle) and preempted alone, before anything takes the whole gang.
+   */
+  public static final String ELASTIC_ANNOTATION = "tessera.dev/elastic";
   /** Pod label naming the workload kind; "workspace" pods are interactive, non-preemptible by default. */
   public static final String WORKLOAD_KIND_LABEL = "tessera.dev/workload-kind";
 }

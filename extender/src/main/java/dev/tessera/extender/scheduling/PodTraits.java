@@ -14,8 +14,10 @@ import java.util.Map;
  * @param pools pools the pod may use, most preferred first; empty for any pool
  * @param poolsError why {@value WellKnown#NODE_POOLS} cannot be used, or null
  * @param preemptible false for interactive (workspace) pods and pods that opt out
+ * @param elastic its gang can do without it while the gang keeps its minMember ({@value
+ *     WellKnown#ELASTIC_ANNOTATION})
  */
-public record PodTraits(String gang, List<String> pools, String poolsError, boolean preemptible) {
+public record PodTraits(String gang, List<String> pools, String poolsError, boolean preemptible, boolean elastic) {
   public static final String WORKSPACE = "workspace";
 
   public PodTraits {
@@ -58,7 +60,8 @@ public record PodTraits(String gang, List<String> pools, String poolsError, bool
     } else {
       preemptible = !WORKSPACE.equals(labels.get(WellKnown.WORKLOAD_KIND_LABEL));
     }
-    return new PodTraits(gang, pools, poolsError, preemptible);
+    boolean elastic = gang != null && "true".equalsIgnoreCase(annotations.get(WellKnown.ELASTIC_ANNOTATION));
+    return new PodTraits(gang, pools, poolsError, preemptible, elastic);
   }
 
   /** Where the pod's pending demand counts: its most preferred pool, else the project's. */

@@ -15,6 +15,8 @@ import java.util.Objects;
  *     victims
  * @param gang the pod group key "namespace/name", or null for a pod in no group
  * @param created when the pod was created; among equals the newest goes first (least work lost)
+ * @param elastic its gang can do without it while the gang keeps {@code gangMinimum} running
+ * @param gangMinimum its gang's minMember; 0 for a pod in no gang or a gang not known
  */
 public record RunningPod(
     PodKey key,
@@ -25,7 +27,9 @@ public record RunningPod(
     int priority,
     boolean preemptible,
     String gang,
-    Instant created) {
+    Instant created,
+    boolean elastic,
+    int gangMinimum) {
   public RunningPod {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(node, "node");

@@ -34,11 +34,13 @@ public final class VictimSelector {
   static final double EPSILON = 1e-9;
 
   /**
-   * Order of victims before fair share is considered: least important first, then the newest (it
-   * loses the least work), then the pod key, so that equal inputs give equal answers.
+   * Order of victims before fair share is considered: least important first, then elastic members
+   * (their gang runs on without them), then the newest (it loses the least work), then the pod key,
+   * so that equal inputs give equal answers.
    */
   private static final Comparator<RunningPod> CHEAPEST_FIRST =
       Comparator.comparingInt(RunningPod::priority)
+          .thenComparing(p -> !p.elastic())
           .thenComparing(RunningPod::created, Comparator.reverseOrder())
           .thenComparing(p -> p.key().namespace())
           .thenComparing(p -> p.key().name())
@@ -71,6 +73,11 @@ public final class VictimSelector {
    * and judged by the same rules. Mates on other nodes are not listed, because kube-scheduler
    * rejects victims that do not run on the node; once the listed members are evicted the gang
    * falls below its minMember and the gang monitor evicts the rest, so the gang still leaves whole.
+   * An elastic gang shrinks instead when it can: if a node's victims of the gang are all elastic
+   * members and the gang keeps its minMember without them, they leave alone; a member it cannot do
+   * without is swapped for an elastic mate on the node that frees as many GPUs. Nodes that would take
+   * an elastic gang below its minimum are dropped while another node makes room without doing so:
+   * such a gang is shrunk before it is preempted whole.
    *
    * @param candidatesByNode kube-scheduler's proposed victims per node
    * @param runningByGang running pods per gang key ("namespace/name"), on any node
@@ -86,6 +93,7 @@ public final class VictimSelector {
       Map<String, Standing> standingsByProject) {
     Objects.requireNonNull(preemptor, "preemptor");
     Map<String, List<RunningPod>> allowed = new LinkedHashMap<>();
+    Set<String> breakingElastic = new HashSet<>();
     for (Map.Entry<String, List<RunningPod>> entry : candidatesByNode.entrySet()) {
       String node = entry.getKey();
       List<RunningPod> candidates = entry.getValue();
@@ -93,32 +101,118 @@ public final class VictimSelector {
         allowed.put(node, List.of());
         continue;
       }
-      List<RunningPod> victims = withMatesOnNode(node, candidates, runningByGang);
-      if (mayPreempt(preemptor, victims, standingsByProject)) {
-        allowed.put(node, victims);
+      NodeVictims victims = withMatesOnNode(node, candidates, runningByGang);
+      if (mayPreempt(preemptor, victims.pods(), standingsByProject)) {
+        allowed.put(node, victims.pods());
+        if (victims.breaksElasticGang()) {
+          breakingElastic.add(node);
+        }
       }
+    }
+    if (!breakingElastic.isEmpty() && allowed.size() > breakingElastic.size()) {
+      allowed.keySet().removeAll(breakingElastic);
     }
     return Collections.unmodifiableMap(allowed);
   }
 
-  /** The candidates followed by their gang mates that run on {@code node}, each pod once. */
-  private static List<RunningPod> withMatesOnNode(
+  /**
+   * A node's victims.
+   *
+   * @param breaksElasticGang they take a gang with elastic members below its minMember
+   */
+  private record NodeVictims(List<RunningPod> pods, boolean breaksElasticGang) {}
+
+  /**
+   * The candidates followed by the gang mates on {@code node} that must leave with them, each pod
+   * once. A gang's mates stay when the gang can shrink instead: every candidate of it here is
+   * elastic and the gang keeps its minMember without them.
+   */
+  private static NodeVictims withMatesOnNode(
       String node, List<RunningPod> candidates, Map<String, List<RunningPod>> runningByGang) {
     Map<String, RunningPod> byUid = new LinkedHashMap<>();
+    Map<String, List<RunningPod>> leavingByGang = new LinkedHashMap<>();
     for (RunningPod candidate : candidates) {
-      byUid.putIfAbsent(candidate.uid(), candidate);
+      if (byUid.putIfAbsent(candidate.uid(), candidate) == null && candidate.gang() != null) {
+        leavingByGang.computeIfAbsent(candidate.gang(), g -> new ArrayList<>()).add(candidate);
+      }
     }
-    for (RunningPod candidate : candidates) {
-      if (candidate.gang() == null) {
+    boolean breaksElastic = false;
+    for (Map.Entry<String, List<RunningPod>> gang : leavingByGang.entrySet()) {
+      List<RunningPod> running = runningByGang.getOrDefault(gang.getKey(), List.of());
+      if (shrinks(gang.getValue(), running)) {
         continue;
       }
-      for (RunningPod mate : runningByGang.getOrDefault(candidate.gang(), List.of())) {
+      List<RunningPod> instead = elasticInstead(node, gang.getValue(), running, byUid);
+      if (instead != null) {
+        gang.getValue().forEach(pod -> byUid.remove(pod.uid()));
+        instead.forEach(pod -> byUid.putIfAbsent(pod.uid(), pod));
+        continue;
+      }
+      breaksElastic |= running.stream().anyMatch(RunningPod::elastic);
+      for (RunningPod mate : running) {
         if (mate.node().equals(node)) {
           byUid.putIfAbsent(mate.uid(), mate);
         }
       }
     }
-    return List.copyOf(byUid.values());
+    return new NodeVictims(List.copyOf(byUid.values()), breaksElastic);
+  }
+
+  /**
+   * kube-scheduler picks victims by priority and start time alone, so it may name a member the gang
+   * cannot do without (its master) while an elastic mate on the same node would free as much: the
+   * victims with each such member swapped for an elastic mate holding at least its GPUs, if that
+   * lets the gang shrink; else null.
+   */
+  private static List<RunningPod> elasticInstead(
+      String node, List<RunningPod> leaving, List<RunningPod> running, Map<String, RunningPod> victims) {
+    List<RunningPod> spare = new ArrayList<>();
+    for (RunningPod mate : running) {
+      if (mate.elastic() && mate.node().equals(node) && !victims.containsKey(mate.uid())) {
+        spare.add(mate);
+      }
+    }
+    if (spare.isEmpty()) {
+      return null;
+    }
+    spare.sort(CHEAPEST_FIRST);
+    List<RunningPod> instead = new ArrayList<>();
+    for (RunningPod pod : leaving) {
+      if (pod.elastic()) {
+        instead.add(pod);
+        continue;
+      }
+      RunningPod swap = null;
+      for (RunningPod candidate : spare) {
+        if (candidate.gpus() >= pod.gpus() - EPSILON) {
+          swap = candidate;
+          break;
+        }
+      }
+      if (swap == null) {
+        return null;
+      }
+      spare.remove(swap);
+      instead.add(swap);
+    }
+    return shrinks(instead, running) ? instead : null;
+  }
+
+  /**
+   * Whether the gang can lose {@code leaving} and run on: all of them elastic, and at least its
+   * minMember left running. A gang whose minMember is not known never shrinks.
+   */
+  private static boolean shrinks(List<RunningPod> leaving, List<RunningPod> running) {
+    int minimum = leaving.get(0).gangMinimum();
+    if (minimum <= 0) {
+      return false;
+    }
+    for (RunningPod pod : leaving) {
+      if (!pod.elastic()) {
+        return false;
+      }
+    }
+    return running.size() - leaving.size() >= minimum;
   }
 
   private static boolean mayPreempt(
@@ -305,6 +399,8 @@ public final class VictimSelector {
     private final double[] taken;
     private final int[] takenIn;
     private final Map<String, Unit> gangs = new HashMap<>();
+    /** Gang key to the units of its elastic members taken alone. */
+    private final Map<String, List<Unit>> elastic = new HashMap<>();
     private int simulation;
     private boolean simulated;
     private boolean anyTaken;
@@ -466,11 +562,11 @@ public final class VictimSelector {
       Harm harm = new Harm(maxPriority, pods, gpus, node.name());
       if (bestHarm == null || harm.compareTo(bestHarm) < 0) {
         bestHarm = harm;
-        List<RunningPod> chosen = new ArrayList<>(pods);
+        Map<String, RunningPod> chosen = new LinkedHashMap<>();
         for (Unit unit : units) {
-          chosen.addAll(unit.members);
+          unit.members.forEach(member -> chosen.putIfAbsent(member.uid(), member));
         }
-        bestVictims = chosen;
+        bestVictims = List.copyOf(chosen.values());
       }
     }
 
@@ -586,10 +682,34 @@ public final class VictimSelector {
       }
     }
 
-    /** The unit the victim leaves with: its whole gang, as known from the running pods. */
+    /**
+     * The unit the victim leaves with: itself when it is in no gang, or elastic and its gang keeps
+     * its minMember without it and the elastic mates this node already took; else its whole gang,
+     * as known from the running pods.
+     */
     private Unit unitOf(RunningPod victim) {
       if (victim.gang() == null) {
         return new Unit(List.of(victim), overProjects, reclaimer.pool());
+      }
+      if (victim.elastic() && victim.gangMinimum() > 0) {
+        List<Unit> shrunk = elastic.computeIfAbsent(victim.gang(), g -> new ArrayList<>());
+        int takenHere = 0;
+        Unit own = null;
+        for (Unit unit : shrunk) {
+          takenHere += unit.takenIn == simulation ? 1 : 0;
+          own = unit.uids.contains(victim.uid()) ? unit : own;
+        }
+        int running = runningByGang.getOrDefault(victim.gang(), List.of(victim)).size();
+        if (running - takenHere - 1 >= victim.gangMinimum()) {
+          if (own == null) {
+            own = new Unit(List.of(victim), overProjects, reclaimer.pool());
+            shrunk.add(own);
+          }
+          return own;
+        }
+        // Below its minimum without it: the gang leaves whole. Mates taken alone before are in
+        // that unit again; taking them twice only counts their GPUs twice against their project,
+        // which can refuse a reclaim but never over-take.
       }
       Unit known = gangs.get(victim.gang());
       if (known != null && known.uids.contains(victim.uid())) {

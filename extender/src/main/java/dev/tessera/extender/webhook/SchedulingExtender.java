@@ -254,7 +254,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   /**
    * A gang member's answer: the node its gang's plan reserved for it (planning the gang if this is
    * the first member asked about), or a refusal on every node saying why the gang cannot start
-   * yet. Null when the pod's group makes it a gang of one, placed like any other pod. Reads the
+   * yet. Null when the pod's group makes it a gang of one, or its gang has its minimum without it,
+   * and it is placed like any other pod. Reads the
    * pod group from the API server if the informers have not delivered it, so it runs off the I/O
    * threads ({@link #decidesOffLoop}).
    */
@@ -285,7 +286,10 @@ public final class SchedulingExtender implements ExtenderHandler {
       return null;
     }
     GangCoordinator.Decision decision =
-        gangs.decide(pod, refusing.request, group, refusing.traits.pools(), project, refusing.policy);
+        gangs.decide(pod, refusing.request, group, refusing.traits, project, refusing.policy);
+    if (decision instanceof GangCoordinator.Decision.Alone) {
+      return null;
+    }
     if (decision instanceof GangCoordinator.Decision.Refuse refuse) {
       return refusing.everywhere(refuse.reason(), RefusedPods.Cause.GANG, refuse.members());
     }
@@ -721,11 +725,20 @@ public final class SchedulingExtender implements ExtenderHandler {
    * Keeps only the victims Tessera's rules allow (never a non-preemptible pod, never a project
    * below its deserved quota unless the preemptor is of the same project, gang mates on the node
    * go too), node by node, judging each node by its pool's figures. Pods the extender does not
-   * track (no GPUs, no gang) are not its to judge and stay as kube-scheduler chose them.
+   * track (no GPUs, no gang) are not its to judge and stay as kube-scheduler chose them. A gang
+   * member gets no node: {@link dev.tessera.extender.cluster.GangPreemptionController} preempts for
+   * its whole gang.
    */
   @Override
   public Map<String, List<String>> preempt(WirePod pod, Map<String, List<String>> victimUidsByNode) {
     PolicySnapshot policyNow = policy.get();
+    String gang = PodTraits.of(pod.key().namespace(), pod.labels(), pod.annotations()).gang();
+    PodGroup group = gang == null ? null : policyNow.podGroup(gang);
+    if (group != null && group.minMember() > 1) {
+      // Room for one member is not room for the gang: GangPreemptionController preempts for it whole.
+      preemptionDropped.increment(victimUidsByNode.size());
+      return Map.of();
+    }
     ClusterSnapshot cluster = cache.snapshot();
     RunningPods running = RunningPods.of(podIndex, cluster, policyNow);
     Project project = policyNow.projectOf(pod.key().namespace());

@@ -112,6 +112,27 @@ class AdmissionReviewerTest {
   }
 
   @Test
+  void anElasticTrainingIsRefusedWhereItsRangeOrFrameworkCannotWork() throws Exception {
+    assertTrue(review(Endpoint.VALIDATE, request("CREATE", "DistributedTraining",
+        "{\"image\":\"nvcr.io/x:1\",\"framework\":\"pytorch\",\"minWorkers\":1,\"maxWorkers\":3}"))
+        .path("allowed").asBoolean(false), "a pytorch range is an elastic training");
+    assertEquals("DistributedTraining t1 is invalid: spec.maxWorkers (1) must be at least spec.minWorkers (2)",
+        review(Endpoint.VALIDATE, request("CREATE", "DistributedTraining",
+            "{\"image\":\"nvcr.io/x:1\",\"framework\":\"pytorch\",\"minWorkers\":2,\"maxWorkers\":1}"))
+            .path("status").path("message").asText());
+    assertEquals("DistributedTraining t1 is invalid: elastic training (minWorkers/maxWorkers) needs framework pytorch,"
+        + " whose launcher (torchrun) re-forms the group as workers come and go; mpi needs a fixed spec.workers",
+        review(Endpoint.VALIDATE, request("CREATE", "DistributedTraining",
+            "{\"image\":\"nvcr.io/x:1\",\"framework\":\"mpi\",\"minWorkers\":1,\"maxWorkers\":2}"))
+            .path("status").path("message").asText());
+    assertEquals("DistributedTraining t1 is invalid: spec.workers fixes the size and spec.minWorkers/maxWorkers make"
+        + " it elastic: give one or the other; an elastic training needs both spec.minWorkers and spec.maxWorkers",
+        review(Endpoint.VALIDATE, request("CREATE", "DistributedTraining",
+            "{\"image\":\"nvcr.io/x:1\",\"framework\":\"pytorch\",\"workers\":2,\"minWorkers\":1}"))
+            .path("status").path("message").asText());
+  }
+
+  @Test
   void defaultsBecomeTheExactJsonPatch() throws Exception {
     JsonNode response =
         review(

@@ -227,7 +227,11 @@ class CrdManifestsTest {
     JSONSchemaProps distributed = spec(DistributedTrainingResource.class);
     assertEquals(DistributedTrainingSpec.FRAMEWORKS, texts(distributed.getProperties().get("framework").getEnum()));
     assertEquals(1.0, distributed.getProperties().get("workers").getMinimum());
-    assertTrue(distributed.getRequired().containsAll(List.of("framework", "workers")));
+    assertEquals(1.0, distributed.getProperties().get("minWorkers").getMinimum());
+    assertEquals(1.0, distributed.getProperties().get("maxWorkers").getMinimum());
+    assertTrue(distributed.getRequired().contains("framework"));
+    assertTrue(distributed.getXKubernetesValidations().stream().anyMatch(rule -> rule.getRule().equals(
+        "has(self.workers) != (has(self.minWorkers) || has(self.maxWorkers))")), "workers or an elastic range");
     JSONSchemaProps inference = spec(InferenceResource.class);
     assertEquals(1.0, inference.getProperties().get("minReplicas").getMinimum());
     assertEquals(1.0, inference.getProperties().get("maxReplicas").getMinimum());

@@ -47,6 +47,8 @@ class VictimSelectorTest {
     private int priority;
     private boolean preemptible = true;
     private String gang;
+    private int gangMinimum;
+    private boolean elastic;
     private int minute;
 
     private Pod(String name) {
@@ -88,6 +90,18 @@ class VictimSelectorTest {
       return this;
     }
 
+    /** A member of an elastic gang of this minMember, which may leave it alone. */
+    Pod elastic(String gang, int minimum) {
+      this.elastic = true;
+      return member(gang, minimum);
+    }
+
+    /** A member of a gang of this minMember that the gang cannot do without. */
+    Pod member(String gang, int minimum) {
+      this.gangMinimum = minimum;
+      return gang(gang);
+    }
+
     /** Created this many minutes after T0: later is newer. */
     Pod minute(int minute) {
       this.minute = minute;
@@ -96,7 +110,8 @@ class VictimSelectorTest {
 
     RunningPod build() {
       return new RunningPod(
-          Ledger.pod(name), node, project, pool, gpus, priority, preemptible, gang, T0.plusSeconds(60L * minute));
+          Ledger.pod(name), node, project, pool, gpus, priority, preemptible, gang, T0.plusSeconds(60L * minute),
+          elastic, gangMinimum);
     }
   }
 
@@ -248,6 +263,46 @@ class VictimSelectorTest {
             in(world().pods(pod("g0").gang("g").priority(10), pod("g1").gang("g").priority(100))
                     .standing("team-b", 0, 1, 2))
                 .proposes("n1", "g0")),
+        arguments("an elastic gang above its minimum loses the candidate alone",
+            // el runs 3 with minMember 2: w0 may go without its mate m on n1.
+            in(world()
+                    .pods(pod("m").member("el", 2).on("n1"), pod("w0").elastic("el", 2).on("n1"),
+                        pod("w1").elastic("el", 2).on("n2"))
+                    .standing("team-b", 0, 1, 3))
+                .proposes("n1", "w0")
+                .keeps("n1", "w0")),
+        arguments("an elastic gang at its minimum leaves whole",
+            in(world().pods(pod("m").member("el", 2), pod("w0").elastic("el", 2)).standing("team-b", 0, 1, 2))
+                .proposes("n1", "w0")
+                .keeps("n1", "w0", "m")),
+        arguments("an elastic gang is shrunk on one node before it is taken whole on another",
+            // n1 would take the master (the gang below its minimum), n2 only a worker above it.
+            in(world()
+                    .pods(pod("m").member("el", 2).on("n1"), pod("w0").elastic("el", 2).on("n2"),
+                        pod("w1").elastic("el", 2).on("n2"))
+                    .standing("team-b", 0, 1, 3))
+                .proposes("n1", "m").proposes("n2", "w1")
+                .keeps("n2", "w1")),
+        arguments("a master kube-scheduler proposes is swapped for an elastic worker on its node",
+            in(world()
+                    .pods(pod("m").member("el", 2).on("n1"), pod("w0").elastic("el", 2).on("n1"),
+                        pod("w1").elastic("el", 2).on("n1"))
+                    .standing("team-b", 0, 1, 3))
+                .proposes("n1", "m")
+                .keeps("n1", "w0")),
+        arguments("no swap for a worker holding fewer GPUs than the master",
+            in(world()
+                    .pods(pod("m").member("el", 2).gpus(2).on("n1"), pod("w0").elastic("el", 2).on("n1"),
+                        pod("w1").elastic("el", 2).on("n1"))
+                    .standing("team-b", 0, 1, 4))
+                .proposes("n1", "m")
+                .keeps("n1", "m", "w0", "w1")),
+        arguments("an elastic gang taken whole is still allowed when nothing else makes room",
+            in(world()
+                    .pods(pod("m").member("el", 2).on("n1"), pod("w0").elastic("el", 2).on("n1"))
+                    .standing("team-b", 0, 1, 2))
+                .proposes("n1", "m")
+                .keeps("n1", "m", "w0")),
         arguments("an empty candidate list stays empty",
             in(world().pods(pod("b1").on("n2")).standing("team-b", 0, 1, 1))
                 .proposes("n1").proposes("n2", "b1")
@@ -360,6 +415,31 @@ class VictimSelectorTest {
                     .standing("team-b", 0, 1, 3))
                 // Either node needs the gang; equal harm, so the first name wins.
                 .evicts("n1", "g0", "g1")),
+        arguments("an elastic gang above its minimum loses a worker, not the whole gang",
+            // el runs 3 with minMember 2: w0 alone frees n1, as w1 alone would n2 (same harm, first
+            // name). Taken whole, the gang would cost 3 pods.
+            given(world()
+                    .node(node("n1", 2).withWhole("m", 0).withWhole("w0", 1).state())
+                    .node(node("n2", 1).withWhole("w1", 0).state())
+                    .pods(pod("m").member("el", 2).on("n1"), pod("w0").elastic("el", 2).on("n1").minute(1),
+                        pod("w1").elastic("el", 2).on("n2").minute(2))
+                    .standing("team-b", 0, 1, 3))
+                .evicts("n1", "w0")),
+        arguments("an elastic gang at its minimum leaves whole in reclaim",
+            given(world()
+                    .node(node("n1", 2).withWhole("m", 0).withWhole("w0", 1).state())
+                    .pods(pod("m").member("el", 2).on("n1"), pod("w0").elastic("el", 2).on("n1"))
+                    .standing("team-b", 0, 1, 2))
+                .evicts("n1", "w0", "m")),
+        arguments("elastic workers go before a single pod of the same priority",
+            // w1 and solo each free a GPU; the elastic worker costs the least.
+            given(world()
+                    .node(node("n1", 2).withWhole("w1", 0).withWhole("solo", 1).state())
+                    .node(node("n2", 2).withWhole("m", 0).withWhole("w0", 1).state())
+                    .pods(pod("m").member("el", 2).on("n2"), pod("w0").elastic("el", 2).on("n2"),
+                        pod("w1").elastic("el", 2).on("n1"), pod("solo").on("n1").minute(9))
+                    .standing("team-b", 0, 1, 4))
+                .evicts("n1", "w1")),
         arguments("one pod is less harm than a gang of two",
             given(world()
                     .node(node("n1", 1).withWhole("g0", 0).state())

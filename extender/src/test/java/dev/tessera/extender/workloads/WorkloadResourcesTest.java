@@ -161,7 +161,7 @@ class WorkloadResourcesTest {
     dtrn.setSpec(new DistributedTrainingSpec(COMMON.image(), COMMON.command(), COMMON.args(), COMMON.env(),
         COMMON.gpu(), COMMON.cpu(), COMMON.cpuLimit(), COMMON.memory(), COMMON.memoryLimit(), COMMON.nodePools(),
         COMMON.priorityClassName(), COMMON.preemptible(), COMMON.dataSources(), COMMON.connections(),
-        COMMON.stopped(), "pytorch", 3, 29501));
+        COMMON.stopped(), "pytorch", 3, 29501, null, null));
     InferenceResource inf = named(new InferenceResource(), "llm");
     inf.setSpec(new InferenceSpec(COMMON.image(), COMMON.command(), COMMON.args(), COMMON.env(), COMMON.gpu(),
         COMMON.cpu(), COMMON.cpuLimit(), COMMON.memory(), COMMON.memoryLimit(), COMMON.nodePools(),

@@ -55,18 +55,35 @@ public final class Blueprint {
    * How a distributed training's pods find each other.
    *
    * @param framework pytorch, tensorflow or mpi
-   * @param workers worker replicas besides the master
+   * @param workers worker replicas besides the master; the most, when elastic
+   * @param minWorkers the fewest workers it runs with, for an elastic training; null for a fixed size
    */
-  public record Distributed(String framework, int workers, int masterPort) {
+  public record Distributed(String framework, int workers, int masterPort, Integer minWorkers) {
     public Distributed {
       Objects.requireNonNull(framework, "framework");
       if (workers < 0) {
         throw new IllegalArgumentException("workers must be >= 0, was " + workers);
       }
+      if (minWorkers != null && (minWorkers < 0 || minWorkers > workers)) {
+        throw new IllegalArgumentException("minWorkers must be between 0 and " + workers + ", was " + minWorkers);
+      }
+    }
+
+    public Distributed(String framework, int workers, int masterPort) {
+      this(framework, workers, masterPort, null);
     }
 
     int worldSize() {
       return workers + 1;
+    }
+
+    boolean elastic() {
+      return minWorkers != null;
+    }
+
+    /** Pods that must run together: the master and every worker, or the elastic minimum. */
+    int gangMinimum() {
+      return (elastic() ? minWorkers : workers) + 1;
     }
   }
 
@@ -97,9 +114,14 @@ public final class Blueprint {
       this(kind, namespace, name, uid, spec, distributed, 1);
     }
 
-    /** Pods it runs: 1, master plus workers, or an inference's replicas. */
+    /** Pods it runs: 1, master plus workers (the most, when elastic), or an inference's replicas. */
     public int replicas() {
       return distributed != null ? distributed.worldSize() : servingReplicas;
+    }
+
+    /** Pods it needs running: an elastic training's master and minimum workers, else {@link #replicas}. */
+    public int minimumPods() {
+      return distributed != null ? distributed.gangMinimum() : replicas();
     }
   }
 
@@ -119,8 +141,12 @@ public final class Blueprint {
       String masterHost = masterName(workload) + "." + service + "." + workload.namespace() + ".svc";
       for (int rank = 0; rank < d.worldSize(); rank++) {
         String pod = rank == 0 ? masterName(workload) : workload.name() + "-worker-" + (rank - 1);
-        pods.add(pod(workload, pod, rank == 0 ? "master" : "worker",
-            peerEnv(workload, d, rank, masterHost), service));
+        Pod built = pod(workload, pod, rank == 0 ? "master" : "worker", peerEnv(workload, d, rank, masterHost), service);
+        if (rank > 0 && d.elastic()) {
+          // Any worker may leave while the minimum runs: torchrun re-forms the group without it.
+          built.getMetadata().getAnnotations().put(WellKnown.ELASTIC_ANNOTATION, "true");
+        }
+        pods.add(built);
       }
       services.add(headless(workload, service, d.masterPort()));
     } else if (workload.kind() != WorkloadKind.INFERENCE) {
@@ -149,7 +175,7 @@ public final class Blueprint {
   private static PodGroupResource podGroup(Workload workload, int timeoutSeconds) {
     PodGroupResource group = new PodGroupResource();
     group.setMetadata(meta(workload, workload.name(), labels(workload)));
-    group.setSpec(new PodGroupSpec(workload.replicas(), null, workload.spec().priorityClassName(), timeoutSeconds));
+    group.setSpec(new PodGroupSpec(workload.minimumPods(), null, workload.spec().priorityClassName(), timeoutSeconds));
     return group;
   }
 
@@ -256,8 +282,12 @@ public final class Blueprint {
       case "pytorch" -> {
         env.add(new EnvVar("MASTER_ADDR", masterHost, null));
         env.add(new EnvVar("MASTER_PORT", Integer.toString(d.masterPort()), null));
-        env.add(new EnvVar("WORLD_SIZE", Integer.toString(d.worldSize()), null));
-        env.add(new EnvVar("RANK", Integer.toString(rank), null));
+        if (d.elastic()) {
+          env.addAll(elasticEnv(workload, d, masterHost));
+        } else {
+          env.add(new EnvVar("WORLD_SIZE", Integer.toString(d.worldSize()), null));
+          env.add(new EnvVar("RANK", Integer.toString(rank), null));
+        }
       }
       case "tensorflow" -> {
         StringBuilder workers = new StringBuilder();
@@ -283,6 +313,29 @@ public final class Blueprint {
       default -> throw new IllegalArgumentException(
           "unknown framework '" + d.framework() + "': use pytorch, tensorflow or mpi");
     }
+    return env;
+  }
+
+  /**
+   * torchrun's elastic launch, through the environment variables it reads for its flags (PET_ and
+   * the flag's name): the node range, and a c10d rendezvous hosted by the master. Ranks and the world
+   * size are torchrun's to assign as workers come and go. Membership changes count as restarts, so
+   * the default allows a few per worker; the user's own environment wins.
+   */
+  private static List<EnvVar> elasticEnv(Workload workload, Distributed d, String masterHost) {
+    Map<String, String> user = workload.spec().env() == null ? Map.of() : workload.spec().env();
+    Map<String, String> launch = new LinkedHashMap<>();
+    launch.put("PET_NNODES", d.gangMinimum() + ":" + d.worldSize());
+    launch.put("PET_RDZV_BACKEND", "c10d");
+    launch.put("PET_RDZV_ENDPOINT", masterHost + ":" + d.masterPort());
+    launch.put("PET_RDZV_ID", workload.uid());
+    launch.put("PET_MAX_RESTARTS", Integer.toString(3 * (d.workers() - d.minWorkers() + 1)));
+    List<EnvVar> env = new ArrayList<>();
+    launch.forEach((name, value) -> {
+      if (!user.containsKey(name)) {
+        env.add(new EnvVar(name, value, null));
+      }
+    });
     return env;
   }
 

@@ -304,9 +304,7 @@ public final class WorkloadController implements AutoCloseable {
       return; // the update brings it back here
     }
     if (previous != null && previous.terminal()) {
-      if (previous == WorkloadPhase.FAILED) {
-        release(workload, desired); // in case it failed before a restart, or its Deployment made pods since
-      }
+      release(workload, desired); // in case it ended before a restart, or its Deployment made pods since
       return; // Completed and Failed are final: the status keeps why it ended
     }
     if (previous == null) {
@@ -371,11 +369,10 @@ public final class WorkloadController implements AutoCloseable {
     // By here its pod group exists: ensure created it or threw (a stopped workload keeps its own).
     Observation seen = new Observation(false, stopped, true, blueprint.replicas(), views,
         servicesWithoutEndpoints(desired), volumesNotBound(blueprint),
-        kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING);
-    Lifecycle.Transition transition = Lifecycle.next(
-        previous, seen);
-    if (transition.phase() == WorkloadPhase.FAILED) {
-      owned = release(workload, desired);
+        kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING, blueprint.minimumPods());
+    Lifecycle.Transition transition = Lifecycle.next(previous, seen);
+    if (transition.phase().terminal()) {
+      owned = release(workload, desired); // an elastic training's workers still waiting for GPUs go too
     }
     setPhase(workload, transition, owned, stopped ? status(workload).conditions() : created(workload));
   }
@@ -429,9 +426,10 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   /**
-   * A failed workload gives its GPUs back: its Deployment goes, and so do its pods that have not
-   * finished (one waiting for its image holds its GPUs as a running one does). Finished pods stay,
-   * for their logs. Returns the pods left.
+   * A workload that ended gives its GPUs back: its Deployment goes, and so do its pods that have not
+   * finished (one waiting for its image holds its GPUs as a running one does; an elastic training's
+   * worker still waiting for GPUs would take them). Finished pods stay, for their logs. Returns the
+   * pods left.
    */
   private List<Pod> release(WorkloadResource<?> workload, Blueprint.Desired desired) {
     if (desired.deployment() != null) {
@@ -653,17 +651,41 @@ public final class WorkloadController implements AutoCloseable {
     Integer workers = null;
     if (kind == WorkloadKind.DISTRIBUTED_TRAINING && distributed != null) {
       DistributedTrainingSpec d = distributed;
-      workers = d.workers();
+      workers = d.mostWorkers();
       if (d.framework() == null) {
         problems.add("spec.framework is required: one of " + DistributedTrainingSpec.FRAMEWORKS);
       } else if (!DistributedTrainingSpec.FRAMEWORKS.contains(d.framework())) {
         problems.add("spec.framework must be one of " + DistributedTrainingSpec.FRAMEWORKS + ", was " + d.framework());
       }
-      if (d.workers() == null || d.workers() < 1) {
-        problems.add("spec.workers must be at least 1, was " + d.workers());
-      }
+      problems.addAll(workerProblems(d));
     }
     problems.addAll(DerivedNames.problems(kind, name, spec, workers));
+    return problems;
+  }
+
+  /** What is wrong with a distributed training's size: fixed {@code workers}, or an elastic range. */
+  private static List<String> workerProblems(DistributedTrainingSpec d) {
+    if (!d.elastic()) {
+      return d.workers() == null || d.workers() < 1
+          ? List.of("spec.workers must be at least 1, was " + d.workers()
+              + " (or give minWorkers and maxWorkers for an elastic training)")
+          : List.of();
+    }
+    List<String> problems = new ArrayList<>();
+    if (d.workers() != null) {
+      problems.add("spec.workers fixes the size and spec.minWorkers/maxWorkers make it elastic: give one or the other");
+    }
+    if (d.minWorkers() == null || d.maxWorkers() == null) {
+      problems.add("an elastic training needs both spec.minWorkers and spec.maxWorkers");
+    } else if (d.minWorkers() < 1) {
+      problems.add("spec.minWorkers must be at least 1, was " + d.minWorkers());
+    } else if (d.maxWorkers() < d.minWorkers()) {
+      problems.add("spec.maxWorkers (" + d.maxWorkers() + ") must be at least spec.minWorkers (" + d.minWorkers() + ")");
+    }
+    if (d.framework() != null && !DistributedTrainingSpec.PYTORCH.equals(d.framework())) {
+      problems.add("elastic training (minWorkers/maxWorkers) needs framework pytorch, whose launcher (torchrun)"
+          + " re-forms the group as workers come and go; " + d.framework() + " needs a fixed spec.workers");
+    }
     return problems;
   }
 
@@ -672,7 +694,9 @@ public final class WorkloadController implements AutoCloseable {
     Blueprint.Distributed distributed = null;
     if (workload instanceof DistributedTrainingResource d) {
       Integer port = d.getSpec().masterPortOrDefault();
-      distributed = new Blueprint.Distributed(d.getSpec().framework(), d.getSpec().workers(), port == null ? 29500 : port);
+      DistributedTrainingSpec spec = d.getSpec();
+      distributed = new Blueprint.Distributed(spec.framework(), spec.mostWorkers(), port == null ? 29500 : port,
+          spec.elastic() ? spec.minWorkers() : null);
     }
     int serving = workload.workloadKind() == WorkloadKind.INFERENCE ? requestedPods(workload) : 1;
     return new Blueprint.Workload(workload.workloadKind(), workload.getMetadata().getNamespace(),
@@ -1018,8 +1042,8 @@ public final class WorkloadController implements AutoCloseable {
 
   /** Pods the workload runs: master plus workers, an inference's minimum replicas, else one. */
   private static int requestedPods(WorkloadResource<?> workload) {
-    if (workload instanceof DistributedTrainingResource d && d.getSpec() != null && d.getSpec().workers() != null) {
-      return d.getSpec().workers() + 1;
+    if (workload instanceof DistributedTrainingResource d && d.getSpec() != null && d.getSpec().mostWorkers() != null) {
+      return d.getSpec().mostWorkers() + 1;
     }
     if (workload instanceof InferenceResource i && i.getSpec() != null && i.getSpec().minReplicas() != null) {
       return Math.max(1, i.getSpec().minReplicas());

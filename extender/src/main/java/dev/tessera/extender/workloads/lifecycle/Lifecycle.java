@@ -27,6 +27,10 @@ import java.util.Set;
  *
  * A preempted pod (evicted by reclaim or preemption) sends a workload back to Pending, never to
  * Failed: its replacement waits to be scheduled again.
+ *
+ * <p>An elastic training counts against its minimum: it is Pending until the master and its
+ * minimum workers are scheduled, and its other workers waiting for idle GPUs are neither an issue
+ * (Degraded) nor needed to complete.
  */
 public final class Lifecycle {
   /** The new phase and why: {@code reason} is a CamelCase word, {@code message} a sentence. */
@@ -73,11 +77,13 @@ public final class Lifecycle {
     int scheduled = 0;
     int ready = 0;
     int preempted = 0;
+    int live = 0;
     for (Observation.PodView pod : seen.pods()) {
       if (pod.preempted()) {
         preempted++;
         continue;
       }
+      live++;
       if (pod.succeeded()) {
         succeeded++;
       }
@@ -90,52 +96,49 @@ public final class Lifecycle {
     }
     boolean running = previous == WorkloadPhase.RUNNING || previous == WorkloadPhase.DEGRADED;
     // Finished when every pod it still has finished well: all of them, or fewer if some were lost
-    // on the way (a Degraded workload that completes).
-    if (seen.completes() && succeeded > 0 && succeeded == live(seen)) {
+    // on the way (a Degraded workload that completes). An elastic training's workers still waiting
+    // for GPUs had no part in it.
+    int taking = seen.elastic() ? scheduled : live;
+    if (seen.completes() && succeeded > 0 && succeeded == taking) {
       return new Transition(WorkloadPhase.COMPLETED, "Succeeded",
           succeeded == seen.requestedPods()
               ? "all " + succeeded + " pods finished without errors"
               : "finished without errors with " + succeeded + " of " + seen.requestedPods() + " pods");
     }
-    if (scheduled < seen.requestedPods()) {
+    if (scheduled < seen.minimumPods()) {
+      String needed = seen.elastic()
+          ? " of the " + seen.minimumPods() + " pods it needs to start (it may grow to " + seen.requestedPods() + ")"
+          : " of " + seen.requestedPods();
       String message = preempted > 0
-          ? preempted + " pod(s) preempted; waiting to be scheduled again (" + scheduled + " of "
-              + seen.requestedPods() + " scheduled)"
-          : scheduled + " of " + seen.requestedPods() + " pods scheduled";
+          ? preempted + " pod(s) preempted; waiting to be scheduled again (" + scheduled + needed + " scheduled)"
+          : scheduled + needed + (seen.elastic() ? "" : " pods") + " scheduled";
       return new Transition(WorkloadPhase.PENDING, preempted > 0 ? "Preempted" : "Scheduling", message);
     }
     // A finished pod of a training did its part; one of a workspace or an inference server stopped
-    // serving.
-    int notReady = seen.requestedPods() - ready - (seen.completes() ? succeeded : 0);
+    // serving. An elastic training needs only its minimum ready: workers above it that are still
+    // starting (or waiting for idle GPUs) are joining, not failing it.
+    int placed = Math.min(scheduled, seen.requestedPods());
+    int done = ready + (seen.completes() ? succeeded : 0);
+    int notReady = seen.elastic() ? Math.max(0, seen.minimumPods() - done) : placed - done;
     if (!running) {
       if (notReady > 0) {
         return new Transition(WorkloadPhase.INITIALIZING, "Initializing",
-            (seen.requestedPods() - notReady) + " of " + seen.requestedPods() + " pods initialised");
+            (placed - notReady) + " of " + placed + " pods initialised");
       }
       if (seen.servicesWithoutEndpoints() > 0 && seen.detachedVolumes() == 0) {
         // Endpoints follow pod readiness by a moment: starting, not degraded.
         return new Transition(WorkloadPhase.INITIALIZING, "AwaitingEndpoints",
-            "all " + seen.requestedPods() + " pods ready; waiting for " + seen.servicesWithoutEndpoints()
+            "all " + placed + " pods ready; waiting for " + seen.servicesWithoutEndpoints()
                 + " service(s) to list them");
       }
-      return issues(seen, 0) == null
-          ? new Transition(WorkloadPhase.RUNNING, "AllReady", "all " + seen.requestedPods() + " pods ready")
-          : new Transition(WorkloadPhase.DEGRADED, "Degraded", issues(seen, 0));
+      return issues(seen, 0, placed) == null
+          ? new Transition(WorkloadPhase.RUNNING, "AllReady", ready(seen, placed, ready))
+          : new Transition(WorkloadPhase.DEGRADED, "Degraded", issues(seen, 0, placed));
     }
-    String problems = issues(seen, Math.max(0, notReady));
+    String problems = issues(seen, Math.max(0, notReady), placed);
     return problems == null
-        ? new Transition(WorkloadPhase.RUNNING, "AllReady", "all " + seen.requestedPods() + " pods ready")
+        ? new Transition(WorkloadPhase.RUNNING, "AllReady", ready(seen, placed, ready))
         : new Transition(WorkloadPhase.DEGRADED, "Degraded", problems);
-  }
-
-  private static int live(Observation seen) {
-    int live = 0;
-    for (Observation.PodView pod : seen.pods()) {
-      if (!pod.preempted()) {
-        live++;
-      }
-    }
-    return live;
   }
 
   private static Transition failure(Observation seen) {
@@ -155,11 +158,19 @@ public final class Lifecycle {
     return null;
   }
 
+  private static String ready(Observation seen, int placed, int ready) {
+    if (!seen.elastic() || ready >= seen.requestedPods()) {
+      return "all " + placed + " pods ready";
+    }
+    return ready + " pods ready, at least the " + seen.minimumPods() + " it needs; "
+        + (seen.requestedPods() - ready) + " more join as GPUs become idle";
+  }
+
   /** What keeps a running workload from being whole, or null. */
-  private static String issues(Observation seen, int notReady) {
+  private static String issues(Observation seen, int notReady, int placed) {
     StringBuilder text = new StringBuilder();
     if (notReady > 0) {
-      text.append(notReady).append(" of ").append(seen.requestedPods()).append(" pods not ready");
+      text.append(notReady).append(" of ").append(placed).append(" pods not ready");
     }
     if (seen.servicesWithoutEndpoints() > 0) {
       text.append(text.isEmpty() ? "" : "; ").append(seen.servicesWithoutEndpoints()).append(" service(s) without endpoints");

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param servicesWithoutEndpoints its Services that have no ready endpoint (none expected: 0)
  * @param detachedVolumes its volumes that are not attached
  * @param completes whether the kind runs to completion (trainings) rather than until stopped
+ * @param minimumPods how many of the requested pods it needs scheduled to run: fewer than {@code
+ *     requestedPods} for an elastic training, whose other pods join when GPUs are idle
  */
 public record Observation(
     boolean deleting,
@@ -24,9 +26,33 @@ public record Observation(
     List<PodView> pods,
     int servicesWithoutEndpoints,
     int detachedVolumes,
-    boolean completes) {
+    boolean completes,
+    int minimumPods) {
   public Observation {
     pods = List.copyOf(pods);
+    if (minimumPods < 0 || minimumPods > requestedPods) {
+      throw new IllegalArgumentException(
+          "minimumPods must be between 0 and requestedPods (" + requestedPods + "), was " + minimumPods);
+    }
+  }
+
+  /** A workload that needs all its requested pods. */
+  public Observation(
+      boolean deleting,
+      boolean stopped,
+      boolean podGroupCreated,
+      int requestedPods,
+      List<PodView> pods,
+      int servicesWithoutEndpoints,
+      int detachedVolumes,
+      boolean completes) {
+    this(deleting, stopped, podGroupCreated, requestedPods, pods, servicesWithoutEndpoints, detachedVolumes,
+        completes, requestedPods);
+  }
+
+  /** It may run with fewer pods than it asks for (an elastic training). */
+  boolean elastic() {
+    return minimumPods < requestedPods;
   }
 
   /**

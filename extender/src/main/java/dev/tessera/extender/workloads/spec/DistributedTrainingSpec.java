@@ -14,9 +14,14 @@ import java.util.Map;
  *
  * @param framework how the pods find each other: {@value #PYTORCH} (MASTER_ADDR, WORLD_SIZE, RANK),
  *     {@value #TENSORFLOW} (TF_CONFIG) or {@value #MPI} (a launcher and a hostfile)
- * @param workers pods besides the master, at least 1
+ * @param workers pods besides the master, at least 1; for a fixed size (null when elastic)
  * @param masterPort the port the master listens on; null for {@value #DEFAULT_PYTORCH_MASTER_PORT}
  *     with pytorch
+ * @param minWorkers with {@code maxWorkers} instead of {@code workers}: an elastic training (pytorch
+ *     only, as torchrun's elastic launch expects) that starts once the master and this many workers
+ *     are placed, grows into idle GPUs up to {@code maxWorkers}, and loses workers above the
+ *     minimum before it is preempted whole
+ * @param maxWorkers the most workers an elastic training runs
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DistributedTrainingSpec(
@@ -37,7 +42,9 @@ public record DistributedTrainingSpec(
     Boolean stopped,
     String framework,
     Integer workers,
-    Integer masterPort) {
+    Integer masterPort,
+    Integer minWorkers,
+    Integer maxWorkers) {
 
   public static final String PYTORCH = "pytorch";
   public static final String TENSORFLOW = "tensorflow";
@@ -51,6 +58,16 @@ public record DistributedTrainingSpec(
   public WorkloadSpec workload() {
     return new WorkloadSpec(image, command, args, env, gpu, cpu, cpuLimit, memory, memoryLimit, nodePools,
         priorityClassName, preemptible, dataSources, connections, stopped);
+  }
+
+  /** True when it gives a worker range rather than a fixed {@code workers}. */
+  public boolean elastic() {
+    return minWorkers != null || maxWorkers != null;
+  }
+
+  /** Workers it runs at most: {@code maxWorkers} when elastic, else {@code workers}; null if unset. */
+  public Integer mostWorkers() {
+    return elastic() ? maxWorkers : workers;
   }
 
   /** {@code masterPort}, or the framework's default; null when neither is set. */

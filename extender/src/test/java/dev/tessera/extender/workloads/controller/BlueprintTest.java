@@ -56,6 +56,42 @@ class BlueprintTest {
   }
 
   @Test
+  void anElasticPyTorchJobIsAGangOfItsMinimumWhoseWorkersMayLeave() {
+    Blueprint.Workload job = new Blueprint.Workload(WorkloadKind.DISTRIBUTED_TRAINING, "ml", "el", "uid-7",
+        spec(new WorkloadSpec.GpuSpec(1, null, null, null, null, null), null, null),
+        new Blueprint.Distributed("pytorch", 4, 29500, 1));
+    Blueprint.Desired desired = Blueprint.of(job, 300);
+
+    assertEquals(2, desired.podGroup().getSpec().minMember(), "the master and the minimum worker");
+    assertEquals(5, desired.pods().size(), "the master and the most workers");
+    Pod master = desired.pods().get(0);
+    assertEquals(null, master.getMetadata().getAnnotations().get(WellKnown.ELASTIC_ANNOTATION),
+        "the master hosts the rendezvous: it never leaves alone");
+    for (Pod pod : desired.pods()) {
+      Map<String, String> env = env(pod);
+      assertEquals("2:5", env.get("PET_NNODES"));
+      assertEquals("c10d", env.get("PET_RDZV_BACKEND"));
+      assertEquals("el-master-0.el.ml.svc:29500", env.get("PET_RDZV_ENDPOINT"));
+      assertEquals("uid-7", env.get("PET_RDZV_ID"));
+      assertEquals("12", env.get("PET_MAX_RESTARTS"), "three per worker the range allows");
+      assertEquals(null, env.get("WORLD_SIZE"), "torchrun assigns sizes and ranks as workers come and go");
+      assertEquals(null, env.get("RANK"));
+      if (pod != master) {
+        assertEquals("true", pod.getMetadata().getAnnotations().get(WellKnown.ELASTIC_ANNOTATION));
+      }
+    }
+
+    WorkloadSpec own = spec(null, null, null);
+    Map<String, String> restarts = new java.util.HashMap<>(own.env());
+    restarts.put("PET_MAX_RESTARTS", "50");
+    Blueprint.Workload mine = new Blueprint.Workload(WorkloadKind.DISTRIBUTED_TRAINING, "ml", "el", "uid-7",
+        new WorkloadSpec(own.image(), null, null, restarts, null, null, null, null, null, null, null, null, null, null,
+            null),
+        new Blueprint.Distributed("pytorch", 2, 29500, 1));
+    assertEquals("50", env(Blueprint.of(mine, 300).pods().get(1)).get("PET_MAX_RESTARTS"), "the user's value wins");
+  }
+
+  @Test
   void tensorFlowGetsTfConfigAndAnUnknownFrameworkIsRefused() {
     Blueprint.Workload tf = new Blueprint.Workload(WorkloadKind.DISTRIBUTED_TRAINING, "ml", "tf", "u",
         spec(null, null, null), new Blueprint.Distributed("tensorflow", 1, 2222));

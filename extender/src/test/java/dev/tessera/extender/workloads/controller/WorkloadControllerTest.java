@@ -325,7 +325,7 @@ class WorkloadControllerTest {
     WorkloadSpec s = spec(null, null);
     job.setSpec(new DistributedTrainingSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
         s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
-        s.connections(), s.stopped(), "pytorch", 2, null));
+        s.connections(), s.stopped(), "pytorch", 2, null, null, null));
     client.resource(job).create();
     await(() -> pod("ddp-worker-1") != null, () -> "pods not created");
     assertEquals(3, client.resources(PodGroupResource.class).inNamespace("ml").withName("ddp").get().getSpec().minMember());
@@ -366,7 +366,7 @@ class WorkloadControllerTest {
     WorkloadSpec s = spec(null, null); // 2 CPUs and 8Gi a pod
     job.setSpec(new DistributedTrainingSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
         s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
-        s.connections(), s.stopped(), "pytorch", 2, null));
+        s.connections(), s.stopped(), "pytorch", 2, null, null, null));
     client.resource(job).create();
     await(() -> pod("sum-worker-1") != null, () -> "pods not created");
     awaitPhase(DistributedTrainingResource.class, "sum", "Pending");

@@ -156,6 +156,43 @@ class LifecycleTest {
     assertPhase(WorkloadPhase.FAILED, "Final", Lifecycle.next(WorkloadPhase.FAILED, anything));
   }
 
+  /** An elastic training: the master and {@code minimum - 1} workers must run, up to {@code requested} pods. */
+  private static Observation elastic(int requested, int minimum, PodView... pods) {
+    return new Observation(false, false, true, requested, List.of(pods), 0, 0, true, minimum);
+  }
+
+  @Test
+  void anElasticTrainingRunsOnItsMinimumAndCompletesWithoutItsWaitingWorkers() {
+    Lifecycle.Transition pending = Lifecycle.next(WorkloadPhase.PENDING,
+        elastic(4, 2, scheduled("m"), pending("w0"), pending("w1"), pending("w2")));
+    assertPhase(WorkloadPhase.PENDING, "Scheduling", pending);
+    assertEquals("1 of the 2 pods it needs to start (it may grow to 4) scheduled", pending.message());
+
+    Lifecycle.Transition starting = Lifecycle.next(WorkloadPhase.PENDING,
+        elastic(4, 2, scheduled("m"), scheduled("w0"), pending("w1"), pending("w2")));
+    assertPhase(WorkloadPhase.INITIALIZING, "Initializing", starting);
+    assertEquals("0 of 2 pods initialised", starting.message());
+
+    Lifecycle.Transition running = Lifecycle.next(WorkloadPhase.INITIALIZING,
+        elastic(4, 2, ready("m"), ready("w0"), pending("w1"), pending("w2")));
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", running);
+    assertEquals("2 pods ready, at least the 2 it needs; 2 more join as GPUs become idle", running.message());
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.RUNNING,
+        elastic(4, 2, ready("m"), ready("w0"), ready("w1"), pending("w2"))));
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.RUNNING,
+        elastic(4, 2, ready("m"), ready("w0"), notReady("w1"), pending("w2"))));
+    assertPhase(WorkloadPhase.DEGRADED, "Degraded", Lifecycle.next(WorkloadPhase.RUNNING,
+        elastic(4, 2, ready("m"), notReady("w0"), pending("w1"), pending("w2"))));
+    // A worker above the minimum preempted: its replacement waits, and the training runs on.
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.RUNNING,
+        elastic(4, 2, ready("m"), ready("w0"), preempted("w1 (before)"), pending("w1"), pending("w2"))));
+
+    assertPhase(WorkloadPhase.COMPLETED, "Succeeded", Lifecycle.next(WorkloadPhase.RUNNING,
+        elastic(4, 2, succeeded("m"), succeeded("w0"), succeeded("w1"), pending("w2"))));
+    assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.RUNNING,
+        elastic(4, 2, succeeded("m"), ready("w0"), pending("w1"), pending("w2"))));
+  }
+
   @Test
   void workspacesNeverComplete() {
     Observation exited = new Observation(false, false, true, 1, List.of(succeeded("ws-0")), 0, 0, false);
