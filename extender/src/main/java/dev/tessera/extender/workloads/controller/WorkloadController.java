@@ -630,7 +630,8 @@ public final class WorkloadController implements AutoCloseable {
   private static String specProblem(WorkloadResource<?> workload, EffectivePolicy policy) {
     List<String> problems = specProblems(workload.workloadKind(), workload.getMetadata().getName(),
         workload.workload() == null ? null : policy.applyDefaults(workload.workload()),
-        workload instanceof DistributedTrainingResource d ? d.getSpec() : null);
+        workload instanceof DistributedTrainingResource d ? d.getSpec() : null,
+        workload instanceof InferenceResource i ? i.getSpec() : null);
     return problems.isEmpty() ? null : String.join("; ", problems);
   }
 
@@ -640,9 +641,10 @@ public final class WorkloadController implements AutoCloseable {
    *
    * @param spec its spec with the policy's defaults applied; null when it has none
    * @param distributed a distributed training's own spec; null for the other kinds
+   * @param inference an inference's own spec; null for the other kinds
    */
-  public static List<String> specProblems(
-      WorkloadKind kind, String name, WorkloadSpec spec, DistributedTrainingSpec distributed) {
+  public static List<String> specProblems(WorkloadKind kind, String name, WorkloadSpec spec,
+      DistributedTrainingSpec distributed, InferenceSpec inference) {
     if (spec == null) {
       return List.of("spec is missing");
     }
@@ -662,6 +664,9 @@ public final class WorkloadController implements AutoCloseable {
       if (d.workers() == null || d.workers() < 1) {
         problems.add("spec.workers must be at least 1, was " + d.workers());
       }
+    }
+    if (kind == WorkloadKind.INFERENCE) {
+      problems.addAll(AutoscalingChecks.problems(inference));
     }
     problems.addAll(DerivedNames.problems(kind, name, spec, workers));
     return problems;

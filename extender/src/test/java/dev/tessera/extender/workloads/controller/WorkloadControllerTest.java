@@ -556,7 +556,7 @@ class WorkloadControllerTest {
     WorkloadSpec s = spec(null, null);
     inference.setSpec(new InferenceSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
         s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
-        s.connections(), s.stopped(), 1, 3, new InferenceSpec.Autoscaling(InferenceSpec.GPU_UTILIZATION, 50, "10m")));
+        s.connections(), s.stopped(), 1, 3, InferenceSpec.Autoscaling.onGpus(50, "10m")));
     client.resource(inference).create();
     await(() -> client.apps().deployments().inNamespace("ml").withName("chat").get() != null, () -> "no deployment");
     var template = client.apps().deployments().inNamespace("ml").withName("chat").get().getSpec().getTemplate();
