@@ -428,6 +428,7 @@ public final class WorkloadController implements AutoCloseable {
     ScalingMetric metric = autoscaling == null ? null : ScalingMetric.of(autoscaling.metric()).orElseThrow();
     if (metric == null || !autoscaling.scraped()) {
       requestLoad.forget(namespace + "/" + name);
+      unreadReported.remove(inference.getMetadata().getUid());
     }
     InferenceScaler.Decision decision;
     if (metric == null) {
@@ -477,11 +478,11 @@ public final class WorkloadController implements AutoCloseable {
     RequestLoad.Source source = new RequestLoad.Source(SeriesSelector.parse(autoscaling.series()),
         InferenceSpec.REQUESTS_PER_SECOND.equals(autoscaling.metric()));
     List<RequestLoad.Replica> replicas = new ArrayList<>();
-    List<String> withoutAddress = new ArrayList<>();
+    int withoutAddress = 0;
     for (Pod pod : ready) {
       String ip = pod.getStatus().getPodIP();
       if (ip == null || ip.isEmpty()) {
-        withoutAddress.add(pod.getMetadata().getName());
+        withoutAddress++;
         continue;
       }
       String host = ip.contains(":") ? "[" + ip + "]" : ip;
@@ -499,7 +500,9 @@ public final class WorkloadController implements AutoCloseable {
         unread.add("pod " + replicas.get(i).name() + " at " + replicas.get(i).endpoint() + ": " + measure.problem());
       }
     }
-    withoutAddress.forEach(pod -> load.add(java.util.OptionalDouble.empty())); // ready without an IP: not for long
+    for (int i = 0; i < withoutAddress; i++) {
+      load.add(java.util.OptionalDouble.empty()); // ready without an IP: unmeasured, and not for long
+    }
     String uid = inference.getMetadata().getUid();
     if (unread.isEmpty()) {
       unreadReported.remove(uid);
