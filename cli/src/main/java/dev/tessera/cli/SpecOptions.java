@@ -1,6 +1,9 @@
 package dev.tessera.cli;
 
+import dev.tessera.extender.workloads.policy.Durations;
+import dev.tessera.extender.workloads.scaling.SeriesSelector;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
+import dev.tessera.extender.workloads.spec.InferenceSpec;
 import dev.tessera.extender.workloads.spec.WorkloadKind;
 import dev.tessera.extender.workloads.spec.WorkloadSpec.Connection;
 import dev.tessera.extender.workloads.spec.WorkloadSpec.DataSource;
@@ -110,6 +113,31 @@ public final class SpecOptions {
   @Option(names = "--max-replicas", paramLabel = "N", description = "inference: replicas it may scale to.")
   Integer maxReplicas;
 
+  @Option(names = "--autoscale-metric", paramLabel = "gpu-utilization|concurrency|requests-per-second",
+      description = "inference: scale between the replica bounds on this metric, with --autoscale-target.")
+  String autoscaleMetric;
+
+  @Option(names = "--autoscale-target", paramLabel = "N",
+      description = "inference: the load per replica to hold: GPU percent, requests in flight or requests per second.")
+  Integer autoscaleTarget;
+
+  @Option(names = "--scale-down-after", paramLabel = "DURATION",
+      description = "inference: how long fewer replicas must suffice before they go, e.g. 90s (default 5m).")
+  String scaleDownAfter;
+
+  @Option(names = "--metrics-series", paramLabel = "SERIES",
+      description = "inference, concurrency or requests-per-second: the Prometheus series each replica serves,"
+          + " e.g. vllm:num_requests_running.")
+  String metricsSeries;
+
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "inference: the port of the replicas' metrics page (default: the first --port's).")
+  Integer metricsPort;
+
+  @Option(names = "--metrics-path", paramLabel = "PATH",
+      description = "inference: the path of the replicas' metrics page (default /metrics).")
+  String metricsPath;
+
   /**
    * The base spec with every given flag merged over it (and {@code rest}, the words after --, as
    * args), checked; throws a usage {@link CliException} naming the flag at fault.
@@ -160,6 +188,14 @@ public final class SpecOptions {
     put(fields, "masterPort", masterPort);
     put(fields, "minReplicas", minReplicas);
     put(fields, "maxReplicas", maxReplicas);
+    Map<String, Object> autoscaling = new LinkedHashMap<>();
+    put(autoscaling, "metric", autoscaleMetric);
+    put(autoscaling, "target", autoscaleTarget);
+    put(autoscaling, "scaleDownAfter", scaleDownAfter);
+    put(autoscaling, "port", metricsPort);
+    put(autoscaling, "path", metricsPath);
+    put(autoscaling, "series", metricsSeries);
+    put(fields, "autoscaling", autoscaling.isEmpty() ? null : autoscaling);
     return fields;
   }
 
@@ -204,6 +240,12 @@ public final class SpecOptions {
     boolean inference = kind == WorkloadKind.INFERENCE;
     onlyFor("--min-replicas", minReplicas, inference, "inference");
     onlyFor("--max-replicas", maxReplicas, inference, "inference");
+    onlyFor("--autoscale-metric", autoscaleMetric, inference, "inference");
+    onlyFor("--autoscale-target", autoscaleTarget, inference, "inference");
+    onlyFor("--scale-down-after", scaleDownAfter, inference, "inference");
+    onlyFor("--metrics-series", metricsSeries, inference, "inference");
+    onlyFor("--metrics-port", metricsPort, inference, "inference");
+    onlyFor("--metrics-path", metricsPath, inference, "inference");
     if (framework != null && !DistributedTrainingSpec.FRAMEWORKS.contains(framework)) {
       throw CliException.usage("--framework must be one of " + String.join(", ", DistributedTrainingSpec.FRAMEWORKS)
           + ", was '" + framework + "'");
@@ -232,6 +274,31 @@ public final class SpecOptions {
     }
     if (maxReplicas != null && maxReplicas < 1) {
       throw CliException.usage("--max-replicas must be at least 1, was " + maxReplicas);
+    }
+    if (autoscaleMetric != null && !InferenceSpec.METRICS.contains(autoscaleMetric)) {
+      throw CliException.usage("--autoscale-metric must be one of " + String.join(", ", InferenceSpec.METRICS)
+          + ", was '" + autoscaleMetric + "'");
+    }
+    if (autoscaleTarget != null && autoscaleTarget < 1) {
+      throw CliException.usage("--autoscale-target must be at least 1, was " + autoscaleTarget);
+    }
+    if (scaleDownAfter != null && Durations.parse(scaleDownAfter).isEmpty()) {
+      throw CliException.usage("--scale-down-after must be a duration such as 90s, 5m or 1h30m, was '"
+          + scaleDownAfter + "'");
+    }
+    if (metricsSeries != null) {
+      try {
+        SeriesSelector.parse(metricsSeries);
+      } catch (IllegalArgumentException e) {
+        throw CliException.usage("--metrics-series must be a Prometheus series such as name or"
+            + " name{label=\"value\"}: " + e.getMessage() + "; was '" + metricsSeries + "'");
+      }
+    }
+    if (metricsPort != null && (metricsPort < 1 || metricsPort > 65535)) {
+      throw CliException.usage("--metrics-port must be between 1 and 65535, was " + metricsPort);
+    }
+    if (metricsPath != null && !metricsPath.startsWith("/")) {
+      throw CliException.usage("--metrics-path must start with /, was '" + metricsPath + "'");
     }
   }
 
@@ -269,14 +336,67 @@ public final class SpecOptions {
         && max.intValue() < min.intValue()) {
       throw CliException.usage("--max-replicas must be at least --min-replicas (" + min + "), was " + max);
     }
+    if (kind == WorkloadKind.INFERENCE && spec.get("autoscaling") instanceof Map<?, ?> autoscaling) {
+      checkAutoscaling(autoscaling, spec.get("connections"));
+    }
+  }
+
+  /** The merged autoscaling: complete, and with an endpoint exactly when its metric is read from the replicas. */
+  private static void checkAutoscaling(Map<?, ?> autoscaling, Object connections) {
+    Object metric = autoscaling.get("metric");
+    if (metric == null) {
+      throw CliException.usage("--autoscale-metric is required to scale: one of " + String.join(", ",
+          InferenceSpec.METRICS));
+    }
+    if (!(autoscaling.get("target") instanceof Number target)) {
+      throw CliException.usage("--autoscale-target is required with --autoscale-metric " + metric);
+    }
+    boolean gpus = InferenceSpec.GPU_UTILIZATION.equals(metric);
+    if (gpus && target.intValue() > 100) {
+      throw CliException.usage("--autoscale-target is a percentage for gpu-utilization: at most 100, was " + target);
+    }
+    boolean endpoint = autoscaling.get("series") != null || autoscaling.get("port") != null
+        || autoscaling.get("path") != null;
+    if (gpus && endpoint) {
+      throw CliException.usage("--metrics-series, --metrics-port and --metrics-path apply to concurrency and"
+          + " requests-per-second only: gpu-utilization comes from the node agents");
+    }
+    if (!gpus && autoscaling.get("series") == null) {
+      throw CliException.usage("--metrics-series is required with --autoscale-metric " + metric
+          + ": the Prometheus series each replica serves, e.g. "
+          + (InferenceSpec.CONCURRENCY.equals(metric) ? "vllm:num_requests_running" : "vllm:request_success_total"));
+    }
+    boolean hasConnection = connections instanceof List<?> list && !list.isEmpty();
+    if (!gpus && autoscaling.get("port") == null && !hasConnection) {
+      throw CliException.usage("--metrics-port is required with --autoscale-metric " + metric
+          + ": there is no --port to read the replicas' metrics on");
+    }
   }
 
   /**
    * A flag's value over the base's: env adds to the base's variables; a new GPU request (count,
-   * fraction or memory) replaces the old one whole, other GPU flags adjust it; the rest replace.
+   * fraction or memory) replaces the old one whole, other GPU flags adjust it; another autoscaling
+   * metric replaces the old one's target and endpoint (its scale-down delay stays), other autoscaling
+   * flags adjust it; the rest replace.
    */
   @SuppressWarnings("unchecked")
   private static Object merge(String field, Object base, Object override) {
+    if (field.equals("autoscaling") && base instanceof Map<?, ?> baseScaling) {
+      Map<String, Object> scaling = (Map<String, Object>) override;
+      Object metric = scaling.get("metric");
+      if (metric != null && !metric.equals(baseScaling.get("metric"))) {
+        // Another metric: the old one's target and endpoint mean nothing for it; its delay still does.
+        Map<String, Object> replaced = new LinkedHashMap<>();
+        if (baseScaling.get("scaleDownAfter") != null) {
+          replaced.put("scaleDownAfter", baseScaling.get("scaleDownAfter"));
+        }
+        replaced.putAll(scaling);
+        return replaced;
+      }
+      Map<String, Object> adjusted = new LinkedHashMap<>((Map<String, Object>) baseScaling);
+      adjusted.putAll(scaling);
+      return adjusted;
+    }
     if (field.equals("env") && base instanceof Map<?, ?> baseEnv) {
       Map<String, Object> env = new LinkedHashMap<>((Map<String, Object>) baseEnv);
       env.putAll((Map<String, Object>) override);

@@ -115,6 +115,88 @@ class SubmitCommandTest {
   }
 
   @Test
+  void anInferenceScalingOnRequestsInFlight() {
+    CliRun.Result result = tessera("submit", "inf", "chat", "-p", "ml", "--image", "vllm:0.6", "--port", "http:8000",
+        "--max-replicas", "4", "--autoscale-metric", "concurrency", "--autoscale-target", "8",
+        "--scale-down-after", "2m", "--metrics-series", "vllm:num_requests_running{model_name=\"llama\"}");
+    assertEquals(0, result.exit(), result::toString);
+    InferenceSpec spec = client.resources(InferenceResource.class).inNamespace("ml").withName("chat").get().getSpec();
+    assertEquals(new InferenceSpec.Autoscaling("concurrency", 8, "2m", null, null,
+        "vllm:num_requests_running{model_name=\"llama\"}"), spec.autoscaling());
+    assertEquals(8000, spec.metricsPort(), "the connection's port");
+
+    assertEquals(0, tessera("submit", "inf", "rps", "-p", "ml", "--image", "triton:24.05", "--autoscale-metric",
+        "requests-per-second", "--autoscale-target", "50", "--metrics-port", "8002", "--metrics-path", "/metrics",
+        "--metrics-series", "nv_inference_request_success").exit());
+    assertEquals(new InferenceSpec.Autoscaling("requests-per-second", 50, null, 8002, "/metrics",
+            "nv_inference_request_success"),
+        client.resources(InferenceResource.class).inNamespace("ml").withName("rps").get().getSpec().autoscaling());
+  }
+
+  @Test
+  void anotherMetricReplacesTheManifestsTargetAndOtherFlagsAdjustIt(@TempDir Path dir) throws Exception {
+    Path manifest = dir.resolve("inf.yaml");
+    Files.writeString(manifest, String.join("\n",
+        "apiVersion: tessera.dev/v1alpha1",
+        "kind: Inference",
+        "metadata:",
+        "  name: NAME",
+        "  namespace: nlp",
+        "spec:",
+        "  image: vllm:0.6",
+        "  connections: [{name: http, port: 8000}]",
+        "  autoscaling: {metric: gpu-utilization, target: 70, scaleDownAfter: 10m}",
+        ""));
+    Files.writeString(manifest, Files.readString(manifest).replace("NAME", "adjusted"));
+    assertEquals(0, tessera("submit", "-f", manifest.toString(), "--autoscale-target", "80").exit());
+    assertEquals(InferenceSpec.Autoscaling.onGpus(80, "10m"),
+        client.resources(InferenceResource.class).inNamespace("nlp").withName("adjusted").get().getSpec().autoscaling());
+
+    Files.writeString(manifest, Files.readString(manifest).replace("adjusted", "replaced"));
+    CliRun.Result replaced = tessera("submit", "-f", manifest.toString(), "--autoscale-metric", "concurrency",
+        "--autoscale-target", "4", "--metrics-series", "vllm:num_requests_running");
+    assertEquals(0, replaced.exit(), replaced::toString);
+    assertEquals(new InferenceSpec.Autoscaling("concurrency", 4, "10m", null, null, "vllm:num_requests_running"),
+        client.resources(InferenceResource.class).inNamespace("nlp").withName("replaced").get().getSpec().autoscaling(),
+        "the delay carries over to another metric; the target is the new one's");
+  }
+
+  @Test
+  void autoscalingFlagsAreCheckedTogether() {
+    String[] inf = {"submit", "inf", "bad", "-p", "bad", "--image", "x"};
+    assertUsageError("--autoscale-metric must be one of gpu-utilization, concurrency, requests-per-second,"
+        + " was 'memory'", with(inf, "--autoscale-metric", "memory", "--autoscale-target", "1"));
+    assertUsageError("--autoscale-target is required with --autoscale-metric concurrency",
+        with(inf, "--autoscale-metric", "concurrency", "--metrics-series", "x", "--metrics-port", "80"));
+    assertUsageError("--autoscale-metric is required to scale", with(inf, "--autoscale-target", "3"));
+    assertUsageError("--autoscale-target is a percentage for gpu-utilization: at most 100, was 150",
+        with(inf, "--autoscale-metric", "gpu-utilization", "--autoscale-target", "150"));
+    assertUsageError("--metrics-series is required with --autoscale-metric requests-per-second",
+        with(inf, "--autoscale-metric", "requests-per-second", "--autoscale-target", "5", "--metrics-port", "80"));
+    assertUsageError("--metrics-port is required with --autoscale-metric concurrency: there is no --port",
+        with(inf, "--autoscale-metric", "concurrency", "--autoscale-target", "5", "--metrics-series", "x"));
+    assertUsageError("--metrics-series, --metrics-port and --metrics-path apply to concurrency and"
+        + " requests-per-second only", with(inf, "--autoscale-metric", "gpu-utilization", "--autoscale-target", "70",
+        "--metrics-series", "x"));
+    assertUsageError("--metrics-series must be a Prometheus series such as name or name{label=\"value\"}",
+        with(inf, "--autoscale-metric", "concurrency", "--autoscale-target", "5", "--metrics-series", "rate(x[1m])"));
+    assertUsageError("--scale-down-after must be a duration such as 90s, 5m or 1h30m, was '5 min'",
+        with(inf, "--autoscale-metric", "gpu-utilization", "--autoscale-target", "70", "--scale-down-after", "5 min"));
+    assertUsageError("--metrics-port must be between 1 and 65535, was 0", with(inf, "--metrics-port", "0"));
+    assertUsageError("--metrics-path must start with /, was 'metrics'", with(inf, "--metrics-path", "metrics"));
+    assertUsageError("--autoscale-metric applies to inference only",
+        "submit", "trn", "bad", "-p", "bad", "--image", "x", "--autoscale-metric", "concurrency");
+    assertTrue(client.resources(InferenceResource.class).inNamespace("bad").list().getItems().isEmpty(),
+        "nothing is created on a usage error");
+  }
+
+  private static String[] with(String[] base, String... more) {
+    String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return all;
+  }
+
+  @Test
   void badValuesExitWithTwoAndNameTheField() {
     assertUsageError("--gpu-fraction must be between 0 and 1 (exclusive), was 1.5",
         "submit", "trn", "bad", "-p", "bad", "--image", "x", "--gpu-fraction", "1.5");

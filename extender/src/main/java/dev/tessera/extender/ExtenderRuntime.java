@@ -34,6 +34,8 @@ import dev.tessera.extender.workloads.PolicyInformers;
 import dev.tessera.extender.workloads.controller.AgentEventWatch;
 import dev.tessera.extender.workloads.controller.WorkloadController;
 import dev.tessera.extender.workloads.controller.WorkloadEventMirror;
+import dev.tessera.extender.workloads.scaling.ReplicaScraper;
+import dev.tessera.extender.workloads.scaling.RequestLoad;
 import dev.tessera.extender.workloads.controller.WorkloadEvents;
 import dev.tessera.extender.workloads.ProjectStatusWriter;
 import dev.tessera.extender.telemetry.ProjectMetrics;
@@ -70,6 +72,16 @@ public final class ExtenderRuntime implements AutoCloseable {
   private static final Duration GANG_PERIOD = Duration.ofSeconds(1);
   private static final Duration RECLAIM_PERIOD = Duration.ofSeconds(1);
   private static final Duration WORKLOAD_RESYNC = Duration.ofSeconds(30);
+  /**
+   * How often the replicas of inferences scaling on requests are read, each round deciding again:
+   * Knative's autoscaler reads every 2 s, the HPA every 15 s; a request rate over 5 s is steady
+   * enough to act on, and scaling up follows a burst within seconds.
+   */
+  private static final Duration SCRAPE_PERIOD = Duration.ofSeconds(5);
+  /** How long one read of a replica's metrics page may take, connecting included. */
+  private static final Duration SCRAPE_TIMEOUT = Duration.ofSeconds(2);
+  /** The HTTP client's threads for those reads: they only parse pages, the waiting is asynchronous. */
+  private static final int SCRAPE_THREADS = 2;
   /** A project's status is written at most this often. */
   private static final Duration PROJECT_STATUS_PERIOD = Duration.ofSeconds(10);
   /** How often refused pods are looked at for their reason having gone away. */
@@ -95,6 +107,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final ApiEvictor evictor;
   private final WorkloadController workloads;
   private final ExecutorService workloadWorker;
+  private final ExecutorService scrapes;
   private final AgentEventWatch agentEvents;
   private final PrometheusMeterRegistry registry;
   private final ScheduledExecutorService requeue;
@@ -113,6 +126,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       ApiEvictor evictor,
       WorkloadController workloads,
       ExecutorService workloadWorker,
+      ExecutorService scrapes,
       AgentEventWatch agentEvents,
       PrometheusMeterRegistry registry,
       ScheduledExecutorService requeue,
@@ -131,6 +145,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.evictor = evictor;
     this.workloads = workloads;
     this.workloadWorker = workloadWorker;
+    this.scrapes = scrapes;
     this.agentEvents = agentEvents;
     this.registry = registry;
   }
@@ -209,13 +224,17 @@ public final class ExtenderRuntime implements AutoCloseable {
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
     ExecutorService workloadWorker = Executors.newSingleThreadExecutor(daemon("tessera-workloads"));
+    // Inferences scaling on requests: their replicas' metrics pages, read on a few threads of their own.
+    ExecutorService scrapes = Executors.newFixedThreadPool(SCRAPE_THREADS, daemon("tessera-scrape"));
+    RequestLoad requestLoad = new RequestLoad(
+        new ReplicaScraper(ReplicaScraper.client(scrapes, SCRAPE_TIMEOUT), SCRAPE_TIMEOUT), clock);
     WorkloadController workloads = new WorkloadController(client, clock, workloadWorker, namespace -> {
       var project = policy.snapshot().projectOf(namespace);
       return project == null ? null : project.name();
-    }, pod -> gpuBusy(cache, podIndex, agentReports, pod));
+    }, pod -> gpuBusy(cache, podIndex, agentReports, pod), requestLoad);
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor,
-        workloads, workloadWorker, agentEvents, registry, requeue, waker);
+        workloads, workloadWorker, scrapes, agentEvents, registry, requeue, waker);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
@@ -224,6 +243,9 @@ public final class ExtenderRuntime implements AutoCloseable {
       agentEvents.start(SYNC_TIMEOUT);
       scheduler.scheduleWithFixedDelay(() -> quietly("re-examine workloads' time limits", workloads::resync),
           WORKLOAD_RESYNC.toMillis(), WORKLOAD_RESYNC.toMillis(), TimeUnit.MILLISECONDS);
+      // Starts the scrapes and returns: the timer thread never waits on a replica.
+      scheduler.scheduleWithFixedDelay(() -> quietly("read inference replicas' request metrics", requestLoad::scrapeAll),
+          SCRAPE_PERIOD.toMillis(), SCRAPE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       // Agents are heard only once the cache knows the nodes their reports name.
       reportServer.start();
       long period = reportConfig.interval().toMillis();
@@ -315,6 +337,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     policyInformers.close();
     workloads.close();
     workloadWorker.shutdownNow();
+    scrapes.shutdownNow();
     agentEvents.close();
     informers.close();
     requeue.shutdownNow();

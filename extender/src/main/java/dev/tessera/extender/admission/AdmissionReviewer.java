@@ -11,6 +11,7 @@ import dev.tessera.extender.workloads.controller.WorkloadController;
 import dev.tessera.extender.workloads.policy.EffectivePolicy;
 import dev.tessera.extender.workloads.policy.WorkloadPolicies;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
+import dev.tessera.extender.workloads.spec.InferenceSpec;
 import dev.tessera.extender.workloads.spec.WorkloadKind;
 import dev.tessera.extender.workloads.spec.WorkloadSpec;
 import java.io.IOException;
@@ -178,7 +179,7 @@ public final class AdmissionReviewer {
       }
     }
     List<String> problems = WorkloadController.specProblems(kind, name.isEmpty() ? "x" : name, effective,
-        distributed(kind, object));
+        distributed(kind, object), inference(kind, object));
     if (!problems.isEmpty()) {
       return denied(422, "Invalid", kind.kind() + " " + name(request) + " is invalid: " + String.join("; ", problems));
     }
@@ -234,6 +235,19 @@ public final class AdmissionReviewer {
     }
     try {
       return json.treeToValue(spec, DistributedTrainingSpec.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new BadObject("the " + kind.kind() + "'s spec cannot be read: " + firstLine(e));
+    }
+  }
+
+  /** An inference's own spec fields; null for the other kinds or when it has no spec. */
+  private InferenceSpec inference(WorkloadKind kind, JsonNode object) throws BadObject {
+    JsonNode spec = object.get("spec");
+    if (kind != WorkloadKind.INFERENCE || spec == null || spec.isNull()) {
+      return null;
+    }
+    try {
+      return json.treeToValue(spec, InferenceSpec.class);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new BadObject("the " + kind.kind() + "'s spec cannot be read: " + firstLine(e));
     }

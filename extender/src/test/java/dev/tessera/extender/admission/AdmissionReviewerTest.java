@@ -133,6 +133,31 @@ class AdmissionReviewerTest {
   }
 
   @Test
+  void anInferenceThatCouldNotScaleAsWrittenIsRefusedSayingWhy() throws Exception {
+    JsonNode noSeries = review(Endpoint.VALIDATE, request("CREATE", "Inference",
+        "{\"image\":\"nvcr.io/x:1\",\"connections\":[{\"name\":\"http\",\"port\":8000}],"
+            + "\"autoscaling\":{\"metric\":\"concurrency\",\"target\":4}}"));
+    assertEquals(422, noSeries.path("status").path("code").asInt());
+    assertEquals("Inference t1 is invalid: spec.autoscaling.series is required for concurrency: the Prometheus series"
+            + " each replica serves, e.g. vllm:num_requests_running (vLLM) or nv_inference_pending_request_count"
+            + " (Triton)",
+        noSeries.path("status").path("message").asText());
+
+    JsonNode noPort = review(Endpoint.VALIDATE, request("CREATE", "Inference",
+        "{\"image\":\"nvcr.io/x:1\",\"autoscaling\":{\"metric\":\"requests-per-second\",\"target\":0,"
+            + "\"series\":\"vllm:request_success_total\"}}"));
+    assertEquals("Inference t1 is invalid: spec.autoscaling.target must be at least 1, was 0;"
+            + " spec.autoscaling.port is required for requests-per-second: the inference has no connection whose port"
+            + " its replicas' metrics could be read on",
+        noPort.path("status").path("message").asText());
+
+    JsonNode fine = review(Endpoint.VALIDATE, request("CREATE", "Inference",
+        "{\"image\":\"nvcr.io/x:1\",\"autoscaling\":{\"metric\":\"concurrency\",\"target\":200,"
+            + "\"port\":9090,\"path\":\"/stats/prometheus\",\"series\":\"inflight{model=\\\"a\\\"}\"}}"));
+    assertTrue(fine.path("allowed").asBoolean(), fine.toString());
+  }
+
+  @Test
   void defaultsBecomeTheExactJsonPatch() throws Exception {
     JsonNode response =
         review(

@@ -20,6 +20,7 @@ import dev.tessera.extender.workloads.ProjectSpec;
 import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.InferenceResource;
+import dev.tessera.extender.workloads.spec.InferenceSpec;
 import dev.tessera.extender.workloads.spec.TrainingResource;
 import dev.tessera.extender.workloads.spec.WorkloadPhase;
 import dev.tessera.extender.workloads.spec.WorkloadResource;
@@ -235,6 +236,9 @@ class CrdManifestsTest {
     JSONSchemaProps inference = spec(InferenceResource.class);
     assertEquals(1.0, inference.getProperties().get("minReplicas").getMinimum());
     assertEquals(1.0, inference.getProperties().get("maxReplicas").getMinimum());
+    JSONSchemaProps autoscaling = inference.getProperties().get("autoscaling");
+    assertEquals(InferenceSpec.METRICS, texts(autoscaling.getProperties().get("metric").getEnum()));
+    assertEquals(1.0, autoscaling.getProperties().get("target").getMinimum());
   }
 
   @Test

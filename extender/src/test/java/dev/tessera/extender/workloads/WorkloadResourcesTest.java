@@ -166,7 +166,8 @@ class WorkloadResourcesTest {
     inf.setSpec(new InferenceSpec(COMMON.image(), COMMON.command(), COMMON.args(), COMMON.env(), COMMON.gpu(),
         COMMON.cpu(), COMMON.cpuLimit(), COMMON.memory(), COMMON.memoryLimit(), COMMON.nodePools(),
         COMMON.priorityClassName(), COMMON.preemptible(), COMMON.dataSources(), COMMON.connections(),
-        COMMON.stopped(), 1, 4, new InferenceSpec.Autoscaling(InferenceSpec.GPU_UTILIZATION, 70, "10m")));
+        COMMON.stopped(), 1, 4, new InferenceSpec.Autoscaling(InferenceSpec.REQUESTS_PER_SECOND, 20, "10m", 8000, "/metrics",
+            "vllm:request_success_total{finished_reason=\"stop\"}")));
     List<WorkloadResource<?>> all = List.of(ws, trn, dtrn, inf);
     all.forEach(r -> r.setStatus(status()));
     return all;

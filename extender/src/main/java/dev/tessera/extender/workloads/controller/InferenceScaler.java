@@ -1,18 +1,21 @@
 package dev.tessera.extender.workloads.controller;
 
+import dev.tessera.extender.workloads.policy.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
+import java.util.OptionalDouble;
 
 /**
- * How many replicas an Inference should run, from how busy its replicas' GPUs are: the replicas
- * that would bring the average to the target, between its minimum and maximum. Up at once (a
- * queue builds while one waits); down only after the lower figure has held for the scale-down
- * delay, so a lull between bursts does not throw warm replicas away. An idle inference (0 %)
- * therefore goes to its minimum once the delay has passed.
+ * How many replicas an Inference should run, from the load its ready replicas carry: the replicas
+ * that would each carry the target, the load over the target rounded up, between its minimum and
+ * maximum. The load is the metric's ({@link ScalingMetric}): GPU utilisation, requests in flight or
+ * requests per second, summed over the ready replicas. Up at once (a queue builds while one
+ * waits); down only after the lower figure has held for the scale-down delay, so a lull between
+ * bursts does not throw warm replicas away. An idle inference (no load) therefore goes to its
+ * minimum once the delay has passed.
  *
  * <p>Owned by the controller's worker thread: it remembers since when each inference has wanted
  * fewer replicas.
@@ -21,34 +24,38 @@ final class InferenceScaler {
   /** The replicas to run and why; {@code replicas} equals the current count when nothing changes. */
   record Decision(int replicas, String why) {}
 
+  /** Below this, a load over the target that should be whole is taken as whole (37.5 / 12.5 is 3, not 3.0000001). */
+  private static final double ROUNDING = 1e-9;
+
   private final Map<String, Instant> lowerSince = new HashMap<>();
 
   /**
    * @param uid the inference's UID
-   * @param busy each ready replica's busiest GPU, percent; a replica with no measure yet is empty,
-   *     and then nothing is decided (a decision on part of the replicas would be a guess)
-   * @param target the average utilisation, percent, to hold
+   * @param metric what {@code load} measures
+   * @param load each ready replica's load (for GPUs, its busiest GPU's percent); a replica with no
+   *     measure yet is empty, and then nothing is decided (a decision on part of the replicas would
+   *     be a guess)
+   * @param target the load per replica to hold (for GPUs, the average percent)
    */
-  Decision decide(String uid, int current, int min, int max, List<OptionalInt> busy, int target,
-      Duration scaleDownAfter, Instant now) {
+  Decision decide(String uid, int current, int min, int max, ScalingMetric metric, List<OptionalDouble> load,
+      int target, Duration scaleDownAfter, Instant now) {
     if (current < min || current > max) {
       lowerSince.remove(uid);
       int bounded = Math.max(min, Math.min(max, current));
       return new Decision(bounded, "kept between minReplicas " + min + " and maxReplicas " + max);
     }
-    if (busy.isEmpty() || busy.stream().anyMatch(OptionalInt::isEmpty)) {
+    if (load.isEmpty() || load.stream().anyMatch(OptionalDouble::isEmpty)) {
       return new Decision(current, null);
     }
-    double average = busy.stream().mapToInt(OptionalInt::getAsInt).average().orElse(0);
+    double total = Math.max(0, load.stream().mapToDouble(OptionalDouble::getAsDouble).sum());
     // The load the ready replicas carry, spread so each is at the target. Replicas still starting
     // (or waiting for GPUs) carry none: counting them would add replicas for load already met. A
     // scale-down waits out the delay, by which time starting replicas are ready; the ReplicaSet
     // removes unready ones first.
-    int wanted = (int) Math.ceil(busy.size() * average / target);
+    int wanted = (int) Math.ceil(total / target - ROUNDING);
     wanted = Math.max(min, Math.min(max, wanted));
 
-    String figures = "average GPU utilisation " + Math.round(average) + "% over " + busy.size()
-        + " ready replica(s), target " + target + "%";
+    String figures = metric.figures(total, load.size(), target);
     if (wanted > current) {
       lowerSince.remove(uid);
       return new Decision(wanted, figures);
@@ -62,7 +69,7 @@ final class InferenceScaler {
       return new Decision(current, null);
     }
     lowerSince.remove(uid);
-    return new Decision(wanted, figures + ", for " + scaleDownAfter.toMinutes() + " min or more");
+    return new Decision(wanted, figures + ", for " + Durations.format(scaleDownAfter) + " or more");
   }
 
   /** Forgets an inference that is gone. */

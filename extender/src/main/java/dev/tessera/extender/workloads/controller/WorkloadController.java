@@ -10,6 +10,8 @@ import dev.tessera.extender.workloads.policy.EffectivePolicy;
 import dev.tessera.extender.workloads.policy.NamedPolicy;
 import dev.tessera.extender.workloads.policy.WorkloadPolicies;
 import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
+import dev.tessera.extender.workloads.scaling.RequestLoad;
+import dev.tessera.extender.workloads.scaling.SeriesSelector;
 import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
 import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
 import dev.tessera.extender.workloads.spec.InferenceResource;
@@ -75,6 +77,11 @@ public final class WorkloadController implements AutoCloseable {
 
   /** How long fewer replicas must suffice before an autoscaled inference drops them, unless it says. */
   static final Duration DEFAULT_SCALE_DOWN_AFTER = Duration.ofMinutes(5);
+  /**
+   * Scrapes in a row a replica's metrics page may fail before its inference gets a Warning event:
+   * one failure is a replica restarting, several are a wrong port, path or series.
+   */
+  static final int UNREAD_BEFORE_EVENT = 3;
 
   /** How long a pod may keep failing to pull its image before its workload fails. */
   static final Duration IMAGE_PULL_GRACE = Duration.ofMinutes(3);
@@ -97,6 +104,9 @@ public final class WorkloadController implements AutoCloseable {
   private final dev.tessera.extender.workloads.StatusWriter policyStatus;
   /** Only the worker thread touches it. */
   private final InferenceScaler scaler = new InferenceScaler();
+  private final RequestLoad requestLoad;
+  /** Only the worker thread touches it: inferences told that a replica's metrics cannot be read, by UID. */
+  private final Set<String> unreadReported = new HashSet<>();
   private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
   private final SharedIndexInformer<Pod> pods;
   /** Endpoints carry their Service's labels: a change of readiness there changes the phase. */
@@ -124,21 +134,25 @@ public final class WorkloadController implements AutoCloseable {
    */
   public WorkloadController(
       KubernetesClient client, Clock clock, ExecutorService worker, Function<String, String> projectOf) {
-    this(client, clock, worker, projectOf, pod -> java.util.OptionalInt.empty());
+    this(client, clock, worker, projectOf, pod -> java.util.OptionalInt.empty(), RequestLoad.unread(clock));
   }
 
   /**
    * @param gpuBusy how busy (percent) the busiest GPU a pod holds is, as its node's agent last
    *     measured; empty when unknown. A workspace whose GPUs all stay at 0 for the policy's
    *     {@code maxIdleTime} is stopped.
+   * @param requestLoad the request load of the replicas of inferences that scale on requests, read
+   *     off their metrics pages in the background (its timer is the caller's to run)
    */
   public WorkloadController(
       KubernetesClient client,
       Clock clock,
       ExecutorService worker,
       Function<String, String> projectOf,
-      Function<dev.tessera.extender.model.PodKey, java.util.OptionalInt> gpuBusy) {
+      Function<dev.tessera.extender.model.PodKey, java.util.OptionalInt> gpuBusy,
+      RequestLoad requestLoad) {
     this.gpuBusy = Objects.requireNonNull(gpuBusy, "gpuBusy");
+    this.requestLoad = Objects.requireNonNull(requestLoad, "requestLoad");
     this.projectOf = Objects.requireNonNull(projectOf, "projectOf");
     this.client = Objects.requireNonNull(client, "client");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -255,6 +269,9 @@ public final class WorkloadController implements AutoCloseable {
   private void reconcile(WorkloadKind kind, String namespace, String name) {
     WorkloadResource<?> workload = informers.get(kind).getStore().getByKey(namespace + "/" + name);
     if (workload == null) {
+      if (kind == WorkloadKind.INFERENCE) {
+        requestLoad.forget(namespace + "/" + name);
+      }
       // Gone without the finalizer, so before anything was created for it; what may remain is
       // found by owner reference by the garbage collector. Never by name: another kind's workload
       // may have the same one.
@@ -294,6 +311,8 @@ public final class WorkloadController implements AutoCloseable {
       }
       replaced.remove(workload.getMetadata().getUid());
       scaler.forget(workload.getMetadata().getUid());
+      requestLoad.forget(namespace + "/" + name);
+      unreadReported.remove(workload.getMetadata().getUid());
       written.remove(workload.getMetadata().getUid());
       idleSince.remove(workload.getMetadata().getUid());
       removeFinalizer(workload);
@@ -304,6 +323,7 @@ public final class WorkloadController implements AutoCloseable {
       return; // the update brings it back here
     }
     if (previous != null && previous.terminal()) {
+      requestLoad.forget(namespace + "/" + name);
       release(workload, desired); // in case it ended before a restart, or its Deployment made pods since
       return; // Completed and Failed are final: the status keeps why it ended
     }
@@ -329,6 +349,7 @@ public final class WorkloadController implements AutoCloseable {
     }
 
     if (stopped) {
+      requestLoad.forget(namespace + "/" + name);
       if (desired.deployment() != null) {
         client.resource(desired.deployment()).delete();
       }
@@ -389,8 +410,8 @@ public final class WorkloadController implements AutoCloseable {
 
   /**
    * Sets an inference's Deployment to the replicas it should run: {@code minReplicas} without
-   * autoscaling, else what {@link InferenceScaler} decides from its ready replicas' GPUs. Each
-   * change is an event saying from what to what and why.
+   * autoscaling, else what {@link InferenceScaler} decides from its ready replicas' load, on the
+   * metric it names. Each change is an event saying from what to what and why.
    */
   private void scale(InferenceResource inference, Deployment deployment, List<Pod> owned) {
     InferenceSpec spec = inference.getSpec();
@@ -399,20 +420,33 @@ public final class WorkloadController implements AutoCloseable {
     int min = requestedPods(inference);
     int max = spec.maxReplicas() == null ? min : Math.max(min, spec.maxReplicas());
     int current = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
+    InferenceSpec.Autoscaling autoscaling = spec.autoscaling();
+    // Checked by specProblems before it gets here: the metric is one of the three.
+    ScalingMetric metric = autoscaling == null ? null : ScalingMetric.of(autoscaling.metric()).orElseThrow();
+    if (metric == null || !autoscaling.scraped()) {
+      requestLoad.forget(namespace + "/" + name);
+      unreadReported.remove(inference.getMetadata().getUid());
+    }
     InferenceScaler.Decision decision;
-    if (spec.autoscaling() == null) {
+    if (metric == null) {
       decision = new InferenceScaler.Decision(min, "it runs minReplicas (" + min + "): it has no autoscaling");
     } else {
-      List<java.util.OptionalInt> busy = new ArrayList<>();
-      for (Pod pod : owned) {
-        if (view(pod).ready()) {
-          busy.add(gpuBusy.apply(dev.tessera.extender.cluster.PodRequests.keyOf(pod)));
+      // A replica being deleted has left its Service's endpoints: it takes no new requests.
+      List<Pod> ready = owned.stream()
+          .filter(pod -> view(pod).ready() && pod.getMetadata().getDeletionTimestamp() == null).toList();
+      List<java.util.OptionalDouble> load = new ArrayList<>();
+      if (autoscaling.scraped()) {
+        load.addAll(requestLoad(inference, ready));
+      } else {
+        for (Pod pod : ready) {
+          java.util.OptionalInt busy = gpuBusy.apply(dev.tessera.extender.cluster.PodRequests.keyOf(pod));
+          load.add(busy.isPresent() ? java.util.OptionalDouble.of(busy.getAsInt()) : java.util.OptionalDouble.empty());
         }
       }
-      Duration after = dev.tessera.extender.workloads.policy.Durations.parse(spec.autoscaling().scaleDownAfter())
+      Duration after = dev.tessera.extender.workloads.policy.Durations.parse(autoscaling.scaleDownAfter())
           .orElse(DEFAULT_SCALE_DOWN_AFTER);
-      decision = scaler.decide(inference.getMetadata().getUid(), current, min, max, busy,
-          spec.autoscaling().target() == null ? 100 : spec.autoscaling().target(), after, clock.instant());
+      decision = scaler.decide(inference.getMetadata().getUid(), current, min, max, metric, load,
+          autoscaling.target(), after, clock.instant());
     }
     if (decision.replicas() == current) {
       return;
@@ -423,6 +457,58 @@ public final class WorkloadController implements AutoCloseable {
     });
     events.normal(inference, decision.replicas() > current ? "ScaledUp" : "ScaledDown",
         "from " + current + " to " + decision.replicas() + " replicas: " + decision.why());
+  }
+
+  /**
+   * Each ready replica's request load as last read off its metrics page; empty for one not read
+   * yet, or whose page could not be read. Tells {@link RequestLoad} which replicas to read from now
+   * on: the reads happen on its threads, never this one, and a finished round of them brings the
+   * inference back here. A replica whose page keeps failing is told once on the inference, as a
+   * Warning event, until every replica is read again.
+   */
+  private List<java.util.OptionalDouble> requestLoad(InferenceResource inference, List<Pod> ready) {
+    InferenceSpec spec = inference.getSpec();
+    InferenceSpec.Autoscaling autoscaling = spec.autoscaling();
+    String namespace = inference.getMetadata().getNamespace();
+    String name = inference.getMetadata().getName();
+    String key = namespace + "/" + name;
+    RequestLoad.Source source = new RequestLoad.Source(SeriesSelector.parse(autoscaling.series()),
+        InferenceSpec.REQUESTS_PER_SECOND.equals(autoscaling.metric()));
+    List<RequestLoad.Replica> replicas = new ArrayList<>();
+    int withoutAddress = 0;
+    for (Pod pod : ready) {
+      String ip = pod.getStatus().getPodIP();
+      if (ip == null || ip.isEmpty()) {
+        withoutAddress++;
+        continue;
+      }
+      String host = ip.contains(":") ? "[" + ip + "]" : ip;
+      replicas.add(new RequestLoad.Replica(pod.getMetadata().getUid(), pod.getMetadata().getName(),
+          java.net.URI.create("http://" + host + ":" + spec.metricsPort() + autoscaling.pathOrDefault())));
+    }
+    requestLoad.track(key, source, replicas, () -> enqueue(WorkloadKind.INFERENCE, namespace, name));
+    List<RequestLoad.Measure> measures = requestLoad.measures(key, replicas);
+    List<java.util.OptionalDouble> load = new ArrayList<>();
+    List<String> unread = new ArrayList<>();
+    for (int i = 0; i < replicas.size(); i++) {
+      RequestLoad.Measure measure = measures.get(i);
+      load.add(measure.load());
+      if (measure.failures() >= UNREAD_BEFORE_EVENT) {
+        unread.add("pod " + replicas.get(i).name() + " at " + replicas.get(i).endpoint() + ": " + measure.problem());
+      }
+    }
+    for (int i = 0; i < withoutAddress; i++) {
+      load.add(java.util.OptionalDouble.empty()); // ready without an IP: unmeasured, and not for long
+    }
+    String uid = inference.getMetadata().getUid();
+    if (unread.isEmpty()) {
+      unreadReported.remove(uid);
+    } else if (unreadReported.add(uid)) {
+      events.warn(inference, "MetricsUnavailable", "cannot read " + autoscaling.metric() + " (" + source.series()
+          + ") from " + String.join("; ", unread) + "; autoscaling waits until every ready replica is read. Check"
+          + " spec.autoscaling's port, path and series");
+    }
+    return load;
   }
 
   /**
@@ -628,7 +714,8 @@ public final class WorkloadController implements AutoCloseable {
   private static String specProblem(WorkloadResource<?> workload, EffectivePolicy policy) {
     List<String> problems = specProblems(workload.workloadKind(), workload.getMetadata().getName(),
         workload.workload() == null ? null : policy.applyDefaults(workload.workload()),
-        workload instanceof DistributedTrainingResource d ? d.getSpec() : null);
+        workload instanceof DistributedTrainingResource d ? d.getSpec() : null,
+        workload instanceof InferenceResource i ? i.getSpec() : null);
     return problems.isEmpty() ? null : String.join("; ", problems);
   }
 
@@ -638,9 +725,10 @@ public final class WorkloadController implements AutoCloseable {
    *
    * @param spec its spec with the policy's defaults applied; null when it has none
    * @param distributed a distributed training's own spec; null for the other kinds
+   * @param inference an inference's own spec; null for the other kinds
    */
-  public static List<String> specProblems(
-      WorkloadKind kind, String name, WorkloadSpec spec, DistributedTrainingSpec distributed) {
+  public static List<String> specProblems(WorkloadKind kind, String name, WorkloadSpec spec,
+      DistributedTrainingSpec distributed, InferenceSpec inference) {
     if (spec == null) {
       return List.of("spec is missing");
     }
@@ -658,6 +746,9 @@ public final class WorkloadController implements AutoCloseable {
         problems.add("spec.framework must be one of " + DistributedTrainingSpec.FRAMEWORKS + ", was " + d.framework());
       }
       problems.addAll(workerProblems(d));
+    }
+    if (kind == WorkloadKind.INFERENCE) {
+      problems.addAll(AutoscalingChecks.problems(inference));
     }
     problems.addAll(DerivedNames.problems(kind, name, spec, workers));
     return problems;

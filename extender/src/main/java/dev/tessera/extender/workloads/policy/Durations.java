@@ -35,6 +35,25 @@ public final class Durations {
     }
   }
 
+  /** {@code duration} as {@link #parse} reads it: 5m, 90s as 1m30s, 1h30m; 0s for zero. Whole seconds only. */
+  public static String format(Duration duration) {
+    long seconds = duration.getSeconds();
+    if (seconds <= 0) {
+      return "0s";
+    }
+    StringBuilder text = new StringBuilder();
+    if (seconds >= 3600) {
+      text.append(seconds / 3600).append('h');
+    }
+    if (seconds % 3600 >= 60) {
+      text.append(seconds % 3600 / 60).append('m');
+    }
+    if (seconds % 60 > 0) {
+      text.append(seconds % 60).append('s');
+    }
+    return text.toString();
+  }
+
   private static long part(String digits) {
     return digits == null ? 0 : Long.parseLong(digits);
   }

@@ -26,6 +26,13 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import com.sun.net.httpserver.HttpServer;
+import dev.tessera.extender.workloads.scaling.ReplicaScraper;
+import dev.tessera.extender.workloads.scaling.RequestLoad;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -52,14 +59,31 @@ class WorkloadControllerTest {
   private final MutableClock clock = new MutableClock(java.time.Instant.now());
   /** GPU utilisation per pod name, as the node agents would report it. */
   private final Map<String, Integer> busy = new java.util.concurrent.ConcurrentHashMap<>();
+  /** What the replicas' metrics page (one for all, on loopback) says. */
+  private volatile String metricsPage = "";
+  private HttpServer metrics;
+  private ExecutorService scrapes;
+  private RequestLoad requestLoad;
 
   @BeforeEach
   void setUp() throws Exception {
     api = EmbeddedApiServer.start();
     client = api.client();
     worker = Executors.newSingleThreadExecutor();
+    metrics = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    metrics.createContext("/metrics", exchange -> {
+      byte[] page = metricsPage.getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, page.length);
+      exchange.getResponseBody().write(page);
+      exchange.close();
+    });
+    metrics.start();
+    scrapes = Executors.newFixedThreadPool(2);
+    requestLoad = new RequestLoad(new ReplicaScraper(ReplicaScraper.client(scrapes, Duration.ofSeconds(2)),
+        Duration.ofSeconds(2)), clock);
     controller = new WorkloadController(client, clock, worker, namespace -> namespace.equals("ml") ? "team-ml" : null,
-        pod -> busy.containsKey(pod.name()) ? java.util.OptionalInt.of(busy.get(pod.name())) : java.util.OptionalInt.empty());
+        pod -> busy.containsKey(pod.name()) ? java.util.OptionalInt.of(busy.get(pod.name())) : java.util.OptionalInt.empty(),
+        requestLoad);
     controller.start(Duration.ofSeconds(20));
   }
 
@@ -67,6 +91,8 @@ class WorkloadControllerTest {
   void tearDown() {
     controller.close();
     worker.shutdownNow();
+    metrics.stop(0);
+    scrapes.shutdownNow();
     api.close();
   }
 
@@ -556,7 +582,7 @@ class WorkloadControllerTest {
     WorkloadSpec s = spec(null, null);
     inference.setSpec(new InferenceSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
         s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
-        s.connections(), s.stopped(), 1, 3, new InferenceSpec.Autoscaling(InferenceSpec.GPU_UTILIZATION, 50, "10m")));
+        s.connections(), s.stopped(), 1, 3, InferenceSpec.Autoscaling.onGpus(50, "10m")));
     client.resource(inference).create();
     await(() -> client.apps().deployments().inNamespace("ml").withName("chat").get() != null, () -> "no deployment");
     var template = client.apps().deployments().inNamespace("ml").withName("chat").get().getSpec().getTemplate();
@@ -578,6 +604,103 @@ class WorkloadControllerTest {
     resync();
     await(() -> replicas("chat") == 1, () -> "not scaled down: " + replicas("chat") + " replicas");
     await(() -> events("chat").contains("ScaledDown"), () -> "events: " + events("chat"));
+  }
+
+  @Test
+  void anInferenceScaledOnRequestsInFlightReadsItsReplicasPagesAndShrinksAfterTheDelay() {
+    metricsPage = "# HELP inflight requests being served\n# TYPE inflight gauge\ninflight{model=\"a\"} 7\n"
+        + "inflight{model=\"b\"} 3\nother 100\n";
+    Pod replica = requestScaledInference("serve", new InferenceSpec.Autoscaling(InferenceSpec.CONCURRENCY, 4, "10m",
+        null, null, "inflight"));
+    await(() -> replicas("serve") == 3, () -> "not scaled up: " + replicas("serve") + " replicas; events "
+        + events("serve"));
+    await(() -> events("serve").contains("ScaledUp"), () -> "events: " + events("serve"));
+    assertTrue(eventMessages("serve").contains(
+        "from 1 to 3 replicas: 10 request(s) in flight over 1 ready replica(s), target 4 per replica"),
+        eventMessages("serve").toString());
+
+    // Idle: down to the minimum, but only once the scale-down delay has passed.
+    metricsPage = "inflight{model=\"a\"} 0\n";
+    readUntil("serve", replica, 0);
+    resync();
+    assertEquals(3, replicas("serve"));
+    clock.advance(Duration.ofMinutes(11));
+    resync();
+    await(() -> replicas("serve") == 1, () -> "not scaled down: " + replicas("serve") + " replicas");
+    assertTrue(eventMessages("serve").stream().anyMatch(m -> m.startsWith(
+        "from 3 to 1 replicas: 0 request(s) in flight over 1 ready replica(s), target 4 per replica, for 10m")),
+        eventMessages("serve").toString());
+  }
+
+  @Test
+  void aReplicaWhosePageKeepsFailingIsToldOnceAndNothingIsDecided() {
+    metricsPage = "something_else 3\n";
+    Pod replica = requestScaledInference("wrong", new InferenceSpec.Autoscaling(InferenceSpec.CONCURRENCY, 1, null,
+        null, null, "vllm:num_requests_running"));
+    RequestLoad.Replica read = new RequestLoad.Replica(replica.getMetadata().getUid(), replica.getMetadata().getName(),
+        endpoint());
+    for (int round = 0; round < WorkloadController.UNREAD_BEFORE_EVENT + 2; round++) {
+      int failures = requestLoad.measures("ml/wrong", List.of(read)).get(0).failures();
+      requestLoad.scrapeAll();
+      await(() -> requestLoad.measures("ml/wrong", List.of(read)).get(0).failures() > failures,
+          () -> "no further failure after " + failures);
+      resync();
+    }
+    assertEquals(1, events("wrong").stream().filter("MetricsUnavailable"::equals).count(), events("wrong").toString());
+    String told = eventMessages("wrong").stream().filter(m -> m.startsWith("cannot read")).findFirst().orElseThrow();
+    assertTrue(told.contains("the page has no finite sample of vllm:num_requests_running"), told);
+    assertEquals(1, replicas("wrong"), "nothing is decided on a replica that cannot be read");
+  }
+
+  /**
+   * An inference scaling on requests, 1 to 3 replicas, serving port 'http' where this test's
+   * metrics page is, and its one replica running there. Returns the replica.
+   */
+  private Pod requestScaledInference(String name, InferenceSpec.Autoscaling autoscaling) {
+    InferenceResource inference = new InferenceResource();
+    inference.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName(name).build());
+    WorkloadSpec s = spec(null, List.of(new WorkloadSpec.Connection("http", metrics.getAddress().getPort(), null)));
+    inference.setSpec(new InferenceSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
+        s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
+        s.connections(), s.stopped(), 1, 3, autoscaling));
+    client.resource(inference).create();
+    await(() -> client.apps().deployments().inNamespace("ml").withName(name).get() != null, () -> "no deployment");
+    var template = client.apps().deployments().inNamespace("ml").withName(name).get().getSpec().getTemplate();
+    Pod replica = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withNamespace("ml").withName(name + "-0").withLabels(template.getMetadata().getLabels())
+        .endMetadata().withSpec(template.getSpec()).build();
+    client.resource(replica).create();
+    schedule(name + "-0", "gpu-1");
+    client.pods().inNamespace("ml").withName(name + "-0").editStatus(p -> {
+      p.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+      p.getStatus().setPodIP(metrics.getAddress().getAddress().getHostAddress());
+      return p;
+    });
+    containers(name + "-0", "Running", true, null);
+    return pod(name + "-0");
+  }
+
+  private URI endpoint() {
+    return URI.create("http://" + metrics.getAddress().getAddress().getHostAddress() + ":"
+        + metrics.getAddress().getPort() + "/metrics");
+  }
+
+  /** Reads the replica's page until it says {@code load}. */
+  private void readUntil(String inference, Pod replica, double load) {
+    RequestLoad.Replica read = new RequestLoad.Replica(replica.getMetadata().getUid(), replica.getMetadata().getName(),
+        endpoint());
+    await(() -> {
+      requestLoad.scrapeAll();
+      var measure = requestLoad.measures("ml/" + inference, List.of(read)).get(0);
+      return measure.load().isPresent() && measure.load().getAsDouble() == load;
+    }, () -> "the replica's page never said " + load);
+  }
+
+  private List<String> eventMessages(String name) {
+    return client.v1().events().inNamespace("ml").list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .map(e -> e.getMessage())
+        .toList();
   }
 
   private int replicas(String deployment) {
