@@ -103,6 +103,18 @@ class SubmitCommandTest {
   }
 
   @Test
+  void anElasticDistributedTrainingWithItsWorkerRange() {
+    CliRun.Result result = tessera("submit", "dtrn", "el", "-p", "ml", "--image", "pytorch:24.05",
+        "--framework", "pytorch", "--min-workers", "1", "--max-workers", "4", "--gpu", "1");
+    assertEquals(0, result.exit(), result::toString);
+    DistributedTrainingSpec spec =
+        client.resources(DistributedTrainingResource.class).inNamespace("ml").withName("el").get().getSpec();
+    assertEquals(1, spec.minWorkers());
+    assertEquals(4, spec.maxWorkers());
+    assertEquals(null, spec.workers());
+  }
+
+  @Test
   void anInferenceWithReplicasAndGpuMemory() {
     CliRun.Result result = tessera("submit", "inference", "llama", "-p", "ml", "--image", "vllm:0.5",
         "--min-replicas", "2", "--max-replicas", "4", "--gpu-memory", "20000", "--gpu-devices", "2",
@@ -204,6 +216,13 @@ class SubmitCommandTest {
         "submit", "trn", "bad", "-p", "bad", "--image", "x", "--gpu", "1", "--gpu-memory", "100");
     assertUsageError("--workers applies to distributed-training only",
         "submit", "trn", "bad", "-p", "bad", "--image", "x", "--workers", "2");
+    assertUsageError("--workers fixes the size and --min-workers/--max-workers make it elastic",
+        "submit", "dtrn", "bad", "-p", "bad", "--image", "x", "--workers", "2", "--min-workers", "1",
+        "--max-workers", "2");
+    assertUsageError("an elastic training needs both --min-workers and --max-workers",
+        "submit", "dtrn", "bad", "-p", "bad", "--image", "x", "--min-workers", "1");
+    assertUsageError("--max-workers (1) must be at least --min-workers (2)",
+        "submit", "dtrn", "bad", "-p", "bad", "--image", "x", "--min-workers", "2", "--max-workers", "1");
     assertUsageError("--framework must be one of pytorch, tensorflow, mpi, was 'jax'",
         "submit", "dtrn", "bad", "-p", "bad", "--image", "x", "--framework", "jax");
     assertUsageError("--max-replicas must be at least --min-replicas (3), was 2",
