@@ -12,10 +12,23 @@ import java.util.List;
  * Tessera installed on the shared {@link ControlPlane} the way deploy/ installs it: the stock
  * kube-scheduler with the shipped {@code tessera-scheduler} profile, running as its
  * ServiceAccount, calling the extender jar, which runs as {@code tessera-extender}; plus
- * {@code fakelet.py} standing in for kubelets. The scheduler and fakelet live as long as the JVM;
- * each test starts its own extender ({@link #startExtender}) on the port the scheduler calls.
+ * {@code fakelet.py} standing in for kubelets. The scheduler and fakelet live as long as the JVM
+ * (fakelet is started again only when a test wants the other {@link Kubelets} mode); each test
+ * starts its own extender ({@link #startExtender}) on the port the scheduler calls.
  */
 final class Installation {
+  /** What fakelet.py does with a pod bound to a node. */
+  enum Kubelets {
+    /** Marks it Running and Ready at once, as a kubelet whose containers start instantly would. */
+    START_PODS,
+    /**
+     * Leaves it Pending ({@code FAKELET_NO_RUN=1}): the test plays the kubelet by writing the pod's
+     * status, so a pod stays bound-but-starting as long as the test needs. Deletions are still
+     * finished at once in both modes.
+     */
+    TEST_STARTS_PODS
+  }
+
   private static Installation shared;
 
   final ControlPlane plane;
@@ -24,6 +37,8 @@ final class Installation {
   private final List<String> shippedArgs;
   private ExtenderProcess extender;
   private int generation;
+  private Process fakelet;
+  private Kubelets kubelets;
 
   private Installation(ControlPlane plane) {
     this.plane = plane;
@@ -35,12 +50,11 @@ final class Installation {
     Exec.run(List.of(plane.scripts.resolve("scheduler.sh").toString(), "--config=" + schedulerConfig,
             SchedulerProcess.METRICS_OPEN),
         plane.env(), Duration.ofMinutes(1));
-    Process fakelet = Exec.background(
-        List.of("python3", plane.scripts.resolve("fakelet.py").toString(),
-            plane.stateDir().resolve("admin.kubeconfig").toString()),
-        plane.env(), plane.work.resolve("logs/fakelet.log"));
+    startFakelet(Kubelets.START_PODS);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      fakelet.destroy();
+      synchronized (this) {
+        fakelet.destroy();
+      }
       if (extender != null) {
         extender.kill();
       }
@@ -48,15 +62,46 @@ final class Installation {
     Workloads.namespace(plane.admin());
   }
 
-  /** The installation of this JVM, with nothing left of earlier tests and no extender running. */
+  /**
+   * The installation of this JVM, with nothing left of earlier tests, no extender running, and
+   * fakelet starting bound pods.
+   */
   static synchronized Installation fresh() {
+    return fresh(Kubelets.START_PODS);
+  }
+
+  /** The installation of this JVM, with nothing left of earlier tests, no extender running, and fakelet in this mode. */
+  static synchronized Installation fresh(Kubelets kubelets) {
     ControlPlane plane = ControlPlane.shared();
     if (shared == null) {
       shared = new Installation(plane);
     }
     shared.stopExtender();
     plane.reset();
+    if (shared.kubelets != kubelets) {
+      shared.startFakelet(kubelets);
+    }
     return shared;
+  }
+
+  /**
+   * Starts fakelet.py in this mode, stopping the one running. Nothing waits for its first list:
+   * the pods of the test to come do not exist yet, and it handles those it lists like those it
+   * watches.
+   */
+  private synchronized void startFakelet(Kubelets mode) {
+    if (fakelet != null) {
+      Exec.stop(fakelet, Duration.ofSeconds(5));
+    }
+    java.util.Map<String, String> env = new java.util.HashMap<>(plane.env());
+    if (mode == Kubelets.TEST_STARTS_PODS) {
+      env.put("FAKELET_NO_RUN", "1");
+    }
+    fakelet = Exec.background(
+        List.of("python3", plane.scripts.resolve("fakelet.py").toString(),
+            plane.stateDir().resolve("admin.kubeconfig").toString()),
+        env, plane.work.resolve("logs/fakelet.log"));
+    kubelets = mode;
   }
 
   KubernetesClient admin() {

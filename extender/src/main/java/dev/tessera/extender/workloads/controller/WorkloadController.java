@@ -122,6 +122,14 @@ public final class WorkloadController implements AutoCloseable {
   /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
   private final Map<String, Set<String>> replaced = new HashMap<>();
   /**
+   * Only the worker thread touches it: per inference UID, the replicas that were placed when it was
+   * last reconciled. Its ReplicaSet, not this controller, replaces a lost replica, under a new name:
+   * this is how the controller knows one went, as {@link #replaced} tells it of its own pods.
+   */
+  private final Map<String, Set<String>> placedReplicas = new HashMap<>();
+  /** Only the worker thread touches it: per inference UID, placed replicas that went and whose places are still open. */
+  private final Map<String, Set<String>> lostReplicas = new HashMap<>();
+  /**
    * Only the worker thread touches it: the status last written per workload UID. The controller is
    * its only writer, so this is the truth even while the informer still holds an older copy; without
    * it a reconcile racing the informer would see the old phase and record its transition twice.
@@ -310,6 +318,7 @@ public final class WorkloadController implements AutoCloseable {
         }
       }
       replaced.remove(workload.getMetadata().getUid());
+      forgetReplicas(workload.getMetadata().getUid());
       scaler.forget(workload.getMetadata().getUid());
       requestLoad.forget(namespace + "/" + name);
       unreadReported.remove(workload.getMetadata().getUid());
@@ -324,6 +333,7 @@ public final class WorkloadController implements AutoCloseable {
     }
     if (previous != null && previous.terminal()) {
       requestLoad.forget(namespace + "/" + name);
+      forgetReplicas(workload.getMetadata().getUid());
       release(workload, desired); // in case it ended before a restart, or its Deployment made pods since
       return; // Completed and Failed are final: the status keeps why it ended
     }
@@ -387,6 +397,11 @@ public final class WorkloadController implements AutoCloseable {
     if (recreated.isEmpty()) {
       replaced.remove(workload.getMetadata().getUid());
     }
+    if (desired.deployment() != null && !stopped) {
+      views.addAll(lostReplicas(workload.getMetadata().getUid(), owned, blueprint.replicas()));
+    } else {
+      forgetReplicas(workload.getMetadata().getUid()); // stopped: its replicas were released, not lost
+    }
     // By here its pod group exists: ensure created it or threw (a stopped workload keeps its own).
     Observation seen = new Observation(false, stopped, true, blueprint.replicas(), views,
         servicesWithoutEndpoints(desired), volumesNotBound(blueprint),
@@ -396,6 +411,48 @@ public final class WorkloadController implements AutoCloseable {
       owned = release(workload, desired); // an elastic training's workers still waiting for GPUs go too
     }
     setPhase(workload, transition, owned, stopped ? status(workload).conditions() : created(workload));
+  }
+
+  /**
+   * An inference's replicas that were placed and went (evicted, preempted, their node drained)
+   * while their places are still open, as preempted pods: it waits for them as a training waits
+   * for its recreated pods, Pending with reason Preempted. A place counts as filled again once as
+   * many replicas are placed as it asks for, whatever their names.
+   */
+  private List<Observation.PodView> lostReplicas(String uid, List<Pod> owned, int requested) {
+    Set<String> present = new HashSet<>();
+    Set<String> placed = new HashSet<>();
+    for (Pod pod : owned) {
+      present.add(pod.getMetadata().getName());
+      Observation.PodView view = view(pod);
+      if (view.scheduled() && !view.preempted()) { // one evicted in place counts as preempted already
+        placed.add(pod.getMetadata().getName());
+      }
+    }
+    Set<String> lost = lostReplicas.computeIfAbsent(uid, u -> new java.util.LinkedHashSet<>());
+    for (String name : placedReplicas.getOrDefault(uid, Set.of())) {
+      if (!present.contains(name)) {
+        lost.add(name);
+      }
+    }
+    placedReplicas.put(uid, placed);
+    int open = Math.max(0, requested - placed.size());
+    java.util.Iterator<String> filled = lost.iterator();
+    while (lost.size() > open) {
+      filled.next();
+      filled.remove();
+    }
+    if (lost.isEmpty()) {
+      lostReplicas.remove(uid);
+    }
+    List<Observation.PodView> views = new ArrayList<>();
+    lost.forEach(name -> views.add(new Observation.PodView(name + " (before)", true, false, "Failed", null, true)));
+    return views;
+  }
+
+  private void forgetReplicas(String uid) {
+    placedReplicas.remove(uid);
+    lostReplicas.remove(uid);
   }
 
   /** The conditions with {@value #CREATED} true: everything the workload owns exists. */

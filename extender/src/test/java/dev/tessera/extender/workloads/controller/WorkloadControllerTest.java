@@ -576,6 +576,51 @@ class WorkloadControllerTest {
   }
 
   @Test
+  void anInferenceWhoseReplicaIsEvictedGoesBackToPendingAsPreemptedUntilItsReplacementIsPlaced() {
+    InferenceResource inference = new InferenceResource();
+    inference.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("qa").build());
+    WorkloadSpec s = spec(null, null);
+    inference.setSpec(new InferenceSpec(s.image(), s.command(), s.args(), s.env(), s.gpu(), s.cpu(), s.cpuLimit(),
+        s.memory(), s.memoryLimit(), s.nodePools(), s.priorityClassName(), s.preemptible(), s.dataSources(),
+        s.connections(), s.stopped(), 2, 2, null));
+    client.resource(inference).create();
+    await(() -> client.apps().deployments().inNamespace("ml").withName("qa").get() != null, () -> "no deployment");
+    var template = client.apps().deployments().inNamespace("ml").withName("qa").get().getSpec().getTemplate();
+    for (String name : List.of("qa-a", "qa-b")) {
+      replica(template, name);
+      schedule(name, "gpu-1");
+      containers(name, "Running", true, null);
+    }
+    awaitPhase(InferenceResource.class, "qa", "Running");
+
+    // Evicted (its node drained): the ReplicaSet makes another replica, under another name, that
+    // waits for a place as the pods a training recreates do.
+    client.pods().inNamespace("ml").withName("qa-a").delete();
+    replica(template, "qa-c");
+    awaitPhase(InferenceResource.class, "qa", "Pending");
+    WorkloadStatus pending = client.resources(InferenceResource.class).inNamespace("ml").withName("qa").get().getStatus();
+    assertEquals("Preempted", pending.reason());
+    assertEquals("1 pod(s) preempted; waiting to be scheduled again (1 of 2 scheduled)",
+        pending.phaseHistory().get(pending.phaseHistory().size() - 1).message());
+
+    schedule("qa-c", "gpu-2");
+    awaitPhase(InferenceResource.class, "qa", "Initializing");
+    containers("qa-c", "Running", true, null);
+    awaitPhase(InferenceResource.class, "qa", "Running");
+    List<String> history = client.resources(InferenceResource.class).inNamespace("ml").withName("qa").get().getStatus()
+        .phaseHistory().stream().map(WorkloadStatus.PhaseChange::phase).toList();
+    assertEquals(List.of("Running", "Pending", "Initializing", "Running"), history.subList(history.size() - 4, history.size()));
+  }
+
+  /** A replica as kube-controller-manager's ReplicaSet would make it from the Deployment's template. */
+  private void replica(io.fabric8.kubernetes.api.model.PodTemplateSpec template, String name) {
+    client.resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withNamespace("ml").withName(name).withLabels(template.getMetadata().getLabels()).endMetadata()
+        .withSpec(template.getSpec())
+        .build()).create();
+  }
+
+  @Test
   void anAutoscaledInferenceGrowsWithItsGpusAndShrinksToItsMinimumWhenIdle() {
     InferenceResource inference = new InferenceResource();
     inference.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("chat").build());
