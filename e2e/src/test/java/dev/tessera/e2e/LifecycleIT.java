@@ -375,7 +375,7 @@ class LifecycleIT {
     job.setMetadata(meta(name));
     WorkloadSpec s = spec(null);
     job.setSpec(new DistributedTrainingSpec(s.image(), null, null, null, s.gpu(), s.cpu(), null, null, null, null, null,
-        null, null, null, null, "pytorch", workers, null));
+        null, null, null, null, "pytorch", workers, null, null, null));
     api.resource(job).create();
     return new Story(DistributedTrainingResource.class, name);
   }
