@@ -105,7 +105,8 @@ public final class BenchCluster {
             new dev.tessera.extender.cluster.CpuLedger(),
             pod -> 0L,
             (namespace, name) -> new PodGroupLookup.Result.Missing(),
-            new RefusedPods(cache, () -> PolicySnapshot.EMPTY, pods, (pod, why) -> {}, gang -> true, Clock.systemUTC())),
+            new RefusedPods(cache, () -> PolicySnapshot.EMPTY, pods, (pod, why) -> {}, gang -> true, Clock.systemUTC()),
+            new dev.tessera.extender.cluster.PreemptionClaims(Clock.systemUTC())),
         () -> true);
   }
 

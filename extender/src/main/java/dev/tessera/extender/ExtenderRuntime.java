@@ -15,6 +15,7 @@ import dev.tessera.extender.cluster.PolicyState;
 import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.Readiness;
 import dev.tessera.extender.cluster.GangPreemptionController;
+import dev.tessera.extender.cluster.PreemptionClaims;
 import dev.tessera.extender.cluster.ReclaimController;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.scheduling.GangPlanner;
@@ -198,8 +199,9 @@ public final class ExtenderRuntime implements AutoCloseable {
         client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
     ReclaimController reclaim = new ReclaimController(
         cache, podIndex, policy::snapshot, unschedulable, victims, evictor, events, registry);
+    PreemptionClaims claims = new PreemptionClaims(clock);
     GangPreemptionController gangPreemption = new GangPreemptionController(cache, podIndex, policy::snapshot,
-        new GangPreemption(new GangPlanner(cache.placement())), evictor, events, registry);
+        new GangPreemption(new GangPlanner(cache.placement())), evictor, events, registry, claims);
     SchedulingExtender extender =
         new SchedulingExtender(
             cache,
@@ -218,7 +220,7 @@ public final class ExtenderRuntime implements AutoCloseable {
             new SchedulingExtender.PolicyContext(
                 policy::snapshot, policy::recompute, gangs, unschedulable, podIndex, victims, registry, informers.cpu(),
                 pod -> informers.pod(pod.namespace(), pod.name()).map(CpuLedger::requestedMillis).orElse(0L),
-                policyInformers::fetchPodGroup, refused),
+                policyInformers::fetchPodGroup, refused, claims),
             readiness::ready);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * node for a gang member: this controller is the one place that preempts for gangs.
  *
  * <p>No thrashing: a gang gets no second preemption until its last one settled (its victims are
- * gone, or it has no member waiting). One preemption per run, so the next sees the ledger the last
+ * gone, or it has no member waiting), and the victims' nodes are held for it ({@link
+ * PreemptionClaims}) so that pods of lower priority do not take the room it made. One preemption per run, so the next sees the ledger the last
  * one changed. Runs on one thread.
  */
 public final class GangPreemptionController {
@@ -49,9 +50,15 @@ public final class GangPreemptionController {
   private final Evictor evictor;
   private final PodEvents events;
   private final MeterRegistry registry;
+  private final PreemptionClaims claims;
   /** Gang key to the victims its preemption waits for. Only the running thread touches it. */
   private final Map<String, Set<String>> inFlight = new HashMap<>();
   private final RecentKeys reported = new RecentKeys(10_000);
+  /**
+   * How long the victims' nodes are held for the gang: time for the evictions to finish and
+   * kube-scheduler to try the members again, with room to spare.
+   */
+  static final java.time.Duration CLAIM_HOLD = java.time.Duration.ofSeconds(30);
 
   public GangPreemptionController(
       ClusterCache cache,
@@ -60,7 +67,8 @@ public final class GangPreemptionController {
       GangPreemption preemption,
       Evictor evictor,
       PodEvents events,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      PreemptionClaims claims) {
     this.cache = Objects.requireNonNull(cache, "cache");
     this.pods = Objects.requireNonNull(pods, "pods");
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -68,6 +76,7 @@ public final class GangPreemptionController {
     this.evictor = Objects.requireNonNull(evictor, "evictor");
     this.events = Objects.requireNonNull(events, "events");
     this.registry = Objects.requireNonNull(registry, "registry");
+    this.claims = Objects.requireNonNull(claims, "claims");
   }
 
   /** A gang waiting for room. */
@@ -159,6 +168,7 @@ public final class GangPreemptionController {
     events.normal(gang.first().key(), PREEMPTING, "evicting " + victims.victims().size()
         + " pod(s) of lower priority so that gang " + gang.gang() + " can start whole");
     Set<String> waitingFor = new HashSet<>();
+    claims.claim(gang.gang(), gang.priority(), victims.victims().stream().map(RunningPod::node).toList(), CLAIM_HOLD);
     for (RunningPod victim : victims.victims()) {
       Evictor.Result result = evictor.evict(victim.key());
       registry.counter("tessera.gang.preemption.evictions", "outcome", result.outcome().name().toLowerCase())
@@ -183,8 +193,10 @@ public final class GangPreemptionController {
   /** Forgets preemptions whose gang has no member waiting, or whose victims are all gone. */
   private void settle() {
     inFlight.entrySet().removeIf(entry -> {
-      boolean anyWaiting = pods.gang(entry.getKey()).stream().anyMatch(m -> m.pending() && !m.finished());
+      boolean anyWaiting = pods.gang(entry.getKey()).stream().anyMatch(m -> m.pending() && !m.finished()
+          && cache.reservation(m.key().uid()) == null);
       if (!anyWaiting) {
+        claims.release(entry.getKey()); // placed: its nodes are anyone's again
         return true;
       }
       entry.getValue().removeIf(uid -> {

@@ -7,6 +7,7 @@ import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodGroupLookup;
 import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.cluster.PreemptionClaims;
 import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.RunningPods;
 import dev.tessera.extender.cluster.Unschedulable;
@@ -99,8 +100,10 @@ public final class SchedulingExtender implements ExtenderHandler {
       CpuLedger cpu,
       ToLongFunction<PodKey> cpuRequests,
       PodGroupLookup podGroups,
-      RefusedPods refused) {
+      RefusedPods refused,
+      PreemptionClaims claims) {
     public PolicyContext {
+      Objects.requireNonNull(claims, "claims");
       Objects.requireNonNull(podGroups, "podGroups");
       Objects.requireNonNull(refused, "refused");
       Objects.requireNonNull(cpu, "cpu");
@@ -117,6 +120,7 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final ClusterCache cache;
   private final PodGroupLookup podGroups;
   private final RefusedPods refused;
+  private final PreemptionClaims claims;
   private final BooleanSupplier ready;
   private final Placement placement;
   private final PodLookup pods;
@@ -156,6 +160,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.ready = Objects.requireNonNull(ready, "ready");
     this.podGroups = context.podGroups();
     this.refused = context.refused();
+    this.claims = context.claims();
     this.placement = cache.placement();
     this.pods = Objects.requireNonNull(pods, "pods");
     this.binder = Objects.requireNonNull(binder, "binder");
@@ -216,6 +221,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     FailureMemo memo = memos.get().forRequest(request);
     PoolGate gate = project == null && traits.pools().isEmpty() ? null : new PoolGate(traits, project, request, policyNow);
     int passing = 0;
+    boolean anyClaims = claims.any();
     for (int i = 0; i < sent; i++) {
       NodeState node = snapshot.node(nodes, i);
       if (node == null) {
@@ -228,6 +234,11 @@ public final class SchedulingExtender implements ExtenderHandler {
       if (failure != null && failure.unresolvable()) {
         reasons[i] = failure.reason();
         unresolvable[i] = true;
+        continue;
+      }
+      String claimed = anyClaims ? claims.refusal(node.name(), pod.priority()) : null;
+      if (claimed != null) {
+        reasons[i] = claimed;
         continue;
       }
       String denied = gate == null ? null : gate.refusal(node);

@@ -9,6 +9,7 @@ import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.BindResult;
 import dev.tessera.extender.cluster.CpuLedger;
 import dev.tessera.extender.cluster.PodGroupLookup;
+import dev.tessera.extender.cluster.PreemptionClaims;
 import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.Evictor;
 import dev.tessera.extender.cluster.GangCoordinator;
@@ -180,7 +181,8 @@ class SchedulingSimulationTest {
         new SchedulingExtender.PolicyContext(
             policyState::snapshot, policyState::recompute, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L,
             (namespace, name) -> new PodGroupLookup.Result.Missing(),
-            new RefusedPods(cache, policyState::snapshot, index, (pod, why) -> {}, gang -> true, clock)),
+            new RefusedPods(cache, policyState::snapshot, index, (pod, why) -> {}, gang -> true, clock),
+            new PreemptionClaims(clock)),
         () -> true);
     monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock, registry);
     reclaim = new ReclaimController(
