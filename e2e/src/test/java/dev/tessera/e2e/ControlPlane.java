@@ -230,6 +230,9 @@ final class ControlPlane {
       }
     }
     admin.nodes().withLabel(Workloads.TEST_LABEL).delete();
+    // A killed extender's Lease would keep the next one waiting for it to expire.
+    admin.resources(io.fabric8.kubernetes.api.model.coordination.v1.Lease.class).inNamespace("tessera-system")
+        .withName("tessera-extender").delete();
     Await.until("the previous test's pods and nodes to be gone", Duration.ofSeconds(60), () ->
         admin.pods().inAnyNamespace().withLabel(Workloads.TEST_LABEL).list().getItems().isEmpty()
             && admin.pods().inNamespace(Workloads.NAMESPACE).list().getItems().isEmpty()

@@ -49,6 +49,10 @@ final class ExtenderProcess implements AutoCloseable {
     }
   }
 
+  int port() {
+    return port;
+  }
+
   String url() {
     return "http://127.0.0.1:" + port;
   }

@@ -123,6 +123,17 @@ final class Installation {
     return extender;
   }
 
+  /**
+   * One more extender replica, on a port of its own, with the shipped arguments (leader election
+   * among them): the caller routes kube-scheduler to the leader ({@link LeaderProxy}) and kills it.
+   */
+  synchronized ExtenderProcess startReplica(String... extraArgs) {
+    List<String> args = new java.util.ArrayList<>(shippedArgs);
+    args.addAll(List.of(extraArgs));
+    return ExtenderProcess.start(extenderKubeconfig, freePort(),
+        plane.work.resolve("logs/extender-" + (++generation) + ".log"), args.toArray(String[]::new));
+  }
+
   /** The extender container's arguments in deploy/20-extender.yaml that are not about ports or certificates. */
   private static List<String> shippedArgs(ControlPlane plane) {
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(plane.deploy.resolve("20-extender.yaml"))) {

@@ -113,6 +113,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final ScheduledExecutorService requeue;
   private final PodWaker waker;
+  /** Set by start; run and cleared by the first activate(). Guarded by this. */
+  private Activation activation;
 
   private ExtenderRuntime(
       ScheduledExecutorService scheduler,
@@ -164,6 +166,22 @@ public final class ExtenderRuntime implements AutoCloseable {
   public static ExtenderRuntime start(
       ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client)
       throws Exception {
+    return start(config, reportConfig, resyncPeriod, client, true);
+  }
+
+  /**
+   * A standby: its cache filled and kept up to date from the informers, answering {@code /healthz}
+   * and "not ready" to scheduling verbs until {@link #activate} (when it is elected leader).
+   */
+  public static ExtenderRuntime standby(
+      ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client)
+      throws Exception {
+    return start(config, reportConfig, resyncPeriod, client, false);
+  }
+
+  private static ExtenderRuntime start(
+      ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client,
+      boolean activateNow) throws Exception {
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ScheduledExecutorService scheduler =
@@ -221,7 +239,8 @@ public final class ExtenderRuntime implements AutoCloseable {
                 policy::snapshot, policy::recompute, gangs, unschedulable, podIndex, victims, registry, informers.cpu(),
                 pod -> informers.pod(pod.namespace(), pod.name()).map(CpuLedger::requestedMillis).orElse(0L),
                 policyInformers::fetchPodGroup, refused, claims),
-            readiness::ready);
+            readiness::ready,
+            readiness::synced);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
@@ -241,6 +260,13 @@ public final class ExtenderRuntime implements AutoCloseable {
       server.start();
       informers.start(SYNC_TIMEOUT);
       policyInformers.start(SYNC_TIMEOUT);
+    } catch (Exception e) {
+      runtime.close();
+      throw e;
+    }
+    readiness.markSynced();
+    // The cache is warm from here; deciding, and acting on the cluster, waits for activate().
+    runtime.activation = () -> {
       workloads.start(SYNC_TIMEOUT);
       agentEvents.start(SYNC_TIMEOUT);
       scheduler.scheduleWithFixedDelay(() -> quietly("re-examine workloads' time limits", workloads::resync),
@@ -287,11 +313,37 @@ public final class ExtenderRuntime implements AutoCloseable {
           + " the extender was not ready are tried again", stranded.size());
       requeue.scheduleWithFixedDelay(() -> quietly("wake pods whose refusal went away", refused::check),
           REQUEUE_PERIOD.toMillis(), REQUEUE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
-      return runtime;
-    } catch (Exception e) {
-      runtime.close();
-      throw e;
+    };
+    if (activateNow) {
+      try {
+        runtime.activate();
+      } catch (Exception e) {
+        runtime.close();
+        throw e;
+      }
     }
+    return runtime;
+  }
+
+  /** What turns a warm standby into the replica that decides and acts. */
+  @FunctionalInterface
+  private interface Activation {
+    void run() throws Exception;
+  }
+
+  /**
+   * Starts deciding and acting: the workload controller, the periodic controllers (reclaim, gang
+   * timeouts and preemption, project status) and the scheduling verbs, which until now answered
+   * "not ready". Pods kube-scheduler failed meanwhile are tried again. Once only; later calls do
+   * nothing.
+   */
+  public synchronized void activate() throws Exception {
+    if (activation == null) {
+      return;
+    }
+    Activation once = activation;
+    activation = null;
+    once.run();
   }
 
   public int port() {

@@ -3,6 +3,8 @@ package dev.tessera.extender;
 import dev.tessera.extender.admission.AdmissionRuntime;
 import dev.tessera.extender.admission.AdmissionServer;
 import dev.tessera.extender.embedded.EmbeddedDemo;
+import dev.tessera.extender.ha.LeaderLabel;
+import dev.tessera.extender.ha.Leadership;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.telemetry.ReportConfig;
@@ -141,6 +143,26 @@ public final class Main implements Callable<Integer> {
       description = "PEM PKCS#8 private key of the admission webhook, e.g. tls.key. Read once at startup.")
   Path admissionKey;
 
+  @Option(
+      names = "--leader-elect",
+      description = "Run as one of several replicas: only the holder of the Lease decides and acts; the"
+          + " others keep their caches warm and take over when it stops renewing. The leader labels its own"
+          + " pod tessera.dev/leader=true (POD_NAME and POD_NAMESPACE from the downward API) for the Service.")
+  boolean leaderElect;
+
+  @Option(
+      names = "--leader-elect-namespace",
+      paramLabel = "NAMESPACE",
+      description = "Namespace of the Lease (default: POD_NAMESPACE, else tessera-system).")
+  String leaderNamespace;
+
+  @Option(
+      names = "--leader-elect-lease-duration",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How long a Lease not renewed keeps the standbys out: most of the failover time (default: 8s).")
+  Duration leaseDuration = Duration.ofSeconds(8);
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
@@ -184,6 +206,9 @@ public final class Main implements Callable<Integer> {
       return new EmbeddedDemo(config, reports, resyncPeriod, System.out).run(keepRunning);
     }
     Config clientConfig = clientConfig(config);
+    if (leaderElect) {
+      return runReplica(clientConfig, config, reports);
+    }
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
         ExtenderRuntime runtime = ExtenderRuntime.start(config, reports, resyncPeriod, client);
         AdmissionRuntime admission =
@@ -205,6 +230,67 @@ public final class Main implements Callable<Integer> {
       stop.await();
     }
     return 0;
+  }
+
+  /**
+   * One of several replicas: a warm standby until it wins the Lease, then the leader. Losing the
+   * Lease ends the process (exit 1): its kubelet starts it again as a standby, with a fresh view.
+   */
+  private int runReplica(Config clientConfig, ExtenderConfig config, ReportConfig reports) throws Exception {
+    String podNamespace = System.getenv("POD_NAMESPACE");
+    String namespace = leaderNamespace != null ? leaderNamespace
+        : podNamespace != null && !podNamespace.isBlank() ? podNamespace : "tessera-system";
+    String pod = System.getenv("POD_NAME");
+    String identity = (pod != null && !pod.isBlank() ? pod : java.net.InetAddress.getLocalHost().getHostName())
+        + "_" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    Leadership.Settings settings;
+    try {
+      settings = new Leadership.Settings(namespace, "tessera-extender", identity, leaseDuration);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--leader-elect-lease-duration: " + e.getMessage(), e);
+    }
+    CountDownLatch stop = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger exit = new java.util.concurrent.atomic.AtomicInteger();
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+        ExtenderRuntime runtime = ExtenderRuntime.standby(config, reports, resyncPeriod, client);
+        AdmissionRuntime admission = AdmissionRuntime.start(admissionPort, admissionCert, admissionKey,
+            runtime::workloadPolicies,
+            ns -> {
+              var project = runtime.policy().projectOf(ns);
+              return project == null ? null : project.name();
+            },
+            runtime::otherKindNamed);
+        Leadership leadership = new Leadership(client, settings)) {
+      LeaderLabel label = new LeaderLabel(client, podNamespace == null ? namespace : podNamespace, pod);
+      label.clear();
+      log.info("standby for cluster {} on port {}: cache filled, waiting for the Lease {}/tessera-extender",
+          clientConfig.getMasterUrl(), runtime.port(), namespace);
+      // Starting to lead syncs the workload controller's informers: off the elector's thread, which
+      // must go on renewing the Lease meanwhile.
+      Runnable lead = () -> {
+        try {
+          long start = System.nanoTime();
+          runtime.activate();
+          label.mark();
+          log.info("leading: deciding and acting from now on ({} ms from the Lease to ready)",
+              (System.nanoTime() - start) / 1_000_000);
+        } catch (Exception e) {
+          log.error("won the Lease but could not start leading; exiting so that another replica leads", e);
+          exit.set(1);
+          stop.countDown();
+        }
+      };
+      leadership.start(
+          () -> new Thread(lead, "tessera-lead").start(),
+          () -> {
+            log.warn("lost the Lease: another replica may be deciding now; exiting, to come back as a standby");
+            exit.set(1);
+            stop.countDown();
+          });
+      Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
+      stop.await();
+    }
+    return exit.get();
   }
 
   private void checkAdmissionOptions() {

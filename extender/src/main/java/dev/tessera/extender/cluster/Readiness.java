@@ -8,9 +8,20 @@ package dev.tessera.extender.cluster;
  */
 public final class Readiness {
   private volatile boolean ready;
+  private volatile boolean synced;
 
   public boolean ready() {
     return ready;
+  }
+
+  /** The cache is filled: this replica could decide, if it were the leader. */
+  public boolean synced() {
+    return synced;
+  }
+
+  /** Marks the cache filled; it stays so. */
+  public void markSynced() {
+    synced = true;
   }
 
   /** Marks the extender ready; it stays so. */

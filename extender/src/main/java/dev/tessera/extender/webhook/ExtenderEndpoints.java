@@ -95,6 +95,10 @@ final class ExtenderEndpoints {
     writer.writeBindingResult(error, out);
   }
 
+  boolean synced() {
+    return handler.synced();
+  }
+
   boolean ready() {
     return handler.ready();
   }

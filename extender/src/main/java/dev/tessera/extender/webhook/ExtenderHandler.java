@@ -47,6 +47,15 @@ public interface ExtenderHandler {
   boolean ready();
 
   /**
+   * True once the cache is filled, whether this replica decides or stands by to take over: {@code
+   * /syncedz} answers 200 then, and a Deployment's readiness probe reads it (a standby is ready to
+   * be rolled over; kube-scheduler reaches only the leader, through the Service's leader label).
+   */
+  default boolean synced() {
+    return ready();
+  }
+
+  /**
    * A builder for one request's node names, which the request reader fills as it reads them. The
    * handler's own resolves each name in its node table there and then, so the decision finds nodes
    * by position; by default names are only collected.

@@ -89,7 +89,7 @@ public final class ExtenderServer implements AutoCloseable {
                         config.unreadyWait())));
     log.info(
         "Extender listening on port {}: POST /filter /prioritize /bind /preempt for"
-            + " kube-scheduler, GET /healthz /readyz /metrics; request bodies up to {} bytes",
+            + " kube-scheduler, GET /healthz /readyz /syncedz /metrics; request bodies up to {} bytes",
         port(),
         config.maxRequestBytes());
   }

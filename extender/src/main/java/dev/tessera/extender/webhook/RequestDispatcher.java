@@ -132,7 +132,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
           "nothing is served at "
               + abbreviate(request.uri())
               + "; the extender serves POST /filter, /prioritize, /bind, /preempt and"
-              + " GET /healthz, /readyz, /metrics",
+              + " GET /healthz, /readyz, /syncedz, /metrics",
           keepAlive,
           start);
       return;
@@ -162,6 +162,10 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
       case HEALTHZ ->
           Replies.send(ctx, Replies.text(ctx.alloc(), HttpResponseStatus.OK, "ok"), keepAlive);
       case READYZ -> ready(ctx, keepAlive);
+      case SYNCEDZ -> Replies.send(ctx, endpoints.synced()
+          ? Replies.text(ctx.alloc(), HttpResponseStatus.OK, "ok")
+          : refusals.response(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+              "not synced: nodes, pods and the scheduling policy are still being listed"), keepAlive);
       case METRICS ->
           answerOffLoop(
               ctx,

@@ -10,6 +10,7 @@ enum Route {
   PREEMPT("/preempt", HttpMethod.POST, true),
   HEALTHZ("/healthz", HttpMethod.GET, false),
   READYZ("/readyz", HttpMethod.GET, false),
+  SYNCEDZ("/syncedz", HttpMethod.GET, false),
   METRICS("/metrics", HttpMethod.GET, false);
 
   /** Tag value on metrics for a request to no known path. */
@@ -38,6 +39,7 @@ enum Route {
       case "/preempt" -> PREEMPT;
       case "/healthz" -> HEALTHZ;
       case "/readyz" -> READYZ;
+      case "/syncedz" -> SYNCEDZ;
       case "/metrics" -> METRICS;
       default -> null;
     };

@@ -122,6 +122,7 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final RefusedPods refused;
   private final PreemptionClaims claims;
   private final BooleanSupplier ready;
+  private final BooleanSupplier synced;
   private final Placement placement;
   private final PodLookup pods;
   private final PodBinder binder;
@@ -156,8 +157,24 @@ public final class SchedulingExtender implements ExtenderHandler {
       PodEvents events,
       PolicyContext context,
       BooleanSupplier ready) {
+    this(cache, pods, binder, events, context, ready, ready);
+  }
+
+  /**
+   * @param ready true once this replica decides: its cache is filled and it leads
+   * @param synced true once its cache is filled, leading or standing by
+   */
+  public SchedulingExtender(
+      ClusterCache cache,
+      PodLookup pods,
+      PodBinder binder,
+      PodEvents events,
+      PolicyContext context,
+      BooleanSupplier ready,
+      BooleanSupplier synced) {
     this.cache = Objects.requireNonNull(cache, "cache");
     this.ready = Objects.requireNonNull(ready, "ready");
+    this.synced = Objects.requireNonNull(synced, "synced");
     this.podGroups = context.podGroups();
     this.refused = context.refused();
     this.claims = context.claims();
@@ -877,6 +894,11 @@ public final class SchedulingExtender implements ExtenderHandler {
   @Override
   public boolean ready() {
     return ready.getAsBoolean();
+  }
+
+  @Override
+  public boolean synced() {
+    return synced.getAsBoolean();
   }
 
   @Override

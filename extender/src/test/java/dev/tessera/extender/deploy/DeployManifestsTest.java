@@ -13,6 +13,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.tessera.extender.admission.AdmissionReviewer;
 import dev.tessera.extender.admission.AdmissionServer;
+import dev.tessera.extender.ha.LeaderLabel;
 import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.telemetry.ReportConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -121,7 +122,9 @@ class DeployManifestsTest {
               rule(WellKnown.API_GROUP, List.of("podgroups"), List.of("create", "delete")),
               // The workload controller reads the workload policies and says whether each is accepted.
               rule(WellKnown.API_GROUP, List.of("workloadpolicies"), List.of("get", "list", "watch")),
-              rule(WellKnown.API_GROUP, List.of("workloadpolicies/status"), List.of("update", "patch"))));
+              rule(WellKnown.API_GROUP, List.of("workloadpolicies/status"), List.of("update", "patch")),
+              // Leader election among the replicas.
+              rule("coordination.k8s.io", List.of("leases"), List.of("get", "create", "update", "patch"))));
 
   /** Fields of KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) we may use. */
   private static final Set<String> KSC_FIELDS =
@@ -331,9 +334,11 @@ class DeployManifestsTest {
 
     Deployment extender = one(Deployment.class, WellKnown.NAMESPACE, WellKnown.EXTENDER_SERVICE);
     Map<String, String> podLabels = extender.getSpec().getTemplate().getMetadata().getLabels();
-    Map<String, String> selector = svc.getSpec().getSelector();
+    Map<String, String> selector = new java.util.HashMap<>(svc.getSpec().getSelector());
+    assertEquals("true", selector.remove(LeaderLabel.LABEL),
+        "the Service reaches only the leader, whose pod carries " + LeaderLabel.LABEL + "=true");
     assertTrue(
-        selector != null && !selector.isEmpty() && podLabels.entrySet().containsAll(selector.entrySet()),
+        !selector.isEmpty() && podLabels.entrySet().containsAll(selector.entrySet()),
         "Service selector " + selector + " does not select the extender pods " + podLabels);
 
     Container c = onlyContainer(extender);
@@ -359,20 +364,22 @@ class DeployManifestsTest {
   @Test
   void extenderDeploymentServesTheWellKnownPortWithProbes() {
     Deployment d = one(Deployment.class, WellKnown.NAMESPACE, WellKnown.EXTENDER_SERVICE);
-    assertEquals(
-        1,
-        d.getSpec().getReplicas(),
-        "one extender: it keeps the GPU ledger in memory; two would double-book GPUs");
-    assertEquals(
-        "Recreate",
-        d.getSpec().getStrategy() == null ? null : d.getSpec().getStrategy().getType(),
-        "a rolling update would run two extenders (two ledgers) at once; use Recreate");
+    assertEquals(2, d.getSpec().getReplicas(), "a leader and a warm standby");
+    assertEquals("RollingUpdate", d.getSpec().getStrategy().getType());
+    assertEquals(new IntOrString(0), d.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable(),
+        "a new standby is ready before an old replica goes");
 
     PodSpec pod = d.getSpec().getTemplate().getSpec();
     assertEquals(EXTENDER_SA, pod.getServiceAccountName(), "extender's serviceAccountName");
     one(ServiceAccount.class, WellKnown.NAMESPACE, EXTENDER_SA);
 
     Container c = onlyContainer(d);
+    assertTrue(argsOf(c).contains("--leader-elect"),
+        "two replicas, each with its own ledger, must elect the one that decides; got " + argsOf(c));
+    for (String variable : List.of("POD_NAME", "POD_NAMESPACE")) {
+      assertTrue(c.getEnv().stream().anyMatch(e -> e.getName().equals(variable) && e.getValueFrom() != null
+          && e.getValueFrom().getFieldRef() != null), variable + " from the downward API, for the leader label");
+    }
     assertTrue(
         argsOf(c).contains("--port=" + WellKnown.EXTENDER_PORT),
         "extender args must contain --port=" + WellKnown.EXTENDER_PORT + ", got " + argsOf(c));
@@ -384,7 +391,9 @@ class DeployManifestsTest {
             .orElseThrow(() -> new AssertionError("extender container has no port named http"));
     assertEquals(WellKnown.EXTENDER_PORT, http.getContainerPort(), "port http");
 
-    assertHttpProbe(c.getReadinessProbe(), "readinessProbe", "/readyz", new IntOrString("http"), null);
+    // Ready once synced, standby or leader: readiness that followed leadership would stop every
+    // rolling update (the Deployment waits for a new pod to be ready before the leader goes).
+    assertHttpProbe(c.getReadinessProbe(), "readinessProbe", "/syncedz", new IntOrString("http"), null);
     assertHttpProbe(c.getLivenessProbe(), "livenessProbe", "/healthz", new IntOrString("http"), null);
 
     assertNotNull(c.getResources(), "extender container needs resources");

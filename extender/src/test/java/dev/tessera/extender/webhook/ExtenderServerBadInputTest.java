@@ -231,7 +231,7 @@ class ExtenderServerBadInputTest {
     assertEquals(404, response.statusCode());
     assertEquals(
         "nothing is served at /scheduler/filter; the extender serves POST /filter, /prioritize,"
-            + " /bind, /preempt and GET /healthz, /readyz, /metrics",
+            + " /bind, /preempt and GET /healthz, /readyz, /syncedz, /metrics",
         Samples.tree(response.body()).get("Error").asText());
   }
 
