@@ -116,9 +116,10 @@ class InferenceScalingIT {
     api.resource(inference).create();
 
     awaitReplicas(3, "a scale-up to 3 on 5 requests in flight");
-    assertTrue(messages("ScaledUp").contains(
+    // The event is written after the Deployment is scaled, on the extender's event thread.
+    Await.until("the ScaledUp event", SCALE_WAIT, () -> messages("ScaledUp").contains(
             "from 1 to 3 replicas: 5 request(s) in flight over 1 ready replica(s), target 2 per replica"),
-        "events: " + messages(null));
+        () -> "events: " + messages(null));
     Await.until("3 replicas serving their pages", SCALE_WAIT, () -> pointReplicasAtPages() == 3,
         () -> "replicas at pages: " + given + "; extender log " + tessera.extender().log);
 
@@ -127,6 +128,8 @@ class InferenceScalingIT {
     awaitReplicas(1, "a scale-down to the minimum once idle for 10s");
     long idleFor = Duration.ofNanos(System.nanoTime() - idleSince).toSeconds();
     assertTrue(idleFor >= 10, "scaled down after " + idleFor + " s idle, before the 10 s delay");
+    Await.until("the ScaledDown event", SCALE_WAIT, () -> !messages("ScaledDown").isEmpty(),
+        () -> "events: " + messages(null));
     List<String> down = messages("ScaledDown");
     assertEquals(List.of("from 3 to 1 replicas: 0 request(s) in flight over 3 ready replica(s), target 2 per replica,"
         + " for 10s or more"), down, "events: " + messages(null));

@@ -113,6 +113,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final ScheduledExecutorService requeue;
   private final PodWaker waker;
+  /** One thread per periodic job that calls the API server; shut down on close. */
+  private final List<ScheduledExecutorService> apiThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** Set by start; run and cleared by the first activate(). Guarded by this. */
   private Activation activation;
 
@@ -286,21 +288,24 @@ public final class ExtenderRuntime implements AutoCloseable {
       new AssumptionSweeper(cache, events, scheduler, SWEEP_PERIOD).start();
       ProjectMetrics projectMetrics = new ProjectMetrics(registry, policy::snapshot);
       ProjectStatusWriter projectStatus = new ProjectStatusWriter(client, clock, PROJECT_STATUS_PERIOD);
+      // Jobs that call the API server (status patches, evictions) get a thread each: one slow call
+      // delays its own job, never the recompute of the figures or the assumption sweep on the timer.
+      ScheduledExecutorService statusWriter = runtime.apiThread("tessera-project-status");
       policy.onChange(snapshot -> {
         projectMetrics.update(snapshot);
-        projectStatus.update(snapshot);
+        statusWriter.execute(() -> quietly("write project figures to their status", () -> projectStatus.update(snapshot)));
       });
-      scheduler.scheduleWithFixedDelay(
+      statusWriter.scheduleWithFixedDelay(
           () -> quietly("write project figures to their status", () -> projectStatus.update(policy.snapshot())),
           PROJECT_STATUS_PERIOD.toMillis(), PROJECT_STATUS_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       policy.start(scheduler, POLICY_PERIOD.toMillis());
-      scheduler.scheduleWithFixedDelay(
+      runtime.apiThread("tessera-gang-timeouts").scheduleWithFixedDelay(
           () -> quietly("check gang timeouts", gangMonitor::check),
           GANG_PERIOD.toMillis(), GANG_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
-      scheduler.scheduleWithFixedDelay(
+      runtime.apiThread("tessera-reclaim").scheduleWithFixedDelay(
           () -> quietly("reclaim GPUs for projects under quota", reclaim::run),
           RECLAIM_PERIOD.toMillis(), RECLAIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
-      scheduler.scheduleWithFixedDelay(
+      runtime.apiThread("tessera-gang-preemption").scheduleWithFixedDelay(
           () -> quietly("preempt for gangs of higher priority", gangPreemption::run),
           RECLAIM_PERIOD.toMillis(), RECLAIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       CacheMetrics.register(cache, registry);
@@ -344,6 +349,12 @@ public final class ExtenderRuntime implements AutoCloseable {
     Activation once = activation;
     activation = null;
     once.run();
+  }
+
+  private ScheduledExecutorService apiThread(String name) {
+    ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(daemon(name));
+    apiThreads.add(thread);
+    return thread;
   }
 
   public int port() {
@@ -397,6 +408,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     requeue.shutdownNow();
     waker.close();
     scheduler.shutdownNow();
+    apiThreads.forEach(ExecutorService::shutdownNow);
     evictor.close();
     binds.shutdown();
     eventWriter.shutdown();
