@@ -1,4 +1,4 @@
-package dev.tessera.extender.model;
+package dev.tessera.api;
 
 /**
  * Names shared with users, manifests and the node agent. Changing one is a breaking change: the
@@ -69,7 +69,7 @@ public final class WellKnown {
   public static final String API_GROUP = "tessera.dev";
   public static final String API_VERSION = "v1alpha1";
 
-  /** The pool of nodes no {@link NodePool} selects. */
+  /** The pool of nodes no NodePool selects. */
   public static final String DEFAULT_POOL = "default";
 
   /** Pod annotation: node pools the pod may use, in order of preference ("h100,a100"). */

@@ -1,6 +1,6 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,10 +1,10 @@
 package dev.tessera.extender;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.admission.AdmissionRuntime;
 import dev.tessera.extender.admission.AdmissionServer;
 import dev.tessera.extender.embedded.EmbeddedDemo;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.telemetry.ReportConfig;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;

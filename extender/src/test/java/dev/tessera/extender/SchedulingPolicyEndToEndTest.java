@@ -1,21 +1,13 @@
 package dev.tessera.extender;
 
-import dev.tessera.extender.testing.Await;
-import static dev.tessera.extender.workloads.Policies.pool;
-import static dev.tessera.extender.workloads.Policies.project;
-import static dev.tessera.extender.workloads.Policies.quota;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.GangMonitor;
 import dev.tessera.extender.cluster.ReclaimController;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.workloads.Policies;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -31,6 +23,14 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static dev.tessera.extender.workloads.Policies.pool;
+import static dev.tessera.extender.workloads.Policies.project;
+import static dev.tessera.extender.workloads.Policies.quota;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 
 /**
  * Scheduling policy end to end: the extender over real HTTP against the in-process API server,
@@ -111,7 +111,7 @@ class SchedulingPolicyEndToEndTest {
     Thread.sleep(2500); // two reclaim rounds
     assertEquals(2, client.pods().inNamespace("team-b").list().getItems().size(), "no thrashing");
     await(() -> {
-      var status = client.resources(dev.tessera.extender.workloads.ProjectResource.class).withName("team-a").get().getStatus();
+      var status = client.resources(dev.tessera.api.policy.ProjectResource.class).withName("team-a").get().getStatus();
       return status != null && status.pools() != null && status.pools().stream()
           .anyMatch(p -> p.nodePool().equals("default") && p.allocatedGpus() == 2.0 && p.deservedGpus() == 2.0);
     });

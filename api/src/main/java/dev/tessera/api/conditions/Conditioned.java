@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.conditions;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.conditions;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;

@@ -1,5 +1,6 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
+import dev.tessera.api.conditions.ConditionsStatus;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;

@@ -1,5 +1,6 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
+import dev.tessera.api.conditions.ConditionsStatus;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -10,7 +11,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 /**
  * {@code nodepools.tessera.dev}, cluster-scoped: the nodes a label selector picks, with their own
  * placement strategies. Nodes no pool selects are in the pool {@value
- * dev.tessera.extender.model.WellKnown#DEFAULT_POOL}.
+ * dev.tessera.api.WellKnown#DEFAULT_POOL}.
  */
 @Group("tessera.dev")
 @Version("v1alpha1")

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.model.annotation.Categories;
@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
  * {@code podgroups.tessera.dev}, namespaced: a gang whose pods start together or not at all. Pods
- * join with the label {@value dev.tessera.extender.model.WellKnown#POD_GROUP_LABEL}; it lives in
+ * join with the label {@value dev.tessera.api.WellKnown#POD_GROUP_LABEL}; it lives in
  * their namespace, as sig-scheduling's coscheduling PodGroup does.
  */
 @Group("tessera.dev")

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 

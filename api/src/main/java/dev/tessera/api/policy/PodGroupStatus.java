@@ -1,6 +1,8 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.conditions.Conditioned;
 import java.util.List;
 
 /**

@@ -1,9 +1,9 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
 import java.util.Objects;
 
 /**
- * Which policy object a {@link Verdict} is about.
+ * Which policy object a verdict of the extender's policy validation is about.
  *
  * @param namespace null for the cluster-scoped kinds
  */

@@ -1,10 +1,12 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.conditions.Conditioned;
 import io.fabric8.kubernetes.client.CustomResource;
 
 /**
- * What the four policy kinds share: a status with conditions. The base class lets {@link
- * StatusWriter} set the {@value Condition#ACCEPTED} condition on any of them, including objects
+ * What the four policy kinds share: a status with conditions. The base class lets one
+ * status writer set the {@value Condition#ACCEPTED} condition on any of them, including objects
  * that have no status yet.
  */
 public abstract class PolicyResource<S, T extends Conditioned<T>> extends CustomResource<S, T> {

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -10,8 +10,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 /**
  * {@code projects.tessera.dev}, cluster-scoped: a team's namespaces and GPU quota per node pool.
  * Cluster-scoped because a project spans namespaces and is an administrator's object, like
- * KAI-Scheduler's queues. {@link PolicyValidation} turns it into a {@link
- * dev.tessera.extender.model.Project}.
+ * KAI-Scheduler's queues. The extender's policy validation turns it into the project its
+ * scheduling core reads.
  */
 @Group("tessera.dev")
 @Version("v1alpha1")

@@ -1,11 +1,11 @@
-package dev.tessera.extender.workloads;
+package dev.tessera.api.policy;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
  * A Project's spec as the API holds it. Fields are nullable: an absent field takes its default
- * ({@link PolicyValidation} applies them, as the CRD's schema does on a real API server), and
+ * (the extender's policy validation applies them, as the CRD's schema does on a real API server), and
  * wrong values are reported on the object's status, not thrown.
  *
  * @param namespaces the namespaces whose pods belong to the project; each in one project only

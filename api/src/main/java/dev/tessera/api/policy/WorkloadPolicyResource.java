@@ -1,7 +1,6 @@
-package dev.tessera.extender.workloads.policy;
+package dev.tessera.api.policy;
 
-import dev.tessera.extender.workloads.ConditionsStatus;
-import dev.tessera.extender.workloads.PolicyResource;
+import dev.tessera.api.conditions.ConditionsStatus;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -12,7 +11,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 /**
  * {@code workloadpolicies.tessera.dev}, cluster-scoped: the spec names the project it applies to
  * (or none, for a global policy), so a namespace would add nothing but a second place to look.
- * Its status carries the Accepted condition with {@link WorkloadPolicies#problems(String)}.
+ * Its status carries the Accepted condition with the problems the extender found in it.
  */
 @Group("tessera.dev")
 @Version("v1alpha1")
@@ -26,10 +25,5 @@ public class WorkloadPolicyResource extends PolicyResource<WorkloadPolicySpec, C
   @Override
   protected ConditionsStatus emptyStatus() {
     return ConditionsStatus.EMPTY;
-  }
-
-  /** The policy as {@link WorkloadPolicies} reads it. */
-  public NamedPolicy named() {
-    return new NamedPolicy(getMetadata().getName(), getSpec());
   }
 }

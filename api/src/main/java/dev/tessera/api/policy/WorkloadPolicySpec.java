@@ -1,13 +1,13 @@
-package dev.tessera.extender.workloads.policy;
+package dev.tessera.api.policy;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.List;
 
 /**
  * A WorkloadPolicy's spec as the API holds it: defaults filled into new workloads and constraints
  * that reject them. Every field may be left out; a left-out field of a more specific policy lets
- * the next one's show through (see {@link WorkloadPolicies} for the order).
+ * the next one's show through (the extender's {@code WorkloadPolicies} says in which order).
  *
  * @param workloadKind Workspace, Training, DistributedTraining or Inference; null for every kind
  * @param project the project it applies to; null for a global policy, which applies to projects

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads.policy;
+package dev.tessera.api.syntax;
 
 import java.time.Duration;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads.scaling;
+package dev.tessera.api.syntax;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -43,7 +43,7 @@ public record SeriesSelector(String name, Map<String, String> labels) {
     }
     Map<String, String> labels = new LinkedHashMap<>();
     if (brace >= 0) {
-      int end = Exposition.labels(trimmed, brace, labels);
+      int end = LabelPairs.read(trimmed, brace, labels);
       if (end < 0) {
         throw new IllegalArgumentException("the label matchers are not label=\"value\" pairs in braces");
       }
@@ -55,7 +55,7 @@ public record SeriesSelector(String name, Map<String, String> labels) {
   }
 
   /** Whether a sample of this name and these labels is one of the series. */
-  boolean matches(String sampleName, Map<String, String> sampleLabels) {
+  public boolean matches(String sampleName, Map<String, String> sampleLabels) {
     if (!name.equals(sampleName)) {
       return false;
     }

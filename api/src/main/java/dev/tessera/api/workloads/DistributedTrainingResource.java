@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads.spec;
+package dev.tessera.api.workloads;
 
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
  * {@code distributedtrainings.tessera.dev}, namespaced: a master and workers started as one gang
- * (a {@link dev.tessera.extender.workloads.PodGroupResource}), wired for their framework.
+ * (a {@link dev.tessera.api.policy.PodGroupResource}), wired for their framework.
  */
 @Group("tessera.dev")
 @Version("v1alpha1")

@@ -1,9 +1,9 @@
-package dev.tessera.extender.workloads.spec;
+package dev.tessera.api.workloads;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.tessera.extender.workloads.spec.WorkloadSpec.Connection;
-import dev.tessera.extender.workloads.spec.WorkloadSpec.DataSource;
-import dev.tessera.extender.workloads.spec.WorkloadSpec.GpuSpec;
+import dev.tessera.api.workloads.WorkloadSpec.Connection;
+import dev.tessera.api.workloads.WorkloadSpec.DataSource;
+import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
 import java.util.List;
 import java.util.Map;
 

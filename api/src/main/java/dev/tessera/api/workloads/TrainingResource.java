@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads.spec;
+package dev.tessera.api.workloads;
 
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads.spec;
+package dev.tessera.api.workloads;
 
 /** The four workload kinds and what differs between them by default. */
 public enum WorkloadKind {

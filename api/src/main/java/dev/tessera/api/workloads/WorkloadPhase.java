@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads.spec;
+package dev.tessera.api.workloads;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.tessera.extender.workloads.spec;
+package dev.tessera.api.workloads;
 
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;

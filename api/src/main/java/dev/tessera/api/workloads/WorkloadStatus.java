@@ -1,8 +1,8 @@
-package dev.tessera.extender.workloads.spec;
+package dev.tessera.api.workloads;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.tessera.extender.workloads.Condition;
-import dev.tessera.extender.workloads.Conditioned;
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.conditions.Conditioned;
 import java.util.List;
 
 /**

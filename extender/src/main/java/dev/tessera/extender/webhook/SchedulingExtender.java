@@ -1,5 +1,6 @@
 package dev.tessera.extender.webhook;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.BindResult;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.CpuLedger;
@@ -17,7 +18,6 @@ import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.Project;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.FailureMemo;
 import dev.tessera.extender.scheduling.GpuRequestParser;

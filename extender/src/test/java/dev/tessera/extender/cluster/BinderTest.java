@@ -1,17 +1,11 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.testing.Await;
-import static dev.tessera.extender.testing.Await.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.testing.Await;
 import io.fabric8.kubernetes.api.model.Binding;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Config;
@@ -28,6 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static dev.tessera.extender.testing.Await.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 
 class BinderTest {
   private static EmbeddedApiServer api;

@@ -3,14 +3,13 @@ package dev.tessera.extender.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.tessera.extender.workloads.ConditionsStatus;
-import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
-import dev.tessera.extender.workloads.policy.WorkloadPolicySpec;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.api.conditions.ConditionsStatus;
+import dev.tessera.api.policy.WorkloadPolicyResource;
+import dev.tessera.api.policy.WorkloadPolicySpec;
+import dev.tessera.api.workloads.WorkloadKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;

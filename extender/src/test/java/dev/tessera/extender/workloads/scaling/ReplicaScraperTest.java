@@ -2,8 +2,8 @@ package dev.tessera.extender.workloads.scaling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.sun.net.httpserver.HttpServer;
+import dev.tessera.api.syntax.SeriesSelector;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

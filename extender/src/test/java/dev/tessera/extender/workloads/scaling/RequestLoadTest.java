@@ -2,8 +2,8 @@ package dev.tessera.extender.workloads.scaling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.sun.net.httpserver.HttpServer;
+import dev.tessera.api.syntax.SeriesSelector;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import java.io.OutputStream;
