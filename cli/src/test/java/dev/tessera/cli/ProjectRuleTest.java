@@ -3,6 +3,7 @@ package dev.tessera.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import io.fabric8.kubernetes.client.Config;

@@ -3,6 +3,7 @@ package dev.tessera.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.workloads.DistributedTrainingResource;
 import dev.tessera.api.workloads.DistributedTrainingSpec;
 import dev.tessera.api.workloads.InferenceResource;

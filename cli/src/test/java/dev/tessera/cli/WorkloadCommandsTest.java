@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadSpec;
-import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
+import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkspaceResource;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.EventBuilder;

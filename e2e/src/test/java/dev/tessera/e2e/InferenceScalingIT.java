@@ -2,6 +2,7 @@ package dev.tessera.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.sun.net.httpserver.HttpServer;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.InferenceSpec;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.workloads.DistributedTrainingResource;
 import dev.tessera.api.workloads.DistributedTrainingSpec;
 import dev.tessera.api.workloads.InferenceResource;

@@ -3,6 +3,7 @@ package dev.tessera.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.InferenceSpec;
 import dev.tessera.api.workloads.TrainingResource;

@@ -1,5 +1,8 @@
 package dev.tessera.extender;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.AssignmentCodec;
@@ -29,9 +32,6 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 
 /**
  * The whole extender over real HTTP against the in-process API server: kube-scheduler's calls

@@ -1,5 +1,13 @@
 package dev.tessera.extender;
 
+import static dev.tessera.extender.workloads.Policies.pool;
+import static dev.tessera.extender.workloads.Policies.project;
+import static dev.tessera.extender.workloads.Policies.quota;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.api.WellKnown;
@@ -23,14 +31,6 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import static dev.tessera.extender.workloads.Policies.pool;
-import static dev.tessera.extender.workloads.Policies.project;
-import static dev.tessera.extender.workloads.Policies.quota;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 
 /**
  * Scheduling policy end to end: the extender over real HTTP against the in-process API server,

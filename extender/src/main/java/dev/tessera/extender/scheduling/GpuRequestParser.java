@@ -6,13 +6,13 @@ import static dev.tessera.api.WellKnown.GPU_FRACTION_NUM_DEVICES;
 import static dev.tessera.api.WellKnown.GPU_MEMORY;
 import static dev.tessera.api.WellKnown.GPU_MEMORY_LIMIT;
 import static dev.tessera.api.WellKnown.GPU_RESOURCE;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-
 
 /**
  * Reads a pod's GPU request from its {@code nvidia.com/gpu} resources and fraction annotations

@@ -4,6 +4,7 @@ import static dev.tessera.extender.webhook.JsonReading.describe;
 import static dev.tessera.extender.webhook.JsonReading.enterArray;
 import static dev.tessera.extender.webhook.JsonReading.enterObject;
 import static dev.tessera.extender.webhook.JsonReading.field;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.tessera.api.WellKnown;

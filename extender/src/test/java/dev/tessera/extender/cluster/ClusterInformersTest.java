@@ -1,5 +1,16 @@
 package dev.tessera.extender.cluster;
 
+import static dev.tessera.extender.cluster.Fixtures.A100_MIB;
+import static dev.tessera.extender.cluster.Fixtures.gfdNode;
+import static dev.tessera.extender.cluster.Fixtures.pod;
+import static dev.tessera.extender.testing.Await.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.GpuAssignment;
@@ -22,17 +33,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import static dev.tessera.extender.testing.Await.await;
-import static dev.tessera.extender.cluster.Fixtures.A100_MIB;
-import static dev.tessera.extender.cluster.Fixtures.gfdNode;
-import static dev.tessera.extender.cluster.Fixtures.pod;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 
 class ClusterInformersTest {
   private EmbeddedApiServer api;

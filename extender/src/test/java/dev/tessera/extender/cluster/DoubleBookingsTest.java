@@ -5,6 +5,7 @@ import static dev.tessera.extender.cluster.Fixtures.gfdNode;
 import static dev.tessera.extender.cluster.Fixtures.pod;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.GpuAssignment;

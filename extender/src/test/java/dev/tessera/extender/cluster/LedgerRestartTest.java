@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.GpuRequest;

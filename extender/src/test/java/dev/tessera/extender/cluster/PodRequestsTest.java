@@ -2,6 +2,7 @@ package dev.tessera.extender.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;

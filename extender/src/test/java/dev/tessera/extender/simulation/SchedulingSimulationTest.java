@@ -3,6 +3,7 @@ package dev.tessera.extender.simulation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.AssignmentCodec;
 import dev.tessera.extender.cluster.BindResult;

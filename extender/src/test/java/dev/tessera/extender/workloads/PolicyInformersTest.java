@@ -2,8 +2,8 @@ package dev.tessera.extender.workloads;
 
 import static dev.tessera.extender.testing.Await.await;
 import static dev.tessera.extender.testing.Await.awaitValue;
-import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.podGroup;
+import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.project;
 import static dev.tessera.extender.workloads.Policies.quota;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.conditions.Condition;
 import dev.tessera.api.policy.NodePoolResource;
 import dev.tessera.api.policy.PodGroupResource;

@@ -3,14 +3,15 @@ package dev.tessera.extender.workloads;
 import static dev.tessera.extender.workloads.Policies.cap;
 import static dev.tessera.extender.workloads.Policies.department;
 import static dev.tessera.extender.workloads.Policies.placedPool;
-import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.podGroup;
+import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.project;
 import static dev.tessera.extender.workloads.Policies.quota;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.conditions.Condition;
 import dev.tessera.api.policy.DepartmentResource;

@@ -1,8 +1,9 @@
 package dev.tessera.extender.workloads.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import dev.tessera.api.workloads.InferenceSpec;
+
 import dev.tessera.api.workloads.InferenceSpec.Autoscaling;
+import dev.tessera.api.workloads.InferenceSpec;
 import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -3,6 +3,7 @@ package dev.tessera.extender.workloads.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadSpec;

@@ -2,6 +2,7 @@ package dev.tessera.extender.workloads.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.List;

@@ -1,12 +1,12 @@
 package dev.tessera.extender.workloads.lifecycle;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.tessera.api.workloads.WorkloadPhase;
 import dev.tessera.extender.workloads.lifecycle.Observation.PodView;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 
 /** Every row of the phase table, entry and exit, with the reason each transition gives. */
 class LifecycleTest {

@@ -3,6 +3,7 @@ package dev.tessera.extender.workloads.scaling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.api.syntax.SeriesSelector;
 import java.util.Map;
 import java.util.OptionalDouble;

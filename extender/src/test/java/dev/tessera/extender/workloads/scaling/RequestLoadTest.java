@@ -2,6 +2,7 @@ package dev.tessera.extender.workloads.scaling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.sun.net.httpserver.HttpServer;
 import dev.tessera.api.syntax.SeriesSelector;
 import dev.tessera.extender.testing.Await;
