@@ -50,6 +50,12 @@ public final class WellKnown {
    */
   public static final long MAX_GPU_MEMORY_MIB = 16L * 1024 * 1024;
 
+  /**
+   * Most GPUs one node may have: no server holds more, so a larger count is a bad label, report or
+   * annotation, not a node. GPU indices are 0..63, which lets a node's GPUs fit one {@code long}.
+   */
+  public static final int MAX_GPUS_PER_NODE = 64;
+
   /** Component name on the events the extender records. */
   public static final String EVENT_SOURCE = "tessera-extender";
 

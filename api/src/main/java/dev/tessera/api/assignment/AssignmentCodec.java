@@ -1,4 +1,4 @@
-package dev.tessera.extender.cluster;
+package dev.tessera.api.assignment;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,9 +10,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuNode;
-import dev.tessera.extender.model.GpuShare;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -45,7 +42,7 @@ import java.util.Set;
  *       {@code spec.nodeName} differs does not hold these GPUs.
  *   <li>{@code exclusive} (boolean, required): true when the pod holds whole GPUs (every
  *       {@code fraction} is then 1.0); false when it shares them with other pods.
- *   <li>{@code gpus} (array, required, 1 to {@value GpuNode#MAX_GPUS} entries, each {@code index}
+ *   <li>{@code gpus} (array, required, 1 to {@value WellKnown#MAX_GPUS_PER_NODE} entries, each {@code index}
  *       at most once), each with:
  *       <ul>
  *         <li>{@code index} (integer, 0..63): the GPU's position on the node, as NVML and
@@ -193,7 +190,8 @@ public final class AssignmentCodec {
     if (!version.canConvertToInt() || version.intValue() != VERSION) {
       throw new DecodeException(
           Problem.UNKNOWN_VERSION,
-          "version " + version + " is not supported; this extender reads version " + VERSION);
+          "version " + version + " is not supported; this build of Tessera reads version " + VERSION
+              + " (is it older than the extender that wrote it?)");
     }
     JsonNode node = required(root, "node", "");
     if (!node.isTextual()) {
@@ -213,9 +211,9 @@ public final class AssignmentCodec {
     if (gpus.isEmpty()) {
       throw new DecodeException(Problem.OUT_OF_RANGE, "gpus is empty; an assignment holds at least one GPU");
     }
-    if (gpus.size() > GpuNode.MAX_GPUS) {
+    if (gpus.size() > WellKnown.MAX_GPUS_PER_NODE) {
       throw new DecodeException(
-          Problem.OUT_OF_RANGE, "gpus has " + gpus.size() + " entries; at most " + GpuNode.MAX_GPUS);
+          Problem.OUT_OF_RANGE, "gpus has " + gpus.size() + " entries; at most " + WellKnown.MAX_GPUS_PER_NODE);
     }
     List<GpuShare> shares = new ArrayList<>(gpus.size());
     Set<Integer> seen = new HashSet<>();
@@ -226,9 +224,9 @@ public final class AssignmentCodec {
         throw new DecodeException(Problem.WRONG_TYPE, "gpus[" + i + "] must be an object");
       }
       long index = wholeNumber(gpu, "index", at);
-      if (index >= GpuNode.MAX_GPUS) {
+      if (index >= WellKnown.MAX_GPUS_PER_NODE) {
         throw new DecodeException(
-            Problem.OUT_OF_RANGE, at + "index " + index + " is not a GPU index (0.." + (GpuNode.MAX_GPUS - 1) + ")");
+            Problem.OUT_OF_RANGE, at + "index " + index + " is not a GPU index (0.." + (WellKnown.MAX_GPUS_PER_NODE - 1) + ")");
       }
       if (!seen.add((int) index)) {
         throw new DecodeException(Problem.DUPLICATE_INDEX, "GPU index " + index + " appears more than once");

@@ -1,4 +1,4 @@
-package dev.tessera.extender.model;
+package dev.tessera.api.assignment;
 
 import dev.tessera.api.WellKnown;
 import java.util.List;
@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * The GPUs a pod was given on its node: what the extender writes on the pod at bind (annotation
- * {@link WellKnown#GPU_ASSIGNMENT}) and rebuilds its ledger from after a restart.
+ * {@link WellKnown#GPU_ASSIGNMENT}) and rebuilds its ledger from after a restart, and what the node
+ * agent hands the pod's container.
  *
  * @param exclusive true for whole GPUs, false for shares of GPUs others may use too
  */

@@ -1,4 +1,4 @@
-package dev.tessera.extender.model;
+package dev.tessera.api.assignment;
 
 /**
  * What one pod holds of one GPU.

@@ -1,14 +1,12 @@
-package dev.tessera.extender.cluster;
+package dev.tessera.api.assignment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.cluster.AssignmentCodec.Decoded;
-import dev.tessera.extender.cluster.AssignmentCodec.Problem;
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuShare;
+import dev.tessera.api.assignment.AssignmentCodec.Decoded;
+import dev.tessera.api.assignment.AssignmentCodec.Problem;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;

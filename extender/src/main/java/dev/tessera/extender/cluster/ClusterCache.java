@@ -1,7 +1,7 @@
 package dev.tessera.extender.cluster;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.NodePool;

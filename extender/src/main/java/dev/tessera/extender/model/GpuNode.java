@@ -24,7 +24,7 @@ public record GpuNode(
     Map<String, String> labels,
     String pool) {
   /** No server holds more; a larger count is a bad label or report, not a node. */
-  public static final int MAX_GPUS = 64;
+  public static final int MAX_GPUS = WellKnown.MAX_GPUS_PER_NODE;
 
   public GpuNode {
     Objects.requireNonNull(name, "name");

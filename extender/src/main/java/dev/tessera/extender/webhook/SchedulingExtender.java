@@ -1,6 +1,7 @@
 package dev.tessera.extender.webhook;
 
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.cluster.BindResult;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.CpuLedger;
@@ -12,7 +13,6 @@ import dev.tessera.extender.cluster.PreemptionClaims;
 import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.RunningPods;
 import dev.tessera.extender.cluster.Unschedulable;
-import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodGroup;
