@@ -101,4 +101,9 @@ public final class WellKnown {
   public static final String ELASTIC_ANNOTATION = "tessera.dev/elastic";
   /** Pod label naming the workload kind; "workspace" pods are interactive, non-preemptible by default. */
   public static final String WORKLOAD_KIND_LABEL = "tessera.dev/workload-kind";
+  /**
+   * Label the workload controller puts on everything a workload owns, with the workload's name; the
+   * CLI finds a workload's pods by it and {@link #WORKLOAD_KIND_LABEL}.
+   */
+  public static final String WORKLOAD_LABEL = "tessera.dev/workload";
 }

@@ -163,7 +163,7 @@ public final class PodIndex {
   }
 
   /** Label the workload controller puts on everything a workload owns. */
-  public static final String WORKLOAD_LABEL = "tessera.dev/workload";
+  public static final String WORKLOAD_LABEL = WellKnown.WORKLOAD_LABEL;
 
   private static Instant created(ObjectMeta meta) {
     String timestamp = meta.getCreationTimestamp();
