@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.webhook.ExtenderServer;
 import dev.tessera.extender.webhook.SchedulingExtender;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -24,9 +24,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.HdrHistogram.Histogram;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Load generator for the extender webhook on loopback: builds a large cluster in the cache, starts

@@ -1,9 +1,9 @@
 package dev.tessera.bench;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.webhook.FilterDecision;
 import dev.tessera.extender.webhook.SchedulingExtender;

@@ -2,7 +2,7 @@ package dev.tessera.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
 
 /**
  * A v1.Node shaped like a real GPU node's (labels from GPU feature discovery, conditions, images,

@@ -1,8 +1,8 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -10,9 +10,9 @@ import java.io.PrintWriter;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine;
 
 /**
  * {@code tessera describe KIND NAME}: the story of one workload in one screen: its status, every

@@ -1,11 +1,11 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
-import dev.tessera.extender.workloads.spec.InferenceResource;
-import dev.tessera.extender.workloads.spec.TrainingResource;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.InferenceResource;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkspaceResource;
 import java.util.Locale;
 import picocli.CommandLine;
 

@@ -1,10 +1,10 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadPhase;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
-import dev.tessera.extender.workloads.spec.WorkloadStatus.PhaseChange;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadPhase;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
+import dev.tessera.api.workloads.WorkloadStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import java.io.PrintWriter;

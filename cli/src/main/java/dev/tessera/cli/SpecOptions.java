@@ -1,19 +1,19 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.policy.Durations;
-import dev.tessera.extender.workloads.scaling.SeriesSelector;
-import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadSpec.Connection;
-import dev.tessera.extender.workloads.spec.WorkloadSpec.DataSource;
+import dev.tessera.api.syntax.Durations;
+import dev.tessera.api.syntax.SeriesSelector;
+import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec.Connection;
+import dev.tessera.api.workloads.WorkloadSpec.DataSource;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The spec fields as flags, shared by {@code submit} (over an empty spec or a {@code -f} file) and

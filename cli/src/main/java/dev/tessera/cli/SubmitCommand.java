@@ -1,7 +1,7 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -16,11 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code tessera submit KIND NAME}: creates a workload from flags, or from a manifest with flags

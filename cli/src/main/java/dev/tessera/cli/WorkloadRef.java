@@ -1,6 +1,6 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadKind;
 import picocli.CommandLine.Parameters;
 
 /**

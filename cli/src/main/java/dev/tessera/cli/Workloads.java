@@ -1,7 +1,8 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -24,9 +25,9 @@ import java.util.regex.Pattern;
 final class Workloads {
   static final String API_VERSION = "tessera.dev/v1alpha1";
   /** The label the workload controller puts on a workload's pods. */
-  static final String WORKLOAD_LABEL = "tessera.dev/workload";
-  /** The label saying which kind ({@link dev.tessera.extender.workloads.spec.WorkloadKind#label()}) owns a pod. */
-  static final String KIND_LABEL = "tessera.dev/workload-kind";
+  static final String WORKLOAD_LABEL = WellKnown.WORKLOAD_LABEL;
+  /** The label saying which kind ({@link WorkloadKind#label()}) owns a pod. */
+  static final String KIND_LABEL = WellKnown.WORKLOAD_KIND_LABEL;
 
   private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 

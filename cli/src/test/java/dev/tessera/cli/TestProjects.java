@@ -1,7 +1,7 @@
 package dev.tessera.cli;
 
-import dev.tessera.extender.workloads.ProjectResource;
-import dev.tessera.extender.workloads.ProjectSpec;
+import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.api.policy.ProjectSpec;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;

@@ -3,10 +3,10 @@ package dev.tessera.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
+import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
-import dev.tessera.extender.workloads.spec.TrainingResource;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
-import dev.tessera.extender.workloads.spec.WorkloadStatus.PhaseChange;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.util.ArrayList;

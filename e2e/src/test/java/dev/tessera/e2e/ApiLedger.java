@@ -1,9 +1,9 @@
 package dev.tessera.e2e;
 
-import dev.tessera.extender.cluster.AssignmentCodec;
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuShare;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.workloads.controller.Blueprint;
-import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
-import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.scheduling.v1.PriorityClassBuilder;
@@ -69,7 +69,7 @@ class ElasticIT {
     assertTrue(left.contains("el-master-0"), "the master was never a victim: " + left);
     assertEquals(master, api.pods().inNamespace(Workloads.NAMESPACE).withName("el-master-0").get().getMetadata().getUid());
     assertEquals("Running", phase("el").phase(), "shrunk, not preempted whole: " + phase("el").phaseHistory());
-    assertEquals(4, api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, "el").list()
+    assertEquals(4, api.pods().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, "el").list()
         .getItems().size(), "the workers that left wait to grow back");
   }
 
@@ -90,7 +90,7 @@ class ElasticIT {
 
   /** The workload's pods bound to a node, by name. */
   private List<String> boundPods(String workload) {
-    return api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, workload).list().getItems()
+    return api.pods().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, workload).list().getItems()
         .stream()
         .filter(p -> p.getSpec().getNodeName() != null && p.getMetadata().getDeletionTimestamp() == null)
         .map(p -> p.getMetadata().getName())

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.tessera.extender.workloads.controller.Blueprint;
-import dev.tessera.extender.workloads.spec.InferenceResource;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.InferenceResource;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -152,7 +152,7 @@ class InferenceScalingIT {
    */
   private int pointReplicasAtPages() {
     int atPages = 0;
-    for (Pod pod : api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, NAME).list()
+    for (Pod pod : api.pods().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, NAME).list()
         .getItems()) {
       String name = pod.getMetadata().getName();
       String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();

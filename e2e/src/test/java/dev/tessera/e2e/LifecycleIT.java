@@ -5,17 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.workloads.controller.Blueprint;
-import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
-import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
-import dev.tessera.extender.workloads.spec.InferenceResource;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.TrainingResource;
-import dev.tessera.extender.workloads.spec.WorkloadPhase;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
-import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.InferenceResource;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadPhase;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
+import dev.tessera.api.workloads.WorkspaceResource;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -416,7 +416,7 @@ class LifecycleIT {
 
   /** The inference's replicas that are not being deleted, by name. */
   private List<String> replicas(String inference) {
-    return api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, inference).list().getItems()
+    return api.pods().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, inference).list().getItems()
         .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).map(p -> p.getMetadata().getName())
         .sorted().toList();
   }
@@ -425,9 +425,9 @@ class LifecycleIT {
   private void awaitNothingServes(String inference) {
     Await.until(inference + "'s Deployment, ReplicaSet and pods to be gone", PHASE_WAIT,
         () -> api.apps().deployments().inNamespace(Workloads.NAMESPACE).withName(inference).get() == null
-            && api.apps().replicaSets().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, inference)
+            && api.apps().replicaSets().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, inference)
                 .list().getItems().isEmpty()
-            && api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, inference).list()
+            && api.pods().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, inference).list()
                 .getItems().isEmpty(),
         () -> "pods " + replicas(inference));
   }
@@ -545,7 +545,7 @@ class LifecycleIT {
     void release() {
       Await.until(name + "'s controller to let go", PHASE_WAIT,
           () -> List.of(HOLD).equals(resource().get().getMetadata().getFinalizers())
-              && api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, name).list()
+              && api.pods().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, name).list()
                   .getItems().isEmpty(),
           () -> "finalizers " + resource().get().getMetadata().getFinalizers());
       WorkloadStatus last = status();

@@ -1,6 +1,6 @@
 package dev.tessera.e2e;
 
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.Node;

@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.workloads.controller.Blueprint;
-import dev.tessera.extender.workloads.spec.InferenceResource;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.TrainingResource;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
-import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.InferenceResource;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
+import dev.tessera.api.workloads.WorkspaceResource;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -60,7 +60,7 @@ class WorkloadsIT {
     WorkloadStatus running = awaitPhase(InferenceResource.class, "i1", "Running");
     assertEquals(2, running.runningPods());
     assertEquals(2.0, running.gpusAllocated());
-    List<Pod> replicas = api.pods().inNamespace(Workloads.NAMESPACE).withLabel(Blueprint.WORKLOAD_LABEL, "i1").list()
+    List<Pod> replicas = api.pods().inNamespace(Workloads.NAMESPACE).withLabel(WellKnown.WORKLOAD_LABEL, "i1").list()
         .getItems();
     assertEquals(2, replicas.size());
     replicas.forEach(pod -> assertNotNull(pod.getMetadata().getAnnotations().get("tessera.dev/gpu-assignment"),

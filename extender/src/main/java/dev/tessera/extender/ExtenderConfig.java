@@ -1,7 +1,7 @@
 package dev.tessera.extender;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -1,48 +1,48 @@
 package dev.tessera.extender;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.extender.cluster.ApiEvictor;
 import dev.tessera.extender.cluster.AssumptionSweeper;
 import dev.tessera.extender.cluster.Binder;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.ClusterInformers;
 import dev.tessera.extender.cluster.CpuLedger;
 import dev.tessera.extender.cluster.DoubleBookings;
-import dev.tessera.extender.cluster.ApiEvictor;
 import dev.tessera.extender.cluster.GangCoordinator;
 import dev.tessera.extender.cluster.GangMonitor;
+import dev.tessera.extender.cluster.GangPreemptionController;
+import dev.tessera.extender.cluster.KubernetesPodEvents;
+import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.cluster.PodRequests;
 import dev.tessera.extender.cluster.PodWaker;
 import dev.tessera.extender.cluster.PolicyState;
-import dev.tessera.extender.cluster.RefusedPods;
-import dev.tessera.extender.cluster.Readiness;
-import dev.tessera.extender.cluster.GangPreemptionController;
 import dev.tessera.extender.cluster.PreemptionClaims;
+import dev.tessera.extender.cluster.Readiness;
 import dev.tessera.extender.cluster.ReclaimController;
+import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.Unschedulable;
 import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.GangPreemption;
-import dev.tessera.extender.scheduling.VictimSelector;
-import dev.tessera.extender.cluster.KubernetesPodEvents;
-import dev.tessera.extender.cluster.PodEvents;
-import dev.tessera.extender.cluster.PodRequests;
 import dev.tessera.extender.scheduling.Placement;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.scheduling.PolicySnapshot;
+import dev.tessera.extender.scheduling.VictimSelector;
 import dev.tessera.extender.telemetry.AgentReports;
 import dev.tessera.extender.telemetry.CacheMetrics;
 import dev.tessera.extender.telemetry.GpuMemoryMetrics;
-import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.telemetry.NodeReportServer;
-import dev.tessera.extender.workloads.PolicyInformers;
-import dev.tessera.extender.workloads.controller.AgentEventWatch;
-import dev.tessera.extender.workloads.controller.WorkloadController;
-import dev.tessera.extender.workloads.controller.WorkloadEventMirror;
-import dev.tessera.extender.workloads.scaling.ReplicaScraper;
-import dev.tessera.extender.workloads.scaling.RequestLoad;
-import dev.tessera.extender.workloads.controller.WorkloadEvents;
-import dev.tessera.extender.workloads.ProjectStatusWriter;
 import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.extender.webhook.ExtenderServer;
 import dev.tessera.extender.webhook.SchedulingExtender;
+import dev.tessera.extender.workloads.PolicyInformers;
+import dev.tessera.extender.workloads.ProjectStatusWriter;
+import dev.tessera.extender.workloads.controller.AgentEventWatch;
+import dev.tessera.extender.workloads.controller.WorkloadController;
+import dev.tessera.extender.workloads.controller.WorkloadEventMirror;
+import dev.tessera.extender.workloads.controller.WorkloadEvents;
+import dev.tessera.extender.workloads.scaling.ReplicaScraper;
+import dev.tessera.extender.workloads.scaling.RequestLoad;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -381,8 +381,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   }
 
   /** Another kind's workload of this name in the namespace, if any (see {@link WorkloadController#otherKindNamed}). */
-  public java.util.Optional<dev.tessera.extender.workloads.spec.WorkloadKind> otherKindNamed(
-      String namespace, String name, dev.tessera.extender.workloads.spec.WorkloadKind kind) {
+  public java.util.Optional<dev.tessera.api.workloads.WorkloadKind> otherKindNamed(
+      String namespace, String name, dev.tessera.api.workloads.WorkloadKind kind) {
     return workloads.otherKindNamed(namespace, name, kind);
   }
 

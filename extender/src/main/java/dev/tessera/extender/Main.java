@@ -1,12 +1,12 @@
 package dev.tessera.extender;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.admission.AdmissionRuntime;
 import dev.tessera.extender.admission.AdmissionServer;
 import dev.tessera.extender.embedded.EmbeddedDemo;
 import dev.tessera.extender.ha.LeaderLabel;
 import dev.tessera.extender.ha.Leadership;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.telemetry.ReportConfig;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -19,9 +19,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** Entry point of {@code tessera-extender.jar}: serve a cluster, or run the embedded demo. */
 @Command(

@@ -1,18 +1,18 @@
 package dev.tessera.extender;
 
-import dev.tessera.extender.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tessera.extender.cluster.AssignmentCodec;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.embedded.DemoCluster;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.NodeState;
+import dev.tessera.extender.testing.Await;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;

@@ -1,6 +1,5 @@
 package dev.tessera.extender;
 
-import dev.tessera.extender.testing.Await;
 import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.project;
 import static dev.tessera.extender.workloads.Policies.quota;
@@ -11,11 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.GangMonitor;
 import dev.tessera.extender.cluster.ReclaimController;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.workloads.Policies;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -111,7 +111,7 @@ class SchedulingPolicyEndToEndTest {
     Thread.sleep(2500); // two reclaim rounds
     assertEquals(2, client.pods().inNamespace("team-b").list().getItems().size(), "no thrashing");
     await(() -> {
-      var status = client.resources(dev.tessera.extender.workloads.ProjectResource.class).withName("team-a").get().getStatus();
+      var status = client.resources(dev.tessera.api.policy.ProjectResource.class).withName("team-a").get().getStatus();
       return status != null && status.pools() != null && status.pools().stream()
           .anyMatch(p -> p.nodePool().equals("default") && p.allocatedGpus() == 2.0 && p.deservedGpus() == 2.0);
     });

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.Iterator;
 import java.util.Map;
 

@@ -1,8 +1,9 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Binding;
 import io.fabric8.kubernetes.api.model.BindingBuilder;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -1,12 +1,12 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.NodePool;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.GangPlanner;

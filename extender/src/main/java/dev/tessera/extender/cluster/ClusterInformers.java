@@ -1,10 +1,11 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.Allocation;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;

@@ -51,7 +51,7 @@ public final class DoubleBookings {
       found.increment();
       String message = "GPU " + overlap.gpu() + " of node " + node.name() + " is claimed by " + overlap.pods().size()
           + " pods for " + overlap.claimedMiB() + " MiB of its " + overlap.totalMiB() + " MiB (" + pods + "):"
-          + " their " + dev.tessera.extender.model.WellKnown.GPU_ASSIGNMENT + " annotations overlap, so they share"
+          + " their " + dev.tessera.api.WellKnown.GPU_ASSIGNMENT + " annotations overlap, so they share"
           + " capacity none of them was promised. The extender counts every claim and places nothing more there;"
           + " delete one of these pods to end it";
       log.warn(message);

@@ -1,6 +1,6 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.MicroTime;

@@ -1,6 +1,6 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PodKey;

@@ -1,9 +1,9 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeStatus;
 import io.fabric8.kubernetes.api.model.Quantity;

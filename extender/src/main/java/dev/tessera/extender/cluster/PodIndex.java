@@ -1,8 +1,8 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.PodTraits;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -163,7 +163,7 @@ public final class PodIndex {
   }
 
   /** Label the workload controller puts on everything a workload owns. */
-  public static final String WORKLOAD_LABEL = "tessera.dev/workload";
+  public static final String WORKLOAD_LABEL = WellKnown.WORKLOAD_LABEL;
 
   private static Instant created(ObjectMeta meta) {
     String timestamp = meta.getCreationTimestamp();

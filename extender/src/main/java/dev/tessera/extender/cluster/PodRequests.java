@@ -1,8 +1,8 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.GpuRequestParser;
 import dev.tessera.extender.scheduling.PodTraits;
 import io.fabric8.kubernetes.api.model.Container;

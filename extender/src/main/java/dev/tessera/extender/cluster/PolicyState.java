@@ -1,8 +1,8 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.PoolQuota;
 import dev.tessera.extender.model.Project;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.LedgerTotals;
 import dev.tessera.extender.scheduling.Policy;
 import dev.tessera.extender.scheduling.PolicyAccounting;

@@ -1,8 +1,8 @@
 package dev.tessera.extender.cluster;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.Project;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.NodeState;

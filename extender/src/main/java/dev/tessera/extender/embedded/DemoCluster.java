@@ -1,15 +1,15 @@
 package dev.tessera.extender.embedded;
 
-import dev.tessera.extender.workloads.NodePoolResource;
-import dev.tessera.extender.workloads.NodePoolSpec;
-import dev.tessera.extender.workloads.PodGroupResource;
-import dev.tessera.extender.workloads.PodGroupSpec;
-import dev.tessera.extender.workloads.ProjectResource;
-import dev.tessera.extender.workloads.ProjectSpec;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.NodePoolResource;
+import dev.tessera.api.policy.NodePoolSpec;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PodGroupSpec;
+import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.api.policy.ProjectSpec;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;

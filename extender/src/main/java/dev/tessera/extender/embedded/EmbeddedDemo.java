@@ -62,7 +62,7 @@ public final class EmbeddedDemo {
         }
         out.println();
         out.println("GPU ledger, rebuilt by the informers from the pods' "
-            + dev.tessera.extender.model.WellKnown.GPU_ASSIGNMENT + " annotations:");
+            + dev.tessera.api.WellKnown.GPU_ASSIGNMENT + " annotations:");
         out.print(PlacementTable.render(runtime.cache().snapshot()));
         out.println();
         out.println("Projects (GPUs per node pool: deserved / fair share / allocated / pending):");

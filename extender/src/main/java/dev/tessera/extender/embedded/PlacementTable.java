@@ -1,8 +1,8 @@
 package dev.tessera.extender.embedded;
 
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuRequest;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.NodeState;

@@ -1,5 +1,6 @@
 package dev.tessera.extender.model;
 
+import dev.tessera.api.WellKnown;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,7 +24,7 @@ public record GpuNode(
     Map<String, String> labels,
     String pool) {
   /** No server holds more; a larger count is a bad label or report, not a node. */
-  public static final int MAX_GPUS = 64;
+  public static final int MAX_GPUS = WellKnown.MAX_GPUS_PER_NODE;
 
   public GpuNode {
     Objects.requireNonNull(name, "name");

@@ -1,5 +1,6 @@
 package dev.tessera.extender.model;
 
+import dev.tessera.api.WellKnown;
 import java.util.Objects;
 
 /**

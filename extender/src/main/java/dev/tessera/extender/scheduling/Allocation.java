@@ -1,6 +1,6 @@
 package dev.tessera.extender.scheduling;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.PodKey;
 import java.util.Objects;
 

@@ -1,14 +1,13 @@
 package dev.tessera.extender.scheduling;
 
-import static dev.tessera.extender.model.WellKnown.GPU_FRACTION;
-import static dev.tessera.extender.model.WellKnown.GPU_FRACTION_LIMIT;
-import static dev.tessera.extender.model.WellKnown.GPU_FRACTION_NUM_DEVICES;
-import static dev.tessera.extender.model.WellKnown.GPU_MEMORY;
-import static dev.tessera.extender.model.WellKnown.GPU_MEMORY_LIMIT;
-import static dev.tessera.extender.model.WellKnown.GPU_RESOURCE;
+import static dev.tessera.api.WellKnown.GPU_FRACTION;
+import static dev.tessera.api.WellKnown.GPU_FRACTION_LIMIT;
+import static dev.tessera.api.WellKnown.GPU_FRACTION_NUM_DEVICES;
+import static dev.tessera.api.WellKnown.GPU_MEMORY;
+import static dev.tessera.api.WellKnown.GPU_MEMORY_LIMIT;
+import static dev.tessera.api.WellKnown.GPU_RESOURCE;
 
-import dev.tessera.extender.model.WellKnown;
-
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import java.util.List;

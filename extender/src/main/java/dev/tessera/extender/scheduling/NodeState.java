@@ -1,8 +1,8 @@
 package dev.tessera.extender.scheduling;
 
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.ObservedGpu;
 import dev.tessera.extender.model.PodKey;
 import java.util.ArrayList;

@@ -1,11 +1,11 @@
 package dev.tessera.extender.scheduling;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuRequest;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package dev.tessera.extender.scheduling;
 
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,10 +1,10 @@
 package dev.tessera.extender.scheduling;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.Department;
 import dev.tessera.extender.model.NodePool;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.Project;
-import dev.tessera.extender.model.WellKnown;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

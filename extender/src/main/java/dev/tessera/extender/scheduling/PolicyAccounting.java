@@ -1,7 +1,7 @@
 package dev.tessera.extender.scheduling;
 
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.Department;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PoolQuota;
 import dev.tessera.extender.model.Project;
 import java.util.ArrayList;

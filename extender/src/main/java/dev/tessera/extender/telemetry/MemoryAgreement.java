@@ -1,7 +1,7 @@
 package dev.tessera.extender.telemetry;
 
-import dev.tessera.extender.model.GpuShare;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.NodeState;
 import java.util.ArrayList;

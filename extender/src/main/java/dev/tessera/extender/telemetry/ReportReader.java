@@ -1,10 +1,10 @@
 package dev.tessera.extender.telemetry;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.AgentView;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.ObservedGpu;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.proto.agent.v1.ContainerUsage;
 import dev.tessera.proto.agent.v1.Gpu;
 import dev.tessera.proto.agent.v1.NodeReport;

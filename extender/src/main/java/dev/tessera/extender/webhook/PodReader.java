@@ -7,8 +7,8 @@ import static dev.tessera.extender.webhook.JsonReading.field;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.tessera.extender.webhook;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.cluster.BindResult;
 import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.cluster.CpuLedger;
@@ -11,13 +13,11 @@ import dev.tessera.extender.cluster.PreemptionClaims;
 import dev.tessera.extender.cluster.RefusedPods;
 import dev.tessera.extender.cluster.RunningPods;
 import dev.tessera.extender.cluster.Unschedulable;
-import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.Project;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.FailureMemo;
 import dev.tessera.extender.scheduling.GpuRequestParser;

@@ -1,5 +1,8 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.policy.DepartmentResource;
+import dev.tessera.api.policy.DepartmentSpec;
+import dev.tessera.api.policy.PolicyRef;
 import dev.tessera.extender.model.Department;
 import dev.tessera.extender.model.Project;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.policy.PolicyRef;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,8 +1,11 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.NodePoolResource;
+import dev.tessera.api.policy.NodePoolSpec;
+import dev.tessera.api.policy.PolicyRef;
 import dev.tessera.extender.model.NodePool;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

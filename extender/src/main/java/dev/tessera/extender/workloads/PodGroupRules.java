@@ -1,5 +1,8 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PodGroupSpec;
+import dev.tessera.api.policy.PolicyRef;
 import dev.tessera.extender.model.PodGroup;
 import java.time.Duration;
 import java.util.List;

@@ -1,11 +1,12 @@
 package dev.tessera.extender.workloads;
 
-import dev.tessera.extender.scheduling.Policy;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.PolicyRef;
 import dev.tessera.extender.model.Department;
 import dev.tessera.extender.model.NodePool;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.Project;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.scheduling.Policy;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;

@@ -1,5 +1,12 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.policy.DepartmentResource;
+import dev.tessera.api.policy.NodePoolResource;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PolicyRef;
+import dev.tessera.api.policy.PolicyResource;
+import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.extender.cluster.InformerSync;
 import dev.tessera.extender.cluster.PodGroupLookup;
 import io.fabric8.kubernetes.api.model.HasMetadata;

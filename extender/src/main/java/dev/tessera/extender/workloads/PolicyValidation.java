@@ -1,10 +1,15 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.DepartmentResource;
+import dev.tessera.api.policy.NodePoolResource;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PolicyRef;
+import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.extender.model.Department;
 import dev.tessera.extender.model.NodePool;
 import dev.tessera.extender.model.PodGroup;
 import dev.tessera.extender.model.Project;
-import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.ArrayList;
 import java.util.Collection;

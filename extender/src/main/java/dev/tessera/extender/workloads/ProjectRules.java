@@ -1,5 +1,8 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.policy.PolicyRef;
+import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.api.policy.ProjectSpec;
 import dev.tessera.extender.model.PoolQuota;
 import dev.tessera.extender.model.Project;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.policy.PolicyRef;
 import java.util.Collection;
 import java.util.Set;
 import java.util.TreeSet;

@@ -1,5 +1,8 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.conditions.Conditioned;
+import dev.tessera.api.policy.PolicyResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.conditions.Condition;
 import java.util.List;
 
 /**

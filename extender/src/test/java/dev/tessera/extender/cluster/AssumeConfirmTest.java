@@ -1,22 +1,22 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.testing.Await;
-import static dev.tessera.extender.testing.Await.await;
 import static dev.tessera.extender.cluster.Fixtures.A100_MIB;
 import static dev.tessera.extender.cluster.Fixtures.gfdNode;
 import static dev.tessera.extender.cluster.Fixtures.pod;
+import static dev.tessera.extender.testing.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
-import dev.tessera.extender.model.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.NodeState;
+import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;

@@ -1,17 +1,18 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.testing.Await;
 import static dev.tessera.extender.testing.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.extender.testing.Await;
 import io.fabric8.kubernetes.api.model.Binding;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Config;

@@ -6,10 +6,11 @@ import static dev.tessera.extender.cluster.Fixtures.pod;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuShare;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.testing.Await;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.model.WellKnown;
+import dev.tessera.api.WellKnown;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;

@@ -3,7 +3,7 @@ package dev.tessera.extender.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.model.GpuShare;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.NodeState;

@@ -3,9 +3,9 @@ package dev.tessera.extender.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -1,12 +1,12 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.testing.Await;
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.testing.Await;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;

@@ -9,22 +9,22 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.DepartmentResource;
+import dev.tessera.api.policy.NodePoolResource;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PodGroupSpec;
+import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.api.policy.ProjectSpec;
+import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.InferenceResource;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadPhase;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkspaceResource;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
-import dev.tessera.extender.workloads.DepartmentResource;
-import dev.tessera.extender.workloads.NodePoolResource;
-import dev.tessera.extender.workloads.PodGroupResource;
-import dev.tessera.extender.workloads.PodGroupSpec;
-import dev.tessera.extender.workloads.ProjectResource;
-import dev.tessera.extender.workloads.ProjectSpec;
-import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
-import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
-import dev.tessera.extender.workloads.spec.InferenceResource;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.TrainingResource;
-import dev.tessera.extender.workloads.spec.WorkloadPhase;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkspaceResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
@@ -58,7 +58,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code deploy/05-crds.yaml} against the policy classes in {@code dev.tessera.extender.workloads},
  * and {@code deploy/06-workload-crds.yaml} against the workload classes in {@code
- * dev.tessera.extender.workloads.spec}: one CRD per class with the class's group, version, kind, plural
+ * dev.tessera.api.workloads}: one CRD per class with the class's group, version, kind, plural
  * and scope, a status subresource, and an OpenAPI schema whose fields are exactly the Java records'
  * (names and types, recursively), with the defaults and enums the Java code assumes. A field added
  * on one side only fails here: the API server would prune it, or the extender would never read it.

@@ -10,12 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.cluster.ClusterCache.AssumeResult;
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.testing.Ledger;

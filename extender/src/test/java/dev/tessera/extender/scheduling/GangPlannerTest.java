@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;

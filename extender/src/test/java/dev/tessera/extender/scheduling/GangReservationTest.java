@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.cluster.ClusterCache.AssumeResult;
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.extender.cluster.ClusterCache;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;

@@ -2,7 +2,7 @@ package dev.tessera.extender.scheduling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.GpuNode;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.testing.Ledger;
 import dev.tessera.extender.testing.Nodes;

@@ -1,7 +1,7 @@
 package dev.tessera.extender.scheduling;
 
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuShare;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.testing.Ledger;
 import java.util.List;
 

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.model.GpuAssignment;
-import dev.tessera.extender.model.GpuShare;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.telemetry.MemoryAgreement.Disagreement;
 import dev.tessera.extender.testing.Ledger;

@@ -1,8 +1,8 @@
 package dev.tessera.extender.testing;
 
-import dev.tessera.extender.model.GpuAssignment;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.GpuNode;
-import dev.tessera.extender.model.GpuShare;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.NodeState;

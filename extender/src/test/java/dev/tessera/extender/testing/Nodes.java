@@ -1,9 +1,9 @@
 package dev.tessera.extender.testing;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.PlacementStrategy;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.scheduling.NodeState;
 import java.util.ArrayList;
 import java.util.HashMap;

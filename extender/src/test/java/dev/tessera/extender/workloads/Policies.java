@@ -1,5 +1,13 @@
 package dev.tessera.extender.workloads;
 
+import dev.tessera.api.policy.DepartmentResource;
+import dev.tessera.api.policy.DepartmentSpec;
+import dev.tessera.api.policy.NodePoolResource;
+import dev.tessera.api.policy.NodePoolSpec;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PodGroupSpec;
+import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.api.policy.ProjectSpec;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.ArrayList;
 import java.util.Arrays;

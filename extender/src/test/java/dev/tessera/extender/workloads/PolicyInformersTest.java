@@ -2,8 +2,8 @@ package dev.tessera.extender.workloads;
 
 import static dev.tessera.extender.testing.Await.await;
 import static dev.tessera.extender.testing.Await.awaitValue;
-import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.podGroup;
+import static dev.tessera.extender.workloads.Policies.pool;
 import static dev.tessera.extender.workloads.Policies.project;
 import static dev.tessera.extender.workloads.Policies.quota;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.policy.NodePoolResource;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PodGroupStatus;
+import dev.tessera.api.policy.PolicyRef;
+import dev.tessera.api.policy.PolicyResource;
+import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.api.policy.ProjectSpec;
+import dev.tessera.api.policy.ProjectStatus;
 import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;

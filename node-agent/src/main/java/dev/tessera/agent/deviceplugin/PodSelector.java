@@ -1,8 +1,10 @@
 package dev.tessera.agent.deviceplugin;
 
-import dev.tessera.agent.deviceplugin.GpuAssignment.AssignedGpu;
 import dev.tessera.agent.gpu.GpuInfo;
 import dev.tessera.agent.kube.PodInfo;
+import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.GpuAssignment;
+import dev.tessera.api.assignment.GpuShare;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -83,12 +85,12 @@ final class PodSelector {
             + " (its schedulerName is " + pod.schedulerName() + "; it must be tessera-scheduler)");
         continue;
       }
-      AssignmentReader.Result read = AssignmentReader.read(text);
-      if (read instanceof AssignmentReader.Result.Invalid invalid) {
-        details.add(ref + " has an unusable " + PodAnnotations.GPU_ASSIGNMENT + ": " + invalid.reason());
+      AssignmentCodec.Decoded read = AssignmentCodec.decode(text);
+      if (read instanceof AssignmentCodec.Decoded.Invalid invalid) {
+        details.add(ref + " has an unusable " + PodAnnotations.GPU_ASSIGNMENT + ": " + invalid.message());
         continue;
       }
-      GpuAssignment assignment = ((AssignmentReader.Result.Ok) read).assignment();
+      GpuAssignment assignment = ((AssignmentCodec.Decoded.Ok) read).assignment();
       if (!nodeName.equals(assignment.node())) {
         details.add(ref + " is bound to " + nodeName + " but its assignment is for node " + assignment.node());
         continue;
@@ -121,15 +123,15 @@ final class PodSelector {
   /** Fills {@code out} with the assignment's GPUs as this node has them; the problem, or null. */
   private static String resolve(
       GpuAssignment assignment, Map<Integer, GpuInfo> byIndex, Map<String, GpuInfo> byUuid, List<VisibleGpu> out) {
-    for (AssignedGpu gpu : assignment.gpus()) {
+    for (GpuShare gpu : assignment.shares()) {
       GpuInfo info = gpu.uuid() != null ? byUuid.get(gpu.uuid()) : byIndex.get(gpu.index());
       if (info == null) {
         String which = gpu.uuid() != null ? "GPU " + gpu.uuid() : "GPU index " + gpu.index();
         return "its assignment names " + which + ", which this node does not have (it has "
             + describe(byIndex.values()) + "); the extender's view of the node is stale or wrong";
       }
-      long request = gpu.memoryBytes();
-      long limit = gpu.limitBytes();
+      long request = gpu.memoryMiB() * MIB;
+      long limit = gpu.limitMiB() * MIB;
       if (request == 0 && !assignment.exclusive()) {
         // The extender knew the node only from labels; take the same share of the real memory.
         request = (long) Math.floor(gpu.fraction() * (info.memoryTotalBytes() / MIB)) * MIB;

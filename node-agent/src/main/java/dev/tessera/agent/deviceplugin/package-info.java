@@ -7,7 +7,7 @@
  * (its UUID), healthy or not ({@code HealthMonitor}). What a container gets is decided by the
  * extender: {@code Allocate} finds the pod being started ({@link
  * dev.tessera.agent.deviceplugin.PodMatcher}, {@code PodSelector}), reads its {@code
- * tessera.dev/gpu-assignment} ({@link dev.tessera.agent.deviceplugin.AssignmentReader}) and answers
+ * tessera.dev/gpu-assignment} ({@link dev.tessera.api.assignment.AssignmentCodec}) and answers
  * with the GPUs and, for shared GPUs, the native library and its limits ({@code
  * ContainerSettings}).
  */

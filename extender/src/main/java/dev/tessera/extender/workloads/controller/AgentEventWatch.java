@@ -1,8 +1,8 @@
 package dev.tessera.extender.workloads.controller;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.InformerSync;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.client.KubernetesClient;

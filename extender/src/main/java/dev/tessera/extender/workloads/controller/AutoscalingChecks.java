@@ -1,9 +1,9 @@
 package dev.tessera.extender.workloads.controller;
 
-import dev.tessera.extender.workloads.policy.Durations;
-import dev.tessera.extender.workloads.scaling.SeriesSelector;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.InferenceSpec.Autoscaling;
+import dev.tessera.api.syntax.Durations;
+import dev.tessera.api.syntax.SeriesSelector;
+import dev.tessera.api.workloads.InferenceSpec.Autoscaling;
+import dev.tessera.api.workloads.InferenceSpec;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

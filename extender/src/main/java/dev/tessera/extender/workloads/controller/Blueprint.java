@@ -1,10 +1,10 @@
 package dev.tessera.extender.workloads.controller;
 
-import dev.tessera.extender.model.WellKnown;
-import dev.tessera.extender.workloads.PodGroupResource;
-import dev.tessera.extender.workloads.PodGroupSpec;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.PodGroupSpec;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;

@@ -1,7 +1,7 @@
 package dev.tessera.extender.workloads.controller;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.tessera.extender.workloads.controller;
 
-import dev.tessera.extender.workloads.policy.Durations;
+import dev.tessera.api.syntax.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;

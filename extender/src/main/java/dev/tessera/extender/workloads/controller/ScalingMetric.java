@@ -1,6 +1,6 @@
 package dev.tessera.extender.workloads.controller;
 
-import dev.tessera.extender.workloads.spec.InferenceSpec;
+import dev.tessera.api.workloads.InferenceSpec;
 import java.util.Locale;
 import java.util.Optional;
 

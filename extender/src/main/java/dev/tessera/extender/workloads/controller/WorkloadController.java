@@ -1,28 +1,28 @@
 package dev.tessera.extender.workloads.controller;
 
+import dev.tessera.api.conditions.Condition;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.WorkloadPolicyResource;
+import dev.tessera.api.syntax.SeriesSelector;
+import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.InferenceResource;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadPhase;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
+import dev.tessera.api.workloads.WorkspaceResource;
 import dev.tessera.extender.cluster.InformerSync;
 import dev.tessera.extender.cluster.OnEveryChange;
-import dev.tessera.extender.workloads.Condition;
-import dev.tessera.extender.workloads.PodGroupResource;
 import dev.tessera.extender.workloads.lifecycle.Lifecycle;
 import dev.tessera.extender.workloads.lifecycle.Observation;
 import dev.tessera.extender.workloads.policy.EffectivePolicy;
 import dev.tessera.extender.workloads.policy.NamedPolicy;
 import dev.tessera.extender.workloads.policy.WorkloadPolicies;
-import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
 import dev.tessera.extender.workloads.scaling.RequestLoad;
-import dev.tessera.extender.workloads.scaling.SeriesSelector;
-import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
-import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
-import dev.tessera.extender.workloads.spec.InferenceResource;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.TrainingResource;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadPhase;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
-import dev.tessera.extender.workloads.spec.WorkspaceResource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Endpoints;
@@ -187,7 +187,7 @@ public final class WorkloadController implements AutoCloseable {
     List<NamedPolicy> named = new ArrayList<>();
     for (WorkloadPolicyResource resource : policyInformer.getStore().list()) {
       if (resource.getSpec() != null) {
-        named.add(resource.named());
+        named.add(NamedPolicy.of(resource));
       }
     }
     WorkloadPolicies next = WorkloadPolicies.of(named);
@@ -500,7 +500,7 @@ public final class WorkloadController implements AutoCloseable {
           load.add(busy.isPresent() ? java.util.OptionalDouble.of(busy.getAsInt()) : java.util.OptionalDouble.empty());
         }
       }
-      Duration after = dev.tessera.extender.workloads.policy.Durations.parse(autoscaling.scaleDownAfter())
+      Duration after = dev.tessera.api.syntax.Durations.parse(autoscaling.scaleDownAfter())
           .orElse(DEFAULT_SCALE_DOWN_AFTER);
       decision = scaler.decide(inference.getMetadata().getUid(), current, min, max, metric, load,
           autoscaling.target(), after, clock.instant());
@@ -1218,7 +1218,7 @@ public final class WorkloadController implements AutoCloseable {
 
   private void endpointsChanged(Endpoints e) {
     String workload = e.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL);
-    String kind = e.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
+    String kind = e.getMetadata().getLabels().get(dev.tessera.api.WellKnown.WORKLOAD_KIND_LABEL);
     for (WorkloadKind candidate : WorkloadKind.values()) {
       if (candidate.label().equals(kind)) {
         enqueue(candidate, e.getMetadata().getNamespace(), workload);
@@ -1227,7 +1227,7 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   private void ownedPodChanged(Pod pod) {
-    String kindLabel = pod.getMetadata().getLabels().get(dev.tessera.extender.model.WellKnown.WORKLOAD_KIND_LABEL);
+    String kindLabel = pod.getMetadata().getLabels().get(dev.tessera.api.WellKnown.WORKLOAD_KIND_LABEL);
     if (WorkloadKind.INFERENCE.label().equals(kindLabel)) {
       enqueue(WorkloadKind.INFERENCE, pod.getMetadata().getNamespace(),
           pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL));

@@ -1,10 +1,10 @@
 package dev.tessera.extender.workloads.controller;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodIndex;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;

@@ -1,6 +1,6 @@
 package dev.tessera.extender.workloads.lifecycle;
 
-import dev.tessera.extender.workloads.spec.WorkloadPhase;
+import dev.tessera.api.workloads.WorkloadPhase;
 import java.util.Objects;
 import java.util.Set;
 

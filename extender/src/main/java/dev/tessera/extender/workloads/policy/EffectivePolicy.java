@@ -1,9 +1,10 @@
 package dev.tessera.extender.workloads.policy;
 
-import dev.tessera.extender.workloads.policy.WorkloadPolicySpec.Constraints;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadSpec.GpuSpec;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
+import dev.tessera.api.syntax.Durations;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

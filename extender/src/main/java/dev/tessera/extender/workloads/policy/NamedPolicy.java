@@ -1,5 +1,7 @@
 package dev.tessera.extender.workloads.policy;
 
+import dev.tessera.api.policy.WorkloadPolicyResource;
+import dev.tessera.api.policy.WorkloadPolicySpec;
 import java.util.Objects;
 
 /**
@@ -12,5 +14,10 @@ import java.util.Objects;
 public record NamedPolicy(String name, WorkloadPolicySpec spec) {
   public NamedPolicy {
     Objects.requireNonNull(name, "name");
+  }
+
+  /** The policy as {@link WorkloadPolicies} reads it. */
+  public static NamedPolicy of(WorkloadPolicyResource resource) {
+    return new NamedPolicy(resource.getMetadata().getName(), resource.getSpec());
   }
 }

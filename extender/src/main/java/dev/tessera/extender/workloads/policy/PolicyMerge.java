@@ -1,8 +1,8 @@
 package dev.tessera.extender.workloads.policy;
 
-import dev.tessera.extender.workloads.policy.WorkloadPolicySpec.Constraints;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

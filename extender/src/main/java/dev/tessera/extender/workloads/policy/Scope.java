@@ -1,6 +1,6 @@
 package dev.tessera.extender.workloads.policy;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadKind;
 
 /**
  * Which workloads a policy applies to. Two policies of the same scope cannot be ordered, so

@@ -1,6 +1,6 @@
 package dev.tessera.extender.workloads.policy;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;

@@ -1,7 +1,9 @@
 package dev.tessera.extender.workloads.policy;
 
-import dev.tessera.extender.workloads.policy.WorkloadPolicySpec.Constraints;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
+import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
+import dev.tessera.api.policy.WorkloadPolicySpec;
+import dev.tessera.api.syntax.Durations;
+import dev.tessera.api.workloads.WorkloadKind;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;

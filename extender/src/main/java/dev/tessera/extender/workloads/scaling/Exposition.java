@@ -1,5 +1,7 @@
 package dev.tessera.extender.workloads.scaling;
 
+import dev.tessera.api.syntax.LabelPairs;
+import dev.tessera.api.syntax.SeriesSelector;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -39,7 +41,7 @@ public final class Exposition {
       Map<String, String> labels = new HashMap<>();
       int at = name.length();
       if (next == '{') {
-        at = labels(text, at, labels);
+        at = LabelPairs.read(text, at, labels);
         if (at < 0) {
           continue;
         }
@@ -56,61 +58,6 @@ public final class Exposition {
     return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
   }
 
-  /**
-   * Reads the label pairs in braces starting at {@code text[open]} (which is '{') into {@code
-   * into}: {@code name="value"} separated by commas, a trailing comma allowed, values escaped with
-   * {@code \\}, {@code \"} and {@code \n}. Returns the index after the closing brace, or -1 when
-   * they are malformed.
-   */
-  static int labels(String text, int open, Map<String, String> into) {
-    int i = skipSpaces(text, open + 1);
-    while (i < text.length() && text.charAt(i) != '}') {
-      int nameEnd = i;
-      while (nameEnd < text.length() && (Character.isLetterOrDigit(text.charAt(nameEnd)) || text.charAt(nameEnd) == '_')) {
-        nameEnd++;
-      }
-      String label = text.substring(i, nameEnd);
-      if (!SeriesSelector.LABEL_NAME.matcher(label).matches()) {
-        return -1;
-      }
-      i = skipSpaces(text, nameEnd);
-      if (i >= text.length() || text.charAt(i) != '=') {
-        return -1;
-      }
-      i = skipSpaces(text, i + 1);
-      if (i >= text.length() || text.charAt(i) != '"') {
-        return -1;
-      }
-      StringBuilder value = new StringBuilder();
-      i++;
-      boolean closed = false;
-      while (i < text.length()) {
-        char c = text.charAt(i++);
-        if (c == '"') {
-          closed = true;
-          break;
-        }
-        if (c == '\\' && i < text.length()) {
-          char escaped = text.charAt(i++);
-          value.append(escaped == 'n' ? '\n' : escaped);
-        } else {
-          value.append(c);
-        }
-      }
-      if (!closed) {
-        return -1;
-      }
-      into.put(label, value.toString());
-      i = skipSpaces(text, i);
-      if (i < text.length() && text.charAt(i) == ',') {
-        i = skipSpaces(text, i + 1);
-      } else if (i >= text.length() || text.charAt(i) != '}') {
-        return -1;
-      }
-    }
-    return i < text.length() ? i + 1 : -1;
-  }
-
   /** The sample value at the start of {@code rest} (a timestamp may follow); empty when unreadable or not finite. */
   private static OptionalDouble value(String rest) {
     String[] fields = rest.strip().split("[ \t]+");
@@ -123,12 +70,5 @@ public final class Exposition {
     }
     double value = Double.parseDouble(token);
     return Double.isFinite(value) ? OptionalDouble.of(value) : OptionalDouble.empty();
-  }
-
-  private static int skipSpaces(String text, int i) {
-    while (i < text.length() && (text.charAt(i) == ' ' || text.charAt(i) == '\t')) {
-      i++;
-    }
-    return i;
   }
 }

@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads.scaling;
 
+import dev.tessera.api.syntax.SeriesSelector;
 import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
 import java.net.URI;

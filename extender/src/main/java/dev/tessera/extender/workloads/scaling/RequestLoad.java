@@ -1,5 +1,6 @@
 package dev.tessera.extender.workloads.scaling;
 
+import dev.tessera.api.syntax.SeriesSelector;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;

@@ -2,9 +2,9 @@ package dev.tessera.extender.workloads.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
-import dev.tessera.extender.model.WellKnown;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.api.model.Event;

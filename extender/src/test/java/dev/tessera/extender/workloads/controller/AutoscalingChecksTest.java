@@ -2,9 +2,9 @@ package dev.tessera.extender.workloads.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.InferenceSpec.Autoscaling;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
+import dev.tessera.api.workloads.InferenceSpec.Autoscaling;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

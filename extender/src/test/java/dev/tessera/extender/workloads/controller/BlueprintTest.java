@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.extender.cluster.PodRequests;
 import dev.tessera.extender.model.GpuRequest;
-import dev.tessera.extender.model.WellKnown;
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.List;

@@ -1,34 +1,34 @@
 package dev.tessera.extender.workloads.controller;
 
-import dev.tessera.extender.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.PodGroupResource;
+import dev.tessera.api.policy.WorkloadPolicyResource;
+import dev.tessera.api.policy.WorkloadPolicySpec;
+import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.InferenceResource;
+import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
+import dev.tessera.api.workloads.WorkspaceResource;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
-import dev.tessera.extender.model.WellKnown;
-import dev.tessera.extender.workloads.PodGroupResource;
-import dev.tessera.extender.workloads.policy.WorkloadPolicyResource;
-import dev.tessera.extender.workloads.policy.WorkloadPolicySpec;
-import dev.tessera.extender.workloads.spec.DistributedTrainingResource;
-import dev.tessera.extender.workloads.spec.InferenceResource;
-import dev.tessera.extender.workloads.spec.InferenceSpec;
-import dev.tessera.extender.workloads.spec.DistributedTrainingSpec;
-import dev.tessera.extender.workloads.spec.TrainingResource;
-import dev.tessera.extender.workloads.spec.WorkloadResource;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadStatus;
-import dev.tessera.extender.workloads.spec.WorkspaceResource;
+import dev.tessera.extender.testing.Await;
+import dev.tessera.extender.testing.MutableClock;
+import dev.tessera.extender.workloads.scaling.ReplicaScraper;
+import dev.tessera.extender.workloads.scaling.RequestLoad;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import dev.tessera.extender.testing.MutableClock;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import com.sun.net.httpserver.HttpServer;
-import dev.tessera.extender.workloads.scaling.ReplicaScraper;
-import dev.tessera.extender.workloads.scaling.RequestLoad;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -279,7 +279,7 @@ class WorkloadControllerTest {
     await(() -> client.resources(TrainingResource.class).inNamespace("ml").withName("same").get() == null,
         () -> "the training is not gone");
     assertEquals(workspacePod, pod("same-0").getMetadata().getUid(), "the workspace's pod was deleted with the training");
-    assertTrue(client.resources(dev.tessera.extender.workloads.PodGroupResource.class).inNamespace("ml")
+    assertTrue(client.resources(dev.tessera.api.policy.PodGroupResource.class).inNamespace("ml")
         .withName("same").get() != null, "the workspace's pod group was deleted with the training");
   }
 
@@ -297,10 +297,10 @@ class WorkloadControllerTest {
     assertEquals("rejected: project is empty; leave it out for a global policy", accepted("bad").message());
   }
 
-  private dev.tessera.extender.workloads.Condition accepted(String policy) {
+  private dev.tessera.api.conditions.Condition accepted(String policy) {
     WorkloadPolicyResource resource = client.resources(WorkloadPolicyResource.class).withName(policy).get();
-    return resource == null ? null : dev.tessera.extender.workloads.Condition.find(
-        resource.statusOrEmpty().conditions(), dev.tessera.extender.workloads.Condition.ACCEPTED);
+    return resource == null ? null : dev.tessera.api.conditions.Condition.find(
+        resource.statusOrEmpty().conditions(), dev.tessera.api.conditions.Condition.ACCEPTED);
   }
 
   @Test
@@ -457,9 +457,9 @@ class WorkloadControllerTest {
     policy.setMetadata(new ObjectMetaBuilder().withName(name).build());
     policy.setSpec(new WorkloadPolicySpec(kind, project, defaults, constraints));
     client.resource(policy).create();
-    dev.tessera.extender.workloads.spec.WorkloadKind workloadKind =
-        kind.equals("Workspace") ? dev.tessera.extender.workloads.spec.WorkloadKind.WORKSPACE
-            : dev.tessera.extender.workloads.spec.WorkloadKind.TRAINING;
+    dev.tessera.api.workloads.WorkloadKind workloadKind =
+        kind.equals("Workspace") ? dev.tessera.api.workloads.WorkloadKind.WORKSPACE
+            : dev.tessera.api.workloads.WorkloadKind.TRAINING;
     await(() -> controller.policies().effective(workloadKind, project).policies().contains(name),
         () -> "policy " + name + " not loaded");
   }

@@ -2,11 +2,11 @@ package dev.tessera.extender.workloads.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.cluster.PodIndex;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.PodKey;
-import dev.tessera.extender.model.WellKnown;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.time.Clock;

@@ -1,8 +1,8 @@
 package dev.tessera.extender.workloads.lifecycle;
 
-import dev.tessera.extender.workloads.spec.WorkloadPhase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tessera.api.workloads.WorkloadPhase;
 import dev.tessera.extender.workloads.lifecycle.Observation.PodView;
 import java.util.ArrayList;
 import java.util.List;

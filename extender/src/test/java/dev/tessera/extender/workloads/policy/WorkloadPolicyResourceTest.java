@@ -2,9 +2,10 @@ package dev.tessera.extender.workloads.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.tessera.extender.workloads.spec.WorkloadKind;
-import dev.tessera.extender.workloads.spec.WorkloadSpec;
-import dev.tessera.extender.workloads.spec.WorkloadSpec.GpuSpec;
+import dev.tessera.api.policy.WorkloadPolicyResource;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +37,7 @@ class WorkloadPolicyResourceTest {
   @Test
   void aPolicyReadFromYamlApplies() {
     WorkloadPolicyResource resource = new KubernetesSerialization().unmarshal(YAML, WorkloadPolicyResource.class);
-    WorkloadPolicies policies = WorkloadPolicies.of(List.of(resource.named()));
+    WorkloadPolicies policies = WorkloadPolicies.of(List.of(NamedPolicy.of(resource)));
     assertEquals(java.util.Map.of(), policies.problems());
 
     EffectivePolicy effective = policies.effective(WorkloadKind.TRAINING, "team-a");

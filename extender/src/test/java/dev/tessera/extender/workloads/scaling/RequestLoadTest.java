@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.tessera.api.syntax.SeriesSelector;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import java.io.OutputStream;
