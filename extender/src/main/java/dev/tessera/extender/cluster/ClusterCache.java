@@ -658,8 +658,16 @@ public final class ClusterCache {
   /**
    * Plans the gang's members against the current ledger and, if all of them fit, holds their GPUs
    * at once until {@code until} (or until each is bound): from then on no other pod can take that
-   * capacity, and each member can only be bound to its planned node. Planning under the lock makes
-   * two gangs racing for the same capacity see each other's reservations: never both half placed.
+   * capacity, and each member can only be bound to its planned node.
+   *
+   * <p>Planning (milliseconds for a large gang) happens outside the lock, on a snapshot; the lock is
+   * taken only to check and commit: if every node the plan uses is still the state it planned on
+   * (node states are replaced, never changed, so identity says "unchanged") and no member got a
+   * hold meanwhile, the plan is as valid as one made under the lock, and its holds are put. Two
+   * gangs racing for the same capacity therefore still see each other's reservations: the second
+   * to commit finds a node changed and plans again. Filter calls that hold a node for a single pod
+   * never wait for a gang's planning. After {@value #OPTIMISTIC_PLANS} plans overtaken by changes,
+   * the gang is planned under the lock, so it cannot starve.
    */
   public GangPlanner.Plan reserveGang(
       String gang,
@@ -667,6 +675,29 @@ public final class ClusterCache {
       GangPlanner planner,
       Predicate<NodeState> allowed,
       Instant until) {
+    for (int attempt = 0; attempt < OPTIMISTIC_PLANS; attempt++) {
+      ClusterSnapshot seen = snapshot;
+      List<GangPlanner.Member> free = new ArrayList<>(members.size());
+      for (GangPlanner.Member member : members) {
+        if (!unconfirmed.containsKey(member.pod().uid())) {
+          free.add(member);
+        }
+      }
+      GangPlanner.Plan plan = planner.plan(seen, free, allowed);
+      if (!(plan instanceof GangPlanner.Plan.Placed placed)) {
+        return plan; // did not fit the ledger as it was; the refusal wakes it when room appears
+      }
+      lock.lock();
+      try {
+        if (stillValid(seen, placed, free, members)) {
+          placed.assignments().forEach((pod, assignment) ->
+              put(new Hold(new Allocation(pod, assignment, true), Stage.RESERVED, until, gang)));
+          return plan;
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
     lock.lock();
     try {
       List<GangPlanner.Member> free = new ArrayList<>(members.size());
@@ -684,6 +715,36 @@ public final class ClusterCache {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Plans made off the lock before one is made under it. */
+  static final int OPTIMISTIC_PLANS = 3;
+
+  /**
+   * Under the lock: the nodes the plan uses are the states it was made on, and the members it
+   * planned are exactly those still without a hold.
+   */
+  private boolean stillValid(
+      ClusterSnapshot seen, GangPlanner.Plan.Placed placed, List<GangPlanner.Member> planned,
+      List<GangPlanner.Member> members) {
+    for (GpuAssignment assignment : placed.assignments().values()) {
+      if (snapshot.node(assignment.node()) != seen.node(assignment.node())) {
+        return false;
+      }
+    }
+    int free = 0;
+    for (GangPlanner.Member member : members) {
+      free += pods.containsKey(member.pod().uid()) ? 0 : 1;
+    }
+    if (free != planned.size()) {
+      return false;
+    }
+    for (GangPlanner.Member member : planned) {
+      if (pods.containsKey(member.pod().uid())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

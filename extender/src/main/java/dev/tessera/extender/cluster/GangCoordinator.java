@@ -71,8 +71,7 @@ public final class GangCoordinator {
   private final Clock clock;
   /**
    * Gang key to the last plan that failed, and the ledger and policy it failed on: every member's
-   * filter call would otherwise plan the same gang again, under the cache's lock, though nothing
-   * changed.
+   * filter call would otherwise plan the same gang again though nothing changed.
    */
   private final Map<String, Failed> failed = new ConcurrentHashMap<>();
 

@@ -36,7 +36,7 @@ public final class ExtenderServer implements AutoCloseable {
   // starts with the first scrape.
   private final ExecutorService scrapeExecutor =
       Executors.newSingleThreadExecutor(new DefaultThreadFactory("tessera-metrics-scrape", true));
-  // Filter calls whose decision may block (gang members: planning under the cache's lock, reading
+  // Filter calls whose decision may block (gang members: planning a gang for milliseconds, reading
   // a pod group from the API server) are answered here, never on the I/O threads.
   private final ExecutorService decideExecutor =
       Executors.newFixedThreadPool(2, new DefaultThreadFactory("tessera-decide", true));

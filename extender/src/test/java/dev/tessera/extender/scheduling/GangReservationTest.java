@@ -151,6 +151,40 @@ class GangReservationTest {
   }
 
   @Test
+  void filterHoldsANodeWhileAGangIsBeingPlannedAndTheGangPlansAgainIfItTookItsPlace() throws Exception {
+    // The gang's planning stops inside (its node predicate waits) until the test lets it go on.
+    CountDownLatch planning = new CountDownLatch(1);
+    CountDownLatch goOn = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.function.Predicate<NodeState> slow = node -> {
+      if (first.getAndSet(false)) {
+        planning.countDown();
+        try {
+          goOn.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return true;
+    };
+    ExecutorService thread = Executors.newSingleThreadExecutor();
+    Future<GangPlanner.Plan> plan = thread.submit(() -> cache.reserveGang(
+        "ml/big", gang("big", 7, GpuRequest.whole(1)), planner, slow, clock.instant().plus(Duration.ofMinutes(5))));
+    planning.await();
+
+    // A single pod's filter holds a GPU now, while the gang is mid-plan: it does not wait for it.
+    Future<AssumeResult> nominated = Executors.newSingleThreadExecutor().submit(
+        () -> cache.nominate(new PodKey("ml", "solo", "solo-uid"), "n1", GpuRequest.whole(1)));
+    assertInstanceOf(AssumeResult.Assumed.class, nominated.get(5, java.util.concurrent.TimeUnit.SECONDS));
+
+    goOn.countDown();
+    // Its plan counted the GPU solo now holds: it plans again on the new ledger and fits the 7 left.
+    assertInstanceOf(GangPlanner.Plan.Placed.class, plan.get(5, java.util.concurrent.TimeUnit.SECONDS));
+    thread.shutdown();
+    assertEquals(0, freeWhole(), "7 reserved and 1 nominated: 8 of 8, none twice");
+  }
+
+  @Test
   void aMixedRaceOfGangsAndSinglePodsNeverOverCommits() throws Exception {
     ExecutorService threads = Executors.newFixedThreadPool(4);
     CountDownLatch start = new CountDownLatch(1);
