@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.cluster.ClusterCache;
-import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.webhook.ExtenderServer;
 import dev.tessera.extender.webhook.SchedulingExtender;
@@ -18,15 +17,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.HdrHistogram.Histogram;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * Load generator for the extender webhook on loopback: builds a large cluster in the cache, starts

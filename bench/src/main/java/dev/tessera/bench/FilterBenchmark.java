@@ -2,7 +2,6 @@ package dev.tessera.bench;
 
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.ClusterCache;
-import dev.tessera.extender.cluster.PodEvents;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.webhook.FilterDecision;
@@ -10,7 +9,6 @@ import dev.tessera.extender.webhook.SchedulingExtender;
 import dev.tessera.extender.webhook.WirePod;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -17,7 +17,8 @@ final class RealisticNode {
     node.put("apiVersion", "v1");
     ObjectNode metadata = node.putObject("metadata");
     metadata.put("name", name);
-    metadata.put("uid", java.util.UUID.nameUUIDFromBytes(name.getBytes()).toString());
+    metadata.put("uid",
+        java.util.UUID.nameUUIDFromBytes(name.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString());
     metadata.put("resourceVersion", "4815162342");
     metadata.put("creationTimestamp", "2026-10-01T08:00:00Z");
     ObjectNode labels = metadata.putObject("labels");

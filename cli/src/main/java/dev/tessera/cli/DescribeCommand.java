@@ -10,9 +10,9 @@ import java.io.PrintWriter;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine;
 
 /**
  * {@code tessera describe KIND NAME}: the story of one workload in one screen: its status, every

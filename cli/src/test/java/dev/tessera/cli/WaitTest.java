@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.api.workloads.TrainingResource;
-import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
 import dev.tessera.api.workloads.WorkloadStatus;
+import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
 import dev.tessera.extender.embedded.EmbeddedApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;

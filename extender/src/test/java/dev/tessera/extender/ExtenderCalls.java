@@ -50,7 +50,7 @@ final class ExtenderCalls {
             .header("Content-Type", "application/json")
             .build(),
         HttpResponse.BodyHandlers.ofByteArray());
-    assertEquals(200, response.statusCode(), () -> new String(response.body()));
+    assertEquals(200, response.statusCode(), () -> new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
     return json.readTree(response.body());
   }
 }

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.GangMonitor;
 import dev.tessera.extender.cluster.ReclaimController;

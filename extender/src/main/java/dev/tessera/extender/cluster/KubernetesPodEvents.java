@@ -1,6 +1,5 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.api.WellKnown;
 import dev.tessera.extender.model.PodKey;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectReference;

@@ -3,7 +3,6 @@ package dev.tessera.extender.embedded;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.ProjectFigures;
 import java.util.Locale;
-import java.util.Map;
 import java.util.TreeMap;
 
 /** The projects' figures as a plain-text table for the demo. */

@@ -163,7 +163,8 @@ public final class SchedulingDriver {
     HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     if (response.statusCode() != 200) {
       throw new IOException(
-          "/" + verb + " answered HTTP " + response.statusCode() + ": " + new String(response.body()));
+          "/" + verb + " answered HTTP " + response.statusCode() + ": "
+              + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
     }
     return json.readTree(response.body());
   }

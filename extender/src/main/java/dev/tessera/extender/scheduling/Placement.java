@@ -335,8 +335,8 @@ public final class Placement {
   }
 
   /**
-   * The best GPU for a shared request, skipping {@code exclude}: first one where the pod fits
-   * without a loan being taken back (the agent would kill a borrower's process), then best fit
+   * The best GPU for a shared request, skipping those {@code excluded} names: first one where the
+   * pod fits without a loan being taken back (the agent would kill a borrower's process), then best fit
    * (least free that is enough) when bin-packing, most free when spreading; lowest index breaks
    * ties. -1 if none. Bit i of {@code excluded} set: skip GPU i.
    */
@@ -418,11 +418,4 @@ public final class Placement {
     return n + (n == 1 ? " GPU" : " GPUs");
   }
 
-  private static String be(int n) {
-    return n == 1 ? "is" : "are";
-  }
-
-  private static String have(int n) {
-    return n == 1 ? "has" : "have";
-  }
 }

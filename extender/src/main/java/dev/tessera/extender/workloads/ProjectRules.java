@@ -5,7 +5,6 @@ import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.ProjectSpec;
 import dev.tessera.extender.model.PoolQuota;
 import dev.tessera.extender.model.Project;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;

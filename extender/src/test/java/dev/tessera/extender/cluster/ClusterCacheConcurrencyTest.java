@@ -1,6 +1,5 @@
 package dev.tessera.extender.cluster;
 
-import dev.tessera.extender.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +12,7 @@ import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.scheduling.RequestedNodes;
+import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -12,7 +12,6 @@ import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.PoolQuota;
 import dev.tessera.extender.model.Project;
 import dev.tessera.extender.testing.Nodes;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
 package dev.tessera.agent.deviceplugin;
 
-import dev.tessera.agent.Await;
 import static dev.tessera.agent.deviceplugin.Pods.NODE;
 import static dev.tessera.agent.deviceplugin.Pods.pod;
 import static dev.tessera.agent.deviceplugin.Pods.sharedGpu;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.agent.Await;
 import dev.tessera.proto.deviceplugin.v1beta1.AllocateRequest;
 import dev.tessera.proto.deviceplugin.v1beta1.AllocateResponse;
 import dev.tessera.proto.deviceplugin.v1beta1.ContainerAllocateRequest;

@@ -1,12 +1,12 @@
 package dev.tessera.agent.deviceplugin;
 
-import dev.tessera.agent.Await;
 import static dev.tessera.agent.deviceplugin.Pods.NODE;
 import static dev.tessera.agent.deviceplugin.Pods.pod;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.agent.Await;
 import dev.tessera.agent.kube.KubeApiException;
 import dev.tessera.agent.kube.NodePods;
 import dev.tessera.agent.kube.PodInfo;

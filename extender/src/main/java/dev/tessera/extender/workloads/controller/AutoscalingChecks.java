@@ -2,8 +2,8 @@ package dev.tessera.extender.workloads.controller;
 
 import dev.tessera.api.syntax.Durations;
 import dev.tessera.api.syntax.SeriesSelector;
-import dev.tessera.api.workloads.InferenceSpec.Autoscaling;
 import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.InferenceSpec.Autoscaling;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

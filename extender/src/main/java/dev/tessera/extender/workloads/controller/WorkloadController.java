@@ -1,7 +1,6 @@
 package dev.tessera.extender.workloads.controller;
 
 import dev.tessera.api.conditions.Condition;
-import dev.tessera.api.policy.PodGroupResource;
 import dev.tessera.api.policy.WorkloadPolicyResource;
 import dev.tessera.api.syntax.SeriesSelector;
 import dev.tessera.api.workloads.DistributedTrainingResource;
@@ -51,7 +50,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,8 +1,8 @@
 package dev.tessera.extender.workloads.policy;
 
 import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
-import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
 import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.tessera.extender.workloads.policy;
 
-import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
 import dev.tessera.api.policy.WorkloadPolicySpec;
+import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
 import dev.tessera.api.syntax.Durations;
 import dev.tessera.api.workloads.WorkloadKind;
 import java.math.BigDecimal;

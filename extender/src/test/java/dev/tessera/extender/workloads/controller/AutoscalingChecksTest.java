@@ -2,8 +2,8 @@ package dev.tessera.extender.workloads.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.tessera.api.workloads.InferenceSpec.Autoscaling;
 import dev.tessera.api.workloads.InferenceSpec;
+import dev.tessera.api.workloads.InferenceSpec.Autoscaling;
 import dev.tessera.api.workloads.WorkloadSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;

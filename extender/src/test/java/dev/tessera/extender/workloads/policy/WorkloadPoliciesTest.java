@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
 import dev.tessera.api.policy.WorkloadPolicySpec;
+import dev.tessera.api.policy.WorkloadPolicySpec.Constraints;
 import dev.tessera.api.workloads.WorkloadKind;
-import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
 import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

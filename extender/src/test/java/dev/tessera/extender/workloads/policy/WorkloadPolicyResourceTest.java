@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.api.policy.WorkloadPolicyResource;
 import dev.tessera.api.workloads.WorkloadKind;
-import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
 import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadSpec.GpuSpec;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.time.Duration;
 import java.util.List;
