@@ -50,6 +50,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -117,6 +120,15 @@ public final class WorkloadController implements AutoCloseable {
   private final Map<String, java.time.Instant> pullFailingSince = new HashMap<>();
   /** Keys queued and not yet reconciled: a second event for one of them adds nothing. */
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
+  private final RetryBackoff backoff = new RetryBackoff();
+  /** Runs the retries of failed passes: it only queues them for the worker. */
+  private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "tessera-workload-retries");
+    thread.setDaemon(true);
+    return thread;
+  });
+  /** Only the worker thread touches it: the pass in progress scheduled its own retry. */
+  private boolean retryScheduled;
   /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
   private final Map<String, Set<String>> replaced = new HashMap<>();
   /**
@@ -252,6 +264,7 @@ public final class WorkloadController implements AutoCloseable {
 
   @Override
   public void close() {
+    retries.shutdownNow();
     InformerSync.stopAll(named().values());
   }
 
@@ -263,13 +276,31 @@ public final class WorkloadController implements AutoCloseable {
     if (queued.add(key)) {
       worker.execute(() -> {
         queued.remove(key);
+        retryScheduled = false;
         try {
           reconcile(kind, namespace, name);
+          if (!retryScheduled) {
+            backoff.succeeded(key);
+          }
         } catch (RuntimeException e) {
-          log.error("reconciling {} {}/{} failed; retrying on its next change", kind.kind(), namespace, name, e);
+          Duration delay = retryLater(kind, namespace, name);
+          log.error("reconciling {} {}/{} failed ({} in a row); trying again in {} ms", kind.kind(), namespace, name,
+              backoff.failures(key), delay.toMillis(), e);
         }
       });
     }
+  }
+
+  /** Queues the workload again after its backoff; the delay. */
+  private Duration retryLater(WorkloadKind kind, String namespace, String name) {
+    Duration delay = backoff.failed(kind.name() + "/" + namespace + "/" + name);
+    retryScheduled = true;
+    try {
+      retries.schedule(() -> enqueue(kind, namespace, name), delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // closing: nothing more to retry
+    }
+    return delay;
   }
 
   private void reconcile(WorkloadKind kind, String namespace, String name) {
@@ -627,8 +658,10 @@ public final class WorkloadController implements AutoCloseable {
           release(workload, desired));
       return;
     }
-    log.warn("{} {}/{}: {}; retrying", workload.getKind(), workload.getMetadata().getNamespace(),
-        workload.getMetadata().getName(), message);
+    Duration delay = retryLater(workload.workloadKind(), workload.getMetadata().getNamespace(),
+        workload.getMetadata().getName());
+    log.warn("{} {}/{}: {}; trying again in {} ms", workload.getKind(), workload.getMetadata().getNamespace(),
+        workload.getMetadata().getName(), message, delay.toMillis());
     WorkloadStatus status = status(workload);
     Condition condition = new Condition(CREATED, Condition.FALSE, refused.reason(), message,
         workload.getMetadata().getGeneration(), null);

@@ -345,6 +345,36 @@ class WorkloadControllerTest {
   }
 
   @Test
+  void aPassTheApiServerFailsIsRetriedWithoutWaitingForAChange() {
+    // Twice: the first refusal writes the Created condition, whose update alone would bring the
+    // workload back; the second changes nothing, so only the backoff tries it again. 403, as while
+    // an admin fixes the RBAC: the client itself retries a 5xx.
+    api.expect().post().withPath("/apis/tessera.dev/v1alpha1/namespaces/ml/podgroups")
+        .andReturn(403, "{\"kind\":\"Status\",\"code\":403,\"message\":\"podgroups is forbidden\"}").times(2);
+    training("flaky");
+    await(() -> client.v1().events().inNamespace("ml").list().getItems().stream()
+        .anyMatch(e -> "CreateFailed".equals(e.getReason())), () -> "the API server's refusal was not seen");
+    await(() -> pod("flaky-0") != null, () -> "the training was not retried after the API server's refusals");
+    assertEquals("True", client.resources(TrainingResource.class).inNamespace("ml").withName("flaky").get()
+        .statusOrEmpty().conditions().stream().filter(c -> c.type().equals("Created")).findFirst().orElseThrow()
+        .status());
+  }
+
+  @Test
+  void retriesBackOffFromHalfASecondToAMinute() {
+    assertEquals(java.time.Duration.ofMillis(500), RetryBackoff.delayAfter(1));
+    assertEquals(java.time.Duration.ofSeconds(1), RetryBackoff.delayAfter(2));
+    assertEquals(java.time.Duration.ofSeconds(32), RetryBackoff.delayAfter(7));
+    assertEquals(java.time.Duration.ofMinutes(1), RetryBackoff.delayAfter(8));
+    assertEquals(java.time.Duration.ofMinutes(1), RetryBackoff.delayAfter(1_000));
+    RetryBackoff backoff = new RetryBackoff();
+    backoff.failed("k");
+    assertEquals(java.time.Duration.ofSeconds(1), backoff.failed("k"));
+    backoff.succeeded("k");
+    assertEquals(java.time.Duration.ofMillis(500), backoff.failed("k"), "a pass that went through starts over");
+  }
+
+  @Test
   void aDistributedTrainingIsOneGangWithItsPeersEnvironment() {
     DistributedTrainingResource job = new DistributedTrainingResource();
     job.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("ddp").build());
