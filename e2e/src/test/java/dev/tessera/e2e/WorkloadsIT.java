@@ -67,6 +67,9 @@ class WorkloadsIT {
         pod.getMetadata().getName() + " has no GPU assignment"));
 
     List<String> phases = running.phaseHistory().stream().map(WorkloadStatus.PhaseChange::phase).toList();
+    // Events are written on the extender's event thread, after the status.
+    Await.until("an event per phase change", PHASE_WAIT, () -> events("i1").size() >= phases.size(),
+        () -> "phases " + phases + ", events " + reasons(events("i1")));
     List<Event> events = events("i1");
     assertTrue(events.size() >= phases.size(), "one event per phase change " + phases + ", got " + reasons(events));
     events.forEach(e -> assertEquals("Reconciling", e.getAction()));
@@ -86,7 +89,8 @@ class WorkloadsIT {
     assertEquals("InvalidObject", failed.reason());
     String message = failed.phaseHistory().get(failed.phaseHistory().size() - 1).message();
     assertTrue(message.startsWith("the API server refused Pod badenv-0 (HTTP 422)"), message);
-    assertTrue(reasons(events("badenv")).contains("InvalidObject"), reasons(events("badenv")).toString());
+    Await.until("the InvalidObject event", PHASE_WAIT, () -> reasons(events("badenv")).contains("InvalidObject"),
+        () -> reasons(events("badenv")).toString());
   }
 
   @Test
