@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.util.ArrayList;

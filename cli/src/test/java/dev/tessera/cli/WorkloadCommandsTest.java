@@ -12,7 +12,7 @@ import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
 import dev.tessera.api.workloads.WorkspaceResource;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

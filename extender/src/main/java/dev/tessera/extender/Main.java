@@ -3,7 +3,6 @@ package dev.tessera.extender;
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.admission.AdmissionRuntime;
 import dev.tessera.extender.admission.AdmissionServer;
-import dev.tessera.extender.embedded.EmbeddedDemo;
 import dev.tessera.extender.ha.LeaderLabel;
 import dev.tessera.extender.ha.Leadership;
 import dev.tessera.extender.model.PlacementStrategy;
@@ -23,7 +22,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Entry point of {@code tessera-extender.jar}: serve a cluster, or run the embedded demo. */
+/** Entry point of {@code tessera-extender.jar}: serve a cluster. */
 @Command(
     name = "tessera-extender",
     mixinStandardHelpOptions = true,
@@ -37,11 +36,7 @@ import picocli.CommandLine.Option;
       "",
       "With a kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config) or inside a pod it serves"
           + " that cluster: deploy/ has the manifests and the kube-scheduler configuration that"
-          + " calls it.",
-      "With none of those, or with --embedded, it runs a self-contained demo: an in-process"
-          + " Kubernetes API, simulated GPU nodes, this extender on --port, and a driver that"
-          + " plays kube-scheduler's part for sample pods through the real HTTP endpoints; then"
-          + " it prints where each pod went, GPU by GPU.",
+          + " calls it. The self-contained demo is its own jar: java -jar demo/target/tessera-demo.jar.",
       ""
     })
 public final class Main implements Callable<Integer> {
@@ -49,14 +44,6 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Serve the cluster this kubeconfig points at.")
   Path kubeconfig;
-
-  @Option(names = "--embedded", description = "Run the self-contained demo even if a cluster is reachable.")
-  boolean embedded;
-
-  @Option(
-      names = "--keep-running",
-      description = "Embedded demo: keep the API and extender serving after the table is printed (Ctrl-C stops).")
-  boolean keepRunning;
 
   @Option(
       names = "--port",
@@ -199,11 +186,10 @@ public final class Main implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
-    if (embedded || !clusterConfigured()) {
-      if (!embedded) {
-        log.info("no kubeconfig and not in a cluster: running the embedded demo (see --help)");
-      }
-      return new EmbeddedDemo(config, reports, resyncPeriod, System.out).run(keepRunning);
+    if (!clusterConfigured()) {
+      throw new IllegalStateException("no cluster to serve: give --kubeconfig, set KUBECONFIG, write"
+          + " ~/.kube/config, or run inside a pod (deploy/ installs it). For the self-contained demo, run"
+          + " java -jar demo/target/tessera-demo.jar");
     }
     Config clientConfig = clientConfig(config);
     if (leaderElect) {

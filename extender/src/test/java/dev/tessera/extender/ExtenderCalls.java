@@ -14,17 +14,17 @@ import java.net.http.HttpResponse;
 import java.util.List;
 
 /** The end-to-end tests' side of kube-scheduler's wire: its request bodies, over real HTTP. */
-final class ExtenderCalls {
+public final class ExtenderCalls {
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
   private final KubernetesClient client;
 
-  ExtenderCalls(KubernetesClient client) {
+  public ExtenderCalls(KubernetesClient client) {
     this.client = client;
   }
 
   /** ExtenderArgs for filter and prioritize in node-name mode. */
-  ObjectNode filterArgs(Pod pod, List<String> nodes) throws Exception {
+  public ObjectNode filterArgs(Pod pod, List<String> nodes) throws Exception {
     ObjectNode args = json.createObjectNode();
     args.set("Pod", json.readTree(client.getKubernetesSerialization().asJson(pod)));
     args.putNull("Nodes");
@@ -33,7 +33,7 @@ final class ExtenderCalls {
   }
 
   /** ExtenderBindingArgs for the pod and node. */
-  ObjectNode bindArgs(Pod pod, String node) {
+  public ObjectNode bindArgs(Pod pod, String node) {
     ObjectNode bind = json.createObjectNode();
     bind.put("PodName", pod.getMetadata().getName());
     bind.put("PodNamespace", pod.getMetadata().getNamespace());
@@ -43,7 +43,7 @@ final class ExtenderCalls {
   }
 
   /** POSTs the body to the verb; the answer must be 200. */
-  JsonNode post(URI base, String verb, JsonNode body) throws Exception {
+  public JsonNode post(URI base, String verb, JsonNode body) throws Exception {
     HttpResponse<byte[]> response = http.send(
         HttpRequest.newBuilder(base.resolve("/" + verb))
             .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)))

@@ -11,13 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.api.assignment.GpuAssignment;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.Allocation;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.testing.MutableClock;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PodKey;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.ExtenderRuntime;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.extender.testing.Await;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;

@@ -22,7 +22,7 @@ import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkloadStatus.ConnectionStatus;
 import dev.tessera.api.workloads.WorkloadStatus.PhaseChange;
 import dev.tessera.api.workloads.WorkspaceResource;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;

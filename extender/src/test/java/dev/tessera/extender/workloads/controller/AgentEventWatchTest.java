@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.cluster.PodEvents;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

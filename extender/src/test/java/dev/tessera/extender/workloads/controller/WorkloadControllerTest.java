@@ -18,11 +18,11 @@ import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkspaceResource;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.extender.workloads.scaling.ReplicaScraper;
 import dev.tessera.extender.workloads.scaling.RequestLoad;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -355,9 +355,9 @@ class WorkloadControllerTest {
     await(() -> client.v1().events().inNamespace("ml").list().getItems().stream()
         .anyMatch(e -> "CreateFailed".equals(e.getReason())), () -> "the API server's refusal was not seen");
     await(() -> pod("flaky-0") != null, () -> "the training was not retried after the API server's refusals");
-    assertEquals("True", client.resources(TrainingResource.class).inNamespace("ml").withName("flaky").get()
+    await(() -> "True".equals(client.resources(TrainingResource.class).inNamespace("ml").withName("flaky").get()
         .statusOrEmpty().conditions().stream().filter(c -> c.type().equals("Created")).findFirst().orElseThrow()
-        .status());
+        .status()), () -> "its Created condition did not turn True once everything was created");
   }
 
   @Test

@@ -1,4 +1,4 @@
-package dev.tessera.extender.embedded;
+package dev.tessera.demo;
 
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.policy.NodePoolResource;

@@ -1,4 +1,4 @@
-package dev.tessera.extender.embedded;
+package dev.tessera.mockapi;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;

@@ -1,4 +1,4 @@
-package dev.tessera.extender.embedded;
+package dev.tessera.mockapi;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package dev.tessera.extender.embedded;
+package dev.tessera.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.tessera.extender.embedded;
+package dev.tessera.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

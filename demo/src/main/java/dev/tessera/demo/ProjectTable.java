@@ -1,4 +1,4 @@
-package dev.tessera.extender.embedded;
+package dev.tessera.demo;
 
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.ProjectFigures;

@@ -1,4 +1,4 @@
-package dev.tessera.extender;
+package dev.tessera.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,11 +8,13 @@ import dev.tessera.api.WellKnown;
 import dev.tessera.api.assignment.AssignmentCodec;
 import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.api.assignment.GpuShare;
-import dev.tessera.extender.embedded.DemoCluster;
-import dev.tessera.extender.embedded.EmbeddedApiServer;
+import dev.tessera.extender.ExtenderCalls;
+import dev.tessera.extender.ExtenderConfig;
+import dev.tessera.extender.ExtenderRuntime;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.testing.Await;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -190,7 +192,7 @@ class ExtenderEndToEndTest {
       for (Pod pod : DemoCluster.pods()) {
         created.add(client.pods().resource(pod).create());
       }
-      new dev.tessera.extender.embedded.SchedulingDriver(client, URI.create("http://127.0.0.1:" + first.port()))
+      new dev.tessera.demo.SchedulingDriver(client, URI.create("http://127.0.0.1:" + first.port()))
           .scheduleAll(created);
       await(() -> ledger(first).values().stream().noneMatch(s -> s.contains("assumed")));
       before = ledger(first);

@@ -1,8 +1,9 @@
-package dev.tessera.extender.embedded;
+package dev.tessera.demo;
 
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.ExtenderRuntime;
 import dev.tessera.extender.telemetry.ReportConfig;
+import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintStream;

@@ -1,0 +1,98 @@
+package dev.tessera.demo;
+
+import dev.tessera.api.WellKnown;
+import dev.tessera.extender.ExtenderConfig;
+import dev.tessera.extender.ExtenderRuntime;
+import dev.tessera.extender.model.PlacementStrategy;
+import dev.tessera.extender.telemetry.ReportConfig;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Entry point of {@code tessera-demo.jar}. */
+@Command(
+    name = "tessera-demo",
+    mixinStandardHelpOptions = true,
+    version = "tessera-demo 0.1.0",
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Tessera's extender, self-contained: an in-process Kubernetes API with Tessera's CRDs,"
+          + " simulated A100 and H100 nodes, the extender on --port, and a driver that plays"
+          + " kube-scheduler's part for sample pods through the real HTTP endpoints; then it prints"
+          + " where each pod went, GPU by GPU.",
+      "To serve a real cluster, run tessera-extender.jar with a kubeconfig (deploy/ installs it).",
+      ""
+    })
+public final class DemoMain implements Callable<Integer> {
+  @Option(
+      names = "--keep-running",
+      description = "Keep the API and the extender serving after the table is printed (Ctrl-C stops).")
+  boolean keepRunning;
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "The extender's HTTP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int port = WellKnown.EXTENDER_PORT;
+
+  @Option(
+      names = "--report-port",
+      paramLabel = "PORT",
+      description = "gRPC port for node agent reports (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int reportPort = ReportConfig.DEFAULT_PORT;
+
+  @Option(
+      names = "--placement-strategy",
+      paramLabel = "binpack|spread",
+      converter = StrategyConverter.class,
+      description = "How to choose among fitting nodes and GPUs (default: binpack).")
+  PlacementStrategy strategy = PlacementStrategy.BINPACK;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new DemoMain()).setExecutionExceptionHandler(DemoMain::reportStartupFailure);
+  }
+
+  /** A port taken or the like says what to do in one line; a stack trace would only bury it. */
+  private static int reportStartupFailure(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
+    if (e instanceof IllegalStateException) {
+      commandLine.getErr().println("tessera-demo: " + e.getMessage());
+      return 1;
+    }
+    commandLine.getErr().println("tessera-demo stopped on an unexpected error: " + e);
+    e.printStackTrace(new java.io.PrintWriter(commandLine.getErr(), true));
+    return 70; // EX_SOFTWARE
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ExtenderConfig defaults = ExtenderConfig.defaults();
+    ExtenderConfig config;
+    try {
+      config = new ExtenderConfig(port, strategy, defaults.bindTimeout(), defaults.assumeTtl(),
+          defaults.maxRequestBytes(), defaults.unreadyWait());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    return new EmbeddedDemo(config, ReportConfig.defaults().withPort(reportPort), ExtenderRuntime.DEFAULT_RESYNC,
+        System.out).run(keepRunning);
+  }
+
+  static final class StrategyConverter implements CommandLine.ITypeConverter<PlacementStrategy> {
+    @Override
+    public PlacementStrategy convert(String value) {
+      try {
+        return PlacementStrategy.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}
