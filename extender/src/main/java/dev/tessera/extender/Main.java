@@ -237,15 +237,12 @@ public final class Main implements Callable<Integer> {
     }
     CountDownLatch stop = new CountDownLatch(1);
     java.util.concurrent.atomic.AtomicInteger exit = new java.util.concurrent.atomic.AtomicInteger();
+    // The admission webhook reviews with the workload policies, which the workload controller holds:
+    // it starts with leading, so a standby never approves what no policy was checked against.
+    java.util.concurrent.atomic.AtomicReference<AdmissionRuntime> admission =
+        new java.util.concurrent.atomic.AtomicReference<>();
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
         ExtenderRuntime runtime = ExtenderRuntime.standby(config, reports, resyncPeriod, client);
-        AdmissionRuntime admission = AdmissionRuntime.start(admissionPort, admissionCert, admissionKey,
-            runtime::workloadPolicies,
-            ns -> {
-              var project = runtime.policy().projectOf(ns);
-              return project == null ? null : project.name();
-            },
-            runtime::otherKindNamed);
         Leadership leadership = new Leadership(client, settings)) {
       LeaderLabel label = new LeaderLabel(client, podNamespace == null ? namespace : podNamespace, pod);
       label.clear();
@@ -257,6 +254,13 @@ public final class Main implements Callable<Integer> {
         try {
           long start = System.nanoTime();
           runtime.activate();
+          admission.set(AdmissionRuntime.start(admissionPort, admissionCert, admissionKey,
+              runtime::workloadPolicies,
+              ns -> {
+                var project = runtime.policy().projectOf(ns);
+                return project == null ? null : project.name();
+              },
+              runtime::otherKindNamed));
           label.mark();
           log.info("leading: deciding and acting from now on ({} ms from the Lease to ready)",
               (System.nanoTime() - start) / 1_000_000);
@@ -274,7 +278,14 @@ public final class Main implements Callable<Integer> {
             stop.countDown();
           });
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
-      stop.await();
+      try {
+        stop.await();
+      } finally {
+        AdmissionRuntime serving = admission.get();
+        if (serving != null) {
+          serving.close();
+        }
+      }
     }
     return exit.get();
   }
