@@ -677,12 +677,7 @@ public final class ClusterCache {
       Instant until) {
     for (int attempt = 0; attempt < OPTIMISTIC_PLANS; attempt++) {
       ClusterSnapshot seen = snapshot;
-      List<GangPlanner.Member> free = new ArrayList<>(members.size());
-      for (GangPlanner.Member member : members) {
-        if (!unconfirmed.containsKey(member.pod().uid())) {
-          free.add(member);
-        }
-      }
+      List<GangPlanner.Member> free = withoutHolds(members, unconfirmed);
       GangPlanner.Plan plan = planner.plan(seen, free, allowed);
       if (!(plan instanceof GangPlanner.Plan.Placed placed)) {
         return plan; // did not fit the ledger as it was; the refusal wakes it when room appears
@@ -690,8 +685,7 @@ public final class ClusterCache {
       lock.lock();
       try {
         if (stillValid(seen, placed, free, members)) {
-          placed.assignments().forEach((pod, assignment) ->
-              put(new Hold(new Allocation(pod, assignment, true), Stage.RESERVED, until, gang)));
+          reserve(gang, placed, until);
           return plan;
         }
       } finally {
@@ -700,21 +694,31 @@ public final class ClusterCache {
     }
     lock.lock();
     try {
-      List<GangPlanner.Member> free = new ArrayList<>(members.size());
-      for (GangPlanner.Member member : members) {
-        if (!pods.containsKey(member.pod().uid())) {
-          free.add(member);
-        }
-      }
-      GangPlanner.Plan plan = planner.plan(snapshot, free, allowed);
+      GangPlanner.Plan plan = planner.plan(snapshot, withoutHolds(members, pods), allowed);
       if (plan instanceof GangPlanner.Plan.Placed placed) {
-        placed.assignments().forEach((pod, assignment) ->
-            put(new Hold(new Allocation(pod, assignment, true), Stage.RESERVED, until, gang)));
+        reserve(gang, placed, until);
       }
       return plan;
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The members without an entry in {@code holds}. */
+  private static List<GangPlanner.Member> withoutHolds(List<GangPlanner.Member> members, Map<String, Hold> holds) {
+    List<GangPlanner.Member> free = new ArrayList<>(members.size());
+    for (GangPlanner.Member member : members) {
+      if (!holds.containsKey(member.pod().uid())) {
+        free.add(member);
+      }
+    }
+    return free;
+  }
+
+  /** Under the lock: holds the plan's GPUs for its members. */
+  private void reserve(String gang, GangPlanner.Plan.Placed placed, Instant until) {
+    placed.assignments().forEach((pod, assignment) ->
+        put(new Hold(new Allocation(pod, assignment, true), Stage.RESERVED, until, gang)));
   }
 
   /** Plans made off the lock before one is made under it. */
@@ -732,19 +736,7 @@ public final class ClusterCache {
         return false;
       }
     }
-    int free = 0;
-    for (GangPlanner.Member member : members) {
-      free += pods.containsKey(member.pod().uid()) ? 0 : 1;
-    }
-    if (free != planned.size()) {
-      return false;
-    }
-    for (GangPlanner.Member member : planned) {
-      if (pods.containsKey(member.pod().uid())) {
-        return false;
-      }
-    }
-    return true;
+    return withoutHolds(members, pods).equals(planned);
   }
 
   /**

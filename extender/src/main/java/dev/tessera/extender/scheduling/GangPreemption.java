@@ -2,7 +2,6 @@ package dev.tessera.extender.scheduling;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -27,15 +26,6 @@ import java.util.function.Predicate;
  * <p>Pure: it reads the values it is given; the caller evicts.
  */
 public final class GangPreemption {
-  /** Order of victims: least important first, elastic members before others, newest first. */
-  private static final Comparator<RunningPod> CHEAPEST_FIRST =
-      Comparator.comparingInt(RunningPod::priority)
-          .thenComparing(p -> !p.elastic())
-          .thenComparing(RunningPod::created, Comparator.reverseOrder())
-          .thenComparing(p -> p.key().namespace())
-          .thenComparing(p -> p.key().name())
-          .thenComparing(RunningPod::uid);
-
   /** What to do for the gang. */
   public sealed interface Choice {
     /** Evict these pods (whole gangs, or elastic members alone) and the gang fits. */
@@ -107,7 +97,7 @@ public final class GangPreemption {
       return new Choice.None("no preemptible pod of priority below " + preemptor.priority()
           + " runs on the nodes gang " + preemptor.gang() + " may use");
     }
-    candidates.sort(CHEAPEST_FIRST);
+    candidates.sort(VictimSelector.CHEAPEST_FIRST);
 
     Set<String> leaving = new HashSet<>();
     Map<String, Double> takenByProject = new HashMap<>();

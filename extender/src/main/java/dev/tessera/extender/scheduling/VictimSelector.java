@@ -38,7 +38,7 @@ public final class VictimSelector {
    * (their gang runs on without them), then the newest (it loses the least work), then the pod key,
    * so that equal inputs give equal answers.
    */
-  private static final Comparator<RunningPod> CHEAPEST_FIRST =
+  static final Comparator<RunningPod> CHEAPEST_FIRST =
       Comparator.comparingInt(RunningPod::priority)
           .thenComparing(p -> !p.elastic())
           .thenComparing(RunningPod::created, Comparator.reverseOrder())
