@@ -3,6 +3,8 @@ package dev.tessera.demo;
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.ExtenderRuntime;
+import dev.tessera.extender.PlacementStrategyConverter;
+import dev.tessera.extender.StartupFailures;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.telemetry.ReportConfig;
 import java.util.concurrent.Callable;
@@ -46,7 +48,7 @@ public final class DemoMain implements Callable<Integer> {
   @Option(
       names = "--placement-strategy",
       paramLabel = "binpack|spread",
-      converter = StrategyConverter.class,
+      converter = PlacementStrategyConverter.class,
       description = "How to choose among fitting nodes and GPUs (default: binpack).")
   PlacementStrategy strategy = PlacementStrategy.BINPACK;
 
@@ -57,18 +59,7 @@ public final class DemoMain implements Callable<Integer> {
   }
 
   static CommandLine commandLine() {
-    return new CommandLine(new DemoMain()).setExecutionExceptionHandler(DemoMain::reportStartupFailure);
-  }
-
-  /** A port taken or the like says what to do in one line; a stack trace would only bury it. */
-  private static int reportStartupFailure(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
-    if (e instanceof IllegalStateException) {
-      commandLine.getErr().println("tessera-demo: " + e.getMessage());
-      return 1;
-    }
-    commandLine.getErr().println("tessera-demo stopped on an unexpected error: " + e);
-    e.printStackTrace(new java.io.PrintWriter(commandLine.getErr(), true));
-    return 70; // EX_SOFTWARE
+    return new CommandLine(new DemoMain()).setExecutionExceptionHandler(new StartupFailures("tessera-demo"));
   }
 
   @Override
@@ -83,16 +74,5 @@ public final class DemoMain implements Callable<Integer> {
     }
     return new EmbeddedDemo(config, ReportConfig.defaults().withPort(reportPort), ExtenderRuntime.DEFAULT_RESYNC,
         System.out).run(keepRunning);
-  }
-
-  static final class StrategyConverter implements CommandLine.ITypeConverter<PlacementStrategy> {
-    @Override
-    public PlacementStrategy convert(String value) {
-      try {
-        return PlacementStrategy.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
-    }
   }
 }

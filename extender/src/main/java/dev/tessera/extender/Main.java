@@ -54,7 +54,7 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--placement-strategy",
       paramLabel = "binpack|spread",
-      converter = StrategyConverter.class,
+      converter = PlacementStrategyConverter.class,
       description = "How to choose among fitting nodes and GPUs on nodes without a " + WellKnown.PLACEMENT_STRATEGY_LABEL + " label (default: binpack).")
   PlacementStrategy strategy = PlacementStrategy.BINPACK;
 
@@ -155,22 +155,7 @@ public final class Main implements Callable<Integer> {
   }
 
   static CommandLine commandLine() {
-    return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportStartupFailure);
-  }
-
-  /**
-   * Startup failures (port taken, API server unreachable, informers not syncing) carry a message
-   * that says what to do; a stack trace would only bury it.
-   */
-  private static int reportStartupFailure(
-      Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
-    if (e instanceof IllegalStateException) {
-      commandLine.getErr().println("tessera-extender: " + e.getMessage());
-      log.debug("startup failed", e);
-      return 1;
-    }
-    log.error("tessera-extender stopped on an unexpected error", e);
-    return 70; // EX_SOFTWARE
+    return new CommandLine(new Main()).setExecutionExceptionHandler(new StartupFailures("tessera-extender"));
   }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -197,17 +182,7 @@ public final class Main implements Callable<Integer> {
     }
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
         ExtenderRuntime runtime = ExtenderRuntime.start(config, reports, resyncPeriod, client);
-        AdmissionRuntime admission =
-            AdmissionRuntime.start(
-                admissionPort,
-                admissionCert,
-                admissionKey,
-                runtime::workloadPolicies,
-                namespace -> {
-                  var project = runtime.policy().projectOf(namespace);
-                  return project == null ? null : project.name();
-                },
-                runtime::otherKindNamed)) {
+        AdmissionRuntime admission = startAdmission(runtime)) {
       log.info(
           "serving cluster {} on port {} (node agents report on {}); scheduler profile {} calls it",
           clientConfig.getMasterUrl(), runtime.port(), runtime.reportPort(), WellKnown.SCHEDULER_NAME);
@@ -254,13 +229,7 @@ public final class Main implements Callable<Integer> {
         try {
           long start = System.nanoTime();
           runtime.activate();
-          admission.set(AdmissionRuntime.start(admissionPort, admissionCert, admissionKey,
-              runtime::workloadPolicies,
-              ns -> {
-                var project = runtime.policy().projectOf(ns);
-                return project == null ? null : project.name();
-              },
-              runtime::otherKindNamed));
+          admission.set(startAdmission(runtime));
           label.mark();
           log.info("leading: deciding and acting from now on ({} ms from the Lease to ready)",
               (System.nanoTime() - start) / 1_000_000);
@@ -288,6 +257,17 @@ public final class Main implements Callable<Integer> {
       }
     }
     return exit.get();
+  }
+
+  /** The admission webhook, reviewing with the runtime's workload policies and projects. */
+  private AdmissionRuntime startAdmission(ExtenderRuntime runtime) throws Exception {
+    return AdmissionRuntime.start(admissionPort, admissionCert, admissionKey,
+        runtime::workloadPolicies,
+        namespace -> {
+          var project = runtime.policy().projectOf(namespace);
+          return project == null ? null : project.name();
+        },
+        runtime::otherKindNamed);
   }
 
   private void checkAdmissionOptions() {
@@ -324,16 +304,5 @@ public final class Main implements Callable<Integer> {
     return new ConfigBuilder(base)
         .withRequestTimeout((int) config.bindTimeout().toMillis())
         .build();
-  }
-
-  static final class StrategyConverter implements CommandLine.ITypeConverter<PlacementStrategy> {
-    @Override
-    public PlacementStrategy convert(String value) {
-      try {
-        return PlacementStrategy.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
-    }
   }
 }
