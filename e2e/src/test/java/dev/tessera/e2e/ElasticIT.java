@@ -116,8 +116,6 @@ class ElasticIT {
   }
 
   private WorkloadStatus phase(String name) {
-    DistributedTrainingResource training =
-        api.resources(DistributedTrainingResource.class).inNamespace(Workloads.NAMESPACE).withName(name).get();
-    return training == null ? WorkloadStatus.EMPTY : training.statusOrEmpty();
+    return Workloads.status(api, DistributedTrainingResource.class, name);
   }
 }

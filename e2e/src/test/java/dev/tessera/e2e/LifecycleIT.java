@@ -555,8 +555,7 @@ class LifecycleIT {
     }
 
     WorkloadStatus status() {
-      WorkloadResource<?> workload = resource().get();
-      return workload == null ? WorkloadStatus.EMPTY : workload.statusOrEmpty();
+      return Workloads.status(api, type, name);
     }
 
     private Resource<? extends WorkloadResource<?>> resource() {

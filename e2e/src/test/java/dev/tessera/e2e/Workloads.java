@@ -1,6 +1,8 @@
 package dev.tessera.e2e;
 
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.WorkloadResource;
+import dev.tessera.api.workloads.WorkloadStatus;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
@@ -52,6 +54,12 @@ final class Workloads {
             .withContainerRuntimeVersion("").withKubeProxyVersion("").endNodeInfo()
         .build());
     return client.nodes().resource(created).updateStatus();
+  }
+
+  /** The workload's status as the API server has it; empty when the workload is gone. */
+  static <T extends WorkloadResource<?>> WorkloadStatus status(KubernetesClient client, Class<T> type, String name) {
+    T workload = client.resources(type).inNamespace(NAMESPACE).withName(name).get();
+    return workload == null ? WorkloadStatus.EMPTY : workload.statusOrEmpty();
   }
 
   static void namespace(KubernetesClient client) {

@@ -126,8 +126,7 @@ class WorkloadsIT {
   }
 
   private <T extends WorkloadResource<?>> WorkloadStatus phase(Class<T> type, String name) {
-    T workload = api.resources(type).inNamespace(Workloads.NAMESPACE).withName(name).get();
-    return workload == null ? WorkloadStatus.EMPTY : workload.statusOrEmpty();
+    return Workloads.status(api, type, name);
   }
 
   /** The events recorded on the workload, oldest first. */
