@@ -1,14 +1,14 @@
 package dev.tessera.bench;
 
 import dev.tessera.api.assignment.GpuAssignment;
-import dev.tessera.extender.cluster.BindResult;
-import dev.tessera.extender.cluster.ClusterCache;
-import dev.tessera.extender.cluster.GangCoordinator;
-import dev.tessera.extender.cluster.PodEvents;
-import dev.tessera.extender.cluster.PodGroupLookup;
-import dev.tessera.extender.cluster.PodIndex;
-import dev.tessera.extender.cluster.RefusedPods;
-import dev.tessera.extender.cluster.Unschedulable;
+import dev.tessera.extender.actions.BindResult;
+import dev.tessera.extender.actions.PodEvents;
+import dev.tessera.extender.controllers.RefusedPods;
+import dev.tessera.extender.controllers.Unschedulable;
+import dev.tessera.extender.gangs.GangCoordinator;
+import dev.tessera.extender.informers.PodGroupLookup;
+import dev.tessera.extender.ledger.ClusterCache;
+import dev.tessera.extender.ledger.PodIndex;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
@@ -21,7 +21,7 @@ import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.VictimSelector;
-import dev.tessera.extender.webhook.SchedulingExtender;
+import dev.tessera.extender.verbs.SchedulingExtender;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,11 +102,11 @@ public final class BenchCluster {
             pods,
             new VictimSelector(cache.placement()),
             new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
-            new dev.tessera.extender.cluster.CpuLedger(),
+            new dev.tessera.extender.ledger.CpuLedger(),
             pod -> 0L,
             (namespace, name) -> new PodGroupLookup.Result.Missing(),
             new RefusedPods(cache, () -> PolicySnapshot.EMPTY, pods, (pod, why) -> {}, gang -> true, Clock.systemUTC()),
-            new dev.tessera.extender.cluster.PreemptionClaims(Clock.systemUTC())),
+            new dev.tessera.extender.gangs.PreemptionClaims(Clock.systemUTC())),
         () -> true);
   }
 

@@ -1,12 +1,12 @@
 package dev.tessera.bench;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.ledger.ClusterCache;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.scheduling.RequestedNodes;
-import dev.tessera.extender.webhook.FilterDecision;
-import dev.tessera.extender.webhook.SchedulingExtender;
-import dev.tessera.extender.webhook.WirePod;
+import dev.tessera.extender.verbs.FilterDecision;
+import dev.tessera.extender.verbs.SchedulingExtender;
+import dev.tessera.extender.verbs.WirePod;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;

@@ -1,8 +1,8 @@
 package dev.tessera.extender;
 
-import static dev.tessera.extender.workloads.Policies.pool;
-import static dev.tessera.extender.workloads.Policies.project;
-import static dev.tessera.extender.workloads.Policies.quota;
+import static dev.tessera.extender.policy.Policies.pool;
+import static dev.tessera.extender.policy.Policies.project;
+import static dev.tessera.extender.policy.Policies.quota;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,11 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.cluster.GangMonitor;
-import dev.tessera.extender.cluster.ReclaimController;
+import dev.tessera.extender.controllers.ReclaimController;
+import dev.tessera.extender.gangs.GangMonitor;
 import dev.tessera.extender.model.PlacementStrategy;
+import dev.tessera.extender.policy.Policies;
 import dev.tessera.extender.testing.Await;
-import dev.tessera.extender.workloads.Policies;
 import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -1,7 +1,7 @@
 package dev.tessera.extender.telemetry;
 
-import dev.tessera.extender.cluster.AgentView;
-import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.ledger.AgentView;
+import dev.tessera.extender.ledger.ClusterCache;
 import dev.tessera.extender.scheduling.NodeState;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.tessera.extender.telemetry;
 
-import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.ledger.ClusterCache;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.NodeState;
 import io.micrometer.core.instrument.Gauge;

@@ -1,7 +1,7 @@
 package dev.tessera.extender.telemetry;
 
 import com.google.protobuf.Duration;
-import dev.tessera.extender.cluster.RecentKeys;
+import dev.tessera.extender.actions.RecentKeys;
 import dev.tessera.proto.agent.v1.NodeReport;
 import dev.tessera.proto.agent.v1.NodeReportsGrpc;
 import dev.tessera.proto.agent.v1.ReportAck;

@@ -1,7 +1,7 @@
 package dev.tessera.extender.telemetry;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.cluster.AgentView;
+import dev.tessera.extender.ledger.AgentView;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.ObservedGpu;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.api.assignment.GpuAssignment;
-import dev.tessera.extender.cluster.ClusterCache;
-import dev.tessera.extender.cluster.ClusterCache.AssumeResult;
+import dev.tessera.extender.ledger.ClusterCache;
+import dev.tessera.extender.ledger.ClusterCache.AssumeResult;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;

@@ -2,8 +2,8 @@ package dev.tessera.extender.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.tessera.extender.cluster.AgentView;
-import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.ledger.AgentView;
+import dev.tessera.extender.ledger.ClusterCache;
 import dev.tessera.extender.model.ObservedGpu;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.scheduling.Placement;

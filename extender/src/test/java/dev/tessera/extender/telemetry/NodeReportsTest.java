@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.api.assignment.GpuShare;
-import dev.tessera.extender.cluster.ClusterCache;
+import dev.tessera.extender.ledger.ClusterCache;
 import dev.tessera.extender.model.GpuRequest;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.model.PodKey;

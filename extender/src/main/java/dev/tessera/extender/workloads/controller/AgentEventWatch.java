@@ -1,7 +1,7 @@
 package dev.tessera.extender.workloads.controller;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.cluster.InformerSync;
+import dev.tessera.extender.informers.InformerSync;
 import dev.tessera.extender.model.PodKey;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectReference;

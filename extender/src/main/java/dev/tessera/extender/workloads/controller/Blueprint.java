@@ -40,7 +40,7 @@ import java.util.Objects;
  * the workload so deleting it deletes them.
  */
 public final class Blueprint {
-  public static final String WORKLOAD_LABEL = dev.tessera.extender.cluster.PodIndex.WORKLOAD_LABEL;
+  public static final String WORKLOAD_LABEL = dev.tessera.extender.ledger.PodIndex.WORKLOAD_LABEL;
   /**
    * The owning workload's UID on everything it owns: two workloads of different kinds may share a
    * name, never a UID, so this, not the name, says whose an object is.

@@ -14,8 +14,8 @@ import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkspaceResource;
-import dev.tessera.extender.cluster.InformerSync;
-import dev.tessera.extender.cluster.OnEveryChange;
+import dev.tessera.extender.informers.InformerSync;
+import dev.tessera.extender.informers.OnEveryChange;
 import dev.tessera.extender.workloads.lifecycle.Lifecycle;
 import dev.tessera.extender.workloads.lifecycle.Observation;
 import dev.tessera.extender.workloads.policy.EffectivePolicy;
@@ -102,7 +102,7 @@ public final class WorkloadController implements AutoCloseable {
   private final Map<String, java.time.Instant> idleSince = new HashMap<>();
   private final SharedIndexInformer<WorkloadPolicyResource> policyInformer;
   private volatile WorkloadPolicies policies = WorkloadPolicies.NONE;
-  private final dev.tessera.extender.workloads.StatusWriter policyStatus;
+  private final dev.tessera.extender.policy.StatusWriter policyStatus;
   /** Only the worker thread touches it. */
   private final InferenceScaler scaler = new InferenceScaler();
   private final RequestLoad requestLoad;
@@ -176,7 +176,7 @@ public final class WorkloadController implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.worker = Objects.requireNonNull(worker, "worker");
     this.events = new WorkloadEvents(client, clock);
-    this.policyStatus = new dev.tessera.extender.workloads.StatusWriter(client, clock);
+    this.policyStatus = new dev.tessera.extender.policy.StatusWriter(client, clock);
     informers.put(WorkloadKind.WORKSPACE, client.resources(WorkspaceResource.class).inAnyNamespace().runnableInformer(0));
     informers.put(WorkloadKind.TRAINING, client.resources(TrainingResource.class).inAnyNamespace().runnableInformer(0));
     informers.put(WorkloadKind.DISTRIBUTED_TRAINING,
@@ -216,7 +216,7 @@ public final class WorkloadController implements AutoCloseable {
       List<String> problems = resource.getSpec() == null ? List.of("spec is missing")
           : applied.problems().getOrDefault(resource.getMetadata().getName(), List.of());
       try {
-        policyStatus.apply(resource, new dev.tessera.extender.workloads.Verdict(problems, List.of()));
+        policyStatus.apply(resource, new dev.tessera.extender.policy.Verdict(problems, List.of()));
       } catch (KubernetesClientException e) {
         log.warn("could not write the Accepted condition of workload policy {}: {}; it is tried again on its next"
             + " change", resource.getMetadata().getName(), e.getMessage());
@@ -525,7 +525,7 @@ public final class WorkloadController implements AutoCloseable {
         load.addAll(requestLoad(inference, ready));
       } else {
         for (Pod pod : ready) {
-          java.util.OptionalInt busy = gpuBusy.apply(dev.tessera.extender.cluster.PodRequests.keyOf(pod));
+          java.util.OptionalInt busy = gpuBusy.apply(dev.tessera.extender.ledger.PodRequests.keyOf(pod));
           load.add(busy.isPresent() ? java.util.OptionalDouble.of(busy.getAsInt()) : java.util.OptionalDouble.empty());
         }
       }
@@ -767,7 +767,7 @@ public final class WorkloadController implements AutoCloseable {
       return false;
     }
     for (Pod pod : owned) {
-      java.util.OptionalInt busy = gpuBusy.apply(dev.tessera.extender.cluster.PodRequests.keyOf(pod));
+      java.util.OptionalInt busy = gpuBusy.apply(dev.tessera.extender.ledger.PodRequests.keyOf(pod));
       if (busy.isEmpty() || busy.getAsInt() > 0) {
         idleSince.remove(uid);
         return false;

@@ -2,8 +2,8 @@ package dev.tessera.extender.workloads.controller;
 
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.workloads.WorkloadKind;
-import dev.tessera.extender.cluster.PodEvents;
-import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.actions.PodEvents;
+import dev.tessera.extender.ledger.PodIndex;
 import dev.tessera.extender.model.PodKey;
 import java.util.Objects;
 import java.util.Set;

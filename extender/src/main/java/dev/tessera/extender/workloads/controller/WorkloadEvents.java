@@ -1,7 +1,7 @@
 package dev.tessera.extender.workloads.controller;
 
 import dev.tessera.api.workloads.WorkloadResource;
-import dev.tessera.extender.cluster.EventFactory;
+import dev.tessera.extender.actions.EventFactory;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;

@@ -3,7 +3,7 @@ package dev.tessera.extender.workloads.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.cluster.PodEvents;
+import dev.tessera.extender.actions.PodEvents;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.mockapi.EmbeddedApiServer;

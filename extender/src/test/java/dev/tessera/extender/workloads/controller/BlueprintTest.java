@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadSpec;
-import dev.tessera.extender.cluster.PodRequests;
+import dev.tessera.extender.ledger.PodRequests;
 import dev.tessera.extender.model.GpuRequest;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;

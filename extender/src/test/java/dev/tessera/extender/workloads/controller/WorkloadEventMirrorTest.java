@@ -3,8 +3,8 @@ package dev.tessera.extender.workloads.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.api.WellKnown;
-import dev.tessera.extender.cluster.PodEvents;
-import dev.tessera.extender.cluster.PodIndex;
+import dev.tessera.extender.actions.PodEvents;
+import dev.tessera.extender.ledger.PodIndex;
 import dev.tessera.extender.model.PodKey;
 import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.Event;
