@@ -1,5 +1,7 @@
 package dev.tessera.extender.gangs;
 
+import dev.tessera.extender.scheduling.NodeRule;
+import dev.tessera.extender.scheduling.Refusal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,10 +17,13 @@ import java.util.Objects;
  * is kube-scheduler's nominated node for a whole gang: while a claim lasts, filter refuses pods of
  * lower priority than the gang on the node.
  *
+ * <p>As a {@link NodeRule} its refusals are resolvable: kube-scheduler may still preempt on the
+ * node for a pod of higher priority than the gang.
+ *
  * <p>Writers (the gang preemption thread) replace an immutable map; filter threads read it without
  * a lock.
  */
-public final class PreemptionClaims {
+public final class PreemptionClaims implements NodeRule {
   /** A node held for a gang of this priority until {@code until}. */
   public record Claim(String gang, int priority, Instant until) {}
 
@@ -69,6 +74,18 @@ public final class PreemptionClaims {
     }
     return "GPUs on this node were freed for gang " + claim.gang() + " (priority " + claim.priority()
         + "), which is being placed; a pod of lower priority waits until it is";
+  }
+
+  @Override
+  public NodeCheck forPod(Candidate pod) {
+    if (!any()) {
+      return null;
+    }
+    int priority = pod.priority();
+    return node -> {
+      String why = refusal(node.name(), priority);
+      return why == null ? null : new Refusal(why, false);
+    };
   }
 
   /** The claims not yet expired, as a mutable copy. */

@@ -12,6 +12,7 @@ import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
+import dev.tessera.extender.scheduling.Refusal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -460,7 +461,7 @@ public final class ClusterCache {
     if (state == null) {
       return new AssumeResult.Refused("node " + node + " is not known to the extender");
     }
-    Placement.Failure failure = placement.check(state, request);
+    Refusal failure = placement.check(state, request);
     if (failure != null) {
       return new AssumeResult.Refused("node " + node + " cannot take it now: " + failure.reason());
     }

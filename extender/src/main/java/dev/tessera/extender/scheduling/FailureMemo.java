@@ -35,7 +35,7 @@ public final class FailureMemo {
     if (size > 0) {
       if (keys.length > INITIAL_CAPACITY * 4) {
         keys = newKeys(INITIAL_CAPACITY);
-        values = new Placement.Failure[INITIAL_CAPACITY];
+        values = new Refusal[INITIAL_CAPACITY];
       } else {
         Arrays.fill(keys, EMPTY);
         Arrays.fill(values, null);
@@ -45,11 +45,11 @@ public final class FailureMemo {
   }
 
   private long[] keys = newKeys(INITIAL_CAPACITY);
-  private Placement.Failure[] values = new Placement.Failure[INITIAL_CAPACITY];
+  private Refusal[] values = new Refusal[INITIAL_CAPACITY];
   private int size;
 
   /** The failure remembered for the key, or null. */
-  Placement.Failure get(long key) {
+  Refusal get(long key) {
     int mask = keys.length - 1;
     for (int slot = mix(key) & mask; ; slot = (slot + 1) & mask) {
       long found = keys[slot];
@@ -63,7 +63,7 @@ public final class FailureMemo {
   }
 
   /** Remembers the failure for the key and returns it. */
-  Placement.Failure put(long key, Placement.Failure failure) {
+  Refusal put(long key, Refusal failure) {
     if (key == EMPTY) {
       throw new IllegalArgumentException("reserved key");
     }
@@ -77,9 +77,9 @@ public final class FailureMemo {
 
   private void grow() {
     long[] oldKeys = keys;
-    Placement.Failure[] oldValues = values;
+    Refusal[] oldValues = values;
     keys = newKeys(oldKeys.length * 2);
-    values = new Placement.Failure[oldKeys.length * 2];
+    values = new Refusal[oldKeys.length * 2];
     for (int i = 0; i < oldKeys.length; i++) {
       if (oldKeys[i] != EMPTY) {
         insert(keys, values, oldKeys[i], oldValues[i]);
@@ -87,7 +87,7 @@ public final class FailureMemo {
     }
   }
 
-  private static void insert(long[] keys, Placement.Failure[] values, long key, Placement.Failure failure) {
+  private static void insert(long[] keys, Refusal[] values, long key, Refusal failure) {
     int mask = keys.length - 1;
     int slot = mix(key) & mask;
     while (keys[slot] != EMPTY && keys[slot] != key) {

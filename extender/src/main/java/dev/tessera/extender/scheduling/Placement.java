@@ -20,13 +20,6 @@ import java.util.Objects;
 public final class Placement {
   public static final int MAX_SCORE = 10;
 
-  /** Why a node cannot take a pod. Unresolvable: no preemption on that node could help. */
-  public record Failure(String reason, boolean unresolvable) {
-    public Failure {
-      Objects.requireNonNull(reason, "reason");
-    }
-  }
-
   private final PlacementStrategy defaultStrategy;
 
   public Placement(PlacementStrategy defaultStrategy) {
@@ -50,7 +43,7 @@ public final class Placement {
   }
 
   /** Null when the request fits the node now; otherwise why not. */
-  public Failure check(NodeState node, GpuRequest request) {
+  public Refusal check(NodeState node, GpuRequest request) {
     return check(node, request, new FailureMemo());
   }
 
@@ -58,7 +51,7 @@ public final class Placement {
    * As {@link #check(NodeState, GpuRequest)}, reusing the reasons already built for this request
    * during the same call: the memo must not be shared between requests.
    */
-  public Failure check(NodeState node, GpuRequest request, FailureMemo memo) {
+  public Refusal check(NodeState node, GpuRequest request, FailureMemo memo) {
     if (fits(node, request)) {
       return null;
     }
@@ -111,14 +104,14 @@ public final class Placement {
    * most {@link dev.tessera.extender.model.GpuNode#MAX_GPUS} (below 2^7). So reason and figures
    * pack into one long without collisions.
    */
-  private static Failure failure(
+  private static Refusal failure(
       FailureMemo memo, GpuRequest request, Reason reason, long a, long b, long c, long d) {
     long key = ((long) reason.ordinal() << 52) | (a << 24) | (b << 14) | (c << 7) | d;
-    Failure known = memo.get(key);
+    Refusal known = memo.get(key);
     if (known != null) {
       return known;
     }
-    return memo.put(key, new Failure(text(request, reason, a, b, c, d), reason.unresolvable));
+    return memo.put(key, new Refusal(text(request, reason, a, b, c, d), reason.unresolvable));
   }
 
   private static String text(GpuRequest request, Reason reason, long a, long b, long c, long d) {
@@ -147,7 +140,7 @@ public final class Placement {
     };
   }
 
-  private static Failure explainWhole(NodeState node, GpuRequest request, FailureMemo memo) {
+  private static Refusal explainWhole(NodeState node, GpuRequest request, FailureMemo memo) {
     int gpus = node.gpuCount();
     if (gpus == 0) {
       return failure(memo, request, Reason.NO_GPUS, 0, 0, 0, 0);
@@ -169,7 +162,7 @@ public final class Placement {
     return failure(memo, request, Reason.WHOLE_BUSY, freeAndUnhealthy, heldWhole, shared, gpus);
   }
 
-  private static Failure explainShared(NodeState node, GpuRequest request, FailureMemo memo) {
+  private static Refusal explainShared(NodeState node, GpuRequest request, FailureMemo memo) {
     int gpus = node.gpuCount();
     if (gpus == 0) {
       return failure(memo, request, Reason.NO_GPUS, 0, 0, 0, 0);

@@ -488,7 +488,7 @@ public final class VictimSelector {
                 + " its project would drop below its deserved quota or is down to its fair share,"
                 + " its gang has members that cannot be taken, or its node's ledger does not hold it");
       }
-      Placement.Failure still = placement.check(closest, reclaimer.request(), memo);
+      Refusal still = placement.check(closest, reclaimer.request(), memo);
       return new ReclaimChoice.None(
           "not enough could be freed on any single node: the most any node could free is on "
               + closest.name() + " (evicting " + pods(closestEvicted) + "), which would still fail: "
@@ -504,7 +504,7 @@ public final class VictimSelector {
 
     /** Takes victims on one node until the pod fits; records the node if it is the best so far. */
     private void simulate(NodeState node, List<RunningPod> victims) {
-      Placement.Failure before = placement.check(node, reclaimer.request(), memo);
+      Refusal before = placement.check(node, reclaimer.request(), memo);
       if (before != null && before.unresolvable()) {
         return; // no eviction can make this node fit
       }

@@ -20,13 +20,18 @@ import dev.tessera.extender.model.PodKey;
 import dev.tessera.extender.model.Project;
 import dev.tessera.extender.scheduling.ClusterSnapshot;
 import dev.tessera.extender.scheduling.FailureMemo;
+import dev.tessera.extender.scheduling.GpuFitRule;
 import dev.tessera.extender.scheduling.GpuRequestParser;
+import dev.tessera.extender.scheduling.NodeRule;
+import dev.tessera.extender.scheduling.NodeRules;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.scheduling.PodTraits;
 import dev.tessera.extender.scheduling.PolicySnapshot;
+import dev.tessera.extender.scheduling.PoolQuotaRule;
 import dev.tessera.extender.scheduling.Preemptor;
 import dev.tessera.extender.scheduling.QuotaAdmission;
+import dev.tessera.extender.scheduling.Refusal;
 import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.scheduling.RunningPod;
 import dev.tessera.extender.scheduling.VictimSelector;
@@ -124,6 +129,8 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final BooleanSupplier ready;
   private final BooleanSupplier synced;
   private final Placement placement;
+  /** Filter's per-node rules, in the order their reasons are preferred. */
+  private final NodeRules rules;
   private final PodLookup pods;
   private final PodBinder binder;
   private final PodEvents events;
@@ -179,6 +186,9 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.refused = context.refused();
     this.claims = context.claims();
     this.placement = cache.placement();
+    // A node held for a preempting gang says so before its busy GPUs do: that is why it will stay
+    // busy for this pod.
+    this.rules = new NodeRules(List.of(claims, new GpuFitRule(placement), new PoolQuotaRule()));
     this.pods = Objects.requireNonNull(pods, "pods");
     this.binder = Objects.requireNonNull(binder, "binder");
     this.events = Objects.requireNonNull(events, "events");
@@ -235,37 +245,21 @@ public final class SchedulingExtender implements ExtenderHandler {
     ClusterSnapshot snapshot = refusing.snapshot;
     String[] reasons = refusing.reasons;
     boolean[] unresolvable = refusing.unresolvable;
-    FailureMemo memo = memos.get().forRequest(request);
-    PoolGate gate = project == null && traits.pools().isEmpty() ? null : new PoolGate(traits, project, request, policyNow);
+    NodeRules.Checks checks = rules.forPod(new NodeRule.Candidate(
+        pod.key(), pod.priority(), request, traits, project, policyNow, memos.get().forRequest(request)));
     int passing = 0;
-    boolean anyClaims = claims.any();
     for (int i = 0; i < sent; i++) {
       NodeState node = snapshot.node(nodes, i);
       if (node == null) {
         reasons[i] = UNKNOWN_NODE;
         continue;
       }
-      // A node that could never take the pod says so first; then the pool and quota rules; then
-      // whether it has room now.
-      Placement.Failure failure = placement.check(node, request, memo);
-      if (failure != null && failure.unresolvable()) {
-        reasons[i] = failure.reason();
-        unresolvable[i] = true;
-        continue;
-      }
-      String claimed = anyClaims ? claims.refusal(node.name(), pod.priority()) : null;
-      if (claimed != null) {
-        reasons[i] = claimed;
-        continue;
-      }
-      String denied = gate == null ? null : gate.refusal(node);
-      if (denied != null) {
-        reasons[i] = denied;
-        unresolvable[i] = true;
-      } else if (failure != null) {
-        reasons[i] = failure.reason();
-      } else {
+      Refusal verdict = checks.check(node);
+      if (verdict == null) {
         passing++;
+      } else {
+        reasons[i] = verdict.reason();
+        unresolvable[i] = verdict.unresolvable();
       }
     }
     if (passing > 0 && traits.pools().size() > 1) {
@@ -565,53 +559,6 @@ public final class SchedulingExtender implements ExtenderHandler {
       }
     }
     return "";
-  }
-
-  /**
-   * The pool and quota checks of one filter call, decided once per pool: a node's verdict is its
-   * pool's. Pools are few, so a short list compared by identity beats a map per node.
-   */
-  private static final class PoolGate {
-    private final PodTraits traits;
-    private final Project project;
-    private final GpuRequest request;
-    private final PolicySnapshot policy;
-    private final String[] pools = new String[8];
-    private final String[] verdicts = new String[8];
-    private int known;
-
-    PoolGate(PodTraits traits, Project project, GpuRequest request, PolicySnapshot policy) {
-      this.traits = traits;
-      this.project = project;
-      this.request = request;
-      this.policy = policy;
-    }
-
-    String refusal(NodeState node) {
-      String pool = node.node().pool();
-      for (int k = 0; k < known; k++) {
-        if (pools[k] == pool) {
-          return verdicts[k];
-        }
-      }
-      String verdict = decide(pool, node);
-      if (known < pools.length) {
-        pools[known] = pool;
-        verdicts[known++] = verdict;
-      }
-      return verdict;
-    }
-
-    private String decide(String pool, NodeState node) {
-      if (!traits.pools().isEmpty() && !traits.pools().contains(pool)) {
-        return "node is in pool " + pool + "; the pod may use pools " + String.join(", ", traits.pools());
-      }
-      if (project == null) {
-        return null;
-      }
-      double gpus = request.gpus(node.uniformMemoryMiB());
-      return QuotaAdmission.refusal(project, pool, policy, gpus);
-    }
   }
 
   @Override

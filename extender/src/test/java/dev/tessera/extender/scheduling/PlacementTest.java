@@ -250,7 +250,7 @@ class PlacementTest {
   @MethodSource("scenarios")
   void decides(String name, Scenario s) {
     Placement placement = new Placement(s.defaultStrategy);
-    Placement.Failure failure = placement.check(s.node, s.request);
+    Refusal failure = placement.check(s.node, s.request);
     GpuAssignment picked = placement.pick(s.node, s.request);
     int score = placement.score(s.node, s.request);
     assertTrue(score >= 0 && score <= Placement.MAX_SCORE, "score " + score);
@@ -308,11 +308,11 @@ class PlacementTest {
   @Test
   void tooLargeReasonNamesTheLargestGpuNotGpuZero() {
     Placement placement = new Placement(BINPACK);
-    Placement.Failure unknownFirst =
+    Refusal unknownFirst =
         placement.check(
             Nodes.node("n").gpus(2).gpuMemoryMiB(0, 0).gpuMemoryMiB(1, 16384).empty(),
             GpuRequest.memory(20000, 1));
-    Placement.Failure mixed =
+    Refusal mixed =
         placement.check(
             Nodes.node("n").gpus(2).gpuMemoryMiB(0, 16384).gpuMemoryMiB(1, 40960).empty(),
             GpuRequest.memory(50000, 1));
@@ -428,7 +428,7 @@ class PlacementTest {
           }
           assertEquals(size % n, state.freeMiB(0), "left over after " + n + " pods of 1/" + n);
           assertEquals(n, state.sharedTenants(0));
-          Placement.Failure oneMore = placement.check(state, oneNth);
+          Refusal oneMore = placement.check(state, oneNth);
           assertNotNull(oneMore, "pod " + (n + 1) + " of 1/" + n + " on " + size + " MiB");
           assertFalse(oneMore.unresolvable());
         }
@@ -454,7 +454,7 @@ class PlacementTest {
     NodeState oneLeft = gpus(1).withMemory("big", 0, A100 - 1).state();
     assertNotNull(placement.pick(oneLeft, tiny));
     NodeState noneLeft = gpus(1).withMemory("big", 0, A100).state();
-    Placement.Failure failure = placement.check(noneLeft, tiny);
+    Refusal failure = placement.check(noneLeft, tiny);
     assertNotNull(failure);
     assertTrue(failure.reason().contains("no GPU has room"), failure.reason());
     assertNull(placement.pick(noneLeft, tiny));
@@ -512,7 +512,7 @@ class PlacementTest {
     assertEquals(0, both.freeMiB(0));
 
     // Their requests fill the GPU: a third pod, however small, does not fit.
-    Placement.Failure full = placement.check(both, fraction(0.1));
+    Refusal full = placement.check(both, fraction(0.1));
     assertNotNull(full);
     assertEquals("needs 0.10 of one GPU; no GPU has room (1 of 1 in use, none with free memory)", full.reason());
     assertFalse(full.unresolvable(), "room comes back when a tenant leaves");
@@ -562,7 +562,7 @@ class PlacementTest {
       for (int r = 0; r < requests; r++) {
         GpuRequest request = randomRequest(random);
         String context = "iteration " + iteration + ", request " + r + ": " + request + " on " + describe(state);
-        Placement.Failure failure = placement.check(state, request);
+        Refusal failure = placement.check(state, request);
         GpuAssignment picked = placement.pick(state, request);
         int score = placement.score(state, request);
         assertTrue(score >= 0 && score <= Placement.MAX_SCORE, context + " scored " + score);
@@ -606,8 +606,8 @@ class PlacementTest {
             state = state.with(new Allocation(Ledger.pod("t" + tenants), picked, false));
           }
         }
-        Placement.Failure alone = placement.check(state, request);
-        Placement.Failure memoised = placement.check(state, request, memo);
+        Refusal alone = placement.check(state, request);
+        Refusal memoised = placement.check(state, request, memo);
         String context = request + " on " + describe(state);
         assertEquals(alone, memoised, context);
         assertEquals(alone == null, placement.fits(state, request), context);
