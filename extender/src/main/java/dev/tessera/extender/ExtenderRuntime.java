@@ -207,7 +207,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     Binder binder = new Binder(client);
     PodIndex podIndex = informers.podIndex();
     PolicyState policy = new PolicyState(cache, podIndex);
-    GangCoordinator gangs = new GangCoordinator(cache, podIndex, new GangPlanner(cache.placement()), clock);
+    PreemptionClaims claims = new PreemptionClaims(clock);
+    GangCoordinator gangs = new GangCoordinator(cache, podIndex, new GangPlanner(cache.placement()), claims, clock);
     Unschedulable unschedulable = new Unschedulable(clock);
     ApiEvictor evictor = new ApiEvictor(client);
     GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock, registry);
@@ -219,7 +220,6 @@ public final class ExtenderRuntime implements AutoCloseable {
         client, catalog -> policy.policy(catalog.toPolicy()), clock, scheduler);
     ReclaimController reclaim = new ReclaimController(
         cache, podIndex, policy::snapshot, unschedulable, victims, evictor, events, registry);
-    PreemptionClaims claims = new PreemptionClaims(clock);
     GangPreemptionController gangPreemption = new GangPreemptionController(cache, podIndex, policy::snapshot,
         new GangPreemption(new GangPlanner(cache.placement())), evictor, events, registry, claims);
     SchedulingExtender extender =

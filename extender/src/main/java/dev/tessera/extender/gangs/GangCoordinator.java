@@ -11,7 +11,6 @@ import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.PodTraits;
 import dev.tessera.extender.scheduling.PolicySnapshot;
-import dev.tessera.extender.scheduling.QuotaAdmission;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,6 +67,7 @@ public final class GangCoordinator {
   }
 
   private final ClusterCache cache;
+  private final PreemptionClaims claims;
   private final PodIndex pods;
   private final GangPlanner planner;
   private final Clock clock;
@@ -94,8 +94,10 @@ public final class GangCoordinator {
   private final Map<String, Set<String>> onlyNodes = new ConcurrentHashMap<>();
   private static final int MAX_TRACKED = 10_000;
 
-  public GangCoordinator(ClusterCache cache, PodIndex pods, GangPlanner planner, Clock clock) {
+  public GangCoordinator(
+      ClusterCache cache, PodIndex pods, GangPlanner planner, PreemptionClaims claims, Clock clock) {
     this.cache = Objects.requireNonNull(cache, "cache");
+    this.claims = Objects.requireNonNull(claims, "claims");
     this.pods = Objects.requireNonNull(pods, "pods");
     this.planner = Objects.requireNonNull(planner, "planner");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -106,9 +108,10 @@ public final class GangCoordinator {
    *     may not have delivered the pod yet, and the member is planned all the same
    * @param traits the member's pools (most preferred first; empty for any) and whether it is elastic
    * @param project the gang's project, or null when its namespace has none
+   * @param priority the member's priority: nodes held for a gang of higher priority are not planned on
    */
-  public Decision decide(
-      PodKey pod, GpuRequest request, PodGroup group, PodTraits traits, Project project, PolicySnapshot policy) {
+  public Decision decide(PodKey pod, GpuRequest request, PodGroup group, PodTraits traits, Project project,
+      PolicySnapshot policy, int priority) {
     GpuAssignment reserved = cache.reservation(pod.uid());
     if (reserved != null) {
       return new Decision.Steer(reserved.node(), false);
@@ -158,11 +161,8 @@ public final class GangCoordinator {
       return new Decision.Refuse(last.reason(), known);
     }
     failed.remove(group.key());
-    // A gang of a project stays in one pool, where its quota is counted; any pool will do for
-    // a gang outside projects.
-    List<String> pools = traits.pools();
-    List<String> candidates = !pools.isEmpty() ? pools : project != null ? policy.poolNames() : List.of();
-    Decision decision = placeInAPool(pod, group, unplaced, project, policy, candidates, known);
+    List<String> candidates = GangPools.candidates(traits.pools(), project, policy);
+    Decision decision = placeInAPool(pod, group, unplaced, project, policy, candidates, known, priority);
     int needed = group.minMember() - bound;
     if (decision instanceof Decision.Refuse whole && unplaced.size() > needed) {
       // Not all fit: the minimum may. Members the gang cannot do without go first.
@@ -170,7 +170,7 @@ public final class GangCoordinator {
       minimum.sort(Comparator.comparing((GangPlanner.Member m) -> elastic.contains(m.pod()))
           .thenComparing(m -> m.pod().name()));
       minimum = minimum.subList(0, needed);
-      decision = placeInAPool(pod, group, minimum, project, policy, candidates, known);
+      decision = placeInAPool(pod, group, minimum, project, policy, candidates, known, priority);
       if (decision instanceof Decision.Steer && minimum.stream().noneMatch(m -> m.pod().equals(pod))) {
         return new Decision.Alone(); // the minimum is reserved without it: an extra member now
       }
@@ -187,7 +187,7 @@ public final class GangCoordinator {
     return decision;
   }
 
-  /** Plans the members in the first of the candidate pools where they fit (any node when none). */
+  /** Plans the members in the first of the candidate pools where they fit (a null pool: any node). */
   private Decision placeInAPool(
       PodKey pod,
       PodGroup group,
@@ -195,13 +195,11 @@ public final class GangCoordinator {
       Project project,
       PolicySnapshot policy,
       List<String> candidates,
-      int known) {
+      int known,
+      int priority) {
     List<String> reasons = new ArrayList<>();
-    if (candidates.isEmpty()) {
-      return place(pod, group, unplaced, project, policy, null, reasons, known);
-    }
     for (String pool : candidates) {
-      Decision decision = place(pod, group, unplaced, project, policy, pool, reasons, known);
+      Decision decision = place(pod, group, unplaced, project, policy, pool, reasons, known, priority);
       if (decision instanceof Decision.Steer) {
         return decision;
       }
@@ -283,20 +281,15 @@ public final class GangCoordinator {
       PolicySnapshot policy,
       String pool,
       List<String> reasons,
-      int known) {
+      int known,
+      int priority) {
     String where = pool == null ? "" : " in pool " + pool;
-    if (project != null && pool != null) {
-      double gpus = 0;
-      for (GangPlanner.Member member : unplaced) {
-        gpus += member.request().gpus(0);
-      }
-      String refusal = QuotaAdmission.refusal(project, pool, policy, gpus);
-      if (refusal != null) {
-        reasons.add("gang " + group.key() + ": " + refusal);
-        return new Decision.Refuse(reasons.get(reasons.size() - 1), known);
-      }
+    String refusal = GangPools.quotaRefusal(project, pool, policy, unplaced);
+    if (refusal != null) {
+      reasons.add("gang " + group.key() + ": " + refusal);
+      return new Decision.Refuse(reasons.get(reasons.size() - 1), known);
     }
-    Predicate<NodeState> allowed = pool == null ? node -> true : node -> node.node().pool().equals(pool);
+    Predicate<NodeState> allowed = GangPools.nodes(pool, priority, claims);
     GangPlanner.Plan plan =
         cache.reserveGang(group.key(), unplaced, planner, allowed, clock.instant().plus(group.schedulingTimeout()));
     if (plan instanceof GangPlanner.Plan.Placed placed) {

@@ -13,7 +13,6 @@ import dev.tessera.extender.scheduling.GangPlanner;
 import dev.tessera.extender.scheduling.GangPreemption;
 import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.PolicySnapshot;
-import dev.tessera.extender.scheduling.QuotaAdmission;
 import dev.tessera.extender.scheduling.RunningPod;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -108,14 +107,11 @@ public final class GangPreemptionController {
     ClusterSnapshot cluster = cache.snapshot();
     RunningPods running = RunningPods.of(pods, cluster, policyNow);
     for (Waiting gang : waiting) {
-      List<String> pools = !gang.pools().isEmpty() ? gang.pools()
-          : gang.project() != null ? policyNow.poolNames() : java.util.Collections.singletonList(null);
-      for (String pool : pools) {
-        if (gang.project() != null && pool != null && QuotaAdmission.refusal(gang.project(), pool, policyNow,
-            gang.unplaced().stream().mapToDouble(m -> m.request().gpus(0)).sum()) != null) {
+      for (String pool : GangPools.candidates(gang.pools(), gang.project(), policyNow)) {
+        if (GangPools.quotaRefusal(gang.project(), pool, policyNow, gang.unplaced()) != null) {
           continue; // its quota, not the room, keeps it out: evicting would not let it in
         }
-        Predicate<NodeState> allowed = pool == null ? node -> true : node -> node.node().pool().equals(pool);
+        Predicate<NodeState> allowed = GangPools.nodes(pool, gang.priority(), claims);
         GangPreemption.Choice choice = preemption.choose(
             new GangPreemption.Preemptor(gang.gang(), gang.priority(), gang.project() == null ? "" : gang.project().name()),
             gang.unplaced(), cluster, allowed, running.all(), running.byGang(),

@@ -237,7 +237,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     }
     Project project = policyNow.projectOf(pod.key().namespace());
     if (traits.gang() != null) {
-      FilterDecision gangDecision = filterGangMember(refusing, project, nodes);
+      FilterDecision gangDecision = filterGangMember(refusing, project, nodes, pod.priority());
       if (gangDecision != null) {
         return gangDecision;
       }
@@ -281,7 +281,7 @@ public final class SchedulingExtender implements ExtenderHandler {
    * pod group from the API server if the informers have not delivered it, so it runs off the I/O
    * threads ({@link #decidesOffLoop}).
    */
-  private FilterDecision filterGangMember(Refusing refusing, Project project, RequestedNodes nodes) {
+  private FilterDecision filterGangMember(Refusing refusing, Project project, RequestedNodes nodes, int priority) {
     PodKey pod = refusing.pod;
     String gang = refusing.traits.gang();
     PodGroup group = refusing.policy.podGroup(gang);
@@ -308,7 +308,7 @@ public final class SchedulingExtender implements ExtenderHandler {
       return null;
     }
     GangCoordinator.Decision decision =
-        gangs.decide(pod, refusing.request, group, refusing.traits, project, refusing.policy);
+        gangs.decide(pod, refusing.request, group, refusing.traits, project, refusing.policy, priority);
     if (decision instanceof GangCoordinator.Decision.Alone) {
       return null;
     }

@@ -165,7 +165,8 @@ class SchedulingSimulationTest {
         "team-c", project("team-c", Map.of("h100", new PoolQuota(16, 2, PoolQuota.UNLIMITED))),
         "team-d", project("team-d", Map.of()));
     publishPolicy();
-    GangCoordinator gangs = new GangCoordinator(cache, index, new GangPlanner(placement), clock);
+    PreemptionClaims claims = new PreemptionClaims(clock);
+    GangCoordinator gangs = new GangCoordinator(cache, index, new GangPlanner(placement), claims, clock);
     VictimSelector victims = new VictimSelector(placement);
     Evictor evictor = this::evict;
     extender = new SchedulingExtender(
@@ -181,7 +182,7 @@ class SchedulingSimulationTest {
             policyState::snapshot, policyState::recompute, gangs, unschedulable, index, victims, registry, new CpuLedger(), pod -> 0L,
             (namespace, name) -> new PodGroupLookup.Result.Missing(),
             new RefusedPods(cache, policyState::snapshot, index, (pod, why) -> {}, gang -> true, clock),
-            new PreemptionClaims(clock)),
+            claims),
         () -> true);
     monitor = new GangMonitor(cache, index, policyState::snapshot, evictor, PodEvents.NOOP, clock, registry);
     reclaim = new ReclaimController(
