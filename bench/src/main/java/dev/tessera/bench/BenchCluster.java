@@ -6,6 +6,7 @@ import dev.tessera.extender.actions.PodEvents;
 import dev.tessera.extender.controllers.RefusedPods;
 import dev.tessera.extender.controllers.Unschedulable;
 import dev.tessera.extender.gangs.GangCoordinator;
+import dev.tessera.extender.gangs.PreemptionClaims;
 import dev.tessera.extender.informers.PodGroupLookup;
 import dev.tessera.extender.ledger.ClusterCache;
 import dev.tessera.extender.ledger.PodIndex;
@@ -89,6 +90,7 @@ public final class BenchCluster {
    */
   public static SchedulingExtender extender(ClusterCache cache) {
     PodIndex pods = new PodIndex();
+    PreemptionClaims claims = new PreemptionClaims(Clock.systemUTC());
     return new SchedulingExtender(
         cache,
         (namespace, name) -> Optional.empty(),
@@ -97,7 +99,7 @@ public final class BenchCluster {
         new SchedulingExtender.PolicyContext(
             () -> PolicySnapshot.EMPTY,
             () -> PolicySnapshot.EMPTY,
-            new GangCoordinator(cache, pods, new GangPlanner(cache.placement()), Clock.systemUTC()),
+            new GangCoordinator(cache, pods, new GangPlanner(cache.placement()), claims, Clock.systemUTC()),
             new Unschedulable(Clock.systemUTC()),
             pods,
             new VictimSelector(cache.placement()),
@@ -106,7 +108,7 @@ public final class BenchCluster {
             pod -> 0L,
             (namespace, name) -> new PodGroupLookup.Result.Missing(),
             new RefusedPods(cache, () -> PolicySnapshot.EMPTY, pods, (pod, why) -> {}, gang -> true, Clock.systemUTC()),
-            new dev.tessera.extender.gangs.PreemptionClaims(Clock.systemUTC())),
+            claims),
         () -> true);
   }
 

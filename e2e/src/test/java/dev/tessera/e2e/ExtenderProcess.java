@@ -32,9 +32,14 @@ final class ExtenderProcess implements AutoCloseable {
     if (!java.nio.file.Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException(jar + " is missing: the end-to-end tests run the packaged extender (mvn verify builds it)");
     }
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", jar,
-        "--kubeconfig", kubeconfig.toString(), "--port", Integer.toString(port),
+    List<String> command = new ArrayList<>(
+        List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+    // Extra JVM options for a profiling run: -Dtessera.extender.jvmArgs=-XX:StartFlightRecording=...
+    String jvmArgs = System.getProperty("tessera.extender.jvmArgs", "").trim();
+    if (!jvmArgs.isEmpty()) {
+      command.addAll(List.of(jvmArgs.split("\\s+")));
+    }
+    command.addAll(List.of("-jar", jar, "--kubeconfig", kubeconfig.toString(), "--port", Integer.toString(port),
         "--report-port", "0", "--admission-port", "0"));
     command.addAll(List.of(extraArgs));
     return new ExtenderProcess(Exec.background(command, Map.of(), log), port, log);
