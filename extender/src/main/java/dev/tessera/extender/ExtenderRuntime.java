@@ -4,6 +4,7 @@ import dev.tessera.api.WellKnown;
 import dev.tessera.extender.actions.ApiEvictor;
 import dev.tessera.extender.actions.Binder;
 import dev.tessera.extender.actions.KubernetesPodEvents;
+import dev.tessera.extender.actions.PacedWriter;
 import dev.tessera.extender.actions.PodEvents;
 import dev.tessera.extender.actions.PodWaker;
 import dev.tessera.extender.controllers.AssumptionSweeper;
@@ -93,6 +94,12 @@ public final class ExtenderRuntime implements AutoCloseable {
    * node, so a burst of pods means as many binds at once.
    */
   private static final int BIND_THREADS = 32;
+  /**
+   * Events (one per bind, and the workloads' copies) are written at most this many a second after a
+   * burst of as many: a burst of binds then does not double the API server's writes while it lasts
+   * (docs/decisions.md, "Events wait for binds").
+   */
+  private static final int EVENTS_PER_SECOND = 20;
   /** Pods woken per second at most: after an outage, thousands may wait. */
   private static final int WAKES_PER_SECOND = 100;
 
@@ -190,7 +197,8 @@ public final class ExtenderRuntime implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(daemon("tessera-timer"));
     // Binds block on one API call each; kube-scheduler runs several binding cycles at once.
     ExecutorService binds = Executors.newFixedThreadPool(BIND_THREADS, daemon("tessera-bind"));
-    ExecutorService eventWriter = Executors.newSingleThreadExecutor(daemon("tessera-events"));
+    ScheduledExecutorService eventThread = Executors.newSingleThreadScheduledExecutor(daemon("tessera-events"));
+    PacedWriter eventWriter = new PacedWriter(eventThread, EVENTS_PER_SECOND, EVENTS_PER_SECOND);
     ScheduledExecutorService requeue = Executors.newSingleThreadScheduledExecutor(daemon("tessera-requeue"));
 
     ClusterCache cache = new ClusterCache(clock, config.assumeTtl(), new Placement(config.defaultStrategy()));
@@ -256,7 +264,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       return project == null ? null : project.name();
     }, pod -> gpuBusy(cache, podIndex, agentReports, pod), requestLoad);
     ExtenderRuntime runtime = new ExtenderRuntime(
-        scheduler, binds, eventWriter, cache, informers, server, reportServer, policyInformers, policy, evictor,
+        scheduler, binds, eventThread, cache, informers, server, reportServer, policyInformers, policy, evictor,
         workloads, workloadWorker, scrapes, agentEvents, registry, requeue, waker);
     try {
       server.start();

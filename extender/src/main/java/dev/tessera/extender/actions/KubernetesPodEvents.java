@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Records {@link PodEvents} as core/v1 {@code Event}s on the pod ({@link EventFactory} builds them),
  * involved object the pod with its UID, timestamps from the injected clock.
  *
- * <p>Callers never block: events are created on the injected executor. The same (pod UID, type,
+ * <p>Callers never block: events are created on the injected executor (in the extender a
+ * {@link PacedWriter}, so a burst of binds does not double the API server's writes). The same (pod UID, type,
  * reason, message) is recorded once while remembered (at most {@code maxKeys} keys, the oldest
  * forgotten first), so a filter call repeated every second for the same invalid pod makes one
  * event, not thousands. At most {@value #MAX_PENDING} events wait for the executor; more are
@@ -30,7 +31,7 @@ public final class KubernetesPodEvents implements PodEvents {
   private static final Logger log = LoggerFactory.getLogger(KubernetesPodEvents.class);
 
   public static final int DEFAULT_MAX_KEYS = 10_000;
-  static final int MAX_PENDING = 1_000;
+  static final int MAX_PENDING = 5_000;
   /** What the extender was doing, in the events' {@code action} field. */
   static final String ACTION = "Scheduling";
 
