@@ -498,9 +498,12 @@ public final class WorkloadController implements AutoCloseable {
     if (!gone || !WorkloadPhase.DELETING.equals(previous)) {
       setPhase(workload, Lifecycle.next(previous, new Observation(true, false, true, requestedPods(workload),
           List.of(), 0, 0, false)), pods, pass);
-      if (!gone) {
-        return false; // the pods' deletion events bring it back here
-      }
+      // Not all gone: the pods' deletion events bring it back here. All gone: the event of the
+      // status just written does, and that pass lets go. Not this one: JOSDK takes the finalizer
+      // off with a patch against the copy this pass was given, whose resourceVersion the write has
+      // made stale, and its retries of the conflict diff against that same copy (ten conflicts on
+      // kube-apiserver, then a retry of the whole pass).
+      return false;
     }
     forget(workload);
     return true;
