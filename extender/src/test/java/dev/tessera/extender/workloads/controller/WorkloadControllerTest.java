@@ -249,7 +249,7 @@ class WorkloadControllerTest {
     assertEquals("Initializing", phase(TrainingResource.class, "typo"));
 
     clock.advance(WorkloadController.IMAGE_PULL_GRACE.plusSeconds(1));
-    controller.resync();
+    resync();
     awaitPhase(TrainingResource.class, "typo", "Failed");
     assertEquals("ImagePullFailed",
         client.resources(TrainingResource.class).inNamespace("ml").withName("typo").get().getStatus().reason());
