@@ -139,7 +139,7 @@ abstract class WorkloadReconciler<W extends WorkloadResource<?>> implements Reco
   public DeleteControl cleanup(W workload, Context<W> context) {
     List<CompletableFuture<Void>> waiting = awaiting.remove(ResourceID.fromResource(workload));
     try {
-      // Not all gone: the deletion events of what it owns bring it back here.
+      // Not let go yet: the deletion events of what it owns, or of the status it wrote, bring it back.
       return core.cleanup(workload, new JosdkPass(workload, context))
           ? DeleteControl.defaultDelete()
           : DeleteControl.noFinalizerRemoval();
