@@ -73,7 +73,6 @@ public final class ExtenderRuntime implements AutoCloseable {
   private static final Duration POLICY_PERIOD = Duration.ofMillis(100);
   private static final Duration GANG_PERIOD = Duration.ofSeconds(1);
   private static final Duration RECLAIM_PERIOD = Duration.ofSeconds(1);
-  private static final Duration WORKLOAD_RESYNC = Duration.ofSeconds(30);
   /**
    * How often the replicas of inferences scaling on requests are read, each round deciding again:
    * Knative's autoscaler reads every 2 s, the HPA every 15 s; a request rate over 5 s is steady
@@ -114,7 +113,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final PolicyState policyState;
   private final ApiEvictor evictor;
   private final WorkloadController workloads;
-  private final ExecutorService workloadWorker;
+  private final ExecutorService workloadPolicyWriter;
   private final ExecutorService scrapes;
   private final AgentEventWatch agentEvents;
   private final PrometheusMeterRegistry registry;
@@ -137,7 +136,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       PolicyState policyState,
       ApiEvictor evictor,
       WorkloadController workloads,
-      ExecutorService workloadWorker,
+      ExecutorService workloadPolicyWriter,
       ExecutorService scrapes,
       AgentEventWatch agentEvents,
       PrometheusMeterRegistry registry,
@@ -156,7 +155,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.policyState = policyState;
     this.evictor = evictor;
     this.workloads = workloads;
-    this.workloadWorker = workloadWorker;
+    this.workloadPolicyWriter = workloadPolicyWriter;
     this.scrapes = scrapes;
     this.agentEvents = agentEvents;
     this.registry = registry;
@@ -254,18 +253,19 @@ public final class ExtenderRuntime implements AutoCloseable {
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
     AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
-    ExecutorService workloadWorker = Executors.newSingleThreadExecutor(daemon("tessera-workloads"));
+    // Writes the workload policies' status; the workloads themselves are reconciled on JOSDK's threads.
+    ExecutorService workloadPolicyWriter = Executors.newSingleThreadExecutor(daemon("tessera-workload-policies"));
     // Inferences scaling on requests: their replicas' metrics pages, read on a few threads of their own.
     ExecutorService scrapes = Executors.newFixedThreadPool(SCRAPE_THREADS, daemon("tessera-scrape"));
     RequestLoad requestLoad = new RequestLoad(
         new ReplicaScraper(ReplicaScraper.client(scrapes, SCRAPE_TIMEOUT), SCRAPE_TIMEOUT), clock);
-    WorkloadController workloads = new WorkloadController(client, clock, workloadWorker, namespace -> {
+    WorkloadController workloads = new WorkloadController(client, clock, workloadPolicyWriter, namespace -> {
       var project = policy.snapshot().projectOf(namespace);
       return project == null ? null : project.name();
     }, pod -> gpuBusy(cache, podIndex, agentReports, pod), requestLoad);
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventThread, cache, informers, server, reportServer, policyInformers, policy, evictor,
-        workloads, workloadWorker, scrapes, agentEvents, registry, requeue, waker);
+        workloads, workloadPolicyWriter, scrapes, agentEvents, registry, requeue, waker);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
@@ -277,10 +277,10 @@ public final class ExtenderRuntime implements AutoCloseable {
     readiness.markSynced();
     // The cache is warm from here; deciding, and acting on the cluster, waits for activate().
     runtime.activation = () -> {
+      // The workload controller's operator (java-operator-sdk) runs only here, on the replica that
+      // leads; close() stops it. Its timers and rechecks are its own (WorkloadController.RECHECK).
       workloads.start(SYNC_TIMEOUT);
       agentEvents.start(SYNC_TIMEOUT);
-      scheduler.scheduleWithFixedDelay(() -> quietly("re-examine workloads' time limits", workloads::resync),
-          WORKLOAD_RESYNC.toMillis(), WORKLOAD_RESYNC.toMillis(), TimeUnit.MILLISECONDS);
       // Starts the scrapes and returns: the timer thread never waits on a replica.
       scheduler.scheduleWithFixedDelay(() -> quietly("read inference replicas' request metrics", requestLoad::scrapeAll),
           SCRAPE_PERIOD.toMillis(), SCRAPE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
@@ -409,7 +409,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     reportServer.close();
     policyInformers.close();
     workloads.close();
-    workloadWorker.shutdownNow();
+    workloadPolicyWriter.shutdownNow();
     scrapes.shutdownNow();
     agentEvents.close();
     informers.close();

@@ -3,10 +3,10 @@ package dev.tessera.extender.workloads.controller;
 import dev.tessera.api.syntax.Durations;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * How many replicas an Inference should run, from the load its ready replicas carry: the replicas
@@ -17,8 +17,9 @@ import java.util.OptionalDouble;
  * bursts does not throw warm replicas away. An idle inference (no load) therefore goes to its
  * minimum once the delay has passed.
  *
- * <p>Owned by the controller's worker thread: it remembers since when each inference has wanted
- * fewer replicas.
+ * <p>It remembers since when each inference has wanted fewer replicas. The controller decides for
+ * one inference at a time but for different inferences on parallel threads: the map is concurrent,
+ * and each inference's entry is only touched by its own decisions.
  */
 final class InferenceScaler {
   /** The replicas to run and why; {@code replicas} equals the current count when nothing changes. */
@@ -27,7 +28,7 @@ final class InferenceScaler {
   /** Below this, a load over the target that should be whole is taken as whole (37.5 / 12.5 is 3, not 3.0000001). */
   private static final double ROUNDING = 1e-9;
 
-  private final Map<String, Instant> lowerSince = new HashMap<>();
+  private final Map<String, Instant> lowerSince = new ConcurrentHashMap<>();
 
   /**
    * @param uid the inference's UID

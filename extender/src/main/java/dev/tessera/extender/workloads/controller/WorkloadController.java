@@ -7,13 +7,11 @@ import dev.tessera.api.workloads.DistributedTrainingResource;
 import dev.tessera.api.workloads.DistributedTrainingSpec;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.InferenceSpec;
-import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadPhase;
 import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
-import dev.tessera.api.workloads.WorkspaceResource;
 import dev.tessera.extender.informers.InformerSync;
 import dev.tessera.extender.informers.OnEveryChange;
 import dev.tessera.extender.workloads.lifecycle.Lifecycle;
@@ -35,24 +33,25 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.EnumMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,8 +63,11 @@ import org.slf4j.LoggerFactory;
  * pods of a stopped workload, and writes the phase {@link Lifecycle} derives from what it sees,
  * with a history entry and an event for every change.
  *
- * <p>Informer events only queue the workload's key; one thread reconciles, so a workload is never
- * reconciled by two threads at once and a burst of pod events costs one reconciliation.
+ * <p>It runs on java-operator-sdk ({@link WorkloadReconciler}, one per kind): JOSDK queues the
+ * events of a workload and what it owns, never runs two passes of one workload at once (a burst of
+ * pod events costs one pass), retries a failed pass with backoff ({@link #retry}), keeps the
+ * finalizer, and brings a workload back when a timer of it runs out ({@link Pass#recheckIn}) or
+ * {@link #RECHECK} after its last pass. Different workloads are reconciled in parallel.
  */
 public final class WorkloadController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkloadController.class);
@@ -92,67 +94,106 @@ public final class WorkloadController implements AutoCloseable {
   /** How long a partly placed gang waits before the extender evicts it. */
   public static final int GANG_TIMEOUT_SECONDS = 300;
 
+  /**
+   * The longest a workload goes without a pass (JOSDK's maximum reconciliation interval): what
+   * changes without an event of its own is seen by then (a claim's phase, GPU utilisation from the
+   * node agents, a project's new policies). Timers that run out sooner ask for their own pass.
+   */
+  static final Duration RECHECK = Duration.ofSeconds(30);
+  /** Timers are checked at most this often: a pass finds a limit not yet passed, never a busy loop. */
+  private static final Duration SHORTEST_TIMER = Duration.ofSeconds(1);
+  /** Workloads reconciled at once (JOSDK's default is 50; each pass makes a few API calls). */
+  static final int RECONCILE_THREADS = 4;
+
+  /**
+   * What the caches hold of one workload and what a pass tells them back, as {@link
+   * WorkloadReconciler} gives it: the controller's decisions do not depend on JOSDK's types.
+   */
+  interface Pass {
+    /** Its pods (labelled with its UID, or owned by it when made before the label), by name. */
+    List<Pod> pods();
+
+    /** Everything the caches hold that it owns: its Deployment, pods, Services and PodGroup, in that order. */
+    List<HasMetadata> owned();
+
+    /** The object of this type, namespace and name as the cache holds it (whoever owns it), or null. */
+    <T extends HasMetadata> T cached(T object);
+
+    /** The Endpoints of one of its Services, or null. */
+    Endpoints endpoints(String namespace, String name);
+
+    /** Created by this pass: the next pass sees it even before its informer does. */
+    void created(HasMetadata object);
+
+    /** Changed by this pass from {@code before}: the next pass sees the change even before its informer does. */
+    void updated(HasMetadata object, HasMetadata before);
+
+    /** The workload with the status this pass wrote: the next pass reads that status. */
+    void statusWritten(WorkloadResource<?> written);
+
+    /** A timer of the workload runs out in {@code delay}: a pass then, unless one comes sooner. */
+    void recheckIn(Duration delay);
+
+    /** Asks for a pass of the workload soon, from any thread; false when the workload is gone. */
+    boolean recheck();
+  }
+
   private final KubernetesClient client;
   private final Clock clock;
-  private final ExecutorService worker;
+  /** Writes the workload policies' status, off the informer's thread: those are API calls. */
+  private final ExecutorService policyWriter;
   private final WorkloadEvents events;
   private final Function<String, String> projectOf;
   private final Function<dev.tessera.extender.model.PodKey, java.util.OptionalInt> gpuBusy;
-  /** Only the worker thread touches it: since when each idle workspace's GPUs have been at 0 %. */
-  private final Map<String, java.time.Instant> idleSince = new HashMap<>();
   private final SharedIndexInformer<WorkloadPolicyResource> policyInformer;
   private volatile WorkloadPolicies policies = WorkloadPolicies.NONE;
   private final dev.tessera.extender.policy.StatusWriter policyStatus;
-  /** Only the worker thread touches it. */
   private final InferenceScaler scaler = new InferenceScaler();
   private final RequestLoad requestLoad;
-  /** Only the worker thread touches it: inferences told that a replica's metrics cannot be read, by UID. */
-  private final Set<String> unreadReported = new HashSet<>();
-  private final Map<WorkloadKind, SharedIndexInformer<? extends WorkloadResource<?>>> informers = new HashMap<>();
-  private final SharedIndexInformer<Pod> pods;
-  /** Endpoints carry their Service's labels: a change of readiness there changes the phase. */
-  private final SharedIndexInformer<Endpoints> endpoints;
-  /** The pods' index of the workload UID they belong to. */
-  private static final String BY_WORKLOAD = "workload-uid";
-  /** Before every informer has listed, keys are only collected: a reconcile then could see a workload without its pods. */
-  private volatile boolean synced;
-  /** Only the worker thread touches it: since when each pod has failed to pull its image, by pod UID. */
-  private final Map<String, java.time.Instant> pullFailingSince = new HashMap<>();
-  /** Keys queued and not yet reconciled: a second event for one of them adds nothing. */
-  private final Set<String> queued = ConcurrentHashMap.newKeySet();
-  private final RetryBackoff backoff = new RetryBackoff();
-  /** Runs the retries of failed passes: it only queues them for the worker. */
-  private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(runnable -> {
-    Thread thread = new Thread(runnable, "tessera-workload-retries");
-    thread.setDaemon(true);
-    return thread;
-  });
-  /** Only the worker thread touches it: the pass in progress scheduled its own retry. */
-  private boolean retryScheduled;
-  /** Only the worker thread touches it: pods recreated after they disappeared, by workload UID. */
-  private final Map<String, Set<String>> replaced = new HashMap<>();
+  private final Map<WorkloadKind, WorkloadReconciler<?>> reconcilers = new EnumMap<>(WorkloadKind.class);
+  /** Set by start, stopped by close. */
+  private volatile Operator operator;
+
+  // What the controller remembers between passes, per workload (or per pod). JOSDK never runs two
+  // passes of one workload at once, and hands each pass to a thread through its executor (so one
+  // pass sees what the one before wrote); but it reconciles different workloads in parallel, so
+  // these maps are concurrent. An entry is only ever touched by the passes of its own workload.
+
+  /** Since when each idle workspace's GPUs have been at 0 %, by workload UID. */
+  private final Map<String, java.time.Instant> idleSince = new ConcurrentHashMap<>();
+  /** Inferences told that a replica's metrics cannot be read, by UID. */
+  private final Set<String> unreadReported = ConcurrentHashMap.newKeySet();
+  /** Since when each pod has failed to pull its image, by pod UID. */
+  private final Map<String, java.time.Instant> pullFailingSince = new ConcurrentHashMap<>();
+  /** Pods recreated after they disappeared, by workload UID. */
+  private final Map<String, Set<String>> replaced = new ConcurrentHashMap<>();
   /**
-   * Only the worker thread touches it: per inference UID, the replicas that were placed when it was
-   * last reconciled. Its ReplicaSet, not this controller, replaces a lost replica, under a new name:
-   * this is how the controller knows one went, as {@link #replaced} tells it of its own pods.
+   * Per inference UID, the replicas that were placed when it was last reconciled. Its ReplicaSet,
+   * not this controller, replaces a lost replica, under a new name: this is how the controller
+   * knows one went, as {@link #replaced} tells it of its own pods.
    */
-  private final Map<String, Set<String>> placedReplicas = new HashMap<>();
-  /** Only the worker thread touches it: per inference UID, placed replicas that went and whose places are still open. */
-  private final Map<String, Set<String>> lostReplicas = new HashMap<>();
+  private final Map<String, Set<String>> placedReplicas = new ConcurrentHashMap<>();
+  /** Per inference UID, placed replicas that went and whose places are still open. */
+  private final Map<String, Set<String>> lostReplicas = new ConcurrentHashMap<>();
   /**
-   * Only the worker thread touches it: the status last written per workload UID. The controller is
-   * its only writer, so this is the truth even while the informer still holds an older copy; without
-   * it a reconcile racing the informer would see the old phase and record its transition twice.
+   * The resourceVersion of the status last written, by workload UID. The controller is the only
+   * writer of a workload's status, and JOSDK gives the next pass the copy it wrote ({@link
+   * Pass#statusWritten}); but JOSDK drops that copy at the next watch event of the workload, even
+   * one older than the write, which would bring an old phase back: a pass would record its
+   * transition again, or recreate the pods of a workload that just failed. A pass on a copy older
+   * than the last write is skipped; the write's own event follows and brings the workload back.
    */
-  private final Map<String, WorkloadStatus> written = new HashMap<>();
+  private final Map<String, Long> writtenVersions = new ConcurrentHashMap<>();
 
   /**
+   * @param policyWriter writes the workload policies' Accepted condition (API calls, kept off the
+   *     informer's thread)
    * @param projectOf the project owning a namespace, or null: which project's workload policies
    *     apply
    */
   public WorkloadController(
-      KubernetesClient client, Clock clock, ExecutorService worker, Function<String, String> projectOf) {
-    this(client, clock, worker, projectOf, pod -> java.util.OptionalInt.empty(), RequestLoad.unread(clock));
+      KubernetesClient client, Clock clock, ExecutorService policyWriter, Function<String, String> projectOf) {
+    this(client, clock, policyWriter, projectOf, pod -> java.util.OptionalInt.empty(), RequestLoad.unread(clock));
   }
 
   /**
@@ -165,7 +206,7 @@ public final class WorkloadController implements AutoCloseable {
   public WorkloadController(
       KubernetesClient client,
       Clock clock,
-      ExecutorService worker,
+      ExecutorService policyWriter,
       Function<String, String> projectOf,
       Function<dev.tessera.extender.model.PodKey, java.util.OptionalInt> gpuBusy,
       RequestLoad requestLoad) {
@@ -174,23 +215,20 @@ public final class WorkloadController implements AutoCloseable {
     this.projectOf = Objects.requireNonNull(projectOf, "projectOf");
     this.client = Objects.requireNonNull(client, "client");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.worker = Objects.requireNonNull(worker, "worker");
+    this.policyWriter = Objects.requireNonNull(policyWriter, "policyWriter");
     this.events = new WorkloadEvents(client, clock);
     this.policyStatus = new dev.tessera.extender.policy.StatusWriter(client, clock);
-    informers.put(WorkloadKind.WORKSPACE, client.resources(WorkspaceResource.class).inAnyNamespace().runnableInformer(0));
-    informers.put(WorkloadKind.TRAINING, client.resources(TrainingResource.class).inAnyNamespace().runnableInformer(0));
-    informers.put(WorkloadKind.DISTRIBUTED_TRAINING,
-        client.resources(DistributedTrainingResource.class).inAnyNamespace().runnableInformer(0));
-    informers.put(WorkloadKind.INFERENCE, client.resources(InferenceResource.class).inAnyNamespace().runnableInformer(0));
-    informers.forEach((kind, informer) -> informer.addEventHandler(new OnEveryChange<WorkloadResource<?>>(
-        workload -> enqueue(kind, workload.getMetadata().getNamespace(), workload.getMetadata().getName()))));
-    this.pods = client.pods().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
-    pods.addIndexers(Map.of(BY_WORKLOAD, WorkloadController::workloadUids));
-    pods.addEventHandler(new OnEveryChange<>(this::ownedPodChanged));
-    this.endpoints = client.endpoints().inAnyNamespace().withLabel(Blueprint.WORKLOAD_LABEL).runnableInformer(0);
-    endpoints.addEventHandler(new OnEveryChange<>(this::endpointsChanged));
+    List.of(new WorkloadReconciler.Workspaces(this), new WorkloadReconciler.Trainings(this),
+            new WorkloadReconciler.DistributedTrainings(this), new WorkloadReconciler.Inferences(this))
+        .forEach(reconciler -> reconcilers.put(reconciler.kind(), reconciler));
     this.policyInformer = client.resources(WorkloadPolicyResource.class).runnableInformer(0);
     policyInformer.addEventHandler(new OnEveryChange<>(policy -> reloadPolicies()));
+  }
+
+  /** The retries of a failed pass: half a second, doubling, at most a minute, for as long as it fails. */
+  static GenericRetry retry() {
+    return new GenericRetry().setInitialInterval(Duration.ofMillis(500)).setIntervalMultiplier(2)
+        .setMaxInterval(Duration.ofMinutes(1).toMillis()).withoutMaxAttempts();
   }
 
   private void reloadPolicies() {
@@ -204,12 +242,13 @@ public final class WorkloadController implements AutoCloseable {
     next.problems().forEach((name, problems) ->
         log.warn("workload policy {} is not applied: {}", name, String.join("; ", problems)));
     policies = next;
-    worker.execute(() -> writePolicyStatuses(next));
+    policyWriter.execute(() -> writePolicyStatuses(next));
+    CompletableFuture<Void> unused = resync(); // every workload under the new policies now, not at its next recheck
   }
 
   /**
    * Says on each policy whether it is applied: its {@value Condition#ACCEPTED} condition, false
-   * with the problems that keep it out. On the worker thread: status writes are API calls.
+   * with the problems that keep it out. On the policy writer's thread: status writes are API calls.
    */
   private void writePolicyStatuses(WorkloadPolicies applied) {
     for (WorkloadPolicyResource resource : policyInformer.getStore().list()) {
@@ -225,162 +264,147 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   /**
-   * Starts the informers and waits for them all to list; stops them all if they do not. Only then
-   * is any workload reconciled: every workload once, with its pods known.
+   * Lists the workload policies, then starts the operator: JOSDK starts the informers of the
+   * workloads and what they own, waits for them all to list, and only then reconciles, every
+   * workload once with its pods known. Stops all of it if any fails. Called when this replica
+   * starts to lead (JOSDK's own leader election is not used: the extender elects its leader).
    */
   public void start(Duration syncTimeout) {
-    InformerSync.startAll("the workload informers", named(), syncTimeout,
-        "Check that the CRDs in deploy/06-workload-crds.yaml and 07-workload-policy-crd.yaml are installed and"
-            + " that the extender may list and watch them, pods and endpoints",
-        "Are the workload CRDs installed, and may the extender list and watch them (deploy/10-extender-rbac.yaml)?");
-    synced = true;
-    resync();
+    InformerSync.startAll("the workload policy informer", Map.of("workloadpolicies", policyInformer), syncTimeout,
+        "Check that the CRD in deploy/07-workload-policy-crd.yaml is installed and that the extender may list and"
+            + " watch it",
+        "Is the workload policy CRD installed, and may the extender list and watch it (deploy/10-extender-rbac.yaml)?");
+    AtomicInteger threads = new AtomicInteger();
+    // Made here, not in the overrider, which JOSDK runs twice; the operator shuts it down on stop.
+    ExecutorService reconciling = Executors.newFixedThreadPool(RECONCILE_THREADS, runnable -> {
+      Thread thread = new Thread(runnable, "tessera-workloads-" + threads.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    Operator starting = new Operator(o -> o
+        .withKubernetesClient(client)
+        .withCloseClientOnStop(false) // the extender's client: its owner closes it
+        // Finalizers by JSON patch, as the controller added them before JOSDK: no apply patch, which
+        // would make JOSDK a field manager of every workload.
+        .withUseSSAToPatchPrimaryResource(false)
+        // What a pass created or changed (a pod, a Deployment's replicas) stays in JOSDK's caches
+        // until the informer shows that version or a later one, not only until its next event (an
+        // older one would bring back the replicas before a scale). resourceVersions are etcd
+        // revisions on kube-apiserver and counters on the mock server; one that is not a number
+        // falls back to JOSDK's default.
+        .withParseResourceVersions(true)
+        .withExecutorService(reconciling)
+        .withCacheSyncTimeout(syncTimeout)
+        .withStopOnInformerErrorDuringStartup(true)
+        // JOSDK's default exits the process when an informer stops for good; the extender's other
+        // informers do not, and a test's JVM must not.
+        .withInformerStoppedHandler((informer, e) -> {
+          if (e != null) {
+            log.error("a workload controller informer stopped; the workloads it watches are not reconciled until"
+                + " the extender restarts", e);
+          }
+        }));
+    try {
+      reconcilers.values().forEach(reconciler -> starting.register(reconciler, config -> config
+          .withFinalizer(FINALIZER)
+          // Every change of a workload, its status and metadata too, not only a new generation: a pass
+          // that wrote the status comes back to take the next step, as one that added the finalizer does.
+          .withGenerationAware(false)
+          .withRetry(retry())
+          .withReconciliationMaxInterval(RECHECK)));
+      starting.start();
+    } catch (RuntimeException e) {
+      starting.stop(); // its informers and threads, whatever got started
+      InformerSync.stopAll(List.of(policyInformer));
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException("the workload controller did not start: " + cause.getMessage() + ". Are the"
+          + " workload CRDs (deploy/06-workload-crds.yaml) installed, and may the extender list and watch them, pods,"
+          + " services, endpoints, deployments and podgroups (deploy/10-extender-rbac.yaml)?", e);
+    }
+    operator = starting;
   }
 
-  /** The UIDs of the workloads a pod belongs to: its label's, or its owner's (pods made before the label). */
-  private static List<String> workloadUids(Pod pod) {
-    Map<String, String> labels = pod.getMetadata().getLabels();
+  /**
+   * The UIDs of the workloads an object belongs to: its UID label's, or its owners' (pods made
+   * before the label).
+   */
+  static List<String> workloadUids(HasMetadata object) {
+    Map<String, String> labels = object.getMetadata().getLabels();
     String uid = labels == null ? null : labels.get(Blueprint.WORKLOAD_UID_LABEL);
     if (uid != null) {
       return List.of(uid);
     }
     List<String> owners = new ArrayList<>();
-    if (pod.getMetadata().getOwnerReferences() != null) {
-      pod.getMetadata().getOwnerReferences().stream()
+    if (object.getMetadata().getOwnerReferences() != null) {
+      object.getMetadata().getOwnerReferences().stream()
           .filter(o -> Blueprint.API_VERSION.equals(o.getApiVersion()))
           .forEach(o -> owners.add(o.getUid()));
     }
     return owners;
   }
 
-  private Map<String, SharedIndexInformer<?>> named() {
-    Map<String, SharedIndexInformer<?>> named = new LinkedHashMap<>();
-    informers.forEach((kind, informer) -> named.put(kind.kind() + "s", informer));
-    named.put("pods", pods);
-    named.put("endpoints", endpoints);
-    named.put("workloadpolicies", policyInformer);
-    return named;
-  }
-
   @Override
   public void close() {
-    retries.shutdownNow();
-    InformerSync.stopAll(named().values());
+    Operator running = operator;
+    if (running != null) {
+      running.stop();
+    }
+    InformerSync.stopAll(List.of(policyInformer));
   }
 
-  private void enqueue(WorkloadKind kind, String namespace, String name) {
-    if (!synced) {
-      return; // start() reconciles every workload once all is listed
-    }
-    String key = kind.name() + "/" + namespace + "/" + name;
-    if (queued.add(key)) {
-      worker.execute(() -> {
-        queued.remove(key);
-        retryScheduled = false;
-        try {
-          reconcile(kind, namespace, name);
-          if (!retryScheduled) {
-            backoff.succeeded(key);
-          }
-        } catch (RuntimeException e) {
-          Duration delay = retryLater(kind, namespace, name);
-          log.error("reconciling {} {}/{} failed ({} in a row); trying again in {} ms", kind.kind(), namespace, name,
-              backoff.failures(key), delay.toMillis(), e);
-        }
-      });
-    }
-  }
-
-  /** Queues the workload again after its backoff; the delay. */
-  private Duration retryLater(WorkloadKind kind, String namespace, String name) {
-    Duration delay = backoff.failed(kind.name() + "/" + namespace + "/" + name);
-    retryScheduled = true;
-    try {
-      retries.schedule(() -> enqueue(kind, namespace, name), delay.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closed) {
-      // closing: nothing more to retry
-    }
-    return delay;
-  }
-
-  private void reconcile(WorkloadKind kind, String namespace, String name) {
-    WorkloadResource<?> workload = informers.get(kind).getStore().getByKey(namespace + "/" + name);
-    if (workload == null) {
-      if (kind == WorkloadKind.INFERENCE) {
-        requestLoad.forget(namespace + "/" + name);
-      }
-      // Gone without the finalizer, so before anything was created for it; what may remain is
-      // found by owner reference by the garbage collector. Never by name: another kind's workload
-      // may have the same one.
+  /**
+   * One pass of a workload that is not being deleted (JOSDK has put the finalizer on it first).
+   * Throws when a pass must be tried again: JOSDK does so with backoff.
+   */
+  void reconcile(WorkloadResource<?> workload, Pass pass) {
+    if (olderThanWritten(workload)) {
       return;
     }
+    WorkloadKind kind = workload.workloadKind();
+    String namespace = workload.getMetadata().getNamespace();
+    String name = workload.getMetadata().getName();
     EffectivePolicy policy = policies.effective(kind, projectOf.apply(namespace));
     WorkloadPhase current = status(workload).workloadPhase();
     if (current == null || current == WorkloadPhase.CREATING) {
       // Submitted: the policy's constraints decide whether it may run at all (its defaults filled in).
       List<String> violations = policy.violations(policy.applyDefaults(workload.workload()));
       if (!violations.isEmpty()) {
-        setPhase(workload, new Lifecycle.Transition(WorkloadPhase.FAILED, "PolicyViolation",
+        setPhase(workload, new Lifecycle.Transition(WorkloadPhase.FAILED, REJECTED_BY_POLICY,
             "rejected by workload policy " + String.join(", ", policy.policies()) + ": " + String.join("; ", violations)),
-            List.of());
+            List.of(), pass);
         return;
       }
     }
     String problem = specProblem(workload, policy);
     if (problem != null) {
       setPhase(workload, new Lifecycle.Transition(
-          WorkloadPhase.FAILED, "InvalidSpec", problem), List.of());
+          WorkloadPhase.FAILED, INVALID_SPEC, problem), List.of(), pass);
       return;
     }
     Blueprint.Workload blueprint = blueprint(workload, policy);
     Blueprint.Desired desired = Blueprint.of(blueprint, GANG_TIMEOUT_SECONDS);
     WorkloadPhase previous = status(workload).workloadPhase();
-    boolean deleting = workload.getMetadata().getDeletionTimestamp() != null;
-    if (deleting) {
-      deleteOwned(workload, desired);
-      boolean gone = ownedPods(workload).isEmpty();
-      if (!gone || !WorkloadPhase.DELETING.equals(previous)) {
-        setPhase(workload, Lifecycle.next(previous, new Observation(true, false, true, blueprint.replicas(), List.of(),
-            0, 0, false)), ownedPods(workload));
-        if (!gone) {
-          return; // the pods' deletion events bring it back here
-        }
-      }
-      replaced.remove(workload.getMetadata().getUid());
-      forgetReplicas(workload.getMetadata().getUid());
-      scaler.forget(workload.getMetadata().getUid());
-      requestLoad.forget(namespace + "/" + name);
-      unreadReported.remove(workload.getMetadata().getUid());
-      written.remove(workload.getMetadata().getUid());
-      idleSince.remove(workload.getMetadata().getUid());
-      removeFinalizer(workload);
-      return;
-    }
-    if (!hasFinalizer(workload)) {
-      addFinalizer(workload);
-      return; // the update brings it back here
-    }
     if (previous != null && previous.terminal()) {
       requestLoad.forget(namespace + "/" + name);
       forgetReplicas(workload.getMetadata().getUid());
-      release(workload, desired); // in case it ended before a restart, or its Deployment made pods since
+      release(desired, pass); // in case it ended before a restart, or its Deployment made pods since
       return; // Completed and Failed are final: the status keeps why it ended
     }
     if (previous == null) {
       // Submitted: say so first; the status update brings it back here to create what it owns.
       setPhase(workload, Lifecycle.next(null, new Observation(false, false, false, blueprint.replicas(), List.of(), 0, 0,
-          false)), List.of());
+          false)), List.of(), pass);
       return;
     }
     boolean stopped = Boolean.TRUE.equals(blueprint.spec().stopped());
-    List<Pod> owned = ownedPods(workload);
-    if (!stopped && overRuntime(workload, policy)) {
+    List<Pod> owned = pass.pods();
+    if (!stopped && overRuntime(workload, policy, pass)) {
       events.warn(workload, "MaxRuntimeExceeded", "ran longer than the policy's maximum of "
           + policy.maxRuntime().orElseThrow() + " (policy " + String.join(", ", policy.policies()) + "); stopping it");
       client.resource(workload).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":true}}");
       return; // the patch brings it back here, stopped
     }
-    if (!stopped && idleTooLong(workload, policy, owned)) {
+    if (!stopped && idleTooLong(workload, policy, owned, pass)) {
       events.warn(workload, "MaxIdleTimeExceeded", "its GPUs were idle longer than the policy's maximum of "
           + policy.maxIdleTime().orElseThrow() + " (policy " + String.join(", ", policy.policies()) + "); stopping it");
       client.resource(workload).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"stopped\":true}}");
@@ -396,15 +420,15 @@ public final class WorkloadController implements AutoCloseable {
       owned = List.of();
     } else {
       try {
-        ensure(workload, desired.podGroup());
-        desired.services().forEach(service -> ensure(workload, service));
-        Deployment deployment = desired.deployment() == null ? null : ensure(workload, desired.deployment());
-        owned = ensurePods(workload, desired.pods(), owned);
+        ensure(workload, desired.podGroup(), pass);
+        desired.services().forEach(service -> ensure(workload, service, pass));
+        Deployment deployment = desired.deployment() == null ? null : ensure(workload, desired.deployment(), pass);
+        owned = ensurePods(workload, desired.pods(), owned, pass);
         if (workload instanceof InferenceResource inference) {
-          scale(inference, deployment, owned);
+          scale(inference, deployment, owned, pass);
         }
       } catch (ObjectRefused refused) {
-        refused(workload, refused, desired);
+        refused(workload, refused, desired, pass);
         return;
       }
     }
@@ -412,7 +436,7 @@ public final class WorkloadController implements AutoCloseable {
     List<Observation.PodView> views = new ArrayList<>();
     Set<String> recreated = replaced.getOrDefault(workload.getMetadata().getUid(), new HashSet<>());
     for (Pod pod : owned) {
-      Observation.PodView view = withPullGrace(workload, pod, view(pod));
+      Observation.PodView view = withPullGrace(workload, pod, view(pod), pass);
       views.add(view);
       if (recreated.contains(view.name())) {
         if (view.scheduled()) {
@@ -433,13 +457,84 @@ public final class WorkloadController implements AutoCloseable {
     }
     // By here its pod group exists: ensure created it or threw (a stopped workload keeps its own).
     Observation seen = new Observation(false, stopped, true, blueprint.replicas(), views,
-        servicesWithoutEndpoints(desired), volumesNotBound(blueprint),
+        servicesWithoutEndpoints(desired, pass), volumesNotBound(blueprint),
         kind == WorkloadKind.TRAINING || kind == WorkloadKind.DISTRIBUTED_TRAINING, blueprint.minimumPods());
     Lifecycle.Transition transition = Lifecycle.next(previous, seen);
     if (transition.phase().terminal()) {
-      owned = release(workload, desired); // an elastic training's workers still waiting for GPUs go too
+      owned = release(desired, pass); // an elastic training's workers still waiting for GPUs go too
     }
-    setPhase(workload, transition, owned, stopped ? status(workload).conditions() : created(workload));
+    setPhase(workload, transition, owned, stopped ? status(workload).conditions() : created(workload), pass);
+  }
+
+  /** Why a workload failed before anything was made for it: its policy refused it. */
+  private static final String REJECTED_BY_POLICY = "PolicyViolation";
+  /** Why a workload failed before anything was made for it: its spec cannot run. */
+  private static final String INVALID_SPEC = "InvalidSpec";
+
+  /**
+   * One pass of a deleted workload: deletes what it owns, one object at a time (the {@code delete}
+   * verb; a collection delete would need {@code deletecollection}), says Deleting, and returns true
+   * once its pods are gone, when JOSDK takes its finalizer off. Owner references make the cluster's
+   * garbage collector delete the same; this does not wait for it. What it owns is found by its UID
+   * in the caches, never by name: another kind's workload may have the same one.
+   */
+  boolean cleanup(WorkloadResource<?> workload, Pass pass) {
+    if (olderThanWritten(workload)) {
+      return false;
+    }
+    WorkloadStatus status = status(workload);
+    List<HasMetadata> owned = pass.owned();
+    if (owned.isEmpty() && status.workloadPhase() == WorkloadPhase.FAILED
+        && (REJECTED_BY_POLICY.equals(status.reason()) || INVALID_SPEC.equals(status.reason()))) {
+      // Refused before anything was made for it. Before JOSDK, such a workload never got the
+      // finalizer and went at once; JOSDK puts it on first, so it lets go at once, without Deleting.
+      forget(workload);
+      return true;
+    }
+    owned.forEach(object -> client.resource(object).delete());
+    List<Pod> pods = pass.pods();
+    boolean gone = pods.isEmpty();
+    WorkloadPhase previous = status.workloadPhase();
+    if (!gone || !WorkloadPhase.DELETING.equals(previous)) {
+      setPhase(workload, Lifecycle.next(previous, new Observation(true, false, true, requestedPods(workload),
+          List.of(), 0, 0, false)), pods, pass);
+      // Not all gone: the pods' deletion events bring it back here. All gone: the event of the
+      // status just written does, and that pass lets go. Not this one: JOSDK takes the finalizer
+      // off with a patch against the copy this pass was given, whose resourceVersion the write has
+      // made stale, and its retries of the conflict diff against that same copy (ten conflicts on
+      // kube-apiserver, then a retry of the whole pass).
+      return false;
+    }
+    forget(workload);
+    return true;
+  }
+
+  /** Forgets all that was remembered of a workload whose finalizer goes. */
+  private void forget(WorkloadResource<?> workload) {
+    String uid = workload.getMetadata().getUid();
+    replaced.remove(uid);
+    forgetReplicas(uid);
+    scaler.forget(uid);
+    requestLoad.forget(workload.getMetadata().getNamespace() + "/" + workload.getMetadata().getName());
+    unreadReported.remove(uid);
+    idleSince.remove(uid);
+    writtenVersions.remove(uid);
+  }
+
+  /** Whether this copy of the workload is older than the status this controller last wrote on it. */
+  private boolean olderThanWritten(WorkloadResource<?> workload) {
+    Long written = writtenVersions.get(workload.getMetadata().getUid());
+    Long version = resourceVersion(workload);
+    return written != null && version != null && version < written;
+  }
+
+  /** The resourceVersion as a number; null when it is not one (the API promises nothing). */
+  private static Long resourceVersion(HasMetadata object) {
+    try {
+      return Long.valueOf(object.getMetadata().getResourceVersion());
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   /**
@@ -499,7 +594,7 @@ public final class WorkloadController implements AutoCloseable {
    * autoscaling, else what {@link InferenceScaler} decides from its ready replicas' load, on the
    * metric it names. Each change is an event saying from what to what and why.
    */
-  private void scale(InferenceResource inference, Deployment deployment, List<Pod> owned) {
+  private void scale(InferenceResource inference, Deployment deployment, List<Pod> owned, Pass pass) {
     InferenceSpec spec = inference.getSpec();
     String namespace = inference.getMetadata().getNamespace();
     String name = inference.getMetadata().getName();
@@ -522,7 +617,7 @@ public final class WorkloadController implements AutoCloseable {
           .filter(pod -> view(pod).ready() && pod.getMetadata().getDeletionTimestamp() == null).toList();
       List<java.util.OptionalDouble> load = new ArrayList<>();
       if (autoscaling.scraped()) {
-        load.addAll(requestLoad(inference, ready));
+        load.addAll(requestLoad(inference, ready, pass));
       } else {
         for (Pod pod : ready) {
           java.util.OptionalInt busy = gpuBusy.apply(dev.tessera.extender.ledger.PodRequests.keyOf(pod));
@@ -537,10 +632,11 @@ public final class WorkloadController implements AutoCloseable {
     if (decision.replicas() == current) {
       return;
     }
-    client.apps().deployments().inNamespace(namespace).withName(name).edit(d -> {
+    Deployment scaled = client.apps().deployments().inNamespace(namespace).withName(name).edit(d -> {
       d.getSpec().setReplicas(decision.replicas());
       return d;
     });
+    pass.updated(scaled, deployment); // the next pass counts from the new replicas
     events.normal(inference, decision.replicas() > current ? "ScaledUp" : "ScaledDown",
         "from " + current + " to " + decision.replicas() + " replicas: " + decision.why());
   }
@@ -552,7 +648,7 @@ public final class WorkloadController implements AutoCloseable {
    * inference back here. A replica whose page keeps failing is told once on the inference, as a
    * Warning event, until every replica is read again.
    */
-  private List<java.util.OptionalDouble> requestLoad(InferenceResource inference, List<Pod> ready) {
+  private List<java.util.OptionalDouble> requestLoad(InferenceResource inference, List<Pod> ready, Pass pass) {
     InferenceSpec spec = inference.getSpec();
     InferenceSpec.Autoscaling autoscaling = spec.autoscaling();
     String namespace = inference.getMetadata().getNamespace();
@@ -572,7 +668,11 @@ public final class WorkloadController implements AutoCloseable {
       replicas.add(new RequestLoad.Replica(pod.getMetadata().getUid(), pod.getMetadata().getName(),
           java.net.URI.create("http://" + host + ":" + spec.metricsPort() + autoscaling.pathOrDefault())));
     }
-    requestLoad.track(key, source, replicas, () -> enqueue(WorkloadKind.INFERENCE, namespace, name));
+    requestLoad.track(key, source, replicas, () -> {
+      if (!pass.recheck()) {
+        requestLoad.forget(key); // deleted without the controller's finalizer: nothing else forgets it
+      }
+    });
     List<RequestLoad.Measure> measures = requestLoad.measures(key, replicas);
     List<java.util.OptionalDouble> load = new ArrayList<>();
     List<String> unread = new ArrayList<>();
@@ -603,12 +703,12 @@ public final class WorkloadController implements AutoCloseable {
    * worker still waiting for GPUs would take them). Finished pods stay, for their logs. Returns the
    * pods left.
    */
-  private List<Pod> release(WorkloadResource<?> workload, Blueprint.Desired desired) {
+  private List<Pod> release(Blueprint.Desired desired, Pass pass) {
     if (desired.deployment() != null) {
       client.resource(desired.deployment()).delete();
     }
     List<Pod> left = new ArrayList<>();
-    for (Pod pod : ownedPods(workload)) {
+    for (Pod pod : pass.pods()) {
       String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
         left.add(pod);
@@ -624,7 +724,8 @@ public final class WorkloadController implements AutoCloseable {
    * #IMAGE_PULL_GRACE}: a registry that is down for a moment is not a wrong image name. Until then
    * the pod counts as initialising, and one Warning event says what is happening.
    */
-  private Observation.PodView withPullGrace(WorkloadResource<?> workload, Pod pod, Observation.PodView view) {
+  private Observation.PodView withPullGrace(
+      WorkloadResource<?> workload, Pod pod, Observation.PodView view, Pass pass) {
     String uid = pod.getMetadata().getUid();
     if (view.failure() == null || !RETRIED_PULL_FAILURES.contains(view.failure())) {
       pullFailingSince.remove(uid);
@@ -638,10 +739,12 @@ public final class WorkloadController implements AutoCloseable {
           + IMAGE_PULL_GRACE.toMinutes() + " minutes");
       since = clock.instant();
     }
-    if (Duration.between(since, clock.instant()).compareTo(IMAGE_PULL_GRACE) > 0) {
+    Duration failing = Duration.between(since, clock.instant());
+    if (failing.compareTo(IMAGE_PULL_GRACE) > 0) {
       pullFailingSince.remove(uid);
       return view;
     }
+    recheckWhenPast(pass, IMAGE_PULL_GRACE.minus(failing));
     return new Observation.PodView(view.name(), view.scheduled(), view.ready(), view.phase(), null, view.preempted());
   }
 
@@ -651,27 +754,36 @@ public final class WorkloadController implements AutoCloseable {
    * saying why. Anything else (403, a quota, an outage) may pass: the reason goes on its status and
    * it is tried again.
    */
-  private void refused(WorkloadResource<?> workload, ObjectRefused refused, Blueprint.Desired desired) {
+  private void refused(WorkloadResource<?> workload, ObjectRefused refused, Blueprint.Desired desired, Pass pass) {
     String message = refused.getMessage();
     if (refused.permanent()) {
       setPhase(workload, new Lifecycle.Transition(WorkloadPhase.FAILED, refused.reason(), message),
-          release(workload, desired));
+          release(desired, pass), pass);
       return;
     }
-    Duration delay = retryLater(workload.workloadKind(), workload.getMetadata().getNamespace(),
-        workload.getMetadata().getName());
-    log.warn("{} {}/{}: {}; trying again in {} ms", workload.getKind(), workload.getMetadata().getNamespace(),
-        workload.getMetadata().getName(), message, delay.toMillis());
     WorkloadStatus status = status(workload);
     Condition condition = new Condition(CREATED, Condition.FALSE, refused.reason(), message,
         workload.getMetadata().getGeneration(), null);
     Condition before = Condition.find(status.conditions(), CREATED);
-    if (condition.sameAs(before)) {
-      return;
+    if (!condition.sameAs(before)) {
+      events.warn(workload, refused.reason(), message);
+      writeStatus(workload, status.withConditions(withCondition(status.conditions(),
+          condition.at(Condition.timestamp(clock.instant())))), pass);
     }
-    events.warn(workload, refused.reason(), message);
-    writeStatus(workload, status.withConditions(withCondition(status.conditions(),
-        condition.at(Condition.timestamp(clock.instant())))));
+    throw new TryAgain(workload.getKind() + " " + workload.getMetadata().getNamespace() + "/"
+        + workload.getMetadata().getName() + ": " + message + "; trying again with backoff");
+  }
+
+  /**
+   * A pass that did what it could and must be tried again (the API server refused an object for a
+   * reason that may pass): thrown to JOSDK, which retries with backoff. Its message says it all.
+   */
+  static final class TryAgain extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TryAgain(String message) {
+      super(message, null, false, false);
+    }
   }
 
   private static List<Condition> withCondition(List<Condition> conditions, Condition condition) {
@@ -683,54 +795,14 @@ public final class WorkloadController implements AutoCloseable {
     return next;
   }
 
-  private static boolean hasFinalizer(WorkloadResource<?> workload) {
-    return workload.getMetadata().getFinalizers() != null && workload.getMetadata().getFinalizers().contains(FINALIZER);
-  }
-
-  private void addFinalizer(WorkloadResource<?> workload) {
-    List<String> finalizers = new ArrayList<>(
-        workload.getMetadata().getFinalizers() == null ? List.of() : workload.getMetadata().getFinalizers());
-    finalizers.add(FINALIZER);
-    patchFinalizers(workload, finalizers);
-  }
-
-  private void removeFinalizer(WorkloadResource<?> workload) {
-    List<String> finalizers = new ArrayList<>(
-        workload.getMetadata().getFinalizers() == null ? List.of() : workload.getMetadata().getFinalizers());
-    if (finalizers.remove(FINALIZER)) {
-      patchFinalizers(workload, finalizers);
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private void patchFinalizers(WorkloadResource<?> workload, List<String> finalizers) {
-    try {
-      editFinalizers((Class<WorkloadResource<?>>) workload.getClass(), workload.getMetadata().getNamespace(),
-          workload.getMetadata().getName(), finalizers);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 404 && e.getCode() != 409) {
-        throw e;
-      }
-      // 409: changed meanwhile; the next event (or the periodic resync) tries again
-    }
-  }
-
-  private <T extends HasMetadata> void editFinalizers(
-      Class<T> type, String namespace, String name, List<String> finalizers) {
-    client.resources(type).inNamespace(namespace).withName(name).edit(current -> {
-      current.getMetadata().setFinalizers(finalizers);
-      return current;
-    });
-  }
-
   /**
    * The kind of another workload of this name in the namespace, if there is one: the objects two
    * workloads derive from one name would collide, so the admission webhook refuses the second.
    */
   public java.util.Optional<WorkloadKind> otherKindNamed(String namespace, String name, WorkloadKind kind) {
-    for (var entry : informers.entrySet()) {
-      if (entry.getKey() != kind && entry.getValue().getStore().getByKey(namespace + "/" + name) != null) {
-        return java.util.Optional.of(entry.getKey());
+    for (WorkloadReconciler<?> reconciler : reconcilers.values()) {
+      if (reconciler.kind() != kind && reconciler.has(namespace, name)) {
+        return java.util.Optional.of(reconciler.kind());
       }
     }
     return java.util.Optional.empty();
@@ -741,16 +813,30 @@ public final class WorkloadController implements AutoCloseable {
     return policies;
   }
 
-  /** The workload's status: as last written by this controller, else as the informer has it. */
-  private WorkloadStatus status(WorkloadResource<?> workload) {
-    WorkloadStatus mine = written.get(workload.getMetadata().getUid());
-    return mine != null ? mine : workload.statusOrEmpty();
+  /**
+   * The workload's status: as JOSDK's cache has it, which is the status this controller last wrote
+   * even before the informer shows the write.
+   */
+  private static WorkloadStatus status(WorkloadResource<?> workload) {
+    return workload.statusOrEmpty();
   }
 
-  /** Re-examines every workload: time limits pass without any event to say so. */
-  public void resync() {
-    informers.forEach((kind, informer) -> informer.getStore().list().forEach(w ->
-        enqueue(kind, w.getMetadata().getNamespace(), w.getMetadata().getName())));
+  /**
+   * Re-examines every workload now rather than at its next recheck; completes once each workload
+   * known at the call has had a pass that began after it (at once before {@link #start}).
+   */
+  public CompletableFuture<Void> resync() {
+    return CompletableFuture.allOf(reconcilers.values().stream()
+        .map(WorkloadReconciler::recheckAll).toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Asks for a pass once {@code remaining} has gone by, when a limit is passed (strictly): at once
+   * is never asked for, so a clock that stands still (a test's) costs a pass a second, not a loop.
+   */
+  private static void recheckWhenPast(Pass pass, Duration remaining) {
+    Duration delay = remaining.plusMillis(1);
+    pass.recheckIn(delay.compareTo(SHORTEST_TIMER) < 0 ? SHORTEST_TIMER : delay);
   }
 
   /**
@@ -758,7 +844,7 @@ public final class WorkloadController implements AutoCloseable {
    * {@code maxIdleTime}. Unknown utilisation (no agent report, no GPU) is never idle: a workspace
    * is stopped only on evidence. The idle clock lives in memory; a restart starts it again.
    */
-  private boolean idleTooLong(WorkloadResource<?> workload, EffectivePolicy policy, List<Pod> owned) {
+  private boolean idleTooLong(WorkloadResource<?> workload, EffectivePolicy policy, List<Pod> owned, Pass pass) {
     String uid = workload.getMetadata().getUid();
     WorkloadPhase phase = status(workload).workloadPhase();
     if (workload.workloadKind() != WorkloadKind.WORKSPACE || policy.maxIdleTime().isEmpty()
@@ -774,7 +860,9 @@ public final class WorkloadController implements AutoCloseable {
       }
     }
     java.time.Instant since = idleSince.computeIfAbsent(uid, u -> clock.instant());
-    if (Duration.between(since, clock.instant()).compareTo(policy.maxIdleTime().get()) <= 0) {
+    Duration idle = Duration.between(since, clock.instant());
+    if (idle.compareTo(policy.maxIdleTime().get()) <= 0) {
+      recheckWhenPast(pass, policy.maxIdleTime().get().minus(idle)); // unless a GPU gets busy meanwhile
       return false;
     }
     idleSince.remove(uid);
@@ -782,7 +870,7 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   /** Whether it has been running (since its last run began) longer than the policy allows. */
-  private boolean overRuntime(WorkloadResource<?> workload, EffectivePolicy policy) {
+  private boolean overRuntime(WorkloadResource<?> workload, EffectivePolicy policy, Pass pass) {
     if (policy.maxRuntime().isEmpty() || status(workload).phaseHistory() == null) {
       return false;
     }
@@ -794,8 +882,15 @@ public final class WorkloadController implements AutoCloseable {
         since = change.since();
       }
     }
-    return since != null
-        && Duration.between(java.time.Instant.parse(since), clock.instant()).compareTo(policy.maxRuntime().get()) > 0;
+    if (since == null) {
+      return false;
+    }
+    Duration running = Duration.between(java.time.Instant.parse(since), clock.instant());
+    if (running.compareTo(policy.maxRuntime().get()) > 0) {
+      return true;
+    }
+    recheckWhenPast(pass, policy.maxRuntime().get().minus(running));
+    return false;
   }
 
   /** Why the spec cannot be run, or null. */
@@ -883,13 +978,8 @@ public final class WorkloadController implements AutoCloseable {
         distributed, serving);
   }
 
-  /** Its pods: those labelled with its UID (or owned by it, if made before the label), from the informer's index. */
-  private List<Pod> ownedPods(WorkloadResource<?> workload) {
-    return new ArrayList<>(pods.getIndexer().byIndex(BY_WORKLOAD, workload.getMetadata().getUid()));
-  }
-
   /** Creates the desired pods that do not exist; a pod that existed before was preempted or evicted. */
-  private List<Pod> ensurePods(WorkloadResource<?> workload, List<Pod> desired, List<Pod> owned) {
+  private List<Pod> ensurePods(WorkloadResource<?> workload, List<Pod> desired, List<Pod> owned, Pass pass) {
     Set<String> existing = new HashSet<>();
     owned.forEach(pod -> existing.add(pod.getMetadata().getName()));
     List<Pod> all = new ArrayList<>(owned);
@@ -901,7 +991,7 @@ public final class WorkloadController implements AutoCloseable {
       if (existing.contains(pod.getMetadata().getName())) {
         continue;
       }
-      Pod created = create(workload, pod);
+      Pod created = create(workload, pod, pass);
       if (created == null) {
         continue; // ours, and the informer has not shown it yet
       }
@@ -922,18 +1012,13 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   /**
-   * The object as it exists, created unless it does. One that exists but belongs to another
-   * workload (another kind's, of the same name) is refused, never taken over.
+   * The object as it exists (in the cache), created unless it does. One that exists but belongs to
+   * another workload (another kind's, of the same name) is refused, never taken over.
    */
-  private <T extends HasMetadata> T ensure(WorkloadResource<?> workload, T object) {
-    T existing;
-    try {
-      existing = client.resource(object).get();
-    } catch (KubernetesClientException e) {
-      throw ObjectRefused.of(object, e);
-    }
+  private <T extends HasMetadata> T ensure(WorkloadResource<?> workload, T object, Pass pass) {
+    T existing = pass.cached(object);
     if (existing == null) {
-      T created = create(workload, object);
+      T created = create(workload, object, pass);
       return created != null ? created : object;
     }
     if (!ownedBy(existing, workload.getMetadata().getUid())) {
@@ -947,14 +1032,21 @@ public final class WorkloadController implements AutoCloseable {
    * shown it yet). One another workload owns, or one the API server refuses, is thrown as {@link
    * ObjectRefused}.
    */
-  private <T extends HasMetadata> T create(WorkloadResource<?> workload, T object) {
+  private <T extends HasMetadata> T create(WorkloadResource<?> workload, T object, Pass pass) {
     try {
-      return client.resource(object).create();
+      T created = client.resource(object).create();
+      pass.created(created);
+      return created;
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw ObjectRefused.of(object, e);
       }
-      T existing = client.resource(object).get();
+      T existing;
+      try {
+        existing = client.resource(object).get(); // another kind's, which this kind's cache does not hold?
+      } catch (KubernetesClientException notRead) {
+        throw ObjectRefused.of(object, notRead);
+      }
       if (existing != null && !ownedBy(existing, workload.getMetadata().getUid())) {
         throw ObjectRefused.taken(object, existing);
       }
@@ -965,31 +1057,6 @@ public final class WorkloadController implements AutoCloseable {
   private static boolean ownedBy(HasMetadata object, String uid) {
     return object.getMetadata().getOwnerReferences() != null
         && object.getMetadata().getOwnerReferences().stream().anyMatch(o -> uid.equals(o.getUid()));
-  }
-
-  /**
-   * Deletes what the workload owns, found by its UID, one object at a time (the {@code delete}
-   * verb; a collection delete would need {@code deletecollection}). Owner references make the
-   * cluster's garbage collector do the same; this does not wait for it.
-   */
-  private void deleteOwned(WorkloadResource<?> workload, Blueprint.Desired desired) {
-    String uid = workload.getMetadata().getUid();
-    String namespace = workload.getMetadata().getNamespace();
-    if (desired.deployment() != null) {
-      deleteIfOwned(desired.deployment(), uid);
-    }
-    ownedPods(workload).forEach(p -> client.resource(p).delete());
-    client.services().inNamespace(namespace).withLabel(Blueprint.WORKLOAD_UID_LABEL, uid).list().getItems()
-        .forEach(svc -> client.resource(svc).delete());
-    desired.services().forEach(service -> deleteIfOwned(service, uid)); // made before the UID label
-    deleteIfOwned(desired.podGroup(), uid);
-  }
-
-  private void deleteIfOwned(HasMetadata object, String uid) {
-    HasMetadata existing = client.resource(object).get();
-    if (existing != null && ownedBy(existing, uid)) {
-      client.resource(existing).delete();
-    }
   }
 
   /**
@@ -1011,15 +1078,14 @@ public final class WorkloadController implements AutoCloseable {
     return missing;
   }
 
-  /** Services of the workload with no ready address, from the endpoints informer (which sees only labelled ones). */
-  private int servicesWithoutEndpoints(Blueprint.Desired desired) {
+  /** Services of the workload with no ready address, from the endpoints' cache (which holds only labelled ones). */
+  private int servicesWithoutEndpoints(Blueprint.Desired desired, Pass pass) {
     int missing = 0;
     for (Service service : desired.services()) {
       if ("None".equals(service.getSpec().getClusterIP())) {
         continue; // the peers' headless service: reachability is the pods' readiness
       }
-      Endpoints endpoints = this.endpoints.getStore().getByKey(
-          service.getMetadata().getNamespace() + "/" + service.getMetadata().getName());
+      Endpoints endpoints = pass.endpoints(service.getMetadata().getNamespace(), service.getMetadata().getName());
       boolean ready = endpoints != null && endpoints.getSubsets() != null
           && endpoints.getSubsets().stream().anyMatch(s -> s.getAddresses() != null && !s.getAddresses().isEmpty());
       if (!ready) {
@@ -1052,12 +1118,12 @@ public final class WorkloadController implements AutoCloseable {
     return new Observation.PodView(pod.getMetadata().getName(), scheduled, ready, phase, failure, evicted);
   }
 
-  private void setPhase(WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned) {
-    setPhase(workload, transition, owned, status(workload).conditions());
+  private void setPhase(WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned, Pass pass) {
+    setPhase(workload, transition, owned, status(workload).conditions(), pass);
   }
 
-  private void setPhase(
-      WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned, List<Condition> conditions) {
+  private void setPhase(WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned,
+      List<Condition> conditions, Pass pass) {
     WorkloadStatus status = status(workload);
     String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
     String phase = transition.phase().label();
@@ -1111,13 +1177,13 @@ public final class WorkloadController implements AutoCloseable {
         List.copyOf(nodes),
         status.createdAt() != null ? status.createdAt() : workload.getMetadata().getCreationTimestamp(),
         transition.phase().terminal() ? (status.completedAt() != null ? status.completedAt() : now) : null,
-        connections(workload, owned),
+        connections(workload, owned, pass),
         transition.reason(),
         workload.getMetadata().getGeneration());
     if (next.equals(status)) {
       return;
     }
-    if (!writeStatus(workload, next)) {
+    if (!writeStatus(workload, next, pass)) {
       return; // the workload changed meanwhile: its next event reconciles it again
     }
     if (changed) {
@@ -1167,7 +1233,8 @@ public final class WorkloadController implements AutoCloseable {
    * inside the cluster; a NodePort port at the address of the node its first pod runs on and the
    * port the API server allocated (any node's address serves it).
    */
-  private List<WorkloadStatus.ConnectionStatus> connections(WorkloadResource<?> workload, List<Pod> owned) {
+  private List<WorkloadStatus.ConnectionStatus> connections(
+      WorkloadResource<?> workload, List<Pod> owned, Pass pass) {
     WorkloadSpec spec = workload.workload();
     if (spec == null || spec.connections() == null || spec.connections().isEmpty()) {
       return null;
@@ -1183,7 +1250,10 @@ public final class WorkloadController implements AutoCloseable {
         continue;
       }
       if (service == null) {
-        service = client.services().inNamespace(workload.getMetadata().getNamespace()).withName(serviceName).get();
+        Service named = new Service();
+        named.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withNamespace(workload.getMetadata().getNamespace()).withName(serviceName).build());
+        service = pass.cached(named);
         nodeAddress = nodeAddress(owned);
       }
       Integer nodePort = service == null || service.getSpec().getPorts() == null ? null
@@ -1230,14 +1300,23 @@ public final class WorkloadController implements AutoCloseable {
     return 1;
   }
 
+  /**
+   * Writes the status over the version read (optimistic locking: a pass on a stale copy never
+   * overwrites a newer status); false when that version is no longer current. Not JOSDK's
+   * UpdateControl.patchStatus, which writes after the pass without the version: the events of a
+   * transition must follow a write that landed, and only once.
+   */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  /** Writes the status over the version read; false when that version is no longer current. */
-  private boolean writeStatus(WorkloadResource<?> workload, WorkloadStatus status) {
+  private boolean writeStatus(WorkloadResource<?> workload, WorkloadStatus status, Pass pass) {
     WorkloadResource copy = (WorkloadResource) client.getKubernetesSerialization().clone(workload);
     copy.setStatus(status);
     try {
-      client.resource(copy).updateStatus();
-      written.put(workload.getMetadata().getUid(), status);
+      WorkloadResource<?> written = (WorkloadResource<?>) client.resource(copy).updateStatus();
+      pass.statusWritten(written);
+      Long version = resourceVersion(written);
+      if (version != null) {
+        writtenVersions.put(workload.getMetadata().getUid(), version);
+      }
       return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409 || e.getCode() == 404) {
@@ -1245,34 +1324,5 @@ public final class WorkloadController implements AutoCloseable {
       }
       throw e;
     }
-  }
-
-  private void endpointsChanged(Endpoints e) {
-    String workload = e.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL);
-    String kind = e.getMetadata().getLabels().get(dev.tessera.api.WellKnown.WORKLOAD_KIND_LABEL);
-    for (WorkloadKind candidate : WorkloadKind.values()) {
-      if (candidate.label().equals(kind)) {
-        enqueue(candidate, e.getMetadata().getNamespace(), workload);
-      }
-    }
-  }
-
-  private void ownedPodChanged(Pod pod) {
-    String kindLabel = pod.getMetadata().getLabels().get(dev.tessera.api.WellKnown.WORKLOAD_KIND_LABEL);
-    if (WorkloadKind.INFERENCE.label().equals(kindLabel)) {
-      enqueue(WorkloadKind.INFERENCE, pod.getMetadata().getNamespace(),
-          pod.getMetadata().getLabels().get(Blueprint.WORKLOAD_LABEL));
-      return;
-    }
-    if (pod.getMetadata().getOwnerReferences() == null) {
-      return;
-    }
-    pod.getMetadata().getOwnerReferences().forEach(owner -> {
-      for (WorkloadKind kind : WorkloadKind.values()) {
-        if (kind.kind().equals(owner.getKind()) && Blueprint.API_VERSION.equals(owner.getApiVersion())) {
-          enqueue(kind, pod.getMetadata().getNamespace(), owner.getName());
-        }
-      }
-    });
   }
 }

@@ -249,7 +249,7 @@ class WorkloadControllerTest {
     assertEquals("Initializing", phase(TrainingResource.class, "typo"));
 
     clock.advance(WorkloadController.IMAGE_PULL_GRACE.plusSeconds(1));
-    controller.resync();
+    resync();
     awaitPhase(TrainingResource.class, "typo", "Failed");
     assertEquals("ImagePullFailed",
         client.resources(TrainingResource.class).inNamespace("ml").withName("typo").get().getStatus().reason());
@@ -362,16 +362,58 @@ class WorkloadControllerTest {
 
   @Test
   void retriesBackOffFromHalfASecondToAMinute() {
-    assertEquals(java.time.Duration.ofMillis(500), RetryBackoff.delayAfter(1));
-    assertEquals(java.time.Duration.ofSeconds(1), RetryBackoff.delayAfter(2));
-    assertEquals(java.time.Duration.ofSeconds(32), RetryBackoff.delayAfter(7));
-    assertEquals(java.time.Duration.ofMinutes(1), RetryBackoff.delayAfter(8));
-    assertEquals(java.time.Duration.ofMinutes(1), RetryBackoff.delayAfter(1_000));
-    RetryBackoff backoff = new RetryBackoff();
-    backoff.failed("k");
-    assertEquals(java.time.Duration.ofSeconds(1), backoff.failed("k"));
-    backoff.succeeded("k");
-    assertEquals(java.time.Duration.ofMillis(500), backoff.failed("k"), "a pass that went through starts over");
+    // JOSDK's GenericRetry: its first two delays are the initial one, then it doubles.
+    var failures = WorkloadController.retry().initExecution();
+    List<Long> delays = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      delays.add(failures.nextDelay().orElseThrow());
+    }
+    assertEquals(List.of(500L, 500L, 1_000L, 2_000L, 4_000L, 8_000L, 16_000L, 32_000L, 60_000L, 60_000L, 60_000L,
+        60_000L), delays);
+    for (int i = 0; i < 1_000; i++) {
+      assertEquals(60_000L, failures.nextDelay().orElseThrow(), "it never gives up, at most a minute apart");
+    }
+    // JOSDK drops a resource's retry state after a pass that went through: the next failure starts over.
+    assertEquals(500L, WorkloadController.retry().initExecution().nextDelay().orElseThrow(),
+        "a pass that went through starts over");
+  }
+
+  @Test
+  void aPassTheApiServerFailsOnceIsRetriedWithBackoffAndGoesThrough() throws Exception {
+    // A client that does not retry a 5xx itself, as the default one does: the retry is JOSDK's.
+    controller.close();
+    KubernetesClient noRetries = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+            .withRequestRetryBackoffLimit(0).build())
+        .build();
+    controller = new WorkloadController(noRetries, clock, worker, namespace -> null);
+    controller.start(Duration.ofSeconds(20));
+    String statusPath = "/apis/tessera.dev/v1alpha1/namespaces/ml/trainings/once/status";
+    api.expect().put().withPath(statusPath)
+        .andReturn(500, "{\"kind\":\"Status\",\"code\":500,\"message\":\"etcd is not answering\"}").once();
+    List<Long> statusWrites = new java.util.concurrent.CopyOnWriteArrayList<>();
+    api.observeRequests(request -> {
+      if ("PUT".equals(request.getMethod()) && statusPath.equals(request.getPath())) {
+        statusWrites.add(System.nanoTime());
+      }
+    });
+    try {
+      training("once");
+      // Its first status write (Creating) fails; nothing else changes, so only the retry comes back.
+      awaitPhase(TrainingResource.class, "once", "Pending");
+      await(() -> pod("once-0") != null, () -> "no pod after the retried pass");
+      assertTrue(statusWrites.size() >= 2, "writes " + statusWrites);
+      long backoff = Duration.ofNanos(statusWrites.get(1) - statusWrites.get(0)).toMillis();
+      assertTrue(backoff >= 450, "tried again after " + backoff + " ms, not after JOSDK's first backoff (500 ms)");
+      List<String> history = client.resources(TrainingResource.class).inNamespace("ml").withName("once").get()
+          .getStatus().phaseHistory().stream().map(WorkloadStatus.PhaseChange::phase).toList();
+      assertEquals(List.of("Creating", "Pending"), history, "the failed write left no trace");
+      assertEquals(List.of("Submitted", "Scheduling"), events("once"));
+    } finally {
+      api.observeRequests(null);
+      controller.close();
+      noRetries.close();
+    }
   }
 
   @Test
@@ -496,9 +538,8 @@ class WorkloadControllerTest {
 
   /** Asks the controller to look at every workload again, and waits until it has. */
   private void resync() {
-    controller.resync();
     try {
-      worker.submit(() -> {}).get(); // the worker runs in order: the resync's reconciles are done
+      controller.resync().get(15, java.util.concurrent.TimeUnit.SECONDS); // each workload's pass is done
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -546,6 +587,12 @@ class WorkloadControllerTest {
     String message = status.phaseHistory().get(status.phaseHistory().size() - 1).message();
     assertTrue(message.contains("gpu.count 1 exceeds the policy maximum of 0 GPUs per pod (policy ml-limits)"), message);
     assertTrue(pod("greedy-0") == null, "nothing is created for a rejected workload");
+
+    // JOSDK put the finalizer on before the policy refused it; with nothing to delete, it goes at once.
+    client.resources(TrainingResource.class).inNamespace("ml").withName("greedy").delete();
+    await(() -> client.resources(TrainingResource.class).inNamespace("ml").withName("greedy").get() == null,
+        () -> "the rejected training is still there");
+    assertEquals(List.of("PolicyViolation"), events("greedy"), "no Deleting phase for what never ran");
   }
 
   @Test
