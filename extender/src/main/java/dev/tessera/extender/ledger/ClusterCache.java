@@ -450,6 +450,25 @@ public final class ClusterCache {
     }
   }
 
+  /**
+   * As {@link #assume}, for a gang member that was reserved when its bind began: refused unless
+   * its reservation still stands. The gang's plan may be given up while the bind waits for its
+   * mates ({@link #releaseGang}); the member must then not be bound on its own.
+   */
+  public AssumeResult assumeReserved(PodKey pod, String node, GpuRequest request, String gang) {
+    lock.lock();
+    try {
+      Hold current = pods.get(pod.uid());
+      if (current == null || current.stage() != Stage.RESERVED) {
+        return new AssumeResult.Refused("gang " + gang + "'s plan was given up while pod " + pod
+            + " waited to bind (the gang is planned again); it is bound only with its gang");
+      }
+      return assume(pod, node, request);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** A nomination or reservation becomes the bind's hold: the same GPUs, the bind's TTL. */
   private AssumeResult takeOver(Hold current) {
     put(new Hold(current.allocation(), Stage.BINDING, clock.instant().plus(assumeTtl), null));

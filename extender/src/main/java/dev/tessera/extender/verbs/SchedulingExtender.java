@@ -602,14 +602,16 @@ public final class SchedulingExtender implements ExtenderHandler {
     if (!pod.request().wantsGpu()) {
       return binder.bind(pod.key(), request.node(), null, Map.of()).errorOrEmpty();
     }
-    String gangWait = gangNotReady(pod);
+    ClusterCache.Hold held = cache.unconfirmed(pod.key().uid());
+    String plannedGang = held != null && held.stage() == ClusterCache.Stage.RESERVED ? held.gang() : null;
+    String gangWait = plannedGang == null ? null : gangNotReady(pod, plannedGang);
     if (gangWait != null) {
       return gangWait;
     }
     Map<String, String> annotations = Map.of();
     ClusterCache.AssumeResult assumed;
     if (policy.get().projectOf(pod.key().namespace()) == null) {
-      assumed = cache.assume(pod.key(), request.node(), pod.request());
+      assumed = assume(pod, request.node(), plannedGang);
     } else {
       synchronized (quotaLock) {
         // Filter read figures up to a moment old; the bind checks the quota on figures that include
@@ -621,7 +623,7 @@ public final class SchedulingExtender implements ExtenderHandler {
           return refusal;
         }
         annotations = overQuotaMark(pod, request.node(), fresh);
-        assumed = cache.assume(pod.key(), request.node(), pod.request());
+        assumed = assume(pod, request.node(), plannedGang);
       }
     }
     if (assumed instanceof ClusterCache.AssumeResult.Refused refused) {
@@ -796,21 +798,35 @@ public final class SchedulingExtender implements ExtenderHandler {
    * are filtered as soon as the plan is made); if that is not enough, the bind is refused and the
    * pod is woken once they all are.
    */
-  private String gangNotReady(PendingPod pod) {
-    ClusterCache.Hold hold = cache.unconfirmed(pod.key().uid());
-    if (hold == null || hold.stage() != ClusterCache.Stage.RESERVED) {
-      return null;
+  /** Holds the pod's GPUs for its bind; a member reserved by its gang's plan only while the plan stands. */
+  private ClusterCache.AssumeResult assume(PendingPod pod, String node, String plannedGang) {
+    if (plannedGang == null) {
+      return cache.assume(pod.key(), node, pod.request());
     }
-    List<PodKey> waiting = gangs.awaitOffered(hold.gang(), GANG_BIND_WAIT);
+    ClusterCache.AssumeResult result = cache.assumeReserved(pod.key(), node, pod.request(), plannedGang);
+    if (result instanceof ClusterCache.AssumeResult.Refused) {
+      // Woken when its gang is planned again and holds a place for it.
+      waitForGang(pod, plannedGang, RefusedPods.Cause.GANG, false);
+    }
+    return result;
+  }
+
+  private String gangNotReady(PendingPod pod, String gang) {
+    List<PodKey> waiting = gangs.awaitOffered(gang, GANG_BIND_WAIT);
     waiting.removeIf(member -> member.uid().equals(pod.key().uid()));
     if (waiting.isEmpty()) {
       return null;
     }
-    refused.refused(new RefusedPods.Refusal(pod.key(), pod.request(), pod.traits().pools(), hold.gang(),
-        RefusedPods.Cause.GANG_BIND, cache.snapshot().version(), policy.get().policy(), 0, true));
-    return "gang " + hold.gang() + " is not ready to bind: kube-scheduler has not yet accepted the nodes reserved"
+    waitForGang(pod, gang, RefusedPods.Cause.GANG_BIND, true);
+    return "gang " + gang + " is not ready to bind: kube-scheduler has not yet accepted the nodes reserved"
         + " for " + waiting.size() + " of its members (" + names(waiting) + "); this pod is tried again as soon as"
         + " it has, so that no member runs while another has no place";
+  }
+
+  /** Remembers the member as refused for its gang, so it is tried again once what it waits for happens. */
+  private void waitForGang(PendingPod pod, String gang, RefusedPods.Cause cause, boolean reserved) {
+    refused.refused(new RefusedPods.Refusal(pod.key(), pod.request(), pod.traits().pools(), gang,
+        cause, cache.snapshot().version(), policy.get().policy(), 0, reserved));
   }
 
   private static String names(List<PodKey> pods) {

@@ -120,6 +120,31 @@ class GangReservationTest {
   }
 
   @Test
+  void aMemberWhoseGangPlanWasGivenUpWhileItsBindWaitedIsNotBoundAlone() {
+    List<GangPlanner.Member> members = gang("train", 2, GpuRequest.whole(1));
+    reserve("train", members);
+    PodKey waiting = members.get(0).pod();
+    String node = cache.reservation(waiting.uid()).node();
+    // Its bind waits for its mate to be offered a place; meanwhile the plan is void.
+    cache.releaseGang("ml/train");
+    AssumeResult refused = cache.assumeReserved(waiting, node, GpuRequest.whole(1), "ml/train");
+    assertInstanceOf(AssumeResult.Refused.class, refused);
+    assertEquals(8, freeWhole(), "nothing held for the member: it waits for its gang's next plan");
+    // A plain assume would have taken the GPU: the member would have run without its gang.
+    assertInstanceOf(AssumeResult.Assumed.class, cache.assume(waiting, node, GpuRequest.whole(1)));
+  }
+
+  @Test
+  void aMemberWhosePlanStandsTakesItsReservationAtBind() {
+    List<GangPlanner.Member> members = gang("train", 2, GpuRequest.whole(1));
+    reserve("train", members);
+    PodKey member = members.get(0).pod();
+    String node = cache.reservation(member.uid()).node();
+    assertInstanceOf(AssumeResult.Assumed.class, cache.assumeReserved(member, node, GpuRequest.whole(1), "ml/train"));
+    assertEquals(6, freeWhole(), "two reserved, one of them now being bound");
+  }
+
+  @Test
   void reservationsOutliveTheBindTtlUntilTheGangReleasesThem() {
     reserve("train", gang("train", 2, GpuRequest.whole(1)));
     clock.advance(TTL.multipliedBy(3));

@@ -246,7 +246,8 @@ class WorkloadControllerTest {
     containers("typo-0", "Pending", false, "ImagePullBackOff");
     // The kubelet retries a pull; a registry down for a moment is no reason to fail.
     await(() -> events("typo").contains("ImagePullRetrying"), () -> "events: " + events("typo"));
-    assertEquals("Initializing", phase(TrainingResource.class, "typo"));
+    // The event is told while the pass looks at the pods; the phase is written at the pass's end.
+    awaitPhase(TrainingResource.class, "typo", "Initializing");
 
     clock.advance(WorkloadController.IMAGE_PULL_GRACE.plusSeconds(1));
     resync();
