@@ -125,7 +125,6 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final ClusterCache cache;
   private final PodGroupLookup podGroups;
   private final RefusedPods refused;
-  private final PreemptionClaims claims;
   private final BooleanSupplier ready;
   private final BooleanSupplier synced;
   private final Placement placement;
@@ -184,11 +183,10 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.synced = Objects.requireNonNull(synced, "synced");
     this.podGroups = context.podGroups();
     this.refused = context.refused();
-    this.claims = context.claims();
     this.placement = cache.placement();
     // A node held for a preempting gang says so before its busy GPUs do: that is why it will stay
     // busy for this pod.
-    this.rules = new NodeRules(List.of(claims, new GpuFitRule(placement), new PoolQuotaRule()));
+    this.rules = new NodeRules(List.of(context.claims(), new GpuFitRule(placement), new PoolQuotaRule()));
     this.pods = Objects.requireNonNull(pods, "pods");
     this.binder = Objects.requireNonNull(binder, "binder");
     this.events = Objects.requireNonNull(events, "events");
