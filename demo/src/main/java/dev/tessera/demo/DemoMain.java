@@ -2,11 +2,11 @@ package dev.tessera.demo;
 
 import dev.tessera.api.WellKnown;
 import dev.tessera.extender.ExtenderConfig;
-import dev.tessera.extender.ExtenderRuntime;
-import dev.tessera.extender.PlacementStrategyConverter;
-import dev.tessera.extender.StartupFailures;
 import dev.tessera.extender.model.PlacementStrategy;
 import dev.tessera.extender.telemetry.ReportConfig;
+import dev.tessera.server.ExtenderRuntime;
+import dev.tessera.server.PlacementStrategyConverter;
+import dev.tessera.server.StartupFailures;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -1,9 +1,9 @@
 package dev.tessera.demo;
 
 import dev.tessera.extender.ExtenderConfig;
-import dev.tessera.extender.ExtenderRuntime;
 import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.mockapi.EmbeddedApiServer;
+import dev.tessera.server.ExtenderRuntime;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintStream;

@@ -28,7 +28,7 @@ final class ExtenderProcess implements AutoCloseable {
   }
 
   static ExtenderProcess start(Path kubeconfig, int port, Path log, String... extraArgs) {
-    String jar = System.getProperty("tessera.extender.jar", "../extender/target/tessera-extender.jar");
+    String jar = System.getProperty("tessera.extender.jar", "../server/target/tessera-extender.jar");
     if (!java.nio.file.Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException(jar + " is missing: the end-to-end tests run the packaged extender (mvn verify builds it)");
     }
