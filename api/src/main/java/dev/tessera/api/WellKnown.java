@@ -106,4 +106,10 @@ public final class WellKnown {
    * CLI finds a workload's pods by it and {@link #WORKLOAD_KIND_LABEL}.
    */
   public static final String WORKLOAD_LABEL = "tessera.dev/workload";
+  /**
+   * Workload annotation with the user who created it, as the API server authenticated them: set by
+   * the admission webhook from the request's user info at creation (overwriting whatever the
+   * object said), and refused if an update changes it.
+   */
+  public static final String CREATED_BY_ANNOTATION = "tessera.dev/created-by";
 }

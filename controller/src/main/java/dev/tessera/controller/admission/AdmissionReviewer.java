@@ -34,9 +34,11 @@ import java.util.function.Supplier;
  *       denied with HTTP code 403 and every broken rule. An UPDATE that leaves the spec alone
  *       (finalizers, labels: the controller's own edits) or that stops the workload is allowed:
  *       a policy tightened after a workload was created must not keep it from being stopped or
- *       cleaned up.
+ *       cleaned up. An UPDATE that changes {@value WellKnown#CREATED_BY_ANNOTATION} is denied.
  *   <li>{@link Endpoint#MUTATE}: a CREATE gets a JSONPatch filling in the effective policy's
- *       defaults ({@link DefaultsPatch}); nothing when they change nothing.
+ *       defaults ({@link DefaultsPatch}) and recording the requesting user (the review's
+ *       {@code userInfo.username}) in {@value WellKnown#CREATED_BY_ANNOTATION}, over whatever the
+ *       object said; no patch when there is nothing to add.
  * </ul>
  *
  * Anything else (other kinds, other operations) is allowed unchanged.
@@ -162,6 +164,12 @@ public final class AdmissionReviewer {
     JsonNode object = request.path("object");
     if ("UPDATE".equals(operation)) {
       JsonNode old = request.path("oldObject");
+      JsonNode creator = old.path("metadata").path("annotations").path(WellKnown.CREATED_BY_ANNOTATION);
+      if (!creator.equals(object.path("metadata").path("annotations").path(WellKnown.CREATED_BY_ANNOTATION))) {
+        return denied(403, "Forbidden", kind.kind() + " " + name(request) + ": annotation "
+            + WellKnown.CREATED_BY_ANNOTATION + " records who created the workload and cannot be changed"
+            + (creator.isTextual() ? " (it says " + creator.asText() + ")" : ""));
+      }
       if (object.path("spec").equals(old.path("spec"))
           || object.path("spec").path("stopped").asBoolean(false)) {
         return allowed();
@@ -204,6 +212,10 @@ public final class AdmissionReviewer {
     WorkloadSpec before = spec(kind, object);
     WorkloadSpec after = policyFor(kind, request).applyDefaults(before);
     ArrayNode ops = patches.between(before, after, object.path("spec").isObject());
+    String user = request.path("userInfo").path("username").asText("");
+    if (!user.isEmpty()) {
+      ops.add(createdBy(object.path("metadata").path("annotations"), user));
+    }
     ObjectNode response = allowed();
     if (!ops.isEmpty()) {
       try {
@@ -214,6 +226,21 @@ public final class AdmissionReviewer {
       }
     }
     return response;
+  }
+
+  /** The patch operation that records the creating user, whatever the object claimed. */
+  private ObjectNode createdBy(JsonNode annotations, String user) {
+    ObjectNode op = json.createObjectNode();
+    op.put("op", "add");
+    if (annotations.isObject()) {
+      // JSON Pointer (RFC 6901): the key's "/" is written "~1".
+      op.put("path", "/metadata/annotations/" + WellKnown.CREATED_BY_ANNOTATION.replace("/", "~1"));
+      op.put("value", user);
+    } else {
+      op.put("path", "/metadata/annotations");
+      op.set("value", json.createObjectNode().put(WellKnown.CREATED_BY_ANNOTATION, user));
+    }
+    return op;
   }
 
   private EffectivePolicy policyFor(WorkloadKind kind, JsonNode request) {

@@ -203,6 +203,48 @@ class AdmissionReviewerTest {
   }
 
   @Test
+  void theCreatingUserIsRecordedOverWhateverTheObjectClaims() throws Exception {
+    String full = "{\"image\":\"nvcr.io/x:1\",\"gpu\":{\"count\":1},\"cpu\":\"1\",\"nodePools\":[\"h100\"]}";
+    ObjectNode plain = request("CREATE", "Training", full);
+    ((ObjectNode) plain.path("request")).putObject("userInfo").put("username", "alice");
+    assertEquals(
+        JSON.readTree("[{\"op\":\"add\",\"path\":\"/metadata/annotations\","
+            + "\"value\":{\"tessera.dev/created-by\":\"alice\"}}]"),
+        patchOf(review(Endpoint.MUTATE, plain)));
+
+    ObjectNode forged = request("CREATE", "Training", full);
+    ((ObjectNode) forged.path("request")).putObject("userInfo").put("username", "bob");
+    ((ObjectNode) forged.path("request").path("object").path("metadata")).putObject("annotations")
+        .put("tessera.dev/created-by", "alice");
+    assertEquals(
+        JSON.readTree("[{\"op\":\"add\",\"path\":\"/metadata/annotations/tessera.dev~1created-by\","
+            + "\"value\":\"bob\"}]"),
+        patchOf(review(Endpoint.MUTATE, forged)));
+  }
+
+  @Test
+  void anUpdateMayNotChangeWhoCreatedTheWorkload() throws Exception {
+    ObjectNode update = request("UPDATE", "Training", "{\"image\":\"nvcr.io/x:1\"}");
+    ObjectNode request = (ObjectNode) update.path("request");
+    request.set("oldObject", request.path("object").deepCopy());
+    ((ObjectNode) request.path("oldObject").path("metadata")).putObject("annotations")
+        .put("tessera.dev/created-by", "alice");
+    ((ObjectNode) request.path("object").path("metadata")).putObject("annotations")
+        .put("tessera.dev/created-by", "mallory");
+    JsonNode denied = review(Endpoint.VALIDATE, update);
+    assertFalse(denied.path("allowed").asBoolean());
+    assertEquals(403, denied.path("status").path("code").asInt());
+    assertTrue(denied.path("status").path("message").asText().contains("it says alice"), denied.toString());
+
+    ((ObjectNode) request.path("object").path("metadata").path("annotations")).put("tessera.dev/created-by", "alice");
+    assertTrue(review(Endpoint.VALIDATE, update).path("allowed").asBoolean(), "the same creator: allowed");
+  }
+
+  private static JsonNode patchOf(JsonNode response) throws Exception {
+    return JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
+  }
+
+  @Test
   void otherKindsAndOperationsAreAllowedUntouched() throws Exception {
     ObjectNode pod = request("CREATE", "Pod", "{\"image\":\"docker.io/x\"}");
     ((ObjectNode) pod.path("request").path("kind")).put("group", "");
