@@ -1,5 +1,6 @@
 package dev.tessera.cli;
 
+import dev.tessera.api.WellKnown;
 import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -58,6 +60,11 @@ final class DescribeCommand implements Callable<Integer> {
     field(out, "Project", workload.getMetadata().getNamespace());
     field(out, "Status", Formats.orNone(status.phase()) + (status.reason() == null ? "" : " (" + status.reason() + ")"));
     field(out, "Created", Formats.orNone(workload.getMetadata().getCreationTimestamp()));
+    Map<String, String> annotations = workload.getMetadata().getAnnotations();
+    String creator = annotations == null ? null : annotations.get(WellKnown.CREATED_BY_ANNOTATION);
+    if (creator != null) {
+      field(out, "Created by", creator);
+    }
     if (common != null) {
       field(out, "Image", Formats.orNone(common.image()));
       field(out, "GPU", gpu(common.gpu()));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.api.WellKnown;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
@@ -19,6 +20,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -170,6 +172,11 @@ class WorkloadCommandsTest {
         .withNewSpec().withNodeName("gpu-7").addNewContainer().withName("main").withImage("x").endContainer().endSpec()
         .withNewStatus().withPhase("Running").endStatus()
         .build()).create();
+    client.resources(TrainingResource.class).inNamespace("desc").withName("resnet")
+        .edit(w -> {
+          w.getMetadata().setAnnotations(Map.of(WellKnown.CREATED_BY_ANNOTATION, "alice"));
+          return w;
+        });
     event("desc", "resnet.2", "Started", "2025-01-01T10:03:00Z");
     event("desc", "resnet.1", "Scheduled", "2025-01-01T10:01:00Z");
     event("desc", "someone-else.1", "Unrelated", "2025-01-01T10:02:00Z");
@@ -178,6 +185,7 @@ class WorkloadCommandsTest {
     assertEquals(0, result.exit(), result::toString);
     String out = result.out();
     assertTrue(out.contains("Status:    Running (PodsRunning)"), result::toString);
+    assertTrue(out.contains("Created by: alice"), result::toString);
     assertTrue(out.contains("GPU:       1 per pod"), result::toString);
     assertTrue(out.contains("CPU:       500m requested / 500m allocated"), result::toString);
     assertTrue(out.contains("Memory:    8Gi requested / 8Gi allocated"), result::toString);
