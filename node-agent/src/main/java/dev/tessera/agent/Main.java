@@ -7,6 +7,7 @@ import dev.tessera.agent.gpu.SimulatedGpuBackend;
 import dev.tessera.agent.gpu.nvml.NvmlGpuBackend;
 import dev.tessera.agent.gpu.nvml.NvmlOpenResult;
 import dev.tessera.agent.report.ReportSettings;
+import dev.tessera.api.syntax.DurationOption;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -62,14 +63,14 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--sample-period",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "How often the GPUs are sampled; /metrics and reports show the latest sample (default: 1s).")
   Duration samplePeriod = AgentConfig.DEFAULT_SAMPLE_PERIOD;
 
   @Option(
       names = "--report-interval",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "How often to report until the extender asks for another interval (default: 5s).")
   Duration reportInterval = ReportSettings.DEFAULT_INTERVAL;
 

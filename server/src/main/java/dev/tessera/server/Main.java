@@ -1,6 +1,7 @@
 package dev.tessera.server;
 
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.syntax.DurationOption;
 import dev.tessera.controller.admission.AdmissionRuntime;
 import dev.tessera.controller.admission.AdmissionServer;
 import dev.tessera.extender.ExtenderConfig;
@@ -62,28 +63,28 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--bind-timeout",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "Longest a /bind may take; keep it below httpTimeout in the scheduler configuration (default: 8s).")
   Duration bindTimeout = ExtenderConfig.DEFAULT_BIND_TIMEOUT;
 
   @Option(
       names = "--assume-ttl",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "How long GPUs handed out at bind stay held before the pod is seen bound (default: 30s).")
   Duration assumeTtl = ExtenderConfig.DEFAULT_ASSUME_TTL;
 
   @Option(
       names = "--unready-wait",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "How long a scheduling call that comes before the extender has listed nodes, pods and policy waits for it before HTTP 503; keep it below httpTimeout in the scheduler configuration (default: 4s).")
   Duration unreadyWait = ExtenderConfig.DEFAULT_UNREADY_WAIT;
 
   @Option(
       names = "--resync-period",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "How often the ledger is reconciled against the informers' full listing (default: 5m).")
   Duration resyncPeriod = ExtenderRuntime.DEFAULT_RESYNC;
 
@@ -96,14 +97,14 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--report-interval",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "How often node agents are asked to report (default: 5s).")
   Duration reportInterval = ReportConfig.DEFAULT_INTERVAL;
 
   @Option(
       names = "--report-stale-after",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "After this long without a report, a node is placed by its labels again and its measured GPU use is ignored (default: 30s).")
   Duration reportStaleAfter = ReportConfig.DEFAULT_STALE_AFTER;
 
@@ -147,7 +148,7 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--leader-elect-lease-duration",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = DurationOption.class,
       description = "How long a Lease not renewed keeps the standbys out: most of the failover time (default: 8s).")
   Duration leaseDuration = Duration.ofSeconds(8);
 

@@ -1,4 +1,4 @@
-package dev.tessera.server;
+package dev.tessera.api.syntax;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -6,8 +6,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 
-/** Reads durations as Kubernetes writes them ("500ms", "8s", "5m", "1h") or in ISO-8601. */
-final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+/**
+ * Reads a command-line duration as Kubernetes flags write them ("500ms", "8s", "5m", "1h") or in
+ * ISO-8601. The extender's and the node agent's options share it. Manifests use {@link Durations},
+ * which is stricter.
+ */
+public final class DurationOption implements CommandLine.ITypeConverter<Duration> {
   private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   @Override
