@@ -996,7 +996,7 @@ public final class WorkloadController implements AutoCloseable {
         continue; // ours, and the informer has not shown it yet
       }
       all.add(created);
-      if (started && seenBefore(workload, pod.getMetadata().getName())) {
+      if (started && hadPodsRunning(workload)) {
         replaced.computeIfAbsent(uid, u -> new HashSet<>()).add(pod.getMetadata().getName());
         events.warn(workload, "PodRestarted", "pod " + pod.getMetadata().getName()
             + " was preempted or evicted; created again, it waits to be scheduled");
@@ -1006,7 +1006,7 @@ public final class WorkloadController implements AutoCloseable {
   }
 
   /** True when the status says the workload had requested pods running: a missing pod is a lost one. */
-  private boolean seenBefore(WorkloadResource<?> workload, String podName) {
+  private boolean hadPodsRunning(WorkloadResource<?> workload) {
     WorkloadStatus status = status(workload);
     return status.runningPods() != null && status.runningPods() > 0 || status.nodes() != null && !status.nodes().isEmpty();
   }
