@@ -9,8 +9,13 @@ import java.util.Objects;
  * @param name its name
  * @param uid its uid
  * @param node the node it runs or ran on, or null when it was never placed
+ * @param cpuRequestMillis its containers' CPU requests added up, in millicores (0 when none): what
+ *     CPU utilization is a percentage of
+ * @param memoryLimitBytes its containers' memory limits added up (their requests where a container
+ *     has no limit; 0 when neither): what memory utilization is a percentage of
  */
-public record PodRef(String namespace, String name, String uid, String node) {
+public record PodRef(String namespace, String name, String uid, String node, long cpuRequestMillis,
+    long memoryLimitBytes) {
   public PodRef {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(name, "name");
