@@ -1,0 +1,128 @@
+package dev.tessera.console;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.console.access.Authenticator;
+import dev.tessera.console.access.Authorizer;
+import dev.tessera.console.api.ConsoleApi;
+import dev.tessera.console.catalog.CatalogInformers;
+import dev.tessera.console.catalog.EventRecorder;
+import dev.tessera.console.catalog.RowBuilder;
+import dev.tessera.console.catalog.WorkloadCatalog;
+import dev.tessera.console.history.WorkloadHistory;
+import dev.tessera.console.http.ConsoleServer;
+import dev.tessera.console.metrics.WorkloadMetrics;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One running Workloads API: the catalog and its informers, the history and metrics it reads, the
+ * HTTP server and their threads, wired in one place for the cluster mode and the embedded demo.
+ */
+public final class ConsoleRuntime implements AutoCloseable {
+  private static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
+
+  private final WorkloadCatalog catalog;
+  private final CatalogInformers informers;
+  private final ConsoleServer server;
+  private final ExecutorService watchDelivery;
+  private final ExecutorService background;
+  private final ScheduledExecutorService timer;
+  private final PrometheusMeterRegistry registry;
+
+  /**
+   * What a console serves, and how.
+   *
+   * @param port the HTTP port (0 picks one)
+   * @param cluster the cluster's name in every row
+   * @param deletedRetention how long deleted workloads stay in the Deleted view
+   * @param impersonate whether users' actions are done as them (false only for the embedded demo)
+   * @param resync how often the informers resync
+   */
+  public record Settings(int port, String cluster, Duration deletedRetention, boolean impersonate, Duration resync) {}
+
+  private ConsoleRuntime(WorkloadCatalog catalog, CatalogInformers informers, ConsoleServer server,
+      ExecutorService watchDelivery, ExecutorService background, ScheduledExecutorService timer,
+      PrometheusMeterRegistry registry) {
+    this.catalog = catalog;
+    this.informers = informers;
+    this.server = server;
+    this.watchDelivery = watchDelivery;
+    this.background = background;
+    this.timer = timer;
+    this.registry = registry;
+  }
+
+  /**
+   * Starts the server first (so {@code /healthz} answers while the workloads are listed), then the
+   * informers, and returns once they have listed everything.
+   */
+  public static ConsoleRuntime start(Settings settings, KubernetesClient client, WorkloadHistory history,
+      WorkloadMetrics metrics, Authenticator authenticator, Authorizer authorizer, Clock clock) throws Exception {
+    ObjectMapper json = ConsoleJson.mapper();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    WorkloadCatalog catalog = new WorkloadCatalog(new RowBuilder(settings.cluster()), history, json, clock,
+        settings.deletedRetention());
+    CatalogInformers informers = new CatalogInformers(client, catalog, new EventRecorder(catalog, history),
+        settings.resync());
+    ExecutorService watchDelivery = Executors.newSingleThreadExecutor(daemon("tessera-console-watch"));
+    ExecutorService background = Executors.newCachedThreadPool(daemon("tessera-console-log"));
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("tessera-console-timer"));
+    AtomicBoolean ready = new AtomicBoolean();
+    ConsoleServer server = new ConsoleServer(settings.port(), ConsoleApi.router(new ConsoleApi.Parts(
+        catalog, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json, clock,
+        ready::get, watchDelivery, background, timer)), json);
+    ConsoleRuntime runtime = new ConsoleRuntime(catalog, informers, server, watchDelivery, background, timer,
+        registry);
+    try {
+      server.start();
+      catalog.loadDeleted();
+      informers.start(SYNC_TIMEOUT);
+      ready.set(true);
+    } catch (Exception e) {
+      runtime.close();
+      throw e;
+    }
+    return runtime;
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public WorkloadCatalog catalog() {
+    return catalog;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void close() {
+    server.close();
+    informers.close();
+    catalog.close();
+    watchDelivery.shutdownNow();
+    background.shutdownNow();
+    timer.shutdownNow();
+    registry.close();
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + n.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}
