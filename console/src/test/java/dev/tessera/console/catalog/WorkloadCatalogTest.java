@@ -17,6 +17,7 @@ import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.console.ConsoleJson;
 import dev.tessera.console.history.HistoryEvent;
 import dev.tessera.console.table.WorkloadRow;
+import dev.tessera.console.testing.MemoryHistory;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.mockapi.EmbeddedApiServer;

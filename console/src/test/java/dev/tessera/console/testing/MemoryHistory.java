@@ -1,4 +1,4 @@
-package dev.tessera.console.catalog;
+package dev.tessera.console.testing;
 
 import dev.tessera.console.history.DeletedWorkload;
 import dev.tessera.console.history.EventPage;
@@ -17,9 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * What the catalog handed the store, for tests of the catalog alone: the store itself is tested on
  * a real PostgreSQL.
  */
-final class MemoryHistory implements WorkloadHistory {
-  final Map<String, HistoryEvent> events = new ConcurrentHashMap<>();
-  final Map<String, DeletedWorkload> deleted = new ConcurrentHashMap<>();
+public final class MemoryHistory implements WorkloadHistory {
+  public final Map<String, HistoryEvent> events = new ConcurrentHashMap<>();
+  public final Map<String, DeletedWorkload> deleted = new ConcurrentHashMap<>();
 
   @Override
   public void record(Collection<HistoryEvent> batch) {
