@@ -89,7 +89,7 @@ final class TableRoutes {
           Csv.write(query.columns(), page.items()).getBytes(StandardCharsets.UTF_8),
           Map.of("Content-Disposition", "attachment; filename=\"" + filename + "\""));
     }
-    ListMeta meta = new ListMeta(Long.toString(version), page.continueToken(),
+    ListMeta meta = new ListMeta(catalog.epoch() + "." + version, page.continueToken(),
         page.continueToken() == null ? null : (long) page.remaining());
     return Reply.json(200, json.writeValueAsBytes(
         new WorkloadList("WorkloadList", Api.VERSION, meta, page.items(), page.total())));
@@ -126,27 +126,38 @@ final class TableRoutes {
   private Reply watch(Request request, Caller caller) {
     TableQuery query = TableQueries.from(request);
     String from = request.param("resourceVersion");
-    long version;
-    try {
-      version = from == null || from.isEmpty() ? catalog.version() : Long.parseLong(from);
-    } catch (NumberFormatException e) {
-      throw ApiException.badRequest("resourceVersion is a list's metadata.resourceVersion, not \"" + from + "\"");
+    long version = catalog.version();
+    boolean foreign = false;
+    if (from != null && !from.isEmpty()) {
+      int dot = from.indexOf('.');
+      if (dot < 0) {
+        throw ApiException.badRequest("resourceVersion is a list's metadata.resourceVersion, not \"" + from + "\"");
+      }
+      // Another replica's or an earlier start's version: its count means nothing here (410 below).
+      foreign = !from.substring(0, dot).equals(catalog.epoch());
+      try {
+        version = foreign ? -1 : Long.parseLong(from.substring(dot + 1));
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("resourceVersion is a list's metadata.resourceVersion, not \"" + from + "\"");
+      }
+      if (version > catalog.version()) {
+        throw ApiException.badRequest("resourceVersion " + from + " is newer than this console's");
+      }
     }
     Visibility visibility = new Visibility(authorizer, caller);
-    if (version > catalog.version()) {
-      throw ApiException.badRequest("resourceVersion " + version + " is newer than this console's "
-          + catalog.version());
-    }
+    long start = version;
+    boolean expiredAlready = foreign;
     return new Reply.Stream("text/event-stream", Map.of(), sink -> {
-      Optional<AutoCloseable> subscription = catalog.watch(version, change -> watchDelivery.execute(() -> {
+      Optional<AutoCloseable> subscription = expiredAlready ? Optional.empty()
+          : catalog.watch(start, change -> watchDelivery.execute(() -> {
         if (sink.open() && query.matches(change.row()) && visibility.sees(change.row())) {
           sink.write(event(change));
         }
       }));
       if (subscription.isEmpty()) {
         // As a Kubernetes watch says it: an ERROR event with a 410 Status; the client lists again.
-        StatusBody expired = StatusBody.of(new ApiException(410, "Expired", "resourceVersion " + version
-            + " is too old to resume from: list again and watch from the list's resourceVersion"));
+        StatusBody expired = StatusBody.of(new ApiException(410, "Expired", "resourceVersion " + from
+            + " is too old to resume from here: list again and watch from the list's resourceVersion"));
         sink.write(("event: ERROR\ndata: " + json.writeValueAsString(Map.of("type", "ERROR", "object", expired))
             + "\n\n").getBytes(StandardCharsets.UTF_8));
         sink.end();

@@ -68,6 +68,11 @@ public final class WorkloadCatalog implements AutoCloseable {
   private final ConcurrentHashMap<WorkloadKey, String> uidOf = new ConcurrentHashMap<>();
   private final CopyOnWriteArrayList<Consumer<Change>> listeners = new CopyOnWriteArrayList<>();
   private volatile long version;
+  /**
+   * Tells this catalog's versions from another's: each replica of the console, and each start of
+   * one, counts its own, so a version from elsewhere means nothing here.
+   */
+  private final String epoch = Long.toString(new java.security.SecureRandom().nextLong() >>> 1, 36);
   private volatile Tables tables =
       new Tables(-1, new WorkloadTable(List.of()), new WorkloadTable(List.of()), null);
 
@@ -162,6 +167,11 @@ public final class WorkloadCatalog implements AutoCloseable {
   /** The workloads deleted within the retention, each with its last status and totals. */
   public WorkloadTable deleted() {
     return tables().deleted();
+  }
+
+  /** What this catalog's versions are counted in (see {@link #resourceVersion}). */
+  public String epoch() {
+    return epoch;
   }
 
   /** The version the tables are at; a watch from it misses nothing. */

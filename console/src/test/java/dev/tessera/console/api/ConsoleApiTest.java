@@ -261,9 +261,13 @@ class ConsoleApiTest {
     assertEquals("streamed", change.path("object").path("name").asText(), "team-b's workload never reaches alice");
     stream.body().close();
 
-    HttpResponse<String> tooNew = call("GET", "/api/v1/workloads?watch=true&resourceVersion=999999999", "alice-token",
-        null);
+    HttpResponse<String> tooNew = call("GET", "/api/v1/workloads?watch=true&resourceVersion="
+        + version.substring(0, version.indexOf('.')) + ".999999999", "alice-token", null);
     assertEquals(400, tooNew.statusCode());
+    // Another replica's version: the stream says so (410) and ends; the client lists again.
+    HttpResponse<String> foreign = call("GET", "/api/v1/workloads?watch=true&resourceVersion=elsewhere.3",
+        "alice-token", null);
+    assertTrue(foreign.body().contains("event: ERROR") && foreign.body().contains("\"code\":410"), foreign.body());
   }
 
   @Test
