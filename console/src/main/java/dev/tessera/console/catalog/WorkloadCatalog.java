@@ -56,6 +56,8 @@ public final class WorkloadCatalog implements AutoCloseable {
   private final Map<String, WorkloadResource<?>> workloads = new HashMap<>();
   private final Map<WorkloadKey, Map<String, PodRow>> podsOf = new HashMap<>();
   private final Map<String, WorkloadKey> workloadOfPod = new HashMap<>();
+  /** Every pod a live workload has had, gone ones included: their events and metrics stay its. */
+  private final Map<WorkloadKey, java.util.Set<String>> podsEver = new HashMap<>();
   private final Map<String, ProjectOf> projectOfNamespace = new HashMap<>();
   private final Map<String, List<String>> namespacesOfProject = new HashMap<>();
   private final Map<String, Integer> phasesRecorded = new HashMap<>();
@@ -66,6 +68,7 @@ public final class WorkloadCatalog implements AutoCloseable {
   private final ConcurrentHashMap<String, WorkloadRow> deleted = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, WorkloadDetails> details = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<WorkloadKey, String> uidOf = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, List<Integer>> gpusOfPod = new ConcurrentHashMap<>();
   private final CopyOnWriteArrayList<Consumer<Change>> listeners = new CopyOnWriteArrayList<>();
   private volatile long version;
   /**
@@ -190,6 +193,14 @@ public final class WorkloadCatalog implements AutoCloseable {
     return details(namespace, kind, name).map(WorkloadDetails::row);
   }
 
+  /**
+   * The GPUs a pod of a live workload holds or last held on its node, by index; empty when unknown.
+   * The metrics sources find a whole-GPU pod's series by it.
+   */
+  public List<Integer> gpusOf(String podUid) {
+    return gpusOfPod.getOrDefault(podUid, List.of());
+  }
+
   /** A deleted workload's last row, by uid. */
   public Optional<WorkloadRow> deletedRow(String uid) {
     return Optional.ofNullable(deleted.get(uid));
@@ -266,6 +277,11 @@ public final class WorkloadCatalog implements AutoCloseable {
     WorkloadKey key = keyOf(workload);
     workloads.remove(uid);
     uidOf.remove(key);
+    for (String podUid : podsEver.getOrDefault(key, java.util.Set.of())) {
+      workloadOfPod.remove(podUid);
+      gpusOfPod.remove(podUid);
+    }
+    podsEver.remove(key);
     phasesRecorded.remove(uid);
     details.remove(uid);
     WorkloadRow last = live.remove(uid);
@@ -309,8 +325,13 @@ public final class WorkloadCatalog implements AutoCloseable {
       }
       // Its events may still arrive: workloadOfPod keeps it until the workload goes.
     } else {
-      podsOf.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(podUid, RowBuilder.pod(pod));
+      PodRow row = RowBuilder.pod(pod);
+      podsOf.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(podUid, row);
       workloadOfPod.put(podUid, key);
+      podsEver.computeIfAbsent(key, k -> new java.util.HashSet<>()).add(podUid);
+      if (!row.gpus().isEmpty()) {
+        gpusOfPod.put(podUid, row.gpus());
+      }
     }
     refresh(key);
   }
