@@ -2,6 +2,7 @@ package dev.tessera.extender.telemetry;
 
 import dev.tessera.extender.ledger.AgentView;
 import dev.tessera.extender.ledger.ClusterCache;
+import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.scheduling.NodeState;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class AgentReports {
   private static final Logger log = LoggerFactory.getLogger(AgentReports.class);
+  private static final long MIB = 1024L * 1024;
 
   private final ClusterCache cache;
   private final Clock clock;
@@ -37,11 +39,20 @@ public final class AgentReports {
    * metrics. Kept apart from the cache for the same reason as utilisation.
    */
   private final Map<String, long[]> borrowed = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ReportListener listener;
+  /** Guarded by this: whether a listener's failure was logged at warn already (once is enough). */
+  private boolean listenerFailureLogged;
 
   public AgentReports(ClusterCache cache, Clock clock, Duration staleAfter) {
+    this(cache, clock, staleAfter, ReportListener.NONE);
+  }
+
+  /** As the three-argument constructor, telling {@code listener} of every report accepted. */
+  public AgentReports(ClusterCache cache, Clock clock, Duration staleAfter, ReportListener listener) {
     this.cache = Objects.requireNonNull(cache, "cache");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.staleAfter = Objects.requireNonNull(staleAfter, "staleAfter");
+    this.listener = Objects.requireNonNull(listener, "listener");
   }
 
   /**
@@ -68,13 +79,38 @@ public final class AgentReports {
     }
     utilization.put(node, busy.clone());
     borrowed.put(node, borrowedBytes.clone());
-    if (lastReport.put(node, clock.instant()) == null) {
+    Instant now = clock.instant();
+    if (listener != ReportListener.NONE) {
+      tell(node, now, view, busy);
+    }
+    if (lastReport.put(node, now) == null) {
       log.info(
           "node {}: its agent reports {} GPU(s); placement now uses the agent's inventory and measured"
               + " memory use instead of the node's labels",
           node, view.gpus().size());
     }
     return true;
+  }
+
+  /** A listener's failure must not refuse a report placement can use. */
+  private void tell(String node, Instant at, AgentView view, int[] busy) {
+    try {
+      List<ReportListener.GpuReading> readings = new ArrayList<>(view.gpus().size());
+      for (int i = 0; i < view.gpus().size(); i++) {
+        GpuDevice gpu = view.gpus().get(i);
+        readings.add(new ReportListener.GpuReading(
+            gpu.index(), gpu.uuid(), gpu.model(), i < busy.length ? busy[i] : -1,
+            view.observed().get(i).usedMiB() * MIB, gpu.memoryMiB() * MIB));
+      }
+      listener.accepted(node, at, List.copyOf(readings));
+    } catch (RuntimeException e) {
+      if (listenerFailureLogged) {
+        log.debug("node {}: the report listener failed", node, e);
+      } else {
+        listenerFailureLogged = true;
+        log.warn("node {}: the report listener failed; the report is used all the same (logged once)", node, e);
+      }
+    }
   }
 
   /** Drops the reports of agents silent for longer than the stale limit; returns their nodes. */
