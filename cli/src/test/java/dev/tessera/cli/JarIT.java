@@ -96,7 +96,11 @@ class JarIT {
       command.add("--server=" + api.url()); // before the arguments, which may end in "-- COMMAND..."
     }
     command.addAll(List.of(args).subList(1, args.length));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // The Kubernetes API alone, whatever console the machine running the tests may name.
+    builder.environment().remove(ConsoleOptions.CONSOLE_ENV);
+    builder.environment().remove(ConsoleOptions.TOKEN_ENV);
+    Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), () -> command + " did not exit");
     assertEquals(0, process.exitValue(), () -> command + "\n" + output);
