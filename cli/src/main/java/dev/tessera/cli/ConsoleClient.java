@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.api.workloads.WorkloadKind;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -53,6 +55,19 @@ final class ConsoleClient {
       int connections, double gpuComputeRequest, double gpuComputeAllocation, Long gpuMemoryRequest,
       double cpuComputeRequest, double cpuComputeAllocation, long cpuMemoryRequest, long cpuMemoryAllocation,
       List<String> nodePools) {}
+
+  /** One history entry, as the console keeps it. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  record Entry(String time, String category, String type, String reason, String message, String pod) {}
+
+  /**
+   * A workload's latest history entries, newest first.
+   *
+   * @param more whether older entries exist beyond these
+   * @param unavailable why there are none to show (the history store is down, the console does not
+   *     know the workload yet); null when the console answered
+   */
+  record History(List<Entry> entries, boolean more, String unavailable) {}
 
   private final URI base;
   private final Token token;
@@ -96,6 +111,40 @@ final class ConsoleClient {
       }
     } while (next != null);
     return rows;
+  }
+
+  /** The workload's row from its details, or empty where the console does not know it (yet). */
+  Optional<Row> row(WorkloadKind kind, String namespace, String name) {
+    Answer answer = get(workloadPath(kind, namespace, name));
+    if (answer.code() == 404) {
+      return Optional.empty();
+    }
+    return Optional.of(convert(require(answer, namespace).path("row"), Row.class));
+  }
+
+  /**
+   * The workload's latest {@code limit} entries, newest first; where the console cannot give them
+   * (the workload not in its catalog yet, its history store down) why not, rather than a failure,
+   * since the rest of {@code describe} comes from Kubernetes. One more entry is asked for than is
+   * shown, so whether there are older ones is known whatever the store's paging.
+   */
+  History history(WorkloadKind kind, String namespace, String name, int limit) {
+    Answer answer = get(workloadPath(kind, namespace, name) + "/history?limit=" + (limit + 1));
+    if (answer.code() == 404 || answer.code() == 503) {
+      return new History(List.of(), false, "the console " + (answer.code() == 404 ? "does not know it yet" : "has"
+          + " no history now") + " (HTTP " + answer.code() + "): " + message(answer));
+    }
+    JsonNode body = require(answer, namespace);
+    List<Entry> entries = new ArrayList<>();
+    for (JsonNode item : body.path("items")) {
+      entries.add(convert(item, Entry.class));
+    }
+    boolean more = entries.size() > limit || !body.path("metadata").path("continue").asText("").isEmpty();
+    return new History(List.copyOf(entries.subList(0, Math.min(limit, entries.size()))), more, null);
+  }
+
+  private static String workloadPath(WorkloadKind kind, String namespace, String name) {
+    return "/api/v1/namespaces/" + encode(namespace) + "/" + Kinds.plural(kind) + "/" + encode(name);
   }
 
   /** An answer: its status and body, JSON when the body is JSON. */

@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 
 /**
  * Where Tessera's Workloads API (the console) is and how to sign in to it, mixed into the commands
- * it adds something to: {@code list} (each workload's department and creator). Without a console
- * those commands read the Kubernetes API alone, as they always have.
+ * it adds something to: {@code list} (each workload's department and creator) and {@code describe}
+ * (the event history the console keeps beyond Kubernetes' one-hour event lifetime). Without a
+ * console those commands read the Kubernetes API alone, as they always have.
  *
  * <p>The environment is passed in rather than read here, so tests choose theirs.
  */
@@ -23,7 +24,7 @@ public final class ConsoleOptions {
       names = "--console",
       paramLabel = "URL",
       description = "Read workloads through Tessera's Workloads API at this URL (https://console.example),"
-          + " which adds department and creator."
+          + " which adds department, creator and the event history Kubernetes forgets after an hour."
           + " Default: $" + CONSOLE_ENV + "; without either, only the Kubernetes API is read."
           + " --console= ignores $" + CONSOLE_ENV + ".")
   String url;

@@ -28,8 +28,8 @@ import picocli.CommandLine.Command;
       "The cluster is the kubeconfig's ($KUBECONFIG, ~/.kube/config) or the pod's; --server URL"
           + " points at an API server directly. -p/--project names the Tessera project (or one of its"
           + " namespaces); without it, the kubeconfig context's namespace, which must be a project's.",
-      "With --console URL (or $TESSERA_CONSOLE), list reads Tessera's Workloads API, which adds each"
-          + " workload's department and creator.",
+      "With --console URL (or $TESSERA_CONSOLE), list and describe also read Tessera's Workloads API:"
+          + " department, creator and the event history kept beyond Kubernetes' one hour.",
       ""
     })
 public final class Tessera implements Callable<Integer> {
@@ -50,7 +50,7 @@ public final class Tessera implements Callable<Integer> {
     CommandLine root = new CommandLine(new Tessera());
     root.addSubcommand("submit", new SubmitCommand());
     root.addSubcommand("list", new ListCommand(clock, environment));
-    root.addSubcommand("describe", new DescribeCommand());
+    root.addSubcommand("describe", new DescribeCommand(environment));
     root.addSubcommand("logs", new LogsCommand());
     root.addSubcommand("connect", new ConnectCommand(connectHold));
     root.addSubcommand("stop", new StopCommand());

@@ -15,6 +15,7 @@ import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.api.workloads.WorkspaceResource;
+import dev.tessera.console.history.HistoryEvent;
 import dev.tessera.console.testing.TableAccess;
 import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -23,6 +24,8 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -35,9 +38,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * list with {@code --console}, against the real Workloads API started in-process on
+ * list and describe with {@code --console}, against the real Workloads API started in-process on
  * the test's API server: the rows, department and creator come from the console, page by page;
- * refusals read as the CLI's other errors.
+ * the history from what the test records in its store; refusals read as the CLI's other errors.
  * The commands read Kubernetes through {@code --server} (no credentials), so the console's token
  * is always {@code --token} or {@code $TESSERA_TOKEN} here.
  */
@@ -207,6 +210,44 @@ class ConsoleCommandsTest {
   }
 
   @Test
+  void describeAddsDepartmentAndTheLatestHistory() {
+    String uid = client.resources(TrainingResource.class).inNamespace("team-a").withName("bert").get()
+        .getMetadata().getUid();
+    // 25 entries, ten minutes apart, the first five hours ago: long past Kubernetes' one-hour events.
+    Instant first = Instant.now().minus(5, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS);
+    List<HistoryEvent> entries = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      entries.add(new HistoryEvent("bert-" + i, uid, "team-a", "Training", "bert", first.plus(10L * i,
+          ChronoUnit.MINUTES), i % 2 == 0 ? HistoryEvent.Category.SCHEDULING : HistoryEvent.Category.GPU_OOM,
+          i % 2 == 0 ? "Normal" : "Warning", String.format("Step%02d", i), "what happened at step " + i,
+          i % 2 == 0 ? null : "bert-0"));
+    }
+    console.history.record(entries);
+
+    CliRun.Result described = succeeded(withConsole("alice-token", "describe", "trn", "bert", "-p", "team-a"));
+    String out = described.out();
+    assertTrue(out.contains("Department: research\n"), described::toString);
+    String history = out.substring(out.indexOf("\nHistory:\n"));
+    assertTrue(history.contains("(the latest 20 entries; the console keeps older ones)"), described::toString);
+    assertFalse(history.contains("Step04"), described::toString);
+    List<String> rows = history.lines().filter(line -> line.contains("Step")).toList();
+    assertEquals(20, rows.size(), described::toString);
+    assertTrue(rows.get(0).matches(" +" + first.plus(50, ChronoUnit.MINUTES) + " +gpu_oom +Warning +Step05 +bert-0"
+        + " +what happened at step 5"), described::toString);
+    assertTrue(rows.get(19).matches(" +\\S+ +scheduling +Normal +Step24 +- +what happened at step 24"),
+        described::toString);
+    // The rest still comes from Kubernetes, as without a console.
+    assertTrue(out.contains("Phase history:") && out.contains("Events:"), described::toString);
+  }
+
+  @Test
+  void describeWithoutHistorySaysSo() {
+    CliRun.Result described = succeeded(withConsole("bob-token", "describe", "trn", "solo", "-p", "team-c"));
+    assertTrue(described.out().contains("Department: -\n"), described::toString);
+    assertTrue(described.out().endsWith("History:\n  <none>\n"), described::toString);
+  }
+
+  @Test
   void aTokenTheConsoleRefusesSaysHowToSignIn() {
     CliRun.Result refused = withConsole("forged", "list", "-A");
     assertEquals(CliException.FAILED, refused.exit(), refused::toString);
@@ -216,9 +257,21 @@ class ConsoleCommandsTest {
         + " API server accepts\n", refused.err());
 
     CliRun.Result fromEnvironment = tessera(Map.of("TESSERA_CONSOLE", console.url(), "TESSERA_TOKEN", "forged"),
-        "list", "-p", "team-a");
+        "describe", "trn", "bert", "-p", "team-a");
     assertEquals(CliException.FAILED, fromEnvironment.exit(), fromEnvironment::toString);
     assertTrue(fromEnvironment.err().contains("did not accept $TESSERA_TOKEN (HTTP 401"), fromEnvironment::toString);
+    assertEquals("", fromEnvironment.out(), "nothing of the description is printed before the refusal");
+  }
+
+  @Test
+  void aProjectTheCallerMayNotSeeSaysToAskForARole() {
+    CliRun.Result refused = withConsole("alice-token", "describe", "trn", "llm", "-p", "team-b");
+    assertEquals(CliException.FAILED, refused.exit(), refused::toString);
+    assertTrue(refused.err().startsWith("tessera: the console at " + console.url() + " refused (HTTP 403 Forbidden): "),
+        refused::toString);
+    assertTrue(refused.err().contains("team-b"), refused::toString);
+    assertTrue(refused.err().contains("ask your administrator for a role in project 'team-b' that allows it"),
+        refused::toString);
   }
 
   @Test
@@ -264,6 +317,10 @@ class ConsoleCommandsTest {
         .matches("NAME +TYPE +PROJECT +STATUS +PODS +GPUS +AGE +COMPLETED +NODE-POOLS +CONNECTIONS"), wide::toString);
     assertTrue(succeeded(tessera("list", "-p", "team-a", "-o", "csv")).out()
         .startsWith("NAME,TYPE,PROJECT,STATUS,RUNNING_PODS,REQUESTED_PODS,GPUS_REQUESTED,GPUS_ALLOCATED,CREATED,AGE\n"));
+    CliRun.Result described = succeeded(tessera("describe", "trn", "bert", "-p", "team-a"));
+    assertFalse(described.out().contains("Department:"), described::toString);
+    assertFalse(described.out().contains("History:"), described::toString);
+    assertTrue(described.out().endsWith("Events:\n  <none>\n"), described::toString);
   }
 
   @Test
