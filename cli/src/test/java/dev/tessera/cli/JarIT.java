@@ -5,12 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.console.testing.TableAccess;
 import dev.tessera.mockapi.EmbeddedApiServer;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,6 +94,25 @@ class JarIT {
     tessera("copy", "trn", "resnet", "resnet-lr2", "-p", "ml", "-e", "LR=0.2");
     tessera("delete", "trn", "resnet-lr2", "-p", "ml");
     assertFalse(tessera("list", "-p", "ml").contains("resnet-lr2"));
+  }
+
+  @Test
+  void theShadedJarReadsAConsole() throws Exception {
+    TrainingResource training = new TrainingResource();
+    training.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("from-console")
+        .withAnnotations(Map.of(WellKnown.CREATED_BY_ANNOTATION, "alice")).build());
+    training.setSpec(new WorkloadSpec("pytorch:24.08", null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null));
+    api.client().resource(training).create();
+    TableAccess access = new TableAccess(Map.of("alice-token", "alice"),
+        Map.of("alice", Map.of("ml", Set.of("get", "list", "watch"))));
+    try (TestConsole console = TestConsole.start(api.client(), access)) {
+      console.await("the training", () -> console.runtime.catalog()
+          .row("ml", WorkloadKind.TRAINING, "from-console").isPresent());
+      // One run (each starts a JVM): the HTTP client, the console's rows read and written as JSON.
+      String list = tessera("list", "-p", "ml", "-o", "json", "--console", console.url(), "--token", "alice-token");
+      assertTrue(list.contains("\"createdBy\" : \"alice\""), list);
+    }
   }
 
   /** Runs {@code java -jar tessera.jar COMMAND --server=URL ARGS...}, which must succeed; returns its output. */
