@@ -45,6 +45,11 @@ public final class ClusterOptions {
     return new KubernetesClientBuilder().withConfig(config).build();
   }
 
+  /** Whether {@code --server} names the API server, so no kubeconfig credentials are used. */
+  boolean direct() {
+    return server != null;
+  }
+
   private Config config() {
     return server == null
         ? Config.autoConfigure(null)

@@ -8,9 +8,13 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,23 +24,46 @@ import picocli.CommandLine.Mixin;
  * {@code tessera describe KIND NAME}: the story of one workload in one screen: its status, every
  * phase change with time and reason, its pods, where to connect, and its events in order, so a user
  * can tell why it is pending without reading three kubectl outputs.
+ *
+ * <p>Kubernetes keeps events for an hour. With a console ({@code --console}), a History section
+ * adds the latest entries the console keeps for as long as it keeps the workload, and the project's
+ * department; everything else still comes from the Kubernetes API.
  */
 @Command(
     name = "describe",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     usageHelpAutoWidth = true,
-    description = {"Show a workload's status, phase history, pods, connections and events.", ""})
+    description = {"Show a workload's status, phase history, pods, connections and events; with a console"
+        + " (--console), also its department and the latest " + DescribeCommand.HISTORY_ENTRIES + " entries of"
+        + " its history, which outlives Kubernetes' one-hour events.", ""})
 final class DescribeCommand implements Callable<Integer> {
+  /** How many of the console's history entries to show, the latest. */
+  static final int HISTORY_ENTRIES = 20;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Mixin ClusterOptions cluster;
 
+  @Mixin ConsoleOptions console;
+
   @Mixin WorkloadRef ref;
+
+  /**
+   * What a console adds: the workload's department and its history.
+   *
+   * @param row the console's row; empty where it does not know the workload yet
+   */
+  private record FromConsole(Optional<ConsoleClient.Row> row, ConsoleClient.History history) {}
+
+  DescribeCommand(Map<String, String> environment) {
+    this.console = new ConsoleOptions(environment);
+  }
 
   @Override
   public Integer call() {
     try (KubernetesClient client = cluster.connect()) {
+      Optional<ConsoleClient> consoleClient = console.connect(client.getConfiguration(), cluster.direct());
       String namespace = cluster.namespace(client);
       WorkloadResource<?> workload = Workloads.require(client, ref.kind, namespace, ref.name);
       List<Pod> pods = Workloads.pods(client, ref.kind, namespace, ref.name);
@@ -47,17 +74,25 @@ final class DescribeCommand implements Callable<Integer> {
           .sorted(Comparator.comparing(DescribeCommand::eventTime, Comparator.nullsFirst(Comparator.naturalOrder()))
               .thenComparing(event -> event.getMetadata().getName()))
           .toList();
-      print(spec.commandLine().getOut(), workload, pods, events);
+      // Everything is read before anything is printed, so a refusal leaves no half description.
+      FromConsole fromConsole = consoleClient.map(c -> new FromConsole(c.row(ref.kind, namespace, ref.name),
+          c.history(ref.kind, namespace, ref.name, HISTORY_ENTRIES))).orElse(null);
+      print(spec.commandLine().getOut(), workload, pods, events, fromConsole);
     }
     return 0;
   }
 
-  private void print(PrintWriter out, WorkloadResource<?> workload, List<Pod> pods, List<Event> events) {
+  private void print(PrintWriter out, WorkloadResource<?> workload, List<Pod> pods, List<Event> events,
+      FromConsole fromConsole) {
     WorkloadStatus status = workload.statusOrEmpty();
     WorkloadSpec common = workload.workload();
     field(out, "Name", workload.getMetadata().getName());
     field(out, "Type", ref.kind.label());
     field(out, "Project", workload.getMetadata().getNamespace());
+    if (fromConsole != null) {
+      field(out, "Department", fromConsole.row().map(row -> Formats.orNone(row.department()))
+          .orElse(Formats.NONE + " (the console does not know this workload yet)"));
+    }
     field(out, "Status", Formats.orNone(status.phase()) + (status.reason() == null ? "" : " (" + status.reason() + ")"));
     field(out, "Created", Formats.orNone(workload.getMetadata().getCreationTimestamp()));
     Map<String, String> annotations = workload.getMetadata().getAnnotations();
@@ -135,7 +170,42 @@ final class DescribeCommand implements Callable<Integer> {
       }
       table.printAligned(out, "  ");
     }
+    if (fromConsole != null) {
+      printHistory(out, fromConsole.history());
+    }
     out.flush();
+  }
+
+  /** The console's latest entries, oldest first as the events above; a note where older ones are left out. */
+  private static void printHistory(PrintWriter out, ConsoleClient.History history) {
+    out.println();
+    out.println("History:");
+    if (history.unavailable() != null) {
+      out.println("  <unavailable: " + history.unavailable() + ">");
+      return;
+    }
+    if (history.entries().isEmpty()) {
+      out.println("  <none>");
+      return;
+    }
+    if (history.more()) {
+      out.println("  (the latest " + history.entries().size() + " entries; the console keeps older ones)");
+    }
+    Table table = new Table("TIME", "CATEGORY", "TYPE", "REASON", "POD", "MESSAGE");
+    List<ConsoleClient.Entry> oldestFirst = new ArrayList<>(history.entries());
+    Collections.reverse(oldestFirst);
+    for (ConsoleClient.Entry entry : oldestFirst) {
+      table.add(Formats.orNone(entry.time()),
+          entry.category() == null ? Formats.NONE : entry.category().toLowerCase(Locale.ROOT),
+          Formats.orNone(entry.type()), Formats.orNone(entry.reason()), Formats.orNone(entry.pod()),
+          oneLine(entry.message()));
+    }
+    table.printAligned(out, "  ");
+  }
+
+  /** A message on one line, so the table stays aligned; "-" for none. */
+  private static String oneLine(String message) {
+    return message == null || message.isBlank() ? Formats.NONE : message.strip().replaceAll("\\s*\\R\\s*", " ");
   }
 
   /** When it happened: first seen, else last seen, else the object's creation. */

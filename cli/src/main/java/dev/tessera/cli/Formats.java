@@ -51,6 +51,21 @@ final class Formats {
     return seconds / 86400 + "d";
   }
 
+  /** Bytes as a Kubernetes quantity: the largest binary unit that holds them whole ("16Gi", "1536Mi"), else bytes. */
+  static String bytes(long bytes) {
+    String[] units = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    if (bytes == 0) {
+      return "0";
+    }
+    long amount = bytes;
+    int unit = -1;
+    while (unit < units.length - 1 && amount % 1024 == 0) {
+      amount /= 1024;
+      unit++;
+    }
+    return unit < 0 ? Long.toString(amount) : amount + units[unit];
+  }
+
   static String orNone(Object value) {
     return value == null ? NONE : value.toString();
   }

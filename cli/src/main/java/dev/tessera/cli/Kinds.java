@@ -46,6 +46,11 @@ final class Kinds {
     return null;
   }
 
+  /** The resource's plural, as the Workloads API's paths name it: "trainings", "distributedtrainings". */
+  static String plural(WorkloadKind kind) {
+    return kind.kind().toLowerCase(Locale.ROOT) + "s";
+  }
+
   static Class<? extends WorkloadResource<?>> type(WorkloadKind kind) {
     switch (kind) {
       case WORKSPACE:

@@ -1,5 +1,6 @@
 package dev.tessera.cli;
 
+import com.fasterxml.jackson.annotation.JsonView;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.tessera.api.workloads.DistributedTrainingSpec;
@@ -13,8 +14,11 @@ import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,6 +29,11 @@ import picocli.CommandLine.Option;
  * {@code tessera list}: every workload of the project, all four kinds in one table, with what the
  * controller reports (phase, pods, GPUs). Before the controller has written a status, requested
  * pods and GPUs come from the spec so a fresh submission does not look empty.
+ *
+ * <p>With a console ({@code --console}), the rows come from its Workloads table instead, page by
+ * page, with what only the console knows: the project's department and who created each workload.
+ * Its statuses are the console's (a workload without one yet is "Creating"), and it counts
+ * connections rather than listing their addresses.
  */
 @Command(
     name = "list",
@@ -33,20 +42,40 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {"List workloads: NAME, TYPE, PROJECT, STATUS, PODS (running/requested), GPUS"
-        + " (requested/allocated), AGE; -o wide adds COMPLETED, NODE-POOLS and CONNECTIONS.", ""})
+        + " (requested/allocated), AGE; -o wide adds COMPLETED, NODE-POOLS and CONNECTIONS.",
+      "With a console (--console), -o wide also shows DEPARTMENT and CREATED-BY and counts CONNECTIONS;"
+          + " json and csv add department and createdBy.", ""})
 final class ListCommand implements Callable<Integer> {
   /** Output formats of {@code -o}. */
   enum Output { table, wide, json, csv }
 
-  /** One workload as {@code -o json} writes it; CPU and memory as the controller reports them, quantities. */
-  record Row(String name, String type, String project, String status, Integer runningPods, Integer requestedPods,
+  private static final long MIB = 1L << 20;
+
+  /** The JSON view of a list read from the Kubernetes API: without the console's fields. */
+  interface FromKubernetes {}
+
+  /** The JSON view of a list read from a console: with its fields. */
+  interface FromConsole {}
+
+  /**
+   * One workload as {@code -o json} writes it; CPU and memory as the controller reports them, quantities.
+   *
+   * @param department the project's department; only with a console
+   * @param createdBy who submitted it; only with a console
+   * @param connections "NAME=ADDRESS" of each connection; null with a console, which counts them
+   * @param connectionCount how many connections it has; only with a console
+   */
+  record Row(String name, String type, String project, @JsonView(FromConsole.class) String department,
+      @JsonView(FromConsole.class) String createdBy, String status, Integer runningPods, Integer requestedPods,
       String gpusRequested, String gpusAllocated, String cpuRequested, String cpuAllocated, String memoryRequested,
       String memoryAllocated, String created, String age, String completed, List<String> nodePools,
-      List<String> connections) {}
+      List<String> connections, @JsonView(FromConsole.class) Integer connectionCount) {}
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Mixin ClusterOptions cluster;
+
+  @Mixin ConsoleOptions console;
 
   @Option(names = {"-A", "--all-projects"}, description = "Workloads of every project.")
   boolean allProjects;
@@ -54,37 +83,58 @@ final class ListCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "table|wide|json|csv", description = "Output format (default: ${DEFAULT-VALUE}).")
   Output output = Output.table;
 
+  @Option(
+      names = "--chunk-size",
+      paramLabel = "N",
+      description = "With a console, fetch the list N rows at a time (default: ${DEFAULT-VALUE}; at most "
+          + ConsoleClient.MAX_CHUNK + ").")
+  int chunkSize = 500;
+
   private final Clock clock;
 
-  ListCommand(Clock clock) {
+  ListCommand(Clock clock, Map<String, String> environment) {
     this.clock = clock;
+    this.console = new ConsoleOptions(environment);
   }
 
   @Override
   public Integer call() throws Exception {
+    if (chunkSize < 1 || chunkSize > ConsoleClient.MAX_CHUNK) {
+      throw CliException.usage("--chunk-size must be between 1 and " + ConsoleClient.MAX_CHUNK + ", was " + chunkSize);
+    }
     List<Row> rows = new ArrayList<>();
     String namespace;
+    boolean fromConsole;
     try (KubernetesClient client = cluster.connect()) {
+      Optional<ConsoleClient> workloads = console.connect(client.getConfiguration(), cluster.direct());
+      fromConsole = workloads.isPresent();
       namespace = allProjects ? null : cluster.namespace(client);
       Instant now = clock.instant();
-      for (WorkloadKind kind : WorkloadKind.values()) {
-        for (WorkloadResource<?> workload : Workloads.list(client, kind, namespace)) {
-          rows.add(row(kind, workload, now));
+      if (fromConsole) {
+        for (ConsoleClient.Row row : workloads.get().workloads(namespace, chunkSize)) {
+          rows.add(row(row, now));
+        }
+      } else {
+        for (WorkloadKind kind : WorkloadKind.values()) {
+          for (WorkloadResource<?> workload : Workloads.list(client, kind, namespace)) {
+            rows.add(row(kind, workload, now));
+          }
         }
       }
     }
     rows.sort(Comparator.comparing(Row::project).thenComparing(Row::name).thenComparing(Row::type));
     PrintWriter out = spec.commandLine().getOut();
     switch (output) {
-      case json -> out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
-      case csv -> table(rows, true).printCsv(out);
+      case json -> out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+          .writerWithView(fromConsole ? FromConsole.class : FromKubernetes.class).writeValueAsString(rows));
+      case csv -> table(rows, true, fromConsole).printCsv(out);
       default -> {
         if (rows.isEmpty()) {
           out.println(allProjects ? "No workloads." : "No workloads in project '" + namespace + "'.");
         } else if (output == Output.wide) {
-          wide(rows).printAligned(out, "");
+          wide(rows, fromConsole).printAligned(out, "");
         } else {
-          table(rows, false).printAligned(out, "");
+          table(rows, false, false).printAligned(out, "");
         }
       }
     }
@@ -92,35 +142,60 @@ final class ListCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static Table table(List<Row> rows, boolean csv) {
-    Table table = csv
-        ? new Table("NAME", "TYPE", "PROJECT", "STATUS", "RUNNING_PODS", "REQUESTED_PODS", "GPUS_REQUESTED",
+  /** The table, or its CSV with every figure in a column of its own and, from a console, its two columns last. */
+  private static Table table(List<Row> rows, boolean csv, boolean fromConsole) {
+    List<String> headers = new ArrayList<>(csv
+        ? List.of("NAME", "TYPE", "PROJECT", "STATUS", "RUNNING_PODS", "REQUESTED_PODS", "GPUS_REQUESTED",
             "GPUS_ALLOCATED", "CREATED", "AGE")
-        : new Table("NAME", "TYPE", "PROJECT", "STATUS", "PODS", "GPUS", "AGE");
+        : List.of("NAME", "TYPE", "PROJECT", "STATUS", "PODS", "GPUS", "AGE"));
+    if (fromConsole) {
+      headers.addAll(List.of("DEPARTMENT", "CREATED_BY"));
+    }
+    Table table = new Table(headers.toArray(String[]::new));
     for (Row row : rows) {
-      if (csv) {
-        table.add(row.name(), row.type(), row.project(), row.status(), Formats.orNone(row.runningPods()),
-            Formats.orNone(row.requestedPods()), row.gpusRequested(), row.gpusAllocated(), row.created(), row.age());
-      } else {
-        table.add(row.name(), row.type(), row.project(), row.status(),
-            Formats.orNone(row.runningPods()) + "/" + Formats.orNone(row.requestedPods()),
-            row.gpusRequested() + "/" + row.gpusAllocated(), row.age());
+      // Arrays.asList: a cell may be null, which prints empty.
+      List<String> cells = new ArrayList<>(csv
+          ? Arrays.asList(row.name(), row.type(), row.project(), row.status(), Formats.orNone(row.runningPods()),
+              Formats.orNone(row.requestedPods()), row.gpusRequested(), row.gpusAllocated(),
+              row.created(), row.age())
+          : Arrays.asList(row.name(), row.type(), row.project(), row.status(),
+              Formats.orNone(row.runningPods()) + "/" + Formats.orNone(row.requestedPods()),
+              row.gpusRequested() + "/" + row.gpusAllocated(), row.age()));
+      if (fromConsole) {
+        cells.add(Formats.orNone(row.department()));
+        cells.add(Formats.orNone(row.createdBy()));
       }
+      table.add(cells.toArray(String[]::new));
     }
     return table;
   }
 
-  /** The table and, for where and how it ran: completion time, node pools, connection addresses. */
-  private static Table wide(List<Row> rows) {
-    Table table = new Table("NAME", "TYPE", "PROJECT", "STATUS", "PODS", "GPUS", "AGE", "COMPLETED", "NODE-POOLS",
-        "CONNECTIONS");
+  /**
+   * The table and, for where and how it ran: completion time, node pools, connection addresses.
+   * From a console, also department and creator after the project, and connections counted.
+   */
+  private static Table wide(List<Row> rows, boolean fromConsole) {
+    Table table = fromConsole
+        ? new Table("NAME", "TYPE", "PROJECT", "DEPARTMENT", "CREATED-BY", "STATUS", "PODS", "GPUS", "AGE",
+            "COMPLETED", "NODE-POOLS", "CONNECTIONS")
+        : new Table("NAME", "TYPE", "PROJECT", "STATUS", "PODS", "GPUS", "AGE", "COMPLETED", "NODE-POOLS",
+            "CONNECTIONS");
     for (Row row : rows) {
-      table.add(row.name(), row.type(), row.project(), row.status(),
-          Formats.orNone(row.runningPods()) + "/" + Formats.orNone(row.requestedPods()),
+      List<String> cells = new ArrayList<>(Arrays.asList(row.name(), row.type(), row.project()));
+      if (fromConsole) {
+        cells.add(Formats.orNone(row.department()));
+        cells.add(Formats.orNone(row.createdBy()));
+      }
+      cells.addAll(Arrays.asList(row.status(), Formats.orNone(row.runningPods()) + "/" + Formats.orNone(row.requestedPods()),
           row.gpusRequested() + "/" + row.gpusAllocated(), row.age(), Formats.orNone(row.completed()),
-          joined(row.nodePools()), joined(row.connections()));
+          joined(row.nodePools()), fromConsole ? count(row.connectionCount()) : joined(row.connections())));
+      table.add(cells.toArray(String[]::new));
     }
     return table;
+  }
+
+  private static String count(Integer count) {
+    return count == null || count == 0 ? Formats.NONE : count.toString();
   }
 
   private static String joined(List<String> values) {
@@ -134,13 +209,29 @@ final class ListCommand implements Callable<Integer> {
     Integer requestedPods = status.requestedPods() != null ? status.requestedPods() : podsInSpec(workload);
     String gpusRequested = status.gpusRequested() != null
         ? Formats.number(status.gpusRequested()) : gpusInSpec(workload.workload(), requestedPods);
-    return new Row(workload.getMetadata().getName(), kind.label(), workload.getMetadata().getNamespace(),
+    return new Row(workload.getMetadata().getName(), kind.label(), workload.getMetadata().getNamespace(), null, null,
         status.phase() == null ? Formats.NONE : status.phase(),
         status.runningPods() != null ? status.runningPods() : Integer.valueOf(0),
         requestedPods, gpusRequested, Formats.number(status.gpusAllocated() == null ? 0 : status.gpusAllocated()),
         status.cpuRequested(), status.cpuAllocated(), status.memoryRequested(), status.memoryAllocated(),
         created, Formats.age(Formats.instant(created), now), status.completedAt(), nodePools(workload.workload()),
-        connections(status));
+        connections(status), null);
+  }
+
+  /**
+   * A console's row in the CLI's shape. PROJECT stays the namespace, as without a console; GPUs
+   * asked for by memory show as MiB in all.
+   */
+  private static Row row(ConsoleClient.Row row, Instant now) {
+    String gpusRequested = row.gpuMemoryRequest() != null && row.gpuComputeRequest() == 0
+        ? row.gpuMemoryRequest() / MIB + "MiB" : Formats.number(row.gpuComputeRequest());
+    return new Row(row.name(), row.type(), row.namespace(), row.department(), row.createdBy(),
+        Formats.orNone(row.status()), row.runningPods(), row.requestedPods(), gpusRequested,
+        Formats.number(row.gpuComputeAllocation()), Formats.number(row.cpuComputeRequest()),
+        Formats.number(row.cpuComputeAllocation()), Formats.bytes(row.cpuMemoryRequest()),
+        Formats.bytes(row.cpuMemoryAllocation()), row.createdAt(), Formats.age(Formats.instant(row.createdAt()), now),
+        row.completedAt(), row.nodePools() == null ? List.of() : List.copyOf(row.nodePools()), null,
+        row.connections());
   }
 
   private static List<String> nodePools(WorkloadSpec spec) {

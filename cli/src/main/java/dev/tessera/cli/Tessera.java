@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.PrintWriter;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,26 +28,29 @@ import picocli.CommandLine.Command;
       "The cluster is the kubeconfig's ($KUBECONFIG, ~/.kube/config) or the pod's; --server URL"
           + " points at an API server directly. -p/--project names the Tessera project (or one of its"
           + " namespaces); without it, the kubeconfig context's namespace, which must be a project's.",
+      "With --console URL (or $TESSERA_CONSOLE), list and describe also read Tessera's Workloads API:"
+          + " department, creator and the event history kept beyond Kubernetes' one hour.",
       ""
     })
 public final class Tessera implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(commandLine(Clock.systemUTC()).execute(args));
+    System.exit(commandLine(Clock.systemUTC(), ConnectCommand.UNTIL_INTERRUPTED, System.getenv()).execute(args));
   }
 
-  /** The whole command tree; tests call {@code execute} on it with their own out and err. */
-  static CommandLine commandLine(Clock clock) {
-    return commandLine(clock, ConnectCommand.UNTIL_INTERRUPTED);
-  }
-
-  /** With what {@code connect} does once forwarding: tests return instead of waiting for Ctrl-C. */
-  static CommandLine commandLine(Clock clock, ConnectCommand.Hold connectHold) {
+  /**
+   * The whole command tree; tests call {@code execute} on it with their own out and err.
+   *
+   * @param connectHold what {@code connect} does once forwarding: tests return instead of waiting
+   *     for Ctrl-C
+   * @param environment where {@code $TESSERA_CONSOLE} and {@code $TESSERA_TOKEN} are looked up
+   */
+  static CommandLine commandLine(Clock clock, ConnectCommand.Hold connectHold, Map<String, String> environment) {
     CommandLine root = new CommandLine(new Tessera());
     root.addSubcommand("submit", new SubmitCommand());
-    root.addSubcommand("list", new ListCommand(clock));
-    root.addSubcommand("describe", new DescribeCommand());
+    root.addSubcommand("list", new ListCommand(clock, environment));
+    root.addSubcommand("describe", new DescribeCommand(environment));
     root.addSubcommand("logs", new LogsCommand());
     root.addSubcommand("connect", new ConnectCommand(connectHold));
     root.addSubcommand("stop", new StopCommand());

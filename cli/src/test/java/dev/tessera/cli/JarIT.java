@@ -5,12 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadKind;
+import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.console.testing.TableAccess;
 import dev.tessera.mockapi.EmbeddedApiServer;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,6 +96,25 @@ class JarIT {
     assertFalse(tessera("list", "-p", "ml").contains("resnet-lr2"));
   }
 
+  @Test
+  void theShadedJarReadsAConsole() throws Exception {
+    TrainingResource training = new TrainingResource();
+    training.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("from-console")
+        .withAnnotations(Map.of(WellKnown.CREATED_BY_ANNOTATION, "alice")).build());
+    training.setSpec(new WorkloadSpec("pytorch:24.08", null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null));
+    api.client().resource(training).create();
+    TableAccess access = new TableAccess(Map.of("alice-token", "alice"),
+        Map.of("alice", Map.of("ml", Set.of("get", "list", "watch"))));
+    try (TestConsole console = TestConsole.start(api.client(), access)) {
+      console.await("the training", () -> console.runtime.catalog()
+          .row("ml", WorkloadKind.TRAINING, "from-console").isPresent());
+      // One run (each starts a JVM): the HTTP client, the console's rows read and written as JSON.
+      String list = tessera("list", "-p", "ml", "-o", "json", "--console", console.url(), "--token", "alice-token");
+      assertTrue(list.contains("\"createdBy\" : \"alice\""), list);
+    }
+  }
+
   /** Runs {@code java -jar tessera.jar COMMAND --server=URL ARGS...}, which must succeed; returns its output. */
   private String tessera(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(
@@ -96,7 +123,11 @@ class JarIT {
       command.add("--server=" + api.url()); // before the arguments, which may end in "-- COMMAND..."
     }
     command.addAll(List.of(args).subList(1, args.length));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // The Kubernetes API alone, whatever console the machine running the tests may name.
+    builder.environment().remove(ConsoleOptions.CONSOLE_ENV);
+    builder.environment().remove(ConsoleOptions.TOKEN_ENV);
+    Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), () -> command + " did not exit");
     assertEquals(0, process.exitValue(), () -> command + "\n" + output);
