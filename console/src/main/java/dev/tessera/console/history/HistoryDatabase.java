@@ -2,11 +2,16 @@ package dev.tessera.console.history;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.exception.FlywayValidateException;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,16 +65,41 @@ public final class HistoryDatabase implements AutoCloseable {
           location,
           result.targetSchemaVersion == null ? result.initialSchemaVersion : result.targetSchemaVersion,
           result.migrationsExecuted);
+      warnWithoutTextIndex(pool, location);
       return new HistoryDatabase(pool, location);
     } catch (FlywayException e) {
       pool.close();
       throw new HistoryUnavailableException(
-          "could not migrate the history database "
-              + location
-              + ": "
-              + e.getMessage()
-              + "; check that PostgreSQL is running and reachable there and that the user may create tables",
-          e);
+          "could not migrate the history database " + location + ": " + e.getMessage() + "; " + hint(e), e);
+    }
+  }
+
+  private static String hint(FlywayException e) {
+    if (e instanceof FlywayValidateException) {
+      return "the database's schema history (flyway_schema_history) does not match this build's migrations in "
+          + MIGRATIONS
+          + ": a migration was changed after it was applied";
+    }
+    return "check that PostgreSQL is running and reachable there and that the user may create tables";
+  }
+
+  /** The migration leaves the text index out where pg_trgm cannot be installed; say what that costs. */
+  private static void warnWithoutTextIndex(DataSource pool, String location) {
+    try (Connection connection = pool.getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rows =
+            statement.executeQuery(
+                "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'history_events_text'")) {
+      if (!rows.next()) {
+        log.warn(
+            "the history database {} has no pg_trgm index for text search: a search walks all of a workload's"
+                + " entries. To index it, install pg_trgm (CREATE EXTENSION pg_trgm, as a user who may create in"
+                + " the database) and CREATE INDEX history_events_text ON history_events USING gin (reason"
+                + " gin_trgm_ops, message gin_trgm_ops)",
+            location);
+      }
+    } catch (SQLException e) {
+      log.warn("could not check the history database {} for its text index: {}", location, e.getMessage());
     }
   }
 

@@ -12,9 +12,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
 
 class HistoryDatabaseTest {
   private static EmbeddedDatabase postgres;
@@ -45,6 +48,38 @@ class HistoryDatabaseTest {
   }
 
   @Test
+  void indexesTextSearchWherePgTrgmCanBeInstalled() throws SQLException {
+    try (HistoryDatabase database = postgres.openHistory()) {
+      assertEquals(1, count(database, "SELECT count(*) FROM pg_indexes WHERE indexname = 'history_events_text'"));
+    }
+  }
+
+  @Test
+  void migratesWithoutTheTextIndexWhereTheUserMayNotInstallPgTrgm() throws SQLException {
+    // A user who may create tables in the public schema but not extensions in the database.
+    String url = postgres.createDatabase();
+    PGSimpleDataSource superuser = new PGSimpleDataSource();
+    superuser.setURL(postgres.jdbcUrl("postgres"));
+    superuser.setUser(EmbeddedDatabase.USER);
+    try (Connection connection = superuser.getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("CREATE ROLE console_limited LOGIN");
+    }
+    HistoryDatabase.Settings limited =
+        new HistoryDatabase.Settings(url, "console_limited", null, 2, Duration.ofSeconds(2));
+
+    try (HistoryDatabase database = HistoryDatabase.open(limited)) {
+      assertEquals(0, count(database, "SELECT count(*) FROM pg_indexes WHERE indexname = 'history_events_text'"));
+      assertEquals(0, count(database, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"));
+      PostgresHistory history = new PostgresHistory(database);
+      history.record(List.of(HistoryEvents.entry("k1").message("GPU out of memory").build()));
+      EventQuery search =
+          new EventQuery(HistoryEvents.WORKLOAD, Set.of(), Set.of(), "OUT OF", null, null, null, 10);
+      assertEquals(1, history.events(search).items().size());
+    }
+  }
+
+  @Test
   void anUnreachableDatabaseFailsToOpenWithAHintAndNoPassword() throws IOException {
     String url = "jdbc:postgresql://localhost:" + closedPort() + "/tessera?password=hunter2";
     HistoryDatabase.Settings settings =
@@ -59,6 +94,19 @@ class HistoryDatabaseTest {
     assertTrue(e.getMessage().contains("check that PostgreSQL is running"), e.getMessage());
     assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
     assertFalse(settings.toString().contains("hunter2"), settings.toString());
+  }
+
+  @Test
+  void aSchemaHistoryThatDoesNotMatchTheMigrationsIsRefusedWithAHint() throws SQLException {
+    HistoryDatabase.Settings settings = postgres.newDatabaseSettings();
+    try (HistoryDatabase database = HistoryDatabase.open(settings)) {
+      execute(database, "UPDATE flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'");
+    }
+
+    HistoryUnavailableException e =
+        assertThrows(HistoryUnavailableException.class, () -> HistoryDatabase.open(settings));
+
+    assertTrue(e.getMessage().contains("a migration was changed after it was applied"), e.getMessage());
   }
 
   @Test
