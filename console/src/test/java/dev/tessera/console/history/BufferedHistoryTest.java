@@ -152,7 +152,7 @@ class BufferedHistoryTest {
     List<HistoryEvent> entries = entries("k", 300);
     history.record(entries);
 
-    // Three batches to go, the first one held: close() starts with most of it still queued.
+    // Three batches, the writer held on the first until now: close() comes while they go through.
     store.release();
     history.close();
 

