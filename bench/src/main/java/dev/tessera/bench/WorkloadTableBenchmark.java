@@ -93,7 +93,7 @@ public class WorkloadTableBenchmark {
     for (int p = 0; p < PROJECTS; p++) {
       ProjectResource project = new ProjectResource();
       project.setMetadata(new ObjectMetaBuilder().withName("team-" + p).build());
-      project.setSpec(new ProjectSpec(List.of("team-" + p), "dept-" + (p % 10), null, null, null));
+      project.setSpec(new ProjectSpec(List.of("team-" + p), "dept-" + (p % 10), null, null, null, null));
       catalog.projectChanged(project);
     }
     Instant start = Instant.parse("2026-11-01T00:00:00Z");

@@ -93,7 +93,7 @@ class ConsoleCommandsTest {
   private void project(String name, String department) {
     ProjectResource project = new ProjectResource();
     project.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    project.setSpec(new ProjectSpec(List.of(name), department, List.of(), null, true));
+    project.setSpec(new ProjectSpec(List.of(name), department, List.of(), null, true, null));
     client.resource(project).create();
   }
 

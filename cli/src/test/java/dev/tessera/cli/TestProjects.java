@@ -20,7 +20,7 @@ final class TestProjects {
   static void create(KubernetesClient client, String name, List<String> namespaces) {
     ProjectResource project = new ProjectResource();
     project.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    project.setSpec(new ProjectSpec(namespaces, null, List.of(), null, true));
+    project.setSpec(new ProjectSpec(namespaces, null, List.of(), null, true, null));
     client.resource(project).create();
   }
 }

@@ -102,7 +102,8 @@ public final class DemoCluster {
         null,
         List.of(new ProjectSpec.Quota("a100", a100, 1.0, null), new ProjectSpec.Quota("h100", h100, 1.0, null)),
         null,
-        true));
+        true,
+        null));
     return project;
   }
 

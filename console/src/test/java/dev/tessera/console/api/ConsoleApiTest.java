@@ -70,7 +70,7 @@ class ConsoleApiTest {
     for (String team : List.of("team-a", "team-b")) {
       ProjectResource project = new ProjectResource();
       project.setMetadata(new ObjectMetaBuilder().withName(team).build());
-      project.setSpec(new ProjectSpec(List.of(team), "research", null, null, null));
+      project.setSpec(new ProjectSpec(List.of(team), "research", null, null, null, null));
       client.resource(project).create();
     }
     client.resource(training("team-a", "bert", 2)).create();

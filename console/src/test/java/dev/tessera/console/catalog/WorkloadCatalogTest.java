@@ -94,7 +94,7 @@ class WorkloadCatalogTest {
   void aWorkloadsRowJoinsItsPodsAndItsProject() throws Exception {
     ProjectResource project = new ProjectResource();
     project.setMetadata(new ObjectMetaBuilder().withName("vision").build());
-    project.setSpec(new ProjectSpec(List.of("team-vision"), "research", null, null, null));
+    project.setSpec(new ProjectSpec(List.of("team-vision"), "research", null, null, null, null));
     client.resource(project).create();
     client.resource(training("team-vision", "resnet")).create();
     informers.start(Duration.ofSeconds(10));

@@ -106,7 +106,7 @@ public final class Policies {
       ProjectResource r = new ProjectResource();
       r.setMetadata(new ObjectMetaBuilder().withName(name).build());
       r.setSpec(new ProjectSpec(namespaces, department, quotas.isEmpty() ? null : List.copyOf(quotas), priority,
-          overQuotaAllowed));
+          overQuotaAllowed, null));
       return r;
     }
   }

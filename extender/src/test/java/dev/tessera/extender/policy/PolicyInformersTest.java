@@ -146,7 +146,7 @@ class PolicyInformersTest {
 
     clock.advance(Duration.ofMinutes(5));
     client.resources(ProjectResource.class).withName("ml").edit(p -> {
-      p.setSpec(new ProjectSpec(null, null, List.of(quota("default", 4.0, 1.0, 2.0)), null, null));
+      p.setSpec(new ProjectSpec(null, null, List.of(quota("default", 4.0, 1.0, 2.0)), null, null, null));
       return p;
     });
 
@@ -159,7 +159,7 @@ class PolicyInformersTest {
     assertEquals(first.observedGeneration() + 1, second.observedGeneration());
 
     client.resources(ProjectResource.class).withName("ml").edit(p -> {
-      p.setSpec(new ProjectSpec(null, null, List.of(quota("default", 1.0, 1.0, 2.0)), null, null));
+      p.setSpec(new ProjectSpec(null, null, List.of(quota("default", 1.0, 1.0, 2.0)), null, null, null));
       return p;
     });
     assertEquals("2024-01-01T00:05:00Z", awaitAccepted(ProjectResource.class, null, "ml", "True").lastTransitionTime());

@@ -284,6 +284,14 @@ class CrdManifestsTest {
     assertEquals(Set.of("nodePool", "deservedGpus"), Set.copyOf(quota.getRequired()));
     assertEquals(ProjectSpec.DEFAULT_PRIORITY, project.getProperties().get("defaultPriority").getDefault().asInt());
     assertTrue(project.getProperties().get("overQuotaAllowed").getDefault().asBoolean());
+    // The console binds tessera-<role> for each rule: a role the schema let through that the console does
+    // not know would be skipped, and a role listed twice would bind its users twice.
+    JSONSchemaProps access = project.getProperties().get("access");
+    JSONSchemaProps rule = access.getItems().getSchema();
+    assertEquals(ProjectSpec.Access.ROLES, texts(rule.getProperties().get("role").getEnum()), "access roles");
+    assertEquals(List.of("role"), rule.getRequired());
+    assertEquals("map", access.getXKubernetesListType(), "one access rule per role");
+    assertEquals(List.of("role"), access.getXKubernetesListMapKeys());
 
     JSONSchemaProps group = spec(PodGroupResource.class);
     assertEquals(PodGroupSpec.DEFAULT_TIMEOUT_SECONDS, group.getProperties().get("schedulingTimeoutSeconds").getDefault().asInt());
