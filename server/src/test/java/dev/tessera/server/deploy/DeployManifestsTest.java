@@ -126,6 +126,36 @@ class DeployManifestsTest {
               // Leader election among the replicas.
               rule("coordination.k8s.io", List.of("leases"), List.of("get", "create", "update", "patch"))));
 
+  private static final String CONSOLE_SA = "tessera-console";
+
+  /** The ClusterRoles a Project's access list grants, which the console binds in its namespaces. */
+  private static final List<String> PROJECT_ROLES =
+      List.of("tessera-viewer", "tessera-researcher", "tessera-project-admin");
+
+  /**
+   * Exactly what the console may do, as (apiGroup, resource, verb) triples, a rule limited to
+   * resource names with "/name". Anything granted beyond this fails {@link
+   * #consoleRbacGrantsExactlyTheAllowedSet()}.
+   */
+  private static final Set<String> CONSOLE_ALLOWED =
+      named(
+          List.of(
+              // Its informers and views.
+              rule(WellKnown.API_GROUP, workloadResources(""), List.of("get", "list", "watch")),
+              rule("", List.of("pods", "events", "nodes"), List.of("get", "list", "watch")),
+              rule("", List.of("pods/log"), List.of("get")),
+              rule(WellKnown.API_GROUP, List.of("projects", "departments", "nodepools", "workloadpolicies"),
+                  List.of("get", "list", "watch")),
+              // Who calls, and what they may do: the API server decides.
+              rule("authentication.k8s.io", List.of("tokenreviews"), List.of("create")),
+              rule("authorization.k8s.io", List.of("subjectaccessreviews"), List.of("create")),
+              // Users' actions, done as the user.
+              rule("", List.of("users", "groups", "serviceaccounts"), List.of("impersonate")),
+              // The RoleBindings of the Projects' access lists, of the project roles only.
+              rule("rbac.authorization.k8s.io", List.of("rolebindings"),
+                  List.of("get", "list", "watch", "create", "update", "delete")),
+              rule("rbac.authorization.k8s.io", List.of("clusterroles"), List.of("bind"), PROJECT_ROLES)));
+
   /** Fields of KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) we may use. */
   private static final Set<String> KSC_FIELDS =
       Set.of(
@@ -426,37 +456,9 @@ class DeployManifestsTest {
   @Test
   void extenderRbacGrantsExactlyTheAllowedSet() {
     one(ServiceAccount.class, WellKnown.NAMESPACE, EXTENDER_SA);
-    List<PolicyRule> rules = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    int bindings = 0;
-    for (Doc d : docs) {
-      RoleRef ref;
-      List<Subject> subjects;
-      String bindingNs = null;
-      if (d.object() instanceof ClusterRoleBinding b) {
-        ref = b.getRoleRef();
-        subjects = b.getSubjects();
-      } else if (d.object() instanceof RoleBinding b) {
-        ref = b.getRoleRef();
-        subjects = b.getSubjects();
-        bindingNs = b.getMetadata().getNamespace();
-      } else {
-        continue;
-      }
-      if (!bindsServiceAccount(subjects, WellKnown.NAMESPACE, EXTENDER_SA)) {
-        continue;
-      }
-      bindings++;
-      List<PolicyRule> roleRules = rulesOf(ref, bindingNs);
-      if (roleRules == null) {
-        problems.add(
-            d.where() + " binds the extender to " + ref.getKind() + " " + ref.getName()
-                + ", which is not defined in deploy/, so its grants cannot be checked");
-        continue;
-      }
-      rules.addAll(roleRules);
-    }
-    assertTrue(bindings > 0, "no binding grants anything to ServiceAccount " + EXTENDER_SA);
+    List<PolicyRule> rules = rulesBoundTo(EXTENDER_SA, problems);
+    assertFalse(rules.isEmpty(), "no binding grants anything to ServiceAccount " + EXTENDER_SA);
     for (PolicyRule r : rules) {
       if (r.getNonResourceURLs() != null && !r.getNonResourceURLs().isEmpty()) {
         problems.add("extender rule grants nonResourceURLs " + r.getNonResourceURLs());
@@ -478,6 +480,47 @@ class DeployManifestsTest {
       problems.add("needed but not granted (apiGroup/resource:verb): " + missing);
     }
     assertTrue(problems.isEmpty(), "extender RBAC:\n  " + String.join("\n  ", problems));
+  }
+
+  @Test
+  void consoleRbacGrantsExactlyTheAllowedSet() {
+    one(ServiceAccount.class, WellKnown.NAMESPACE, CONSOLE_SA);
+    List<String> problems = new ArrayList<>();
+    List<PolicyRule> rules = rulesBoundTo(CONSOLE_SA, problems);
+    assertFalse(rules.isEmpty(), "no binding grants anything to ServiceAccount " + CONSOLE_SA);
+    for (PolicyRule r : rules) {
+      if (r.getNonResourceURLs() != null && !r.getNonResourceURLs().isEmpty()) {
+        problems.add("console rule grants nonResourceURLs " + r.getNonResourceURLs());
+      }
+    }
+    Set<String> granted = named(rules);
+    Set<String> extra = new TreeSet<>(granted);
+    extra.removeAll(CONSOLE_ALLOWED);
+    Set<String> missing = new TreeSet<>(CONSOLE_ALLOWED);
+    missing.removeAll(granted);
+    if (!extra.isEmpty()) {
+      problems.add("granted but not allowed (apiGroup/resource:verb[/name]): " + extra);
+    }
+    if (!missing.isEmpty()) {
+      problems.add("needed but not granted (apiGroup/resource:verb[/name]): " + missing);
+    }
+    assertTrue(problems.isEmpty(), "console RBAC:\n  " + String.join("\n  ", problems));
+  }
+
+  @Test
+  void theUserRolesAreDefinedAndBoundByNoManifest() {
+    Set<String> userRoles = new TreeSet<>(PROJECT_ROLES);
+    userRoles.add("tessera-cluster-admin");
+    Set<String> defined = new TreeSet<>();
+    all(ClusterRole.class).forEach(r -> defined.add(r.getMetadata().getName()));
+    assertTrue(defined.containsAll(userRoles), "deploy/ should define the ClusterRoles " + userRoles);
+    // Who holds them is each cluster's choice: a Project's access list, or an administrator's binding.
+    for (Doc d : docs) {
+      RoleRef ref = d.object() instanceof ClusterRoleBinding b ? b.getRoleRef()
+          : d.object() instanceof RoleBinding b ? b.getRoleRef() : null;
+      assertFalse(ref != null && userRoles.contains(ref.getName()),
+          d.where() + " grants the user role " + (ref == null ? "" : ref.getName()) + " to someone");
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -919,6 +962,59 @@ class DeployManifestsTest {
 
   private static List<String> workloadResources(String suffix) {
     return CrdManifestsTest.WORKLOAD_KINDS.stream().map(k -> HasMetadata.getPlural(k) + suffix).toList();
+  }
+
+  /** The rules of every role bound to a ServiceAccount of tessera-system; what cannot be checked goes to problems. */
+  private static List<PolicyRule> rulesBoundTo(String serviceAccount, List<String> problems) {
+    List<PolicyRule> rules = new ArrayList<>();
+    for (Doc d : docs) {
+      RoleRef ref;
+      List<Subject> subjects;
+      String bindingNs = null;
+      if (d.object() instanceof ClusterRoleBinding b) {
+        ref = b.getRoleRef();
+        subjects = b.getSubjects();
+      } else if (d.object() instanceof RoleBinding b) {
+        ref = b.getRoleRef();
+        subjects = b.getSubjects();
+        bindingNs = b.getMetadata().getNamespace();
+      } else {
+        continue;
+      }
+      if (!bindsServiceAccount(subjects, WellKnown.NAMESPACE, serviceAccount)) {
+        continue;
+      }
+      List<PolicyRule> roleRules = rulesOf(ref, bindingNs);
+      if (roleRules == null) {
+        problems.add(d.where() + " binds " + serviceAccount + " to " + ref.getKind() + " " + ref.getName()
+            + ", which is not defined in deploy/, so its grants cannot be checked");
+        continue;
+      }
+      rules.addAll(roleRules);
+    }
+    return rules;
+  }
+
+  private static PolicyRule rule(String group, List<String> resources, List<String> verbs, List<String> names) {
+    PolicyRule r = rule(group, resources, verbs);
+    r.setResourceNames(names);
+    return r;
+  }
+
+  /** Like {@link #triples}, with "/name" for each resource name a rule is limited to. */
+  private static Set<String> named(List<PolicyRule> rules) {
+    Set<String> out = new TreeSet<>();
+    for (PolicyRule r : rules) {
+      List<String> names = nonNull(r.getResourceNames());
+      for (String triple : triples(List.of(r))) {
+        if (names.isEmpty()) {
+          out.add(triple);
+        } else {
+          names.forEach(name -> out.add(triple + "/" + name));
+        }
+      }
+    }
+    return out;
   }
 
   private static PolicyRule rule(String group, List<String> resources, List<String> verbs) {
