@@ -32,7 +32,7 @@ final class ControlPlane {
   /** deploy/ files a cluster without kubelets can take: no Deployments, no cert-manager objects. */
   private static final List<String> MANIFESTS = List.of(
       "00-namespace.yaml", "05-crds.yaml", "06-workload-crds.yaml", "07-workload-policy-crd.yaml",
-      "10-extender-rbac.yaml", "30-scheduler-rbac.yaml");
+      "10-extender-rbac.yaml", "30-scheduler-rbac.yaml", "75-console-rbac.yaml", "76-user-roles.yaml");
 
   private static ControlPlane shared;
 
