@@ -485,6 +485,9 @@ class DeployManifestsTest {
   @Test
   void consoleRbacGrantsExactlyTheAllowedSet() {
     one(ServiceAccount.class, WellKnown.NAMESPACE, CONSOLE_SA);
+    Deployment deployment = one(Deployment.class, WellKnown.NAMESPACE, CONSOLE_SA);
+    assertEquals(CONSOLE_SA, deployment.getSpec().getTemplate().getSpec().getServiceAccountName(),
+        "the console runs as the account whose grants these are");
     List<String> problems = new ArrayList<>();
     List<PolicyRule> rules = rulesBoundTo(CONSOLE_SA, problems);
     assertFalse(rules.isEmpty(), "no binding grants anything to ServiceAccount " + CONSOLE_SA);
