@@ -10,6 +10,7 @@ import dev.tessera.console.catalog.RowBuilder;
 import dev.tessera.console.catalog.WorkloadCatalog;
 import dev.tessera.console.history.WorkloadHistory;
 import dev.tessera.console.http.ConsoleServer;
+import dev.tessera.console.metrics.GpuLookup;
 import dev.tessera.console.metrics.WorkloadMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -22,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * One running Workloads API: the catalog and its informers, the history and metrics it reads, the
@@ -29,6 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ConsoleRuntime implements AutoCloseable {
   private static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
+  /** How often the Deleted view asks a history store that did not answer again. */
+  private static final Duration DELETED_RETRY = Duration.ofSeconds(30);
 
   private final WorkloadCatalog catalog;
   private final CatalogInformers informers;
@@ -67,10 +71,22 @@ public final class ConsoleRuntime implements AutoCloseable {
    */
   public static ConsoleRuntime start(Settings settings, KubernetesClient client, WorkloadHistory history,
       WorkloadMetrics metrics, Authenticator authenticator, Authorizer authorizer, Clock clock) throws Exception {
+    return start(settings, client, history, gpus -> metrics, authenticator, authorizer,
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock);
+  }
+
+  /**
+   * As the other, with the registry the history's meters are in too (closing the console closes
+   * it), and the metrics source made with a lookup of the GPUs each pod holds, which the catalog
+   * knows.
+   */
+  public static ConsoleRuntime start(Settings settings, KubernetesClient client, WorkloadHistory history,
+      Function<GpuLookup, WorkloadMetrics> metricsWithGpus, Authenticator authenticator, Authorizer authorizer,
+      PrometheusMeterRegistry registry, Clock clock) throws Exception {
     ObjectMapper json = ConsoleJson.mapper();
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     WorkloadCatalog catalog = new WorkloadCatalog(new RowBuilder(settings.cluster()), history, json, clock,
         settings.deletedRetention());
+    WorkloadMetrics metrics = metricsWithGpus.apply(pod -> catalog.gpusOf(pod.uid()));
     CatalogInformers informers = new CatalogInformers(client, catalog, new EventRecorder(catalog, history),
         settings.resync());
     ExecutorService watchDelivery = Executors.newSingleThreadExecutor(daemon("tessera-console-watch"));
@@ -84,7 +100,7 @@ public final class ConsoleRuntime implements AutoCloseable {
         registry);
     try {
       server.start();
-      catalog.loadDeleted();
+      loadDeleted(catalog, timer);
       informers.start(SYNC_TIMEOUT);
       ready.set(true);
     } catch (Exception e) {
@@ -92,6 +108,13 @@ public final class ConsoleRuntime implements AutoCloseable {
       throw e;
     }
     return runtime;
+  }
+
+  /** Fills the Deleted view from the store, trying again while the store cannot answer. */
+  private static void loadDeleted(WorkloadCatalog catalog, ScheduledExecutorService timer) {
+    if (!catalog.loadDeleted()) {
+      timer.schedule(() -> loadDeleted(catalog, timer), DELETED_RETRY.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+    }
   }
 
   public int port() {

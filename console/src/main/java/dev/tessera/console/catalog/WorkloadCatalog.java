@@ -104,8 +104,13 @@ public final class WorkloadCatalog implements AutoCloseable {
     });
   }
 
-  /** Fills the Deleted view from the history store; a store that is down leaves it empty, and says so. */
-  public void loadDeleted() {
+  /**
+   * Fills the Deleted view from the history store; a store that is down leaves it as it is, and
+   * says so.
+   *
+   * @return whether the store answered
+   */
+  public boolean loadDeleted() {
     Instant since = clock.instant().minus(deletedRetention);
     try {
       for (DeletedWorkload gone : history.deletedSince(since)) {
@@ -117,9 +122,11 @@ public final class WorkloadCatalog implements AutoCloseable {
         }
       }
       bump();
+      return true;
     } catch (RuntimeException e) {
-      log.warn("the Deleted view starts empty: the history store did not answer ({}); workloads deleted from now"
-          + " on are listed", e.getMessage());
+      log.warn("the Deleted view lists only workloads deleted from now on: the history store did not answer ({});"
+          + " asking it again later", e.getMessage());
+      return false;
     }
   }
 
