@@ -13,6 +13,7 @@ import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.controller.workloads.controller.WorkloadController;
 import dev.tessera.controller.workloads.policy.EffectivePolicy;
+import dev.tessera.controller.workloads.policy.Violation;
 import dev.tessera.controller.workloads.policy.WorkloadPolicies;
 import java.io.IOException;
 import java.util.Base64;
@@ -191,11 +192,11 @@ public final class AdmissionReviewer {
     if (!problems.isEmpty()) {
       return denied(422, "Invalid", kind.kind() + " " + name(request) + " is invalid: " + String.join("; ", problems));
     }
-    List<String> violations = policy.violations(effective);
+    List<Violation> violations = policy.fieldViolations(effective);
     if (violations.isEmpty()) {
       return allowed();
     }
-    return denied(
+    ObjectNode response = denied(
         403,
         "Forbidden",
         kind.kind()
@@ -204,7 +205,14 @@ public final class AdmissionReviewer {
             + " is rejected by workload policy "
             + String.join(", ", policy.policies())
             + ": "
-            + String.join("; ", violations));
+            + String.join("; ", violations.stream().map(Violation::message).toList()));
+    // The API server hands the causes to the client: the console shows each on its field.
+    ArrayNode causes = ((ObjectNode) response.path("status")).putObject("details").putArray("causes");
+    for (Violation violation : violations) {
+      causes.addObject().put("field", violation.field()).put("reason", "FieldValueForbidden")
+          .put("message", violation.message());
+    }
+    return response;
   }
 
   private ObjectNode mutate(WorkloadKind kind, JsonNode request) throws BadObject {

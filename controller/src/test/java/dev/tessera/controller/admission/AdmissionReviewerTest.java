@@ -56,6 +56,12 @@ class AdmissionReviewerTest {
     assertEquals(
         "Training t1 is rejected by workload policy ml-limits: " + String.join("; ", expected),
         response.path("status").path("message").asText());
+    // Each rule broken is also a cause on its field, which the API server hands to the client.
+    JsonNode causes = response.path("status").path("details").path("causes");
+    assertEquals(List.of("spec.gpu.count", "spec.image"),
+        List.of(causes.get(0).path("field").asText(), causes.get(1).path("field").asText()));
+    assertEquals(expected.get(0), causes.get(0).path("message").asText());
+    assertEquals("FieldValueForbidden", causes.get(1).path("reason").asText());
   }
 
   @Test

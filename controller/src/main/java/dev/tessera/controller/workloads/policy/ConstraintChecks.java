@@ -16,14 +16,14 @@ import java.util.Optional;
 final class ConstraintChecks {
   private final EffectivePolicy policy;
   private final Constraints c;
-  private final List<String> out = new ArrayList<>();
+  private final List<Violation> out = new ArrayList<>();
 
   ConstraintChecks(EffectivePolicy policy) {
     this.policy = policy;
     this.c = policy.constraints();
   }
 
-  List<String> check(WorkloadSpec spec) {
+  List<Violation> check(WorkloadSpec spec) {
     gpus(spec.gpu());
     images(spec.image());
     nodePools(spec.nodePools());
@@ -44,36 +44,36 @@ final class ConstraintChecks {
     if (c.maxGpus() != null) {
       String max = "the policy maximum of " + Messages.gpus(c.maxGpus()) + " per pod";
       if (gpu.count() != null && gpu.count() > c.maxGpus()) {
-        add("maxGpus", "gpu.count " + gpu.count() + " exceeds " + max);
+        add("maxGpus", "gpu.count", "gpu.count " + gpu.count() + " exceeds " + max);
       } else if (gpu.count() == null && gpu.fraction() != null && gpu.fraction() * devices > c.maxGpus()) {
         String total = devices == 1 ? "" : " (" + Messages.gpus(gpu.fraction() * devices) + ")";
-        add("maxGpus", "gpu.fraction " + Messages.number(gpu.fraction()) + on + total + " exceeds " + max);
+        add("maxGpus", "gpu.fraction", "gpu.fraction " + Messages.number(gpu.fraction()) + on + total + " exceeds " + max);
       } else if (gpu.count() == null && gpu.fraction() == null && gpu.memoryMiB() != null
           && devices > c.maxGpus()) {
-        add("maxGpus", "gpu.memoryMiB " + gpu.memoryMiB() + on + " counts as " + Messages.gpus(devices)
+        add("maxGpus", "gpu.memoryMiB", "gpu.memoryMiB " + gpu.memoryMiB() + on + " counts as " + Messages.gpus(devices)
             + " and exceeds " + max);
       }
     }
     if (Boolean.TRUE.equals(c.fractionOnly()) && gpu.count() != null && gpu.count() > 0) {
-      add("fractionOnly", "gpu.count " + gpu.count() + " asks for whole GPUs but the policy allows only"
+      add("fractionOnly", "gpu.count", "gpu.count " + gpu.count() + " asks for whole GPUs but the policy allows only"
           + " fractions of a GPU: use gpu.fraction or gpu.memoryMiB");
     }
     if (c.maxGpuFraction() != null) {
       String max = " exceeds the policy maximum of " + Messages.number(c.maxGpuFraction()) + " of a GPU";
       if (gpu.fraction() != null && gpu.fraction() > c.maxGpuFraction()) {
-        add("maxGpuFraction", "gpu.fraction " + Messages.number(gpu.fraction()) + max);
+        add("maxGpuFraction", "gpu.fraction", "gpu.fraction " + Messages.number(gpu.fraction()) + max);
       }
       if (gpu.fractionLimit() != null && gpu.fractionLimit() > c.maxGpuFraction()) {
-        add("maxGpuFraction", "gpu.fractionLimit " + Messages.number(gpu.fractionLimit()) + max);
+        add("maxGpuFraction", "gpu.fractionLimit", "gpu.fractionLimit " + Messages.number(gpu.fractionLimit()) + max);
       }
     }
     if (c.maxGpuMemoryMiB() != null) {
       String max = " MiB exceeds the policy maximum of " + c.maxGpuMemoryMiB() + " MiB of GPU memory";
       if (gpu.memoryMiB() != null && gpu.memoryMiB() > c.maxGpuMemoryMiB()) {
-        add("maxGpuMemoryMiB", "gpu.memoryMiB " + gpu.memoryMiB() + max);
+        add("maxGpuMemoryMiB", "gpu.memoryMiB", "gpu.memoryMiB " + gpu.memoryMiB() + max);
       }
       if (gpu.memoryLimitMiB() != null && gpu.memoryLimitMiB() > c.maxGpuMemoryMiB()) {
-        add("maxGpuMemoryMiB", "gpu.memoryLimitMiB " + gpu.memoryLimitMiB() + max);
+        add("maxGpuMemoryMiB", "gpu.memoryLimitMiB", "gpu.memoryLimitMiB " + gpu.memoryLimitMiB() + max);
       }
     }
   }
@@ -85,9 +85,9 @@ final class ConstraintChecks {
     }
     String patterns = String.join(", ", allowed);
     if (image == null || image.isBlank()) {
-      add("allowedImages", "image is not set and the policy allows only images matching " + patterns);
+      add("allowedImages", "image", "image is not set and the policy allows only images matching " + patterns);
     } else if (allowed.stream().noneMatch(glob -> ImageGlob.matches(glob, image))) {
-      add("allowedImages", "image " + image + " matches none of the allowed images " + patterns);
+      add("allowedImages", "image", "image " + image + " matches none of the allowed images " + patterns);
     }
   }
 
@@ -98,13 +98,13 @@ final class ConstraintChecks {
     }
     String names = String.join(", ", allowed);
     if (pools == null || pools.isEmpty()) {
-      add("allowedNodePools", "nodePools is not set and the policy allows only the node pools " + names
+      add("allowedNodePools", "nodePools", "nodePools is not set and the policy allows only the node pools " + names
           + ": name at least one");
       return;
     }
     for (String pool : pools) {
       if (!allowed.contains(pool)) {
-        add("allowedNodePools", "node pool " + pool + " is not one of the allowed node pools " + names);
+        add("allowedNodePools", "nodePools", "node pool " + pool + " is not one of the allowed node pools " + names);
       }
     }
   }
@@ -114,10 +114,10 @@ final class ConstraintChecks {
       return;
     }
     if (preemptible == null && !policy.kind().preemptibleByDefault()) {
-      add("preemptibleRequired", "preemptible is not set and a " + policy.kind().kind() + " is not"
+      add("preemptibleRequired", "preemptible", "preemptible is not set and a " + policy.kind().kind() + " is not"
           + " preemptible by default, but the policy requires preemptible workloads: set preemptible: true");
     } else if (Boolean.FALSE.equals(preemptible)) {
-      add("preemptibleRequired", "preemptible is false but the policy requires preemptible workloads");
+      add("preemptibleRequired", "preemptible", "preemptible is false but the policy requires preemptible workloads");
     }
   }
 
@@ -130,13 +130,13 @@ final class ConstraintChecks {
     String max = "the policy maximum of " + limit + " per pod";
     Optional<BigDecimal> given = Quantities.parse(value);
     if (given.isEmpty()) {
-      add(rule, field + " " + value + " is not a Kubernetes quantity, so " + max + " cannot be checked");
+      add(rule, field, field + " " + value + " is not a Kubernetes quantity, so " + max + " cannot be checked");
     } else if (given.get().compareTo(bound.get()) > 0) {
-      add(rule, field + " " + value + " exceeds " + max);
+      add(rule, field, field + " " + value + " exceeds " + max);
     }
   }
 
-  private void add(String rule, String sentence) {
-    out.add(sentence + " (policy " + policy.source(rule) + ")");
+  private void add(String rule, String field, String sentence) {
+    out.add(new Violation("spec." + field, sentence + " (policy " + policy.source(rule) + ")"));
   }
 }

@@ -70,6 +70,11 @@ public record EffectivePolicy(
    * The durations are not checked here: the controller stops a workload that runs past them.
    */
   public List<String> violations(WorkloadSpec spec) {
+    return fieldViolations(spec).stream().map(Violation::message).toList();
+  }
+
+  /** As {@link #violations}, each with the field it concerns, for answers that name fields. */
+  public List<Violation> fieldViolations(WorkloadSpec spec) {
     return new ConstraintChecks(this).check(spec == null ? empty() : spec);
   }
 
