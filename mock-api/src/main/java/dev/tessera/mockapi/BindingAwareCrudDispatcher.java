@@ -48,6 +48,7 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
       Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods/([^/?]+)/eviction/?(?:\\?.*)?$");
   private static final Pattern LEGACY_BINDINGS =
       Pattern.compile("^/api/v1/namespaces/([^/?]+)/bindings/?(?:\\?.*)?$");
+  private static final Pattern DRY_RUN = Pattern.compile("[?&]dryRun=All(&|$)");
   /** Retries of the read-modify-write when another writer changed the pod in between. */
   private static final int UPDATE_ATTEMPTS = 5;
 
@@ -80,8 +81,36 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
       if (legacy.matches()) {
         return bind(legacy.group(1), null, request.getUtf8Body());
       }
+      if (DRY_RUN.matcher(path).find()) {
+        return dryRunCreate(request);
+      }
     }
     return super.dispatch(request);
+  }
+
+  /**
+   * A create with {@code dryRun=All}, as the API server answers it: the object as it would be
+   * stored, and nothing stored (fabric8's CRUD server would store it). A name already taken is
+   * 409 as a real create's would be.
+   */
+  private MockResponse dryRunCreate(RecordedRequest request) {
+    String collection = request.getPath().substring(0, request.getPath().indexOf('?'));
+    JsonNode object;
+    String body = request.getUtf8Body(); // read once: reading drains the buffer
+    try {
+      object = json.readTree(body == null ? "" : body);
+    } catch (JsonProcessingException e) {
+      return status(400, "BadRequest", "the request body is not an object: " + e.getOriginalMessage(), null, null);
+    }
+    if (object == null || !object.isObject()) {
+      return status(400, "BadRequest", "the request body is not an object", null, null);
+    }
+    String name = object.path("metadata").path("name").asText("");
+    MockResponse existing = name.isEmpty() ? null : handleGet(collection + "/" + name);
+    if (existing != null && existing.code() == 200) {
+      return status(409, "AlreadyExists", "\"" + name + "\" already exists", null, name);
+    }
+    return new MockResponse().setResponseCode(201).setBody(object.toString());
   }
 
   private MockResponse bind(String namespace, String nameInUrl, String body) {

@@ -208,6 +208,12 @@ class ConsoleApiTest {
     JsonNode cause = JSON.readTree(invalid.body()).path("details").path("causes").get(0);
     assertEquals("spec.gpus", cause.path("field").asText());
 
+    HttpResponse<String> preview = call("POST", "/api/v1/namespaces/team-a/trainings?dryRun=All", "alice-token",
+        "{\"metadata\":{\"name\":\"preview\"},\"spec\":{\"image\":\"pytorch:24.08\"}}");
+    assertEquals(200, preview.statusCode(), preview.body());
+    assertEquals(null, client.resources(TrainingResource.class).inNamespace("team-a").withName("preview").get(),
+        "a dry run creates nothing");
+
     HttpResponse<String> submitted = call("POST", "/api/v1/namespaces/team-a/trainings", "alice-token",
         "{\"metadata\":{\"name\":\"fresh\"},\"spec\":{\"image\":\"pytorch:24.08\",\"gpu\":{\"fraction\":0.5}}}");
     assertEquals(201, submitted.statusCode(), submitted.body());
