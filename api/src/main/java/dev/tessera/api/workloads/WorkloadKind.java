@@ -13,10 +13,12 @@ public enum WorkloadKind {
 
   private final String kind;
   private final boolean preemptibleByDefault;
+  private final String label;
 
   WorkloadKind(String kind, boolean preemptibleByDefault) {
     this.kind = kind;
     this.preemptibleByDefault = preemptibleByDefault;
+    this.label = name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
   }
 
   /** The Kubernetes kind, e.g. "DistributedTraining". */
@@ -30,6 +32,6 @@ public enum WorkloadKind {
 
   /** The value of the pods' {@code tessera.dev/workload-kind} label: "workspace", "training", ... */
   public String label() {
-    return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    return label; // computed once: the Workloads table compares it for every row of a list
   }
 }

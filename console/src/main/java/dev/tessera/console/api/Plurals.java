@@ -11,6 +11,8 @@ import java.util.Locale;
 
 /** The workload kinds by their resources' plural names, as the API's paths and RBAC name them. */
 final class Plurals {
+  private static final WorkloadKind[] KINDS = WorkloadKind.values();
+
   private Plurals() {}
 
   static String of(WorkloadKind kind) {
@@ -30,7 +32,7 @@ final class Plurals {
 
   /** The kind of a table row's {@code type}. */
   static WorkloadKind ofType(String type) {
-    for (WorkloadKind kind : WorkloadKind.values()) {
+    for (WorkloadKind kind : KINDS) {
       if (kind.label().equals(type)) {
         return kind;
       }

@@ -1,5 +1,6 @@
 package dev.tessera.console.api;
 
+import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.console.access.AccessUnavailableException;
 import dev.tessera.console.access.Authorizer;
 import dev.tessera.console.access.Caller;
@@ -18,7 +19,8 @@ import java.util.Map;
 final class Visibility {
   private final Authorizer authorizer;
   private final Caller caller;
-  private final Map<String, Boolean> answers = new HashMap<>();
+  /** Per namespace, per kind (by ordinal): 0 not asked yet, 1 may, 2 may not. */
+  private final Map<String, byte[]> answers = new HashMap<>();
 
   Visibility(Authorizer authorizer, Caller caller) {
     this.authorizer = authorizer;
@@ -26,10 +28,18 @@ final class Visibility {
   }
 
   boolean sees(WorkloadRow row) {
-    String plural = Plurals.of(Plurals.ofType(row.type()));
-    return answers.computeIfAbsent(row.namespace() + "/" + plural,
-        key -> check(authorizer, caller, Permission.tessera("list", plural, row.namespace())).allowed());
+    // Called for every row of a list: one map lookup, nothing allocated once the answer is known.
+    byte[] kinds = answers.computeIfAbsent(row.namespace(), namespace -> new byte[KINDS.length]);
+    WorkloadKind kind = Plurals.ofType(row.type());
+    if (kinds[kind.ordinal()] == 0) {
+      boolean allowed = check(authorizer, caller, Permission.tessera("list", Plurals.of(kind), row.namespace()))
+          .allowed();
+      kinds[kind.ordinal()] = (byte) (allowed ? 1 : 2);
+    }
+    return kinds[kind.ordinal()] == 1;
   }
+
+  private static final WorkloadKind[] KINDS = WorkloadKind.values();
 
   /** Asks the authorizer; an authorizer that cannot answer makes the request 503. */
   static Decision check(Authorizer authorizer, Caller caller, Permission permission) {
