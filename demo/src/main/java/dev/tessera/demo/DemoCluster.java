@@ -34,6 +34,8 @@ public final class DemoCluster {
         gpuNode("gpu-a100-01", A100, 81920, 8),
         gpuNode("gpu-a100-02", A100, 81920, 8),
         gpuNode("gpu-h100-01", H100, 81559, 4),
+        // Room for the workloads (DemoWorkloads), which ask for the h100 pool.
+        gpuNode("gpu-h100-02", H100, 81559, 8),
         new NodeBuilder()
             .withNewMetadata().withName("cpu-01").endMetadata()
             .withNewStatus()

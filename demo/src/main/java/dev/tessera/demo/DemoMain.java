@@ -24,13 +24,17 @@ import picocli.CommandLine.Option;
           + " simulated A100 and H100 nodes, the extender on --port, and a driver that plays"
           + " kube-scheduler's part for sample pods through the real HTTP endpoints; then it prints"
           + " where each pod went, GPU by GPU.",
+      "Then a workload of each kind runs on the simulated cluster, and the Workloads API serves them"
+          + " on --console-port, with history in an embedded PostgreSQL, GPU metrics from simulated"
+          + " node agents, and demo users whose tokens it prints.",
       "To serve a real cluster, run tessera-extender.jar with a kubeconfig (deploy/ installs it).",
       ""
     })
 public final class DemoMain implements Callable<Integer> {
   @Option(
       names = "--keep-running",
-      description = "Keep the API and the extender serving after the table is printed (Ctrl-C stops).")
+      description = "Keep the API, the extender and the Workloads API serving after the tables are printed"
+          + " (Ctrl-C stops).")
   boolean keepRunning;
 
   @Option(
@@ -44,6 +48,12 @@ public final class DemoMain implements Callable<Integer> {
       paramLabel = "PORT",
       description = "gRPC port for node agent reports (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int reportPort = ReportConfig.DEFAULT_PORT;
+
+  @Option(
+      names = "--console-port",
+      paramLabel = "PORT",
+      description = "The Workloads API's HTTP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int consolePort = EmbeddedDemo.DEFAULT_CONSOLE_PORT;
 
   @Option(
       names = "--placement-strategy",
@@ -65,14 +75,15 @@ public final class DemoMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ExtenderConfig defaults = ExtenderConfig.defaults();
-    ExtenderConfig config;
+    EmbeddedDemo demo;
     try {
-      config = new ExtenderConfig(port, strategy, defaults.bindTimeout(), defaults.assumeTtl(),
+      ExtenderConfig config = new ExtenderConfig(port, strategy, defaults.bindTimeout(), defaults.assumeTtl(),
           defaults.maxRequestBytes(), defaults.unreadyWait());
+      demo = new EmbeddedDemo(config, ReportConfig.defaults().withPort(reportPort), ExtenderRuntime.DEFAULT_RESYNC,
+          consolePort, System.out);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
-    return new EmbeddedDemo(config, ReportConfig.defaults().withPort(reportPort), ExtenderRuntime.DEFAULT_RESYNC,
-        System.out).run(keepRunning);
+    return demo.run(keepRunning);
   }
 }

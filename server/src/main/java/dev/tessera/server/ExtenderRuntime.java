@@ -44,6 +44,7 @@ import dev.tessera.extender.telemetry.GpuMemoryMetrics;
 import dev.tessera.extender.telemetry.NodeReportServer;
 import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
+import dev.tessera.extender.telemetry.ReportListener;
 import dev.tessera.extender.verbs.SchedulingExtender;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -120,6 +121,7 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final ScheduledExecutorService requeue;
   private final PodWaker waker;
+  private final AgentReports agentReports;
   /** One thread per periodic job that calls the API server; shut down on close. */
   private final List<ScheduledExecutorService> apiThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** Set by start; run and cleared by the first activate(). Guarded by this. */
@@ -142,7 +144,8 @@ public final class ExtenderRuntime implements AutoCloseable {
       AgentEventWatch agentEvents,
       PrometheusMeterRegistry registry,
       ScheduledExecutorService requeue,
-      PodWaker waker) {
+      PodWaker waker,
+      AgentReports agentReports) {
     this.requeue = requeue;
     this.waker = waker;
     this.scheduler = scheduler;
@@ -160,6 +163,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     this.scrapes = scrapes;
     this.agentEvents = agentEvents;
     this.registry = registry;
+    this.agentReports = agentReports;
   }
 
   /**
@@ -175,7 +179,18 @@ public final class ExtenderRuntime implements AutoCloseable {
   public static ExtenderRuntime start(
       ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client)
       throws Exception {
-    return start(config, reportConfig, resyncPeriod, client, true);
+    return start(config, reportConfig, resyncPeriod, client, ReportListener.NONE, true);
+  }
+
+  /**
+   * As {@link #start(ExtenderConfig, ReportConfig, Duration, KubernetesClient)}, telling {@code
+   * reportListener} of every node agent report accepted (the embedded demo's in-process recorder of
+   * GPU metrics).
+   */
+  public static ExtenderRuntime start(
+      ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client,
+      ReportListener reportListener) throws Exception {
+    return start(config, reportConfig, resyncPeriod, client, reportListener, true);
   }
 
   /**
@@ -185,12 +200,12 @@ public final class ExtenderRuntime implements AutoCloseable {
   public static ExtenderRuntime standby(
       ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client)
       throws Exception {
-    return start(config, reportConfig, resyncPeriod, client, false);
+    return start(config, reportConfig, resyncPeriod, client, ReportListener.NONE, false);
   }
 
   private static ExtenderRuntime start(
       ExtenderConfig config, ReportConfig reportConfig, Duration resyncPeriod, KubernetesClient client,
-      boolean activateNow) throws Exception {
+      ReportListener reportListener, boolean activateNow) throws Exception {
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ScheduledExecutorService scheduler =
@@ -252,7 +267,7 @@ public final class ExtenderRuntime implements AutoCloseable {
             readiness::ready,
             readiness::synced);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
-    AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter());
+    AgentReports agentReports = new AgentReports(cache, clock, reportConfig.staleAfter(), reportListener);
     NodeReportServer reportServer = new NodeReportServer(reportConfig, agentReports, registry);
     // Writes the workload policies' status; the workloads themselves are reconciled on JOSDK's threads.
     ExecutorService workloadPolicyWriter = Executors.newSingleThreadExecutor(daemon("tessera-workload-policies"));
@@ -266,7 +281,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     }, pod -> gpuBusy(cache, podIndex, agentReports, pod), requestLoad);
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventThread, cache, informers, server, reportServer, policyInformers, policy, evictor,
-        workloads, workloadPolicyWriter, scrapes, agentEvents, registry, requeue, waker);
+        workloads, workloadPolicyWriter, scrapes, agentEvents, registry, requeue, waker, agentReports);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
@@ -377,6 +392,14 @@ public final class ExtenderRuntime implements AutoCloseable {
 
   public ClusterCache cache() {
     return cache;
+  }
+
+  /**
+   * Where node agents' reports are accepted: the gRPC service hands them here, and the embedded
+   * demo's simulated agents report here directly, through the same checks.
+   */
+  public AgentReports agentReports() {
+    return agentReports;
   }
 
   /** The project figures brought up to date now (they are otherwise recomputed every 100 ms). */
