@@ -90,7 +90,10 @@ public final class RowBuilder {
         spec.image(),
         kind == WorkloadKind.DISTRIBUTED_TRAINING ? WorkloadRow.DISTRIBUTED : WorkloadRow.STANDARD,
         status.gpusRequested() != null ? status.gpusRequested() : gpusPerPod(gpu) * requested,
-        status.gpusAllocated() != null ? status.gpusAllocated() : gpuAllocated,
+        // The pods' assignments say what each holds, a GPU-memory request's share of its GPU included
+        // (the controller's status counts only fractions and whole GPUs); before any pod is seen,
+        // the status.
+        pods.isEmpty() && status.gpusAllocated() != null ? status.gpusAllocated() : gpuAllocated,
         gpuMemoryRequest,
         gpuMemoryAllocated,
         status.cpuRequested() != null ? quantity(status.cpuRequested()) : quantity(spec.cpu()) * requested,
