@@ -59,6 +59,8 @@ public final class ConsoleMain implements Callable<Integer> {
   public static final int DEFAULT_PORT = 8090;
   /** How often an unreachable history database is tried again. */
   private static final Duration DATABASE_RETRY = Duration.ofSeconds(15);
+  /** How long startup waits for the first try to open the history database (connect, migrate). */
+  private static final Duration DATABASE_FIRST_WAIT = Duration.ofSeconds(10);
   private static final Duration RESYNC = Duration.ofMinutes(10);
   private static final int ACCESS_TIMEOUT_MILLIS = 5_000;
   /** How often history past its retention is dropped. */
@@ -122,8 +124,7 @@ public final class ConsoleMain implements Callable<Integer> {
       return thread;
     });
     WorkloadHistory history = noHistory ? new NoHistory() : BufferedHistory.start(
-        new OpeningHistory(HistoryDatabase.Settings.of(databaseUrl, databaseUser, password()), timer,
-            DATABASE_RETRY).start(),
+        openHistory(HistoryDatabase.Settings.of(databaseUrl, databaseUser, password()), timer),
         BufferedHistory.Settings.DEFAULT, registry);
     // Access checks answer a waiting user: a few seconds and one retry, then a 503 that says why,
     // rather than fabric8's retries for half a minute.
@@ -156,6 +157,20 @@ public final class ConsoleMain implements Callable<Integer> {
       timer.shutdownNow();
     }
     return 0;
+  }
+
+  /**
+   * The history database, opened in the background; the first try is waited for (a while), so the
+   * Deleted view, read once the console starts, is read from an open database rather than left
+   * empty until its next try.
+   */
+  private static OpeningHistory openHistory(HistoryDatabase.Settings settings, ScheduledExecutorService timer)
+      throws InterruptedException {
+    OpeningHistory opening = new OpeningHistory(settings, timer, DATABASE_RETRY).start();
+    if (!opening.awaitFirstAttempt(DATABASE_FIRST_WAIT)) {
+      log.info("starting without the history database for now; the table is served meanwhile");
+    }
+    return opening;
   }
 
   private String password() throws java.io.IOException {
