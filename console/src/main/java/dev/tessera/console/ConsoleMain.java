@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +62,11 @@ public final class ConsoleMain implements Callable<Integer> {
   private static final Duration DATABASE_RETRY = Duration.ofSeconds(15);
   /** How long startup waits for the first try to open the history database (connect, migrate). */
   private static final Duration DATABASE_FIRST_WAIT = Duration.ofSeconds(10);
+  /**
+   * How long a SIGTERM waits for the console to close (the pending history is given 10 s of it),
+   * within Kubernetes' default grace period of 30 s.
+   */
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(25);
   private static final Duration RESYNC = Duration.ofMinutes(10);
   private static final int ACCESS_TIMEOUT_MILLIS = 5_000;
   /** How often history past its retention is dropped. */
@@ -130,6 +136,7 @@ public final class ConsoleMain implements Callable<Integer> {
     // rather than fabric8's retries for half a minute.
     Config checks = new io.fabric8.kubernetes.client.ConfigBuilder(config).withRequestTimeout(ACCESS_TIMEOUT_MILLIS)
         .withRequestRetryBackoffLimit(1).build();
+    CountDownLatch closed = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         KubernetesClient accessClient = new KubernetesClientBuilder().withConfig(checks).build();
         HistoryRetention retention = new HistoryRetention(history,
@@ -149,12 +156,23 @@ public final class ConsoleMain implements Callable<Integer> {
         access.start();
         log.info("ready: the Workloads API on port {} (/api/v1/workloads; /docs/ describes it)", console.port());
         CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "tessera-console-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stop.countDown();
+          // The JVM halts as soon as the hooks return: wait for the closing below, which writes
+          // the history still pending, within the pod's grace period.
+          try {
+            closed.await(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "tessera-console-shutdown"));
         stop.await();
+        log.info("stopping: closing the Workloads API and writing the pending history");
       }
     } finally {
       history.close();
       timer.shutdownNow();
+      closed.countDown();
     }
     return 0;
   }
