@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,13 @@ public final class ConsoleMain implements Callable<Integer> {
   public static final int DEFAULT_PORT = 8090;
   /** How often an unreachable history database is tried again. */
   private static final Duration DATABASE_RETRY = Duration.ofSeconds(15);
+  /** How long startup waits for the first try to open the history database (connect, migrate). */
+  private static final Duration DATABASE_FIRST_WAIT = Duration.ofSeconds(10);
+  /**
+   * How long a SIGTERM waits for the console to close (the pending history is given 10 s of it),
+   * within Kubernetes' default grace period of 30 s.
+   */
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(25);
   private static final Duration RESYNC = Duration.ofMinutes(10);
   private static final int ACCESS_TIMEOUT_MILLIS = 5_000;
   /** How often history past its retention is dropped. */
@@ -122,13 +130,13 @@ public final class ConsoleMain implements Callable<Integer> {
       return thread;
     });
     WorkloadHistory history = noHistory ? new NoHistory() : BufferedHistory.start(
-        new OpeningHistory(HistoryDatabase.Settings.of(databaseUrl, databaseUser, password()), timer,
-            DATABASE_RETRY).start(),
+        openHistory(HistoryDatabase.Settings.of(databaseUrl, databaseUser, password()), timer),
         BufferedHistory.Settings.DEFAULT, registry);
     // Access checks answer a waiting user: a few seconds and one retry, then a 503 that says why,
     // rather than fabric8's retries for half a minute.
     Config checks = new io.fabric8.kubernetes.client.ConfigBuilder(config).withRequestTimeout(ACCESS_TIMEOUT_MILLIS)
         .withRequestRetryBackoffLimit(1).build();
+    CountDownLatch closed = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         KubernetesClient accessClient = new KubernetesClientBuilder().withConfig(checks).build();
         HistoryRetention retention = new HistoryRetention(history,
@@ -148,14 +156,39 @@ public final class ConsoleMain implements Callable<Integer> {
         access.start();
         log.info("ready: the Workloads API on port {} (/api/v1/workloads; /docs/ describes it)", console.port());
         CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "tessera-console-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stop.countDown();
+          // The JVM halts as soon as the hooks return: wait for the closing below, which writes
+          // the history still pending, within the pod's grace period.
+          try {
+            closed.await(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "tessera-console-shutdown"));
         stop.await();
+        log.info("stopping: closing the Workloads API and writing the pending history");
       }
     } finally {
       history.close();
       timer.shutdownNow();
+      closed.countDown();
     }
     return 0;
+  }
+
+  /**
+   * The history database, opened in the background; the first try is waited for (a while), so the
+   * Deleted view, read once the console starts, is read from an open database rather than left
+   * empty until its next try.
+   */
+  private static OpeningHistory openHistory(HistoryDatabase.Settings settings, ScheduledExecutorService timer)
+      throws InterruptedException {
+    OpeningHistory opening = new OpeningHistory(settings, timer, DATABASE_RETRY).start();
+    if (!opening.awaitFirstAttempt(DATABASE_FIRST_WAIT)) {
+      log.info("starting without the history database for now; the table is served meanwhile");
+    }
+    return opening;
   }
 
   private String password() throws java.io.IOException {

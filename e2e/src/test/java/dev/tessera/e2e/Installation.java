@@ -153,6 +153,16 @@ final class Installation {
     return extender;
   }
 
+  /**
+   * Stops the extender an earlier test left running, if any, for a test that wants no workload
+   * controller acting on what it creates; starts nothing.
+   */
+  static synchronized void stopExtenderIfStarted() {
+    if (shared != null) {
+      shared.stopExtender();
+    }
+  }
+
   synchronized void stopExtender() {
     if (extender != null) {
       extender.close();

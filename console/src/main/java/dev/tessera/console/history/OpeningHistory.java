@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,7 @@ public final class OpeningHistory implements WorkloadHistory {
   private final HistoryDatabase.Settings settings;
   private final ScheduledExecutorService timer;
   private final Duration retry;
+  private final CountDownLatch firstAttempt = new CountDownLatch(1);
   private volatile HistoryDatabase database;
   private volatile PostgresHistory store;
   private volatile String lastFailure = "not tried yet";
@@ -46,7 +48,26 @@ public final class OpeningHistory implements WorkloadHistory {
     return store != null;
   }
 
+  /**
+   * Waits until the first try to open the database has ended, at most {@code timeout}: what is
+   * read at startup (the Deleted view) then finds the database open when it can be.
+   *
+   * @return whether it is open
+   */
+  public boolean awaitFirstAttempt(Duration timeout) throws InterruptedException {
+    firstAttempt.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return open();
+  }
+
   private void tryOpen() {
+    try {
+      openOnce();
+    } finally {
+      firstAttempt.countDown();
+    }
+  }
+
+  private void openOnce() {
     synchronized (this) {
       if (closed || store != null) {
         return;

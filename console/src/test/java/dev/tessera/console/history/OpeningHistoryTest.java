@@ -5,46 +5,65 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.extender.testing.Await;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** A console whose database is down when it starts opens it once it is up, and says why until then. */
 class OpeningHistoryTest {
+  /** Longer than any test here waits: only the first try happens. */
+  private static final Duration RETRY = Duration.ofMinutes(10);
+
+  private static EmbeddedDatabase postgres;
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+  @BeforeAll
+  static void startPostgres() {
+    postgres = EmbeddedDatabase.start();
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    postgres.close();
+  }
+
+  @AfterEach
+  void stopTimer() {
+    timer.shutdownNow();
+  }
 
   @Test
-  void opensTheDatabaseOnceItIsUpAndRefusesClearlyUntilThen() {
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    try (EmbeddedDatabase postgres = EmbeddedDatabase.start()) {
-      HistoryDatabase.Settings settings = postgres.newDatabaseSettings()
-          .withConnectTimeout(Duration.ofSeconds(1));
-      postgres.stop();
-      try (OpeningHistory history = new OpeningHistory(settings, timer, Duration.ofMillis(200)).start()) {
-        Await.await("a failed attempt", () -> {
-          try {
-            history.deletedSince(Instant.EPOCH);
-            return false;
-          } catch (HistoryUnavailableException e) {
-            return !e.getMessage().contains("not tried yet");
-          }
-        });
-        HistoryUnavailableException refused = assertThrows(HistoryUnavailableException.class,
-            () -> history.events(EventQuery.latest("w-1", 10)));
-        assertTrue(refused.getMessage().startsWith("the history database is not open yet: "), refused.getMessage());
-        assertFalse(history.open());
+  void aReachableDatabaseIsOpenOnceTheFirstTryHasEnded() throws InterruptedException {
+    try (OpeningHistory history = new OpeningHistory(postgres.newDatabaseSettings(), timer, RETRY).start()) {
+      assertTrue(history.awaitFirstAttempt(Duration.ofSeconds(30)));
+      // What startup reads next (the Deleted view) is answered.
+      assertEquals(List.of(), history.deletedSince(Instant.EPOCH));
+    }
+  }
 
-        postgres.restart();
-        Await.await("opened after the database came up", history::open, Duration.ofSeconds(30));
-        history.record(List.of(new HistoryEvent("k-1", "w-1", "ml", "Training", "bert", Instant.parse(
-            "2026-12-07T10:00:00Z"), HistoryEvent.Category.STATUS, "Normal", "Running", "Running", null)));
-        assertEquals(1, history.events(EventQuery.latest("w-1", 10)).items().size());
-      }
-    } finally {
-      timer.shutdownNow();
+  @Test
+  void anUnreachableDatabaseEndsTheWaitWhenTheFirstTryFailsNotAtTheTimeout() throws Exception {
+    HistoryDatabase.Settings down = new HistoryDatabase.Settings("jdbc:postgresql://localhost:" + closedPort() + "/t",
+        EmbeddedDatabase.USER, null, 1, Duration.ofSeconds(1));
+    try (OpeningHistory history = new OpeningHistory(down, timer, RETRY).start()) {
+      long start = System.nanoTime();
+      assertFalse(history.awaitFirstAttempt(Duration.ofMinutes(1)));
+      assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(30)) < 0,
+          "the wait ended with the failed try");
+      assertThrows(HistoryUnavailableException.class, () -> history.deletedSince(Instant.EPOCH));
+    }
+  }
+
+  private static int closedPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
     }
   }
 }
