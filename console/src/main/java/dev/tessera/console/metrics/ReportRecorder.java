@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A workload's GPU metrics from the node agents' reports, recorded in process: for the embedded
- * demo and for a cluster without Prometheus. Register it with the extender's {@code AgentReports}
- * as its {@link ReportListener}.
+ * demo and for a cluster without Prometheus. It hears them as a {@link ReportListener}: of the
+ * extender's {@code AgentReports} where the extender runs in the same process, else of an {@link
+ * AgentScraper} reading the agents' {@code /metrics} pages.
  *
  * <p>It keeps, for each GPU that reported within the retention, a ring of the latest {@code
  * retention / reportInterval + 1} samples at 17 bytes each,
@@ -51,7 +52,8 @@ public final class ReportRecorder implements WorkloadMetrics, ReportListener {
 
   /**
    * @param retention how far back samples are kept, at the report interval
-   * @param reportInterval how often agents report (the extender's {@code ReportConfig.interval()})
+   * @param reportInterval how often agents report (the extender's {@code ReportConfig.interval()}, or
+   *     the scraper's period)
    * @param gpus which GPUs each pod holds on its node
    */
   public ReportRecorder(Clock clock, Duration retention, Duration reportInterval, GpuLookup gpus) {
