@@ -10,9 +10,10 @@ import dev.tessera.console.history.HistoryRetention;
 import dev.tessera.console.history.NoHistory;
 import dev.tessera.console.history.OpeningHistory;
 import dev.tessera.console.history.WorkloadHistory;
+import dev.tessera.console.metrics.AgentScraper;
 import dev.tessera.console.metrics.GpuLookup;
-import dev.tessera.console.metrics.NoMetrics;
 import dev.tessera.console.metrics.PrometheusMetrics;
+import dev.tessera.console.metrics.ReportRecorder;
 import dev.tessera.console.metrics.WorkloadMetrics;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,8 +53,9 @@ import picocli.CommandLine.Option;
       "",
       "Users sign in with bearer tokens the API server accepts (TokenReview) and see and act on the"
           + " projects RBAC lets them (SubjectAccessReview); actions are done as them (impersonation)."
-          + " History is kept in PostgreSQL. deploy/80-console.yaml runs it in a cluster; the embedded"
-          + " demo (java -jar demo/target/tessera-demo.jar) serves it with demo users.",
+          + " History is kept in PostgreSQL. Metrics come from Prometheus (--prometheus-url), else from the"
+          + " node agents' /metrics pages, which the console reads itself. deploy/80-console.yaml runs it in"
+          + " a cluster; the embedded demo (java -jar demo/target/tessera-demo.jar) serves it with demo users.",
       ""
     })
 public final class ConsoleMain implements Callable<Integer> {
@@ -106,9 +109,15 @@ public final class ConsoleMain implements Callable<Integer> {
   Duration deletedRetention = HistoryRetention.Retention.DEFAULT.deleted();
 
   @Option(names = "--prometheus-url", paramLabel = "URL", description = "Read workloads' metrics from this"
-      + " Prometheus (the node agents' DCGM series and the kubelets' cAdvisor series). Without it the"
-      + " metrics endpoint says which metrics need one.")
+      + " Prometheus (the node agents' DCGM series and the kubelets' cAdvisor series). Without it the console"
+      + " reads the node agents' /metrics pages itself (see --agent-scrape-interval) and keeps the last"
+      + " 2 hours of GPU utilization and memory in memory; CPU and memory metrics then say they need one.")
   URI prometheusUrl;
+
+  @Option(names = "--agent-scrape-interval", paramLabel = "DURATION", converter = DurationOption.class,
+      description = "Without --prometheus-url: how often each node agent's /metrics page (tessera-system pods"
+          + " labelled app.kubernetes.io/name=tessera-node-agent, port 9400) is read (default: 10s).")
+  Duration agentScrapeInterval = AgentScraper.Settings.DEFAULT.period();
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new ConsoleMain()).execute(args));
@@ -124,8 +133,9 @@ public final class ConsoleMain implements Callable<Integer> {
     Config config = kubeconfig == null ? Config.autoConfigure(null)
         : Config.fromKubeconfig(null, Files.readString(kubeconfig, StandardCharsets.UTF_8), kubeconfig.toString());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // The history's retries and pruning, and the agent scraper's rounds: short tasks that block nothing.
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "tessera-console-history");
+      Thread thread = new Thread(runnable, "tessera-console-scheduler");
       thread.setDaemon(true);
       return thread;
     });
@@ -145,15 +155,30 @@ public final class ConsoleMain implements Callable<Integer> {
       if (!noHistory) {
         retention.start(PRUNE_PERIOD);
       }
-      Function<GpuLookup, WorkloadMetrics> metrics = prometheusUrl == null ? gpus -> new NoMetrics()
+      // Without Prometheus, the console records the agents' GPU readings itself, with the catalog's
+      // GPU lookup, which the runtime passes when it makes the metrics source.
+      AtomicReference<ReportRecorder> recorder = new AtomicReference<>();
+      AgentScraper.Settings scraping = AgentScraper.Settings.DEFAULT.withPeriod(agentScrapeInterval);
+      Function<GpuLookup, WorkloadMetrics> metrics = prometheusUrl == null
+          ? gpus -> recorder.updateAndGet(none -> new ReportRecorder(clock, scraping.period(), gpus))
           : gpus -> new PrometheusMetrics(dev.tessera.console.metrics.PrometheusConfig.of(prometheusUrl), gpus);
       try (ConsoleRuntime console = ConsoleRuntime.start(
               new ConsoleRuntime.Settings(port, cluster, deletedRetention, true, RESYNC), client, history, metrics,
               new TokenReviewAuthenticator(accessClient, clock), new SubjectAccessAuthorizer(accessClient, clock),
               registry,
               clock);
-          ProjectAccessController access = new ProjectAccessController(client)) {
+          ProjectAccessController access = new ProjectAccessController(client);
+          AgentScraper scraper = recorder.get() == null ? null
+              : new AgentScraper(client, recorder.get(), scraping, clock, timer, registry)) {
         access.start();
+        if (scraper == null) {
+          log.info("metrics: from the Prometheus at {}", prometheusUrl);
+        } else {
+          scraper.start();
+          log.info("metrics: no --prometheus-url, so GPU readings come from the node agents' {} pages in {}, read"
+              + " every {} s and kept {} minutes", AgentScraper.PATH, AgentScraper.NAMESPACE,
+              scraping.period().toMillis() / 1000.0, ReportRecorder.DEFAULT_RETENTION.toMinutes());
+        }
         log.info("ready: the Workloads API on port {} (/api/v1/workloads; /docs/ describes it)", console.port());
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
