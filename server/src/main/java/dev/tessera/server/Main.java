@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -182,15 +181,16 @@ public final class Main implements Callable<Integer> {
     if (leaderElect) {
       return runReplica(clientConfig, config, reports);
     }
-    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+    // Declared first, closed last: the shutdown hook waits for everything after it to close.
+    try (ShutdownSignal shutdown = ShutdownSignal.register();
+        KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
         ExtenderRuntime runtime = ExtenderRuntime.start(config, reports, resyncPeriod, client);
         AdmissionRuntime admission = startAdmission(runtime)) {
       log.info(
           "serving cluster {} on port {} (node agents report on {}); scheduler profile {} calls it",
           clientConfig.getMasterUrl(), runtime.port(), runtime.reportPort(), WellKnown.SCHEDULER_NAME);
-      CountDownLatch stop = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
-      stop.await();
+      shutdown.await();
+      log.info("stopping: finishing the binds in flight and closing");
     }
     return 0;
   }
@@ -212,13 +212,14 @@ public final class Main implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--leader-elect-lease-duration: " + e.getMessage(), e);
     }
-    CountDownLatch stop = new CountDownLatch(1);
     java.util.concurrent.atomic.AtomicInteger exit = new java.util.concurrent.atomic.AtomicInteger();
     // The admission webhook reviews with the workload policies, which the workload controller holds:
     // it starts with leading, so a standby never approves what no policy was checked against.
     java.util.concurrent.atomic.AtomicReference<AdmissionRuntime> admission =
         new java.util.concurrent.atomic.AtomicReference<>();
-    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
+    // Declared first, closed last: the shutdown hook waits until the Lease is handed over.
+    try (ShutdownSignal stop = ShutdownSignal.register();
+        KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
         ExtenderRuntime runtime = ExtenderRuntime.standby(config, reports, resyncPeriod, client);
         Leadership leadership = new Leadership(client, settings)) {
       LeaderLabel label = new LeaderLabel(client, podNamespace == null ? namespace : podNamespace, pod);
@@ -238,7 +239,7 @@ public final class Main implements Callable<Integer> {
         } catch (Exception e) {
           log.error("won the Lease but could not start leading; exiting so that another replica leads", e);
           exit.set(1);
-          stop.countDown();
+          stop.stopNow();
         }
       };
       leadership.start(
@@ -246,9 +247,8 @@ public final class Main implements Callable<Integer> {
           () -> {
             log.warn("lost the Lease: another replica may be deciding now; exiting, to come back as a standby");
             exit.set(1);
-            stop.countDown();
+            stop.stopNow();
           });
-      Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
       try {
         stop.await();
       } finally {
