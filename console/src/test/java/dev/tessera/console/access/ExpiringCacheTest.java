@@ -3,13 +3,14 @@ package dev.tessera.console.access;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.tessera.extender.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ExpiringCacheTest {
-  private final TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2025-01-01T00:00:00Z"));
 
   @Test
   void anEntryIsThereUntilItExpiresAndNotAfter() {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceAttributes;
@@ -31,7 +32,7 @@ class SubjectAccessAuthorizerTest {
   private static final String ALLOWED = "RBAC: allowed by RoleBinding \"tessera-researcher/team-a\" of ClusterRole"
       + " \"tessera-researcher\" to Group \"ml\"";
 
-  private final TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2025-01-01T00:00:00Z"));
   private final List<SubjectAccessReview> reviewed = Collections.synchronizedList(new ArrayList<>());
   private final Caller alice = new Caller("alice", List.of("system:authenticated", "ml"));
   private EmbeddedApiServer api;

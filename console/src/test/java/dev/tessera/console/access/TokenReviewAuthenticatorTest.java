@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenReview;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class TokenReviewAuthenticatorTest {
   private static final String PATH = "/apis/authentication.k8s.io/v1/tokenreviews";
 
-  private final TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2025-01-01T00:00:00Z"));
   private final List<String> reviewed = Collections.synchronizedList(new ArrayList<>());
   private EmbeddedApiServer api;
   private String bobJwt;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.tessera.extender.telemetry.ReportListener;
+import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -57,7 +58,7 @@ class AgentScraperTest {
     default -> List.of();
   };
 
-  private final TestClock clock = new TestClock(T0);
+  private final MutableClock clock = new MutableClock(T0);
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final ReportRecorder recorder = new ReportRecorder(clock, PERIOD, LOOKUP);
   private final HeldTimer timer = new HeldTimer();

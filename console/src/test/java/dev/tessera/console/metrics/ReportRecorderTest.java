@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.extender.telemetry.ReportListener.GpuReading;
+import dev.tessera.extender.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ class ReportRecorderTest {
 
   private static final int LOOKBACK_REPORTS = 4;
 
-  private final TestClock clock = new TestClock(T0);
+  private final MutableClock clock = new MutableClock(T0);
   private final ExecutorService threads = Executors.newCachedThreadPool();
 
   @AfterEach
