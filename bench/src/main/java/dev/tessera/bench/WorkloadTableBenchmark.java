@@ -14,11 +14,7 @@ import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.console.ConsoleJson;
 import dev.tessera.console.catalog.RowBuilder;
 import dev.tessera.console.catalog.WorkloadCatalog;
-import dev.tessera.console.history.DeletedWorkload;
-import dev.tessera.console.history.EventPage;
-import dev.tessera.console.history.EventQuery;
-import dev.tessera.console.history.HistoryEvent;
-import dev.tessera.console.history.WorkloadHistory;
+import dev.tessera.console.history.NoHistory;
 import dev.tessera.console.table.Column;
 import dev.tessera.console.table.Filter;
 import dev.tessera.console.table.TablePage;
@@ -31,7 +27,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +82,7 @@ public class WorkloadTableBenchmark {
   @Setup
   public void setUp() throws Exception {
     json = ConsoleJson.mapper();
-    catalog = new WorkloadCatalog(new RowBuilder("bench"), new NoHistory(), json, Clock.systemUTC(),
+    catalog = new WorkloadCatalog(new RowBuilder("bench"), new NoHistory() /* this measures the table */, json, Clock.systemUTC(),
         Duration.ofDays(30));
     Random random = new Random(42);
     for (int p = 0; p < PROJECTS; p++) {
@@ -174,32 +169,5 @@ public class WorkloadTableBenchmark {
         namespace -> Integer.parseInt(namespace.substring(5)) % 2 == 1));
     return json.writeValueAsBytes(Map.of("kind", "WorkloadList", "metadata", Map.of("continue",
         String.valueOf(page.continueToken())), "items", page.items(), "total", page.total()));
-  }
-
-  /** The catalog's history calls, answered by nothing: this measures the table. */
-  private static final class NoHistory implements WorkloadHistory {
-    @Override
-    public void record(Collection<HistoryEvent> events) {}
-
-    @Override
-    public EventPage events(EventQuery query) {
-      return new EventPage(List.of(), null);
-    }
-
-    @Override
-    public void deleted(DeletedWorkload workload) {}
-
-    @Override
-    public List<DeletedWorkload> deletedSince(Instant since) {
-      return List.of();
-    }
-
-    @Override
-    public long prune(Instant eventsBefore, Instant deletedBefore) {
-      return 0;
-    }
-
-    @Override
-    public void close() {}
   }
 }
