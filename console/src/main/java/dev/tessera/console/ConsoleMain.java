@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -134,11 +135,8 @@ public final class ConsoleMain implements Callable<Integer> {
         : Config.fromKubeconfig(null, Files.readString(kubeconfig, StandardCharsets.UTF_8), kubeconfig.toString());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // The history's retries and pruning, and the agent scraper's rounds: short tasks that block nothing.
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "tessera-console-scheduler");
-      thread.setDaemon(true);
-      return thread;
-    });
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tessera-console-scheduler", true));
     WorkloadHistory history = noHistory ? new NoHistory() : BufferedHistory.start(
         openHistory(HistoryDatabase.Settings.of(databaseUrl, databaseUser, password()), timer),
         BufferedHistory.Settings.DEFAULT, registry);

@@ -15,14 +15,13 @@ import dev.tessera.console.metrics.WorkloadMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -89,9 +88,9 @@ public final class ConsoleRuntime implements AutoCloseable {
     WorkloadMetrics metrics = metricsWithGpus.apply(pod -> catalog.gpusOf(pod.uid()));
     CatalogInformers informers = new CatalogInformers(client, catalog, new EventRecorder(catalog, history),
         settings.resync());
-    ExecutorService watchDelivery = Executors.newSingleThreadExecutor(daemon("tessera-console-watch"));
-    ExecutorService background = Executors.newCachedThreadPool(daemon("tessera-console-log"));
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("tessera-console-timer"));
+    ExecutorService watchDelivery = Executors.newSingleThreadExecutor(new DefaultThreadFactory("tessera-console-watch", true));
+    ExecutorService background = Executors.newCachedThreadPool(new DefaultThreadFactory("tessera-console-log", true));
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tessera-console-timer", true));
     AtomicBoolean ready = new AtomicBoolean();
     ConsoleServer server = new ConsoleServer(settings.port(), ConsoleApi.router(new ConsoleApi.Parts(
         catalog, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json, clock,
@@ -138,14 +137,5 @@ public final class ConsoleRuntime implements AutoCloseable {
     background.shutdownNow();
     timer.shutdownNow();
     registry.close();
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, prefix + "-" + n.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 }

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.HttpURLConnection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -98,12 +99,7 @@ public final class ProjectAccessController implements AutoCloseable {
       throw new IllegalStateException("the project access controller was started before");
     }
     executor =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "project-access");
-              thread.setDaemon(true);
-              return thread;
-            });
+        Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("project-access", true));
     try {
       bindings =
           client.rbac().roleBindings().inAnyNamespace()

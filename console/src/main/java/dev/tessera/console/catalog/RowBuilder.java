@@ -198,7 +198,8 @@ public final class RowBuilder {
     }
   }
 
-  private static Instant time(String text) {
+  /** An RFC 3339 time, or null for none or one that does not parse. */
+  static Instant time(String text) {
     if (text == null || text.isEmpty()) {
       return null;
     }

@@ -14,10 +14,10 @@ import dev.tessera.console.history.WorkloadHistory;
 import dev.tessera.console.table.WorkloadRow;
 import dev.tessera.console.table.WorkloadTable;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -97,11 +97,7 @@ public final class WorkloadCatalog implements AutoCloseable {
     this.json = Objects.requireNonNull(json, "json");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.deletedRetention = Objects.requireNonNull(deletedRetention, "deletedRetention");
-    this.owner = Executors.newSingleThreadExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "tessera-console-catalog");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.owner = Executors.newSingleThreadExecutor(new DefaultThreadFactory("tessera-console-catalog", true));
   }
 
   /**
@@ -428,7 +424,7 @@ public final class WorkloadCatalog implements AutoCloseable {
     }
     List<HistoryEvent> events = new ArrayList<>();
     for (WorkloadStatus.PhaseChange change : phases.subList(done, phases.size())) {
-      Instant since = instant(change.since());
+      Instant since = RowBuilder.time(change.since());
       if (change.phase() == null || since == null) {
         continue;
       }
@@ -465,14 +461,6 @@ public final class WorkloadCatalog implements AutoCloseable {
   private static WorkloadKey keyOf(WorkloadResource<?> workload) {
     return new WorkloadKey(workload.getMetadata().getNamespace(), workload.workloadKind(),
         workload.getMetadata().getName());
-  }
-
-  private static Instant instant(String text) {
-    try {
-      return text == null ? null : Instant.parse(text);
-    } catch (DateTimeParseException e) {
-      return null;
-    }
   }
 
   private static void guarded(String what, Runnable task) {

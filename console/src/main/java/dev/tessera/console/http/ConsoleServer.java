@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.extender.net.NettyListener;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,12 +28,7 @@ public final class ConsoleServer implements AutoCloseable {
     this.json = json;
     this.listener = new NettyListener(new NettyListener.Settings(
         "tessera-console", "the console server", "the Workloads API", port, "--port", 2, 256, true));
-    AtomicInteger n = new AtomicInteger();
-    this.workers = Executors.newFixedThreadPool(WORKERS, runnable -> {
-      Thread thread = new Thread(runnable, "tessera-console-" + n.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.workers = Executors.newFixedThreadPool(WORKERS, new DefaultThreadFactory("tessera-console", true));
   }
 
   public void start() {

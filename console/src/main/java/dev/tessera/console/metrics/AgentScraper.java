@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,7 +40,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,12 +160,8 @@ public final class AgentScraper implements AutoCloseable {
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(settings.timeout())
         .build();
-    AtomicInteger threads = new AtomicInteger();
-    this.readers = Executors.newFixedThreadPool(settings.concurrency(), runnable -> {
-      Thread thread = new Thread(runnable, "tessera-console-agent-scrape-" + threads.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.readers = Executors.newFixedThreadPool(settings.concurrency(),
+        new DefaultThreadFactory("tessera-console-agent-scrape", true));
     for (Failure failure : Failure.values()) {
       failures.put(failure, Counter.builder(FAILURES)
           .tag("reason", failure.tag)
