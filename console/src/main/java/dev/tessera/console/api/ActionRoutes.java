@@ -92,15 +92,9 @@ final class ActionRoutes {
     } catch (KubernetesClientException e) {
       throw ApiErrors.from(e, "submit " + kind.kind() + " " + namespace + "/" + workload.getMetadata().getName());
     }
-    Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("kind", "Status");
-    answer.put("apiVersion", "v1");
-    answer.put("status", "Success");
-    answer.put("message", dryRun != null
+    return success(dryRun != null ? 200 : 201, dryRun != null
         ? "the " + kind.kind() + " passes the policies; \"object\" shows it with their defaults"
-        : kind.kind() + " " + namespace + "/" + created.getMetadata().getName() + " submitted");
-    answer.put("object", created);
-    return Reply.json(dryRun != null ? 200 : 201, json.writeValueAsBytes(answer));
+        : kind.kind() + " " + namespace + "/" + created.getMetadata().getName() + " submitted", created);
   }
 
   private static String fieldOf(com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -157,11 +151,19 @@ final class ActionRoutes {
   }
 
   private Reply success(String message) throws Exception {
+    return success(200, message, null);
+  }
+
+  /** A Kubernetes Status of Success, with the object acted on when there is one. */
+  private Reply success(int code, String message, Object object) throws Exception {
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("kind", "Status");
     answer.put("apiVersion", "v1");
     answer.put("status", "Success");
     answer.put("message", message);
-    return Reply.json(200, json.writeValueAsBytes(answer));
+    if (object != null) {
+      answer.put("object", object);
+    }
+    return Reply.json(code, json.writeValueAsBytes(answer));
   }
 }
