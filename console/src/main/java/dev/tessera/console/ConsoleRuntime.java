@@ -6,6 +6,7 @@ import dev.tessera.console.access.Authorizer;
 import dev.tessera.console.api.ConsoleApi;
 import dev.tessera.console.catalog.CatalogInformers;
 import dev.tessera.console.catalog.EventRecorder;
+import dev.tessera.console.catalog.ProjectDirectory;
 import dev.tessera.console.catalog.RowBuilder;
 import dev.tessera.console.catalog.WorkloadCatalog;
 import dev.tessera.console.history.WorkloadHistory;
@@ -34,6 +35,7 @@ public final class ConsoleRuntime implements AutoCloseable {
   private static final Duration DELETED_RETRY = Duration.ofSeconds(30);
 
   private final WorkloadCatalog catalog;
+  private final ProjectDirectory projects;
   private final CatalogInformers informers;
   private final ConsoleServer server;
   private final ExecutorService watchDelivery;
@@ -52,10 +54,11 @@ public final class ConsoleRuntime implements AutoCloseable {
    */
   public record Settings(int port, String cluster, Duration deletedRetention, boolean impersonate, Duration resync) {}
 
-  private ConsoleRuntime(WorkloadCatalog catalog, CatalogInformers informers, ConsoleServer server,
-      ExecutorService watchDelivery, ExecutorService background, ScheduledExecutorService timer,
+  private ConsoleRuntime(WorkloadCatalog catalog, ProjectDirectory projects, CatalogInformers informers,
+      ConsoleServer server, ExecutorService watchDelivery, ExecutorService background, ScheduledExecutorService timer,
       PrometheusMeterRegistry registry) {
     this.catalog = catalog;
+    this.projects = projects;
     this.informers = informers;
     this.server = server;
     this.watchDelivery = watchDelivery;
@@ -86,7 +89,8 @@ public final class ConsoleRuntime implements AutoCloseable {
     WorkloadCatalog catalog = new WorkloadCatalog(new RowBuilder(settings.cluster()), history, json, clock,
         settings.deletedRetention());
     WorkloadMetrics metrics = metricsWithGpus.apply(pod -> catalog.gpusOf(pod.uid()));
-    CatalogInformers informers = new CatalogInformers(client, catalog, new EventRecorder(catalog, history),
+    ProjectDirectory projects = new ProjectDirectory();
+    CatalogInformers informers = new CatalogInformers(client, catalog, projects, new EventRecorder(catalog, history),
         settings.resync());
     ExecutorService watchDelivery = Executors.newSingleThreadExecutor(new DefaultThreadFactory("tessera-console-watch", true));
     ExecutorService background = Executors.newCachedThreadPool(new DefaultThreadFactory("tessera-console-log", true));
@@ -95,8 +99,8 @@ public final class ConsoleRuntime implements AutoCloseable {
     ConsoleServer server = new ConsoleServer(settings.port(), ConsoleApi.router(new ConsoleApi.Parts(
         catalog, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json, clock,
         ready::get, watchDelivery, background, timer)), json);
-    ConsoleRuntime runtime = new ConsoleRuntime(catalog, informers, server, watchDelivery, background, timer,
-        registry);
+    ConsoleRuntime runtime = new ConsoleRuntime(catalog, projects, informers, server, watchDelivery, background,
+        timer, registry);
     try {
       server.start();
       loadDeleted(catalog, timer);
@@ -124,6 +128,10 @@ public final class ConsoleRuntime implements AutoCloseable {
     return catalog;
   }
 
+  public ProjectDirectory projects() {
+    return projects;
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }
@@ -133,6 +141,7 @@ public final class ConsoleRuntime implements AutoCloseable {
     server.close();
     informers.close();
     catalog.close();
+    projects.close();
     watchDelivery.shutdownNow();
     background.shutdownNow();
     timer.shutdownNow();

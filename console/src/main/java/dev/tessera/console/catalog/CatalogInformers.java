@@ -1,7 +1,9 @@
 package dev.tessera.console.catalog;
 
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.NodePoolResource;
 import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.api.policy.WorkloadPolicyResource;
 import dev.tessera.api.workloads.DistributedTrainingResource;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.TrainingResource;
@@ -18,20 +20,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The informers that feed the catalog and the event history: the four workload kinds, the pods
- * workloads own, projects, and events. Their handlers only hand objects over; the catalog's thread
- * does the work.
+ * The informers that feed the catalog, the projects' directory and the event history: the four
+ * workload kinds, the pods workloads own, projects, node pools, workload policies, and events.
+ * Their handlers only hand objects over; the catalog's and the directory's threads do the work.
  */
 public final class CatalogInformers implements AutoCloseable {
   private final KubernetesClient client;
   private final WorkloadCatalog catalog;
+  private final ProjectDirectory projects;
   private final EventRecorder events;
   private final Duration resync;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
 
-  public CatalogInformers(KubernetesClient client, WorkloadCatalog catalog, EventRecorder events, Duration resync) {
+  public CatalogInformers(KubernetesClient client, WorkloadCatalog catalog, ProjectDirectory projects,
+      EventRecorder events, Duration resync) {
     this.client = client;
     this.catalog = catalog;
+    this.projects = projects;
     this.events = events;
     this.resync = resync;
   }
@@ -39,8 +44,19 @@ public final class CatalogInformers implements AutoCloseable {
   /** Starts every informer and returns once each has listed what exists. */
   public void start(Duration timeout) throws Exception {
     // Projects first: rows computed before their project is known would change again at once.
+    // One watch feeds both owners of projects.
     informers.add(client.resources(ProjectResource.class).inform(
-        handler(catalog::projectChanged, catalog::projectDeleted), resync.toMillis()));
+        handler(project -> {
+          catalog.projectChanged(project);
+          projects.projectChanged(project);
+        }, project -> {
+          catalog.projectDeleted(project);
+          projects.projectDeleted(project);
+        }), resync.toMillis()));
+    informers.add(client.resources(NodePoolResource.class).inform(
+        handler(projects::nodePoolChanged, projects::nodePoolDeleted), resync.toMillis()));
+    informers.add(client.resources(WorkloadPolicyResource.class).inform(
+        handler(projects::policyChanged, projects::policyDeleted), resync.toMillis()));
     waitForSync(timeout);
     workloads(WorkspaceResource.class);
     workloads(TrainingResource.class);

@@ -44,6 +44,7 @@ class WorkloadCatalogTest {
   private EmbeddedApiServer api;
   private KubernetesClient client;
   private WorkloadCatalog catalog;
+  private ProjectDirectory projects;
   private CatalogInformers informers;
 
   @BeforeEach
@@ -51,13 +52,15 @@ class WorkloadCatalogTest {
     api = EmbeddedApiServer.start();
     client = api.client();
     catalog = new WorkloadCatalog(new RowBuilder("lab"), history, json, clock, Duration.ofDays(30));
-    informers = new CatalogInformers(client, catalog, new EventRecorder(catalog, history), Duration.ZERO);
+    projects = new ProjectDirectory();
+    informers = new CatalogInformers(client, catalog, projects, new EventRecorder(catalog, history), Duration.ZERO);
   }
 
   @AfterEach
   void stop() {
     informers.close();
     catalog.close();
+    projects.close();
     api.close();
   }
 
