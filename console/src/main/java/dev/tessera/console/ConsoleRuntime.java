@@ -97,8 +97,8 @@ public final class ConsoleRuntime implements AutoCloseable {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tessera-console-timer", true));
     AtomicBoolean ready = new AtomicBoolean();
     ConsoleServer server = new ConsoleServer(settings.port(), ConsoleApi.router(new ConsoleApi.Parts(
-        catalog, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json, clock,
-        ready::get, watchDelivery, background, timer)), json);
+        catalog, projects, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json,
+        clock, ready::get, watchDelivery, background, timer)), json);
     ConsoleRuntime runtime = new ConsoleRuntime(catalog, projects, informers, server, watchDelivery, background,
         timer, registry);
     try {

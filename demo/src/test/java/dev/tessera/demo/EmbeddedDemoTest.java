@@ -121,6 +121,23 @@ class EmbeddedDemoTest {
   }
 
   @Test
+  void theNewWorkloadFormLearnsWhoIsSignedInTheirProjectsAndItsPolicy() throws Exception {
+    assertEquals("alice", JSON.readTree(get("/api/v1/session", "tessera-demo-alice").body()).path("user").asText());
+    JsonNode projects = JSON.readTree(get("/api/v1/projects", "tessera-demo-alice").body());
+    assertEquals(1, projects.path("items").size(), projects.toString());
+    JsonNode vision = projects.path("items").get(0);
+    assertEquals("team-vision", vision.path("namespace").asText());
+    assertEquals("[\"a100\",\"h100\"]", vision.path("nodePools").toString());
+    assertTrue(vision.path("canSubmit").path("trainings").asBoolean(), vision.toString());
+    JsonNode policy = JSON.readTree(get("/api/v1/namespaces/team-vision/effectivepolicies/trainings",
+        "tessera-demo-alice").body());
+    assertEquals("EffectivePolicy", policy.path("kind").asText(), policy.toString());
+    assertEquals("team-vision", policy.path("project").asText(), policy.toString());
+    assertEquals(403, get("/api/v1/namespaces/team-vision/effectivepolicies/trainings", "tessera-demo-bob")
+        .statusCode());
+  }
+
+  @Test
   void aWorkloadsGpuMetricsComeFromTheRecordedAgentReports() throws Exception {
     AtomicReference<JsonNode> metrics = new AtomicReference<>();
     await(() -> {

@@ -3,6 +3,7 @@ package dev.tessera.console.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.console.access.Authenticator;
 import dev.tessera.console.access.Authorizer;
+import dev.tessera.console.catalog.ProjectDirectory;
 import dev.tessera.console.catalog.WorkloadCatalog;
 import dev.tessera.console.history.WorkloadHistory;
 import dev.tessera.console.http.Reply;
@@ -22,6 +23,7 @@ public final class ConsoleApi {
   /**
    * What the routes need.
    *
+   * @param projects the projects, node pools and workload policies a new workload's form shows
    * @param client the console's own client: reads logs, and acts as users through impersonation
    * @param impersonate false only for the embedded demo, whose in-process API server knows no users
    * @param ready whether the catalog has listed everything: {@code /readyz}
@@ -30,6 +32,7 @@ public final class ConsoleApi {
    */
   public record Parts(
       WorkloadCatalog catalog,
+      ProjectDirectory projects,
       WorkloadHistory history,
       WorkloadMetrics metrics,
       Authenticator authenticator,
@@ -53,6 +56,8 @@ public final class ConsoleApi {
     router.open("GET", "/metrics", (request, vars, caller) ->
         Reply.text(200, "text/plain; version=0.0.4; charset=utf-8", parts.registry().scrape()));
     new DocsRoutes().register(router);
+    // Before the details: its policy path has their shape, with a segment no workload kind has.
+    new ProjectRoutes(parts.projects(), parts.authorizer(), parts.json()).register(router);
     new TableRoutes(parts.catalog(), parts.authorizer(), parts.json(), parts.watchDelivery(), parts.timer())
         .register(router);
     DetailRoutes details = new DetailRoutes(parts.catalog(), parts.history(), parts.metrics(), parts.authorizer(),

@@ -28,15 +28,28 @@ final class Visibility {
   }
 
   boolean sees(WorkloadRow row) {
+    return sees(row.namespace(), Plurals.ofType(row.type()));
+  }
+
+  /** Whether the caller may list workloads of {@code kind} in {@code namespace}. */
+  boolean sees(String namespace, WorkloadKind kind) {
     // Called for every row of a list: one map lookup, nothing allocated once the answer is known.
-    byte[] kinds = answers.computeIfAbsent(row.namespace(), namespace -> new byte[KINDS.length]);
-    WorkloadKind kind = Plurals.ofType(row.type());
+    byte[] kinds = answers.computeIfAbsent(namespace, k -> new byte[KINDS.length]);
     if (kinds[kind.ordinal()] == 0) {
-      boolean allowed = check(authorizer, caller, Permission.tessera("list", Plurals.of(kind), row.namespace()))
-          .allowed();
+      boolean allowed = check(authorizer, caller, Permission.tessera("list", Plurals.of(kind), namespace)).allowed();
       kinds[kind.ordinal()] = (byte) (allowed ? 1 : 2);
     }
     return kinds[kind.ordinal()] == 1;
+  }
+
+  /** Whether the caller may list some workload kind in {@code namespace}: what makes a project theirs to see. */
+  boolean seesAny(String namespace) {
+    for (WorkloadKind kind : KINDS) {
+      if (sees(namespace, kind)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static final WorkloadKind[] KINDS = WorkloadKind.values();

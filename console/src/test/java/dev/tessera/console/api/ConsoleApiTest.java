@@ -286,7 +286,7 @@ class ConsoleApiTest {
       path.getValue().fieldNames().forEachRemaining(method -> documented.add(method.toUpperCase(java.util.Locale.ROOT)
           + " " + path.getKey()));
     }
-    var router = ConsoleApi.router(new ConsoleApi.Parts(console.catalog(), new MemoryHistory(), null, ACCESS, ACCESS,
+    var router = ConsoleApi.router(new ConsoleApi.Parts(console.catalog(), console.projects(), new MemoryHistory(), null, ACCESS, ACCESS,
         client, false, console.registry(), JSON, Clock.systemUTC(), () -> true, null, null, null));
     for (var route : router.routes()) {
       String key = route.method() + " " + route.pattern().replace("{kind}", "{kind}");
