@@ -98,7 +98,7 @@ public final class ConsoleRuntime implements AutoCloseable {
     AtomicBoolean ready = new AtomicBoolean();
     ConsoleServer server = new ConsoleServer(settings.port(), ConsoleApi.router(new ConsoleApi.Parts(
         catalog, projects, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json,
-        clock, ready::get, watchDelivery, background, timer)), json);
+        clock, ready::get, watchDelivery, background, timer, settings.cluster())), json);
     ConsoleRuntime runtime = new ConsoleRuntime(catalog, projects, informers, server, watchDelivery, background,
         timer, registry);
     try {

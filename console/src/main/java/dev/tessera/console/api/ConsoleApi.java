@@ -3,6 +3,7 @@ package dev.tessera.console.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.console.access.Authenticator;
 import dev.tessera.console.access.Authorizer;
+import dev.tessera.console.access.DemoUsers;
 import dev.tessera.console.catalog.ProjectDirectory;
 import dev.tessera.console.catalog.WorkloadCatalog;
 import dev.tessera.console.history.WorkloadHistory;
@@ -12,6 +13,7 @@ import dev.tessera.console.metrics.WorkloadMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
@@ -29,6 +31,7 @@ public final class ConsoleApi {
    * @param ready whether the catalog has listed everything: {@code /readyz}
    * @param background threads for watches' delivery and followed logs
    * @param timer heartbeats of watch streams
+   * @param cluster the cluster's name, for the web UI's header
    */
   public record Parts(
       WorkloadCatalog catalog,
@@ -45,7 +48,8 @@ public final class ConsoleApi {
       BooleanSupplier ready,
       ExecutorService watchDelivery,
       ExecutorService background,
-      ScheduledExecutorService timer) {}
+      ScheduledExecutorService timer,
+      String cluster) {}
 
   public static Router router(Parts parts) {
     Router router = new Router(parts.authenticator());
@@ -58,6 +62,10 @@ public final class ConsoleApi {
     new DocsRoutes().register(router);
     // Before the details: its policy path has their shape, with a segment no workload kind has.
     new ProjectRoutes(parts.projects(), parts.authorizer(), parts.json()).register(router);
+    // The demo's users are offered on the sign-in page; a cluster's users bring their own token.
+    List<UiRoutes.DemoLogin> demoLogins = parts.authenticator() instanceof DemoUsers demo
+        ? UiRoutes.logins(demo) : List.of();
+    new UiRoutes(parts.cluster(), demoLogins, parts.json()).register(router);
     new TableRoutes(parts.catalog(), parts.authorizer(), parts.json(), parts.watchDelivery(), parts.timer())
         .register(router);
     DetailRoutes details = new DetailRoutes(parts.catalog(), parts.history(), parts.metrics(), parts.authorizer(),

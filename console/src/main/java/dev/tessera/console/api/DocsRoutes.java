@@ -3,11 +3,7 @@ package dev.tessera.console.api;
 import dev.tessera.console.http.ApiException;
 import dev.tessera.console.http.Reply;
 import dev.tessera.console.http.Router;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * The API's description: {@code /openapi.yaml}, and {@code /docs/} to browse it with Swagger UI,
@@ -26,48 +22,24 @@ final class DocsRoutes {
   private final String swaggerRoot;
 
   DocsRoutes() {
-    this.swaggerRoot = "/META-INF/resources/webjars/swagger-ui/" + swaggerVersion() + "/";
+    this.swaggerRoot = "/META-INF/resources/webjars/swagger-ui/"
+        + ClassPathFiles.version("org.webjars", "swagger-ui") + "/";
   }
 
   void register(Router router) {
     router.open("GET", "/openapi.yaml", (request, vars, caller) ->
-        new Reply.Full(200, "application/yaml", resource(OPENAPI), Map.of()));
+        new Reply.Full(200, "application/yaml", ClassPathFiles.read(OPENAPI), Map.of()));
     router.open("GET", "/docs", (request, vars, caller) ->
         new Reply.Full(301, "text/plain", new byte[0], Map.of("Location", "/docs/")));
     router.open("GET", "/docs/", (request, vars, caller) ->
-        new Reply.Full(200, "text/html; charset=utf-8", resource(DOCS_PAGE), Map.of()));
+        new Reply.Full(200, "text/html; charset=utf-8", ClassPathFiles.read(DOCS_PAGE), Map.of()));
     router.open("GET", "/docs/{file}", (request, vars, caller) -> {
       String type = SWAGGER_FILES.get(vars.get("file"));
       if (type == null) {
         throw ApiException.notFound("no such file: /docs/" + vars.get("file"));
       }
-      return new Reply.Full(200, type, resource(swaggerRoot + vars.get("file")),
+      return new Reply.Full(200, type, ClassPathFiles.read(swaggerRoot + vars.get("file")),
           Map.of("Cache-Control", "max-age=86400"));
     });
-  }
-
-  static byte[] resource(String path) {
-    try (InputStream in = DocsRoutes.class.getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IllegalStateException(path + " is missing from the jar: the build left it out");
-      }
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + path + " from the jar", e);
-    }
-  }
-
-  private static String swaggerVersion() {
-    Properties properties = new Properties();
-    try (InputStream in = DocsRoutes.class.getResourceAsStream(
-        "/META-INF/maven/org.webjars/swagger-ui/pom.properties")) {
-      if (in == null) {
-        throw new IllegalStateException("the swagger-ui WebJar is not on the class path");
-      }
-      properties.load(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the swagger-ui WebJar's version", e);
-    }
-    return properties.getProperty("version");
   }
 }

@@ -278,7 +278,7 @@ class ConsoleApiTest {
 
   @Test
   void everyRouteIsInTheOpenApiDocumentAndTheDocsAreServed() throws Exception {
-    JsonNode document = new YAMLMapper().readTree(DocsRoutes.resource(DocsRoutes.OPENAPI));
+    JsonNode document = new YAMLMapper().readTree(ClassPathFiles.read(DocsRoutes.OPENAPI));
     Set<String> documented = new HashSet<>();
     Iterator<Map.Entry<String, JsonNode>> paths = document.path("paths").fields();
     while (paths.hasNext()) {
@@ -287,7 +287,7 @@ class ConsoleApiTest {
           + " " + path.getKey()));
     }
     var router = ConsoleApi.router(new ConsoleApi.Parts(console.catalog(), console.projects(), new MemoryHistory(), null, ACCESS, ACCESS,
-        client, false, console.registry(), JSON, Clock.systemUTC(), () -> true, null, null, null));
+        client, false, console.registry(), JSON, Clock.systemUTC(), () -> true, null, null, null, "test"));
     for (var route : router.routes()) {
       String key = route.method() + " " + route.pattern().replace("{kind}", "{kind}");
       assertTrue(documented.contains(key), key + " is served but not in openapi.yaml");

@@ -1,0 +1,260 @@
+package dev.tessera.demo.ui;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.demo.EmbeddedDemo;
+import dev.tessera.extender.ExtenderConfig;
+import dev.tessera.extender.telemetry.ReportConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.Select;
+
+/**
+ * The Workloads view in a real headless Chromium against the embedded demo: the same page, API,
+ * admission and workload controller a newcomer gets from the README's first command. Each test
+ * clicks through what a user does and watches the page answer. The screenshots in docs/ are taken
+ * here: run with {@code -Dtessera.screenshots=<folder>} to write them there (by default they go
+ * to target/screenshots).
+ */
+class WorkloadsViewBrowserTest {
+  /** Long enough for the demo's controller and simulated kubelet to stop and restart pods. */
+  private static final Duration LIFECYCLE = Duration.ofSeconds(90);
+
+  private static EmbeddedDemo.Running demo;
+  private static String console;
+  private static Path screenshots;
+  private Browser browser;
+
+  @BeforeAll
+  static void startTheDemo() throws Exception {
+    Assumptions.assumeTrue(Browser.missing().isEmpty(), () -> "browser tests skipped: " + Browser.missing().get());
+    demo = new EmbeddedDemo(ExtenderConfig.defaults().withPort(0), ReportConfig.defaults().withPort(0),
+        Duration.ofMinutes(5), 0, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        .start();
+    console = demo.workloadsApi().toString();
+    screenshots = Path.of(System.getProperty("tessera.screenshots", "target/screenshots"));
+  }
+
+  @AfterAll
+  static void stopTheDemo() {
+    if (demo != null) {
+      demo.close();
+    }
+  }
+
+  @BeforeEach
+  void openTheBrowser() throws Exception {
+    browser = Browser.open();
+  }
+
+  @AfterEach
+  void closeTheBrowser() throws Exception {
+    browser.close();
+  }
+
+  @Test
+  void filtersSortsPicksColumnsAndDownloadsWhatIsShown() throws Exception {
+    browser.signInAs(console, "admin");
+    waitForRows(4);
+    browser.screenshot(screenshots.resolve("workloads-table.png"));
+
+    // A filter on the project leaves team-nlp's two workloads, and shows as a chip.
+    browser.button("Add filter").click();
+    new Select(browser.find("[data-test=filter-column]")).selectByValue("project");
+    new Select(browser.find("[data-test=filter-operator]")).selectByValue("==");
+    browser.find("[data-test=filter-value]").sendKeys("team-nlp");
+    browser.find("[data-test=filter-add]").click();
+    assertTrue(browser.find("[data-test=chip]").getText().contains("team-nlp"));
+    assertEquals(List.of("bert-pretrain", "llama-serve"), sortedNames(rowNames(2)));
+
+    // Sort by name, both ways.
+    browser.find("th button[data-column=name]").click();
+    assertEquals(List.of("bert-pretrain", "llama-serve"), rowNames(2));
+    browser.find("th button[data-column=name]").click();
+    browser.until(d -> rowNames(2).equals(List.of("llama-serve", "bert-pretrain")));
+
+    // Columns: drop "Created by", add "Image"; the choice outlives a reload.
+    browser.button("Columns").click();
+    browser.find("input[data-column=createdBy]").click();
+    browser.find("input[data-column=image]").click();
+    browser.find("[data-test=search]").click(); // closes the picker
+    assertTrue(headers().contains("image") && !headers().contains("createdBy"), headers().toString());
+    browser.driver().navigate().refresh();
+    waitForRows(4);
+    assertTrue(headers().contains("image") && !headers().contains("createdBy"), headers().toString());
+
+    // The CSV has the shown columns, in their order, and only the rows the search leaves.
+    browser.find("[data-test=search]").sendKeys("llama");
+    waitForRows(1);
+    browser.find("[data-test=csv]").click();
+    List<String> csv = Files.readAllLines(browser.downloaded("workloads.csv"));
+    assertEquals(2, csv.size(), csv.toString());
+    // The API's CSV names its columns as Run:ai's does ("Environment" is the image).
+    assertTrue(csv.get(0).startsWith("Name,Type,Status,Project,Running pods,Requested pods,"), csv.get(0));
+    assertTrue(csv.get(0).contains(",Environment") && !csv.get(0).contains("Created by"), csv.get(0));
+    assertTrue(csv.get(1).startsWith("llama-serve,inference,"), csv.get(1));
+  }
+
+  @Test
+  void stopAndRunChangeTheStatusLive() {
+    browser.signInAs(console, "alice");
+    WebElement row = rowOf("vit-finetune");
+    browser.until(d -> status("vit-finetune").equals("Running"));
+    row.click();
+    browser.until(d -> enabled("Stop"));
+    browser.button("Stop").click();
+    // Nothing is reloaded: the change arrives over the API's watch.
+    waitLong(() -> status("vit-finetune").equals("Stopped"));
+    assertFalse(enabled("Stop"));
+    browser.until(d -> enabled("Run"));
+    browser.button("Run").click();
+    waitLong(() -> status("vit-finetune").equals("Running"));
+  }
+
+  @Test
+  void detailsShowEventsAndAMetricsChartWithData() throws Exception {
+    browser.signInAs(console, "alice");
+    rowOf("vit-finetune").click();
+    browser.button("Show details").click();
+    browser.find("[data-test=details]");
+    browser.until(d -> !browser.all("[data-test=events] tbody tr").isEmpty());
+    assertNotNull(browser.find("[data-test=timeline] span"));
+
+    browser.find("button[data-tab=metrics]").click();
+    WebElement chart = browser.find("[data-test='chart-gpu_utilization_percent']");
+    browser.until(d -> Integer.parseInt(chart.getAttribute("data-points")) > 0);
+    assertNotNull(chart.findElement(By.cssSelector("canvas")));
+    List<String> legend = chart.findElements(By.cssSelector(".u-legend .u-series .u-label")).stream()
+        .map(WebElement::getText).toList();
+    assertTrue(legend.contains("Average") && legend.stream().anyMatch(l -> l.startsWith("GPU ")), legend.toString());
+    browser.screenshot(screenshots.resolve("workload-details.png"));
+
+    // A legend entry hides its line; dragging across zooms every chart until Reset zoom.
+    WebElement firstGpu = chart.findElements(By.cssSelector(".u-legend .u-series")).get(1);
+    firstGpu.click();
+    browser.until(d -> firstGpu.getAttribute("class").contains("u-off"));
+    WebElement over = chart.findElement(By.cssSelector(".u-over"));
+    new Actions(browser.driver()).moveToElement(over, -120, 0).clickAndHold().moveByOffset(200, 0).release().perform();
+    browser.until(d -> browser.find("[data-test=reset-zoom]").isEnabled());
+    browser.find("[data-test=reset-zoom]").click();
+    browser.until(d -> !browser.find("[data-test=reset-zoom]").isEnabled());
+
+    // The history filters by category.
+    browser.find("button[data-tab=history]").click();
+    new Select(browser.find("[data-test=history-category]")).selectByValue("status");
+    browser.until(d -> browser.all("[data-test=events] tbody tr td:nth-child(2)").stream()
+        .allMatch(td -> td.getText().equals("status")) && !browser.all("[data-test=events] tbody tr").isEmpty());
+  }
+
+  @Test
+  void aNewWorkloadIsCheckedAgainstThePolicyFixedAndSubmitted() throws Exception {
+    browser.signInAs(console, "alice");
+    waitForRows(2);
+    browser.find("[data-test=new]").click();
+    WebElement form = browser.find("[data-test=workload-form]");
+    new Select(form.findElement(By.name("kind"))).selectByValue("trainings");
+    // The project's policy fills in its defaults.
+    browser.until(d -> !form.findElement(By.name("image")).getAttribute("value").isEmpty());
+    form.findElement(By.name("name")).sendKeys("resnet-sweep");
+    form.findElement(By.cssSelector("input[name=gpuMode][value=whole]")).click();
+    WebElement count = browser.find("input[name=gpuCount]");
+    count.sendKeys(Keys.chord(Keys.CONTROL, "a"), "4");
+    // Checked before submitting: the violation shows on the GPU field.
+    WebElement gpuError = browser.find("[data-field='spec.gpu'] .field-error");
+    assertTrue(gpuError.getText().contains("4"), gpuError.getText());
+    browser.screenshot(screenshots.resolve("new-workload.png"));
+    browser.find("[data-test=submit]").click();
+    browser.find("[data-field='spec.gpu'] .field-error");
+
+    count.sendKeys(Keys.chord(Keys.CONTROL, "a"), "1");
+    browser.until(d -> browser.all("[data-field='spec.gpu'] .field-error").isEmpty());
+    browser.find("[data-test=submit]").click();
+    browser.until(d -> d.getPageSource().contains("resnet-sweep submitted"));
+    rowOf("resnet-sweep");
+
+    // Deleted with a confirmation, it moves to the Deleted view.
+    rowOf("resnet-sweep").click();
+    browser.until(d -> enabled("Delete"));
+    browser.button("Delete").click();
+    browser.find("[data-test=confirm-delete]").click();
+    waitLong(() -> browser.all("tr[data-name='resnet-sweep']").isEmpty());
+    browser.find("[data-test=tab-deleted]").click();
+    waitLong(() -> {
+      if (browser.all("tr[data-name='resnet-sweep']").isEmpty()) {
+        browser.find("[data-test=refresh]").click();
+        return false;
+      }
+      return true;
+    });
+  }
+
+  @Test
+  void aViewerSeesButCannotStop() {
+    browser.signInAs(console, "bob");
+    rowOf("bert-pretrain").click();
+    WebElement stop = browser.until(d -> {
+      WebElement button = browser.button("Stop");
+      return button.getAttribute("title").contains("because") && !button.getAttribute("title").contains("checking")
+          ? button : null;
+    });
+    assertFalse(stop.isEnabled());
+    assertTrue(stop.getAttribute("title").contains("does not allow"), stop.getAttribute("title"));
+    assertFalse(enabled("Delete"));
+    // What bob may not see is not listed: only team-nlp's workloads.
+    assertEquals(List.of("bert-pretrain", "llama-serve"), sortedNames(rowNames(2)));
+  }
+
+  private WebElement rowOf(String name) {
+    return browser.find("tr[data-name='" + name + "']");
+  }
+
+  private String status(String name) {
+    List<WebElement> cells = browser.all("tr[data-name='" + name + "'] [data-phase]");
+    return cells.isEmpty() ? "" : cells.get(0).getAttribute("data-phase");
+  }
+
+  private boolean enabled(String action) {
+    List<WebElement> buttons = browser.all("button[data-action='" + action + "']");
+    return !buttons.isEmpty() && buttons.get(0).isEnabled();
+  }
+
+  private void waitForRows(int count) {
+    browser.until(d -> browser.all("tbody tr[data-uid]").size() == count);
+  }
+
+  private List<String> rowNames(int count) {
+    waitForRows(count);
+    return browser.all("tbody tr[data-uid]").stream().map(tr -> tr.getAttribute("data-name")).toList();
+  }
+
+  private static List<String> sortedNames(List<String> names) {
+    return names.stream().sorted().toList();
+  }
+
+  private List<String> headers() {
+    return browser.all("th button[data-column]").stream().map(b -> b.getAttribute("data-column")).toList();
+  }
+
+  private void waitLong(java.util.function.BooleanSupplier condition) {
+    new org.openqa.selenium.support.ui.WebDriverWait(browser.driver(), LIFECYCLE)
+        .until(d -> condition.getAsBoolean());
+  }
+}
