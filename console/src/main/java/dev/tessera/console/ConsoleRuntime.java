@@ -49,7 +49,8 @@ public final class ConsoleRuntime implements AutoCloseable {
    * @param port the HTTP port (0 picks one)
    * @param cluster the cluster's name in every row
    * @param deletedRetention how long deleted workloads stay in the Deleted view
-   * @param impersonate whether users' actions are done as them (false only for the embedded demo)
+   * @param impersonate whether users' actions are done as them (false only in tests whose API server
+   *     reviews nothing)
    * @param resync how often the informers resync
    */
   public record Settings(int port, String cluster, Duration deletedRetention, boolean impersonate, Duration resync) {}

@@ -7,6 +7,9 @@ import dev.tessera.api.policy.PodGroupResource;
 import dev.tessera.api.policy.PodGroupSpec;
 import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.ProjectSpec;
+import dev.tessera.api.policy.WorkloadPolicyResource;
+import dev.tessera.api.policy.WorkloadPolicySpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -20,8 +23,9 @@ import java.util.Map;
 
 /**
  * The demo's simulated cluster: GPU nodes labelled as NVIDIA's GPU feature discovery labels them,
- * node pools by GPU model, two projects with quotas, and a mix of sample pods that shows whole
- * GPUs, a gang, fractions, memory requests, multi-GPU fractions and the errors users meet.
+ * node pools by GPU model, two projects with quotas, a workload policy for one of them, and a mix
+ * of sample pods that shows whole GPUs, a gang, fractions, memory requests, multi-GPU fractions
+ * and the errors users meet.
  */
 public final class DemoCluster {
   private DemoCluster() {}
@@ -74,7 +78,25 @@ public final class DemoCluster {
     return pods;
   }
 
-  /** Nodes, node pools by GPU model, two projects and the gang's PodGroup. */
+  /**
+   * team-vision's workload policy, for every kind: what a workload submitted there leaves out is
+   * filled in (the PyTorch image, half a GPU, 2 CPUs, 16 GiB), and one asking for more than 2 GPUs
+   * per pod or for an image from elsewhere than NVIDIA's registry (or the demo's model server) is
+   * refused. The demo's own team-vision workloads keep to it.
+   */
+  public static WorkloadPolicyResource teamVisionPolicy() {
+    WorkloadPolicyResource policy = new WorkloadPolicyResource();
+    policy.setMetadata(new ObjectMetaBuilder().withName("team-vision").build());
+    WorkloadSpec defaults = new WorkloadSpec(DemoWorkloads.PYTORCH, null, null, null,
+        new WorkloadSpec.GpuSpec(null, 0.5, null, null, null, null), "2", null, "16Gi", null, null, null, null, null,
+        null, null);
+    WorkloadPolicySpec.Constraints constraints = new WorkloadPolicySpec.Constraints(
+        2, null, null, null, List.of("nvcr.io/**", "vllm/vllm-openai:*"), null, null, null, null, null, null);
+    policy.setSpec(new WorkloadPolicySpec(null, "team-vision", defaults, constraints));
+    return policy;
+  }
+
+  /** Nodes, node pools by GPU model, two projects, team-vision's workload policy and the gang's PodGroup. */
   public static void create(KubernetesClient client) {
     for (Node node : nodes()) {
       client.nodes().resource(node).create();
@@ -83,6 +105,7 @@ public final class DemoCluster {
     client.resource(nodePool("h100", H100)).create();
     client.resource(project("team-vision", 6, 2)).create();
     client.resource(project("team-nlp", 6, 2)).create();
+    client.resource(teamVisionPolicy()).create();
     PodGroupResource ddp = new PodGroupResource();
     ddp.setMetadata(new ObjectMetaBuilder().withNamespace("team-nlp").withName("ddp").build());
     ddp.setSpec(new PodGroupSpec(2, null, null, 120));

@@ -3,6 +3,7 @@ package dev.tessera.demo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.policy.WorkloadPolicyResource;
 import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.console.ConsoleMain;
 import dev.tessera.console.ConsoleRuntime;
@@ -18,6 +19,8 @@ import dev.tessera.mockapi.EmbeddedApiServer;
 import dev.tessera.server.ExtenderRuntime;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import io.fabric8.kubernetes.client.RequestConfigBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -36,13 +39,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The whole system on one machine: an in-process Kubernetes API with simulated GPU nodes, the
  * extender serving its real HTTP endpoints, and {@link SchedulingDriver} scheduling sample pods
- * through them; then workloads of the four kinds, run by the extender's workload controller,
+ * through them; the admission webhook's code called by that API ({@link DemoAdmission}); then
+ * workloads of the four kinds, submitted as the demo users and run by the extender's workload controller,
  * scheduled by the same driver ({@link WorkloadScheduling}), started by {@link SimulatedKubelet}
  * and measured by {@link SimulatedAgents}; and the Workloads API (tessera-console) serving them,
  * with its history in a real PostgreSQL (embedded) and its metrics from the agents' reports,
@@ -126,6 +131,7 @@ public final class EmbeddedDemo {
         .start());
     demo.historyJdbcUrl = "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres";
     EmbeddedApiServer api = demo.closing(EmbeddedApiServer.start());
+    demo.kubernetesApi = URI.create(api.url());
     KubernetesClient client = api.client();
     DemoCluster.create(client);
 
@@ -142,8 +148,10 @@ public final class EmbeddedDemo {
     AtomicReference<ReportRecorder> recorder = new AtomicReference<>();
     ConsoleRuntime console;
     try {
+      // The console acts as the user, as in a cluster: the in-process API checks no rights, but
+      // its admission records the user the request impersonates as the workload's creator.
       console = demo.closing(ConsoleRuntime.start(
-          new ConsoleRuntime.Settings(consolePort, "demo", HistoryRetention.Retention.DEFAULT.deleted(), false,
+          new ConsoleRuntime.Settings(consolePort, "demo", HistoryRetention.Retention.DEFAULT.deleted(), true,
               CONSOLE_RESYNC),
           client, history, gpus -> {
             recorder.set(new ReportRecorder(clock, SimulatedAgents.INTERVAL, gpus));
@@ -160,6 +168,9 @@ public final class EmbeddedDemo {
     demo.workloadsApi = URI.create("http://localhost:" + console.port());
 
     ExtenderRuntime runtime = demo.closing(ExtenderRuntime.start(config, reports, resyncPeriod, client, recorder.get()));
+    // From here every workload created or changed goes through the admission webhook's code, with
+    // the policies and projects the workload controller holds.
+    DemoAdmission.register(api, runtime.admissionReviewer());
     demo.extender = URI.create("http://127.0.0.1:" + runtime.port());
     out.println("Tessera extender serving " + demo.extender + " against an in-process Kubernetes API at "
         + client.getMasterUrl());
@@ -178,9 +189,9 @@ public final class EmbeddedDemo {
     demo.closing(SimulatedAgents.start(runtime.cache()::snapshot, runtime.agentReports(), clock));
     demo.closing(SimulatedKubelet.start(client, clock));
     demo.closing(WorkloadScheduling.start(client, driver, clock));
-    List<WorkloadResource<?>> workloads = DemoWorkloads.all();
-    for (WorkloadResource<?> workload : workloads) {
-      client.resource(workload).create();
+    List<WorkloadResource<?>> workloads = new ArrayList<>();
+    for (DemoWorkloads.Submission submission : DemoWorkloads.submissions()) {
+      workloads.add(as(client, submission.user(), c -> c.resource(submission.workload()).create()));
     }
     awaitRunning(client, workloads);
     awaitConfirmed(runtime);
@@ -198,6 +209,11 @@ public final class EmbeddedDemo {
     out.println();
     out.println("Projects (GPUs per node pool: deserved / fair share / allocated / pending):");
     out.print(ProjectTable.render(runtime.policyNow()));
+    out.println();
+    out.println("Workload policies (defaults filled in, constraints enforced by the admission webhook, which the"
+        + " in-process API calls):");
+    out.print(PolicyTable.render(client.resources(WorkloadPolicyResource.class).list().getItems(),
+        runtime.workloadPolicies()));
     out.println();
     out.println("Workloads, run by the workload controller (from the Workloads API, as admin):");
     out.print(WorkloadsTable.render(get(demo.workloadsApi.resolve("/api/v1/workloads?sortBy=name"), ADMIN_TOKEN)));
@@ -223,7 +239,18 @@ public final class EmbeddedDemo {
         + "/api/v1/workloads?format=csv&sortBy=name&columns=name,project,type,status,createdBy'");
     out.println("  curl -s -H 'Authorization: Bearer tessera-demo-alice' '" + api
         + "/api/v1/namespaces/team-vision/trainings/vit-finetune/metrics?step=10s'");
+    // A dry run through the admission webhook: the policy's defaults filled in, or its refusal.
+    out.println("  curl -s -H 'Authorization: Bearer tessera-demo-alice' -H 'Content-Type: application/json' -d '"
+        + "{\"metadata\":{\"name\":\"try\"},\"spec\":{\"gpu\":{\"count\":4}}}' '" + api
+        + "/api/v1/namespaces/team-vision/trainings?dryRun=All'");
     out.println("The API's description, to browse and try: " + api + "/docs/");
+  }
+
+  /** Calls the API as {@code user}, through the API server's impersonation, as the console does. */
+  private static <T> T as(KubernetesClient client, String user, Function<KubernetesClient, T> call) {
+    return client.adapt(NamespacedKubernetesClient.class)
+        .withRequestConfig(new RequestConfigBuilder().withImpersonateUsername(user).build())
+        .call(call::apply);
   }
 
   /** Waits until every workload is Running; after the timeout, the tables say where each is. */
@@ -282,6 +309,7 @@ public final class EmbeddedDemo {
   /** The demo while it serves: where, and what {@link #close()} stops, the last started first. */
   public static final class Running implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private URI kubernetesApi;
     private URI extender;
     private URI workloadsApi;
     private String historyJdbcUrl;
@@ -291,6 +319,11 @@ public final class EmbeddedDemo {
     private <T extends AutoCloseable> T closing(T resource) {
       started.push(resource);
       return resource;
+    }
+
+    /** The in-process Kubernetes API (plain HTTP, no credentials). */
+    public URI kubernetesApi() {
+      return kubernetesApi;
     }
 
     /** The extender's HTTP endpoints. */

@@ -6,15 +6,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.crud.KubernetesCrudDispatcherException;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.zjsonpatch.JsonPatch;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -38,8 +42,14 @@ import java.util.regex.Pattern;
  * 404 for a missing pod, 409 when the eviction's UID precondition does not match, 429 when a
  * PodDisruptionBudget in the namespace selects the pod (by {@code matchLabels}) and its {@code
  * status.disruptionsAllowed} is below 1; otherwise that budget's allowance is decremented and the
- * pod deleted (at once: there is no kubelet to wait for). Every other request goes to the CRUD
- * dispatcher unchanged.
+ * pod deleted (at once: there is no kubelet to wait for).
+ *
+ * <p>And admission webhooks ({@link Webhook}, registered through {@link
+ * EmbeddedApiServer#register}): a create ({@code POST} to a collection, dry runs included) or an
+ * update ({@code PUT}, or a JSON or merge {@code PATCH}) of a resource a webhook's rule names goes
+ * through {@link WebhookAdmission} first, and is stored (or, for {@code dryRun=All}, answered) as
+ * the mutating webhooks patched it, or refused with the denying webhook's Status. Every other
+ * request goes to the CRUD dispatcher unchanged.
  */
 public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   private static final Pattern POD_BINDING =
@@ -49,11 +59,18 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   private static final Pattern LEGACY_BINDINGS =
       Pattern.compile("^/api/v1/namespaces/([^/?]+)/bindings/?(?:\\?.*)?$");
   private static final Pattern DRY_RUN = Pattern.compile("[?&]dryRun=All(&|$)");
+  /**
+   * A collection or an object: {@code /api/v1} (the core group) or {@code /apis/GROUP/VERSION}, an
+   * optional {@code namespaces/NAMESPACE}, then resource, name and subresource.
+   */
+  private static final Pattern RESOURCE = Pattern.compile(
+      "^/(?:api/(v1)|apis/([^/?]+)/([^/?]+))(?:/namespaces/([^/?]+))?/([^/?]+)(?:/([^/?]+))?(?:/([^/?]+))?/?(?:\\?.*)?$");
   /** Retries of the read-modify-write when another writer changed the pod in between. */
   private static final int UPDATE_ATTEMPTS = 5;
 
   private final ObjectMapper json = new ObjectMapper();
   private final Clock clock;
+  private final WebhookAdmission admission;
   private final Object bindLock = new Object();
 
   public BindingAwareCrudDispatcher() {
@@ -63,6 +80,12 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   /** @param clock for the {@code PodScheduled} condition's transition time */
   public BindingAwareCrudDispatcher(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.admission = new WebhookAdmission(json);
+  }
+
+  /** Calls {@code webhook} from now on, after those registered before it. */
+  public void register(Webhook webhook) {
+    admission.register(webhook);
   }
 
   @Override
@@ -81,11 +104,148 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
       if (legacy.matches()) {
         return bind(legacy.group(1), null, request.getUtf8Body());
       }
-      if (DRY_RUN.matcher(path).find()) {
-        return dryRunCreate(request);
-      }
+    }
+    Target target = Target.of(request);
+    if (target != null && admission.reviews(target.group(), target.version(), target.resource())) {
+      return admitted(request, target);
+    }
+    if (request.method() == HttpMethod.POST && DRY_RUN.matcher(request.getPath()).find()) {
+      String path = request.getPath();
+      return dryRunCreate(path.substring(0, path.indexOf('?')), request.getUtf8Body());
     }
     return super.dispatch(request);
+  }
+
+  /**
+   * What a create or update may be reviewed on: the resource its path names. Subresources ({@code
+   * .../status}) are not, as a webhook rule without them does not match them.
+   */
+  private record Target(
+      Webhook.Operation operation, String group, String version, String namespace, String resource, String name) {
+    static Target of(RecordedRequest request) {
+      HttpMethod method = request.method();
+      if (method != HttpMethod.POST && method != HttpMethod.PUT && method != HttpMethod.PATCH) {
+        return null;
+      }
+      Matcher path = RESOURCE.matcher(request.getPath());
+      if (!path.matches() || path.group(7) != null) {
+        return null;
+      }
+      String group = path.group(1) != null ? "" : path.group(2);
+      String version = path.group(1) != null ? path.group(1) : path.group(3);
+      String name = path.group(6);
+      if (method == HttpMethod.POST) {
+        return name == null ? new Target(Webhook.Operation.CREATE, group, version, path.group(4), path.group(5), null)
+            : null;
+      }
+      return name == null ? null
+          : new Target(Webhook.Operation.UPDATE, group, version, path.group(4), path.group(5), name);
+    }
+  }
+
+  /**
+   * A create or update that admission webhooks review: called as kube-apiserver calls them, with
+   * the stored object as {@code oldObject} for an update. A body that is not an object, an update of
+   * an object that does not exist, and a patch that cannot be applied (or of a type the CRUD server
+   * does not take) go to the CRUD server unreviewed, which refuses them as it does.
+   */
+  private MockResponse admitted(RecordedRequest request, Target target) {
+    String body = request.getUtf8Body(); // read once: reading drains the buffer
+    String path = request.getPath();
+    int query = path.indexOf('?');
+    Map<String, List<String>> params = query(query < 0 ? "" : path.substring(query + 1));
+    boolean dryRun = params.getOrDefault("dryRun", List.of()).contains("All");
+    JsonNode old = null;
+    JsonNode object;
+    if (target.operation() == Webhook.Operation.UPDATE) {
+      MockResponse current = handleGet(query < 0 ? path : path.substring(0, query));
+      if (current == null || current.code() != 200) {
+        return super.dispatch(withBody(request, request.method(), body));
+      }
+      old = readObject(current.getBody().readUtf8());
+      object = request.method() == HttpMethod.PATCH ? patched(request, old, body) : readObject(body);
+    } else {
+      object = readObject(body);
+    }
+    if (object == null) {
+      return super.dispatch(withBody(request, request.method(), body));
+    }
+    String name = target.name() != null ? target.name() : object.path("metadata").path("name").asText("");
+    WebhookAdmission.Verdict verdict = admission.admit(new WebhookAdmission.Attributes(
+        target.operation(), target.group(), target.version(), target.resource(), target.namespace(), name,
+        (ObjectNode) object, old, dryRun, admission.options(target.operation(), params),
+        RequestUser.of(request.getHeaders().toMultimap())));
+    if (verdict instanceof WebhookAdmission.Refused refused) {
+      return json(refused.code(), refused.status());
+    }
+    WebhookAdmission.Admitted admitted = (WebhookAdmission.Admitted) verdict;
+    String stored = admitted.object().toString();
+    if (target.operation() == Webhook.Operation.CREATE) {
+      return dryRun ? dryRunCreate(query < 0 ? path : path.substring(0, query), stored)
+          : super.dispatch(withBody(request, HttpMethod.POST, stored));
+    }
+    if (dryRun) { // the update as it would be stored, and nothing stored
+      return new MockResponse().setResponseCode(200).setHeader("Content-Type", "application/json").setBody(stored);
+    }
+    if (request.method() == HttpMethod.PATCH && !admitted.patched()) {
+      return super.dispatch(withBody(request, HttpMethod.PATCH, body));
+    }
+    // A patched PATCH is stored whole, as the API server stores the object admission returned.
+    return super.dispatch(withBody(request, HttpMethod.PUT, stored));
+  }
+
+  /** The object a PATCH makes of {@code current}, or null when it cannot be applied here. */
+  private JsonNode patched(RecordedRequest request, JsonNode current, String patch) {
+    if (current == null) {
+      return null;
+    }
+    String type = String.valueOf(request.getHeader("Content-Type")).toLowerCase(java.util.Locale.ROOT);
+    try {
+      if (type.startsWith("application/json-patch+json")) {
+        JsonNode after = JsonPatch.apply(json.readTree(patch), current);
+        return after.isObject() ? after : null;
+      }
+      if (type.startsWith("application/merge-patch+json")) {
+        JsonNode after = merge(current, patch);
+        return after != null && after.isObject() ? after : null;
+      }
+    } catch (JsonProcessingException | RuntimeException | KubernetesCrudDispatcherException e) {
+      return null; // the CRUD server answers it as it answers a bad patch
+    }
+    return null; // strategic merge and apply patches: the CRUD server refuses them with 415
+  }
+
+  private JsonNode readObject(String body) {
+    try {
+      JsonNode node = json.readTree(body == null ? "" : body);
+      return node != null && node.isObject() ? node : null;
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+  }
+
+  /** The request with another method and body, its path and headers kept. */
+  private static RecordedRequest withBody(RecordedRequest request, HttpMethod method, String body) {
+    byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+    Headers headers = request.getHeaders();
+    if (method != request.method()) {
+      headers = headers.newBuilder().set("Content-Type", "application/json").build();
+    }
+    return new RecordedRequest(request.getHttpVersion(), method, request.getPath(), headers, new Buffer(bytes));
+  }
+
+  private static Map<String, List<String>> query(String query) {
+    Map<String, List<String>> params = new java.util.HashMap<>();
+    for (String pair : query.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String key = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      params.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
+    }
+    return params;
   }
 
   /**
@@ -93,10 +253,8 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
    * stored, and nothing stored (fabric8's CRUD server would store it). A name already taken is
    * 409 as a real create's would be.
    */
-  private MockResponse dryRunCreate(RecordedRequest request) {
-    String collection = request.getPath().substring(0, request.getPath().indexOf('?'));
+  private MockResponse dryRunCreate(String collection, String body) {
     JsonNode object;
-    String body = request.getUtf8Body(); // read once: reading drains the buffer
     try {
       object = json.readTree(body == null ? "" : body);
     } catch (JsonProcessingException e) {
@@ -307,6 +465,13 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   private MockResponse conflict(String resource, String name, String cause) {
     return status(
         409, "Conflict", "Operation cannot be fulfilled on " + resource + " \"" + name + "\": " + cause, resource, name);
+  }
+
+  private static MockResponse json(int code, JsonNode body) {
+    return new MockResponse()
+        .setResponseCode(code)
+        .setHeader("Content-Type", "application/json")
+        .setBody(body.toString().getBytes(StandardCharsets.UTF_8));
   }
 
   /** A {@code meta/v1 Status}; success when {@code reason} is null. */

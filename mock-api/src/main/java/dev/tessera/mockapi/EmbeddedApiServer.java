@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * An in-process Kubernetes API on a free loopback port: fabric8's mock server in CRUD mode (real
  * HTTP, lists and watches, resource versions) with pod binding as the API server does it
- * ({@link BindingAwareCrudDispatcher}). The embedded demo runs on it; so do the cluster tests.
+ * ({@link BindingAwareCrudDispatcher}), and admission webhooks called in process where they are
+ * {@linkplain #register registered}. The embedded demo runs on it; so do the cluster tests.
  *
  * <pre>{@code
  * try (EmbeddedApiServer api = EmbeddedApiServer.start()) {
@@ -45,12 +46,15 @@ public final class EmbeddedApiServer implements AutoCloseable {
 
   private final KubernetesMockServer server;
   private final ExpectationsFirst dispatcher;
+  private final BindingAwareCrudDispatcher crud;
   private final KubernetesClient client;
   private final List<KubernetesClient> extraClients = new ArrayList<>();
 
-  private EmbeddedApiServer(KubernetesMockServer server, ExpectationsFirst dispatcher) {
+  private EmbeddedApiServer(
+      KubernetesMockServer server, ExpectationsFirst dispatcher, BindingAwareCrudDispatcher crud) {
     this.server = server;
     this.dispatcher = dispatcher;
+    this.crud = crud;
     this.client = server.createClient();
   }
 
@@ -58,11 +62,12 @@ public final class EmbeddedApiServer implements AutoCloseable {
   public static EmbeddedApiServer start() {
     MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     Map<ServerRequest, Queue<ServerResponse>> expectations = new ConcurrentHashMap<>();
-    ExpectationsFirst dispatcher = new ExpectationsFirst(expectations, new BindingAwareCrudDispatcher());
+    BindingAwareCrudDispatcher crud = new BindingAwareCrudDispatcher();
+    ExpectationsFirst dispatcher = new ExpectationsFirst(expectations, crud);
     KubernetesMockServer server =
         new KubernetesMockServer(new Context(), new MockWebServer(), expectations, dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
-    EmbeddedApiServer api = new EmbeddedApiServer(server, dispatcher);
+    EmbeddedApiServer api = new EmbeddedApiServer(server, dispatcher, crud);
     api.installCrds();
     log.info("in-process Kubernetes API serving {}", api.client.getMasterUrl());
     return api;
@@ -103,6 +108,20 @@ public final class EmbeddedApiServer implements AutoCloseable {
 
   public String url() {
     return client.getMasterUrl().toString();
+  }
+
+  /**
+   * Calls {@code webhook} for the creates and updates its rule names from now on, as kube-apiserver
+   * calls the webhooks a {@code MutatingWebhookConfiguration} or {@code
+   * ValidatingWebhookConfiguration} registers: mutating ones first, in the order registered, then
+   * validating ones. Requests made with {@code Impersonate-User} are reviewed as that user; others
+   * as the cluster admin ({@code kubernetes-admin}, group {@code system:masters}). The reviewer runs
+   * on the server's request thread: it must not call this server back.
+   *
+   * @throws IllegalArgumentException when a webhook of that name is registered already
+   */
+  public void register(Webhook webhook) {
+    crud.register(webhook);
   }
 
   /**

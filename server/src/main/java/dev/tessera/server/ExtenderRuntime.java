@@ -423,6 +423,18 @@ public final class ExtenderRuntime implements AutoCloseable {
     return workloads.policies();
   }
 
+  /**
+   * The admission webhook's reviewer, over the workload policies, projects and workloads this
+   * runtime holds: what the extender serves over HTTPS, and what the embedded demo's API server
+   * calls in process, so both judge a workload alike.
+   */
+  public dev.tessera.controller.admission.AdmissionReviewer admissionReviewer() {
+    return new dev.tessera.controller.admission.AdmissionReviewer(this::workloadPolicies, namespace -> {
+      var project = policy().projectOf(namespace);
+      return project == null ? null : project.name();
+    }, this::otherKindNamed);
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }

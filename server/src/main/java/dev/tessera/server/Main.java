@@ -263,13 +263,7 @@ public final class Main implements Callable<Integer> {
 
   /** The admission webhook, reviewing with the runtime's workload policies and projects. */
   private AdmissionRuntime startAdmission(ExtenderRuntime runtime) throws Exception {
-    return AdmissionRuntime.start(admissionPort, admissionCert, admissionKey,
-        runtime::workloadPolicies,
-        namespace -> {
-          var project = runtime.policy().projectOf(namespace);
-          return project == null ? null : project.name();
-        },
-        runtime::otherKindNamed);
+    return AdmissionRuntime.start(admissionPort, admissionCert, admissionKey, runtime.admissionReviewer());
   }
 
   private void checkAdmissionOptions() {

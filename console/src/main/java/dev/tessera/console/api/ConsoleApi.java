@@ -27,7 +27,8 @@ public final class ConsoleApi {
    *
    * @param projects the projects, node pools and workload policies a new workload's form shows
    * @param client the console's own client: reads logs, and acts as users through impersonation
-   * @param impersonate false only for the embedded demo, whose in-process API server knows no users
+   * @param impersonate false to act with the console's own account (tests whose API server reviews
+   *     nothing); the embedded demo impersonates, as its API server's admission records the user
    * @param ready whether the catalog has listed everything: {@code /readyz}
    * @param background threads for watches' delivery and followed logs
    * @param timer heartbeats of watch streams

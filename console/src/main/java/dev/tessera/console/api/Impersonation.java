@@ -16,7 +16,8 @@ final class Impersonation {
   private final boolean enabled;
 
   /**
-   * @param enabled false only for the embedded demo, whose in-process API server knows no users
+   * @param enabled false to act with the console's own account (tests whose API server reviews
+   *     nothing); the embedded demo impersonates, as its API server's admission records the user
    */
   Impersonation(KubernetesClient client, boolean enabled) {
     this.client = client;

@@ -38,6 +38,18 @@ public final class AdmissionRuntime implements AutoCloseable {
       Supplier<WorkloadPolicies> policies,
       Function<String, String> projectOfNamespace,
       AdmissionReviewer.OtherKinds otherKinds) {
+    return start(port, certFile, keyFile, new AdmissionReviewer(
+        Objects.requireNonNull(policies, "policies"),
+        Objects.requireNonNull(projectOfNamespace, "projectOfNamespace"),
+        Objects.requireNonNull(otherKinds, "otherKinds")));
+  }
+
+  /**
+   * As the other, serving {@code reviewer}: the one the embedded demo's API server calls in
+   * process, where there is no HTTPS to serve.
+   */
+  public static AdmissionRuntime start(int port, Path certFile, Path keyFile, AdmissionReviewer reviewer) {
+    Objects.requireNonNull(reviewer, "reviewer");
     if (certFile == null || keyFile == null) {
       log.info(
           "Admission webhook disabled: pass --admission-cert and --admission-key (PEM, as in a"
@@ -50,10 +62,7 @@ public final class AdmissionRuntime implements AutoCloseable {
             port,
             AdmissionServer.DEFAULT_MAX_REQUEST_BYTES,
             PemTls.serverContext(certFile, keyFile),
-            new AdmissionReviewer(
-                Objects.requireNonNull(policies, "policies"),
-                Objects.requireNonNull(projectOfNamespace, "projectOfNamespace"),
-                Objects.requireNonNull(otherKinds, "otherKinds")));
+            reviewer);
     server.start();
     return new AdmissionRuntime(server);
   }
