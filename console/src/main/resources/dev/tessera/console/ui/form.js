@@ -109,7 +109,7 @@ function byField(error) {
 function Field({ label, path, problems, hint, wide, children }) {
   const mine = problems[path];
   return html`<label class=${`field${wide ? ' wide' : ''}${mine ? ' invalid' : ''}`} data-field=${path}>
-    <span>${label}</span>${children}
+    <span class="label">${label}</span>${children}
     ${hint && html`<span class="hint">${hint}</span>`}
     ${mine && mine.map(m => html`<span class="field-error" role="alert">${m}</span>`)}
   </label>`;
@@ -154,6 +154,8 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
   // Checked as you type: the same request with dryRun=All goes through RBAC, validation and the
   // admission webhook, and nothing is created.
   const settled = useDebounced(JSON.stringify(body), 500);
+  // A refusal from submitting stands until the form changes; then the live check takes over.
+  useEffect(() => setSubmitError(null), [settled]);
   useEffect(() => {
     if (!project) return undefined;
     const abort = new AbortController();
@@ -215,7 +217,7 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
         <input name="command" value=${form.command} onInput=${e => set('command', e.target.value)} placeholder='e.g. python train.py' /><//>
       <${Field} label="Arguments, one per line" path="spec.args" problems=${problems.fields} wide>
         <textarea name="args" rows="2" value=${form.args} onInput=${e => set('args', e.target.value)}></textarea><//>
-      <div class="field wide" data-field="spec.env"><span>Environment</span>
+      <div class="field wide" data-field="spec.env"><span class="label">Environment</span>
         <div class="rows">${form.env.map((v, i) => html`<div class="row">
           <input aria-label="Variable name" placeholder="NAME" value=${v.name} onInput=${e => update('env', i, { name: e.target.value })} />
           <input aria-label="Variable value" placeholder="value" value=${v.value} onInput=${e => update('env', i, { value: e.target.value })} />
@@ -281,7 +283,7 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
     </fieldset>`}
     <fieldset><legend>Placement</legend>
       <div class=${`field wide${problems.fields['spec.nodePools'] ? ' invalid' : ''}`} data-field="spec.nodePools">
-        <span>Node pools, in order of preference</span>
+        <span class="label">Node pools, in order of preference</span>
         <ol class="pools">${form.nodePools.map((pool, i) => html`<li>
           <strong>${i + 1}. ${pool}</strong>
           <button type="button" aria-label=${`Move ${pool} up`} disabled=${i === 0}
@@ -302,7 +304,7 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
           <option value="">The kind's default</option><option value="true">Yes</option><option value="false">No</option></select><//>
     </fieldset>
     <fieldset><legend>Connections and data</legend>
-      <div class="field wide" data-field="spec.connections"><span>Connections (ports it serves)</span>
+      <div class="field wide" data-field="spec.connections"><span class="label">Connections (ports it serves)</span>
         <div class="rows">${form.connections.map((c, i) => html`<div class="row">
           <input aria-label="Connection name" placeholder="name, e.g. jupyter" value=${c.name} onInput=${e => update('connections', i, { name: e.target.value })} />
           <input aria-label="Port" type="number" placeholder="port" value=${c.port} onInput=${e => update('connections', i, { port: e.target.value })} />
@@ -312,7 +314,7 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
           <div><button type="button" onClick=${() => set('connections', form.connections.concat([{ name: '', port: '', exposure: 'ClusterIP' }]))}>Add connection</button></div></div>
         ${problems.fields['spec.connections']?.map(m => html`<span class="field-error" role="alert">${m}</span>`)}
       </div>
-      <div class="field wide" data-field="spec.dataSources"><span>Data sources (PersistentVolumeClaims)</span>
+      <div class="field wide" data-field="spec.dataSources"><span class="label">Data sources (PersistentVolumeClaims)</span>
         <div class="rows">${form.dataSources.map((d, i) => html`<div class="row">
           <input aria-label="Data source name" placeholder="name" value=${d.name} onInput=${e => update('dataSources', i, { name: e.target.value })} />
           <input aria-label="Claim" placeholder="claim name" value=${d.claimName} onInput=${e => update('dataSources', i, { claimName: e.target.value })} />

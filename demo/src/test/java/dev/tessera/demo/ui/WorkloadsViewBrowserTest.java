@@ -180,6 +180,7 @@ class WorkloadsViewBrowserTest {
     // Checked before submitting: the violation shows on the GPU field.
     WebElement gpuError = browser.find("[data-field='spec.gpu'] .field-error");
     assertTrue(gpuError.getText().contains("4"), gpuError.getText());
+    browser.script("arguments[0].scrollIntoView({block: 'center'})", gpuError);
     browser.screenshot(screenshots.resolve("new-workload.png"));
     browser.find("[data-test=submit]").click();
     browser.find("[data-field='spec.gpu'] .field-error");
