@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
           + " simulated A100 and H100 nodes, the extender on --port, and a driver that plays"
           + " kube-scheduler's part for sample pods through the real HTTP endpoints; then it prints"
           + " where each pod went, GPU by GPU.",
-      "Then a workload of each kind runs on the simulated cluster, and the Workloads API serves them"
+      "Then a workload of each kind runs on the simulated cluster, and the Workloads API and its web UI serve them"
           + " on --console-port, with history in an embedded PostgreSQL, GPU metrics from simulated"
           + " node agents, and demo users whose tokens it prints.",
       "To serve a real cluster, run tessera-extender.jar with a kubeconfig (deploy/ installs it).",
@@ -36,6 +36,12 @@ public final class DemoMain implements Callable<Integer> {
       description = "Keep the API, the extender and the Workloads API serving after the tables are printed"
           + " (Ctrl-C stops).")
   boolean keepRunning;
+
+  @Option(
+      names = "--no-browser",
+      description = "With --keep-running, do not open the Workloads view in the desktop's browser (it is"
+          + " opened when the machine has a desktop).")
+  boolean noBrowser;
 
   @Option(
       names = "--port",
@@ -84,6 +90,6 @@ public final class DemoMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
-    return demo.run(keepRunning);
+    return demo.run(keepRunning, !noBrowser);
   }
 }

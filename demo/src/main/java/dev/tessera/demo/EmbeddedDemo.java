@@ -91,11 +91,23 @@ public final class EmbeddedDemo {
    * process is stopped (Ctrl-C), else it stops once everything is printed.
    */
   public int run(boolean keepRunning) throws Exception {
+    return run(keepRunning, false);
+  }
+
+  /**
+   * As {@link #run(boolean)}; with {@code openBrowser}, once everything serves, the Workloads view
+   * is opened in the desktop's browser when there is one.
+   */
+  public int run(boolean keepRunning, boolean openBrowser) throws Exception {
     try (Running demo = start()) {
       if (keepRunning) {
         out.println();
         out.println("Still serving the extender at " + demo.extender() + " (try " + demo.extender().resolve("/metrics")
             + ") and the Workloads API at " + demo.workloadsApi() + "; Ctrl-C stops.");
+        URI view = demo.workloadsApi().resolve("/ui/");
+        out.println(openBrowser && BrowserLauncher.open(view)
+            ? "Opened the Workloads view in your browser: " + view
+            : "Open the Workloads view in a browser: " + view);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
         stop.await();
@@ -188,6 +200,7 @@ public final class EmbeddedDemo {
     // queue for the pods the workload controller makes.
     demo.closing(SimulatedAgents.start(runtime.cache()::snapshot, runtime.agentReports(), clock));
     demo.closing(SimulatedKubelet.start(client, clock));
+    api.podLogs(new SimulatedLogs(clock));
     demo.closing(WorkloadScheduling.start(client, driver, clock));
     List<WorkloadResource<?>> workloads = new ArrayList<>();
     for (DemoWorkloads.Submission submission : DemoWorkloads.submissions()) {
@@ -223,6 +236,7 @@ public final class EmbeddedDemo {
 
   private void printConsole(Running demo, DemoUsers users) {
     URI api = demo.workloadsApi;
+    out.println("The Workloads view (web UI): " + api.resolve("/ui/") + " (sign in as a demo user below)");
     out.println("Workloads API (tessera-console) at " + api + ": history in PostgreSQL (embedded, "
         + demo.historyJdbcUrl + "), GPU metrics from the node agents' reports. Demo users and their tokens:");
     for (DemoUsers.User user : users.users()) {

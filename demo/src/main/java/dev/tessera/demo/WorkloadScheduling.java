@@ -3,10 +3,16 @@ package dev.tessera.demo;
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.policy.PodGroupResource;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -113,10 +119,38 @@ public final class WorkloadScheduling implements AutoCloseable {
         if (before == null || !before.reason().equals(outcome.reason())) {
           log.info("{} not placed yet ({}); trying again every {}s", outcome.pod(), outcome.reason(),
               RETRY.toSeconds());
+          unschedulable(due.get(i), outcome.reason());
         }
       }
     }
     return outcomes;
+  }
+
+  /**
+   * As kube-scheduler does for a pod it cannot place: {@code PodScheduled} False, reason
+   * Unschedulable, with why, which the workload controller shows as the workload's Pending reason.
+   */
+  private void unschedulable(Pod pod, String reason) {
+    String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    PodCondition condition = new PodConditionBuilder().withType("PodScheduled").withStatus("False")
+        .withReason("Unschedulable").withMessage(reason).withLastTransitionTime(now).build();
+    try {
+      client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+          .editStatus(current -> {
+            if (current.getStatus() == null) {
+              current.setStatus(new PodStatus());
+            }
+            List<PodCondition> conditions = new ArrayList<>(current.getStatus().getConditions() == null
+                ? List.of() : current.getStatus().getConditions());
+            conditions.removeIf(c -> "PodScheduled".equals(c.getType()));
+            conditions.add(condition);
+            current.getStatus().setConditions(conditions);
+            return current;
+          });
+    } catch (KubernetesClientException e) {
+      // Gone or changed meanwhile: the next round sees it again.
+      log.debug("could not mark {} unschedulable: {}", pod.getMetadata().getName(), e.getMessage());
+    }
   }
 
   private static boolean pending(Pod pod) {

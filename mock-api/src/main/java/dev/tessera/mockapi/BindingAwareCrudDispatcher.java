@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.crud.KubernetesCrudDispatcherException;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
@@ -13,14 +14,17 @@ import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.zjsonpatch.JsonPatch;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,6 +62,8 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
       Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods/([^/?]+)/eviction/?(?:\\?.*)?$");
   private static final Pattern LEGACY_BINDINGS =
       Pattern.compile("^/api/v1/namespaces/([^/?]+)/bindings/?(?:\\?.*)?$");
+  private static final Pattern POD_LOG =
+      Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods/([^/?]+)/log/?(?:\\?(.*))?$");
   private static final Pattern DRY_RUN = Pattern.compile("[?&]dryRun=All(&|$)");
   /**
    * A collection or an object: {@code /api/v1} (the core group) or {@code /apis/GROUP/VERSION}, an
@@ -72,6 +78,8 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   private final Clock clock;
   private final WebhookAdmission admission;
   private final Object bindLock = new Object();
+  /** Set once by whoever simulates the kubelets; read by the server's threads. */
+  private volatile PodLogs logs;
 
   public BindingAwareCrudDispatcher() {
     this(Clock.systemUTC());
@@ -86,6 +94,11 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   /** Calls {@code webhook} from now on, after those registered before it. */
   public void register(Webhook webhook) {
     admission.register(webhook);
+  }
+
+  /** Answers pods' logs from {@code logs} from now on; until then a log request is refused. */
+  public void podLogs(PodLogs logs) {
+    this.logs = Objects.requireNonNull(logs, "logs");
   }
 
   @Override
@@ -103,6 +116,12 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
       Matcher legacy = LEGACY_BINDINGS.matcher(path);
       if (legacy.matches()) {
         return bind(legacy.group(1), null, request.getUtf8Body());
+      }
+    }
+    if (request.method() == HttpMethod.GET) {
+      Matcher log = POD_LOG.matcher(request.getPath());
+      if (log.matches()) {
+        return log(log.group(1), log.group(2), log.group(3));
       }
     }
     Target target = Target.of(request);
@@ -475,6 +494,55 @@ public class BindingAwareCrudDispatcher extends KubernetesCrudDispatcher {
   }
 
   /** A {@code meta/v1 Status}; success when {@code reason} is null. */
+  /**
+   * A pod's log, as the API server relays its kubelet's answer: 404 for a pod that does not exist,
+   * 400 while its container has not started, else the text, its last {@code tailLines} lines if
+   * asked.
+   */
+  private MockResponse log(String namespace, String name, String query) {
+    MockResponse pod = handleGet("/api/v1/namespaces/" + namespace + "/pods/" + name);
+    if (pod == null || pod.code() != 200) {
+      return status(404, "NotFound", "pods \"" + name + "\" not found", "pods", name);
+    }
+    Map<String, String> params = new HashMap<>();
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq > 0) {
+          params.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    PodLogs source = logs;
+    Optional<String> text;
+    try {
+      text = source == null ? Optional.empty()
+          : source.log(json.readValue(pod.getBody().readUtf8(), Pod.class), params.get("container"));
+    } catch (JsonProcessingException e) {
+      return status(500, "InternalError", "the stored pod does not read as a Pod: " + e.getOriginalMessage(), null,
+          null);
+    }
+    if (text.isEmpty()) {
+      return status(400, "BadRequest", "container in pod \"" + name + "\" is waiting to start"
+          + (source == null ? " (the in-process API server runs no containers; nothing simulates their logs)" : ""),
+          null, null);
+    }
+    String body = text.get();
+    String tail = params.get("tailLines");
+    if (tail != null) {
+      int lines;
+      try {
+        lines = Integer.parseInt(tail);
+      } catch (NumberFormatException e) {
+        return status(400, "BadRequest", "tailLines is a whole number, not \"" + tail + "\"", null, null);
+      }
+      List<String> all = body.lines().toList();
+      body = String.join("\n", all.subList(Math.max(0, all.size() - Math.max(0, lines)), all.size()))
+          + (all.isEmpty() ? "" : "\n");
+    }
+    return new MockResponse().setResponseCode(200).setHeader("Content-Type", "text/plain").setBody(body);
+  }
+
   private MockResponse status(int code, String reason, String message, String kind, String name) {
     ObjectNode status = json.createObjectNode();
     status.put("kind", "Status");

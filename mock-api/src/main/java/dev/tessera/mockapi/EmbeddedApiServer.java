@@ -125,6 +125,14 @@ public final class EmbeddedApiServer implements AutoCloseable {
   }
 
   /**
+   * Answers {@code GET .../pods/{name}/log} from {@code logs}, standing in for the kubelets a real
+   * API server would ask; until then a log request is refused as for a container not started.
+   */
+  public void podLogs(PodLogs logs) {
+    crud.podLogs(logs);
+  }
+
+  /**
    * Calls {@code observer} with every request the server receives from now on (tests that check
    * what reaches the API server); null stops observing.
    */

@@ -106,7 +106,13 @@ final class Browser implements AutoCloseable {
     return ((JavascriptExecutor) driver).executeScript(script, args);
   }
 
-  /** Signs in on the page's sign-in form as one of the demo's users. */
+  /** As a system set to dark mode: the page's {@code prefers-color-scheme} turns dark. */
+  void prefersDark() {
+    driver.executeCdpCommand("Emulation.setEmulatedMedia",
+        Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
+  }
+
+    /** Signs in on the page's sign-in form as one of the demo's users. */
   void signInAs(String consoleUrl, String user) {
     get(consoleUrl + "/ui/");
     script("sessionStorage.clear(); localStorage.clear();");

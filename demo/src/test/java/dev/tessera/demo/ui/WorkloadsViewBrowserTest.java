@@ -10,6 +10,10 @@ import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.telemetry.ReportConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +87,21 @@ class WorkloadsViewBrowserTest {
     browser.find("[data-test=filter-value]").sendKeys("team-nlp");
     browser.find("[data-test=filter-add]").click();
     assertTrue(browser.find("[data-test=chip]").getText().contains("team-nlp"));
+    // A second filter, on a number: together they leave team-nlp's workloads of under 10 GPUs.
+    browser.button("Add filter").click();
+    new Select(browser.find("[data-test=filter-column]")).selectByValue("gpuComputeRequest");
+    new Select(browser.find("[data-test=filter-operator]")).selectByValue("<");
+    browser.find("[data-test=filter-value]").sendKeys("10");
+    browser.find("[data-test=filter-add]").click();
+    browser.until(d -> browser.all("[data-test=chip]").size() == 2);
     assertEquals(List.of("bert-pretrain", "llama-serve"), sortedNames(rowNames(2)));
+
+    // The pods count opens the pods, each with its node and GPUs.
+    browser.find("tr[data-name='bert-pretrain'] td[data-column=runningPods] button").click();
+    browser.until(d -> browser.all("[data-test=pods] tbody tr").size() == 3);
+    assertTrue(browser.find("[data-test=pods] tbody tr").getText().contains("gpu-"),
+        browser.find("[data-test=pods]").getText());
+    browser.button("Close").click();
 
     // Sort by name, both ways.
     browser.find("th button[data-column=name]").click();
@@ -157,6 +175,12 @@ class WorkloadsViewBrowserTest {
     browser.find("[data-test=reset-zoom]").click();
     browser.until(d -> !browser.find("[data-test=reset-zoom]").isEnabled());
 
+    // The pod's log, searched.
+    browser.find("button[data-tab=logs]").click();
+    browser.until(d -> browser.find("[data-test=log]").getText().contains("loss"));
+    browser.find("input[aria-label='Search the log']").sendKeys("step");
+    browser.until(d -> !browser.all("[data-test=log] mark").isEmpty());
+
     // The history filters by category.
     browser.find("button[data-tab=history]").click();
     new Select(browser.find("[data-test=history-category]")).selectByValue("status");
@@ -208,6 +232,67 @@ class WorkloadsViewBrowserTest {
   }
 
   @Test
+  void aPendingWorkloadSaysWhyOnHover() throws Exception {
+    // Nine pods of eight whole GPUs: more than the demo's cluster has.
+    HttpResponse<String> submitted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(console + "/api/v1/namespaces/team-nlp/distributedtrainings"))
+        .header("Authorization", "Bearer tessera-demo-admin").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"metadata\": {\"name\": \"giant\"}, \"spec\": {\"image\":"
+            + " \"nvcr.io/nvidia/pytorch:24.05-py3\", \"framework\": \"pytorch\", \"workers\": 8,"
+            + " \"gpu\": {\"count\": 8}}}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(201, submitted.statusCode(), submitted.body());
+    browser.signInAs(console, "admin");
+    WebElement status = awaitLong(() -> {
+      List<WebElement> cells = browser.all("tr[data-name='giant'] [data-phase=Pending]");
+      return cells.isEmpty() || !cells.get(0).getAttribute("title").contains(": ") ? null : cells.get(0);
+    });
+    // The scheduler's reason, not only a count.
+    assertTrue(status.getAttribute("title").startsWith("0 of 9 pods scheduled: "), status.getAttribute("title"));
+  }
+
+  @Test
+  void connectListsTheAddressesAndCopyAndEditOpensTheFormFilledIn() {
+    browser.signInAs(console, "alice");
+    rowOf("jupyter-alice").click();
+    browser.until(d -> enabled("Connect ▾"));
+    browser.find("[data-test=connect]").click();
+    assertTrue(browser.find(".menu button").getText().contains("jupyter-alice-connect.team-vision.svc:8888"),
+        browser.find(".menu").getText());
+
+    rowOf("vit-finetune").click();
+    browser.until(d -> enabled("Copy & edit"));
+    browser.button("Copy & edit").click();
+    WebElement form = browser.find("[data-test=workload-form]");
+    assertEquals("vit-finetune-copy", form.findElement(By.name("name")).getAttribute("value"));
+    assertEquals("nvcr.io/nvidia/pytorch:24.05-py3", form.findElement(By.name("image")).getAttribute("value"));
+    assertEquals("2", browser.find("input[name=gpuCount]").getAttribute("value"));
+    assertEquals("python train.py", form.findElement(By.name("command")).getAttribute("value"));
+    browser.until(d -> browser.find("[data-test=check]").getText().contains("would be admitted"));
+  }
+
+  @Test
+  void theTableWorksFromTheKeyboardAndFollowsTheSystemsDarkMode() {
+    browser.signInAs(console, "alice");
+    waitForRows(2);
+    WebElement table = browser.find(".table-frame");
+    table.sendKeys(Keys.ARROW_DOWN);
+    browser.until(d -> !browser.all("tr[aria-selected=true]").isEmpty());
+    String first = browser.find("tr[aria-selected=true]").getAttribute("data-name");
+    table.sendKeys(Keys.ARROW_DOWN);
+    browser.until(d -> !first.equals(browser.find("tr[aria-selected=true]").getAttribute("data-name")));
+    table.sendKeys(Keys.ENTER);
+    browser.find("[data-test=details]");
+    browser.driver().switchTo().activeElement().sendKeys(Keys.ESCAPE);
+    browser.until(d -> browser.all("[data-test=details]").isEmpty());
+
+    String light = (String) browser.script("return getComputedStyle(document.body).backgroundColor");
+    browser.prefersDark();
+    browser.until(d -> !light.equals(browser.script("return getComputedStyle(document.body).backgroundColor")));
+    assertEquals("rgb(18, 21, 27)", browser.script("return getComputedStyle(document.body).backgroundColor"));
+  }
+
+  @Test
   void aViewerSeesButCannotStop() {
     browser.signInAs(console, "bob");
     rowOf("bert-pretrain").click();
@@ -233,7 +318,8 @@ class WorkloadsViewBrowserTest {
   }
 
   private boolean enabled(String action) {
-    List<WebElement> buttons = browser.all("button[data-action='" + action + "']");
+    List<WebElement> buttons = browser.all(action.startsWith("Connect") ? "button[data-test=connect]"
+        : "button[data-action='" + action + "']");
     return !buttons.isEmpty() && buttons.get(0).isEnabled();
   }
 
@@ -255,7 +341,11 @@ class WorkloadsViewBrowserTest {
   }
 
   private void waitLong(java.util.function.BooleanSupplier condition) {
-    new org.openqa.selenium.support.ui.WebDriverWait(browser.driver(), LIFECYCLE)
-        .until(d -> condition.getAsBoolean());
+    awaitLong(() -> condition.getAsBoolean() ? Boolean.TRUE : null);
+  }
+
+  private <T> T awaitLong(java.util.function.Supplier<T> condition) {
+    return new org.openqa.selenium.support.ui.WebDriverWait(browser.driver(), LIFECYCLE)
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> condition.get());
   }
 }

@@ -745,7 +745,8 @@ public final class WorkloadController implements AutoCloseable {
       return view;
     }
     recheckWhenPast(pass, IMAGE_PULL_GRACE.minus(failing));
-    return new Observation.PodView(view.name(), view.scheduled(), view.ready(), view.phase(), null, view.preempted());
+    return new Observation.PodView(view.name(), view.scheduled(), view.ready(), view.phase(), null, view.preempted(),
+        view.unschedulable());
   }
 
   /**
@@ -1115,7 +1116,13 @@ public final class WorkloadController implements AutoCloseable {
       }
     }
     boolean evicted = "Failed".equals(phase) && pod.getStatus() != null && "Evicted".equals(pod.getStatus().getReason());
-    return new Observation.PodView(pod.getMetadata().getName(), scheduled, ready, phase, failure, evicted);
+    String unschedulable = scheduled || pod.getStatus() == null || pod.getStatus().getConditions() == null ? null
+        : pod.getStatus().getConditions().stream()
+            .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())
+                && "Unschedulable".equals(c.getReason()) && c.getMessage() != null && !c.getMessage().isBlank())
+            .map(c -> c.getMessage().strip()).findFirst().orElse(null);
+    return new Observation.PodView(pod.getMetadata().getName(), scheduled, ready, phase, failure, evicted,
+        unschedulable);
   }
 
   private void setPhase(WorkloadResource<?> workload, Lifecycle.Transition transition, List<Pod> owned, Pass pass) {
@@ -1131,6 +1138,14 @@ public final class WorkloadController implements AutoCloseable {
     boolean changed = !phase.equals(status.phase());
     if (changed) {
       history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
+    } else if (!history.isEmpty()) {
+      // Same phase, new words (a pending gang now told why it waits): the current entry says it,
+      // since when unchanged, so the status reads what holds now.
+      WorkloadStatus.PhaseChange last = history.get(history.size() - 1);
+      if (!Objects.equals(last.message(), transition.message()) || !Objects.equals(last.reason(), transition.reason())) {
+        history.set(history.size() - 1,
+            new WorkloadStatus.PhaseChange(last.phase(), last.since(), transition.reason(), transition.message()));
+      }
     }
     int running = 0;
     int holding = 0;

@@ -112,7 +112,10 @@ public final class Lifecycle {
       String message = preempted > 0
           ? preempted + " pod(s) preempted; waiting to be scheduled again (" + scheduled + needed + " scheduled)"
           : scheduled + needed + (seen.elastic() ? "" : " pods") + " scheduled";
-      return new Transition(WorkloadPhase.PENDING, preempted > 0 ? "Preempted" : "Scheduling", message);
+      // The scheduler's own words on why, so the status says what the wait is for.
+      String why = seen.pods().stream().filter(pod -> !pod.scheduled() && pod.unschedulable() != null)
+          .map(Observation.PodView::unschedulable).findFirst().map(reason -> ": " + reason).orElse("");
+      return new Transition(WorkloadPhase.PENDING, preempted > 0 ? "Preempted" : "Scheduling", message + why);
     }
     // A finished pod of a training did its part; one of a workspace or an inference server stopped
     // serving. An elastic training needs only its minimum ready: workers above it that are still

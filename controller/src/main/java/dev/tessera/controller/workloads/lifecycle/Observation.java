@@ -64,10 +64,18 @@ public record Observation(
    * @param failure why a container cannot start or keeps crashing (ErrImagePull, ImagePullBackOff,
    *     InvalidImageName, CrashLoopBackOff, ...), or null
    * @param preempted the pod was evicted (reclaim, preemption, gang timeout): its replacement waits
+   * @param unschedulable why the scheduler cannot place it yet, as its {@code PodScheduled}
+   *     condition says ("gang needs 8 × 2 whole GPUs; only 6 fit"), or null
    */
-  public record PodView(String name, boolean scheduled, boolean ready, String phase, String failure, boolean preempted) {
+  public record PodView(String name, boolean scheduled, boolean ready, String phase, String failure, boolean preempted,
+      String unschedulable) {
     public PodView {
       Objects.requireNonNull(name, "name");
+    }
+
+    /** A pod whose scheduler has said nothing about why it waits. */
+    public PodView(String name, boolean scheduled, boolean ready, String phase, String failure, boolean preempted) {
+      this(name, scheduled, ready, phase, failure, preempted, null);
     }
 
     boolean succeeded() {

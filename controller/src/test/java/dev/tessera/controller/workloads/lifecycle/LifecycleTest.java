@@ -72,6 +72,16 @@ class LifecycleTest {
   }
 
   @Test
+  void aPendingWorkloadSaysWhatTheSchedulerSaidOfItsPods() {
+    Observation.PodView waiting = new Observation.PodView("w-1", false, false, "Pending", null, false,
+        "gang team-a/ddp needs 8 whole GPUs on each of 2 nodes; only 6 fit");
+    Lifecycle.Transition one = Lifecycle.next(WorkloadPhase.PENDING, training(2, scheduled("w-0"), waiting));
+    assertPhase(WorkloadPhase.PENDING, "Scheduling", one);
+    assertEquals("1 of 2 pods scheduled: gang team-a/ddp needs 8 whole GPUs on each of 2 nodes; only 6 fit",
+        one.message());
+  }
+
+  @Test
   void initializingUntilEveryPodIsReadyOrOneFailsToStart() {
     assertPhase(WorkloadPhase.INITIALIZING, "Initializing", Lifecycle.next(WorkloadPhase.INITIALIZING, training(2, ready("w-0"), notReady("w-1"))));
     assertPhase(WorkloadPhase.RUNNING, "AllReady", Lifecycle.next(WorkloadPhase.INITIALIZING, training(2, ready("w-0"), ready("w-1"))));
