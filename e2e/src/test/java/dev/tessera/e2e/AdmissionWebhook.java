@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,16 +18,20 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Tessera's mutating admission webhook (the extender serves it in a cluster, deploy/35-admission.yaml
  * registers it) served in this JVM on 127.0.0.1 with a certificate made here, and registered for
  * the workloads of some namespaces only: the API server records in {@value
- * WellKnown#CREATED_BY_ANNOTATION} the user it authenticated for each create. No workload policies:
- * nothing else is changed.
+ * WellKnown#CREATED_BY_ANNOTATION} the user it authenticated for each create. With workload
+ * policies, their defaults are filled in and a validating webhook refuses what breaks them, as
+ * deploy/35-admission.yaml's pair does.
  */
 final class AdmissionWebhook implements AutoCloseable {
   private static final String NAME = "tessera-e2e-created-by";
+  private static final String POLICIES = "tessera-e2e-policies";
 
   private final ControlPlane plane;
   private final AdmissionRuntime server;
@@ -37,6 +43,15 @@ final class AdmissionWebhook implements AutoCloseable {
 
   /** Serves the webhook, registers it for {@code namespaces}, and waits until the API server calls it. */
   static AdmissionWebhook register(ControlPlane plane, List<String> namespaces) {
+    return register(plane, namespaces, () -> WorkloadPolicies.NONE, namespace -> null);
+  }
+
+  /**
+   * As the other, with workload policies: {@code policies} is read at each review, and each
+   * namespace's project is {@code projectOfNamespace}'s answer.
+   */
+  static AdmissionWebhook register(ControlPlane plane, List<String> namespaces, Supplier<WorkloadPolicies> policies,
+      Function<String, String> projectOfNamespace) {
     Path dir = plane.work.resolve("admission");
     Path cert = dir.resolve("tls.crt");
     Path key = dir.resolve("tls.key");
@@ -56,7 +71,7 @@ final class AdmissionWebhook implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    AdmissionRuntime server = AdmissionRuntime.start(0, cert, key, () -> WorkloadPolicies.NONE, namespace -> null,
+    AdmissionRuntime server = AdmissionRuntime.start(0, cert, key, policies, projectOfNamespace,
         AdmissionReviewer.NO_OTHER_KINDS);
     AdmissionWebhook webhook = new AdmissionWebhook(plane, server);
     try {
@@ -85,6 +100,30 @@ final class AdmissionWebhook implements AutoCloseable {
           .endWebhook()
           .build();
       plane.apply(configuration);
+      ValidatingWebhookConfiguration validating = new ValidatingWebhookConfigurationBuilder()
+          .withNewMetadata().withName(POLICIES).endMetadata()
+          .addNewWebhook()
+              .withName("policies.e2e.tessera.dev")
+              .withAdmissionReviewVersions("v1")
+              .withSideEffects("None")
+              .withFailurePolicy("Ignore")
+              .withTimeoutSeconds(5)
+              .withNewClientConfig()
+                  .withUrl("https://127.0.0.1:" + server.port().orElseThrow() + AdmissionReviewer.Endpoint.VALIDATE.path())
+                  .withCaBundle(caBundle)
+              .endClientConfig()
+              .withNewNamespaceSelector()
+                  .addNewMatchExpression().withKey("kubernetes.io/metadata.name").withOperator("In")
+                      .withValues(namespaces).endMatchExpression()
+              .endNamespaceSelector()
+              .addNewRule()
+                  .withApiGroups("tessera.dev").withApiVersions("v1alpha1").withOperations("CREATE", "UPDATE")
+                  .withResources("workspaces", "trainings", "distributedtrainings", "inferences")
+                  .withScope("Namespaced")
+              .endRule()
+          .endWebhook()
+          .build();
+      plane.apply(validating);
       // The API server reads webhook configurations from an informer: a dry run shows when it calls this one.
       Await.until("the API server to call the admission webhook", Duration.ofSeconds(30),
           () -> createdBy(plane.admin().resource(probe(namespaces.get(0))).dryRun().create()) != null);
@@ -113,6 +152,7 @@ final class AdmissionWebhook implements AutoCloseable {
   public void close() {
     try {
       plane.admin().admissionRegistration().v1().mutatingWebhookConfigurations().withName(NAME).delete();
+      plane.admin().admissionRegistration().v1().validatingWebhookConfigurations().withName(POLICIES).delete();
     } finally {
       server.close();
     }

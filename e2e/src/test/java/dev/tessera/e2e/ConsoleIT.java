@@ -1,6 +1,7 @@
 package dev.tessera.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,7 +12,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.ProjectSpec;
+import dev.tessera.api.policy.WorkloadPolicyResource;
+import dev.tessera.api.policy.WorkloadPolicySpec;
+import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.console.history.EmbeddedDatabase;
+import dev.tessera.console.testing.Browser;
+import dev.tessera.controller.workloads.policy.NamedPolicy;
+import dev.tessera.controller.workloads.policy.WorkloadPolicies;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
@@ -41,9 +48,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
 
 /**
  * The Workloads API as users meet it: {@code tessera-console.jar} as its own process, with the
@@ -98,7 +109,13 @@ class ConsoleIT {
     bob = token("e2e-viewers", "bob");
     admin.resource(project("team-a", new ProjectSpec.Access("researcher", List.of(ALICE), null))).create();
     admin.resource(project("team-b", new ProjectSpec.Access("viewer", null, List.of(VIEWERS)))).create();
-    webhook = AdmissionWebhook.register(plane, PROJECTS);
+    // team-a's workload policy, as an admin writes it: the console reads it for the New workload
+    // form, and the webhook (reading the cluster's policies at each review) enforces it.
+    admin.resource(teamAPolicy()).create();
+    webhook = AdmissionWebhook.register(plane, PROJECTS,
+        () -> WorkloadPolicies.of(admin.resources(WorkloadPolicyResource.class).list().getItems().stream()
+            .filter(policy -> policy.getSpec() != null).map(NamedPolicy::of).toList()),
+        namespace -> PROJECTS.contains(namespace) ? namespace : null);
     for (String name : List.of("a-stop", "a-keep", "a-history")) {
       admin.resource(training("team-a", name)).create();
     }
@@ -281,6 +298,48 @@ class ConsoleIT {
   }
 
   @Test
+  void theWorkloadsViewSignsInWithARealTokenAndItsFormMeetsTheRealWebhook() throws IOException {
+    Assumptions.assumeTrue(Browser.missing().isEmpty(), () -> "browser test skipped: " + Browser.missing().get());
+    try (Browser browser = Browser.open()) {
+      // alice's ServiceAccount token, typed in: TokenReview says who she is, RBAC what she sees.
+      browser.signInWithToken(console.url(), alice, ALICE);
+      browser.until(d -> !browser.all("tr[data-name='a-keep']").isEmpty());
+      assertTrue(browser.all("tr[data-name^='b-']").isEmpty(), "team-b's workloads are not alice's to see");
+
+      // The form is team-a's policy's: its default image, its limit; the real webhook checks it.
+      browser.find("[data-test=new]").click();
+      WebElement form = browser.find("[data-test=workload-form]");
+      browser.until(d -> "team-a".equals(form.findElement(By.name("project")).getAttribute("value")));
+      browser.until(d -> "registry.invalid/train:1".equals(form.findElement(By.name("image")).getAttribute("value")));
+      form.findElement(By.name("name")).sendKeys("a-from-the-view");
+      form.findElement(By.cssSelector("input[name=gpuMode][value=whole]")).click();
+      WebElement count = browser.find("input[name=gpuCount]");
+      count.sendKeys("4");
+      WebElement refused = browser.find("[data-field='spec.gpu'] .field-error");
+      assertTrue(refused.getText().contains("exceeds the policy maximum of 2"), refused.getText());
+      count.sendKeys(Keys.chord(Keys.CONTROL, "a"), "2");
+      browser.until(d -> browser.all("[data-field='spec.gpu'] .field-error").isEmpty()
+          && browser.find("[data-test=check]").getText().contains("would be admitted"));
+      browser.find("[data-test=submit]").click();
+      // Created as alice, and in her table without a reload.
+      browser.until(d -> !browser.all("tr[data-name='a-from-the-view']").isEmpty());
+      assertEquals(ALICE, AdmissionWebhook.createdBy(workloads("team-a").withName("a-from-the-view").get()));
+
+      // bob, a viewer of team-b through his group, sees b-one but may not stop it: RBAC says why.
+      browser.signOut();
+      browser.signInWithToken(console.url(), bob, BOB);
+      browser.find("tr[data-name='b-one']").click();
+      WebElement stop = browser.until(d -> {
+        WebElement button = browser.button("Stop");
+        return button.getAttribute("title").contains("checking") ? null : button;
+      });
+      assertFalse(stop.isEnabled());
+      assertTrue(stop.getAttribute("title").contains("patch trainings.tessera.dev in namespace team-b"),
+          stop.getAttribute("title"));
+    }
+  }
+
+  @Test
   void aTokenTheApiServerDoesNotAcceptIs401() {
     JsonNode garbage = status(console.get("/api/v1/workloads", "not-a-token"), 401);
     assertEquals("Unauthorized", garbage.path("reason").asText(), garbage.toString());
@@ -384,6 +443,16 @@ class ConsoleIT {
     return project;
   }
 
+  private static WorkloadPolicyResource teamAPolicy() {
+    WorkloadPolicyResource policy = new WorkloadPolicyResource();
+    policy.setMetadata(new ObjectMetaBuilder().withName("team-a-limits").build());
+    policy.setSpec(new WorkloadPolicySpec(null, "team-a",
+        new WorkloadSpec("registry.invalid/train:1", null, null, null, null, null, null, null, null, null, null, null,
+            null, null, null),
+        new WorkloadPolicySpec.Constraints(2, null, null, null, null, null, null, null, null, null, null)));
+    return policy;
+  }
+
   private static GenericKubernetesResource training(String namespace, String name) {
     return new GenericKubernetesResourceBuilder().withApiVersion("tessera.dev/v1alpha1").withKind("Training")
         .withNewMetadata().withNamespace(namespace).withName(name).endMetadata()
@@ -400,6 +469,7 @@ class ConsoleIT {
    * takes them away only while it runs); no workload controller holds the trainings up.
    */
   private void deleteLeftovers() {
+    admin.resources(WorkloadPolicyResource.class).withName("team-a-limits").delete();
     for (String project : PROJECTS) {
       admin.resources(ProjectResource.class).withName(project).delete();
       workloads(project).delete();

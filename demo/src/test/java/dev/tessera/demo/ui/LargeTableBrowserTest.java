@@ -15,6 +15,7 @@ import dev.tessera.console.catalog.RowBuilder;
 import dev.tessera.console.catalog.WorkloadCatalog;
 import dev.tessera.console.history.NoHistory;
 import dev.tessera.console.http.ConsoleServer;
+import dev.tessera.console.testing.Browser;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.console.testing.Browser;
 import dev.tessera.demo.EmbeddedDemo;
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.telemetry.ReportConfig;

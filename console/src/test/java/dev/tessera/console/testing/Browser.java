@@ -1,4 +1,4 @@
-package dev.tessera.demo.ui;
+package dev.tessera.console.testing;
 
 import java.io.File;
 import java.io.IOException;
@@ -25,10 +25,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * A real headless Chromium (Debian's {@code chromium}, driven through its {@code chromedriver}) at
  * 1280×800, downloading into a folder of its own. Nothing is fetched: the driver is the one on the
- * PATH, never one Selenium Manager would download.
+ * PATH, never one Selenium Manager would download. Tests that need it skip, saying what is
+ * missing, where {@link #missing()} says so.
  */
-final class Browser implements AutoCloseable {
-  static final Duration WAIT = Duration.ofSeconds(20);
+public final class Browser implements AutoCloseable {
+  public static final Duration WAIT = Duration.ofSeconds(20);
 
   private final ChromeDriver driver;
   private final Path downloads;
@@ -39,7 +40,7 @@ final class Browser implements AutoCloseable {
   }
 
   /** The chromium and chromedriver on the PATH, or empty with what is missing. */
-  static Optional<String> missing() {
+  public static Optional<String> missing() {
     if (executable("chromium").isEmpty() && executable("chromium-browser").isEmpty()) {
       return Optional.of("no chromium on the PATH (apt-get install chromium chromium-driver; .ci/run does)");
     }
@@ -49,7 +50,7 @@ final class Browser implements AutoCloseable {
     return Optional.empty();
   }
 
-  static Browser open() throws IOException {
+  public static Browser open() throws IOException {
     Path downloads = Files.createTempDirectory("tessera-ui-downloads");
     ChromeOptions options = new ChromeOptions();
     options.setBinary(executable("chromium").or(() -> executable("chromium-browser")).orElseThrow().toFile());
@@ -73,47 +74,47 @@ final class Browser implements AutoCloseable {
     return new Browser(driver, downloads);
   }
 
-  WebDriver driver() {
+  public WebDriver driver() {
     return driver;
   }
 
-  void get(String url) {
+  public void get(String url) {
     driver.get(url);
   }
 
   /** Waits until {@code condition} gives something other than null or false, and returns it. */
-  <T> T until(Function<WebDriver, T> condition) {
+  public <T> T until(Function<WebDriver, T> condition) {
     // Rows are re-rendered as data arrives: an element read mid-render is asked for again.
     return new WebDriverWait(driver, WAIT).ignoring(StaleElementReferenceException.class).until(condition);
   }
 
-  WebElement find(String css) {
+  public WebElement find(String css) {
     return until(d -> d.findElements(By.cssSelector(css)).stream().filter(WebElement::isDisplayed).findFirst()
         .orElse(null));
   }
 
-  List<WebElement> all(String css) {
+  public List<WebElement> all(String css) {
     return driver.findElements(By.cssSelector(css));
   }
 
   /** A button (or tab) by its text. */
-  WebElement button(String text) {
+  public WebElement button(String text) {
     return until(d -> d.findElements(By.xpath("//button[normalize-space(.)='" + text + "']")).stream()
         .filter(WebElement::isDisplayed).findFirst().orElse(null));
   }
 
-  Object script(String script, Object... args) {
+  public Object script(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);
   }
 
   /** As a system set to dark mode: the page's {@code prefers-color-scheme} turns dark. */
-  void prefersDark() {
+  public void prefersDark() {
     driver.executeCdpCommand("Emulation.setEmulatedMedia",
         Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
   }
 
     /** Signs in on the page's sign-in form as one of the demo's users. */
-  void signInAs(String consoleUrl, String user) {
+  public void signInAs(String consoleUrl, String user) {
     get(consoleUrl + "/ui/");
     script("sessionStorage.clear(); localStorage.clear();");
     get(consoleUrl + "/ui/");
@@ -121,13 +122,29 @@ final class Browser implements AutoCloseable {
     until(d -> d.findElement(By.cssSelector("[data-test=user]")).getText().equals(user));
   }
 
+  /** Signs in on the page's sign-in form with a bearer token, as a cluster's user does. */
+  public void signInWithToken(String consoleUrl, String token, String user) {
+    get(consoleUrl + "/ui/");
+    script("sessionStorage.clear(); localStorage.clear();");
+    get(consoleUrl + "/ui/");
+    find("input[name=token]").sendKeys(token);
+    button("Sign in").click();
+    until(d -> d.findElement(By.cssSelector("[data-test=user]")).getText().equals(user));
+  }
+
+  /** Signs out, back to the sign-in page. */
+  public void signOut() {
+    button("Sign out").click();
+    find("input[name=token]");
+  }
+
   /** The file the page downloaded, once it is complete. */
-  Path downloaded(String name) {
+  public Path downloaded(String name) {
     Path file = downloads.resolve(name);
     return until(d -> Files.exists(file) && !Files.exists(downloads.resolve(name + ".crdownload")) ? file : null);
   }
 
-  void screenshot(Path to) throws IOException {
+  public void screenshot(Path to) throws IOException {
     Files.createDirectories(to.getParent());
     Files.write(to, driver.getScreenshotAs(OutputType.BYTES));
   }
