@@ -121,7 +121,7 @@ final class TableRoutes {
   /**
    * Server-sent events from {@code resourceVersion} (a list's), or from now: each a change of a row
    * the caller may see and the query's filters and search pass (limit, sort and cursor do not
-   * apply to a stream).
+   * apply to a stream); a row changed so that it no longer passes them comes as DELETED.
    */
   private Reply watch(Request request, Caller caller) {
     TableQuery query = TableQueries.from(request);
@@ -150,8 +150,15 @@ final class TableRoutes {
     return new Reply.Stream("text/event-stream", Map.of(), sink -> {
       Optional<AutoCloseable> subscription = expiredAlready ? Optional.empty()
           : catalog.watch(start, change -> watchDelivery.execute(() -> {
-        if (sink.open() && query.matches(change.row()) && visibility.sees(change.row())) {
+        if (!sink.open() || !visibility.sees(change.row())) {
+          return;
+        }
+        if (query.matches(change.row())) {
           sink.write(event(change));
+        } else if (change.type().equals(Change.MODIFIED)) {
+          // As a Kubernetes watch with a selector says it: a row that no longer passes the filters
+          // is DELETED from the stream's point of view (a client not holding it ignores it).
+          sink.write(event(new Change(change.version(), Change.DELETED, change.row())));
         }
       }));
       if (subscription.isEmpty()) {

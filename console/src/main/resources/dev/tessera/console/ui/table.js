@@ -86,24 +86,33 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
   const reloadSoon = useRef(null);
   const loadRef = useRef(load);
   loadRef.current = load;
+  // The Deleted view has no stream of its own: it lists again when the live one says a workload went.
+  const loadedUids = useRef(new Set());
+  loadedUids.current = new Set(list.rows.map(r => r.uid));
   useEffect(() => {
-    if (view !== 'live' || !list.version) return undefined;
+    if (!list.version) return undefined;
     const abort = new AbortController();
     const later = () => {
       clearTimeout(reloadSoon.current);
       reloadSoon.current = setTimeout(() => loadRef.current(true), 500);
     };
-    const params = new URLSearchParams(query);
+    const params = new URLSearchParams(view === 'live' ? query : '');
     params.delete('sortBy');
     params.delete('sortOrder');
     params.set('watch', 'true');
-    params.set('resourceVersion', list.version);
+    if (view === 'live') params.set('resourceVersion', list.version);
     readEvents(`/api/v1/workloads?${params}`, abort.signal, event => {
-      if (event.type === 'MODIFIED') {
-        const row = event.data.object;
+      const row = event.data.object;
+      if (view !== 'live') {
+        if (event.type === 'DELETED') later();
+      } else if (event.type === 'MODIFIED' && loadedUids.current.has(row.uid)) {
         setList(now => ({ ...now, rows: now.rows.map(r => (r.uid === row.uid ? row : r)) }));
-      } else {
+      } else if (event.type === 'DELETED' && loadedUids.current.has(row.uid)) {
+        // Gone, or no longer passing the filters: out at once, and the page refilled.
+        setList(now => ({ ...now, rows: now.rows.filter(r => r.uid !== row.uid), total: Math.max(0, now.total - 1) }));
         later();
+      } else if (event.type !== 'DELETED') {
+        later(); // added, an error, or a row that now passes the filters: only the server knows where it sorts
       }
     }).then(() => !abort.signal.aborted && later(), e => {
       if (abort.signal.aborted) return;
@@ -326,7 +335,8 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
 }
 
 /** A connection's address as a link: a bare host:port is opened over http. */
-const href = address => (/^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`);
+// Only http(s) is opened: another scheme's address (javascript:, file:) becomes an http one.
+const href = address => (/^https?:\/\//i.test(address) ? address : `http://${address.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`);
 
 /** The pods, connections or data sources a count stands for. */
 function CountDialog({ row, list, onClose }) {

@@ -277,6 +277,49 @@ class ConsoleApiTest {
   }
 
   @Test
+  void aRowThatStopsPassingTheFiltersLeavesTheStreamAsDeleted() throws Exception {
+    JsonNode list = get("/api/v1/workloads", "alice-token", 200);
+    String version = list.path("metadata").path("resourceVersion").asText();
+    HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + console.port() + "/api/v1/workloads?watch=true&filterBy=name==leaving&filterBy=image=@:v2"
+            + "&resourceVersion=" + version))
+        .header("Authorization", "Bearer alice-token").build(), HttpResponse.BodyHandlers.ofInputStream());
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.startsWith("event: ")) {
+            events.add(line.substring(7));
+          }
+        }
+      } catch (java.io.IOException e) {
+        // closed at the end of the test
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    client.resource(training("team-a", "leaving", 1)).create();
+    Await.await("the row", () -> console.catalog().row("team-a",
+        dev.tessera.api.workloads.WorkloadKind.TRAINING, "leaving").isPresent());
+    var trainings = client.resources(TrainingResource.class).inNamespace("team-a").withName("leaving");
+    trainings.edit(t -> {
+      t.setSpec(new WorkloadSpec("pytorch:v2", null, null, null, t.getSpec().gpu(), null, null, null, null, null,
+          null, null, null, null, null));
+      return t;
+    });
+    // Created outside the filters it sent nothing; changed into them, it arrives.
+    assertEquals("MODIFIED", events.poll(10, TimeUnit.SECONDS));
+    trainings.edit(t -> {
+      t.setSpec(new WorkloadSpec("pytorch:24.08", null, null, null, t.getSpec().gpu(), null, null, null, null, null,
+          null, null, null, null, null));
+      return t;
+    });
+    assertEquals("DELETED", events.poll(10, TimeUnit.SECONDS), "out of the filters again, it leaves the stream");
+    stream.body().close();
+  }
+
+    @Test
   void everyRouteIsInTheOpenApiDocumentAndTheDocsAreServed() throws Exception {
     JsonNode document = new YAMLMapper().readTree(ClassPathFiles.read(DocsRoutes.OPENAPI));
     Set<String> documented = new HashSet<>();

@@ -143,8 +143,17 @@ class WorkloadsViewBrowserTest {
     // Nothing is reloaded: the change arrives over the API's watch.
     waitLong(() -> status("vit-finetune").equals("Stopped"));
     assertFalse(enabled("Stop"));
+    // Filtered to stopped workloads, running it again takes it out of the table, live.
+    browser.button("Add filter").click();
+    new Select(browser.find("[data-test=filter-column]")).selectByValue("status");
+    browser.find("[data-test=filter-value]").sendKeys("Stopped");
+    browser.find("[data-test=filter-add]").click();
+    waitForRows(1);
+    rowOf("vit-finetune").click();
     browser.until(d -> enabled("Run"));
     browser.button("Run").click();
+    waitLong(() -> browser.all("tr[data-name='vit-finetune']").isEmpty());
+    browser.find("[data-test=chip] button").click();
     waitLong(() -> status("vit-finetune").equals("Running"));
   }
 
