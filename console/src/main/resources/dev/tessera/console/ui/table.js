@@ -307,6 +307,12 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
   const connections = details?.connections || [];
   const connectWhy = !details ? 'checking its connections…' : connections.length === 0 ? 'it has no connections'
     : connections.every(c => !c.address) ? 'its connections have no address yet' : '';
+  // What the role forbids, said once in the bar too: a disabled button's tooltip is out of reach
+  // of the keyboard.
+  const denied = [['Stop', 'stop'], ['Run', 'run'], ['Delete', 'delete'], ['Copy & edit', 'copy']]
+    .filter(([, name]) => details && !allowed(name).allowed);
+  const deniedText = denied.length === 0 ? '' : `${denied.map(([label]) => label).join(', ')}: ${
+    [...new Set(denied.map(([, name]) => allowed(name).reason || `your role does not allow ${name}`))].join('; ')}`;
   const button = (label, why, onClick, extra = '') => html`<button type="button" class=${extra} disabled=${!!why}
       title=${why ? `${label}: not now, because ${why}` : label} data-action=${label} onClick=${onClick}>${label}</button>`;
   return html`<div class="action-bar" data-test="actions" role="toolbar" aria-label=${`Actions on ${row.name}`}>
@@ -324,6 +330,7 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
       try { onCopy(await getJson(`${workloadPath(row)}/template`)); } catch (e) { onError(e); }
     })}
     ${button('Show details', '', () => onDetails(row))}
+    ${denied.length > 0 && html`<span class="denied muted" data-test="denied" title=${deniedText}>${deniedText}</span>`}
     ${confirm && html`<${Dialog} title=${`Delete ${row.name}?`} onClose=${() => setConfirm(false)}>
       <p>Its pods stop and the workload goes. Its last status and history stay in the Deleted view.</p>
       <div class="buttons">

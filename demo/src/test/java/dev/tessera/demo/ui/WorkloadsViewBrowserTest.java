@@ -314,6 +314,9 @@ class WorkloadsViewBrowserTest {
     assertFalse(stop.isEnabled());
     assertTrue(stop.getAttribute("title").contains("does not allow"), stop.getAttribute("title"));
     assertFalse(enabled("Delete"));
+    // Said in the bar too, for those who cannot hover a disabled button.
+    String denied = browser.find("[data-test=denied]").getText();
+    assertTrue(denied.startsWith("Stop, Run, Delete, Copy & edit: ") && denied.contains("does not allow"), denied);
     // What bob may not see is not listed: only team-nlp's workloads.
     assertEquals(List.of("bert-pretrain", "llama-serve"), sortedNames(rowNames(2)));
   }
