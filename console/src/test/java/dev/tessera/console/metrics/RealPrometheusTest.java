@@ -4,29 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.console.testing.RealPrometheus;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongToDoubleFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -59,37 +48,25 @@ class RealPrometheusTest {
   /** The extender knows job.0's whole GPU; job.1's assignment is gone (say, the pod was deleted). */
   private static final GpuLookup LOOKUP = pod -> pod.name().equals("job.0") ? List.of(0) : List.of();
 
-  private Path work;
-  private Process prometheus;
+  private RealPrometheus prometheus;
   private URI url;
   private PrometheusMetrics metrics;
 
   @BeforeAll
   void startPrometheus() throws IOException, InterruptedException {
-    Optional<Path> server = onPath("prometheus");
-    Optional<Path> promtool = onPath("promtool");
-    if (server.isEmpty() || promtool.isEmpty()) {
+    if (RealPrometheus.missing().isPresent()) {
       return; // each test says so: a class-level assumption would be reported as no tests at all
     }
-    work = Files.createTempDirectory("tessera-prometheus-");
-    Path series = Files.writeString(work.resolve("series.om"), openMetrics());
-    Path data = work.resolve("data");
-    run(List.of(promtool.get().toString(), "tsdb", "create-blocks-from", "openmetrics", series.toString(),
-        data.toString()));
-    Path config = Files.writeString(work.resolve("prometheus.yml"), "global:\n  scrape_interval: 1h\n");
-    int port = freePort();
-    prometheus = new ProcessBuilder(
-            server.get().toString(),
-            "--config.file=" + config,
-            "--storage.tsdb.path=" + data,
-            // Retention counts back from the newest block; far enough that no backfilled block is dropped.
-            "--storage.tsdb.retention.time=100y",
-            "--web.listen-address=127.0.0.1:" + port)
-        .redirectErrorStream(true)
-        .redirectOutput(work.resolve("prometheus.log").toFile())
-        .start();
-    url = URI.create("http://127.0.0.1:" + port);
-    awaitReady();
+    prometheus = RealPrometheus.start("global:\n  scrape_interval: 1h\n",
+        List.of(new RealPrometheus.NamedFile("series.om", openMetrics())),
+        work -> {
+          RealPrometheus.ToolResult backfill = RealPrometheus.promtool(work, "tsdb", "create-blocks-from",
+              "openmetrics", "series.om", "data");
+          assertEquals(0, backfill.exitCode(), backfill.output());
+        },
+        // Retention counts back from the newest block; far enough that no backfilled block is dropped.
+        "--storage.tsdb.retention.time=100y");
+    url = prometheus.url();
     metrics = new PrometheusMetrics(
         new PrometheusConfig(url, Duration.ofSeconds(10), Duration.ofMinutes(2)), LOOKUP);
   }
@@ -97,24 +74,13 @@ class RealPrometheusTest {
   @BeforeEach
   void requirePrometheus() {
     Assumptions.assumeTrue(metrics != null,
-        "prometheus and promtool are not on the PATH, so the queries are not tried against a real Prometheus:"
-            + " install Debian's prometheus package (apt-get install prometheus) to run this test");
+        () -> RealPrometheus.missing().orElse("") + ", so the queries are not tried against a real Prometheus");
   }
 
   @AfterAll
   void stopPrometheus() throws IOException, InterruptedException {
     if (prometheus != null) {
-      prometheus.destroy();
-      if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
-        prometheus.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    }
-    if (work != null) {
-      try (Stream<Path> files = Files.walk(work)) {
-        for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(file);
-        }
-      }
+      prometheus.close();
     }
   }
 
@@ -279,50 +245,5 @@ class RealPrometheusTest {
       out.append(name).append('{').append(labels).append("} ")
           .append(Double.isNaN(v) ? "NaN" : Double.toString(v)).append(' ').append(t).append('\n');
     }
-  }
-
-  private static Optional<Path> onPath(String binary) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator, -1)) {
-      Path candidate = Path.of(dir, binary);
-      if (Files.isExecutable(candidate)) {
-        return Optional.of(candidate);
-      }
-    }
-    return Optional.empty();
-  }
-
-  private void run(List<String> command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      fail(String.join(" ", command) + " failed:\n" + output);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
-
-  /** Polls /-/ready: Prometheus says nothing else when it has loaded its blocks and listens. */
-  private void awaitReady() throws IOException, InterruptedException {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    HttpRequest ready = HttpRequest.newBuilder(url.resolve("/-/ready")).timeout(Duration.ofSeconds(1)).build();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!prometheus.isAlive()) {
-        fail("prometheus exited with " + prometheus.exitValue() + ":\n" + Files.readString(work.resolve("prometheus.log")));
-      }
-      try {
-        if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-      } catch (ConnectException e) {
-        // not listening yet
-      }
-      Thread.sleep(50);
-    }
-    fail("prometheus was not ready within 60s:\n" + Files.readString(work.resolve("prometheus.log")));
   }
 }
