@@ -66,7 +66,7 @@ public final class GpuHealthWatch implements Consumer<NodeSnapshot> {
           "GPU {} ({}) reported XID {}{}: {}",
           info.index(), name(info), xid, more > 1 ? " " + more + " times" : "",
           critical
-              ? "the GPU itself is at fault and is unhealthy from now on"
+              ? "the GPU itself is at fault and is unhealthy until it is reset"
               : "an application's fault; the GPU stays healthy");
       events.gpuXid(info, xid, critical);
     }

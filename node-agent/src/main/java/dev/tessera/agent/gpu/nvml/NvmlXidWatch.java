@@ -28,12 +28,19 @@ final class NvmlXidWatch implements AutoCloseable {
   private final Nvml nvml;
   private Pointer set; // null where NVML has no events
   private boolean closed;
+  private boolean failing; // the last drain failed; logged once until one works again
   private final Map<Long, Integer> indexByHandle = new HashMap<>();
   private final Map<Integer, XidErrors> xids = new HashMap<>();
   private final Map<Integer, Integer> critical = new HashMap<>();
 
   NvmlXidWatch(Nvml nvml) {
     this.nvml = Objects.requireNonNull(nvml, "nvml");
+    if (!nvml.library().has(NvmlLibrary.EVENT_SET_WAIT)) {
+      // Drivers before nvmlEventSetWait_v2 could create a set but never read it.
+      set = null;
+      log.info("this NVML has no {}: XID errors are not watched", NvmlLibrary.EVENT_SET_WAIT);
+      return;
+    }
     try {
       set = nvml.createEventSet();
     } catch (NvmlException e) {
@@ -72,8 +79,15 @@ final class NvmlXidWatch implements AutoCloseable {
       try {
         event = nvml.nextEvent(set, 0);
       } catch (NvmlException e) {
-        log.warn("reading NVML's XID events failed: {}", e.getMessage());
+        if (!failing) {
+          log.warn("reading NVML's XID events failed; XIDs may go uncounted until it works again: {}", e.getMessage());
+          failing = true;
+        }
         return;
+      }
+      if (failing) {
+        log.info("reading NVML's XID events works again");
+        failing = false;
       }
       if (event == null) {
         return;
