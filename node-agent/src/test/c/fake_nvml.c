@@ -11,9 +11,16 @@
  *      (ARGUMENT_VERSION_MISMATCH) so the old query must be used, no processes
  *   3  opens, but answers GPU_IS_LOST once sampling reaches utilization
  *
+ * GPU 0 also answers every further query dcgm-exporter's default counters need (PCI info, minor
+ * number, memory clock, encoder/decoder, energy, PCIe replays and throughput, remapped rows,
+ * retired pages, field values for memory temperature and NVLink, XID events); GPU 2 answers them
+ * NOT_SUPPORTED (field values: per field) and cannot register for events. XIDs are queued with
+ * fake_nvml_inject_xid and read through nvmlEventSetWait_v2.
+ *
  * Build flags take symbols away, as older drivers lack them:
  *   -DFAKE_NO_MEMORY_V2, -DFAKE_NO_PROCESSES_V3, -DFAKE_NO_PROCESSES_V2, -DFAKE_NO_TEMPERATURE_V,
- *   -DFAKE_OLD_DRIVER (all four), and -DFAKE_INIT_RESULT=9 makes nvmlInit_v2 fail with that code.
+ *   -DFAKE_NO_EXTRAS (every further query above), -DFAKE_OLD_DRIVER (all five), and
+ *   -DFAKE_INIT_RESULT=9 makes nvmlInit_v2 fail with that code.
  */
 #include <stddef.h>
 #include <string.h>
@@ -23,6 +30,7 @@
 #define FAKE_NO_PROCESSES_V3
 #define FAKE_NO_PROCESSES_V2
 #define FAKE_NO_TEMPERATURE_V
+#define FAKE_NO_EXTRAS
 #endif
 
 #ifndef FAKE_INIT_RESULT
@@ -41,6 +49,7 @@ enum {
   NVML_ERROR_NO_PERMISSION = 4,
   NVML_ERROR_INSUFFICIENT_SIZE = 7,
   NVML_ERROR_DRIVER_NOT_LOADED = 9,
+  NVML_ERROR_TIMEOUT = 10,
   NVML_ERROR_GPU_IS_LOST = 15,
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
   NVML_ERROR_UNKNOWN = 999
@@ -102,6 +111,17 @@ struct fake_device {
   unsigned int sm_clock_mhz;
   unsigned int mig_mode;
   unsigned int processes_first, processes_last;
+  /* The further queries: all answer extras_result when it is not SUCCESS. */
+  nvmlReturn_t extras_result;
+  const char *pci_bus_id;
+  unsigned int minor;
+  unsigned int mem_clock_mhz, mem_temp, enc_percent, dec_percent;
+  unsigned long long energy_mj;
+  unsigned int pcie_replays, pcie_tx_kbs, pcie_rx_kbs;
+  unsigned long long nvlink_tx_kib, nvlink_rx_kib;
+  unsigned int remapped_correctable, remapped_uncorrectable, remap_failed;
+  unsigned int retired_sbe, retired_dbe;
+  nvmlReturn_t events_result;
 };
 
 typedef struct fake_device *nvmlDevice_t;
@@ -119,7 +139,23 @@ static struct fake_device devices[] = {
      .temperature = 55,
      .sm_clock_mhz = 1755,
      .processes_first = 2,
-     .processes_last = 4},
+     .processes_last = 4,
+     .pci_bus_id = "00000000:3B:00.0",
+     .minor = 4,
+     .mem_clock_mhz = 2619,
+     .mem_temp = 63,
+     .enc_percent = 11,
+     .dec_percent = 12,
+     .energy_mj = 123456789012ull,
+     .pcie_replays = 7,
+     .pcie_tx_kbs = 3000,
+     .pcie_rx_kbs = 4000,
+     .nvlink_tx_kib = 1000,
+     .nvlink_rx_kib = 2000,
+     .remapped_correctable = 3,
+     .remapped_uncorrectable = 1,
+     .retired_sbe = 2,
+     .retired_dbe = 1},
     {.uuid = "GPU-unreachable",
      .name = "Fake refused GPU",
      .handle_result = NVML_ERROR_NO_PERMISSION},
@@ -132,13 +168,17 @@ static struct fake_device devices[] = {
      .power_result = NVML_ERROR_NOT_SUPPORTED,
      .temperature = 61,
      .sm_clock_mhz = 1410,
-     .mig_mode = 1},
+     .mig_mode = 1,
+     .extras_result = NVML_ERROR_NOT_SUPPORTED,
+     .events_result = NVML_ERROR_NOT_SUPPORTED},
     {.uuid = "GPU-33333333-4444-5555-6666-777777777777",
      .name = "Fake lost GPU",
      .total = 16 * GIB,
      .reserved = 256 * MIB,
      .used = 1 * GIB,
-     .utilization_result = NVML_ERROR_GPU_IS_LOST},
+     .utilization_result = NVML_ERROR_GPU_IS_LOST,
+     .pci_bus_id = "00000000:86:00.0",
+     .minor = 3},
 };
 
 #define DEVICE_COUNT (sizeof(devices) / sizeof(devices[0]))
@@ -149,6 +189,18 @@ static unsigned int processes_grown;
 /* Calls to the process functions per GPU since nvmlInit_v2, and the last function called. */
 static int process_calls[DEVICE_COUNT];
 static const char *last_process_function = "";
+
+/* XID events waiting to be read, in order, and which GPUs registered for them. */
+#define MAX_EVENTS 64
+static struct {
+  nvmlDevice_t device;
+  unsigned long long xid;
+} queued[MAX_EVENTS];
+static int queued_count;
+static int registered[sizeof(devices) / sizeof(devices[0])];
+#ifndef FAKE_NO_EXTRAS
+static int event_set_token;
+#endif
 
 static int device_index(nvmlDevice_t device) {
   for (size_t i = 0; i < DEVICE_COUNT; i++) {
@@ -186,6 +238,8 @@ EXPORT nvmlReturn_t nvmlInit_v2(void) {
   processes_grown = 0;
   memset(process_calls, 0, sizeof(process_calls));
   last_process_function = "";
+  queued_count = 0;
+  memset(registered, 0, sizeof(registered));
   return NVML_SUCCESS;
 }
 
@@ -419,11 +473,17 @@ EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, unsigned int typ
   if (result != NVML_SUCCESS) {
     return result;
   }
-  if (type != 1) {
-    return NVML_ERROR_NOT_SUPPORTED; /* only the SM clock is faked */
+  if (type == 1) {
+    *clock = device->sm_clock_mhz;
+    return NVML_SUCCESS;
   }
-  *clock = device->sm_clock_mhz;
-  return NVML_SUCCESS;
+#ifndef FAKE_NO_EXTRAS
+  if (type == 2 && device->extras_result == NVML_SUCCESS) {
+    *clock = device->mem_clock_mhz;
+    return NVML_SUCCESS;
+  }
+#endif
+  return NVML_ERROR_NOT_SUPPORTED; /* only the SM and memory clocks are faked */
 }
 
 EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *current,
@@ -435,6 +495,245 @@ EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *curr
   *current = device->mig_mode;
   *pending = device->mig_mode;
   return NVML_SUCCESS;
+}
+
+#ifndef FAKE_NO_EXTRAS
+/* SUCCESS when the further query may answer for this GPU. */
+static nvmlReturn_t check_extras(nvmlDevice_t device) {
+  nvmlReturn_t result = check_device(device);
+  return result != NVML_SUCCESS ? result : device->extras_result;
+}
+
+typedef struct {
+  char busIdLegacy[16];
+  unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+  char busId[32];
+} nvmlPciInfo_t;
+
+_Static_assert(sizeof(nvmlPciInfo_t) == 68, "nvmlPciInfo_t is 68 bytes");
+
+EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci) {
+  nvmlReturn_t result = check_device(device);
+  if (result != NVML_SUCCESS) {
+    return result;
+  }
+  if (device->pci_bus_id == NULL) {
+    return NVML_ERROR_NOT_SUPPORTED;
+  }
+  memset(pci, 0, sizeof(*pci));
+  strncpy(pci->busIdLegacy, device->pci_bus_id + 4, sizeof(pci->busIdLegacy) - 1);
+  strncpy(pci->busId, device->pci_bus_id, sizeof(pci->busId) - 1);
+  pci->pciDeviceId = 0x233010DEu; /* never read: it sits between the two strings */
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned int *minor) {
+  nvmlReturn_t result = check_device(device);
+  if (result != NVML_SUCCESS) {
+    return result;
+  }
+  if (device->pci_bus_id == NULL) {
+    return NVML_ERROR_NOT_SUPPORTED;
+  }
+  *minor = device->minor;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *percent,
+                                                    unsigned int *period_us) {
+  nvmlReturn_t result = check_extras(device);
+  if (result == NVML_SUCCESS) {
+    *percent = device->enc_percent;
+    *period_us = 167000;
+  }
+  return result;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *percent,
+                                                    unsigned int *period_us) {
+  nvmlReturn_t result = check_extras(device);
+  if (result == NVML_SUCCESS) {
+    *percent = device->dec_percent;
+    *period_us = 167000;
+  }
+  return result;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device,
+                                                        unsigned long long *energy) {
+  nvmlReturn_t result = check_extras(device);
+  if (result == NVML_SUCCESS) {
+    *energy = device->energy_mj;
+  }
+  return result;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetPcieReplayCounter(nvmlDevice_t device, unsigned int *value) {
+  nvmlReturn_t result = check_extras(device);
+  if (result == NVML_SUCCESS) {
+    *value = device->pcie_replays;
+  }
+  return result;
+}
+
+/* counter 0 is NVML_PCIE_UTIL_TX_BYTES, 1 NVML_PCIE_UTIL_RX_BYTES. */
+EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t device, unsigned int counter,
+                                                unsigned int *value) {
+  nvmlReturn_t result = check_extras(device);
+  if (result != NVML_SUCCESS) {
+    return result;
+  }
+  if (counter > 1) {
+    return NVML_ERROR_INVALID_ARGUMENT;
+  }
+  *value = counter == 0 ? device->pcie_tx_kbs : device->pcie_rx_kbs;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *correctable,
+                                              unsigned int *uncorrectable, unsigned int *pending,
+                                              unsigned int *failed) {
+  nvmlReturn_t result = check_extras(device);
+  if (result == NVML_SUCCESS) {
+    *correctable = device->remapped_correctable;
+    *uncorrectable = device->remapped_uncorrectable;
+    *pending = 0;
+    *failed = device->remap_failed;
+  }
+  return result;
+}
+
+/* As NVML: with *count smaller than the list, the count alone and INSUFFICIENT_SIZE. */
+EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, unsigned int cause,
+                                              unsigned int *count, unsigned long long *addresses) {
+  nvmlReturn_t result = check_extras(device);
+  if (result != NVML_SUCCESS) {
+    return result;
+  }
+  if (cause > 1 || count == NULL) {
+    return NVML_ERROR_INVALID_ARGUMENT;
+  }
+  unsigned int pages = cause == 0 ? device->retired_sbe : device->retired_dbe;
+  if (*count < pages) {
+    *count = pages;
+    return NVML_ERROR_INSUFFICIENT_SIZE;
+  }
+  for (unsigned int i = 0; i < pages; i++) {
+    addresses[i] = 0x1000ull * (i + 1);
+  }
+  *count = pages;
+  return NVML_SUCCESS;
+}
+
+typedef struct {
+  unsigned int fieldId;
+  unsigned int scopeId;
+  long long timestamp;
+  long long latencyUsec;
+  int valueType;
+  nvmlReturn_t nvmlReturn;
+  union {
+    double dVal;
+    unsigned int uiVal;
+    unsigned long long ullVal;
+  } value;
+} nvmlFieldValue_t;
+
+_Static_assert(sizeof(nvmlFieldValue_t) == 40, "nvmlFieldValue_t is 40 bytes");
+
+/* Memory temperature (82) as an unsigned int, NVLink data TX/RX (138/139) as unsigned long long. */
+EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int count,
+                                             nvmlFieldValue_t *values) {
+  nvmlReturn_t result = check_device(device);
+  if (result != NVML_SUCCESS) {
+    return result;
+  }
+  for (int i = 0; i < count; i++) {
+    nvmlFieldValue_t *v = &values[i];
+    v->timestamp = 1700000000000000ll;
+    v->nvmlReturn = device->extras_result;
+    if (device->extras_result != NVML_SUCCESS) {
+      continue;
+    }
+    switch (v->fieldId) {
+      case 82: v->valueType = 1; v->value.uiVal = device->mem_temp; break;
+      case 138: v->valueType = 3; v->value.ullVal = device->nvlink_tx_kib; break;
+      case 139: v->valueType = 3; v->value.ullVal = device->nvlink_rx_kib; break;
+      default: v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+    }
+  }
+  return NVML_SUCCESS;
+}
+
+typedef void *nvmlEventSet_t;
+
+typedef struct {
+  nvmlDevice_t device;
+  unsigned long long eventType;
+  unsigned long long eventData;
+  unsigned int gpuInstanceId;
+  unsigned int computeInstanceId;
+} nvmlEventData_t;
+
+_Static_assert(sizeof(nvmlEventData_t) == 32, "nvmlEventData_t is 32 bytes");
+
+EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
+  if (init_count == 0) {
+    return NVML_ERROR_UNINITIALIZED;
+  }
+  *set = &event_set_token;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long types,
+                                             nvmlEventSet_t set) {
+  nvmlReturn_t result = check_device(device);
+  if (result != NVML_SUCCESS) {
+    return result;
+  }
+  if (set != &event_set_token || types != 0x8ull) {
+    return NVML_ERROR_INVALID_ARGUMENT;
+  }
+  if (device->events_result != NVML_SUCCESS) {
+    return device->events_result;
+  }
+  registered[device_index(device)] = 1;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data,
+                                        unsigned int timeout_ms) {
+  (void)timeout_ms; /* never waits: the agent only asks with 0 */
+  if (set != &event_set_token) {
+    return NVML_ERROR_INVALID_ARGUMENT;
+  }
+  if (queued_count == 0) {
+    return NVML_ERROR_TIMEOUT;
+  }
+  data->device = queued[0].device;
+  data->eventType = 0x8ull;
+  data->eventData = queued[0].xid;
+  data->gpuInstanceId = NO_INSTANCE;
+  data->computeInstanceId = NO_INSTANCE;
+  memmove(&queued[0], &queued[1], sizeof(queued[0]) * (size_t)(queued_count - 1));
+  queued_count--;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
+  return set == &event_set_token ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT;
+}
+#endif
+
+/* For the tests only: the driver reports XID xid on GPU index; 0 when queued, -1 when not. */
+EXPORT int fake_nvml_inject_xid(unsigned int index, unsigned int xid) {
+  if (index >= DEVICE_COUNT || !registered[index] || queued_count == MAX_EVENTS) {
+    return -1;
+  }
+  queued[queued_count].device = &devices[index];
+  queued[queued_count].xid = xid;
+  queued_count++;
+  return 0;
 }
 
 /* For the tests only: how the last sample read the process list. */

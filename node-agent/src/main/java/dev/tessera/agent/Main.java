@@ -1,11 +1,14 @@
 package dev.tessera.agent;
 
 import dev.tessera.agent.deviceplugin.DevicePluginConfig;
+import dev.tessera.agent.enforce.KubeNodeEvents;
 import dev.tessera.agent.enforce.UsageFiles;
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.gpu.SimulatedGpuBackend;
 import dev.tessera.agent.gpu.nvml.NvmlGpuBackend;
 import dev.tessera.agent.gpu.nvml.NvmlOpenResult;
+import dev.tessera.agent.kube.KubeApi;
+import dev.tessera.agent.kube.KubeConfig;
 import dev.tessera.agent.report.ReportSettings;
 import dev.tessera.api.syntax.DurationOption;
 import java.net.InetAddress;
@@ -164,6 +167,7 @@ public final class Main implements Callable<Integer> {
               gpus,
               usage,
               plugin ? new KubeletDevicePlugin(pluginConfig, usage, clock) : DevicePluginStarter.NONE,
+              plugin ? nodeEvents(config.nodeName(), clock) : NodeEvents.NONE,
               clock);
     } catch (Exception e) {
       gpus.close();
@@ -208,6 +212,20 @@ public final class Main implements Callable<Integer> {
     GpuBackend backend = nvml.orElseThrow();
     log.info("GPU backend: {}", backend.description());
     return backend;
+  }
+
+  /**
+   * Events on this Node through the API server, with a client of their own (the device plugin's is
+   * made inside it). Without credentials the GPU health changes are still logged.
+   */
+  private static NodeEvents nodeEvents(String node, Clock clock) {
+    try {
+      KubeApi api = new KubeApi(KubeConfig.fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home"))));
+      return new KubeNodeEvents(api, node, clock);
+    } catch (RuntimeException e) {
+      log.warn("GPU health changes are logged but not recorded as node events: {}", e.getMessage());
+      return NodeEvents.NONE;
+    }
   }
 
   private static String hostName() {

@@ -2,6 +2,7 @@ package dev.tessera.agent;
 
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.metrics.AgentMetrics;
+import dev.tessera.agent.metrics.DcgmMetrics;
 import dev.tessera.agent.metrics.MetricsServer;
 import dev.tessera.agent.metrics.SnapshotGauges;
 import dev.tessera.agent.report.ExponentialBackoff;
@@ -14,6 +15,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -58,17 +60,41 @@ public final class NodeAgent implements AutoCloseable {
       DevicePluginStarter devicePlugin,
       Clock clock)
       throws Exception {
+    return start(config, gpus, containers, devicePlugin, NodeEvents.NONE, clock);
+  }
+
+  /**
+   * As above, telling {@code nodeEvents} when a GPU turns unhealthy, recovers or reports an XID
+   * (the log says so either way).
+   */
+  public static NodeAgent start(
+      AgentConfig config,
+      GpuBackend gpus,
+      ContainerUsageSource containers,
+      DevicePluginStarter devicePlugin,
+      NodeEvents nodeEvents,
+      Clock clock)
+      throws Exception {
+    Instant startedAt = clock.instant();
     List<AutoCloseable> opened = new ArrayList<>();
     try {
       ScheduledExecutorService sampling = opened(opened, singleThread("tessera-sampler"));
       PrometheusMeterRegistry registry = AgentMetrics.newRegistry();
       opened.add(registry::close);
       SnapshotGauges gauges = AgentMetrics.register(registry, config.nodeName(), NodeSnapshot.empty(clock.instant()));
-      Sampler sampler = new Sampler(gpus, containers, clock, sampling, config.samplePeriod(), List.of(gauges));
+      Sampler sampler =
+          new Sampler(
+              gpus, containers, clock, sampling, config.samplePeriod(),
+              List.of(gauges, new GpuHealthWatch(nodeEvents)));
       opened.add(sampler);
       sampler.start();
 
-      MetricsServer metrics = MetricsServer.start(config.metricsPort(), registry, new SamplerHealth(sampler, clock));
+      DcgmMetrics dcgm = new DcgmMetrics(config.nodeName(), gpus.driverVersion());
+      MetricsServer metrics =
+          MetricsServer.start(
+              config.metricsPort(),
+              () -> AgentMetrics.scrape(registry, dcgm, sampler.latest()),
+              new SamplerHealth(sampler, clock));
       opened.add(metrics);
 
       if (config.extender().isPresent()) {
@@ -99,7 +125,7 @@ public final class NodeAgent implements AutoCloseable {
                 clock,
                 reporting);
         opened.add(client);
-        AgentMetrics.registerReportFreshness(registry, client::acceptedSampleTime);
+        AgentMetrics.registerReportFreshness(registry, client::acceptedSampleTime, startedAt);
         client.start();
       } else {
         log.info("no --extender: not reporting, serving metrics only");

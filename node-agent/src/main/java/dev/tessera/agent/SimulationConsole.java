@@ -21,7 +21,8 @@ final class SimulationConsole {
   private static final long MIB = 1024L * 1024;
 
   static final String HELP =
-      "load GPU MEMORY_MIB UTIL_PERCENT | idle GPU | fail GPU lost|no-permission | recover GPU";
+      "load GPU MEMORY_MIB UTIL_PERCENT | idle GPU | fail GPU lost|no-permission | xid GPU XID"
+          + " | recover GPU";
 
   private final SimulatedGpuBackend gpus;
 
@@ -64,6 +65,10 @@ final class SimulationConsole {
         case "fail" -> {
           arity(w, 3);
           gpus.fail(Integer.parseInt(w[1]), SimulatedFault.valueOf(w[2].toUpperCase(Locale.ROOT).replace('-', '_')));
+        }
+        case "xid" -> {
+          arity(w, 3);
+          gpus.xid(Integer.parseInt(w[1]), Integer.parseInt(w[2]));
         }
         case "recover" -> {
           arity(w, 2);

@@ -50,8 +50,9 @@ class NodeAgentTest {
         assertEquals(1, pluginStarted.get());
         String text = scrape(port);
         assertTrue(
-            text.contains("DCGM_FI_DEV_GPU_UTIL{Hostname=\"node-a\",UUID=\"" + FakeGpuBackend.uuid(1)
-                + "\",container=\"main\",gpu=\"1\",modelName=\"NVIDIA H100 80GB HBM3\",namespace=\"team-a\",pod=\"train-0\"} 10.0"),
+            text.contains("DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",UUID=\"" + FakeGpuBackend.uuid(1)
+                + "\",pci_bus_id=\"\",device=\"\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"node-a\","
+                + "DCGM_FI_DRIVER_VERSION=\"\",container=\"main\",namespace=\"team-a\",pod=\"train-0\"} 10\n"),
             text);
         assertTrue(text.contains("tessera_container_gpu_memory_used_bytes{"), text);
 
@@ -62,7 +63,7 @@ class NodeAgentTest {
 
         // A change on the GPU reaches /metrics within a few sample periods.
         gpus.update(0, s -> FakeGpuBackend.withUtilization(s, 64));
-        Await.until(() -> scrapeQuietly(port).contains("gpu=\"0\",modelName=\"NVIDIA H100 80GB HBM3\",namespace=\"\",pod=\"\"} 64.0"), "the change on /metrics");
+        Await.until(() -> scrapeQuietly(port).contains("DCGM_FI_DRIVER_VERSION=\"\",container=\"\",namespace=\"\",pod=\"\"} 64\n"), "the change on /metrics");
       } finally {
         agent.close();
       }

@@ -11,6 +11,14 @@ public interface GpuBackend extends AutoCloseable {
   /** One line for logs and {@code --help}: "NVML 12.550.54.15, driver 550.54.15" or "simulated". */
   String description();
 
+  /**
+   * The NVIDIA driver's version ("550.54.15"), dcgm-exporter's {@code DCGM_FI_DRIVER_VERSION}
+   * label; empty where there is no driver to ask.
+   */
+  default String driverVersion() {
+    return "";
+  }
+
   /** The GPUs present, ordered by index; read once at start and when a GPU is lost or found. */
   List<GpuInfo> inventory();
 

@@ -12,8 +12,11 @@ import java.util.Objects;
  * samples however often, and from whichever thread, they are taken.
  *
  * @param fault the fault the GPU answers with, or null when it is healthy
+ * @param xids the XIDs reported for it
+ * @param criticalXid the critical XID that makes it unhealthy until recovered; 0 for none
  */
-record SimulatedGpu(GpuInfo info, long seed, Load load, SimulatedFault fault) {
+record SimulatedGpu(
+    GpuInfo info, long seed, Load load, SimulatedFault fault, XidErrors xids, int criticalXid) {
   static final int IDLE_TEMPERATURE = 32;
   static final int FULL_LOAD_TEMPERATURE = 78;
   /** How fast the temperature follows a change of load: 63% of the way after this long. */
@@ -23,6 +26,17 @@ record SimulatedGpu(GpuInfo info, long seed, Load load, SimulatedFault fault) {
   static final long FULL_LOAD_POWER_MW = 400_000;
   static final int IDLE_SM_CLOCK_MHZ = 210;
   static final int BOOST_SM_CLOCK_MHZ = 1410;
+  static final int IDLE_MEMORY_CLOCK_MHZ = 405;
+  static final int BUSY_MEMORY_CLOCK_MHZ = 1593;
+  /** HBM runs a few degrees above the core. */
+  static final int MEMORY_TEMPERATURE_OFFSET = 4;
+  /**
+   * What the driver keeps of each GPU's framebuffer for itself: nothing on a simulated GPU, so that
+   * used + free stays its whole memory, as the demo and the extender's tests expect.
+   */
+  static final long RESERVED_BYTES = 0;
+  /** NVLink traffic at full load, KiB per second. */
+  static final long NVLINK_FULL_LOAD_KIB_PER_SECOND = 8L * 1024 * 1024;
 
   // Distinct noise streams per figure, so that power does not wiggle in step with temperature.
   private static final int UTILIZATION_NOISE = 1;
@@ -36,6 +50,8 @@ record SimulatedGpu(GpuInfo info, long seed, Load load, SimulatedFault fault) {
    * @param pinned set by the test or demo; an unpinned GPU idles with a little noise
    * @param since when this load began, which is where the temperature starts moving from
    * @param startTemperature the temperature at {@code since}
+   * @param startEnergyMillijoules the energy counter at {@code since}
+   * @param startNvlinkKib the NVLink counter at {@code since}
    */
   record Load(
       boolean pinned,
@@ -43,7 +59,9 @@ record SimulatedGpu(GpuInfo info, long seed, Load load, SimulatedFault fault) {
       int utilizationPercent,
       List<GpuProcess> processes,
       Instant since,
-      double startTemperature) {
+      double startTemperature,
+      long startEnergyMillijoules,
+      long startNvlinkKib) {
     Load {
       processes = List.copyOf(processes);
       Objects.requireNonNull(since, "since");
@@ -53,34 +71,47 @@ record SimulatedGpu(GpuInfo info, long seed, Load load, SimulatedFault fault) {
   SimulatedGpu {
     Objects.requireNonNull(info, "info");
     Objects.requireNonNull(load, "load");
+    Objects.requireNonNull(xids, "xids");
   }
 
   /** A GPU that has been idle, and so cool, for a long time. */
   static SimulatedGpu idle(GpuInfo info, long seed, Instant now) {
-    Load cool = new Load(false, 0, 0, List.of(), now, IDLE_TEMPERATURE);
-    return new SimulatedGpu(info, seed, cool, null);
+    Load cool = new Load(false, 0, 0, List.of(), now, IDLE_TEMPERATURE, 0, 0);
+    return new SimulatedGpu(info, seed, cool, null, XidErrors.NONE, 0);
   }
 
   /** The same GPU under a new load from {@code now}, starting at the temperature it has reached. */
   SimulatedGpu running(
       long memoryUsedBytes, int utilizationPercent, List<GpuProcess> processes, Instant now) {
     Load next =
-        new Load(true, memoryUsedBytes, utilizationPercent, processes, now, temperatureAt(now));
-    return new SimulatedGpu(info, seed, next, fault);
+        new Load(
+            true, memoryUsedBytes, utilizationPercent, processes, now, temperatureAt(now),
+            energyAt(now), nvlinkAt(now));
+    return new SimulatedGpu(info, seed, next, fault, xids, criticalXid);
   }
 
   SimulatedGpu idling(Instant now) {
-    Load none = new Load(false, 0, 0, List.of(), now, temperatureAt(now));
-    return new SimulatedGpu(info, seed, none, fault);
+    Load none =
+        new Load(false, 0, 0, List.of(), now, temperatureAt(now), energyAt(now), nvlinkAt(now));
+    return new SimulatedGpu(info, seed, none, fault, xids, criticalXid);
   }
 
   SimulatedGpu withFault(SimulatedFault newFault) {
-    return new SimulatedGpu(info, seed, load, newFault);
+    return new SimulatedGpu(info, seed, load, newFault, xids, criticalXid);
+  }
+
+  SimulatedGpu withXid(int xid) {
+    int critical = XidErrors.critical(xid) ? xid : criticalXid;
+    return new SimulatedGpu(info, seed, load, fault, xids.plus(xid), critical);
+  }
+
+  SimulatedGpu withoutCriticalXid() {
+    return new SimulatedGpu(info, seed, load, fault, xids, 0);
   }
 
   GpuSample sampleAt(Instant now) {
     if (fault != null) {
-      return GpuSample.unhealthy(info.index(), fault.reason());
+      return GpuSample.unhealthy(info.index(), fault.reason(), xids);
     }
     long second = now.getEpochSecond();
     int utilization =
@@ -98,17 +129,58 @@ record SimulatedGpu(GpuInfo info, long seed, Load load, SimulatedFault fault) {
         load.utilizationPercent() == 0
             ? IDLE_SM_CLOCK_MHZ
             : BOOST_SM_CLOCK_MHZ - (int) Math.round(22.5 * (1 + noise(CLOCK_NOISE, second)));
-    return new GpuSample(
-        info.index(),
-        true,
-        "",
-        load.memoryUsedBytes(),
-        info.memoryTotalBytes() - load.memoryUsedBytes(),
-        utilization,
-        power,
-        temperature,
-        smClock,
-        load.processes());
+    boolean busy = load.utilizationPercent() > 0;
+    GpuFigures figures =
+        new GpuFigures(
+            RESERVED_BYTES,
+            busy ? BUSY_MEMORY_CLOCK_MHZ : IDLE_MEMORY_CLOCK_MHZ,
+            temperature + MEMORY_TEMPERATURE_OFFSET,
+            energyAt(now),
+            0,
+            utilization * 6 / 10,
+            0,
+            0,
+            nvlinkAt(now),
+            0,
+            0,
+            0,
+            // Host-to-device traffic follows the load, as input batches do.
+            utilization * 120L,
+            utilization * 480L,
+            0,
+            0);
+    long free = info.memoryTotalBytes() - load.memoryUsedBytes() - RESERVED_BYTES;
+    GpuSample sample =
+        new GpuSample(
+            info.index(),
+            true,
+            "",
+            load.memoryUsedBytes(),
+            free,
+            utilization,
+            power,
+            temperature,
+            smClock,
+            load.processes(),
+            figures,
+            xids);
+    return criticalXid == 0 ? sample : sample.unhealthyFor(XidErrors.reason(criticalXid));
+  }
+
+  /** The energy counter: the load's mean power (without noise) integrated since it began. */
+  long energyAt(Instant now) {
+    double milliwatts =
+        IDLE_POWER_MW + (FULL_LOAD_POWER_MW - IDLE_POWER_MW) * load.utilizationPercent() / 100.0;
+    long millis = Math.max(0, Duration.between(load.since(), now).toMillis());
+    // mW times ms is µJ: a thousandth of the mJ the counter is in.
+    return load.startEnergyMillijoules() + Math.round(milliwatts * millis / 1000.0);
+  }
+
+  /** The NVLink counter: traffic in proportion to the load since it began. */
+  long nvlinkAt(Instant now) {
+    long millis = Math.max(0, Duration.between(load.since(), now).toMillis());
+    return load.startNvlinkKib()
+        + NVLINK_FULL_LOAD_KIB_PER_SECOND * load.utilizationPercent() / 100 * millis / 1000;
   }
 
   /** Newton's cooling: the load's temperature approached exponentially from the start's. */

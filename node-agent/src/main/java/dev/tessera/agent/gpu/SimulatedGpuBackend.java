@@ -19,6 +19,9 @@ import java.util.stream.Collectors;
  * <p>Thread-safe: the GPUs' states are immutable values swapped under this object's lock.
  */
 public final class SimulatedGpuBackend implements GpuBackend {
+  /** What a simulated node's driver says it is. */
+  public static final String DRIVER_VERSION = "550.54.15";
+
   private final Clock clock;
   private final String description;
   private final List<GpuInfo> inventory;
@@ -35,7 +38,10 @@ public final class SimulatedGpuBackend implements GpuBackend {
     for (SimulatedGpuSpec group : groups) {
       for (int i = 0; i < group.count(); i++) {
         int index = infos.size();
-        infos.add(new GpuInfo(index, uuid(seed, index), group.model(), group.memoryBytes(), false));
+        // A bus per GPU, as on an 8-GPU board; the device node follows the index.
+        String bus = String.format("00000000:%02X:00.0", 0x18 + index);
+        infos.add(
+            new GpuInfo(index, uuid(seed, index), group.model(), group.memoryBytes(), false, bus, index));
       }
     }
     this.inventory = List.copyOf(infos);
@@ -57,6 +63,12 @@ public final class SimulatedGpuBackend implements GpuBackend {
   @Override
   public String description() {
     return description;
+  }
+
+  /** A fixed version, so that the DCGM_FI_DRIVER_VERSION label is there as on a real node. */
+  @Override
+  public String driverVersion() {
+    return DRIVER_VERSION;
   }
 
   @Override
@@ -108,9 +120,21 @@ public final class SimulatedGpuBackend implements GpuBackend {
     gpus[index] = gpu(index).withFault(Objects.requireNonNull(fault, "fault"));
   }
 
-  /** GPU {@code index} answers again, with the load it had. */
+  /**
+   * The driver reports XID {@code xid} on GPU {@code index}. It is counted; one that is not an
+   * application's fault ({@link XidErrors#critical}) makes the GPU unhealthy until {@link
+   * #recover}ed, as a reset would.
+   */
+  public synchronized void xid(int index, int xid) {
+    if (xid <= 0) {
+      throw new IllegalArgumentException("an XID is a positive number, was " + xid);
+    }
+    gpus[index] = gpu(index).withXid(xid);
+  }
+
+  /** GPU {@code index} answers again, with the load it had; a critical XID is cleared too. */
   public synchronized void recover(int index) {
-    gpus[index] = gpu(index).withFault(null);
+    gpus[index] = gpu(index).withFault(null).withoutCriticalXid();
   }
 
   @Override

@@ -23,15 +23,20 @@ public final class AgentMetrics {
   }
 
   /**
-   * Registers the DCGM-named GPU gauges and Tessera's per-container gauges over snapshots; feed the
-   * result every new snapshot.
+   * Registers Tessera's per-container gauges over snapshots; feed the result every new snapshot.
+   * The DCGM-named GPU series are written by {@link DcgmMetrics} beside the registry's (see there
+   * why); {@link #scrape} joins the two.
    *
    * @param hostname the {@code Hostname} label: the Kubernetes node name, as dcgm-exporter uses
    */
   public static SnapshotGauges register(MeterRegistry registry, String hostname, NodeSnapshot initial) {
-    List<GaugeFamily> families = new ArrayList<>(DcgmMetrics.families(hostname));
-    families.addAll(ContainerMetrics.families());
+    List<GaugeFamily> families = new ArrayList<>(ContainerMetrics.families());
     return new SnapshotGauges(registry, initial, families);
+  }
+
+  /** What {@code /metrics} answers: the DCGM series of {@code snapshot}, then the registry's. */
+  public static String scrape(PrometheusMeterRegistry registry, DcgmMetrics dcgm, NodeSnapshot snapshot) {
+    return dcgm.render(snapshot) + registry.scrape();
   }
 
   /** Exposed name of {@link #registerReportFreshness}'s gauge. */
@@ -39,14 +44,24 @@ public final class AgentMetrics {
 
   /**
    * When the snapshot in the newest report the extender accepted was taken, in Unix seconds: how
-   * current the extender's picture of this node is. Absent until a report is accepted.
+   * current the extender's picture of this node is.
+   *
+   * <p>Until a report is accepted it is {@code startedAt}, as if the agent had been accepted the
+   * moment it started: its age, {@code time() - tessera_agent_report_accepted_sample_timestamp_seconds},
+   * then grows from the start, so an age alert fires for an agent whose reports are always
+   * rejected. NaN (the gauge's value before) would never compare greater than a threshold, and
+   * {@code absent()} would not fire either, the series being there.
    */
-  public static void registerReportFreshness(MeterRegistry registry, Supplier<Optional<Instant>> acceptedSampleTime) {
+  public static void registerReportFreshness(
+      MeterRegistry registry, Supplier<Optional<Instant>> acceptedSampleTime, Instant startedAt) {
+    double start = startedAt.toEpochMilli() / 1000.0;
     Gauge.builder(
             ACCEPTED_SAMPLE_TIME,
             acceptedSampleTime,
-            s -> s.get().map(t -> t.toEpochMilli() / 1000.0).orElse(Double.NaN))
-        .description("when the snapshot of the newest report the extender accepted was taken")
+            s -> s.get().map(t -> t.toEpochMilli() / 1000.0).orElse(start))
+        .description(
+            "when the snapshot of the newest report the extender accepted was taken; the agent's"
+                + " start until one is")
         .strongReference(true) // the supplier is a method reference nothing else holds
         .register(registry);
   }

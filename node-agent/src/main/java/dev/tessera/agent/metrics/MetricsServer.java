@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,23 +32,30 @@ public final class MetricsServer implements AutoCloseable {
 
   private final HttpServer server;
   private final ExecutorService executor;
-  private final PrometheusMeterRegistry registry;
+  private final Supplier<String> metrics;
   private final Health health;
 
-  private MetricsServer(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry, Health health) {
+  private MetricsServer(HttpServer server, ExecutorService executor, Supplier<String> metrics, Health health) {
     this.server = server;
     this.executor = executor;
-    this.registry = registry;
+    this.metrics = metrics;
     this.health = health;
+  }
+
+  /** Serves {@code registry}'s scrape alone. */
+  public static MetricsServer start(int port, PrometheusMeterRegistry registry, Health health) throws IOException {
+    Objects.requireNonNull(registry, "registry");
+    return start(port, registry::scrape, health);
   }
 
   /**
    * Binds {@code port} on all interfaces (Prometheus scrapes the pod IP) and starts serving.
    *
    * @param port 0 picks a free one
+   * @param metrics the body of {@code /metrics}, in Prometheus text format 0.0.4
    */
-  public static MetricsServer start(int port, PrometheusMeterRegistry registry, Health health) throws IOException {
-    Objects.requireNonNull(registry, "registry");
+  public static MetricsServer start(int port, Supplier<String> metrics, Health health) throws IOException {
+    Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(health, "health");
     HttpServer server;
     try {
@@ -65,7 +73,7 @@ public final class MetricsServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    MetricsServer s = new MetricsServer(server, executor, registry, health);
+    MetricsServer s = new MetricsServer(server, executor, metrics, health);
     server.createContext("/", s::handle);
     server.setExecutor(executor);
     server.start();
@@ -85,7 +93,7 @@ public final class MetricsServer implements AutoCloseable {
         return;
       }
       switch (exchange.getRequestURI().getPath()) {
-        case "/metrics" -> reply(exchange, 200, CONTENT_TYPE, registry.scrape());
+        case "/metrics" -> reply(exchange, 200, CONTENT_TYPE, metrics.get());
         case "/healthz" -> {
           Optional<String> problem = health.problem();
           reply(

@@ -141,8 +141,8 @@ class SimulatedGpuBackendTest {
     List<GpuSample> failed = backend.sample();
 
     assertTrue(failed.get(0).healthy());
-    assertEquals(GpuSample.unhealthy(1, "GPU is lost"), failed.get(1));
-    assertEquals(GpuSample.unhealthy(2, "no permission"), failed.get(2));
+    assertEquals(GpuSample.unhealthy(1, "GPU is lost", XidErrors.NONE), failed.get(1), "its XIDs stay watched");
+    assertEquals(GpuSample.unhealthy(2, "no permission", XidErrors.NONE), failed.get(2));
     assertEquals(3, backend.inventory().size(), "a lost GPU is still present");
 
     backend.recover(1);
@@ -177,6 +177,47 @@ class SimulatedGpuBackendTest {
     assertEquals(
         "the simulated GPU backend is closed",
         assertThrows(IllegalStateException.class, backend::sample).getMessage());
+  }
+
+  @Test
+  void givesEveryFurtherFigureAndTheEnergyCounterFollowsTheLoad() {
+    backend.simulate(0, 10 * 1024L * 1024 * 1024, 100);
+    GpuFigures before = backend.sample().get(0).figures();
+    clock.advance(java.time.Duration.ofSeconds(10));
+    GpuFigures after = backend.sample().get(0).figures();
+
+    for (long figure :
+        new long[] {
+          after.memoryReservedBytes(), after.memoryClockMhz(), after.memoryTemperatureCelsius(),
+          after.pcieReplays(), after.memoryCopyUtilPercent(), after.encoderUtilPercent(),
+          after.decoderUtilPercent(), after.correctableRemappedRows(), after.uncorrectableRemappedRows(),
+          after.rowRemapFailure(), after.pcieTxKbPerSecond(), after.pcieRxKbPerSecond(),
+          after.retiredPagesSingleBit(), after.retiredPagesDoubleBit()
+        }) {
+      assertTrue(figure >= 0, after.toString());
+    }
+    // 400 W for 10 s is 4,000,000 mJ.
+    assertEquals(4_000_000, after.totalEnergyMillijoules() - before.totalEnergyMillijoules());
+    assertTrue(after.nvlinkTotalKib() > before.nvlinkTotalKib());
+    assertEquals("00000000:18:00.0", backend.inventory().get(0).pciBusId());
+    assertEquals("nvidia1", backend.inventory().get(1).deviceName());
+  }
+
+  @Test
+  void aCriticalXidMakesTheGpuUnhealthyUntilRecoveredAndEveryXidIsCounted() {
+    backend.xid(0, 13);
+    assertTrue(backend.sample().get(0).healthy(), "an application's XID");
+    backend.xid(0, 79);
+    GpuSample failed = backend.sample().get(0);
+    assertEquals(false, failed.healthy());
+    assertEquals(XidErrors.reason(79), failed.healthReason());
+    assertEquals(new XidErrors(true, 79, java.util.Map.of(13, 1L, 79, 1L)), failed.xids());
+
+    backend.recover(0);
+    GpuSample recovered = backend.sample().get(0);
+    assertTrue(recovered.healthy());
+    assertEquals(failed.xids(), recovered.xids(), "the counts stay");
+    assertEquals(XidErrors.NONE, backend.sample().get(1).xids());
   }
 
   private static List<String> uuids(SimulatedGpuBackend backend) {

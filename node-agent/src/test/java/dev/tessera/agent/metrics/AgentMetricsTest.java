@@ -24,9 +24,24 @@ class AgentMetricsTest {
   private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
   private static final String MODEL = "NVIDIA A100-SXM4-80GB";
   private static final Set<String> DCGM_LABELS =
-      Set.of("gpu", "UUID", "modelName", "Hostname", "pod", "namespace", "container");
+      Set.of(
+          "gpu", "UUID", "pci_bus_id", "device", "modelName", "Hostname", "DCGM_FI_DRIVER_VERSION",
+          "pod", "namespace", "container");
 
   private final PrometheusMeterRegistry registry = AgentMetrics.newRegistry();
+  private final DcgmMetrics dcgm = new DcgmMetrics("node-a", "550.54.15");
+  /** What the sampler would hold: the snapshot scrapes read. */
+  private NodeSnapshot latest = NodeSnapshot.empty(T0);
+
+  private SnapshotGauges register(NodeSnapshot s) {
+    latest = s;
+    return AgentMetrics.register(registry, "node-a", s);
+  }
+
+  private void publish(SnapshotGauges gauges, NodeSnapshot s) {
+    latest = s;
+    gauges.accept(s);
+  }
 
   private static GpuState gpu(int index, GpuSample sample) {
     return new GpuState(new GpuInfo(index, "GPU-" + index, MODEL, 80 * GIB, false), sample);
@@ -42,7 +57,7 @@ class AgentMetricsTest {
   }
 
   private Exposition scrape() {
-    return Exposition.parse(registry.scrape());
+    return Exposition.parse(AgentMetrics.scrape(registry, dcgm, latest));
   }
 
   @Test
@@ -52,7 +67,7 @@ class AgentMetricsTest {
             T0,
             List.of(gpu(0, busy(0)), gpu(1, busy(1))),
             List.of(container("train-0", "GPU-1", 10 * GIB, 0)));
-    AgentMetrics.register(registry, "node-a", s);
+    register(s);
 
     Exposition e = scrape();
     for (String name :
@@ -69,11 +84,13 @@ class AgentMetricsTest {
 
     Exposition.Series util0 = e.find(DcgmMetrics.GPU_UTIL, "gpu", "0");
     assertEquals(
-        Map.of(
-            "gpu", "0", "UUID", "GPU-0", "modelName", MODEL, "Hostname", "node-a",
-            "pod", "", "namespace", "", "container", ""),
-        util0.labels());
+        List.of(
+            "gpu=0", "UUID=GPU-0", "pci_bus_id=", "device=", "modelName=" + MODEL, "Hostname=node-a",
+            "DCGM_FI_DRIVER_VERSION=550.54.15", "container=", "namespace=", "pod="),
+        util0.labels().entrySet().stream().map(x -> x.getKey() + "=" + x.getValue()).toList(),
+        "dcgm-exporter's labels in its order");
     assertEquals(87.0, util0.value());
+    assertTrue(e.text().contains("DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",") && e.text().contains("} 87\n"), "whole numbers as dcgm-exporter writes them");
     assertEquals(20 * 1024.0, e.find(DcgmMetrics.FB_USED, "gpu", "0").value(), "MiB, whole");
     assertEquals(60 * 1024.0 - 1, e.find(DcgmMetrics.FB_FREE, "gpu", "0").value(), "MiB, whole");
     assertEquals(312.456, e.find(DcgmMetrics.POWER_USAGE, "gpu", "0").value(), 1e-9, "watts from milliwatts");
@@ -93,7 +110,7 @@ class AgentMetricsTest {
         new GpuSample(1, true, "", 4 * GIB, 76 * GIB, GpuSample.UNKNOWN, GpuSample.UNKNOWN, 50, GpuSample.UNKNOWN, List.of());
     NodeSnapshot s =
         new NodeSnapshot(T0, List.of(gpu(0, busy(0)), gpu(1, mig), gpu(2, GpuSample.unhealthy(2, "GPU is lost"))), List.of());
-    AgentMetrics.register(registry, "node-a", s);
+    register(s);
 
     Exposition e = scrape();
     assertNull(e.find(DcgmMetrics.GPU_UTIL, "gpu", "1"), "utilization unknown under MIG");
@@ -102,8 +119,13 @@ class AgentMetricsTest {
     assertNotNull(e.find(DcgmMetrics.GPU_TEMP, "gpu", "1"), "known figures of the same GPU stay");
     assertNotNull(e.find(DcgmMetrics.FB_USED, "gpu", "1"));
     for (String name : e.names()) {
-      assertNull(e.find(name, "gpu", "2"), "the lost GPU has no " + name);
+      if (!name.equals(DcgmMetrics.GPU_HEALTHY)) {
+        assertNull(e.find(name, "gpu", "2"), "the lost GPU has no " + name);
+      }
     }
+    assertEquals("GPU is lost", e.find(DcgmMetrics.GPU_HEALTHY, "gpu", "2").labels().get("reason"));
+    assertEquals(0.0, e.find(DcgmMetrics.GPU_HEALTHY, "gpu", "2").value());
+    assertEquals(1.0, e.find(DcgmMetrics.GPU_HEALTHY, "gpu", "1").value());
     assertTrue(e.series().stream().noneMatch(x -> x.value() < 0 || Double.isNaN(x.value())), e.text());
   }
 
@@ -111,11 +133,11 @@ class AgentMetricsTest {
   void seriesFollowTheSnapshots() {
     NodeSnapshot first =
         new NodeSnapshot(T0, List.of(gpu(0, busy(0))), List.of(container("a", "GPU-0", GIB, 8 * GIB)));
-    SnapshotGauges gauges = AgentMetrics.register(registry, "node-a", first);
+    SnapshotGauges gauges = register(first);
     assertEquals("a", scrape().find(DcgmMetrics.GPU_UTIL, "gpu", "0").labels().get("pod"));
 
     // A second container shares the GPU: it is no longer one container's.
-    gauges.accept(
+    publish(gauges,
         new NodeSnapshot(
             T0.plusSeconds(1),
             List.of(gpu(0, busy(0))),
@@ -125,20 +147,20 @@ class AgentMetricsTest {
     assertEquals("", shared.find(DcgmMetrics.GPU_UTIL, "gpu", "0").labels().get("pod"));
     assertEquals(2, shared.named(ContainerMetrics.MEMORY_USED).size());
 
-    // The GPU is lost and the containers gone: nothing but the TYPE/HELP lines remains.
-    gauges.accept(new NodeSnapshot(T0.plusSeconds(2), List.of(gpu(0, GpuSample.unhealthy(0, "GPU is lost"))), List.of()));
-    assertTrue(scrape().series().isEmpty(), scrape().text());
+    // The GPU is lost and the containers gone: only its health remains, saying why.
+    publish(gauges, new NodeSnapshot(T0.plusSeconds(2), List.of(gpu(0, GpuSample.unhealthy(0, "GPU is lost"))), List.of()));
+    assertEquals(List.of(DcgmMetrics.GPU_HEALTHY), scrape().series().stream().map(Exposition.Series::name).toList(), scrape().text());
 
     // And it comes back.
-    gauges.accept(new NodeSnapshot(T0.plusSeconds(3), List.of(gpu(0, busy(0))), List.of()));
+    publish(gauges, new NodeSnapshot(T0.plusSeconds(3), List.of(gpu(0, busy(0))), List.of()));
     assertEquals(87.0, scrape().find(DcgmMetrics.GPU_UTIL, "gpu", "0").value());
   }
 
   @Test
   void valuesAreReadFromTheLatestSnapshotWhenScraped() {
-    SnapshotGauges gauges = AgentMetrics.register(registry, "node-a", new NodeSnapshot(T0, List.of(gpu(0, busy(0))), List.of()));
+    SnapshotGauges gauges = register(new NodeSnapshot(T0, List.of(gpu(0, busy(0))), List.of()));
     GpuSample idle = new GpuSample(0, true, "", GIB, 79 * GIB, 3, 55_000, 35, 210, List.of());
-    gauges.accept(new NodeSnapshot(T0.plusSeconds(1), List.of(gpu(0, idle)), List.of()));
+    publish(gauges, new NodeSnapshot(T0.plusSeconds(1), List.of(gpu(0, idle)), List.of()));
     Exposition e = scrape();
     assertEquals(3.0, e.find(DcgmMetrics.GPU_UTIL, "gpu", "0").value());
     assertEquals(210.0, e.find(DcgmMetrics.SM_CLOCK, "gpu", "0").value());
@@ -155,7 +177,7 @@ class AgentMetricsTest {
                 container("whole", "GPU-1", 70 * GIB, 0),
                 // Two processes of one container are one series.
                 container("half", "GPU-0", 2 * GIB, 40 * GIB)));
-    AgentMetrics.register(registry, "node-a", s);
+    register(s);
     Exposition e = scrape();
 
     Exposition.Series used = e.find(ContainerMetrics.MEMORY_USED, "pod", "half");
@@ -179,7 +201,7 @@ class AgentMetricsTest {
             List.of(
                 new ContainerUsage("team-a", "borrower", "uid-b", "main", "GPU-0", 30 * GIB, 60 * GIB, 20 * GIB),
                 new ContainerUsage("team-a", "modest", "uid-m", "main", "GPU-0", 5 * GIB, 60 * GIB, 20 * GIB)));
-    AgentMetrics.register(registry, "node-a", s);
+    register(s);
     Exposition e = scrape();
 
     assertEquals(20.0 * GIB, e.find(ContainerMetrics.MEMORY_REQUEST, "pod", "borrower").value());
@@ -197,10 +219,26 @@ class AgentMetricsTest {
   }
 
   @Test
+  void reportFreshnessIsTheAgentsStartUntilAReportIsAccepted() {
+    PrometheusMeterRegistry registry = AgentMetrics.newRegistry();
+    java.util.concurrent.atomic.AtomicReference<java.util.Optional<Instant>> accepted =
+        new java.util.concurrent.atomic.AtomicReference<>(java.util.Optional.empty());
+    AgentMetrics.registerReportFreshness(registry, accepted::get, T0);
+
+    // Rejected reports only: the age, time() - gauge, grows from the start, so an age alert fires.
+    Exposition before = Exposition.parse(registry.scrape());
+    assertEquals(T0.getEpochSecond(), before.named(AgentMetrics.ACCEPTED_SAMPLE_TIME).get(0).value());
+
+    accepted.set(java.util.Optional.of(T0.plusSeconds(30)));
+    Exposition after = Exposition.parse(registry.scrape());
+    assertEquals(T0.getEpochSecond() + 30, after.named(AgentMetrics.ACCEPTED_SAMPLE_TIME).get(0).value());
+  }
+
+  @Test
   void reportFreshnessSurvivesGarbageCollection() {
     PrometheusMeterRegistry registry = AgentMetrics.newRegistry();
     java.time.Instant taken = java.time.Instant.parse("2026-01-02T03:04:05.678Z");
-    AgentMetrics.registerReportFreshness(registry, () -> java.util.Optional.of(taken));
+    AgentMetrics.registerReportFreshness(registry, () -> java.util.Optional.of(taken), T0);
     System.gc(); // Micrometer holds gauge state weakly unless told otherwise
 
     String scrape = registry.scrape();

@@ -95,11 +95,174 @@ final class Nvml {
     return NvmlStructs.readMemoryV1(v1);
   }
 
-  /** GPU busy percent over NVML's last sample period (NOT_SUPPORTED on a GPU in MIG mode). */
-  int utilizationPercent(Pointer device) {
+  /**
+   * GPU busy and memory-interface busy percent over NVML's last sample period, in that order
+   * (NOT_SUPPORTED on a GPU in MIG mode).
+   */
+  int[] utilization(Pointer device) {
     Memory rates = NvmlStructs.zeroed(NvmlStructs.UTILIZATION_SIZE);
     library.check(NvmlLibrary.UTILIZATION, library.call(NvmlLibrary.UTILIZATION, device, rates));
-    return rates.getInt(0);
+    return new int[] {rates.getInt(0), rates.getInt(4)};
+  }
+
+  /** Video encoder busy percent (the sampling period NVML also gives is not needed). */
+  int encoderUtilPercent(Pointer device) {
+    return codecUtil(NvmlLibrary.ENCODER_UTILIZATION, device);
+  }
+
+  int decoderUtilPercent(Pointer device) {
+    return codecUtil(NvmlLibrary.DECODER_UTILIZATION, device);
+  }
+
+  private int codecUtil(String symbol, Pointer device) {
+    Memory percent = NvmlStructs.zeroed(4);
+    Memory periodMicros = NvmlStructs.zeroed(4);
+    library.check(symbol, library.call(symbol, device, percent, periodMicros));
+    return percent.getInt(0);
+  }
+
+  int memoryClockMhz(Pointer device) {
+    Memory clock = NvmlStructs.zeroed(4);
+    library.check(
+        NvmlLibrary.CLOCK_INFO,
+        library.call(NvmlLibrary.CLOCK_INFO, device, NvmlStructs.CLOCK_MEM, clock));
+    return clock.getInt(0);
+  }
+
+  /** Energy since the driver was loaded, mJ (Volta and later). */
+  long totalEnergyMillijoules(Pointer device) {
+    Memory energy = NvmlStructs.zeroed(8);
+    library.check(
+        NvmlLibrary.TOTAL_ENERGY, library.call(NvmlLibrary.TOTAL_ENERGY, device, energy));
+    return energy.getLong(0);
+  }
+
+  long pcieReplays(Pointer device) {
+    Memory replays = NvmlStructs.zeroed(4);
+    library.check(
+        NvmlLibrary.PCIE_REPLAY_COUNTER,
+        library.call(NvmlLibrary.PCIE_REPLAY_COUNTER, device, replays));
+    return NvmlStructs.unsigned(replays.getInt(0));
+  }
+
+  /** PCIe throughput in KB/s over NVML's last 20 ms: {@code counter} 0 is TX, 1 is RX. */
+  long pcieThroughputKbPerSecond(Pointer device, int counter) {
+    Memory value = NvmlStructs.zeroed(4);
+    library.check(
+        NvmlLibrary.PCIE_THROUGHPUT,
+        library.call(NvmlLibrary.PCIE_THROUGHPUT, device, counter, value));
+    return NvmlStructs.unsigned(value.getInt(0));
+  }
+
+  /**
+   * How many pages were retired for {@code cause} (0: repeated single-bit errors, 1: a double-bit
+   * error); before Ampere, whose GPUs remap rows instead. Asked with room for none, so NVML
+   * answers with the count alone (INSUFFICIENT_SIZE when there are any).
+   */
+  long retiredPages(Pointer device, int cause) {
+    Memory count = NvmlStructs.zeroed(4);
+    int code = library.call(NvmlLibrary.RETIRED_PAGES, device, cause, count, null);
+    if (code != NvmlReturn.INSUFFICIENT_SIZE.code()) {
+      library.check(NvmlLibrary.RETIRED_PAGES, code);
+    }
+    return NvmlStructs.unsigned(count.getInt(0));
+  }
+
+  /** Row remapping (Ampere and later): correctable, uncorrectable, pending, failed. */
+  long[] remappedRows(Pointer device) {
+    Memory correctable = NvmlStructs.zeroed(4);
+    Memory uncorrectable = NvmlStructs.zeroed(4);
+    Memory pending = NvmlStructs.zeroed(4);
+    Memory failed = NvmlStructs.zeroed(4);
+    library.check(
+        NvmlLibrary.REMAPPED_ROWS,
+        library.call(
+            NvmlLibrary.REMAPPED_ROWS, device, correctable, uncorrectable, pending, failed));
+    return new long[] {
+      NvmlStructs.unsigned(correctable.getInt(0)),
+      NvmlStructs.unsigned(uncorrectable.getInt(0)),
+      NvmlStructs.unsigned(pending.getInt(0)),
+      NvmlStructs.unsigned(failed.getInt(0))
+    };
+  }
+
+  /**
+   * Field values by NVML field id, each with its scope. A field NVML cannot give has its own
+   * return code inside the answer; it comes back as {@link dev.tessera.agent.gpu.GpuSample#UNKNOWN}
+   * while the others are still read.
+   */
+  long[] fieldValues(Pointer device, int[] fieldIds, int[] scopes) {
+    int size = NvmlStructs.FIELD_VALUE_SIZE;
+    Memory fields = NvmlStructs.zeroed((long) size * fieldIds.length);
+    for (int i = 0; i < fieldIds.length; i++) {
+      fields.setInt((long) i * size, fieldIds[i]);
+      fields.setInt((long) i * size + 4, scopes[i]);
+    }
+    library.check(
+        NvmlLibrary.FIELD_VALUES,
+        library.call(NvmlLibrary.FIELD_VALUES, device, fieldIds.length, fields));
+    long[] values = new long[fieldIds.length];
+    for (int i = 0; i < fieldIds.length; i++) {
+      Pointer field = fields.share((long) i * size);
+      values[i] =
+          field.getInt(NvmlStructs.FIELD_RETURN_OFFSET) == NvmlReturn.SUCCESS.code()
+              ? NvmlStructs.readFieldValue(field)
+              : dev.tessera.agent.gpu.GpuSample.UNKNOWN;
+    }
+    return values;
+  }
+
+  /** The PCI address NVML gives ("00000000:3B:00.0"), dcgm-exporter's pci_bus_id. */
+  String pciBusId(Pointer device) {
+    Memory info = NvmlStructs.zeroed(NvmlStructs.PCI_INFO_SIZE);
+    library.check(NvmlLibrary.PCI_INFO, library.call(NvmlLibrary.PCI_INFO, device, info));
+    byte[] id = info.getByteArray(NvmlStructs.PCI_BUS_ID_OFFSET, NvmlStructs.PCI_BUS_ID_SIZE);
+    int end = 0;
+    while (end < id.length && id[end] != 0) {
+      end++;
+    }
+    return new String(id, 0, end, StandardCharsets.US_ASCII);
+  }
+
+  /** The N of /dev/nvidiaN. */
+  int minorNumber(Pointer device) {
+    Memory minor = NvmlStructs.zeroed(4);
+    library.check(
+        NvmlLibrary.MINOR_NUMBER, library.call(NvmlLibrary.MINOR_NUMBER, device, minor));
+    return minor.getInt(0);
+  }
+
+  /** A new, empty {@code nvmlEventSet_t}. */
+  Pointer createEventSet() {
+    Memory set = NvmlStructs.zeroed(Native.POINTER_SIZE);
+    library.check(
+        NvmlLibrary.EVENT_SET_CREATE, library.call(NvmlLibrary.EVENT_SET_CREATE, set));
+    return set.getPointer(0);
+  }
+
+  /** Asks for {@code device}'s XID events in {@code set}. */
+  void registerXidEvents(Pointer device, Pointer set) {
+    library.check(
+        NvmlLibrary.REGISTER_EVENTS,
+        library.call(NvmlLibrary.REGISTER_EVENTS, device, NvmlStructs.EVENT_TYPE_XID, set));
+  }
+
+  /**
+   * The next event of {@code set}, waiting up to {@code timeoutMillis} (0: not at all); null when
+   * none came (NVML answers TIMEOUT).
+   */
+  NvmlEvent nextEvent(Pointer set, int timeoutMillis) {
+    Memory data = NvmlStructs.zeroed(NvmlStructs.EVENT_DATA_SIZE);
+    int code = library.call(NvmlLibrary.EVENT_SET_WAIT, set, data, timeoutMillis);
+    if (code == NvmlReturn.TIMEOUT.code()) {
+      return null;
+    }
+    library.check(NvmlLibrary.EVENT_SET_WAIT, code);
+    return new NvmlEvent(data.getPointer(0), data.getLong(8), data.getLong(16));
+  }
+
+  void freeEventSet(Pointer set) {
+    library.check(NvmlLibrary.EVENT_SET_FREE, library.call(NvmlLibrary.EVENT_SET_FREE, set));
   }
 
   long powerMilliwatts(Pointer device) {

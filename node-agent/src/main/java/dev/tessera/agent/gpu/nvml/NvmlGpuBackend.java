@@ -24,6 +24,8 @@ public final class NvmlGpuBackend implements GpuBackend {
   private final String description;
   private final NvmlInventoryReader inventoryReader;
   private final NvmlSampler sampler;
+  private final NvmlXidWatch xids;
+  private final String driverVersion;
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile List<NvmlDevice> devices;
   private boolean closed; // guarded by lock
@@ -35,6 +37,9 @@ public final class NvmlGpuBackend implements GpuBackend {
     this.inventoryReader = new NvmlInventoryReader(nvml);
     this.sampler = new NvmlSampler(nvml);
     this.devices = inventoryReader.read();
+    this.xids = new NvmlXidWatch(nvml);
+    xids.watch(devices);
+    this.driverVersion = versionOrUnknown(nvml::driverVersion, "");
   }
 
   /** Opens the driver's {@code libnvidia-ml.so.1}. */
@@ -94,6 +99,11 @@ public final class NvmlGpuBackend implements GpuBackend {
     return description;
   }
 
+  @Override
+  public String driverVersion() {
+    return driverVersion;
+  }
+
   /** Opens the GPUs again, so a GPU that was refused before is retried. */
   @Override
   public List<GpuInfo> inventory() {
@@ -101,6 +111,7 @@ public final class NvmlGpuBackend implements GpuBackend {
     try {
       List<NvmlDevice> current = inventoryReader.read();
       devices = current;
+      xids.watch(current);
       return current.stream().map(NvmlDevice::info).toList();
     } finally {
       read.unlock();
@@ -111,7 +122,10 @@ public final class NvmlGpuBackend implements GpuBackend {
   public List<GpuSample> sample() {
     Lock read = openLock();
     try {
-      return devices.stream().map(sampler::sample).toList();
+      xids.drain();
+      return devices.stream()
+          .map(d -> sampler.sample(d, xids.of(d.info().index()), xids.criticalXid(d.info().index())))
+          .toList();
     } finally {
       read.unlock();
     }
@@ -125,6 +139,7 @@ public final class NvmlGpuBackend implements GpuBackend {
     try {
       if (!closed) {
         closed = true;
+        xids.close();
         shutdownQuietly(nvml);
       }
     } finally {
@@ -144,15 +159,17 @@ public final class NvmlGpuBackend implements GpuBackend {
   }
 
   private static String describe(Nvml nvml) {
-    return "NVML " + versionOrUnknown(nvml::nvmlVersion) + ", driver "
-        + versionOrUnknown(nvml::driverVersion);
+    return "NVML " + versionOrUnknown(nvml::nvmlVersion, UNKNOWN_VERSION) + ", driver "
+        + versionOrUnknown(nvml::driverVersion, UNKNOWN_VERSION);
   }
 
-  private static String versionOrUnknown(Supplier<String> version) {
+  private static final String UNKNOWN_VERSION = "(version unknown)";
+
+  private static String versionOrUnknown(Supplier<String> version, String unknown) {
     try {
       return version.get();
     } catch (NvmlException e) {
-      return "(version unknown)";
+      return unknown;
     }
   }
 

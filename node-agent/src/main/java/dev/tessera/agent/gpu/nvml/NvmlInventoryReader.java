@@ -37,7 +37,11 @@ final class NvmlInventoryReader {
       // Without its size the GPU is of no use to the scheduler, so this failing is fatal to it.
       long memoryTotal = nvml.memory(handle).total();
       boolean mig = NvmlFigures.orUnknown(() -> nvml.migEnabled(handle), false);
-      return NvmlDevice.usable(new GpuInfo(index, uuid, model, memoryTotal, mig), handle);
+      // Labels only: a GPU that will not say where it sits is still a good GPU.
+      String bus = NvmlFigures.orUnknown(() -> nvml.pciBusId(handle), "");
+      int minor = NvmlFigures.orUnknown(() -> nvml.minorNumber(handle), -1);
+      return NvmlDevice.usable(
+          new GpuInfo(index, uuid, model, memoryTotal, mig, bus, minor), handle);
     } catch (NvmlException e) {
       return NvmlDevice.unusable(index, e.getMessage());
     }

@@ -40,6 +40,20 @@ final class NvmlLibrary {
   static final String TEMPERATURE = "nvmlDeviceGetTemperature";
   static final String CLOCK_INFO = "nvmlDeviceGetClockInfo";
   static final String MIG_MODE = "nvmlDeviceGetMigMode";
+  static final String PCI_INFO = "nvmlDeviceGetPciInfo_v3";
+  static final String MINOR_NUMBER = "nvmlDeviceGetMinorNumber";
+  static final String ENCODER_UTILIZATION = "nvmlDeviceGetEncoderUtilization";
+  static final String DECODER_UTILIZATION = "nvmlDeviceGetDecoderUtilization";
+  static final String TOTAL_ENERGY = "nvmlDeviceGetTotalEnergyConsumption";
+  static final String PCIE_REPLAY_COUNTER = "nvmlDeviceGetPcieReplayCounter";
+  static final String REMAPPED_ROWS = "nvmlDeviceGetRemappedRows";
+  static final String FIELD_VALUES = "nvmlDeviceGetFieldValues";
+  static final String PCIE_THROUGHPUT = "nvmlDeviceGetPcieThroughput";
+  static final String RETIRED_PAGES = "nvmlDeviceGetRetiredPages";
+  static final String EVENT_SET_CREATE = "nvmlEventSetCreate";
+  static final String REGISTER_EVENTS = "nvmlDeviceRegisterEvents";
+  static final String EVENT_SET_WAIT = "nvmlEventSetWait_v2";
+  static final String EVENT_SET_FREE = "nvmlEventSetFree";
 
   private static final List<String> SYMBOLS =
       List.of(
@@ -62,7 +76,21 @@ final class NvmlLibrary {
           TEMPERATURE_V,
           TEMPERATURE,
           CLOCK_INFO,
-          MIG_MODE);
+          MIG_MODE,
+          PCI_INFO,
+          MINOR_NUMBER,
+          ENCODER_UTILIZATION,
+          DECODER_UTILIZATION,
+          TOTAL_ENERGY,
+          PCIE_REPLAY_COUNTER,
+          REMAPPED_ROWS,
+          FIELD_VALUES,
+          PCIE_THROUGHPUT,
+          RETIRED_PAGES,
+          EVENT_SET_CREATE,
+          REGISTER_EVENTS,
+          EVENT_SET_WAIT,
+          EVENT_SET_FREE);
 
   private final String name;
   private final Map<String, Function> functions;

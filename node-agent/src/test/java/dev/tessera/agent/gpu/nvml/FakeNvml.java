@@ -38,6 +38,23 @@ final class FakeNvml {
   /** The list is 2 long when first sized and 4 once read: it grows while being read. */
   static final int H100_PROCESSES = 4;
 
+  static final String H100_PCI_BUS_ID = "00000000:3B:00.0";
+  static final int H100_MINOR = 4;
+  static final int H100_MEMORY_PERCENT = 21;
+  static final int H100_MEM_CLOCK = 2619;
+  static final int H100_MEMORY_TEMP = 63;
+  static final int H100_ENC = 11;
+  static final int H100_DEC = 12;
+  static final long H100_ENERGY_MJ = 123_456_789_012L;
+  static final long H100_PCIE_REPLAYS = 7;
+  static final long H100_PCIE_TX_KBS = 3000;
+  static final long H100_PCIE_RX_KBS = 4000;
+  static final long H100_NVLINK_KIB = 1000 + 2000;
+  static final long H100_REMAPPED_CORRECTABLE = 3;
+  static final long H100_REMAPPED_UNCORRECTABLE = 1;
+  static final long H100_RETIRED_SBE = 2;
+  static final long H100_RETIRED_DBE = 1;
+
   static final String MIG_UUID = "GPU-22222222-3333-4444-5555-666666666666";
   static final String MIG_NAME = "Fake A100 in MIG mode";
   static final long MIG_TOTAL = 40 * GIB;
@@ -87,6 +104,14 @@ final class FakeNvml {
     return NativeLibrary.getInstance(library.toString())
         .getFunction("fake_nvml_last_process_function")
         .invokeString(new Object[0], false);
+  }
+
+  /** The driver reports XID {@code xid} on GPU {@code index}; false when that GPU is not registered. */
+  static boolean injectXid(Path library, int index, int xid) {
+    return NativeLibrary.getInstance(library.toString())
+            .getFunction("fake_nvml_inject_xid")
+            .invokeInt(new Object[] {index, xid})
+        == 0;
   }
 
   /** nvmlInit_v2 calls not yet matched by nvmlShutdown. */

@@ -4,8 +4,10 @@ import static dev.tessera.agent.gpu.nvml.FakeNvml.MIB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.agent.gpu.GpuFigures;
 import dev.tessera.agent.gpu.GpuSample;
 import dev.tessera.agent.gpu.GpuSample.GpuProcess;
+import dev.tessera.agent.gpu.XidErrors;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,24 @@ class NvmlFallbackTest {
       assertEquals("v1", FakeNvml.lastProcessFunction(library));
       assertEquals(FakeNvml.H100_TEMPERATURE_LEGACY, h100.temperatureCelsius());
       assertEquals(FakeNvml.H100_TOTAL, backend.inventory().get(0).memoryTotalBytes());
+    }
+  }
+
+  @Test
+  void aDriverWithoutTheFurtherQueriesLeavesThoseFiguresUnknownNeverMadeUp() {
+    Path library = FakeNvml.library(FakeNvml.Variant.OLD_DRIVER);
+    try (NvmlGpuBackend backend = NvmlGpuBackend.open(library.toString()).orElseThrow()) {
+      GpuSample h100 = backend.sample().get(0);
+
+      int u = GpuSample.UNKNOWN;
+      assertEquals(
+          new GpuFigures(u, u, u, u, u, FakeNvml.H100_MEMORY_PERCENT, u, u, u, u, u, u, u, u, u, u),
+          h100.figures(),
+          "only the memory copy figure, which comes with utilization, is known");
+      assertEquals(XidErrors.NOT_OBSERVED, h100.xids(), "no event functions: no XIDs, not 0 of them");
+      assertTrue(h100.healthy(), h100.healthReason());
+      assertEquals("", backend.inventory().get(0).pciBusId());
+      assertEquals(FakeNvml.DRIVER_VERSION, backend.driverVersion());
     }
   }
 

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.agent.gpu.GpuFigures;
 import dev.tessera.agent.gpu.GpuInfo;
 import dev.tessera.agent.gpu.GpuSample;
 import dev.tessera.agent.gpu.GpuSample.GpuProcess;
+import dev.tessera.agent.gpu.XidErrors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,10 +50,14 @@ class NvmlGpuBackendTest {
   void listsEveryGpuAndKeepsTheOneItMayNotOpen() {
     assertEquals(
         List.of(
-            new GpuInfo(0, FakeNvml.H100_UUID, FakeNvml.H100_NAME, FakeNvml.H100_TOTAL, false),
+            new GpuInfo(
+                0, FakeNvml.H100_UUID, FakeNvml.H100_NAME, FakeNvml.H100_TOTAL, false,
+                FakeNvml.H100_PCI_BUS_ID, FakeNvml.H100_MINOR),
             new GpuInfo(1, "", "", 0, false),
             new GpuInfo(2, FakeNvml.MIG_UUID, FakeNvml.MIG_NAME, FakeNvml.MIG_TOTAL, true),
-            new GpuInfo(3, FakeNvml.LOST_UUID, "Fake lost GPU", FakeNvml.LOST_TOTAL, false)),
+            new GpuInfo(
+                3, FakeNvml.LOST_UUID, "Fake lost GPU", FakeNvml.LOST_TOTAL, false,
+                "00000000:86:00.0", 3)),
         backend.inventory());
   }
 
@@ -64,6 +70,74 @@ class NvmlGpuBackendTest {
     assertEquals(FakeNvml.H100_POWER_MW, h100.powerMilliwatts());
     assertEquals(FakeNvml.H100_TEMPERATURE_V, h100.temperatureCelsius(), "the versioned query");
     assertEquals(FakeNvml.H100_SM_CLOCK, h100.smClockMhz());
+  }
+
+  @Test
+  void readsWhereEachGpuSitsForTheDcgmLabels() {
+    GpuInfo h100 = backend.inventory().get(0);
+
+    assertEquals(FakeNvml.H100_PCI_BUS_ID, h100.pciBusId(), "the 32-byte busId, not the legacy one");
+    assertEquals("nvidia" + FakeNvml.H100_MINOR, h100.deviceName(), "the device node, not the index");
+    assertEquals(FakeNvml.DRIVER_VERSION, backend.driverVersion());
+    GpuInfo mig = backend.inventory().get(2);
+    assertEquals("", mig.pciBusId(), "not supported: empty, never made up");
+    assertEquals("", mig.deviceName());
+  }
+
+  @Test
+  void readsEveryFurtherFigureDcgmExporterExportsByDefault() {
+    GpuFigures f = backend.sample().get(0).figures();
+
+    assertEquals(
+        new GpuFigures(
+            FakeNvml.H100_RESERVED,
+            FakeNvml.H100_MEM_CLOCK,
+            FakeNvml.H100_MEMORY_TEMP,
+            FakeNvml.H100_ENERGY_MJ,
+            FakeNvml.H100_PCIE_REPLAYS,
+            FakeNvml.H100_MEMORY_PERCENT,
+            FakeNvml.H100_ENC,
+            FakeNvml.H100_DEC,
+            FakeNvml.H100_NVLINK_KIB,
+            FakeNvml.H100_REMAPPED_CORRECTABLE,
+            FakeNvml.H100_REMAPPED_UNCORRECTABLE,
+            0,
+            FakeNvml.H100_PCIE_TX_KBS,
+            FakeNvml.H100_PCIE_RX_KBS,
+            FakeNvml.H100_RETIRED_SBE,
+            FakeNvml.H100_RETIRED_DBE),
+        f);
+  }
+
+  @Test
+  void furtherFiguresAGpuDoesNotSupportAreUnknownAndTheGpuStaysHealthy() {
+    GpuSample mig = backend.sample().get(2);
+
+    assertTrue(mig.healthy(), mig.healthReason());
+    GpuFigures f = mig.figures();
+    // Memory v2 is refused on this GPU, so the reserved memory is not known either.
+    assertEquals(GpuFigures.NONE, f, "every further figure unknown, each on its own");
+    assertEquals(XidErrors.NOT_OBSERVED, mig.xids(), "it cannot register for XID events");
+  }
+
+  @Test
+  void countsXidsAndACriticalOneMakesTheGpuUnhealthy() {
+    assertEquals(XidErrors.NONE, backend.sample().get(0).xids(), "watched, none yet");
+    assertTrue(FakeNvml.injectXid(library, 0, 13));
+    assertTrue(FakeNvml.injectXid(library, 0, 13));
+
+    GpuSample afterApplicationXids = backend.sample().get(0);
+    assertTrue(afterApplicationXids.healthy(), "an application's XID leaves the GPU healthy");
+    assertEquals(new XidErrors(true, 13, java.util.Map.of(13, 2L)), afterApplicationXids.xids());
+
+    assertTrue(FakeNvml.injectXid(library, 0, 79));
+    GpuSample afterCritical = backend.sample().get(0);
+    assertFalse(afterCritical.healthy());
+    assertEquals(XidErrors.reason(79), afterCritical.healthReason());
+    assertEquals(new XidErrors(true, 79, java.util.Map.of(13, 2L, 79, 1L)), afterCritical.xids());
+    assertEquals(FakeNvml.H100_USED, afterCritical.memoryUsedBytes(), "it still answers: figures stay");
+    assertFalse(backend.sample().get(0).healthy(), "until the agent restarts");
+    assertTrue(backend.sample().get(2).healthy(), "the other GPUs go on");
   }
 
   @Test
@@ -110,7 +184,9 @@ class NvmlGpuBackendTest {
     assertEquals(List.of(0, 1, 2, 3), samples.stream().map(GpuSample::index).toList());
     assertEquals(
         GpuSample.unhealthy(
-            3, "Fake: GPU is lost (nvmlDeviceGetUtilizationRates returned NVML_ERROR_GPU_IS_LOST)"),
+            3,
+            "Fake: GPU is lost (nvmlDeviceGetUtilizationRates returned NVML_ERROR_GPU_IS_LOST)",
+            XidErrors.NONE),
         samples.get(3));
     assertTrue(samples.get(0).healthy());
     assertTrue(samples.get(2).healthy());

@@ -56,6 +56,28 @@ class NvmlOnRealGpuTest {
             sample.powerMilliwatts() == GpuSample.UNKNOWN || sample.powerMilliwatts() > 0,
             "power " + sample.powerMilliwatts());
         sample.processes().forEach(process -> assertTrue(process.pid() > 0, process.toString()));
+        // The further figures and labels: a wrong struct offset reads garbage, not an error.
+        assertTrue(
+            gpu.pciBusId().matches("[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\\.[0-7]"),
+            "PCI bus id " + gpu.pciBusId());
+        assertTrue(gpu.deviceName().matches("nvidia[0-9]+"), gpu.deviceName());
+        assertFalse(backend.driverVersion().isBlank(), "driver version");
+        var f = sample.figures();
+        assertTrue(
+            f.memoryClockMhz() == GpuSample.UNKNOWN || (f.memoryClockMhz() > 0 && f.memoryClockMhz() < 20_000),
+            "memory clock " + f.memoryClockMhz());
+        assertTrue(
+            f.memoryTemperatureCelsius() == GpuSample.UNKNOWN
+                || (f.memoryTemperatureCelsius() > 0 && f.memoryTemperatureCelsius() < 120),
+            "memory temperature " + f.memoryTemperatureCelsius());
+        assertTrue(
+            f.memoryReservedBytes() == GpuSample.UNKNOWN
+                || (f.memoryReservedBytes() >= 0 && f.memoryReservedBytes() < gpu.memoryTotalBytes()),
+            "reserved " + f.memoryReservedBytes());
+        assertTrue(f.rowRemapFailure() == GpuSample.UNKNOWN || f.rowRemapFailure() <= 1, f.toString());
+        for (int percent : new int[] {f.memoryCopyUtilPercent(), f.encoderUtilPercent(), f.decoderUtilPercent()}) {
+          assertTrue(percent == GpuSample.UNKNOWN || (percent >= 0 && percent <= 100), f.toString());
+        }
       }
     }
   }

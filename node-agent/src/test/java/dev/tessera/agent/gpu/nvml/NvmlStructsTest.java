@@ -42,7 +42,7 @@ class NvmlStructsTest {
     memory.setLong(8, 60);
     memory.setLong(16, 40);
 
-    assertEquals(new NvmlMemory(100, 0, 60, 40), NvmlStructs.readMemoryV1(memory));
+    assertEquals(new NvmlMemory(100, -1, 60, 40), NvmlStructs.readMemoryV1(memory));
   }
 
   @Test
