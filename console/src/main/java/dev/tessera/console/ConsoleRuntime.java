@@ -42,6 +42,8 @@ public final class ConsoleRuntime implements AutoCloseable {
   private final ExecutorService background;
   private final ScheduledExecutorService timer;
   private final PrometheusMeterRegistry registry;
+  /** Micrometer's GC binder listens to the GC's notifications until closed. */
+  private final io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gcMetrics;
 
   /**
    * What a console serves, and how.
@@ -57,7 +59,8 @@ public final class ConsoleRuntime implements AutoCloseable {
 
   private ConsoleRuntime(WorkloadCatalog catalog, ProjectDirectory projects, CatalogInformers informers,
       ConsoleServer server, ExecutorService watchDelivery, ExecutorService background, ScheduledExecutorService timer,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry, io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gcMetrics) {
+    this.gcMetrics = gcMetrics;
     this.catalog = catalog;
     this.projects = projects;
     this.informers = informers;
@@ -101,7 +104,7 @@ public final class ConsoleRuntime implements AutoCloseable {
         catalog, projects, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json,
         clock, ready::get, watchDelivery, background, timer, settings.cluster())), json);
     ConsoleRuntime runtime = new ConsoleRuntime(catalog, projects, informers, server, watchDelivery, background,
-        timer, registry);
+        timer, registry, bindJvmMetrics(registry));
     try {
       server.start();
       loadDeleted(catalog, timer);
@@ -146,6 +149,24 @@ public final class ConsoleRuntime implements AutoCloseable {
     watchDelivery.shutdownNow();
     background.shutdownNow();
     timer.shutdownNow();
+    gcMetrics.close();
     registry.close();
+  }
+
+  /**
+   * The JVM's and the process's own series (Micrometer's binders), as the extender has them; returns
+   * the GC binder, which must be closed.
+   */
+  private static io.micrometer.core.instrument.binder.jvm.JvmGcMetrics bindJvmMetrics(
+      PrometheusMeterRegistry registry) {
+    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
+    var gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+    gc.bindTo(registry);
+    return gc;
   }
 }

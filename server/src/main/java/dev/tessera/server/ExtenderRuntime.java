@@ -39,9 +39,12 @@ import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.VictimSelector;
 import dev.tessera.extender.telemetry.AgentReports;
+import dev.tessera.extender.telemetry.AllocationMetrics;
 import dev.tessera.extender.telemetry.CacheMetrics;
 import dev.tessera.extender.telemetry.GpuMemoryMetrics;
+import dev.tessera.extender.telemetry.NodeMetrics;
 import dev.tessera.extender.telemetry.NodeReportServer;
+import dev.tessera.extender.telemetry.PodWaitMetrics;
 import dev.tessera.extender.telemetry.ProjectMetrics;
 import dev.tessera.extender.telemetry.ReportConfig;
 import dev.tessera.extender.telemetry.ReportListener;
@@ -103,6 +106,13 @@ public final class ExtenderRuntime implements AutoCloseable {
   private static final int EVENTS_PER_SECOND = 20;
   /** Pods woken per second at most: after an outage, thousands may wait. */
   private static final int WAKES_PER_SECOND = 100;
+  /**
+   * How often the per-node, per-pod, per-workload and pending-pod series are brought in line with
+   * the cluster, and pending pods counted: off the scheduling path, on the timer thread.
+   */
+  private static final Duration METRICS_PERIOD = Duration.ofSeconds(5);
+  /** The most per-pod GPU allocation series (docs/decisions.md, "Metrics: what they cost"). */
+  private static final int MAX_POD_SERIES = 10_000;
 
   private final ScheduledExecutorService scheduler;
   private final ExecutorService binds;
@@ -124,6 +134,8 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final AgentReports agentReports;
   /** One thread per periodic job that calls the API server; shut down on close. */
   private final List<ScheduledExecutorService> apiThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The JVM metrics binders that hold resources (the GC listener); closed with the runtime. */
+  private AutoCloseable jvmMetrics = () -> {};
   /** Set by start; run and cleared by the first activate(). Guarded by this. */
   private Activation activation;
 
@@ -208,6 +220,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       ReportListener reportListener, boolean activateNow) throws Exception {
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AutoCloseable jvmMetrics = bindJvmMetrics(registry);
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(daemon("tessera-timer"));
     // Binds block on one API call each; kube-scheduler runs several binding cycles at once.
@@ -233,6 +246,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     PreemptionClaims claims = new PreemptionClaims(clock);
     GangCoordinator gangs = new GangCoordinator(cache, podIndex, new GangPlanner(cache.placement()), claims, clock);
     Unschedulable unschedulable = new Unschedulable(clock);
+    PodWaitMetrics podWaits =
+        new PodWaitMetrics(registry, policy::snapshot, cache::snapshot, podIndex, unschedulable, cache::holdsUnconfirmed, clock);
     ApiEvictor evictor = new ApiEvictor(client);
     GangMonitor gangMonitor = new GangMonitor(cache, podIndex, policy::snapshot, evictor, events, clock, registry);
     VictimSelector victims = new VictimSelector(cache.placement());
@@ -257,13 +272,14 @@ public final class ExtenderRuntime implements AutoCloseable {
                         PodRequests.keyOf(pod),
                         PodRequests.of(pod),
                         PodRequests.asksForGpuShare(pod),
-                        PodRequests.traitsOf(pod))),
+                        PodRequests.traitsOf(pod),
+                        PodIndex.createdOf(pod))),
             binder::bind,
             events,
             new SchedulingExtender.PolicyContext(
                 policy::snapshot, policy::recompute, gangs, unschedulable, podIndex, victims, registry, informers.cpu(),
                 pod -> informers.pod(pod.namespace(), pod.name()).map(CpuLedger::requestedMillis).orElse(0L),
-                policyInformers::fetchPodGroup, refused, claims),
+                policyInformers::fetchPodGroup, refused, claims, podWaits::bound),
             readiness::ready,
             readiness::synced);
     ExtenderServer server = new ExtenderServer(config, extender, registry, binds);
@@ -282,6 +298,7 @@ public final class ExtenderRuntime implements AutoCloseable {
     ExtenderRuntime runtime = new ExtenderRuntime(
         scheduler, binds, eventThread, cache, informers, server, reportServer, policyInformers, policy, evictor,
         workloads, workloadPolicyWriter, scrapes, agentEvents, registry, requeue, waker, agentReports);
+    runtime.jvmMetrics = jvmMetrics;
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
@@ -333,6 +350,14 @@ public final class ExtenderRuntime implements AutoCloseable {
           () -> quietly("preempt for gangs of higher priority", gangPreemption::run),
           RECLAIM_PERIOD.toMillis(), RECLAIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       CacheMetrics.register(cache, registry);
+      NodeMetrics nodeMetrics = new NodeMetrics(registry, cache::snapshot, agentReports::lastReportAt, clock);
+      AllocationMetrics allocations =
+          new AllocationMetrics(registry, cache::snapshot, policy::snapshot, podIndex::get, MAX_POD_SERIES);
+      scheduler.scheduleWithFixedDelay(() -> quietly("update the node, pod and pending-pod series", () -> {
+        nodeMetrics.update();
+        allocations.update();
+        podWaits.update();
+      }), 0, METRICS_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
       policy.recompute();
       // Nodes, pods and policy are all listed and the figures computed: decisions may start.
       readiness.markReady();
@@ -462,6 +487,11 @@ public final class ExtenderRuntime implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    try {
+      jvmMetrics.close();
+    } catch (Exception e) {
+      log.debug("could not stop the GC metrics' listener", e);
+    }
     registry.close();
   }
 
@@ -476,6 +506,23 @@ public final class ExtenderRuntime implements AutoCloseable {
     }
     List<Integer> gpus = held.assignment().shares().stream().map(share -> share.index()).toList();
     return reports.busiest(node.name(), gpus);
+  }
+
+  /**
+   * The JVM's and the process's own series (Micrometer's binders): memory pools, GC pauses,
+   * threads, classes, CPU, uptime, open file descriptors.
+   */
+  static AutoCloseable bindJvmMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
+    // It listens to the GC's notifications until closed, which close() does.
+    io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+    gc.bindTo(registry);
+    return gc;
   }
 
   private static void quietly(String what, Runnable task) {

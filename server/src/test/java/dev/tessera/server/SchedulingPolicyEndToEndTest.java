@@ -68,6 +68,33 @@ class SchedulingPolicyEndToEndTest {
   }
 
   @Test
+  void theMetricsPageHasTheJvmTheNodesAndHowLongPodsWait() throws Exception {
+    client.nodes().resource(gpuNode("gpu-1", 4, "a100")).create();
+    client.resource(project("team-a").namespaces("team-a").quota(quota("default", 2.0)).obj()).create();
+    startExtender();
+    await(() -> runtime.policy().projectOf("team-a") != null);
+    Pod placed = create(gpuPod("team-a", "a-0", 1));
+    assertEquals("gpu-1", schedule(placed, List.of("gpu-1")));
+    Pod huge = create(gpuPod("team-a", "a-huge", 8));
+    assertNull(schedule(huge, List.of("gpu-1")), "no node has 8 GPUs");
+    // The pending and per-node series follow the cluster every 5 s.
+    await(() -> runtime.registry().scrape()
+        .contains("tessera_pods_pending{pool=\"default\",project=\"team-a\",reason=\"insufficient-gpu\"} 1.0"));
+    String page = runtime.registry().scrape();
+    for (String series : List.of("tessera_pods_unschedulable{reason=\"insufficient-gpu\"} 1.0",
+        "tessera_pod_created_to_bound_seconds_count{pool=\"default\",project=\"team-a\"} 1",
+        "tessera_node_gpus{node=\"gpu-1\",pool=\"default\"} 4.0",
+        "tessera_node_gpus_allocated{node=\"gpu-1\",pool=\"default\"} 1.0",
+        "tessera_pod_allocated_gpus{namespace=\"team-a\",node=\"gpu-1\",pod=\"a-0\",pool=\"default\",project=\"team-a\"} 1.0",
+        "tessera_project_limit_gpus{pool=\"default\",project=\"team-a\"}",
+        "tessera_project_over_quota_weight{pool=\"default\",project=\"team-a\"}",
+        "jvm_memory_used_bytes{", "jvm_gc_", "jvm_threads_live_threads ", "jvm_classes_loaded_classes ",
+        "process_uptime_seconds ", "system_cpu_count ")) {
+      assertTrue(page.contains(series), series + " on:\n" + page);
+    }
+  }
+
+  @Test
   void anUnderQuotaProjectReclaimsGpusFromAnOverQuotaOne() throws Exception {
     client.nodes().resource(gpuNode("gpu-1", 4, "a100")).create();
     client.resource(project("team-a").namespaces("team-a").quota(quota("default", 2.0)).obj()).create();

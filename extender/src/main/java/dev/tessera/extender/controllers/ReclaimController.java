@@ -14,6 +14,7 @@ import dev.tessera.extender.scheduling.ReclaimChoice;
 import dev.tessera.extender.scheduling.Reclaimer;
 import dev.tessera.extender.scheduling.RunningPod;
 import dev.tessera.extender.scheduling.VictimSelector;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -58,6 +59,9 @@ public final class ReclaimController {
   private final Map<String, Set<String>> inFlight = new HashMap<>();
   /** Blocked evictions already reported: a budget can block the same one every round. */
   private final RecentKeys reported = new RecentKeys(10_000);
+  private final Map<Evictor.Outcome, Counter> evictions = new java.util.EnumMap<>(Evictor.Outcome.class);
+  /** Reclaims by pool; a pool's counter is registered (at 0) once the policy names it. Only the running thread touches it. */
+  private final Map<String, Counter> reclaims = new HashMap<>();
 
   public ReclaimController(
       ClusterCache cache,
@@ -76,12 +80,27 @@ public final class ReclaimController {
     this.evictor = Objects.requireNonNull(evictor, "evictor");
     this.events = Objects.requireNonNull(events, "events");
     this.registry = Objects.requireNonNull(registry, "registry");
+    for (Evictor.Outcome outcome : Evictor.Outcome.values()) {
+      evictions.put(outcome, Counter.builder("tessera.reclaim.evictions")
+          .description("Evictions reclaim asked for, by outcome: evicted, gone, blocked_by_budget, failed")
+          .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+          .register(registry));
+    }
+    reclaimCounter(dev.tessera.api.WellKnown.DEFAULT_POOL);
+  }
+
+  private Counter reclaimCounter(String pool) {
+    return reclaims.computeIfAbsent(pool, p -> Counter.builder("tessera.reclaims")
+        .description("Reclaims started (victims chosen and evicted for a pod of a project under its fair share), by pool")
+        .tag("pool", p)
+        .register(registry));
   }
 
   /** One round: settles finished reclaims, then starts at most one; returns it, or null. */
   public ReclaimChoice.Victims run() {
     settle();
     PolicySnapshot policyNow = policy.get();
+    policyNow.poolNames().forEach(this::reclaimCounter);
     List<PodIndex.IndexedPod> waiting = new ArrayList<>();
     for (Unschedulable.Entry entry : unschedulable.all().values()) {
       PodIndex.IndexedPod pod = pods.get(entry.pod().uid());
@@ -136,7 +155,7 @@ public final class ReclaimController {
             + victims.node() + ": " + victims.reason());
     for (RunningPod victim : victims.victims()) {
       Evictor.Result result = evictor.evict(victim.key());
-      registry.counter("tessera.reclaim.evictions", "outcome", result.outcome().name().toLowerCase()).increment();
+      evictions.get(result.outcome()).increment();
       switch (result.outcome()) {
         case EVICTED -> {
           waitingFor.add(victim.uid());
@@ -153,7 +172,7 @@ public final class ReclaimController {
         }
       }
     }
-    registry.counter("tessera.reclaims", "pool", victims.victims().get(0).pool()).increment();
+    reclaimCounter(victims.victims().get(0).pool()).increment();
     inFlight.put(reclaimer.key().uid(), waitingFor);
   }
 

@@ -54,11 +54,12 @@ public final class GangPreemptionController {
   private final GangPreemption preemption;
   private final Evictor evictor;
   private final PodEvents events;
-  private final MeterRegistry registry;
   private final PreemptionClaims claims;
   /** Gang key to the victims its preemption waits for. Only the running thread touches it. */
   private final Map<String, Set<String>> inFlight = new HashMap<>();
   private final RecentKeys reported = new RecentKeys(10_000);
+  private final Map<Evictor.Outcome, io.micrometer.core.instrument.Counter> evictions =
+      new java.util.EnumMap<>(Evictor.Outcome.class);
   /**
    * How long the victims' nodes are held for the gang: time for the evictions to finish and
    * kube-scheduler to try the members again, with room to spare.
@@ -80,8 +81,14 @@ public final class GangPreemptionController {
     this.preemption = Objects.requireNonNull(preemption, "preemption");
     this.evictor = Objects.requireNonNull(evictor, "evictor");
     this.events = Objects.requireNonNull(events, "events");
-    this.registry = Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(registry, "registry");
     this.claims = Objects.requireNonNull(claims, "claims");
+    for (Evictor.Outcome outcome : Evictor.Outcome.values()) {
+      evictions.put(outcome, io.micrometer.core.instrument.Counter.builder("tessera.gang.preemption.evictions")
+          .description("Evictions asked for to make room for gangs of higher priority, by outcome")
+          .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+          .register(registry));
+    }
   }
 
   /** A gang waiting for room. */
@@ -173,8 +180,7 @@ public final class GangPreemptionController {
     claims.claim(gang.gang(), gang.priority(), victims.victims().stream().map(RunningPod::node).toList(), CLAIM_HOLD);
     for (RunningPod victim : victims.victims()) {
       Evictor.Result result = evictor.evict(victim.key());
-      registry.counter("tessera.gang.preemption.evictions", "outcome", result.outcome().name().toLowerCase())
-          .increment();
+      evictions.get(result.outcome()).increment();
       switch (result.outcome()) {
         case EVICTED -> {
           waitingFor.add(victim.uid());

@@ -1,6 +1,7 @@
 package dev.tessera.extender.gangs;
 
 import dev.tessera.extender.scheduling.NodeRule;
+import dev.tessera.extender.scheduling.ReasonClass;
 import dev.tessera.extender.scheduling.Refusal;
 import java.time.Clock;
 import java.time.Duration;
@@ -84,7 +85,7 @@ public final class PreemptionClaims implements NodeRule {
     int priority = pod.priority();
     return node -> {
       String why = refusal(node.name(), priority);
-      return why == null ? null : new Refusal(why, false);
+      return why == null ? null : new Refusal(why, false, ReasonClass.GANG);
     };
   }
 

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -16,6 +17,16 @@ import java.util.concurrent.TimeUnit;
 final class ExtenderMetrics {
   static final String REQUESTS = "tessera.extender.requests";
   static final String BAD_REQUESTS = "tessera.extender.bad.requests";
+  /**
+   * The request histogram's buckets, few and fixed: filter and prioritize answer in well under a
+   * millisecond when healthy, bind waits on the API server (and a gang's mates) for up to seconds,
+   * and kube-scheduler gives up at 5 s. Twelve buckets per verb and outcome, where a percentile
+   * histogram from 50 µs to 30 s had 89.
+   */
+  static final List<Duration> BUCKETS = List.of(
+      Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
+      Duration.ofNanos(2_500_000), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(50),
+      Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ofMillis(2_500), Duration.ofSeconds(5));
 
   /** How a request ended, as the {@code outcome} tag. */
   enum Outcome {
@@ -47,10 +58,7 @@ final class ExtenderMetrics {
                 .description("kube-scheduler extender calls, from full request to answer")
                 .tag("verb", route.tag())
                 .tag("outcome", outcome.tag)
-                .publishPercentileHistogram()
-                // The filter+prioritize budget is about a millisecond; bind may wait seconds.
-                .minimumExpectedValue(Duration.ofNanos(50_000))
-                .maximumExpectedValue(Duration.ofSeconds(30))
+                .serviceLevelObjectives(BUCKETS.toArray(Duration[]::new))
                 .register(registry));
       }
       timers.put(route, byOutcome);

@@ -165,6 +165,11 @@ public final class PodIndex {
   /** Label the workload controller puts on everything a workload owns. */
   public static final String WORKLOAD_LABEL = WellKnown.WORKLOAD_LABEL;
 
+  /** The pod's creation timestamp; {@link Instant#EPOCH} when it has none or it cannot be read. */
+  public static Instant createdOf(Pod pod) {
+    return pod.getMetadata() == null ? Instant.EPOCH : created(pod.getMetadata());
+  }
+
   private static Instant created(ObjectMeta meta) {
     String timestamp = meta.getCreationTimestamp();
     if (timestamp == null) {

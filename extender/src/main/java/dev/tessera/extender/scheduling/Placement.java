@@ -111,7 +111,8 @@ public final class Placement {
     if (known != null) {
       return known;
     }
-    return memo.put(key, new Refusal(text(request, reason, a, b, c, d), reason.unresolvable));
+    return memo.put(key, new Refusal(text(request, reason, a, b, c, d), reason.unresolvable,
+        reason == Reason.INVALID ? ReasonClass.INVALID_REQUEST : ReasonClass.INSUFFICIENT_GPU));
   }
 
   private static String text(GpuRequest request, Reason reason, long a, long b, long c, long d) {

@@ -43,14 +43,15 @@ public final class PoolQuotaRule implements NodeRule {
     private Refusal decide(String pool, NodeState node) {
       if (!pod.traits().pools().isEmpty() && !pod.traits().pools().contains(pool)) {
         return new Refusal(
-            "node is in pool " + pool + "; the pod may use pools " + String.join(", ", pod.traits().pools()), true);
+            "node is in pool " + pool + "; the pod may use pools " + String.join(", ", pod.traits().pools()), true,
+            ReasonClass.NODE_POOL);
       }
       if (pod.project() == null) {
         return null;
       }
       double gpus = pod.request().gpus(node.uniformMemoryMiB());
       String refusal = QuotaAdmission.refusal(pod.project(), pool, pod.policy(), gpus);
-      return refusal == null ? null : new Refusal(refusal, true);
+      return refusal == null ? null : new Refusal(refusal, true, ReasonClass.OVER_QUOTA);
     }
   }
 }

@@ -39,6 +39,12 @@ public final class AgentReports {
    * metrics. Kept apart from the cache for the same reason as utilisation.
    */
   private final Map<String, long[]> borrowed = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * When each node's agent last had a report accepted, kept after the report goes stale (so the
+   * report age keeps growing while the agent is silent) until the node leaves the cache. Read by the
+   * metrics without locks.
+   */
+  private final Map<String, Instant> lastAccepted = new java.util.concurrent.ConcurrentHashMap<>();
   private final ReportListener listener;
   /** Guarded by this: whether a listener's failure was logged at warn already (once is enough). */
   private boolean listenerFailureLogged;
@@ -83,6 +89,7 @@ public final class AgentReports {
     if (listener != ReportListener.NONE) {
       tell(node, now, view, busy);
     }
+    lastAccepted.put(node, now);
     if (lastReport.put(node, now) == null) {
       log.info(
           "node {}: its agent reports {} GPU(s); placement now uses the agent's inventory and measured"
@@ -124,6 +131,8 @@ public final class AgentReports {
       expired.add(entry.getKey());
       return true;
     });
+    var known = cache.snapshot();
+    lastAccepted.keySet().removeIf(node -> known.node(node) == null);
     for (String node : expired) {
       cache.agentReported(node, null);
       utilization.remove(node);
@@ -173,6 +182,14 @@ public final class AgentReports {
   /** The node as the ledger has it now, for checking a report against; null when unknown. */
   NodeState ledger(String node) {
     return cache.snapshot().node(node);
+  }
+
+  /**
+   * When the node's agent last had a report accepted, stale or not; null when it has not reported
+   * since this extender started (or the node left the cache). Never blocks.
+   */
+  public Instant lastReportAt(String node) {
+    return lastAccepted.get(node);
   }
 
   /** Nodes whose agents currently count as reporting. */

@@ -1,5 +1,6 @@
 package dev.tessera.extender.telemetry;
 
+import dev.tessera.extender.model.Project;
 import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.ProjectFigures;
 import io.micrometer.core.instrument.Gauge;
@@ -15,19 +16,39 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Per project and pool, in GPUs: {@code tessera_project_deserved_gpus}, {@code
- * tessera_project_fair_share_gpus}, {@code tessera_project_allocated_gpus} and {@code
- * tessera_project_pending_gpus}, read from the latest {@link PolicySnapshot} when scraped (KAI's
- * {@code queue_fair_share_gpu} and {@code queue_allocated_gpus}, per pool). Gauges appear with a
- * project and go with it: {@link #update} is called with every new snapshot.
+ * tessera_project_fair_share_gpus}, {@code tessera_project_allocated_gpus}, {@code
+ * tessera_project_pending_gpus} and {@code tessera_project_limit_gpus} ({@code +Inf} when the
+ * project has no limit in the pool), and its {@code tessera_project_over_quota_weight} there, read
+ * from the latest {@link PolicySnapshot} when scraped (KAI's {@code queue_fair_share_gpu} and
+ * {@code queue_allocated_gpus}, per pool). Gauges appear with a project and go with it: {@link
+ * #update} is called with every new snapshot.
  */
 public final class ProjectMetrics {
-  private record Figure(String name, String description, ToDoubleFunction<ProjectFigures> value) {}
+  /** One figure of a project in a pool, from a policy snapshot. */
+  @FunctionalInterface
+  private interface Value {
+    double of(PolicySnapshot policy, String project, String pool);
+  }
+
+  private record Figure(String name, String description, Value value) {}
 
   private static final List<Figure> FIGURES = List.of(
-      new Figure("tessera.project.deserved.gpus", "GPUs the project's quota guarantees in the pool", ProjectFigures::deserved),
-      new Figure("tessera.project.fair.share.gpus", "The project's fair share of the pool's GPUs", ProjectFigures::fairShare),
-      new Figure("tessera.project.allocated.gpus", "GPUs the project's pods hold in the pool", ProjectFigures::allocated),
-      new Figure("tessera.project.pending.gpus", "GPUs the project's pending pods ask for in the pool", ProjectFigures::pending));
+      figure("tessera.project.deserved.gpus", "GPUs the project's quota guarantees in the pool", ProjectFigures::deserved),
+      figure("tessera.project.fair.share.gpus", "The project's fair share of the pool's GPUs", ProjectFigures::fairShare),
+      figure("tessera.project.allocated.gpus", "GPUs the project's pods hold in the pool", ProjectFigures::allocated),
+      figure("tessera.project.pending.gpus", "GPUs the project's pending pods ask for in the pool", ProjectFigures::pending),
+      figure("tessera.project.limit.gpus", "The most GPUs the project may hold in the pool; +Inf for no limit",
+          ProjectFigures::limit),
+      new Figure("tessera.project.over.quota.weight",
+          "The project's share, relative to other projects', of the pool's idle GPUs beyond deserved",
+          (policy, project, pool) -> {
+            Project p = policy.policy().projects().get(project);
+            return p == null ? Double.NaN : p.quota(pool).overQuotaWeight();
+          }));
+
+  private static Figure figure(String name, String description, ToDoubleFunction<ProjectFigures> value) {
+    return new Figure(name, description, (policy, project, pool) -> value.applyAsDouble(policy.figures(project, pool)));
+  }
 
   private final MeterRegistry registry;
   private final Supplier<PolicySnapshot> policy;
@@ -59,7 +80,7 @@ public final class ProjectMetrics {
   private List<Meter> register(String project, String pool) {
     return FIGURES.stream()
         .<Meter>map(figure -> Gauge.builder(
-                figure.name(), policy, p -> figure.value().applyAsDouble(p.get().figures(project, pool)))
+                figure.name(), policy, p -> figure.value().of(p.get(), project, pool))
             .description(figure.description())
             .tag("project", project)
             .tag("pool", pool)

@@ -31,6 +31,7 @@ import dev.tessera.extender.scheduling.PolicySnapshot;
 import dev.tessera.extender.scheduling.PoolQuotaRule;
 import dev.tessera.extender.scheduling.Preemptor;
 import dev.tessera.extender.scheduling.QuotaAdmission;
+import dev.tessera.extender.scheduling.ReasonClass;
 import dev.tessera.extender.scheduling.Refusal;
 import dev.tessera.extender.scheduling.RequestedNodes;
 import dev.tessera.extender.scheduling.RunningPod;
@@ -38,6 +39,7 @@ import dev.tessera.extender.scheduling.VictimSelector;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,11 +73,33 @@ public final class SchedulingExtender implements ExtenderHandler {
    * A pod as the bind path needs it, read from the cluster.
    *
    * @param asksForGpuShare some container requests {@value WellKnown#GPU_SHARE_RESOURCE}
+   * @param created its creation timestamp; {@link Instant#EPOCH} when unknown
    */
-  public record PendingPod(PodKey key, GpuRequest request, boolean asksForGpuShare, PodTraits traits) {
+  public record PendingPod(
+      PodKey key, GpuRequest request, boolean asksForGpuShare, PodTraits traits, Instant created) {
+    public PendingPod {
+      Objects.requireNonNull(created, "created");
+    }
+
+    public PendingPod(PodKey key, GpuRequest request, boolean asksForGpuShare, PodTraits traits) {
+      this(key, request, asksForGpuShare, traits, Instant.EPOCH);
+    }
+
     public PendingPod(PodKey key, GpuRequest request, boolean asksForGpuShare) {
       this(key, request, asksForGpuShare, PodTraits.of(key.namespace(), Map.of(), Map.of()));
     }
+  }
+
+  /**
+   * Told of every GPU pod bound, after the API server accepted the binding (the created-to-bound
+   * histogram). Runs on the bind's thread: it must be quick and must not block.
+   */
+  @FunctionalInterface
+  public interface BindObserver {
+    BindObserver NONE = (pod, created, node) -> {};
+
+    /** @param created the pod's creation timestamp, {@link Instant#EPOCH} when unknown */
+    void bound(PodKey pod, Instant created, String node);
   }
 
   /** Finds a pod by namespace and name among those the informers know (pending ones too). */
@@ -106,8 +130,10 @@ public final class SchedulingExtender implements ExtenderHandler {
       ToLongFunction<PodKey> cpuRequests,
       PodGroupLookup podGroups,
       RefusedPods refused,
-      PreemptionClaims claims) {
+      PreemptionClaims claims,
+      BindObserver bindObserver) {
     public PolicyContext {
+      Objects.requireNonNull(bindObserver, "bindObserver");
       Objects.requireNonNull(claims, "claims");
       Objects.requireNonNull(podGroups, "podGroups");
       Objects.requireNonNull(refused, "refused");
@@ -119,6 +145,24 @@ public final class SchedulingExtender implements ExtenderHandler {
       Objects.requireNonNull(unschedulable, "unschedulable");
       Objects.requireNonNull(pods, "pods");
       Objects.requireNonNull(victims, "victims");
+    }
+
+    /** As the canonical constructor, telling no one of binds. */
+    public PolicyContext(
+        Supplier<PolicySnapshot> policy,
+        Supplier<PolicySnapshot> recomputedPolicy,
+        GangCoordinator gangs,
+        Unschedulable unschedulable,
+        PodIndex pods,
+        VictimSelector victims,
+        MeterRegistry registry,
+        CpuLedger cpu,
+        ToLongFunction<PodKey> cpuRequests,
+        PodGroupLookup podGroups,
+        RefusedPods refused,
+        PreemptionClaims claims) {
+      this(policy, recomputedPolicy, gangs, unschedulable, pods, victims, registry, cpu, cpuRequests, podGroups,
+          refused, claims, BindObserver.NONE);
     }
   }
 
@@ -143,6 +187,7 @@ public final class SchedulingExtender implements ExtenderHandler {
   private final VictimSelector victims;
   private final CpuLedger cpu;
   private final ToLongFunction<PodKey> cpuRequests;
+  private final BindObserver bindObserver;
   private final Counter bindsRefusedForRoom;
   private final Counter bindsRefusedForQuota;
   private final Map<BindResult.Outcome, Counter> bindsByOutcome = new java.util.EnumMap<>(BindResult.Outcome.class);
@@ -198,6 +243,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     this.victims = context.victims();
     this.cpu = context.cpu();
     this.cpuRequests = context.cpuRequests();
+    this.bindObserver = context.bindObserver();
     this.bindsRefusedForRoom = bindCounter(context.registry(), "no_room");
     this.bindsRefusedForQuota = bindCounter(context.registry(), "over_quota");
     this.bindsInDoubt = bindCounter(context.registry(), "in_doubt");
@@ -227,11 +273,12 @@ public final class SchedulingExtender implements ExtenderHandler {
     PolicySnapshot policyNow = refusing.policy;
     String refusal = poolRefusal(traits, policyNow);
     if (refusal != null) {
-      return refusing.everywhere(refusal, RefusedPods.Cause.POLICY, 0);
+      return refusing.everywhere(refusal, RefusedPods.Cause.POLICY, 0,
+          traits.poolsError() != null ? ReasonClass.INVALID_REQUEST : ReasonClass.NODE_POOL);
     }
     refusal = beingBound(pod.key());
     if (refusal != null) {
-      return refusing.everywhere(refusal, RefusedPods.Cause.CAPACITY, 0);
+      return refusing.everywhere(refusal, RefusedPods.Cause.CAPACITY, 0, ReasonClass.OTHER);
     }
     Project project = policyNow.projectOf(pod.key().namespace());
     if (traits.gang() != null) {
@@ -246,6 +293,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     NodeRules.Checks checks = rules.forPod(new NodeRule.Candidate(
         pod.key(), pod.priority(), request, traits, project, policyNow, memos.get().forRequest(request)));
     int passing = 0;
+    ReasonClass firstClass = null;
     for (int i = 0; i < sent; i++) {
       NodeState node = snapshot.node(nodes, i);
       if (node == null) {
@@ -258,15 +306,20 @@ public final class SchedulingExtender implements ExtenderHandler {
       } else {
         reasons[i] = verdict.reason();
         unresolvable[i] = verdict.unresolvable();
+        if (firstClass == null) {
+          firstClass = verdict.reasonClass();
+        }
       }
     }
     if (passing > 0 && traits.pools().size() > 1) {
       preferPool(traits, snapshot, nodes, reasons);
     }
     int chosen = passing == 0 ? FilterDecision.NONE_CHOSEN
-        : nominateBest(pod.key(), request, project, snapshot, nodes, reasons, unresolvable);
+        : nominateBest(pod.key(), request, project, snapshot, nodes, reasons, unresolvable, refusing);
     if (chosen == FilterDecision.NONE_CHOSEN) {
-      return refusing.asReasoned(RefusedPods.Cause.CAPACITY);
+      // The class of the first rule's refusal; when every node passed the rules, nomination's.
+      ReasonClass reasonClass = passing > 0 ? refusing.nominateClass : firstClass;
+      return refusing.asReasoned(RefusedPods.Cause.CAPACITY, reasonClass == null ? ReasonClass.OTHER : reasonClass);
     }
     return refusing.chosen(chosen);
   }
@@ -299,7 +352,7 @@ public final class SchedulingExtender implements ExtenderHandler {
           why = "pod group " + gang + " does not exist: create a PodGroup named " + name + " in namespace "
               + pod.namespace() + " with its minMember, or remove the pod's group label";
         }
-        return refusing.everywhere(why, RefusedPods.Cause.GANG, 0);
+        return refusing.everywhere(why, RefusedPods.Cause.GANG, 0, ReasonClass.GANG);
       }
     }
     if (group.minMember() <= 1 && cache.reservation(pod.uid()) == null) {
@@ -311,7 +364,7 @@ public final class SchedulingExtender implements ExtenderHandler {
       return null;
     }
     if (decision instanceof GangCoordinator.Decision.Refuse refuse) {
-      return refusing.everywhere(refuse.reason(), RefusedPods.Cause.GANG, refuse.members());
+      return refusing.everywhere(refuse.reason(), RefusedPods.Cause.GANG, refuse.members(), ReasonClass.GANG);
     }
     String target = ((GangCoordinator.Decision.Steer) decision).node();
     ClusterSnapshot snapshot = refusing.snapshot;
@@ -356,7 +409,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     return refusing.everywhere("gang " + gang + " reserved node " + reserved + " for this pod, but kube-scheduler"
         + " did not offer that node (its own filters, or its sample of the nodes, left it out) and no node it"
         + " offered has room; the gang's reservations were released and it is planned again",
-        RefusedPods.Cause.GANG, 0);
+        RefusedPods.Cause.GANG, 0, ReasonClass.GANG);
   }
 
   @Override
@@ -378,6 +431,8 @@ public final class SchedulingExtender implements ExtenderHandler {
     final PolicySnapshot policy;
     final String[] reasons;
     final boolean[] unresolvable;
+    /** The class of the last refusal nomination gave a node that passed the rules; null if none. */
+    ReasonClass nominateClass;
 
     Refusing(PodKey pod, GpuRequest request, PodTraits traits, ClusterSnapshot snapshot, PolicySnapshot policy, int sent) {
       this.pod = pod;
@@ -390,17 +445,17 @@ public final class SchedulingExtender implements ExtenderHandler {
     }
 
     /** No node can take it, for one reason; preemption of lower-priority pods would not change that. */
-    FilterDecision everywhere(String reason, RefusedPods.Cause cause, int gangMembers) {
+    FilterDecision everywhere(String reason, RefusedPods.Cause cause, int gangMembers, ReasonClass reasonClass) {
       java.util.Arrays.fill(reasons, reason);
       java.util.Arrays.fill(unresolvable, true);
-      remember(reason, cause, gangMembers);
+      remember(reason, cause, gangMembers, reasonClass);
       return new FilterDecision(reasons, unresolvable, "");
     }
 
     /** No node passed; each says why. */
-    FilterDecision asReasoned(RefusedPods.Cause cause) {
+    FilterDecision asReasoned(RefusedPods.Cause cause, ReasonClass reasonClass) {
       if (reasons.length > 0) {
-        remember(firstReason(reasons), cause, 0);
+        remember(firstReason(reasons), cause, 0, reasonClass);
       }
       return new FilterDecision(reasons, unresolvable, "");
     }
@@ -414,8 +469,8 @@ public final class SchedulingExtender implements ExtenderHandler {
       return FilterDecision.chosen(reasons, unresolvable, index);
     }
 
-    private void remember(String reason, RefusedPods.Cause cause, int gangMembers) {
-      unschedulable.failed(pod, reason);
+    private void remember(String reason, RefusedPods.Cause cause, int gangMembers, ReasonClass reasonClass) {
+      unschedulable.failed(pod, reason, reasonClass);
       refused.refused(new RefusedPods.Refusal(pod, request, traits.pools(), traits.gang(), cause,
           snapshot.version(), policy.policy(), gangMembers, cache.reservation(pod.uid()) != null));
     }
@@ -452,12 +507,14 @@ public final class SchedulingExtender implements ExtenderHandler {
       ClusterSnapshot snapshot,
       RequestedNodes nodes,
       String[] reasons,
-      boolean[] unresolvable) {
+      boolean[] unresolvable,
+      Refusing refusing) {
     if (project == null) {
-      return nominateInOrder(pod, request, null, null, snapshot, nodes, reasons, unresolvable);
+      return nominateInOrder(pod, request, null, null, snapshot, nodes, reasons, unresolvable, refusing);
     }
     synchronized (quotaLock) {
-      return nominateInOrder(pod, request, project, recomputedPolicy.get(), snapshot, nodes, reasons, unresolvable);
+      return nominateInOrder(
+          pod, request, project, recomputedPolicy.get(), snapshot, nodes, reasons, unresolvable, refusing);
     }
   }
 
@@ -469,7 +526,8 @@ public final class SchedulingExtender implements ExtenderHandler {
       ClusterSnapshot snapshot,
       RequestedNodes nodes,
       String[] reasons,
-      boolean[] unresolvable) {
+      boolean[] unresolvable,
+      Refusing refusing) {
     while (true) {
       int best = bestRanked(snapshot, nodes, request, i -> reasons[i] == null);
       if (best == FilterDecision.NONE_CHOSEN) {
@@ -482,6 +540,7 @@ public final class SchedulingExtender implements ExtenderHandler {
         if (refusal != null) {
           reasons[best] = refusal;
           unresolvable[best] = true;
+          refusing.nominateClass = ReasonClass.OVER_QUOTA;
           continue;
         }
       }
@@ -490,6 +549,7 @@ public final class SchedulingExtender implements ExtenderHandler {
         return best;
       }
       reasons[best] = ((ClusterCache.AssumeResult.Refused) held).reason();
+      refusing.nominateClass = ReasonClass.INSUFFICIENT_GPU;
     }
   }
 
@@ -651,6 +711,7 @@ public final class SchedulingExtender implements ExtenderHandler {
     }
     cache.bound(pod.key().uid());
     unschedulable.cleared(pod.key().uid());
+    bindObserver.bound(pod.key(), pod.created(), request.node());
     events.normal(pod.key(), "GpuAssigned", describe(assignment)
         + (annotations.isEmpty() ? "" : " (over its project's fair share: preemptible by reclaim)"));
     if (pod.request().shared() && !pod.asksForGpuShare()) {

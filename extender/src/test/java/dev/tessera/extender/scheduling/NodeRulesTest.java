@@ -79,7 +79,7 @@ class NodeRulesTest {
     NodeRule.NodeCheck check = pools.forPod(candidate(GpuRequest.whole(1), List.of("fast")));
     assertNull(check.check(a));
     Refusal wrongPool = check.check(b);
-    assertEquals(new Refusal("node is in pool slow; the pod may use pools fast", true), wrongPool);
+    assertEquals(new Refusal("node is in pool slow; the pod may use pools fast", true, ReasonClass.NODE_POOL), wrongPool);
     assertEquals(wrongPool, check.check(Nodes.node("c").gpus(1).pool("slow").empty()), "decided once per pool");
   }
 }
