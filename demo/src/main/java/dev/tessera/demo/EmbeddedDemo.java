@@ -184,6 +184,7 @@ public final class EmbeddedDemo {
     // the policies and projects the workload controller holds.
     DemoAdmission.register(api, runtime.admissionReviewer());
     demo.extender = URI.create("http://127.0.0.1:" + runtime.port());
+    demo.reportPort = runtime.reportPort();
     out.println("Tessera extender serving " + demo.extender + " against an in-process Kubernetes API at "
         + client.getMasterUrl());
     out.println();
@@ -326,6 +327,7 @@ public final class EmbeddedDemo {
     private URI kubernetesApi;
     private URI extender;
     private URI workloadsApi;
+    private int reportPort;
     private String historyJdbcUrl;
 
     private Running() {}
@@ -348,6 +350,11 @@ public final class EmbeddedDemo {
     /** The Workloads API (tessera-console). */
     public URI workloadsApi() {
       return workloadsApi;
+    }
+
+    /** The extender's gRPC port for node agent reports. */
+    public int reportPort() {
+      return reportPort;
     }
 
     /** The history's PostgreSQL; user {@code postgres}, no password. */
