@@ -121,7 +121,8 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
   const [projectName, setProjectName] = useState('');
   const [form, setForm] = useState(() => (template ? fromSpec(template.spec, template.metadata?.name || '') : EMPTY));
   const [policy, setPolicy] = useState(null);
-  const [check, setCheck] = useState(null); // the dry run's refusal, or null when it passes
+  // The dry run's refusal; null when it passes; undefined while it is asked.
+  const [check, setCheck] = useState(undefined);
   const [submitError, setSubmitError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [loadError, setLoadError] = useState(null);
@@ -160,6 +161,7 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
     if (!project) return undefined;
     const abort = new AbortController();
     const draft = JSON.parse(settled);
+    setCheck(undefined);
     if (!draft.metadata.name || nameProblem) draft.metadata.name = 'draft-being-checked';
     postJson(`/api/v1/namespaces/${encodeURIComponent(project.namespace)}/${plural}?dryRun=All`, draft, { signal: abort.signal })
       .then(() => setCheck(null), e => e.name !== 'AbortError' && setCheck(e));
@@ -183,7 +185,7 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
     }
   };
 
-  const problems = byField(submitError || check);
+  const problems = byField(submitError || check || null);
   if (nameProblem && form.name) problems.fields['metadata.name'] = [nameProblem];
   const constraints = policy?.constraints || {};
   const from = policy?.policies?.length ? ` (policy ${policy.policies.join(', ')})` : '';
@@ -331,7 +333,8 @@ export function WorkloadForm({ template, onCancel, onSubmitted }) {
       <button type="submit" class="primary" disabled=${busy || !project || !canSubmitHere} data-test="submit">Submit</button>
       <button type="button" onClick=${onCancel}>Cancel</button>
       <span class="muted" data-test="check" aria-live="polite">${check ? 'The policies would refuse this as it is.'
-        : project ? 'Checked against the policies: it would be admitted.' : ''}</span>
+        : check === null ? 'Checked against the policies: it would be admitted.'
+          : project ? 'Checking against the policies…' : ''}</span>
     </div>
   </form></div>`;
 }
