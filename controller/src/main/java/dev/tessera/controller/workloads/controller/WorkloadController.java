@@ -1138,13 +1138,14 @@ public final class WorkloadController implements AutoCloseable {
     boolean changed = !phase.equals(status.phase());
     if (changed) {
       history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
-    } else if (!history.isEmpty()) {
-      // Same phase, new words (a pending gang now told why it waits): the current entry says it,
-      // since when unchanged, so the status reads what holds now.
+    } else if (transition.phase() == WorkloadPhase.PENDING && !history.isEmpty()) {
+      // Still pending, new words (the scheduler has said why the pods wait): the current entry's
+      // message says what holds now, so the Workloads view shows it; its reason and since stay as
+      // the workload entered the phase. Other phases keep the words they were entered with.
       WorkloadStatus.PhaseChange last = history.get(history.size() - 1);
-      if (!Objects.equals(last.message(), transition.message()) || !Objects.equals(last.reason(), transition.reason())) {
+      if (!Objects.equals(last.message(), transition.message())) {
         history.set(history.size() - 1,
-            new WorkloadStatus.PhaseChange(last.phase(), last.since(), transition.reason(), transition.message()));
+            new WorkloadStatus.PhaseChange(last.phase(), last.since(), last.reason(), transition.message()));
       }
     }
     int running = 0;
