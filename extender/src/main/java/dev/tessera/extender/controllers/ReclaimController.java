@@ -120,7 +120,7 @@ public final class ReclaimController {
         .thenComparing(PodIndex.IndexedPod::created)
         .thenComparing(p -> p.key().toString()));
     ClusterSnapshot cluster = cache.snapshot();
-    RunningPods running = RunningPods.of(pods, cluster, policyNow);
+    RunningPods running = RunningPods.of(pods, cache, cluster, policyNow);
     for (PodIndex.IndexedPod pod : waiting) {
       Project project = policyNow.projectOf(pod.key().namespace());
       List<String> pools = pod.traits().pools().isEmpty()

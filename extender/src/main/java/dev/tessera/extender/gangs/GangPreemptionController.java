@@ -112,7 +112,7 @@ public final class GangPreemptionController {
     }
     waiting.sort(Comparator.comparingInt((Waiting w) -> -w.priority()).thenComparing(Waiting::gang));
     ClusterSnapshot cluster = cache.snapshot();
-    RunningPods running = RunningPods.of(pods, cluster, policyNow);
+    RunningPods running = RunningPods.of(pods, cache, cluster, policyNow);
     for (Waiting gang : waiting) {
       for (String pool : GangPools.candidates(gang.pools(), gang.project(), policyNow)) {
         if (GangPools.quotaRefusal(gang.project(), pool, policyNow, gang.unplaced()) != null) {
@@ -155,7 +155,7 @@ public final class GangPreemptionController {
       }
       project = policyNow.projectOf(member.key().namespace());
       priority = Math.max(priority, member.priority(project == null ? 0 : project.defaultPriority()));
-      if (!member.pending() || cache.reservation(member.key().uid()) != null) {
+      if (!waitsForRoom(member)) {
         placed++;
         continue;
       }
@@ -198,11 +198,23 @@ public final class GangPreemptionController {
     inFlight.put(gang.gang(), waitingFor);
   }
 
+  /**
+   * Whether the member still needs a place: pending, and holding no gang reservation nor a bind
+   * the informer has not shown yet.
+   */
+  private boolean waitsForRoom(PodIndex.IndexedPod member) {
+    if (!member.pending()) {
+      return false;
+    }
+    ClusterCache.Stage stage = cache.stage(member.key().uid());
+    return stage != ClusterCache.Stage.RESERVED && stage != ClusterCache.Stage.BINDING
+        && stage != ClusterCache.Stage.BOUND;
+  }
+
   /** Forgets preemptions whose gang has no member waiting, or whose victims are all gone. */
   private void settle() {
     inFlight.entrySet().removeIf(entry -> {
-      boolean anyWaiting = pods.gang(entry.getKey()).stream().anyMatch(m -> m.pending() && !m.finished()
-          && cache.reservation(m.key().uid()) == null);
+      boolean anyWaiting = pods.gang(entry.getKey()).stream().anyMatch(m -> !m.finished() && waitsForRoom(m));
       if (!anyWaiting) {
         claims.release(entry.getKey()); // placed: its nodes are anyone's again
         return true;

@@ -20,6 +20,10 @@ import java.util.Map;
  * Bound pods as victim choice sees them ({@link RunningPod}), from the pod index, the ledger and
  * the policy: GPUs held come from the ledger, the pool from the node, the project from the
  * namespace ("" when none owns it).
+ *
+ * <p>A pod the extender is binding, or has bound before the informer showed it, runs on the node of
+ * its hold: otherwise a gang whose newest member was just bound looks smaller than it is, and victim
+ * choice breaks it below its minimum to free GPUs an elastic member could have given.
  */
 public final class RunningPods {
   private final Map<String, List<RunningPod>> byNode = new HashMap<>();
@@ -28,10 +32,10 @@ public final class RunningPods {
 
   private RunningPods() {}
 
-  public static RunningPods of(PodIndex pods, ClusterSnapshot cluster, PolicySnapshot policy) {
+  public static RunningPods of(PodIndex pods, ClusterCache cache, ClusterSnapshot cluster, PolicySnapshot policy) {
     RunningPods running = new RunningPods();
     for (PodIndex.IndexedPod pod : pods.all()) {
-      RunningPod view = view(pod, cluster, policy);
+      RunningPod view = view(pod, nodeOf(pod, cache), cluster, policy);
       if (view == null) {
         continue;
       }
@@ -44,12 +48,28 @@ public final class RunningPods {
     return running;
   }
 
-  /** The pod as a victim, or null when it is not bound and running. */
-  static RunningPod view(PodIndex.IndexedPod pod, ClusterSnapshot cluster, PolicySnapshot policy) {
-    if (pod.pending() || pod.finished()) {
+  /**
+   * The node the pod runs on: the informer's, or for a pod it still shows pending, the node of a
+   * bind under way or done; null when it is not bound.
+   */
+  private static String nodeOf(PodIndex.IndexedPod pod, ClusterCache cache) {
+    if (!pod.pending()) {
+      return pod.node();
+    }
+    ClusterCache.Stage stage = cache.stage(pod.key().uid());
+    if (stage != ClusterCache.Stage.BINDING && stage != ClusterCache.Stage.BOUND) {
       return null;
     }
-    NodeState node = cluster.node(pod.node());
+    Allocation hold = cache.allocation(pod.key().uid());
+    return hold == null ? null : hold.node();
+  }
+
+  /** The pod as a victim on {@code nodeName}, or null when it is not bound ({@code nodeName} null) or finished. */
+  private static RunningPod view(PodIndex.IndexedPod pod, String nodeName, ClusterSnapshot cluster, PolicySnapshot policy) {
+    if (nodeName == null || pod.finished()) {
+      return null;
+    }
+    NodeState node = cluster.node(nodeName);
     String pool = node == null ? WellKnown.DEFAULT_POOL : node.node().pool();
     Allocation held = node == null ? null : node.allocations().get(pod.key().uid());
     double gpus = held != null ? PolicyAccounting.gpusHeld(held) : 0;
@@ -57,7 +77,7 @@ public final class RunningPods {
     PodGroup group = pod.traits().gang() == null ? null : policy.podGroup(pod.traits().gang());
     return new RunningPod(
         pod.key(),
-        pod.node(),
+        nodeName,
         project == null ? "" : project.name(),
         pool,
         gpus,

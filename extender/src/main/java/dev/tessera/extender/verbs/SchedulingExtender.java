@@ -770,13 +770,15 @@ public final class SchedulingExtender implements ExtenderHandler {
     PolicySnapshot policyNow = policy.get();
     String gang = PodTraits.of(pod.key().namespace(), pod.labels(), pod.annotations()).gang();
     PodGroup group = gang == null ? null : policyNow.podGroup(gang);
-    if (group != null && group.minMember() > 1) {
+    if (gang != null && (group == null || group.minMember() > 1)) {
       // Room for one member is not room for the gang: GangPreemptionController preempts for it whole.
+      // A group the informers have not delivered yet may be a gang too: filter refused the pod for
+      // it, and kube-scheduler asks again once it is known.
       preemptionDropped.increment(victimUidsByNode.size());
       return Map.of();
     }
     ClusterSnapshot cluster = cache.snapshot();
-    RunningPods running = RunningPods.of(podIndex, cluster, policyNow);
+    RunningPods running = RunningPods.of(podIndex, cache, cluster, policyNow);
     Project project = policyNow.projectOf(pod.key().namespace());
     Preemptor preemptor = new Preemptor(pod.key(), project == null ? "" : project.name(), pod.priority());
     Map<String, Map<String, List<RunningPod>>> byPool = new HashMap<>();
