@@ -112,4 +112,20 @@ public final class WellKnown {
    * object said), and refused if an update changes it.
    */
   public static final String CREATED_BY_ANNOTATION = "tessera.dev/created-by";
+
+  /**
+   * Opt-out, on a namespace or a pod: {@code tessera.dev/scheduling: disabled} keeps the pod
+   * admission webhook from moving a project namespace's pods to {@value #SCHEDULER_NAME} and
+   * grouping them into a workload.
+   */
+  public static final String SCHEDULING_LABEL = "tessera.dev/scheduling";
+  /** The {@link #SCHEDULING_LABEL} value that opts out. */
+  public static final String SCHEDULING_DISABLED = "disabled";
+  /**
+   * On a pod the admission webhook grouped: the top owner it belongs to, as {@code
+   * apiVersion/kind/name/uid} ({@code batch/v1/Job/train/5f0c...}, {@code
+   * kubeflow.org/v1/PyTorchJob/bert/...}); the ExternalWorkload of that owner tracks it.
+   */
+  public static final String TOP_OWNER_ANNOTATION = "tessera.dev/top-owner";
+
 }

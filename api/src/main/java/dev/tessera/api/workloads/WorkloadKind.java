@@ -1,6 +1,10 @@
 package dev.tessera.api.workloads;
 
-/** The four workload kinds and what differs between them by default. */
+/**
+ * The workload kinds and what differs between them by default: the four Tessera creates pods for,
+ * and {@link #EXTERNAL}, a workload of another controller (a Job, a Deployment, a PyTorchJob, a
+ * RayCluster, ...) that Tessera schedules and shows but does not run.
+ */
 public enum WorkloadKind {
   /** Interactive: one pod and a Service; runs until stopped; not preemptible by default. */
   WORKSPACE("Workspace", false),
@@ -9,7 +13,12 @@ public enum WorkloadKind {
   /** Master and workers started as one gang. */
   DISTRIBUTED_TRAINING("DistributedTraining", true),
   /** A Deployment and a Service, between min and max replicas. */
-  INFERENCE("Inference", true);
+  INFERENCE("Inference", true),
+  /**
+   * Another controller's workload, grouped by its top owner: Tessera schedules, counts and shows
+   * it, and its own controller runs, stops and deletes it.
+   */
+  EXTERNAL("ExternalWorkload", true);
 
   private final String kind;
   private final boolean preemptibleByDefault;
@@ -24,6 +33,14 @@ public enum WorkloadKind {
   /** The Kubernetes kind, e.g. "DistributedTraining". */
   public String kind() {
     return kind;
+  }
+
+  /**
+   * Whether Tessera creates this kind's pods from its spec, and so can stop, run, copy and police
+   * it; false for {@link #EXTERNAL}, whose owner's controller does.
+   */
+  public boolean managedByTessera() {
+    return this != EXTERNAL;
   }
 
   public boolean preemptibleByDefault() {

@@ -1,6 +1,7 @@
 package dev.tessera.console.api;
 
 import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadKind;
@@ -27,7 +28,7 @@ final class Plurals {
       }
     }
     throw ApiException.notFound("no workload kind \"" + plural + "\"; the kinds are workspaces, trainings,"
-        + " distributedtrainings and inferences");
+        + " distributedtrainings, inferences and externalworkloads");
   }
 
   /** The kind of a table row's {@code type}. */
@@ -46,6 +47,7 @@ final class Plurals {
       case TRAINING -> TrainingResource.class;
       case DISTRIBUTED_TRAINING -> DistributedTrainingResource.class;
       case INFERENCE -> InferenceResource.class;
+      case EXTERNAL -> ExternalWorkloadResource.class;
     };
   }
 }

@@ -313,7 +313,7 @@ public final class AdmissionReviewer {
     }
     String kind = gvk.path("kind").asText();
     for (WorkloadKind k : WorkloadKind.values()) {
-      if (k.kind().equals(kind)) {
+      if (k.managedByTessera() && k.kind().equals(kind)) { // policies govern only what Tessera runs
         return Optional.of(k);
       }
     }

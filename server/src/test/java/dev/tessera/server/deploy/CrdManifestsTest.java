@@ -17,6 +17,7 @@ import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.ProjectSpec;
 import dev.tessera.api.workloads.DistributedTrainingResource;
 import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.InferenceSpec;
 import dev.tessera.api.workloads.TrainingResource;
@@ -70,9 +71,14 @@ class CrdManifestsTest {
   static final List<Class<? extends CustomResource<?, ?>>> KINDS =
       List.of(NodePoolResource.class, DepartmentResource.class, ProjectResource.class, PodGroupResource.class);
 
-  /** The four workload kinds the workload controller runs. */
+  /** The four workload kinds the workload controller runs, and the one that tracks other controllers' workloads. */
   static final List<Class<? extends CustomResource<?, ?>>> WORKLOAD_KINDS = List.of(WorkspaceResource.class,
-      TrainingResource.class, DistributedTrainingResource.class, InferenceResource.class);
+      TrainingResource.class, DistributedTrainingResource.class, InferenceResource.class,
+      ExternalWorkloadResource.class);
+
+  /** The kinds whose pods the workload controller creates from their spec, under the workload policies. */
+  static final List<Class<? extends CustomResource<?, ?>>> MANAGED_WORKLOAD_KINDS = WORKLOAD_KINDS.stream()
+      .filter(k -> k != ExternalWorkloadResource.class).toList();
 
   /** Each file and the kinds it defines, in apply order. */
   static final Map<String, List<Class<? extends CustomResource<?, ?>>>> FILES =
@@ -197,8 +203,12 @@ class CrdManifestsTest {
       Map<String, String> byName = columns.stream()
           .filter(c -> c.getPriority() == null || c.getPriority() == 0)
           .collect(Collectors.toMap(CustomResourceColumnDefinition::getName, CustomResourceColumnDefinition::getJsonPath));
-      assertEquals(Map.of("Phase", ".status.phase", "Running", ".status.runningPods", "GPUs", ".status.gpusAllocated",
-          "Age", ".metadata.creationTimestamp"), byName, what + " columns shown by default");
+      Map<String, String> expected = new java.util.HashMap<>(Map.of("Phase", ".status.phase", "Running",
+          ".status.runningPods", "GPUs", ".status.gpusAllocated", "Age", ".metadata.creationTimestamp"));
+      if (type == ExternalWorkloadResource.class) {
+        expected.put("Owner", ".spec.owner.kind"); // what runs it: Job, PyTorchJob, RayCluster, ...
+      }
+      assertEquals(expected, byName, what + " columns shown by default");
       for (CustomResourceColumnDefinition c : columns) {
         assertTrue(Set.of("string", "integer", "number", "boolean", "date").contains(c.getType()),
             c.getName() + ": column type " + c.getType());
@@ -210,10 +220,12 @@ class CrdManifestsTest {
   void workloadEnumsAndMinimumsAreTheOnesTheCodeAssumes() {
     List<String> phases = Arrays.stream(WorkloadPhase.values()).map(WorkloadPhase::label).toList();
     for (Class<? extends CustomResource<?, ?>> type : WORKLOAD_KINDS) {
+      JSONSchemaProps status = version(type).getSchema().getOpenAPIV3Schema().getProperties().get("status");
+      assertEquals(phases, texts(status.getProperties().get("phase").getEnum()), HasMetadata.getKind(type) + " phases");
+    }
+    for (Class<? extends CustomResource<?, ?>> type : MANAGED_WORKLOAD_KINDS) {
       String what = HasMetadata.getKind(type);
       JSONSchemaProps spec = spec(type);
-      JSONSchemaProps status = version(type).getSchema().getOpenAPIV3Schema().getProperties().get("status");
-      assertEquals(phases, texts(status.getProperties().get("phase").getEnum()), what + " phases");
       assertTrue(spec.getRequired().contains("image"), what + " requires an image");
       JSONSchemaProps gpu = spec.getProperties().get("gpu");
       assertEquals(1.0, gpu.getProperties().get("count").getMinimum(), what + " gpu.count");

@@ -120,6 +120,16 @@ class DeployManifestsTest {
               rule(WellKnown.API_GROUP, workloadResources(""), List.of("get", "list", "watch", "update", "patch")),
               rule(WellKnown.API_GROUP, workloadResources("/status"), List.of("update", "patch")),
               rule(WellKnown.API_GROUP, List.of("podgroups"), List.of("create", "delete")),
+              // Other controllers' workloads: their ExternalWorkload and PodGroup, the owners read
+              // to group their pods, and the label that puts a Project's namespaces under the pod webhook.
+              rule(WellKnown.API_GROUP, List.of("externalworkloads"), List.of("create")),
+              rule("apps", List.of("replicasets", "deployments", "statefulsets"), List.of("get")),
+              rule("batch", List.of("jobs"), List.of("get")),
+              rule("jobset.x-k8s.io", List.of("jobsets"), List.of("get")),
+              rule("kubeflow.org", List.of("pytorchjobs", "tfjobs", "mpijobs"), List.of("get")),
+              rule("ray.io", List.of("rayclusters", "rayjobs"), List.of("get")),
+              rule("sparkoperator.k8s.io", List.of("sparkapplications"), List.of("get")),
+              rule("", List.of("namespaces"), List.of("get", "list", "watch", "patch")),
               // The workload controller reads the workload policies and says whether each is accepted.
               rule(WellKnown.API_GROUP, List.of("workloadpolicies"), List.of("get", "list", "watch")),
               rule(WellKnown.API_GROUP, List.of("workloadpolicies/status"), List.of("update", "patch")),
@@ -598,7 +608,8 @@ class DeployManifestsTest {
         CrdManifestsTest.WORKLOAD_KINDS.stream().map(HasMetadata::getVersion).distinct().toList(),
         rule.getApiVersions(),
         where + ": apiVersions");
-    assertEquals(workloadResources(""), rule.getResources(), where + ": exactly the four workload kinds");
+    assertEquals(CrdManifestsTest.MANAGED_WORKLOAD_KINDS.stream().map(HasMetadata::getPlural).toList(),
+        rule.getResources(), where + ": exactly the four workload kinds the policies govern");
     assertEquals(operations, rule.getOperations(), where + ": operations");
 
     assertEquals(endpoint.path(), client.getService().getPath(), where + ": path");
