@@ -102,14 +102,24 @@ public final class ReclaimController {
     PolicySnapshot policyNow = policy.get();
     policyNow.poolNames().forEach(this::reclaimCounter);
     List<PodIndex.IndexedPod> waiting = new ArrayList<>();
+    Set<String> considered = new HashSet<>();
     for (Unschedulable.Entry entry : unschedulable.all().values()) {
       PodIndex.IndexedPod pod = pods.get(entry.pod().uid());
       if (pod == null || !pod.pending() || pod.finished()) {
         unschedulable.cleared(entry.pod().uid()); // placed or gone: forget it, projects or not
         continue;
       }
-      if (!policyNow.policy().projects().isEmpty() && !inFlight.containsKey(pod.key().uid()) && pod.request().wantsGpu()
-          && policyNow.projectOf(pod.key().namespace()) != null) {
+      considered.add(pod.key().uid());
+      if (mayReclaim(pod, policyNow)) {
+        waiting.add(pod);
+      }
+    }
+    // Pods kube-scheduler refused by its own filters, never asking the extender: a whole-GPU pod
+    // when every node's nvidia.com/gpu is requested by pods over their quota. Reclaim is how they
+    // get in, so they wait for it like the pods the extender refused.
+    for (PodIndex.IndexedPod pod : pods.all()) {
+      if (pod.unschedulable() && pod.tessera() && pod.pending() && !pod.finished()
+          && !considered.contains(pod.key().uid()) && mayReclaim(pod, policyNow)) {
         waiting.add(pod);
       }
     }
@@ -144,6 +154,11 @@ public final class ReclaimController {
       }
     }
     return null;
+  }
+
+  private boolean mayReclaim(PodIndex.IndexedPod pod, PolicySnapshot policyNow) {
+    return !policyNow.policy().projects().isEmpty() && !inFlight.containsKey(pod.key().uid())
+        && pod.request().wantsGpu() && policyNow.projectOf(pod.key().namespace()) != null;
   }
 
   private void evict(PodIndex.IndexedPod reclaimer, ReclaimChoice.Victims victims) {

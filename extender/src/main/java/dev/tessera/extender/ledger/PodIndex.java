@@ -31,6 +31,9 @@ public final class PodIndex {
    * @param tessera whether kube-scheduler's Tessera profile schedules it
    * @param workload the workload that runs it (labels {@code tessera.dev/workload} and {@code
    *     tessera.dev/workload-kind}), or null
+   * @param unschedulable kube-scheduler said it cannot place it ({@code PodScheduled=False},
+   *     reason {@code Unschedulable}), perhaps without asking the extender: its own filters refuse a
+   *     whole-GPU pod on nodes whose {@code nvidia.com/gpu} is all requested
    */
   public record IndexedPod(
       PodKey key,
@@ -41,7 +44,8 @@ public final class PodIndex {
       Integer specPriority,
       Instant created,
       boolean tessera,
-      WorkloadRef workload) {
+      WorkloadRef workload,
+      boolean unschedulable) {
     /** Its priority: its own, else {@code projectDefault}. */
     public int priority(int projectDefault) {
       return specPriority != null ? specPriority : projectDefault;
@@ -92,7 +96,8 @@ public final class PodIndex {
         priority,
         created(meta),
         WellKnown.SCHEDULER_NAME.equals(scheduler),
-        workloadOf(meta));
+        workloadOf(meta),
+        unschedulable(pod));
     IndexedPod previous = byUid.put(uid, indexed);
     if (previous != null && previous.traits().gang() != null && !previous.traits().gang().equals(traits.gang())) {
       leaveGang(previous.traits().gang(), uid);
@@ -101,6 +106,19 @@ public final class PodIndex {
       byGang.computeIfAbsent(traits.gang(), g -> ConcurrentHashMap.newKeySet()).add(uid);
     }
     version.incrementAndGet();
+  }
+
+  private static boolean unschedulable(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+      return false;
+    }
+    for (var condition : pod.getStatus().getConditions()) {
+      if ("PodScheduled".equals(condition.getType()) && "False".equals(condition.getStatus())
+          && "Unschedulable".equals(condition.getReason())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public void remove(String uid) {
