@@ -119,7 +119,8 @@ final class ControlPlane {
         throw new UncheckedIOException("cannot read " + deploy.resolve(file), e);
       }
     }
-    for (String crd : List.of("projects", "podgroups", "nodepools", "departments", "workloadpolicies")) {
+    for (String crd : List.of("projects", "podgroups", "nodepools", "departments", "workloadpolicies",
+        "externalworkloads")) {
       admin.apiextensions().v1().customResourceDefinitions().withName(crd + ".tessera.dev")
           .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions().stream()
               .anyMatch(cond -> "Established".equals(cond.getType()) && "True".equals(cond.getStatus())),
@@ -200,7 +201,22 @@ final class ControlPlane {
    * nodes) and waits until gone.
    */
   void reset() {
-    for (String kind : List.of("Workspace", "Training", "DistributedTraining", "Inference")) {
+    // A pod webhook left registered (a killed test JVM) would refuse the next tests' pods.
+    admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(PodWebhook.NAME).delete();
+    admin.namespaces().withName(Workloads.NAMESPACE).edit(n -> {
+      if (n.getMetadata().getLabels() != null) {
+        n.getMetadata().getLabels().remove(dev.tessera.controller.external.ProjectNamespaces.LABEL);
+      }
+      return n;
+    });
+    for (var crd : admin.apiextensions().v1().customResourceDefinitions().withLabel(Workloads.TEST_LABEL).list()
+        .getItems()) {
+      String group = crd.getSpec().getGroup();
+      String version = crd.getSpec().getVersions().get(0).getName();
+      admin.genericKubernetesResources(group + "/" + version, crd.getSpec().getNames().getKind()).inAnyNamespace()
+          .delete();
+    }
+    for (String kind : List.of("Workspace", "Training", "DistributedTraining", "Inference", "ExternalWorkload")) {
       var workloads = admin.genericKubernetesResources("tessera.dev/v1alpha1", kind).inNamespace(Workloads.NAMESPACE);
       for (var workload : workloads.list().getItems()) {
         // No controller runs between tests to take its finalizer off.

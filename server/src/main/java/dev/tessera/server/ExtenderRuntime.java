@@ -1,6 +1,12 @@
 package dev.tessera.server;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.api.WellKnown;
+import dev.tessera.controller.external.ApiOwnerReader;
+import dev.tessera.controller.external.ExternalWorkloads;
+import dev.tessera.controller.external.PodMutation;
+import dev.tessera.controller.external.ProjectNamespaces;
+import dev.tessera.controller.external.TopOwners;
 import dev.tessera.controller.workloads.controller.AgentEventWatch;
 import dev.tessera.controller.workloads.controller.WorkloadController;
 import dev.tessera.controller.workloads.controller.WorkloadEventMirror;
@@ -136,6 +142,10 @@ public final class ExtenderRuntime implements AutoCloseable {
   private final List<ScheduledExecutorService> apiThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** The JVM metrics binders that hold resources (the GC listener); closed with the runtime. */
   private AutoCloseable jvmMetrics = () -> {};
+  /** Reads pods' owners for the pod webhook, one GET each. */
+  private ApiOwnerReader ownerReader;
+  private ExternalWorkloads externalWorkloads;
+  private ProjectNamespaces projectNamespaces;
   /** Set by start; run and cleared by the first activate(). Guarded by this. */
   private Activation activation;
 
@@ -299,6 +309,9 @@ public final class ExtenderRuntime implements AutoCloseable {
         scheduler, binds, eventThread, cache, informers, server, reportServer, policyInformers, policy, evictor,
         workloads, workloadPolicyWriter, scrapes, agentEvents, registry, requeue, waker, agentReports);
     runtime.jvmMetrics = jvmMetrics;
+    runtime.ownerReader = new ApiOwnerReader(client);
+    runtime.externalWorkloads = new ExternalWorkloads(client, clock, runtime.ownerReader);
+    runtime.projectNamespaces = new ProjectNamespaces(client);
     try {
       server.start();
       informers.start(SYNC_TIMEOUT);
@@ -314,6 +327,10 @@ public final class ExtenderRuntime implements AutoCloseable {
       // leads; close() stops it. Its timers and rechecks are its own (WorkloadController.RECHECK).
       workloads.start(SYNC_TIMEOUT);
       agentEvents.start(SYNC_TIMEOUT);
+      // Other controllers' workloads: their ExternalWorkloads and PodGroups, and the namespace
+      // label that sends a project's pods through the pod webhook.
+      runtime.externalWorkloads.start(SYNC_TIMEOUT);
+      runtime.projectNamespaces.start(SYNC_TIMEOUT);
       // Starts the scrapes and returns: the timer thread never waits on a replica.
       scheduler.scheduleWithFixedDelay(() -> quietly("read inference replicas' request metrics", requestLoad::scrapeAll),
           SCRAPE_PERIOD.toMillis(), SCRAPE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
@@ -454,10 +471,12 @@ public final class ExtenderRuntime implements AutoCloseable {
    * calls in process, so both judge a workload alike.
    */
   public dev.tessera.controller.admission.AdmissionReviewer admissionReviewer() {
-    return new dev.tessera.controller.admission.AdmissionReviewer(this::workloadPolicies, namespace -> {
+    java.util.function.Function<String, String> projectOf = namespace -> {
       var project = policy().projectOf(namespace);
       return project == null ? null : project.name();
-    }, this::otherKindNamed);
+    };
+    return new dev.tessera.controller.admission.AdmissionReviewer(this::workloadPolicies, projectOf,
+        this::otherKindNamed, new PodMutation(projectOf, new TopOwners(ownerReader), new ObjectMapper()));
   }
 
   public PrometheusMeterRegistry registry() {
@@ -470,6 +489,8 @@ public final class ExtenderRuntime implements AutoCloseable {
     reportServer.close();
     policyInformers.close();
     workloads.close();
+    externalWorkloads.close();
+    projectNamespaces.close();
     workloadPolicyWriter.shutdownNow();
     scrapes.shutdownNow();
     agentEvents.close();

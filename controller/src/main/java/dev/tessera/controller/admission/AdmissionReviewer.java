@@ -11,6 +11,7 @@ import dev.tessera.api.workloads.DistributedTrainingSpec;
 import dev.tessera.api.workloads.InferenceSpec;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.controller.external.PodMutation;
 import dev.tessera.controller.workloads.controller.WorkloadController;
 import dev.tessera.controller.workloads.policy.EffectivePolicy;
 import dev.tessera.controller.workloads.policy.Violation;
@@ -26,8 +27,9 @@ import java.util.function.Supplier;
 /**
  * Answers {@code admission.k8s.io/v1} AdmissionReviews for the four workload kinds with the
  * WorkloadPolicies in force, so a workload that breaks a policy is refused at {@code kubectl
- * apply} time instead of failing later in the controller (which still re-checks). Pure: no I/O,
- * the policies and the namespace → project mapping come from the suppliers given.
+ * apply} time instead of failing later in the controller (which still re-checks); and, with a
+ * {@link PodMutation}, the pods created in project namespaces. No I/O of its own: the policies,
+ * the namespace → project mapping and the pods' owners come from the collaborators given.
  *
  * <ul>
  *   <li>{@link Endpoint#VALIDATE}: a CREATE, or an UPDATE that changes the spec, of a workload
@@ -39,7 +41,8 @@ import java.util.function.Supplier;
  *   <li>{@link Endpoint#MUTATE}: a CREATE gets a JSONPatch filling in the effective policy's
  *       defaults ({@link DefaultsPatch}) and recording the requesting user (the review's
  *       {@code userInfo.username}) in {@value WellKnown#CREATED_BY_ANNOTATION}, over whatever the
- *       object said; no patch when there is nothing to add.
+ *       object said; no patch when there is nothing to add. A pod's CREATE gets {@link
+ *       PodMutation}'s patch (Tessera's scheduler, the GPU share resource, its workload's labels).
  * </ul>
  *
  * Anything else (other kinds, other operations) is allowed unchanged.
@@ -88,14 +91,27 @@ public final class AdmissionReviewer {
   private final OtherKinds otherKinds;
   private final ObjectMapper json;
   private final DefaultsPatch patches;
+  private final PodMutation pods;
 
   /**
+   * A reviewer of the workload kinds only: pods are allowed unchanged.
+   *
    * @param policies the policies in force, asked once per review
    * @param projectOfNamespace the project owning a namespace, or null for none
    * @param otherKinds where another kind's workload already holds a name
    */
   public AdmissionReviewer(
       Supplier<WorkloadPolicies> policies, Function<String, String> projectOfNamespace, OtherKinds otherKinds) {
+    this(policies, projectOfNamespace, otherKinds, null);
+  }
+
+  /**
+   * As the other, with {@code pods} answering the {@link Endpoint#MUTATE} review of each pod
+   * created: the pod webhook that brings other controllers' workloads under Tessera.
+   */
+  public AdmissionReviewer(Supplier<WorkloadPolicies> policies, Function<String, String> projectOfNamespace,
+      OtherKinds otherKinds, PodMutation pods) {
+    this.pods = pods;
     this.policies = Objects.requireNonNull(policies, "policies");
     this.projectOfNamespace = Objects.requireNonNull(projectOfNamespace, "projectOfNamespace");
     this.otherKinds = Objects.requireNonNull(otherKinds, "otherKinds");
@@ -148,6 +164,9 @@ public final class AdmissionReviewer {
   private ObjectNode answer(Endpoint endpoint, JsonNode request) throws BadObject {
     Optional<WorkloadKind> kind = workloadKind(request.path("kind"));
     String operation = request.path("operation").asText("");
+    if (endpoint == Endpoint.MUTATE && "CREATE".equals(operation) && pods != null && isPod(request.path("kind"))) {
+      return mutatePod(request);
+    }
     if (kind.isEmpty()) {
       return allowed();
     }
@@ -224,6 +243,26 @@ public final class AdmissionReviewer {
     if (!user.isEmpty()) {
       ops.add(createdBy(object.path("metadata").path("annotations"), user));
     }
+    return patched(ops);
+  }
+
+  private ObjectNode mutatePod(JsonNode request) throws BadObject {
+    JsonNode pod = request.path("object");
+    if (!pod.isObject()) {
+      throw new BadObject("the AdmissionReview's request has no pod to review");
+    }
+    PodMutation.Result result = pods.mutate(namespace(request), pod);
+    if (result instanceof PodMutation.Result.Refused refused) {
+      return denied(refused.denied().code(), refused.denied().reason(), refused.denied().message());
+    }
+    return patched(((PodMutation.Result.Patch) result).ops());
+  }
+
+  private static boolean isPod(JsonNode gvk) {
+    return gvk.path("group").asText("").isEmpty() && "Pod".equals(gvk.path("kind").asText());
+  }
+
+  private ObjectNode patched(ArrayNode ops) {
     ObjectNode response = allowed();
     if (!ops.isEmpty()) {
       try {

@@ -541,7 +541,7 @@ class DeployManifestsTest {
 
   @Test
   void mutatingWebhookFillsDefaultsOnCreateAtTheServedPath() {
-    MutatingWebhookConfiguration config = onlyOf(MutatingWebhookConfiguration.class);
+    MutatingWebhookConfiguration config = named(MutatingWebhookConfiguration.class, "tessera-workload-policies");
     assertEquals(1, config.getWebhooks().size(), "one mutating webhook");
     MutatingWebhook hook = config.getWebhooks().get(0);
     assertWebhook(
@@ -653,6 +653,49 @@ class DeployManifestsTest {
     Object spec = g.getAdditionalProperties().get("spec");
     assertTrue(spec instanceof Map, g.getKind() + " " + g.getMetadata().getName() + " has no spec");
     return (Map<String, Object>) spec;
+  }
+
+  @Test
+  void podWebhookSeesOnlyPodsCreatedInProjectNamespacesThatDidNotOptOut() {
+    assertEquals(List.of("tessera-pods", "tessera-workload-policies"),
+        all(MutatingWebhookConfiguration.class).stream().map(c -> c.getMetadata().getName()).sorted().toList(),
+        "the MutatingWebhookConfigurations");
+    MutatingWebhookConfiguration config = named(MutatingWebhookConfiguration.class, "tessera-pods");
+    assertEquals(1, config.getWebhooks().size(), "one pod webhook");
+    MutatingWebhook hook = config.getWebhooks().get(0);
+    String where = "MutatingWebhookConfiguration tessera-pods";
+    assertEquals("Fail", hook.getFailurePolicy(), where + ": a pod Tessera did not see would escape its quota");
+    assertEquals("None", hook.getSideEffects(), where + ": sideEffects");
+    assertEquals(List.of("v1"), hook.getAdmissionReviewVersions(), where + ": admissionReviewVersions");
+    assertEquals(1, hook.getRules().size(), where + ": one rule");
+    RuleWithOperations rule = hook.getRules().get(0);
+    assertEquals(List.of(""), rule.getApiGroups(), where + ": the core group");
+    assertEquals(List.of("v1"), rule.getApiVersions(), where + ": apiVersions");
+    assertEquals(List.of("pods"), rule.getResources(), where + ": pods only");
+    assertEquals(List.of("CREATE"), rule.getOperations(), where + ": operations");
+    assertEquals(AdmissionReviewer.Endpoint.MUTATE.path(), hook.getClientConfig().getService().getPath(),
+        where + ": the path the reviewer serves pods on");
+    assertEquals(named(MutatingWebhookConfiguration.class, "tessera-workload-policies").getWebhooks().get(0)
+        .getClientConfig().getService(), hook.getClientConfig().getService(), where + ": the same Service");
+    Map<String, String> namespaces = new java.util.TreeMap<>();
+    hook.getNamespaceSelector().getMatchExpressions().forEach(e -> namespaces.put(e.getKey(),
+        e.getOperator() + (e.getValues() == null || e.getValues().isEmpty() ? "" : " " + e.getValues())));
+    assertEquals(Map.of(dev.tessera.controller.external.ProjectNamespaces.LABEL, "Exists",
+        WellKnown.SCHEDULING_LABEL, "NotIn [" + WellKnown.SCHEDULING_DISABLED + "]"), namespaces,
+        where + ": the namespaces the extender labels for their Project, less those opted out");
+    var objects = hook.getObjectSelector().getMatchExpressions();
+    assertEquals(1, objects.size(), where + ": one objectSelector expression");
+    assertEquals(List.of(WellKnown.SCHEDULING_LABEL, "NotIn", List.of(WellKnown.SCHEDULING_DISABLED)),
+        List.of(objects.get(0).getKey(), objects.get(0).getOperator(), objects.get(0).getValues()),
+        where + ": pods opted out");
+    GenericKubernetesResource cert = certificate();
+    assertEquals(cert.getMetadata().getNamespace() + "/" + cert.getMetadata().getName(),
+        config.getMetadata().getAnnotations().get("cert-manager.io/inject-ca-from"), where + ": its CA from cert-manager");
+  }
+
+  private static <T extends HasMetadata> T named(Class<T> type, String name) {
+    return all(type).stream().filter(o -> name.equals(o.getMetadata().getName())).findFirst()
+        .orElseThrow(() -> new AssertionError("deploy/ defines no " + type.getSimpleName() + " " + name));
   }
 
   private static <T extends HasMetadata> T onlyOf(Class<T> type) {

@@ -1096,7 +1096,8 @@ public final class WorkloadController implements AutoCloseable {
     return missing;
   }
 
-  static Observation.PodView view(Pod pod) {
+  /** A pod as the lifecycle sees it: placed, ready, its phase, why it cannot start, evicted, why it waits. */
+  public static Observation.PodView view(Pod pod) {
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
     boolean scheduled = pod.getSpec().getNodeName() != null && !pod.getSpec().getNodeName().isEmpty();
     List<ContainerStatus> containers = pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null

@@ -30,11 +30,11 @@ public final class WorkloadEvents {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  void normal(WorkloadResource<?> workload, String reason, String message) {
+  public void normal(WorkloadResource<?> workload, String reason, String message) {
     record(workload, "Normal", reason, message);
   }
 
-  void warn(WorkloadResource<?> workload, String reason, String message) {
+  public void warn(WorkloadResource<?> workload, String reason, String message) {
     record(workload, "Warning", reason, message);
   }
 

@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  */
 final class WorkloadPolicyRules {
   static final String KINDS =
-      Arrays.stream(WorkloadKind.values()).map(WorkloadKind::kind).collect(Collectors.joining(", "));
+      Arrays.stream(WorkloadKind.values()).filter(WorkloadKind::managedByTessera).map(WorkloadKind::kind)
+          .collect(Collectors.joining(", "));
 
   private WorkloadPolicyRules() {}
 
@@ -80,7 +81,7 @@ final class WorkloadPolicyRules {
       return Optional.empty();
     }
     for (WorkloadKind kind : WorkloadKind.values()) {
-      if (kind.kind().equals(name)) {
+      if (kind.managedByTessera() && kind.kind().equals(name)) { // policies govern only what Tessera runs
         return Optional.of(kind);
       }
     }
