@@ -1,7 +1,7 @@
 /*
  * Allocation, free and memory-query wrappers. Each allocation: admit (reserve against the
  * limit, lock-free) -> real driver call, repeated while tessera_loan_retry says the container
- * waits for loans -> settle (commit or give back). Each free: forget
+ * waits for loans -> settle (keep and remember, or give back). Each free: forget
  * (take the entry out) -> real driver call -> forgotten (release, or put back on failure).
  * No lock is ever held across a driver call.
  */

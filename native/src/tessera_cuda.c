@@ -105,7 +105,7 @@ CUresult tessera_admit_current(tessera_ticket *t, uint64_t bytes) {
 int tessera_ticket_resize(tessera_ticket *t, uint64_t actual) {
     if (t->dev == NULL || actual == t->bytes) return 1;
     if (actual < t->bytes) {
-        tessera_usage_unreserve(&t->dev->usage, t->bytes - actual);
+        tessera_usage_release(&t->dev->usage, t->bytes - actual);
     } else if (!tessera_usage_reserve(&t->dev->usage, actual - t->bytes)) {
         tessera_usage_count_oom(&t->dev->usage);
         return 0;
@@ -196,10 +196,10 @@ int tessera_loan_retry_slow(tessera_ticket *t, CUresult rc) {
 void tessera_settle(tessera_ticket *t, CUresult rc, int kind, uint64_t key) {
     if (t->dev == NULL) return;
     if (rc != CUDA_SUCCESS || key == 0) {
-        tessera_usage_unreserve(&t->dev->usage, t->bytes);
+        tessera_usage_release(&t->dev->usage, t->bytes);
         return;
     }
-    tessera_usage_commit(&t->dev->usage, t->bytes);
+    /* The reservation is already in this process's slot: only the table learns of it. */
     tessera_alloc alloc = {.size = t->bytes, .device = t->dev->ordinal, .kind = kind};
     tessera_alloc stale;
     if (tessera_ptr_insert(key, &alloc, &stale)) {

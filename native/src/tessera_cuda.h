@@ -55,7 +55,8 @@ static inline int tessera_loan_retry(tessera_ticket *t, CUresult rc) {
     return tessera_loan_retry_slow(t, rc);
 }
 
-/* After the driver call: commit and remember `key` on success, else give the bytes back. */
+/* After the driver call: remember `key` on success (the bytes stay charged), else give the
+ * bytes back. */
 void tessera_settle(tessera_ticket *t, CUresult rc, int kind, uint64_t key);
 
 /* Before a free reaches the driver: take the entry out of the table (so a concurrent

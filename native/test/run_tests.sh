@@ -40,6 +40,8 @@ check link 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_link"
 check dlsym 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_dlsym"
 check procaddr 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_procaddr"
 check multiproc 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_multiproc"
+# exit() and SIGKILL while threads allocate: the total comes back exactly (driver calls 50 us).
+check exitrace 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS TSTUB_CALL_DELAY_US=50 "$T/t_exitrace"
 # Tenants sharing one stub GPU, with the test as the node agent (it sets their configuration).
 check loans 0 "$T/t_loan_agent"
 

@@ -206,8 +206,22 @@ static void give(int device, uint64_t bytes) {
     __atomic_sub_fetch(&g_used[device], bytes, __ATOMIC_ACQ_REL);
 }
 
+/* TSTUB_CALL_DELAY_US: every allocation and free takes this long inside the "driver", as real
+ * ones take microseconds to milliseconds; the exit race test uses it to catch threads with a
+ * reservation in flight. */
+static void call_delay(void) {
+    static int64_t cached = -1;
+    int64_t us = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (us < 0) {
+        us = (int64_t)env_u64("TSTUB_CALL_DELAY_US", 0);
+        __atomic_store_n(&cached, us, __ATOMIC_RELAXED);
+    }
+    if (us > 0) usleep((useconds_t)us);
+}
+
 static CUresult block_alloc(int device, uint64_t bytes, void **out) {
     if (bytes == 0 || !valid_device(device)) return CUDA_ERROR_INVALID_VALUE;
+    call_delay();
     CUresult rc = take(device, bytes);
     if (rc != CUDA_SUCCESS) return rc;
     block *b = malloc(sizeof *b + bytes);
@@ -229,6 +243,7 @@ static CUresult block_free(uint64_t address) {
     if (__atomic_exchange_n(&g_fail_next_free, 0, __ATOMIC_ACQ_REL)) return CUDA_ERROR_INVALID_VALUE;
     block *b = (block *)(uintptr_t)address - 1;
     if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    call_delay();
     b->magic = 0;
     give(b->device, b->size);
     free(b);
