@@ -208,7 +208,7 @@ static uint64_t reap_dead(tessera_usage *u, unsigned *freed_slots) {
 static tessera_usage_slot *claim_slot(tessera_usage *u) {
     tessera_usage_slot *found = NULL;
     int held = lock_usage(u);
-    for (unsigned i = 0; i < TESSERA_USAGE_SLOTS && found == NULL; i++) {
+    for (unsigned i = 0; i < TESSERA_USAGE_SLOTS && found == NULL && !LOAD(&u->detached); i++) {
         tessera_usage_slot *s = slot_at(u->hdr, i);
         if (LOAD(&s->pid) != TESSERA_SLOT_FREE) continue;
         STORE(&s->pid, TESSERA_SLOT_CLAIMING);
@@ -225,8 +225,12 @@ static tessera_usage_slot *claim_slot(tessera_usage *u) {
     return found;
 }
 
+/* NULL once detached: a thread that gets here after the process began to exit must not leave
+ * a slot behind (every user of the slot checks `detached` under the lock first). */
 static tessera_usage_slot *register_slot(tessera_usage *u) {
+    if (LOAD(&u->detached)) return NULL;
     tessera_usage_slot *s = claim_slot(u);
+    if (s == NULL && LOAD(&u->detached)) return NULL;
     unsigned freed = 0;
     if (s == NULL && (reap_dead(u, &freed), freed > 0)) s = claim_slot(u);
     if (s != NULL) return s;
