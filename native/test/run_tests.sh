@@ -42,6 +42,14 @@ check procaddr 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_procaddr"
 check multiproc 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_multiproc"
 # exit() and SIGKILL while threads allocate: the total comes back exactly (driver calls 50 us).
 check exitrace 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS TSTUB_CALL_DELAY_US=50 "$T/t_exitrace"
+# Device memory beyond single allocations, one path each: pools that keep freed memory, a
+# pool of another device, frees that wait for the stream, memory that lives while mapped,
+# graph memory nodes (explicit and captured), context limits, the pre-3.2 entry points.
+for case in pool-threshold pool-device free-async vmm graph capture legacy; do
+    check "devmem-$case" 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_devmem" "$case"
+done
+# Two limits refused as beyond the container's: one warning line each.
+check devmem-limits 2 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_devmem" limits
 # Tenants sharing one stub GPU, with the test as the node agent (it sets their configuration).
 check loans 0 "$T/t_loan_agent"
 
