@@ -123,6 +123,29 @@ typedef struct CUgraphNodeParams_st {
     long long reserved2;
 } CUgraphNodeParams;
 
+/* cuda.h's CUarrayMapInfo (v1): 96 bytes; only the operation and the handle are read. */
+#define TESSERA_CU_MEM_OPERATION_TYPE_MAP 1
+#define TESSERA_CU_MEM_HANDLE_TYPE_GENERIC 0
+typedef struct CUarrayMapInfo_st {
+    int resourceType; /* CUresourcetype */
+    void *resource;   /* CUmipmappedArray or CUarray */
+    int subresourceType;
+    union {
+        unsigned int sparseLevel[8];
+        struct {
+            unsigned int layer;
+            unsigned long long offset, size;
+        } miptail;
+    } subresource;
+    int memOperationType; /* CUmemOperationType */
+    int memHandleType;    /* CUmemHandleType */
+    CUmemGenericAllocationHandle memHandle;
+    unsigned long long offset;
+    unsigned int deviceBitMask;
+    unsigned int flags;
+    unsigned int reserved[2];
+} CUarrayMapInfo;
+
 typedef struct CUDA_ARRAY_DESCRIPTOR_v1_st {
     unsigned int Width;
     unsigned int Height;
@@ -165,6 +188,9 @@ _Static_assert(sizeof(CUmemPoolProps) == 88, "CUmemPoolProps size");
 _Static_assert(offsetof(CUDA_MEM_ALLOC_NODE_PARAMS, bytesize) == 104, "CUDA_MEM_ALLOC_NODE_PARAMS");
 _Static_assert(offsetof(CUgraphNodeParams, alloc) == 16, "CUgraphNodeParams layout");
 _Static_assert(sizeof(CUgraphNodeParams) == 256, "CUgraphNodeParams size");
+_Static_assert(offsetof(CUarrayMapInfo, memOperationType) == 56, "CUarrayMapInfo layout");
+_Static_assert(offsetof(CUarrayMapInfo, memHandle) == 64, "CUarrayMapInfo layout");
+_Static_assert(sizeof(CUarrayMapInfo) == 96, "CUarrayMapInfo size");
 #endif
 
 /*
@@ -214,6 +240,9 @@ _Static_assert(sizeof(CUgraphNodeParams) == 256, "CUgraphNodeParams size");
     X(cuMemMap, (CUdeviceptr ptr, size_t size, size_t offset,                                 \
                  CUmemGenericAllocationHandle handle, unsigned long long flags))              \
     X(cuMemUnmap, (CUdeviceptr ptr, size_t size))                                             \
+    X(cuMemMapArrayAsync, (CUarrayMapInfo * mapInfoList, unsigned int count, CUstream hStream)) \
+    X(cuMemMapArrayAsync_ptsz, (CUarrayMapInfo * mapInfoList, unsigned int count,              \
+                                CUstream hStream))                                            \
     /* memory pools: charged by what they hold (see hooks_pool.c) */                         \
     X(cuMemPoolCreate, (CUmemoryPool * pool, const CUmemPoolProps *poolProps))                \
     X(cuMemPoolDestroy, (CUmemoryPool pool))                                                  \

@@ -104,6 +104,7 @@ static const proc_entry k_procs[] = {
     {"cuDeviceTotalMem", 0, (void *)cuDeviceTotalMem, NULL},
     {"cuMemMap", 10020, (void *)cuMemMap, NULL},
     {"cuMemUnmap", 10020, (void *)cuMemUnmap, NULL},
+    {"cuMemMapArrayAsync", 11010, (void *)cuMemMapArrayAsync, (void *)cuMemMapArrayAsync_ptsz},
     {"cuMemPoolCreate", 11020, (void *)cuMemPoolCreate, NULL},
     {"cuMemPoolDestroy", 11020, (void *)cuMemPoolDestroy, NULL},
     {"cuMemPoolTrimTo", 11020, (void *)cuMemPoolTrimTo, NULL},

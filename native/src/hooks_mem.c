@@ -349,6 +349,35 @@ CUresult cuMemUnmap(CUdeviceptr ptr, size_t size) {
     return rc;
 }
 
+/*
+ * Physical memory mapped into sparse arrays: each map operation takes a reference to the
+ * handle that is never dropped (the library does not follow which subresource an unmap frees),
+ * so such memory stays charged until the process exits - above the truth after an unmap,
+ * never below it while mapped.
+ */
+static CUresult map_array(cuMemMapArrayAsync_fn real, CUarrayMapInfo *list, unsigned int count,
+                          CUstream stream) {
+    if (real == NULL) return MISSING;
+    CUresult rc = real(list, count, stream);
+    if (rc != CUDA_SUCCESS || list == NULL || !tessera_enforcing()) return rc;
+    for (unsigned int i = 0; i < count; i++) {
+        tessera_alloc h;
+        if (list[i].memOperationType == TESSERA_CU_MEM_OPERATION_TYPE_MAP &&
+            list[i].memHandleType == TESSERA_CU_MEM_HANDLE_TYPE_GENERIC)
+            (void)tessera_ptr_ref(list[i].memHandle, TESSERA_KIND_HANDLE, +1, &h);
+    }
+    return rc;
+}
+
+CUresult cuMemMapArrayAsync(CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream) {
+    return map_array(REAL(cuMemMapArrayAsync), mapInfoList, count, hStream);
+}
+
+CUresult cuMemMapArrayAsync_ptsz(CUarrayMapInfo *mapInfoList, unsigned int count,
+                                 CUstream hStream) {
+    return map_array(REAL(cuMemMapArrayAsync_ptsz), mapInfoList, count, hStream);
+}
+
 /* ---- arrays (sizes estimated, see array_size.h) ----------------------------------------- */
 
 CUresult cuArrayCreate_v2(CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR *pAllocateArray) {

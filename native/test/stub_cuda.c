@@ -999,6 +999,28 @@ CUresult cuMemUnmap(CUdeviceptr ptr, size_t size) {
     return rc;
 }
 
+/* Sparse arrays: a map operation holds the handle's memory, an unmap (naming the handle) lets
+ * it go. */
+CUresult cuMemMapArrayAsync(CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream) {
+    (void)hStream;
+    if (mapInfoList == NULL) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_map_lock);
+    for (unsigned int i = 0; i < count; i++) {
+        CUmemGenericAllocationHandle h = mapInfoList[i].memHandle;
+        if ((h & 1u) || h % 16 != 0 || h == 0) continue;
+        block *b = (block *)(uintptr_t)h - 1;
+        if (b->magic != BLOCK_MAGIC) continue;
+        if (mapInfoList[i].memOperationType == TESSERA_CU_MEM_OPERATION_TYPE_MAP) b->refs++;
+        else handle_drop(b);
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemMapArrayAsync_ptsz(CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream) {
+    return cuMemMapArrayAsync(mapInfoList, count, hStream);
+}
+
 /* ---- context limits ----------------------------------------------------------------------- */
 /* Defaults as the driver's: 1 KiB stack per thread, 1 MiB printf FIFO, 8 MiB heap, 2048
  * pending launches. Raising one takes device memory: bytes for the FIFO and heap, the stack

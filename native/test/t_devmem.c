@@ -207,6 +207,18 @@ static void case_vmm(void) {
     CHECK_EQ_U64(used(), 2 * MiB, "unmapped, not released: counted");
     CHECK_RC(cuMemRelease(h), CUDA_SUCCESS);
     expect_clean("unmapped, then released");
+    /* Mapped into a sparse array and released: the array holds it, and it stays counted (until
+     * the process exits: array unmaps are not followed). */
+    h = create(2 * MiB);
+    CUarrayMapInfo map;
+    memset(&map, 0, sizeof map);
+    map.memOperationType = TESSERA_CU_MEM_OPERATION_TYPE_MAP;
+    map.memHandleType = TESSERA_CU_MEM_HANDLE_TYPE_GENERIC;
+    map.memHandle = h;
+    CHECK_RC(cuMemMapArrayAsync(&map, 1, NULL), CUDA_SUCCESS);
+    CHECK_RC(cuMemRelease(h), CUDA_SUCCESS);
+    CHECK_EQ_U64(tstub_used(0), 2 * MiB, "the array keeps the memory");
+    CHECK_EQ_U64(used(), 2 * MiB, "released but mapped into an array: still counted");
 }
 
 /* ---- graph memory nodes ------------------------------------------------------------------- */
