@@ -650,7 +650,9 @@ struct CUgraphExec_st {
 };
 
 static uint64_t g_graph_reserved[TSTUB_MAX_DEVICES];
-static uint64_t g_fake_va = 0x7e0000000000ull; /* addresses of graph allocations */
+/* Addresses of graph allocations: 8 modulo 16, so they can never be a block (16-aligned). */
+#define GRAPH_VA_TAG 8u
+static uint64_t g_fake_va = 0x7e0000000000ull + GRAPH_VA_TAG;
 
 CUresult cuGraphCreate(CUgraph *phGraph, unsigned int flags) {
     (void)flags;
@@ -666,6 +668,7 @@ static CUresult add_alloc_node(CUgraphNode *node, CUgraph g, CUDA_MEM_ALLOC_NODE
         return CUDA_ERROR_INVALID_VALUE;
     g->bytes[p->poolProps.location.id] += p->bytesize;
     p->dptr = __atomic_fetch_add(&g_fake_va, (p->bytesize + 0xffff) & ~0xffffull, __ATOMIC_RELAXED);
+    /* (steps of 64 KiB keep the tag) */
     if (node != NULL) *node = (CUgraphNode)(uintptr_t)p->dptr;
     return CUDA_SUCCESS;
 }
@@ -883,7 +886,7 @@ CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUmemo
 
 /* The memory goes back (to its pool, or the device) when the stream reaches the free. */
 static CUresult free_async(CUdeviceptr dptr, CUstream hStream) {
-    if (dptr >= 0x7e0000000000ull && dptr < 0x7f0000000000ull) return CUDA_SUCCESS; /* graph */
+    if (dptr % 16 == GRAPH_VA_TAG) return CUDA_SUCCESS; /* a graph allocation: a free node */
     if (dptr % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
     block *b = (block *)(uintptr_t)dptr - 1;
     if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;

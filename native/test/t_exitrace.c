@@ -48,9 +48,10 @@ static void *churn(void *arg) {
     return NULL;
 }
 
-/* Threads churn; the main thread waits a random moment, signals the parent (which may kill
- * it) and, if still alive, exits without freeing anything or stopping its threads. */
-static void racer(int round, int ready) {
+/* Threads churn; the main thread waits a random moment, signals the parent and exits without
+ * freeing anything or stopping its threads - or, to be killed (`wait_for_kill`), churns on
+ * until the parent's SIGKILL lands. */
+static void racer(int round, int ready, int wait_for_kill) {
     pthread_t th[THREADS];
     uint64_t rng = (uint64_t)round * 7919 + (uint64_t)getpid();
     for (long i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, churn, (void *)(i + 1 + round * 16));
@@ -58,6 +59,7 @@ static void racer(int round, int ready) {
     nanosleep(&ts, NULL);
     char c = 1;
     if (write(ready, &c, 1) != 1) _exit(9);
+    while (wait_for_kill) pause();
     nanosleep(&ts, NULL);
     exit(0);
 }
@@ -104,7 +106,7 @@ static void round_once(const tessera_usage_header *h, int round, int kill_it, ui
     pid_t pid = fork();
     if (pid == 0) {
         close(ready[0]);
-        racer(round, ready[1]);
+        racer(round, ready[1], kill_it);
     }
     close(ready[1]);
     char c;
