@@ -26,6 +26,7 @@ typedef struct CUgraph_st *CUgraph;
 typedef struct CUgraphNode_st *CUgraphNode;
 typedef struct CUgraphExec_st *CUgraphExec;
 typedef void (*CUhostFn)(void *userData);
+typedef struct CUfunc_st *CUfunction;
 typedef struct CUmemPoolHandle_st *CUmemoryPool;
 typedef struct CUarray_st *CUarray;
 typedef struct CUmipmappedArray_st *CUmipmappedArray;
@@ -36,6 +37,7 @@ enum {
     CUDA_ERROR_INVALID_VALUE = 1,
     CUDA_ERROR_OUT_OF_MEMORY = 2,
     CUDA_ERROR_NOT_FOUND = 500,
+    CUDA_ERROR_NOT_READY = 600,
     CUDA_ERROR_NOT_SUPPORTED = 801,
 };
 
@@ -146,6 +148,16 @@ typedef struct CUarrayMapInfo_st {
     unsigned int reserved[2];
 } CUarrayMapInfo;
 
+/* cuda.h's CUlaunchConfig: only the stream is read. */
+typedef struct CUlaunchConfig_st {
+    unsigned int gridDimX, gridDimY, gridDimZ;
+    unsigned int blockDimX, blockDimY, blockDimZ;
+    unsigned int sharedMemBytes;
+    CUstream hStream;
+    void *attrs; /* CUlaunchAttribute * */
+    unsigned int numAttrs;
+} CUlaunchConfig;
+
 typedef struct CUDA_ARRAY_DESCRIPTOR_v1_st {
     unsigned int Width;
     unsigned int Height;
@@ -191,6 +203,7 @@ _Static_assert(sizeof(CUgraphNodeParams) == 256, "CUgraphNodeParams size");
 _Static_assert(offsetof(CUarrayMapInfo, memOperationType) == 56, "CUarrayMapInfo layout");
 _Static_assert(offsetof(CUarrayMapInfo, memHandle) == 64, "CUarrayMapInfo layout");
 _Static_assert(sizeof(CUarrayMapInfo) == 96, "CUarrayMapInfo size");
+_Static_assert(offsetof(CUlaunchConfig, hStream) == 32, "CUlaunchConfig layout");
 #endif
 
 /*
@@ -283,7 +296,31 @@ _Static_assert(sizeof(CUarrayMapInfo) == 96, "CUarrayMapInfo size");
     X(cuGraphLaunch_ptsz, (CUgraphExec hGraphExec, CUstream hStream))                         \
     X(cuGraphUpload, (CUgraphExec hGraphExec, CUstream hStream))                              \
     X(cuGraphUpload_ptsz, (CUgraphExec hGraphExec, CUstream hStream))                         \
-    X(cuDeviceGraphMemTrim, (CUdevice device))
+    X(cuDeviceGraphMemTrim, (CUdevice device))                                               \
+    /* kernel launches: paced against the container's compute share (see pacing.c) */        \
+    X(cuLaunchKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY,            \
+                       unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, \
+                       unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, \
+                       void **kernelParams, void **extra))                                    \
+    X(cuLaunchKernel_ptsz, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY,       \
+                            unsigned int gridDimZ, unsigned int blockDimX,                    \
+                            unsigned int blockDimY, unsigned int blockDimZ,                   \
+                            unsigned int sharedMemBytes, CUstream hStream,                    \
+                            void **kernelParams, void **extra))                               \
+    X(cuLaunchKernelEx, (const CUlaunchConfig *config, CUfunction f, void **kernelParams,     \
+                         void **extra))                                                       \
+    X(cuLaunchKernelEx_ptsz, (const CUlaunchConfig *config, CUfunction f,                     \
+                              void **kernelParams, void **extra))                             \
+    X(cuLaunchCooperativeKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, \
+                                  unsigned int gridDimZ, unsigned int blockDimX,              \
+                                  unsigned int blockDimY, unsigned int blockDimZ,             \
+                                  unsigned int sharedMemBytes, CUstream hStream,              \
+                                  void **kernelParams))                                       \
+    X(cuLaunchCooperativeKernel_ptsz, (CUfunction f, unsigned int gridDimX,                   \
+                                       unsigned int gridDimY, unsigned int gridDimZ,          \
+                                       unsigned int blockDimX, unsigned int blockDimY,        \
+                                       unsigned int blockDimZ, unsigned int sharedMemBytes,   \
+                                       CUstream hStream, void **kernelParams))
 
 /* Entry points we call but do not wrap. */
 #define TESSERA_RESOLVED_FUNCS(X)                                                             \
@@ -306,7 +343,14 @@ _Static_assert(sizeof(CUarrayMapInfo) == 96, "CUarrayMapInfo size");
                                        cuuint64_t *id_out, CUgraph *graph_out,                \
                                        const CUgraphNode **dependencies_out,                  \
                                        size_t *numDependencies_out))                          \
-    X(cuDeviceGetGraphMemAttribute, (CUdevice device, int attr, void *value))
+    X(cuDeviceGetGraphMemAttribute, (CUdevice device, int attr, void *value))                 \
+    X(cuEventCreate, (CUevent * phEvent, unsigned int Flags))                                 \
+    X(cuEventRecord, (CUevent hEvent, CUstream hStream))                                      \
+    X(cuEventRecord_ptsz, (CUevent hEvent, CUstream hStream))                                 \
+    X(cuEventQuery, (CUevent hEvent))                                                         \
+    X(cuEventElapsedTime, (float *pMilliseconds, CUevent hStart, CUevent hEnd))              \
+    X(cuEventElapsedTime_v2, (float *pMilliseconds, CUevent hStart, CUevent hEnd))           \
+    X(cuEventDestroy_v2, (CUevent hEvent))
 
 #define TESSERA_DECLARE_FN_TYPE(name, params) typedef CUresult(*name##_fn) params;
 TESSERA_HOOKED_FUNCS(TESSERA_DECLARE_FN_TYPE)

@@ -131,6 +131,10 @@ static const proc_entry k_procs[] = {
     {"cuGraphLaunch", 10000, (void *)cuGraphLaunch, (void *)cuGraphLaunch_ptsz},
     {"cuGraphUpload", 11010, (void *)cuGraphUpload, (void *)cuGraphUpload_ptsz},
     {"cuDeviceGraphMemTrim", 11040, (void *)cuDeviceGraphMemTrim, NULL},
+    {"cuLaunchKernel", 4000, (void *)cuLaunchKernel, (void *)cuLaunchKernel_ptsz},
+    {"cuLaunchKernelEx", 11060, (void *)cuLaunchKernelEx, (void *)cuLaunchKernelEx_ptsz},
+    {"cuLaunchCooperativeKernel", 9000, (void *)cuLaunchCooperativeKernel,
+     (void *)cuLaunchCooperativeKernel_ptsz},
     /* cuGetProcAddress itself: _v2 (with symbolStatus) from 12.0, the 4-argument one before. */
     {"cuGetProcAddress", 12000, (void *)cuGetProcAddress_v2, NULL},
     {"cuGetProcAddress", 11030, (void *)cuGetProcAddress, NULL},

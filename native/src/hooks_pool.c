@@ -40,6 +40,7 @@
 #include "driver.h"
 #include "hooks.h"
 #include "log.h"
+#include "pacing.h"
 
 #define REAL(name) (tessera_driver_get()->name)
 #define MISSING CUDA_ERROR_NOT_SUPPORTED
@@ -574,12 +575,24 @@ CUresult cuGraphExecDestroy(CUgraphExec hGraphExec) {
  */
 typedef CUresult (*graph_run_fn)(CUgraphExec exec, CUstream stream);
 
-static CUresult run_graph(graph_run_fn real, CUgraphExec exec, CUstream stream) {
+/* A launch (not an upload) is paced like a kernel: the graph's GPU time is measured whole. */
+static CUresult paced(graph_run_fn real, CUgraphExec exec, CUstream stream, int launch,
+                      int ptsz) {
+    tessera_launch l;
+    if (!launch || !tessera_pace_begin(&l, (uint64_t)(uintptr_t)exec, stream, ptsz))
+        return real(exec, stream);
+    CUresult rc = real(exec, stream);
+    tessera_pace_end(&l, rc);
+    return rc;
+}
+
+static CUresult run_graph(graph_run_fn real, CUgraphExec exec, CUstream stream, int launch,
+                          int ptsz) {
     if (real == NULL) return MISSING;
     tessera_alloc a;
     if (!tessera_enforcing() || !tessera_ptr_get(graph_key(exec, SUMMARY_DEVICE),
                                                  TESSERA_KIND_EXEC, &a))
-        return real(exec, stream);
+        return paced(real, exec, stream, launch, ptsz);
     int n = tessera_device_count();
     tessera_ticket tickets[TESSERA_MAX_DEVICES];
     CUresult rc = CUDA_SUCCESS;
@@ -605,7 +618,7 @@ static CUresult run_graph(graph_run_fn real, CUgraphExec exec, CUstream stream) 
             refused_bytes = need;
         }
     }
-    if (rc == CUDA_SUCCESS) rc = real(exec, stream);
+    if (rc == CUDA_SUCCESS) rc = paced(real, exec, stream, launch, ptsz);
     for (int d = 0; d < n; d++) {
         if (!tessera_ptr_get(graph_key(exec, d), TESSERA_KIND_EXEC, &a)) continue;
         uint64_t pending = tickets[d].dev != NULL ? tickets[d].bytes : 0;
@@ -621,19 +634,19 @@ static CUresult run_graph(graph_run_fn real, CUgraphExec exec, CUstream stream) 
 }
 
 CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream) {
-    return run_graph(REAL(cuGraphLaunch), hGraphExec, hStream);
+    return run_graph(REAL(cuGraphLaunch), hGraphExec, hStream, 1, 0);
 }
 
 CUresult cuGraphLaunch_ptsz(CUgraphExec hGraphExec, CUstream hStream) {
-    return run_graph(REAL(cuGraphLaunch_ptsz), hGraphExec, hStream);
+    return run_graph(REAL(cuGraphLaunch_ptsz), hGraphExec, hStream, 1, 1);
 }
 
 CUresult cuGraphUpload(CUgraphExec hGraphExec, CUstream hStream) {
-    return run_graph(REAL(cuGraphUpload), hGraphExec, hStream);
+    return run_graph(REAL(cuGraphUpload), hGraphExec, hStream, 0, 0);
 }
 
 CUresult cuGraphUpload_ptsz(CUgraphExec hGraphExec, CUstream hStream) {
-    return run_graph(REAL(cuGraphUpload_ptsz), hGraphExec, hStream);
+    return run_graph(REAL(cuGraphUpload_ptsz), hGraphExec, hStream, 0, 1);
 }
 
 CUresult cuDeviceGraphMemTrim(CUdevice device) {

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "driver.h"
 #include "log.h"
+#include "pacing.h"
 #include "pools.h"
 #include "usage.h"
 
@@ -31,6 +32,7 @@ static void after_fork_child(void) {
     for (int i = 0; i < g_device_count; i++) tessera_usage_after_fork_child(&g_devices[i].usage, pid);
     tessera_ptr_reset_after_fork();
     tessera_pools_reset_after_fork();
+    tessera_pacing_reset_after_fork();
 }
 
 /* Runs once, on the first intercepted call, never from a constructor: keeps library load
@@ -132,6 +134,15 @@ void tessera_ticket_drop(tessera_ticket *t) {
 static tessera_log_limit g_over_log;
 
 int tessera_device_count(void) { return tessera_enforcing() ? g_device_count : 0; }
+
+struct tessera_pacing_shared *tessera_device_pacing(int device, uint32_t *share) {
+    const tessera_config *cfg = tessera_config_get();
+    if (!cfg->pacing || !tessera_enforcing() || device < 0 || device >= g_device_count ||
+        cfg->compute_shares[device] >= 100)
+        return NULL;
+    *share = cfg->compute_shares[device];
+    return tessera_usage_pacing(&g_devices[device].usage);
+}
 
 static tessera_device *limited(int device) {
     return tessera_enforcing() && device >= 0 && device < g_device_count ? &g_devices[device]

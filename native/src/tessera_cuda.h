@@ -78,6 +78,10 @@ int tessera_device_budget(CUdevice device, uint64_t *limit, uint64_t *used);
 int tessera_device_budget_peek(int ordinal, uint64_t *limit, uint64_t *used);
 /* The current context's device; 0 on success. */
 int tessera_current_device(CUdevice *device);
+struct tessera_pacing_shared;
+/* The compute-share bucket of `device` and its share in percent (100: not paced), or NULL. */
+struct tessera_pacing_shared *tessera_device_pacing(int device, uint32_t *share);
+
 /* Number of devices with a configured limit (0 when not enforcing). */
 int tessera_device_count(void);
 

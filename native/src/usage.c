@@ -19,20 +19,6 @@ static int g_fallback_logged; /* one warning per process, however many devices f
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-/*
- * gpu-<ordinal>.lock, beside the usage file: what the usage file (the agent's contract, with
- * no field to spare) has no room for. The library's own; the node agent never reads it.
- */
-#define TESSERA_LOCK_MAGIC 0x4b4c5354u /* the bytes "TSLK" */
-
-typedef struct tessera_usage_lock {
-    uint32_t magic;               /* TESSERA_LOCK_MAGIC once the mutex is initialised */
-    uint32_t size;                /* sizeof(tessera_usage_lock) of the library that made it */
-    uint64_t unattributed;        /* bytes in used_bytes of processes that found no slot */
-    uint64_t unattributed_wanted; /* the same for wanted_bytes */
-    pthread_mutex_t mutex;        /* process-shared, robust */
-} tessera_usage_lock;
-
 void tessera_usage_set_identity(pid_t pid) {
     tessera_proc_self(&g_self);
     g_self.pid = pid;
@@ -467,6 +453,8 @@ void tessera_usage_release(tessera_usage *u, uint64_t bytes) {
 }
 
 uint64_t tessera_usage_used(const tessera_usage *u) { return LOAD(&u->hdr->used_bytes); }
+
+tessera_pacing_shared *tessera_usage_pacing(tessera_usage *u) { return &u->lock->pacing; }
 
 /* ---- refusals and loan waits (slow path) ------------------------------------------------ */
 

@@ -25,7 +25,32 @@
 
 #include "tessera_usage.h"
 
-struct tessera_usage_lock;
+/* A container's compute-share bucket for one GPU, shared by its processes through the lock
+ * file (see pacing.c). Every field is updated with atomics, never under the usage lock. */
+typedef struct tessera_pacing_shared {
+    int64_t tokens_ns;           /* GPU time the container may still take; below 0: in debt */
+    uint64_t refilled_ns;        /* CLOCK_MONOTONIC of the last refill */
+    uint64_t contended_until_ns; /* a launch was seen waiting for another tenant's work:
+                                  * launches are paced until then */
+    uint64_t charged_ns;         /* GPU time charged to launches, all told */
+    uint64_t held_ns;            /* time launches were held back, all told */
+} tessera_pacing_shared;
+
+/*
+ * gpu-<ordinal>.lock, beside the usage file: what the usage file (the agent's contract, with
+ * no field to spare) has no room for. The library's own; the node agent never reads it (tests
+ * do, to see the bucket).
+ */
+#define TESSERA_LOCK_MAGIC 0x4b4c5354u /* the bytes "TSLK" */
+
+typedef struct tessera_usage_lock {
+    uint32_t magic;               /* TESSERA_LOCK_MAGIC once the mutex is initialised */
+    uint32_t size;                /* sizeof(tessera_usage_lock) of the library that made it */
+    uint64_t unattributed;        /* bytes in used_bytes of processes that found no slot */
+    uint64_t unattributed_wanted; /* the same for wanted_bytes */
+    pthread_mutex_t mutex;        /* process-shared, robust */
+    tessera_pacing_shared pacing; /* the compute-share bucket (atomics, not under the mutex) */
+} tessera_usage_lock;
 
 typedef struct tessera_usage {
     tessera_usage_header *hdr;
@@ -81,6 +106,9 @@ const tessera_usage_header *tessera_usage_map_view(const char *dir, int ordinal,
 void tessera_usage_unmap_view(const tessera_usage_header *h);
 /* The used bytes a view shows; 0 (nothing read) until its header is valid for `ordinal`. */
 int tessera_usage_view_used(const tessera_usage_header *h, int ordinal, uint64_t *used);
+
+/* The container's compute-share bucket for this GPU. */
+tessera_pacing_shared *tessera_usage_pacing(tessera_usage *u);
 
 /* Identity used for slots; tessera_cuda.c refreshes it after fork. */
 void tessera_usage_set_identity(pid_t pid);

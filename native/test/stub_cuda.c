@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BLOCK_MAGIC 0x7e55e7a5u
@@ -368,6 +369,7 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
  * "on the next call to stream, event or context synchronize". */
 
 #define STUB_MAX_STREAMS 64
+#define STUB_QUEUE 16 /* kernels a stream holds unfinished before a launch waits */
 #define STUB_MAX_OPS 4096
 
 typedef struct stub_op {
@@ -380,9 +382,35 @@ struct CUstream_st {
     int device;
     int capturing;
     CUgraph graph;
+    uint64_t ends[STUB_QUEUE]; /* when its last kernels end (CLOCK_MONOTONIC ns) */
     int nops;
     stub_op ops[STUB_MAX_OPS];
 };
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t) {
+    for (uint64_t now = now_ns(); now < t; now = now_ns()) {
+        struct timespec ts = {(time_t)((t - now) / 1000000000u), (long)((t - now) % 1000000000u)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static uint64_t stream_end(const struct CUstream_st *st) {
+    uint64_t end = 0;
+    for (int i = 0; i < STUB_QUEUE; i++) end = st->ends[i] > end ? st->ends[i] : end;
+    return end;
+}
+
+static int stream_oldest(const struct CUstream_st *st) {
+    int oldest = 0;
+    for (int i = 1; i < STUB_QUEUE; i++) oldest = st->ends[i] < st->ends[oldest] ? i : oldest;
+    return oldest;
+}
 
 static pthread_mutex_t g_stream_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct CUstream_st g_default_stream[TSTUB_MAX_DEVICES];
@@ -447,13 +475,23 @@ static void run_all_streams(void) {
     for (int i = 0; i < n; i++) run_stream(g_streams[i]);
 }
 
+/* Waits for the kernels too: a synchronisation returns once the GPU has done them. */
 CUresult cuCtxSynchronize(void) {
+    uint64_t until = 0;
+    pthread_mutex_lock(&g_stream_lock);
+    for (int d = 0; d < TSTUB_MAX_DEVICES; d++)
+        if (stream_end(&g_default_stream[d]) > until) until = stream_end(&g_default_stream[d]);
+    for (int i = 0; i < g_nstreams; i++)
+        if (stream_end(g_streams[i]) > until) until = stream_end(g_streams[i]);
+    pthread_mutex_unlock(&g_stream_lock);
+    sleep_until(until);
     run_all_streams();
     trim_pools();
     return CUDA_SUCCESS;
 }
 
 CUresult cuStreamSynchronize(CUstream hStream) {
+    sleep_until(stream_end(stream_of(hStream)));
     run_stream(stream_of(hStream));
     trim_pools();
     return CUDA_SUCCESS;
@@ -461,8 +499,179 @@ CUresult cuStreamSynchronize(CUstream hStream) {
 
 CUresult cuStreamSynchronize_ptsz(CUstream hStream) { return cuStreamSynchronize(hStream); }
 
+/* ---- kernels and events: a GPU that runs one kernel at a time ------------------------------ */
+/* A kernel (tstub_kernel) has a duration. Launched, it runs on its device's timeline after
+ * whatever is queued there: the timeline is this process's, or - with TSTUB_GPU_FILE=<path> -
+ * shared by every process naming the file, like tenants of one GPU taking turns. A stream
+ * holds at most STUB_QUEUE kernels not yet finished; one more launch waits for the first to
+ * end, as a launch queue fills. An event records when its stream reaches it. */
+
+struct CUfunc_st {
+    uint32_t magic;
+    uint64_t ns;
+};
+#define KERNEL_MAGIC 0x6b65726eu
+
+struct CUevent_st {
+    uint64_t t;
+    int recorded;
+};
+
+typedef struct gpu_timeline {
+    uint64_t free_at[TSTUB_MAX_DEVICES]; /* when the queued kernels are done */
+} gpu_timeline;
+
+static gpu_timeline g_local_timeline;
+static gpu_timeline *g_timeline;
+static pthread_once_t g_timeline_once = PTHREAD_ONCE_INIT;
+
+static void open_timeline(void) {
+    g_timeline = &g_local_timeline;
+    const char *path = getenv("TSTUB_GPU_FILE");
+    if (path == NULL || *path == '\0') return;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 || ftruncate(fd, sizeof(gpu_timeline)) != 0) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    void *p = mmap(NULL, sizeof(gpu_timeline), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p != MAP_FAILED) g_timeline = p;
+}
+
+/* This process's kernels, for tstub_gpu_busy_ns. */
+#define BUSY_LOG 262144
+static struct {
+    uint64_t start, end;
+} g_busy[BUSY_LOG];
+static uint64_t g_nbusy;
+
+CUfunction tstub_kernel(uint64_t ns) {
+    struct CUfunc_st *f = malloc(sizeof *f);
+    if (f != NULL) *f = (struct CUfunc_st){KERNEL_MAGIC, ns};
+    return f;
+}
+
+uint64_t tstub_gpu_busy_ns(uint64_t t0, uint64_t t1) {
+    uint64_t sum = 0, n = __atomic_load_n(&g_nbusy, __ATOMIC_ACQUIRE);
+    for (uint64_t i = 0; i < n && i < BUSY_LOG; i++) {
+        uint64_t a = g_busy[i].start > t0 ? g_busy[i].start : t0;
+        uint64_t b = g_busy[i].end < t1 ? g_busy[i].end : t1;
+        if (b > a) sum += b - a;
+    }
+    return sum;
+}
+
+uint64_t tstub_now_ns(void) { return now_ns(); }
+
+static CUresult launch(CUfunction f, CUstream hStream) {
+    if (f == NULL || f->magic != KERNEL_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    pthread_once(&g_timeline_once, open_timeline);
+    struct CUstream_st *st = stream_of(hStream);
+    sleep_until(st->ends[stream_oldest(st)]); /* the queue is full until its oldest is done */
+    uint64_t *free_at = &g_timeline->free_at[st->device];
+    uint64_t cur = __atomic_load_n(free_at, __ATOMIC_ACQUIRE), start, end;
+    do {
+        uint64_t now = now_ns();
+        start = cur > now ? cur : now;
+        end = start + f->ns;
+    } while (!__atomic_compare_exchange_n(free_at, &cur, end, 1, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    pthread_mutex_lock(&g_stream_lock);
+    st->ends[stream_oldest(st)] = end;
+    pthread_mutex_unlock(&g_stream_lock);
+    uint64_t i = __atomic_fetch_add(&g_nbusy, 1, __ATOMIC_ACQ_REL);
+    if (i < BUSY_LOG) g_busy[i].start = start, g_busy[i].end = end;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
+                        unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY,
+                        unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream,
+                        void **kernelParams, void **extra) {
+    (void)gridDimX, (void)gridDimY, (void)gridDimZ, (void)blockDimX, (void)blockDimY;
+    (void)blockDimZ, (void)sharedMemBytes, (void)kernelParams, (void)extra;
+    return launch(f, hStream);
+}
+
+CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
+                             unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY,
+                             unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream,
+                             void **kernelParams, void **extra) {
+    return cuLaunchKernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ,
+                          sharedMemBytes, hStream, kernelParams, extra);
+}
+
+CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernelParams,
+                          void **extra) {
+    (void)kernelParams, (void)extra;
+    return config == NULL ? CUDA_ERROR_INVALID_VALUE : launch(f, config->hStream);
+}
+
+CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **kernelParams,
+                               void **extra) {
+    return cuLaunchKernelEx(config, f, kernelParams, extra);
+}
+
+CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
+                                   unsigned int gridDimZ, unsigned int blockDimX,
+                                   unsigned int blockDimY, unsigned int blockDimZ,
+                                   unsigned int sharedMemBytes, CUstream hStream,
+                                   void **kernelParams) {
+    return cuLaunchKernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ,
+                          sharedMemBytes, hStream, kernelParams, NULL);
+}
+
+CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned int gridDimX,
+                                        unsigned int gridDimY, unsigned int gridDimZ,
+                                        unsigned int blockDimX, unsigned int blockDimY,
+                                        unsigned int blockDimZ, unsigned int sharedMemBytes,
+                                        CUstream hStream, void **kernelParams) {
+    return cuLaunchKernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ,
+                          sharedMemBytes, hStream, kernelParams, NULL);
+}
+
+CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags) {
+    (void)Flags;
+    if (phEvent == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *phEvent = calloc(1, sizeof **phEvent);
+    return *phEvent != NULL ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+CUresult cuEventDestroy_v2(CUevent hEvent) {
+    free(hEvent);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventRecord(CUevent hEvent, CUstream hStream) {
+    if (hEvent == NULL) return CUDA_ERROR_INVALID_VALUE;
+    uint64_t now = now_ns(), end = stream_end(stream_of(hStream));
+    hEvent->t = end > now ? end : now;
+    hEvent->recorded = 1;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventRecord_ptsz(CUevent hEvent, CUstream hStream) { return cuEventRecord(hEvent, hStream); }
+
+CUresult cuEventQuery(CUevent hEvent) {
+    if (hEvent == NULL || !hEvent->recorded) return CUDA_ERROR_INVALID_VALUE;
+    return now_ns() >= hEvent->t ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
+}
+
+CUresult cuEventElapsedTime(float *pMilliseconds, CUevent hStart, CUevent hEnd) {
+    if (pMilliseconds == NULL || hStart == NULL || hEnd == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (cuEventQuery(hStart) != CUDA_SUCCESS || cuEventQuery(hEnd) != CUDA_SUCCESS)
+        return CUDA_ERROR_NOT_READY;
+    *pMilliseconds = (float)((double)((int64_t)(hEnd->t - hStart->t)) / 1e6);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUevent hEnd) {
+    return cuEventElapsedTime(pMilliseconds, hStart, hEnd);
+}
+
 CUresult cuEventSynchronize(CUevent hEvent) {
-    (void)hEvent;
+    if (hEvent != NULL && hEvent->recorded) sleep_until(hEvent->t);
     return cuCtxSynchronize();
 }
 
@@ -1195,6 +1404,8 @@ static const proc k_procs[] = {
     {"cuGraphInstantiate", 12000, (void *)cuGraphInstantiateWithFlags, NULL, (void *)cuGraphInstantiate_v2},
     {"cuGraphLaunch", 10000, (void *)cuGraphLaunch, (void *)cuGraphLaunch_ptsz, NULL},
     {"cuDeviceGraphMemTrim", 11040, (void *)cuDeviceGraphMemTrim, NULL, NULL},
+    {"cuLaunchKernel", 4000, (void *)cuLaunchKernel, (void *)cuLaunchKernel_ptsz, NULL},
+    {"cuEventRecord", 2000, (void *)cuEventRecord, (void *)cuEventRecord_ptsz, NULL},
     {"cuGetProcAddress", 12000, (void *)cuGetProcAddress_v2, NULL, (void *)cuGetProcAddress},
 };
 

@@ -31,6 +31,10 @@ CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CU
                              unsigned long long flags);
 
 /* Test helpers (not CUDA). */
+CUfunction tstub_kernel(uint64_t ns);       /* a kernel that keeps the GPU busy this long */
+uint64_t tstub_gpu_busy_ns(uint64_t t0, uint64_t t1); /* this process's kernels' GPU time in
+                                                       * [t0, t1) (CLOCK_MONOTONIC ns) */
+uint64_t tstub_now_ns(void);
 void tstub_set_device(int device);          /* what cuCtxGetDevice reports on this thread */
 uint64_t tstub_used(int device);            /* bytes the "driver" has handed out */
 uint64_t tstub_peak(int device);            /* high-water mark of tstub_used */
