@@ -33,13 +33,22 @@ static tessera_usage_slot *slot_at(tessera_usage_header *h, unsigned i) {
 /*
  * Called with the lock held after its owner died inside it (or at open): every change is
  * made under the lock, slot and header together, so the slots are the truth and the header
- * is their sum. A slot whose owner died stays until it is reaped, bytes and all.
+ * is their sum. A slot whose owner died stays until it is reaped, bytes and all; a slot left
+ * half-claimed is freed.
  */
 static void recount(tessera_usage_header *h, const tessera_usage_lock *l) {
     uint64_t used = l->unattributed, wanted = l->unattributed_wanted;
     for (unsigned i = 0; i < TESSERA_USAGE_SLOTS; i++) {
         tessera_usage_slot *s = slot_at(h, i);
-        if (LOAD(&s->pid) == TESSERA_SLOT_FREE) continue;
+        int32_t pid = LOAD(&s->pid);
+        if (pid == TESSERA_SLOT_CLAIMING || pid == TESSERA_SLOT_RECLAIMING) {
+            /* Claims happen under the lock, so none is under way: this one's process died
+             * mid-claim (or an older library's reaper died mid-reap). Nobody owns it. */
+            memset((char *)s + sizeof s->pid, 0, sizeof *s - sizeof s->pid);
+            STORE(&s->pid, TESSERA_SLOT_FREE);
+            continue;
+        }
+        if (pid == TESSERA_SLOT_FREE) continue;
         used += LOAD(&s->used_bytes);
         wanted += LOAD(&s->wanted_bytes);
     }
