@@ -115,7 +115,8 @@ CUresult cuMemAllocPitch(CUdeviceptr_v1 *dptr, unsigned int *pPitch, unsigned in
     CUresult rc = tessera_admit_current(&t, row * Height);
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
-    while (tessera_loan_retry(&t, rc)) rc = real(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
+    while (tessera_loan_retry(&t, rc))
+        rc = real(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
     if (rc == CUDA_SUCCESS && !tessera_ticket_resize(&t, (uint64_t)*pPitch * Height)) {
         cuMemFree_fn free_real = REAL(cuMemFree);
         if (free_real != NULL) free_real(*dptr);
@@ -150,7 +151,8 @@ CUresult cuArrayCreate(CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR_v1 *pAlloca
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(pHandle, pAllocateArray);
     while (tessera_loan_retry(&t, rc)) rc = real(pHandle, pAllocateArray);
-    tessera_settle(&t, rc, TESSERA_KIND_ARRAY, rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*pHandle : 0);
+    tessera_settle(&t, rc, TESSERA_KIND_ARRAY,
+                   rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*pHandle : 0);
     return rc;
 }
 
@@ -169,7 +171,8 @@ CUresult cuArray3DCreate(CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR_v1 *pAl
     if (rc != CUDA_SUCCESS) return rc;
     rc = real(pHandle, pAllocateArray);
     while (tessera_loan_retry(&t, rc)) rc = real(pHandle, pAllocateArray);
-    tessera_settle(&t, rc, TESSERA_KIND_ARRAY, rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*pHandle : 0);
+    tessera_settle(&t, rc, TESSERA_KIND_ARRAY,
+                   rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*pHandle : 0);
     return rc;
 }
 

@@ -661,7 +661,8 @@ CUresult cuDeviceGraphMemTrim(CUdevice device) {
 
 /* What each limit has been charged above its default, per device (the runtime's primary
  * context: one context per device is assumed). */
-static uint64_t g_limit_charged[TESSERA_MAX_DEVICES][TESSERA_CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT + 1];
+#define LIMITS_FOLLOWED (TESSERA_CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT + 1)
+static uint64_t g_limit_charged[TESSERA_MAX_DEVICES][LIMITS_FOLLOWED];
 static pthread_mutex_t g_limit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int charged_limit(int limit) {

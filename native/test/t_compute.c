@@ -38,7 +38,8 @@ static uint64_t held_ns(void) {
 /* ---- a tenant: t_compute tenant <kernel us> <run ms> <in fd> <out fd> ---------------------- */
 
 static int tenant(char **argv) {
-    uint64_t kernel_ns = strtoull(argv[2], NULL, 10) * 1000, run_ns = strtoull(argv[3], NULL, 10) * 1000000;
+    uint64_t kernel_ns = strtoull(argv[2], NULL, 10) * 1000;
+    uint64_t run_ns = strtoull(argv[3], NULL, 10) * 1000000;
     int in = atoi(argv[4]), out = atoi(argv[5]);
     CUfunction k = tstub_kernel(kernel_ns);
     size_t f, t;

@@ -349,7 +349,8 @@ static void case_limits(void) {
     CHECK_RC(cuCtxSetLimit(TESSERA_CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT, pending + 4096),
              CUDA_SUCCESS);
     CHECK_EQ_U64(used(), 4096 * 512, "pending-launch buffer counted as measured");
-    CHECK_RC(cuCtxSetLimit(TESSERA_CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT, pending), CUDA_SUCCESS);
+    CHECK_RC(cuCtxSetLimit(TESSERA_CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT, pending),
+             CUDA_SUCCESS);
     expect_clean("pending launches back");
     CUdeviceptr hold = 0;
     CHECK_RC(cuMemAlloc_v2(&hold, L - MiB), CUDA_SUCCESS);

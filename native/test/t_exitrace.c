@@ -54,7 +54,8 @@ static void *churn(void *arg) {
 static void racer(int round, int ready, int wait_for_kill) {
     pthread_t th[THREADS];
     uint64_t rng = (uint64_t)round * 7919 + (uint64_t)getpid();
-    for (long i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, churn, (void *)(i + 1 + round * 16));
+    for (long i = 0; i < THREADS; i++)
+        pthread_create(&th[i], NULL, churn, (void *)(i + 1 + round * 16));
     struct timespec ts = {0, (long)(200000 + next_random(&rng) % 3000000)}; /* 0.2 - 3.2 ms */
     nanosleep(&ts, NULL);
     char c = 1;
@@ -123,7 +124,8 @@ static void round_once(const tessera_usage_header *h, int round, int kill_it, ui
     uint64_t total = usage_total(h);
     uint64_t off = total > HELD ? total - HELD : HELD - total;
     if (off > *worst) *worst = off;
-    CHECK_EQ_U64(total, HELD, kill_it ? "total after a killed racer is reaped" : "total after a racer's exit()");
+    CHECK_EQ_U64(total, HELD, kill_it ? "total after a killed racer is reaped"
+                                      : "total after a racer's exit()");
     CHECK_EQ_U64(usage_slot_sum(h), total, "slots add up to the total");
     CHECK(usage_slot_of(h, pid) == NULL, "round %d: racer's slot gone", round);
 }
