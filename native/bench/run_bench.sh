@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the micro-benchmark with the library preloaded and a limit that is never reached.
+# Runs the micro-benchmarks with the library preloaded and a limit that is never reached:
+# alloc/free pairs (1 and N threads), then kernel launches without and with a compute share.
 # Usage: sh bench/run_bench.sh <target dir> [pairs] [threads]
 set -eu
 TARGET=${1:-target}
@@ -10,4 +11,10 @@ for threads in 1 ${3:-2}; do
     env LD_PRELOAD="$ABS/libtessera-cuda.so" LD_LIBRARY_PATH="$ABS/test" \
         TESSERA_GPU_MEMORY_LIMITS=68719476736 TESSERA_USAGE_DIR="$USAGE" \
         TSTUB_TOTAL_BYTES=68719476736 "$ABS/bench/bench_alloc" "${2:-1000000}" "$threads"
+done
+for shares in "" 50; do
+    env LD_PRELOAD="$ABS/libtessera-cuda.so" LD_LIBRARY_PATH="$ABS/test" \
+        TESSERA_GPU_MEMORY_LIMITS=68719476736 TESSERA_USAGE_DIR="$USAGE" \
+        TESSERA_GPU_COMPUTE_SHARES="$shares" TSTUB_TOTAL_BYTES=68719476736 \
+        "$ABS/bench/bench_launch" "${2:-1000000}"
 done

@@ -116,6 +116,28 @@ static void load_loan_wait(tessera_config *cfg) {
     cfg->loan_wait_ms = (uint32_t)ms;
 }
 
+/* Like the loan wait, a bad share costs only the pacing, never the limits: one line, and every
+ * device's launches go unpaced. Empty counts as unset. */
+static void load_compute_shares(tessera_config *cfg) {
+    const char *text = getenv(TESSERA_ENV_COMPUTE_SHARES);
+    for (int i = 0; i < TESSERA_MAX_DEVICES; i++) cfg->compute_shares[i] = 100;
+    if (text == NULL || *text == '\0') return;
+    uint64_t shares[TESSERA_MAX_DEVICES];
+    int count = tessera_parse_limits(text, shares, TESSERA_MAX_DEVICES);
+    int ok = count == cfg->device_count;
+    for (int i = 0; ok && i < count; i++) ok = shares[i] >= 1 && shares[i] <= 100;
+    if (!ok) {
+        tessera_log(TESSERA_LOG_WARN, "%s=\"%.64s\" is not one percentage from 1 to 100 per "
+                    "device of %s; kernel launches are not paced", TESSERA_ENV_COMPUTE_SHARES,
+                    text, TESSERA_ENV_LIMITS);
+        return;
+    }
+    for (int i = 0; i < count; i++) {
+        cfg->compute_shares[i] = (uint32_t)shares[i];
+        if (shares[i] < 100) cfg->pacing = 1;
+    }
+}
+
 static int load_usage_dir(tessera_config *cfg) {
     const char *dir = getenv(TESSERA_ENV_USAGE_DIR);
     if (dir == NULL || *dir == '\0' || strlen(dir) >= sizeof cfg->usage_dir - 32) {
@@ -152,6 +174,7 @@ void tessera_config_load(tessera_config *cfg) {
     /* Checked in this order and stopping at the first problem: one line per process. */
     if (load_limits(cfg) != 0 || load_requests(cfg) != 0 || load_usage_dir(cfg) != 0) return;
     load_loan_wait(cfg); /* only once enforcing: a pass-through process has no use for it */
+    load_compute_shares(cfg);
     load_visible_devices(cfg);
     cfg->enforce = 1;
 }

@@ -12,6 +12,7 @@
 #define TESSERA_ENV_LIMITS "TESSERA_GPU_MEMORY_LIMITS"
 #define TESSERA_ENV_REQUESTS "TESSERA_GPU_MEMORY_REQUESTS"
 #define TESSERA_ENV_LOAN_WAIT_MS "TESSERA_LOAN_WAIT_MS"
+#define TESSERA_ENV_COMPUTE_SHARES "TESSERA_GPU_COMPUTE_SHARES"
 #define TESSERA_ENV_USAGE_DIR "TESSERA_USAGE_DIR"
 #define TESSERA_ENV_LOG_LEVEL "TESSERA_LOG_LEVEL"
 #define TESSERA_ENV_DISABLE "TESSERA_DISABLE"
@@ -30,6 +31,10 @@ typedef struct tessera_config {
     uint64_t requests[TESSERA_MAX_DEVICES]; /* guaranteed share, <= the limit; the limit when
                                              * TESSERA_GPU_MEMORY_REQUESTS is not set */
     uint32_t loan_wait_ms; /* how long an allocation within its request waits for loans */
+    /* Percent of each device's time the container is guaranteed (1-100) when others want it
+     * too; 100 (or TESSERA_GPU_COMPUTE_SHARES unset or malformed): launches are not paced. */
+    uint32_t compute_shares[TESSERA_MAX_DEVICES];
+    int pacing; /* 1 if any device has a share below 100 */
     char usage_dir[PATH_MAX];
     /* NVIDIA_VISIBLE_DEVICES as read once (empty if unset or too long): maps an NVML device,
      * by UUID, to its entry in limits[]. */

@@ -75,24 +75,66 @@ typedef struct proc_entry {
     void *ptsz;   /* wrapper for the per-thread default stream variant, if one exists */
 } proc_entry;
 
+/* First match wins: an entry for the _v2 ABI comes before the one (since 0) for the legacy
+ * ABI older versions get. */
 static const proc_entry k_procs[] = {
     {"cuMemAlloc", 3020, (void *)cuMemAlloc_v2, NULL},
+    {"cuMemAlloc", 0, (void *)cuMemAlloc, NULL},
     {"cuMemAllocPitch", 3020, (void *)cuMemAllocPitch_v2, NULL},
+    {"cuMemAllocPitch", 0, (void *)cuMemAllocPitch, NULL},
     {"cuMemAllocManaged", 6000, (void *)cuMemAllocManaged, NULL},
     {"cuMemCreate", 10020, (void *)cuMemCreate, NULL},
     {"cuMemAllocAsync", 11020, (void *)cuMemAllocAsync, (void *)cuMemAllocAsync_ptsz},
     {"cuMemAllocFromPoolAsync", 11020, (void *)cuMemAllocFromPoolAsync,
      (void *)cuMemAllocFromPoolAsync_ptsz},
     {"cuArrayCreate", 3020, (void *)cuArrayCreate_v2, NULL},
+    {"cuArrayCreate", 0, (void *)cuArrayCreate, NULL},
     {"cuArray3DCreate", 3020, (void *)cuArray3DCreate_v2, NULL},
+    {"cuArray3DCreate", 0, (void *)cuArray3DCreate, NULL},
     {"cuMipmappedArrayCreate", 5000, (void *)cuMipmappedArrayCreate, NULL},
     {"cuMemFree", 3020, (void *)cuMemFree_v2, NULL},
+    {"cuMemFree", 0, (void *)cuMemFree, NULL},
     {"cuMemFreeAsync", 11020, (void *)cuMemFreeAsync, (void *)cuMemFreeAsync_ptsz},
     {"cuMemRelease", 10020, (void *)cuMemRelease, NULL},
     {"cuArrayDestroy", 2000, (void *)cuArrayDestroy, NULL},
     {"cuMipmappedArrayDestroy", 5000, (void *)cuMipmappedArrayDestroy, NULL},
     {"cuMemGetInfo", 3020, (void *)cuMemGetInfo_v2, NULL},
+    {"cuMemGetInfo", 0, (void *)cuMemGetInfo, NULL},
     {"cuDeviceTotalMem", 3020, (void *)cuDeviceTotalMem_v2, NULL},
+    {"cuDeviceTotalMem", 0, (void *)cuDeviceTotalMem, NULL},
+    {"cuMemMap", 10020, (void *)cuMemMap, NULL},
+    {"cuMemUnmap", 10020, (void *)cuMemUnmap, NULL},
+    {"cuMemMapArrayAsync", 11010, (void *)cuMemMapArrayAsync, (void *)cuMemMapArrayAsync_ptsz},
+    {"cuMemPoolCreate", 11020, (void *)cuMemPoolCreate, NULL},
+    {"cuMemPoolDestroy", 11020, (void *)cuMemPoolDestroy, NULL},
+    {"cuMemPoolTrimTo", 11020, (void *)cuMemPoolTrimTo, NULL},
+    {"cuMemPoolSetAttribute", 11020, (void *)cuMemPoolSetAttribute, NULL},
+    {"cuDeviceSetMemPool", 11020, (void *)cuDeviceSetMemPool, NULL},
+    {"cuCtxSynchronize", 2000, (void *)cuCtxSynchronize, NULL},
+    {"cuStreamSynchronize", 2000, (void *)cuStreamSynchronize, (void *)cuStreamSynchronize_ptsz},
+    {"cuEventSynchronize", 2000, (void *)cuEventSynchronize, NULL},
+    {"cuCtxSetLimit", 3010, (void *)cuCtxSetLimit, NULL},
+    {"cuGraphAddMemAllocNode", 11040, (void *)cuGraphAddMemAllocNode, NULL},
+    {"cuGraphAddNode", 12030, (void *)cuGraphAddNode_v2, NULL},
+    {"cuGraphAddNode", 12020, (void *)cuGraphAddNode, NULL},
+    {"cuGraphClone", 10000, (void *)cuGraphClone, NULL},
+    {"cuGraphDestroy", 10000, (void *)cuGraphDestroy, NULL},
+    /* cuGraphInstantiate is cuGraphInstantiateWithFlags from 12.0 (cuda.h's #define), the
+     * five-argument _v2 from 11.0 and the first one before. */
+    {"cuGraphInstantiate", 12000, (void *)cuGraphInstantiateWithFlags, NULL},
+    {"cuGraphInstantiate", 11000, (void *)cuGraphInstantiate_v2, NULL},
+    {"cuGraphInstantiate", 10000, (void *)cuGraphInstantiate, NULL},
+    {"cuGraphInstantiateWithFlags", 11040, (void *)cuGraphInstantiateWithFlags, NULL},
+    {"cuGraphInstantiateWithParams", 12000, (void *)cuGraphInstantiateWithParams,
+     (void *)cuGraphInstantiateWithParams_ptsz},
+    {"cuGraphExecDestroy", 10000, (void *)cuGraphExecDestroy, NULL},
+    {"cuGraphLaunch", 10000, (void *)cuGraphLaunch, (void *)cuGraphLaunch_ptsz},
+    {"cuGraphUpload", 11010, (void *)cuGraphUpload, (void *)cuGraphUpload_ptsz},
+    {"cuDeviceGraphMemTrim", 11040, (void *)cuDeviceGraphMemTrim, NULL},
+    {"cuLaunchKernel", 4000, (void *)cuLaunchKernel, (void *)cuLaunchKernel_ptsz},
+    {"cuLaunchKernelEx", 11060, (void *)cuLaunchKernelEx, (void *)cuLaunchKernelEx_ptsz},
+    {"cuLaunchCooperativeKernel", 9000, (void *)cuLaunchCooperativeKernel,
+     (void *)cuLaunchCooperativeKernel_ptsz},
     /* cuGetProcAddress itself: _v2 (with symbolStatus) from 12.0, the 4-argument one before. */
     {"cuGetProcAddress", 12000, (void *)cuGetProcAddress_v2, NULL},
     {"cuGetProcAddress", 11030, (void *)cuGetProcAddress, NULL},
@@ -109,9 +151,24 @@ static void *proc_hook(const char *symbol, int version, cuuint64_t flags) {
     return NULL;
 }
 
+/*
+ * A name/version the table does not know (a new ABI version, a driver that maps a version to
+ * another variant than we expect) is still caught when the driver answers with the address
+ * of an entry point we wrap: our wrapper for that one, which has its signature.
+ */
+static void *hook_for_address(void *fn) {
+    const tessera_driver *d = tessera_driver_get();
+#define TESSERA_MATCH(name, params) \
+    if (fn == (void *)d->name) return (void *)name;
+    TESSERA_HOOKED_FUNCS(TESSERA_MATCH)
+#undef TESSERA_MATCH
+    return NULL;
+}
+
 static void substitute(const char *symbol, void **pfn, int version, cuuint64_t flags) {
     if (symbol == NULL || pfn == NULL || *pfn == NULL || !tessera_enforcing()) return;
     void *hook = proc_hook(symbol, version, flags);
+    if (hook == NULL) hook = hook_for_address(*pfn);
     if (hook != NULL) *pfn = hook;
 }
 

@@ -114,6 +114,69 @@ int tessera_ptr_remove(uint64_t key, int kind, tessera_alloc *out) {
     return found;
 }
 
+int tessera_ptr_get(uint64_t key, int kind, tessera_alloc *out) {
+    if (key == 0) return 0;
+    uint64_t hash = mix(key, kind);
+    stripe *s = stripe_for(hash);
+    int found = 0;
+    pthread_mutex_lock(&s->lock);
+    if (s->slots != NULL) {
+        uint32_t i = find(s, key, kind, hash);
+        if (s->slots[i].key != 0) {
+            *out = s->slots[i].alloc;
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
+int tessera_ptr_ref(uint64_t key, int kind, int delta, tessera_alloc *out) {
+    if (key == 0) return -1;
+    uint64_t hash = mix(key, kind);
+    stripe *s = stripe_for(hash);
+    int result = -1;
+    pthread_mutex_lock(&s->lock);
+    if (s->slots != NULL) {
+        uint32_t i = find(s, key, kind, hash);
+        if (s->slots[i].key != 0) {
+            tessera_alloc *a = &s->slots[i].alloc;
+            int64_t refs = (int64_t)(a->refs ? a->refs : 1) + delta;
+            if (refs <= 0) {
+                *out = *a;
+                erase(s, i);
+                result = 1;
+            } else {
+                a->refs = (uint32_t)refs;
+                result = 0;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return result;
+}
+
+void tessera_ptr_add_size(uint64_t key, int kind, int device, uint64_t bytes) {
+    tessera_alloc a;
+    if (key == 0) return;
+    uint64_t hash = mix(key, kind);
+    stripe *s = stripe_for(hash);
+    pthread_mutex_lock(&s->lock);
+    if (s->slots != NULL) {
+        uint32_t i = find(s, key, kind, hash);
+        if (s->slots[i].key != 0) {
+            s->slots[i].alloc.size += bytes;
+            pthread_mutex_unlock(&s->lock);
+            return;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    a = (tessera_alloc){.size = bytes, .device = device, .kind = kind};
+    tessera_alloc stale;
+    (void)tessera_ptr_insert(key, &a, &stale); /* a racing insert of the same key loses bytes
+                                                * to this one: graphs are built by one thread */
+}
+
 void tessera_ptr_reset_after_fork(void) {
     for (unsigned i = 0; i < STRIPES; i++) {
         pthread_mutex_init(&g_stripes[i].lock, NULL);

@@ -9,6 +9,8 @@
 #include "config.h"
 #include "driver.h"
 #include "log.h"
+#include "pacing.h"
+#include "pools.h"
 #include "usage.h"
 
 typedef struct tessera_device {
@@ -22,17 +24,21 @@ static int g_device_count;
 static tessera_device g_devices[TESSERA_MAX_DEVICES];
 static uint32_t g_loan_wait_ms;
 static int g_unlimited_logged; /* one line for the first device without a configured limit */
+static int g_exiting;          /* the destructor has begun: no init may start after it */
 
 static void after_fork_child(void) {
     pid_t pid = getpid();
     tessera_usage_set_identity(pid);
     for (int i = 0; i < g_device_count; i++) tessera_usage_after_fork_child(&g_devices[i].usage, pid);
     tessera_ptr_reset_after_fork();
+    tessera_pools_reset_after_fork();
+    tessera_pacing_reset_after_fork();
 }
 
 /* Runs once, on the first intercepted call, never from a constructor: keeps library load
  * free of work and of file I/O in processes that never touch CUDA. */
 static void init_once(void) {
+    if (__atomic_load_n(&g_exiting, __ATOMIC_ACQUIRE)) return; /* too late to start counting */
     const tessera_config *cfg = tessera_config_get();
     if (!cfg->enforce) return;
     for (int i = 0; i < cfg->device_count; i++) {
@@ -53,8 +59,12 @@ int tessera_enforcing(void) {
     return __atomic_load_n(&g_enforce, __ATOMIC_ACQUIRE);
 }
 
-/* Exit: hand our slots back so the agent stops counting this process at once. */
+/* Exit: hand our slots back so the agent stops counting this process at once. Another thread
+ * may be inside the lazy init right now: pthread_once waits for it to finish (so its slots
+ * are detached too), and an init that has not started yet never will. */
 __attribute__((destructor)) static void tessera_fini(void) {
+    __atomic_store_n(&g_exiting, 1, __ATOMIC_RELEASE);
+    pthread_once(&g_once, init_once);
     if (!__atomic_load_n(&g_enforce, __ATOMIC_ACQUIRE)) return;
     for (int i = 0; i < g_device_count; i++) tessera_usage_detach(&g_devices[i].usage);
 }
@@ -91,6 +101,90 @@ CUresult tessera_admit_device(tessera_ticket *t, CUdevice device, uint64_t bytes
     return CUDA_SUCCESS;
 }
 
+CUresult tessera_try_admit_device(tessera_ticket *t, CUdevice device, uint64_t bytes) {
+    t->dev = NULL;
+    t->bytes = bytes;
+    t->waiting = 0;
+    if (bytes == 0 || !tessera_enforcing()) return CUDA_SUCCESS;
+    tessera_device *dev = device_for(device);
+    if (dev == NULL) return CUDA_SUCCESS;
+    if (!tessera_usage_reserve(&dev->usage, bytes)) return CUDA_ERROR_OUT_OF_MEMORY;
+    t->dev = dev;
+    return CUDA_SUCCESS;
+}
+
+void tessera_count_refusal(CUdevice device, uint64_t bytes) {
+    if (!tessera_enforcing()) return;
+    tessera_device *dev = device_for(device);
+    if (dev == NULL) return;
+    tessera_log(TESSERA_LOG_DEBUG, "gpu %d: refusing %llu bytes (used %llu of %llu)",
+                dev->ordinal, (unsigned long long)bytes,
+                (unsigned long long)tessera_usage_used(&dev->usage),
+                (unsigned long long)dev->usage.limit);
+    tessera_usage_count_oom(&dev->usage);
+}
+
+void tessera_ticket_drop(tessera_ticket *t) {
+    if (t->dev != NULL) tessera_usage_release(&t->dev->usage, t->bytes);
+    t->dev = NULL;
+    t->bytes = 0;
+}
+
+#define OVER_LOG_INTERVAL_NS 1000000000ull /* one line a second at most */
+static tessera_log_limit g_over_log;
+
+int tessera_device_count(void) { return tessera_enforcing() ? g_device_count : 0; }
+
+struct tessera_pacing_shared *tessera_device_pacing(int device, uint32_t *share) {
+    const tessera_config *cfg = tessera_config_get();
+    if (!cfg->pacing || !tessera_enforcing() || device < 0 || device >= g_device_count ||
+        cfg->compute_shares[device] >= 100)
+        return NULL;
+    *share = cfg->compute_shares[device];
+    return tessera_usage_pacing(&g_devices[device].usage);
+}
+
+static tessera_device *limited(int device) {
+    return tessera_enforcing() && device >= 0 && device < g_device_count ? &g_devices[device]
+                                                                          : NULL;
+}
+
+void tessera_charge_force(int device, uint64_t bytes) {
+    tessera_device *dev = limited(device);
+    if (dev != NULL && bytes != 0) tessera_usage_force(&dev->usage, bytes);
+}
+
+void tessera_uncharge(int device, uint64_t bytes) {
+    tessera_device *dev = limited(device);
+    if (dev != NULL && bytes != 0) tessera_usage_release(&dev->usage, bytes);
+}
+
+int tessera_charge_try(int device, uint64_t bytes) {
+    tessera_device *dev = limited(device);
+    return dev == NULL || bytes == 0 || tessera_usage_reserve(&dev->usage, bytes);
+}
+
+int tessera_device_over_limit(int device) {
+    tessera_device *dev = limited(device);
+    return dev != NULL && tessera_usage_used(&dev->usage) > dev->usage.limit;
+}
+
+void tessera_reservoir_sync(tessera_reservoir *r, tessera_reservoir_query query, void *arg,
+                            uint64_t pending) {
+    pthread_mutex_lock(&r->lock);
+    uint64_t had = r->charged + pending, now;
+    if (!query(arg, &now)) now = had;
+    if (now > had) tessera_charge_force(r->device, now - had);
+    else if (now < had) tessera_uncharge(r->device, had - now);
+    r->charged = now;
+    pthread_mutex_unlock(&r->lock);
+    if (now > had && tessera_device_over_limit(r->device) &&
+        tessera_log_limited(&g_over_log, TESSERA_LOG_INFO, OVER_LOG_INTERVAL_NS) >= 0)
+        tessera_log(TESSERA_LOG_INFO, "gpu %d: the driver holds %llu bytes more than was "
+                    "reserved for them; the container is over its limit until they are "
+                    "given back", r->device, (unsigned long long)(now - had));
+}
+
 CUresult tessera_admit_current(tessera_ticket *t, uint64_t bytes) {
     CUdevice device;
     t->dev = NULL;
@@ -105,7 +199,7 @@ CUresult tessera_admit_current(tessera_ticket *t, uint64_t bytes) {
 int tessera_ticket_resize(tessera_ticket *t, uint64_t actual) {
     if (t->dev == NULL || actual == t->bytes) return 1;
     if (actual < t->bytes) {
-        tessera_usage_unreserve(&t->dev->usage, t->bytes - actual);
+        tessera_usage_release(&t->dev->usage, t->bytes - actual);
     } else if (!tessera_usage_reserve(&t->dev->usage, actual - t->bytes)) {
         tessera_usage_count_oom(&t->dev->usage);
         return 0;
@@ -196,16 +290,16 @@ int tessera_loan_retry_slow(tessera_ticket *t, CUresult rc) {
 void tessera_settle(tessera_ticket *t, CUresult rc, int kind, uint64_t key) {
     if (t->dev == NULL) return;
     if (rc != CUDA_SUCCESS || key == 0) {
-        tessera_usage_unreserve(&t->dev->usage, t->bytes);
+        tessera_usage_release(&t->dev->usage, t->bytes);
         return;
     }
-    tessera_usage_commit(&t->dev->usage, t->bytes);
+    /* The reservation is already in this process's slot: only the table learns of it. */
     tessera_alloc alloc = {.size = t->bytes, .device = t->dev->ordinal, .kind = kind};
     tessera_alloc stale;
     if (tessera_ptr_insert(key, &alloc, &stale)) {
         tessera_log(TESSERA_LOG_DEBUG, "handle %#llx reused without a free we saw; dropping "
                     "its old %llu bytes", (unsigned long long)key, (unsigned long long)stale.size);
-        tessera_usage_release(&g_devices[stale.device].usage, stale.size);
+        if (stale.link == 0) tessera_uncharge(stale.device, stale.size);
     }
 }
 
@@ -215,12 +309,14 @@ int tessera_forget(int kind, uint64_t key, tessera_alloc *out) {
 
 void tessera_forgotten(uint64_t key, const tessera_alloc *a, CUresult rc) {
     if (rc == CUDA_SUCCESS) {
-        tessera_usage_release(&g_devices[a->device].usage, a->size);
+        if (a->link != 0) tessera_pool_freed(a, 1); /* the pool's charge, not the pointer's */
+        else tessera_uncharge(a->device, a->size);
         return;
     }
     tessera_alloc stale;
-    if (tessera_ptr_insert(key, a, &stale)) /* cannot happen: the memory was never freed */
-        tessera_usage_release(&g_devices[stale.device].usage, stale.size);
+    if (tessera_ptr_insert(key, a, &stale) && stale.link == 0) /* cannot happen: the memory was
+                                                                 * never freed */
+        tessera_uncharge(stale.device, stale.size);
 }
 
 int tessera_device_budget(CUdevice device, uint64_t *limit, uint64_t *used) {

@@ -5,6 +5,7 @@
 #ifndef TESSERA_CUDA_H
 #define TESSERA_CUDA_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "cuda_api.h"
@@ -55,7 +56,8 @@ static inline int tessera_loan_retry(tessera_ticket *t, CUresult rc) {
     return tessera_loan_retry_slow(t, rc);
 }
 
-/* After the driver call: commit and remember `key` on success, else give the bytes back. */
+/* After the driver call: remember `key` on success (the bytes stay charged), else give the
+ * bytes back. */
 void tessera_settle(tessera_ticket *t, CUresult rc, int kind, uint64_t key);
 
 /* Before a free reaches the driver: take the entry out of the table (so a concurrent
@@ -76,5 +78,51 @@ int tessera_device_budget(CUdevice device, uint64_t *limit, uint64_t *used);
 int tessera_device_budget_peek(int ordinal, uint64_t *limit, uint64_t *used);
 /* The current context's device; 0 on success. */
 int tessera_current_device(CUdevice *device);
+struct tessera_pacing_shared;
+/* The compute-share bucket of `device` and its share in percent (100: not paced), or NULL. */
+struct tessera_pacing_shared *tessera_device_pacing(int device, uint32_t *share);
+
+/* Number of devices with a configured limit (0 when not enforcing). */
+int tessera_device_count(void);
+
+/* As tessera_admit_device, but a refusal is neither logged nor counted: the caller has other
+ * ways to find room first, and calls tessera_count_refusal when it gives up. */
+CUresult tessera_try_admit_device(tessera_ticket *t, CUdevice device, uint64_t bytes);
+void tessera_count_refusal(CUdevice device, uint64_t bytes);
+/* Gives a reservation back (the ticket then holds nothing). */
+void tessera_ticket_drop(tessera_ticket *t);
+
+/* Direct charges for memory that is not one allocation: `force` charges whatever the limit
+ * (the driver already holds it), `uncharge` gives back. No-ops for unlimited devices. */
+void tessera_charge_force(int device, uint64_t bytes);
+void tessera_uncharge(int device, uint64_t bytes);
+/* Charges `bytes` against the limit; 0 (nothing charged) if they do not fit. */
+int tessera_charge_try(int device, uint64_t bytes);
+/* Total charged on `device` and its limit; 0 if not limited. */
+int tessera_device_over_limit(int device);
+
+/*
+ * Something the driver holds memory in for this process that is not one allocation: a memory
+ * pool, or a device's graph memory. It is charged by what the driver says it holds (its
+ * reserved-memory figure), brought up to date by tessera_reservoir_sync; `lock` orders the
+ * queries so the last update is always made from the freshest figure.
+ */
+typedef struct tessera_reservoir {
+    pthread_mutex_t lock;
+    uint64_t charged; /* bytes of it in this process's slot */
+    int device;
+} tessera_reservoir;
+
+/* Reads the driver's figure for a reservoir; 0 if it cannot be read. */
+typedef int (*tessera_reservoir_query)(void *arg, uint64_t *bytes);
+
+/*
+ * Under r->lock: asks `query` what the reservoir holds now and moves the charge there.
+ * `pending` bytes were reserved on r->device for this reservoir by the caller (an allocation's
+ * admission): they are folded in. A figure that cannot be read leaves the charge as it was,
+ * pending bytes included.
+ */
+void tessera_reservoir_sync(tessera_reservoir *r, tessera_reservoir_query query, void *arg,
+                            uint64_t pending);
 
 #endif

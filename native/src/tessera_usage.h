@@ -5,7 +5,10 @@
  *
  * Little-endian, naturally aligned, fixed size TESSERA_USAGE_FILE_SIZE. Every 64-bit field is
  * read and written with single atomic accesses, so a reader never sees a torn value; the
- * reader needs no lock, but the fields are updated independently (see used_bytes below).
+ * reader needs no lock. Writers change the figures under a process-shared lock kept in a file
+ * beside this one (gpu-<ordinal>.lock, the library's own), so that at every moment the lock is
+ * free the header's used_bytes and wanted_bytes are exactly the sums of the slots' (plus those
+ * of processes that found no slot); a reader sees each field at some instant, not a snapshot.
  */
 #ifndef TESSERA_USAGE_H
 #define TESSERA_USAGE_H
@@ -31,8 +34,8 @@ typedef struct tessera_usage_header {
     uint32_t slot_count;     /* 16: TESSERA_USAGE_SLOTS */
     int32_t device_ordinal;  /* 20: CUDA device ordinal inside the container */
     uint64_t limit_bytes;    /* 24: the limit, as the last process to open the file read it */
-    uint64_t used_bytes;     /* 32: bytes reserved against the limit by all processes; the
-                              *     authoritative figure (includes allocations in flight) */
+    uint64_t used_bytes;     /* 32: bytes reserved against the limit by all processes (the sum
+                              *     of the slots, allocations in flight included) */
     uint64_t overflow_procs; /* 40: processes that found no free slot (counted in used_bytes
                               *     but in no slot) */
     uint64_t request_bytes;  /* 48: the request (guaranteed share), written at open like
@@ -47,7 +50,7 @@ typedef struct tessera_usage_header {
 typedef struct tessera_usage_slot {
     int32_t pid;         /*  0: owner's pid in its pid namespace, or TESSERA_SLOT_* above */
     uint32_t flags;      /*  4: zero */
-    uint64_t used_bytes; /*  8: bytes this process holds (allocations that completed) */
+    uint64_t used_bytes; /*  8: bytes this process holds, its allocations in flight included */
     uint64_t peak_bytes; /* 16: high-water mark of used_bytes */
     uint64_t start_time; /* 24: owner's start time, /proc/<pid>/stat field 22 (clock ticks
                           *     since boot): tells a reused pid from the owner */

@@ -2,14 +2,16 @@
  * Per-device usage shared by every process of the container through the mmapped file
  * described in tessera_usage.h.
  *
- * Protocol: an allocation first reserves its bytes on header.used_bytes with a
- * compare-and-swap that refuses to pass the limit (so processes together can never exceed it
- * by one byte), then calls the driver, then either commits the bytes to its own slot or gives
- * the reservation back. A free takes the bytes off the slot first and off the total second.
- * With that order a slot never holds more than its process contributed to the total, so a
- * reaper that subtracts a dead process's slot can never undercount; a process killed between
- * the two steps leaks one allocation's worth of budget (never over-commits) until the file is
- * next opened with no live process attached (see tessera_usage_open).
+ * Protocol: every change to the figures - a reservation, its release, a process's slot coming
+ * or going - happens under one process-shared robust mutex, which lives in a lock file beside
+ * the usage file (gpu-<ordinal>.lock; not part of the agent's contract). Under it the slot and
+ * the header move together, so the header's used_bytes is always exactly the sum of the slots
+ * (plus the bytes of processes that found no slot): a reservation is added to the process's
+ * slot in the same step as to the total, before the driver call, and a detach or a reaper that
+ * subtracts a slot takes out precisely what that process put in, in-flight reservations
+ * included. A process killed inside the lock leaves it to the kernel (robust mutex): the next
+ * locker recounts the header from the slots. Readers (the node agent, NVML queries) never
+ * lock; every field is written with single atomic stores.
  *
  * Loans: an allocation within the request that the driver refuses for lack of memory adds
  * its size to header.wanted_bytes while it waits (tessera_usage_want / _unwant), so the node
@@ -23,18 +25,44 @@
 
 #include "tessera_usage.h"
 
+/* A container's compute-share bucket for one GPU, shared by its processes through the lock
+ * file (see pacing.c). Every field is updated with atomics, never under the usage lock. */
+typedef struct tessera_pacing_shared {
+    int64_t tokens_ns;           /* GPU time the container may still take; below 0: in debt */
+    uint64_t refilled_ns;        /* CLOCK_MONOTONIC of the last refill */
+    uint64_t contended_until_ns; /* a launch was seen waiting for another tenant's work:
+                                  * launches are paced until then */
+    uint64_t charged_ns;         /* GPU time charged to launches, all told */
+    uint64_t held_ns;            /* time launches were held back, all told */
+} tessera_pacing_shared;
+
+/*
+ * gpu-<ordinal>.lock, beside the usage file: what the usage file (the agent's contract, with
+ * no field to spare) has no room for. The library's own; the node agent never reads it (tests
+ * do, to see the bucket).
+ */
+#define TESSERA_LOCK_MAGIC 0x4b4c5354u /* the bytes "TSLK" */
+
+typedef struct tessera_usage_lock {
+    uint32_t magic;               /* TESSERA_LOCK_MAGIC once the mutex is initialised */
+    uint32_t size;                /* sizeof(tessera_usage_lock) of the library that made it */
+    uint64_t unattributed;        /* bytes in used_bytes of processes that found no slot */
+    uint64_t unattributed_wanted; /* the same for wanted_bytes */
+    pthread_mutex_t mutex;        /* process-shared, robust */
+    tessera_pacing_shared pacing; /* the compute-share bucket (atomics, not under the mutex) */
+} tessera_usage_lock;
+
 typedef struct tessera_usage {
     tessera_usage_header *hdr;
+    struct tessera_usage_lock *lock;    /* the shared mutex and what slots cannot hold */
     tessera_usage_slot *slot;           /* own slot; NULL until (re-)registered */
     tessera_usage_slot overflow_slot;   /* stands in when the file has no free slot */
     pthread_mutex_t register_lock;      /* slow path: registering after a fork */
-    pthread_mutex_t loan_lock;          /* slow path: wanting vs. detach at exit */
-    uint64_t wanting;                   /* this process's share of wanted_bytes (loan_lock) */
     uint64_t limit;
     uint64_t request;                   /* <= limit; used_bytes above it is on loan */
     int ordinal;
     int file_backed;                    /* 0: process-private fallback mapping */
-    int detached;                       /* set at exit: accounting stops */
+    int detached;                       /* set at exit, under the lock: accounting stops */
 } tessera_usage;
 
 /* Maps dir/gpu-<ordinal>.usage (created if missing). Falls back to a private mapping (the
@@ -42,12 +70,14 @@ typedef struct tessera_usage {
 void tessera_usage_open(tessera_usage *u, const char *dir, int ordinal, uint64_t limit,
                         uint64_t request);
 
-/* 1 if `bytes` more fit under the limit (now reserved), else 0. Reaps dead slots if short. */
+/* 1 if `bytes` more fit under the limit (now charged to this process's slot and the total in
+ * one step), else 0. Reaps dead slots if short. */
 int tessera_usage_reserve(tessera_usage *u, uint64_t bytes);
-void tessera_usage_unreserve(tessera_usage *u, uint64_t bytes);
-/* The driver call succeeded: attribute reserved bytes to this process's slot. */
-void tessera_usage_commit(tessera_usage *u, uint64_t bytes);
-/* Frees committed bytes: slot first, then the total. */
+/* Charges `bytes` whatever the limit: memory the driver already holds for this process (a
+ * pool that grew by more than the allocation asked for). The total may then pass the limit,
+ * which refuses further allocations until it is back under. */
+void tessera_usage_force(tessera_usage *u, uint64_t bytes);
+/* Gives back charged bytes (a reservation the driver refused, or a free). */
 void tessera_usage_release(tessera_usage *u, uint64_t bytes);
 uint64_t tessera_usage_used(const tessera_usage *u);
 
@@ -60,8 +90,8 @@ void tessera_usage_unwant(tessera_usage *u, uint64_t bytes);
 
 /* In a fork child: forget the parent's slot; the child registers its own when it allocates. */
 void tessera_usage_after_fork_child(tessera_usage *u, pid_t pid);
-/* At exit: give this process's bytes, slot and wanted bytes back (the driver frees its memory
- * anyway).
+/* At exit: give this process's bytes (in-flight reservations included), slot and wanted bytes
+ * back (the driver frees its memory anyway).
  * Afterwards every call is a no-op, so frees run by later exit handlers cannot subtract the
  * same bytes twice; allocations made that late are not limited. */
 void tessera_usage_detach(tessera_usage *u);
@@ -76,6 +106,9 @@ const tessera_usage_header *tessera_usage_map_view(const char *dir, int ordinal,
 void tessera_usage_unmap_view(const tessera_usage_header *h);
 /* The used bytes a view shows; 0 (nothing read) until its header is valid for `ordinal`. */
 int tessera_usage_view_used(const tessera_usage_header *h, int ordinal, uint64_t *used);
+
+/* The container's compute-share bucket for this GPU. */
+tessera_pacing_shared *tessera_usage_pacing(tessera_usage *u);
 
 /* Identity used for slots; tessera_cuda.c refreshes it after fork. */
 void tessera_usage_set_identity(pid_t pid);

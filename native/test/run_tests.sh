@@ -20,8 +20,8 @@ check() {
     shift 2
     usage=$(mktemp -d "$TMP/usage.XXXXXX")
     timeout 300 env -u TESSERA_GPU_MEMORY_LIMITS -u TESSERA_GPU_MEMORY_REQUESTS \
-        -u TESSERA_LOAN_WAIT_MS -u TSTUB_SHARED_FILE -u TESSERA_DISABLE -u TESSERA_LOG_LEVEL \
-        -u NVIDIA_VISIBLE_DEVICES \
+        -u TESSERA_LOAN_WAIT_MS -u TESSERA_GPU_COMPUTE_SHARES -u TSTUB_SHARED_FILE \
+        -u TSTUB_GPU_FILE -u TESSERA_DISABLE -u TESSERA_LOG_LEVEL -u NVIDIA_VISIBLE_DEVICES \
         LD_PRELOAD="$LIB" LD_LIBRARY_PATH="$T" TSTUB_TOTAL_BYTES=$PHYSICAL \
         TESSERA_USAGE_DIR="$usage" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
     rc=$?
@@ -40,6 +40,18 @@ check link 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_link"
 check dlsym 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_dlsym"
 check procaddr 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_procaddr"
 check multiproc 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_multiproc"
+# exit() and SIGKILL while threads allocate: the total comes back exactly (driver calls 50 us).
+check exitrace 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS TSTUB_CALL_DELAY_US=50 "$T/t_exitrace"
+# Device memory beyond single allocations, one path each: pools that keep freed memory, a
+# pool of another device, frees that wait for the stream, memory that lives while mapped,
+# graph memory nodes (explicit and captured), context limits, the pre-3.2 entry points.
+for case in pool-threshold pool-device free-async vmm graph capture legacy; do
+    check "devmem-$case" 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_devmem" "$case"
+done
+# Two limits refused as beyond the container's: one warning line each.
+check devmem-limits 2 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_devmem" limits
+# Compute shares: tenants in containers of their own share one stub GPU's time.
+check compute 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_compute"
 # Tenants sharing one stub GPU, with the test as the node agent (it sets their configuration).
 check loans 0 "$T/t_loan_agent"
 
@@ -95,6 +107,13 @@ check config-bad-loan-wait 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN_WAIT
 check config-loan-wait-too-long 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN_WAIT_MS=600001 \
     "$T/t_config" enforce
 check config-no-loan-wait 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_LOAN_WAIT_MS=0 "$T/t_config" enforce
+# A bad compute share costs only the pacing: the limits still apply, one line says so.
+check config-bad-shares 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_COMPUTE_SHARES=0 "$T/t_config" enforce
+check config-shares-count 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_COMPUTE_SHARES=50,50 \
+    "$T/t_config" enforce
+check config-shares-percent 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_COMPUTE_SHARES=0.5 \
+    "$T/t_config" enforce
+check config-shares 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_COMPUTE_SHARES=50 "$T/t_config" enforce
 
 # Real driver, CUDA and PyTorch where this machine has them; a SKIP line with the reason where not.
 sh "$(dirname "$0")/gpu/run_gpu_tests.sh" "$TARGET" || failures=$((failures + 1))

@@ -11,17 +11,22 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BLOCK_MAGIC 0x7e55e7a5u
 #define DEFAULT_PITCH_ALIGN 256u
 
+struct stub_pool;
+
 typedef struct block {
     uint32_t magic;
     int32_t device;
     uint64_t size;
-    uint64_t pad[2]; /* keeps the returned address 16-byte aligned past a 32-byte header */
-} block;
+    struct stub_pool *pool; /* from a pool: the memory is the pool's, not taken from the device */
+    uint32_t refs;          /* cuMemCreate: the handle and each mapping of it */
+    uint32_t released;      /* cuMemCreate: the handle was released (memory lives while mapped) */
+} block; /* 32 bytes: the returned address stays 16-byte aligned */
 
 static __thread int t_device;
 static uint64_t g_used[TSTUB_MAX_DEVICES];
@@ -206,8 +211,22 @@ static void give(int device, uint64_t bytes) {
     __atomic_sub_fetch(&g_used[device], bytes, __ATOMIC_ACQ_REL);
 }
 
+/* TSTUB_CALL_DELAY_US: every allocation and free takes this long inside the "driver", as real
+ * ones take microseconds to milliseconds; the exit race test uses it to catch threads with a
+ * reservation in flight. */
+static void call_delay(void) {
+    static int64_t cached = -1;
+    int64_t us = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (us < 0) {
+        us = (int64_t)env_u64("TSTUB_CALL_DELAY_US", 0);
+        __atomic_store_n(&cached, us, __ATOMIC_RELAXED);
+    }
+    if (us > 0) usleep((useconds_t)us);
+}
+
 static CUresult block_alloc(int device, uint64_t bytes, void **out) {
     if (bytes == 0 || !valid_device(device)) return CUDA_ERROR_INVALID_VALUE;
+    call_delay();
     CUresult rc = take(device, bytes);
     if (rc != CUDA_SUCCESS) return rc;
     block *b = malloc(sizeof *b + bytes);
@@ -215,12 +234,12 @@ static CUresult block_alloc(int device, uint64_t bytes, void **out) {
         give(device, bytes);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
-    b->magic = BLOCK_MAGIC;
-    b->device = device;
-    b->size = bytes;
+    *b = (block){.magic = BLOCK_MAGIC, .device = device, .size = bytes};
     *out = b + 1;
     return CUDA_SUCCESS;
 }
+
+static void pool_return(struct stub_pool *p, uint64_t bytes);
 
 /* Misaligned addresses are rejected without being read, so tests can free garbage. */
 static CUresult block_free(uint64_t address) {
@@ -229,8 +248,10 @@ static CUresult block_free(uint64_t address) {
     if (__atomic_exchange_n(&g_fail_next_free, 0, __ATOMIC_ACQ_REL)) return CUDA_ERROR_INVALID_VALUE;
     block *b = (block *)(uintptr_t)address - 1;
     if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    call_delay();
     b->magic = 0;
-    give(b->device, b->size);
+    if (b->pool != NULL) pool_return(b->pool, b->size);
+    else give(b->device, b->size);
     free(b);
     return CUDA_SUCCESS;
 }
@@ -264,12 +285,6 @@ CUresult cuCtxGetDevice(CUdevice *device) {
     return CUDA_SUCCESS;
 }
 
-CUresult cuMemAlloc(unsigned int *dptr, unsigned int bytesize) {
-    (void)dptr;
-    (void)bytesize;
-    return CUDA_ERROR_NOT_SUPPORTED;
-}
-
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize) { return alloc_dptr(dptr, bytesize); }
 
 CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height,
@@ -288,65 +303,6 @@ CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flag
     return alloc_dptr(dptr, bytesize);
 }
 
-CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream hStream) {
-    (void)hStream;
-    return alloc_dptr(dptr, bytesize);
-}
-
-CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream hStream) {
-    (void)hStream;
-    return alloc_dptr(dptr, bytesize);
-}
-
-CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool,
-                                 CUstream hStream) {
-    (void)pool;
-    (void)hStream;
-    return alloc_dptr(dptr, bytesize);
-}
-
-CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool,
-                                      CUstream hStream) {
-    (void)pool;
-    (void)hStream;
-    return alloc_dptr(dptr, bytesize);
-}
-
-CUresult cuMemFree_v2(CUdeviceptr dptr) { return block_free(dptr); }
-
-CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream) {
-    (void)hStream;
-    return block_free(dptr);
-}
-
-CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStream) {
-    (void)hStream;
-    return block_free(dptr);
-}
-
-/* Host-located physical memory is not device memory: the stub hands out a handle without
- * charging any device. */
-CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
-                     const CUmemAllocationProp *prop, unsigned long long flags) {
-    (void)flags;
-    if (handle == NULL || prop == NULL) return CUDA_ERROR_INVALID_VALUE;
-    if (prop->location.type != TESSERA_CU_MEM_LOCATION_TYPE_DEVICE) {
-        *handle = (CUmemGenericAllocationHandle)(uintptr_t)malloc(16) | 1u; /* odd: not a block */
-        return CUDA_SUCCESS;
-    }
-    void *p;
-    CUresult rc = block_alloc(prop->location.id, size, &p);
-    if (rc == CUDA_SUCCESS) *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
-    return rc;
-}
-
-CUresult cuMemRelease(CUmemGenericAllocationHandle handle) {
-    if (handle & 1u) {
-        free((void *)(uintptr_t)(handle & ~(CUmemGenericAllocationHandle)1));
-        return CUDA_SUCCESS;
-    }
-    return block_free(handle);
-}
 
 static uint64_t stub_element(int format, unsigned channels) {
     uint64_t per = format == 0x01 || format == 0x08 ? 1 : format == 0x02 || format == 0x09 || format == 0x10 ? 2 : 4;
@@ -405,6 +361,1002 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
     return CUDA_SUCCESS;
 }
 
+/* ---- streams: work runs when the stream is synchronised ----------------------------------- */
+/* A stream has a device (the thread's when created) and a queue of deferred work: frees that
+ * take effect when the stream reaches them, host functions. Synchronising a stream (or the
+ * context, or an event: the stub does not track which stream an event is on) runs its queue,
+ * then lets pools release what they hold above their release threshold, as the driver does
+ * "on the next call to stream, event or context synchronize". */
+
+#define STUB_MAX_STREAMS 64
+#define STUB_QUEUE 16 /* kernels a stream holds unfinished before a launch waits */
+#define STUB_MAX_OPS 4096
+
+typedef struct stub_op {
+    CUhostFn fn;      /* a host function, or NULL for a free */
+    void *arg;
+    uint64_t address; /* the free */
+} stub_op;
+
+struct CUstream_st {
+    int device;
+    int capturing;
+    CUgraph graph;
+    uint64_t ends[STUB_QUEUE]; /* when its last kernels end (CLOCK_MONOTONIC ns) */
+    int nops;
+    stub_op ops[STUB_MAX_OPS];
+};
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t) {
+    for (uint64_t now = now_ns(); now < t; now = now_ns()) {
+        struct timespec ts = {(time_t)((t - now) / 1000000000u), (long)((t - now) % 1000000000u)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static uint64_t stream_end(const struct CUstream_st *st) {
+    uint64_t end = 0;
+    for (int i = 0; i < STUB_QUEUE; i++) end = st->ends[i] > end ? st->ends[i] : end;
+    return end;
+}
+
+static int stream_oldest(const struct CUstream_st *st) {
+    int oldest = 0;
+    for (int i = 1; i < STUB_QUEUE; i++) oldest = st->ends[i] < st->ends[oldest] ? i : oldest;
+    return oldest;
+}
+
+static pthread_mutex_t g_stream_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct CUstream_st g_default_stream[TSTUB_MAX_DEVICES];
+static struct CUstream_st *g_streams[STUB_MAX_STREAMS];
+static int g_nstreams;
+
+static struct CUstream_st *stream_of(CUstream s) {
+    if (s == NULL || s == (CUstream)0x1 || s == (CUstream)0x2) {
+        g_default_stream[t_device].device = t_device;
+        return &g_default_stream[t_device];
+    }
+    return s;
+}
+
+CUresult cuStreamCreate(CUstream *phStream, unsigned int flags) {
+    (void)flags;
+    struct CUstream_st *st = calloc(1, sizeof *st);
+    if (st == NULL || phStream == NULL) return CUDA_ERROR_OUT_OF_MEMORY;
+    st->device = t_device;
+    pthread_mutex_lock(&g_stream_lock);
+    if (g_nstreams < STUB_MAX_STREAMS) g_streams[g_nstreams++] = st;
+    pthread_mutex_unlock(&g_stream_lock);
+    *phStream = st;
+    return CUDA_SUCCESS;
+}
+
+static CUresult enqueue(CUstream s, CUhostFn fn, void *arg, uint64_t address) {
+    struct CUstream_st *st = stream_of(s);
+    pthread_mutex_lock(&g_stream_lock);
+    CUresult rc = CUDA_ERROR_OUT_OF_MEMORY;
+    if (st->nops < STUB_MAX_OPS) {
+        st->ops[st->nops++] = (stub_op){fn, arg, address};
+        rc = CUDA_SUCCESS;
+    }
+    pthread_mutex_unlock(&g_stream_lock);
+    return rc;
+}
+
+static void run_stream(struct CUstream_st *st) {
+    for (;;) {
+        pthread_mutex_lock(&g_stream_lock);
+        if (st->nops == 0) {
+            pthread_mutex_unlock(&g_stream_lock);
+            return;
+        }
+        stub_op op = st->ops[0];
+        memmove(st->ops, st->ops + 1, (size_t)(st->nops - 1) * sizeof op);
+        st->nops--;
+        pthread_mutex_unlock(&g_stream_lock);
+        if (op.fn != NULL) op.fn(op.arg);
+        else block_free(op.address);
+    }
+}
+
+static void trim_pools(void);
+
+static void run_all_streams(void) {
+    for (int d = 0; d < TSTUB_MAX_DEVICES; d++) run_stream(&g_default_stream[d]);
+    pthread_mutex_lock(&g_stream_lock);
+    int n = g_nstreams;
+    pthread_mutex_unlock(&g_stream_lock);
+    for (int i = 0; i < n; i++) run_stream(g_streams[i]);
+}
+
+/* Waits for the kernels too: a synchronisation returns once the GPU has done them. */
+CUresult cuCtxSynchronize(void) {
+    uint64_t until = 0;
+    pthread_mutex_lock(&g_stream_lock);
+    for (int d = 0; d < TSTUB_MAX_DEVICES; d++)
+        if (stream_end(&g_default_stream[d]) > until) until = stream_end(&g_default_stream[d]);
+    for (int i = 0; i < g_nstreams; i++)
+        if (stream_end(g_streams[i]) > until) until = stream_end(g_streams[i]);
+    pthread_mutex_unlock(&g_stream_lock);
+    sleep_until(until);
+    run_all_streams();
+    trim_pools();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamSynchronize(CUstream hStream) {
+    sleep_until(stream_end(stream_of(hStream)));
+    run_stream(stream_of(hStream));
+    trim_pools();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamSynchronize_ptsz(CUstream hStream) { return cuStreamSynchronize(hStream); }
+
+/* ---- kernels and events: a GPU that runs one kernel at a time ------------------------------ */
+/* A kernel (tstub_kernel) has a duration. Launched, it runs on its device's timeline after
+ * whatever is queued there: the timeline is this process's, or - with TSTUB_GPU_FILE=<path> -
+ * shared by every process naming the file, like tenants of one GPU taking turns. A stream
+ * holds at most STUB_QUEUE kernels not yet finished; one more launch waits for the first to
+ * end, as a launch queue fills. An event records when its stream reaches it. */
+
+struct CUfunc_st {
+    uint32_t magic;
+    uint64_t ns;
+};
+#define KERNEL_MAGIC 0x6b65726eu
+
+struct CUevent_st {
+    uint64_t t;
+    int recorded;
+};
+
+typedef struct gpu_timeline {
+    uint64_t free_at[TSTUB_MAX_DEVICES]; /* when the queued kernels are done */
+} gpu_timeline;
+
+static gpu_timeline g_local_timeline;
+static gpu_timeline *g_timeline;
+static pthread_once_t g_timeline_once = PTHREAD_ONCE_INIT;
+
+static void open_timeline(void) {
+    g_timeline = &g_local_timeline;
+    const char *path = getenv("TSTUB_GPU_FILE");
+    if (path == NULL || *path == '\0') return;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 || ftruncate(fd, sizeof(gpu_timeline)) != 0) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    void *p = mmap(NULL, sizeof(gpu_timeline), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p != MAP_FAILED) g_timeline = p;
+}
+
+/* This process's kernels, for tstub_gpu_busy_ns. */
+#define BUSY_LOG 262144
+static struct {
+    uint64_t start, end;
+} g_busy[BUSY_LOG];
+static uint64_t g_nbusy;
+
+CUfunction tstub_kernel(uint64_t ns) {
+    struct CUfunc_st *f = malloc(sizeof *f);
+    if (f != NULL) *f = (struct CUfunc_st){KERNEL_MAGIC, ns};
+    return f;
+}
+
+uint64_t tstub_gpu_busy_ns(uint64_t t0, uint64_t t1) {
+    uint64_t sum = 0, n = __atomic_load_n(&g_nbusy, __ATOMIC_ACQUIRE);
+    for (uint64_t i = 0; i < n && i < BUSY_LOG; i++) {
+        uint64_t a = g_busy[i].start > t0 ? g_busy[i].start : t0;
+        uint64_t b = g_busy[i].end < t1 ? g_busy[i].end : t1;
+        if (b > a) sum += b - a;
+    }
+    return sum;
+}
+
+uint64_t tstub_now_ns(void) { return now_ns(); }
+
+static CUresult launch(CUfunction f, CUstream hStream) {
+    if (f == NULL || f->magic != KERNEL_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    pthread_once(&g_timeline_once, open_timeline);
+    struct CUstream_st *st = stream_of(hStream);
+    sleep_until(st->ends[stream_oldest(st)]); /* the queue is full until its oldest is done */
+    uint64_t *free_at = &g_timeline->free_at[st->device];
+    uint64_t cur = __atomic_load_n(free_at, __ATOMIC_ACQUIRE), start, end;
+    do {
+        uint64_t now = now_ns();
+        start = cur > now ? cur : now;
+        end = start + f->ns;
+    } while (!__atomic_compare_exchange_n(free_at, &cur, end, 1, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    pthread_mutex_lock(&g_stream_lock);
+    st->ends[stream_oldest(st)] = end;
+    pthread_mutex_unlock(&g_stream_lock);
+    uint64_t i = __atomic_fetch_add(&g_nbusy, 1, __ATOMIC_ACQ_REL);
+    if (i < BUSY_LOG) g_busy[i].start = start, g_busy[i].end = end;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
+                        unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY,
+                        unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream,
+                        void **kernelParams, void **extra) {
+    (void)gridDimX, (void)gridDimY, (void)gridDimZ, (void)blockDimX, (void)blockDimY;
+    (void)blockDimZ, (void)sharedMemBytes, (void)kernelParams, (void)extra;
+    return launch(f, hStream);
+}
+
+CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
+                             unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY,
+                             unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream,
+                             void **kernelParams, void **extra) {
+    return cuLaunchKernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ,
+                          sharedMemBytes, hStream, kernelParams, extra);
+}
+
+CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernelParams,
+                          void **extra) {
+    (void)kernelParams, (void)extra;
+    return config == NULL ? CUDA_ERROR_INVALID_VALUE : launch(f, config->hStream);
+}
+
+CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **kernelParams,
+                               void **extra) {
+    return cuLaunchKernelEx(config, f, kernelParams, extra);
+}
+
+CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
+                                   unsigned int gridDimZ, unsigned int blockDimX,
+                                   unsigned int blockDimY, unsigned int blockDimZ,
+                                   unsigned int sharedMemBytes, CUstream hStream,
+                                   void **kernelParams) {
+    return cuLaunchKernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ,
+                          sharedMemBytes, hStream, kernelParams, NULL);
+}
+
+CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned int gridDimX,
+                                        unsigned int gridDimY, unsigned int gridDimZ,
+                                        unsigned int blockDimX, unsigned int blockDimY,
+                                        unsigned int blockDimZ, unsigned int sharedMemBytes,
+                                        CUstream hStream, void **kernelParams) {
+    return cuLaunchKernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ,
+                          sharedMemBytes, hStream, kernelParams, NULL);
+}
+
+CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags) {
+    (void)Flags;
+    if (phEvent == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *phEvent = calloc(1, sizeof **phEvent);
+    return *phEvent != NULL ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+CUresult cuEventDestroy_v2(CUevent hEvent) {
+    free(hEvent);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventRecord(CUevent hEvent, CUstream hStream) {
+    if (hEvent == NULL) return CUDA_ERROR_INVALID_VALUE;
+    uint64_t now = now_ns(), end = stream_end(stream_of(hStream));
+    hEvent->t = end > now ? end : now;
+    hEvent->recorded = 1;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventRecord_ptsz(CUevent hEvent, CUstream hStream) { return cuEventRecord(hEvent, hStream); }
+
+CUresult cuEventQuery(CUevent hEvent) {
+    if (hEvent == NULL || !hEvent->recorded) return CUDA_ERROR_INVALID_VALUE;
+    return now_ns() >= hEvent->t ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
+}
+
+CUresult cuEventElapsedTime(float *pMilliseconds, CUevent hStart, CUevent hEnd) {
+    if (pMilliseconds == NULL || hStart == NULL || hEnd == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (cuEventQuery(hStart) != CUDA_SUCCESS || cuEventQuery(hEnd) != CUDA_SUCCESS)
+        return CUDA_ERROR_NOT_READY;
+    *pMilliseconds = (float)((double)((int64_t)(hEnd->t - hStart->t)) / 1e6);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUevent hEnd) {
+    return cuEventElapsedTime(pMilliseconds, hStart, hEnd);
+}
+
+CUresult cuEventSynchronize(CUevent hEvent) {
+    if (hEvent != NULL && hEvent->recorded) sleep_until(hEvent->t);
+    return cuCtxSynchronize();
+}
+
+CUresult cuLaunchHostFunc(CUstream hStream, CUhostFn fn, void *userData) {
+    if (fn == NULL) return CUDA_ERROR_INVALID_VALUE;
+    return enqueue(hStream, fn, userData, 0);
+}
+
+CUresult cuLaunchHostFunc_ptsz(CUstream hStream, CUhostFn fn, void *userData) {
+    return cuLaunchHostFunc(hStream, fn, userData);
+}
+
+/* ---- memory pools ------------------------------------------------------------------------ */
+/* A pool takes device memory in steps of TSTUB_POOL_STEP (default 2 MiB) when its free part
+ * cannot serve an allocation, keeps what is freed into it, and gives memory back only above
+ * its release threshold at a synchronisation, or when trimmed. Host pools take no device
+ * memory. */
+
+struct stub_pool {
+    int device; /* -1: a host pool */
+    int destroyed;
+    uint64_t reserved, used, threshold;
+};
+typedef struct stub_pool stub_pool;
+
+static stub_pool g_default_pool[TSTUB_MAX_DEVICES];
+static stub_pool *g_current_pool[TSTUB_MAX_DEVICES];
+static stub_pool *g_pools[256];
+static int g_npools;
+static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t pool_step(void) { return env_u64("TSTUB_POOL_STEP", 2ull << 20); }
+
+static stub_pool *default_pool(int device) {
+    g_default_pool[device].device = device;
+    return &g_default_pool[device];
+}
+
+/* Under g_pool_lock: gives back what is above `keep` (never what is in use), in whole steps. */
+static void pool_shrink(stub_pool *p, uint64_t keep) {
+    uint64_t step = pool_step();
+    uint64_t floor = keep > p->used ? keep : p->used;
+    floor = (floor + step - 1) / step * step;
+    if (p->reserved <= floor) return;
+    if (p->device >= 0) give(p->device, p->reserved - floor);
+    p->reserved = floor;
+}
+
+static void trim_pools(void) {
+    pthread_mutex_lock(&g_pool_lock);
+    for (int d = 0; d < TSTUB_MAX_DEVICES; d++)
+        if (g_default_pool[d].reserved > g_default_pool[d].threshold)
+            pool_shrink(&g_default_pool[d], g_default_pool[d].threshold);
+    for (int i = 0; i < g_npools; i++)
+        if (g_pools[i]->reserved > g_pools[i]->threshold) pool_shrink(g_pools[i], g_pools[i]->threshold);
+    pthread_mutex_unlock(&g_pool_lock);
+}
+
+static void pool_return(stub_pool *p, uint64_t bytes) {
+    pthread_mutex_lock(&g_pool_lock);
+    p->used -= bytes;
+    if (p->destroyed && p->used == 0) pool_shrink(p, 0);
+    pthread_mutex_unlock(&g_pool_lock);
+}
+
+static CUresult pool_alloc(stub_pool *p, uint64_t bytes, CUdeviceptr *dptr) {
+    if (dptr == NULL || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_pool_lock);
+    CUresult rc = CUDA_SUCCESS;
+    if (p->reserved - p->used < bytes) {
+        uint64_t step = pool_step();
+        uint64_t grow = (bytes - (p->reserved - p->used) + step - 1) / step * step;
+        rc = p->device >= 0 ? take(p->device, grow) : CUDA_SUCCESS;
+        if (rc == CUDA_SUCCESS) p->reserved += grow;
+    }
+    if (rc == CUDA_SUCCESS) p->used += bytes;
+    pthread_mutex_unlock(&g_pool_lock);
+    if (rc != CUDA_SUCCESS) return rc;
+    block *b = malloc(sizeof *b + bytes);
+    if (b == NULL) {
+        pool_return(p, bytes);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    *b = (block){.magic = BLOCK_MAGIC, .device = p->device, .size = bytes, .pool = p};
+    *dptr = (CUdeviceptr)(uintptr_t)(b + 1);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool_out, CUdevice dev) {
+    if (pool_out == NULL || !valid_device(dev)) return CUDA_ERROR_INVALID_VALUE;
+    *pool_out = (CUmemoryPool)default_pool(dev);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev) {
+    if (pool == NULL || !valid_device(dev)) return CUDA_ERROR_INVALID_VALUE;
+    stub_pool *p = __atomic_load_n(&g_current_pool[dev], __ATOMIC_ACQUIRE);
+    *pool = (CUmemoryPool)(p != NULL ? p : default_pool(dev));
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceSetMemPool(CUdevice dev, CUmemoryPool pool) {
+    if (pool == NULL || !valid_device(dev)) return CUDA_ERROR_INVALID_VALUE;
+    __atomic_store_n(&g_current_pool[dev], (stub_pool *)pool, __ATOMIC_RELEASE);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props) {
+    if (pool == NULL || props == NULL) return CUDA_ERROR_INVALID_VALUE;
+    stub_pool *p = calloc(1, sizeof *p);
+    if (p == NULL) return CUDA_ERROR_OUT_OF_MEMORY;
+    p->device = props->location.type == TESSERA_CU_MEM_LOCATION_TYPE_DEVICE ? props->location.id : -1;
+    pthread_mutex_lock(&g_pool_lock);
+    if (g_npools < 256) g_pools[g_npools++] = p;
+    pthread_mutex_unlock(&g_pool_lock);
+    *pool = (CUmemoryPool)p;
+    return CUDA_SUCCESS;
+}
+
+/* Freed once no allocation of it is outstanding (the stub keeps the object: handles are not
+ * reused). */
+CUresult cuMemPoolDestroy(CUmemoryPool pool) {
+    stub_pool *p = (stub_pool *)pool;
+    if (p == NULL) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_pool_lock);
+    p->destroyed = 1;
+    if (p->used == 0) pool_shrink(p, 0);
+    pthread_mutex_unlock(&g_pool_lock);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t minBytesToKeep) {
+    stub_pool *p = (stub_pool *)pool;
+    if (p == NULL) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_pool_lock);
+    pool_shrink(p, minBytesToKeep);
+    pthread_mutex_unlock(&g_pool_lock);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemPoolSetAttribute(CUmemoryPool pool, int attr, void *value) {
+    stub_pool *p = (stub_pool *)pool;
+    if (p == NULL || value == NULL || attr != TESSERA_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_pool_lock);
+    p->threshold = *(cuuint64_t *)value;
+    pthread_mutex_unlock(&g_pool_lock);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemPoolGetAttribute(CUmemoryPool pool, int attr, void *value) {
+    stub_pool *p = (stub_pool *)pool;
+    if (p == NULL || value == NULL) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_pool_lock);
+    CUresult rc = CUDA_SUCCESS;
+    if (attr == TESSERA_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD) *(cuuint64_t *)value = p->threshold;
+    else if (attr == TESSERA_CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT) *(cuuint64_t *)value = p->reserved;
+    else if (attr == TESSERA_CU_MEMPOOL_ATTR_USED_MEM_CURRENT) *(cuuint64_t *)value = p->used;
+    else rc = CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_unlock(&g_pool_lock);
+    return rc;
+}
+
+/* Only the pool attribute: the pool a pointer came from, NULL if it is not pool memory. */
+CUresult cuPointerGetAttribute(void *data, int attribute, CUdeviceptr ptr) {
+    if (data == NULL || attribute != TESSERA_CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE || ptr % 16 != 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    block *b = (block *)(uintptr_t)ptr - 1;
+    if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    *(CUmemoryPool *)data = (CUmemoryPool)b->pool;
+    return CUDA_SUCCESS;
+}
+
+/* ---- graphs, and stream capture --------------------------------------------------------- */
+/* A graph notes what its memory allocation nodes take per device; a launch maps that much from
+ * the device's graph memory, growing it as needed, and the stub takes the nodes' frees to be
+ * in the graph, so nothing stays in use after it. Graph memory goes back to the device only
+ * at cuDeviceGraphMemTrim. */
+
+struct CUgraph_st {
+    uint64_t bytes[TSTUB_MAX_DEVICES];
+};
+struct CUgraphExec_st {
+    uint64_t bytes[TSTUB_MAX_DEVICES];
+};
+
+static uint64_t g_graph_reserved[TSTUB_MAX_DEVICES];
+/* Addresses of graph allocations: 8 modulo 16, so they can never be a block (16-aligned). */
+#define GRAPH_VA_TAG 8u
+static uint64_t g_fake_va = 0x7e0000000000ull + GRAPH_VA_TAG;
+
+CUresult cuGraphCreate(CUgraph *phGraph, unsigned int flags) {
+    (void)flags;
+    if (phGraph == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *phGraph = calloc(1, sizeof **phGraph);
+    return *phGraph != NULL ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+static CUresult add_alloc_node(CUgraphNode *node, CUgraph g, CUDA_MEM_ALLOC_NODE_PARAMS *p) {
+    if (g == NULL || p == NULL || p->bytesize == 0 ||
+        p->poolProps.location.type != TESSERA_CU_MEM_LOCATION_TYPE_DEVICE ||
+        !valid_device(p->poolProps.location.id))
+        return CUDA_ERROR_INVALID_VALUE;
+    g->bytes[p->poolProps.location.id] += p->bytesize;
+    p->dptr = __atomic_fetch_add(&g_fake_va, (p->bytesize + 0xffff) & ~0xffffull, __ATOMIC_RELAXED);
+    /* (steps of 64 KiB keep the tag) */
+    if (node != NULL) *node = (CUgraphNode)(uintptr_t)p->dptr;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphAddMemAllocNode(CUgraphNode *phGraphNode, CUgraph hGraph,
+                                const CUgraphNode *dependencies, size_t numDependencies,
+                                CUDA_MEM_ALLOC_NODE_PARAMS *nodeParams) {
+    (void)dependencies;
+    (void)numDependencies;
+    return add_alloc_node(phGraphNode, hGraph, nodeParams);
+}
+
+CUresult cuGraphAddNode(CUgraphNode *phGraphNode, CUgraph hGraph, const CUgraphNode *dependencies,
+                        size_t numDependencies, CUgraphNodeParams *nodeParams) {
+    (void)dependencies;
+    (void)numDependencies;
+    if (nodeParams == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (nodeParams->type == TESSERA_CU_GRAPH_NODE_TYPE_MEM_ALLOC)
+        return add_alloc_node(phGraphNode, hGraph, &nodeParams->alloc);
+    if (phGraphNode != NULL) *phGraphNode = (CUgraphNode)(uintptr_t)0x10;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphAddNode_v2(CUgraphNode *phGraphNode, CUgraph hGraph,
+                           const CUgraphNode *dependencies, const void *dependencyData,
+                           size_t numDependencies, CUgraphNodeParams *nodeParams) {
+    (void)dependencyData;
+    return cuGraphAddNode(phGraphNode, hGraph, dependencies, numDependencies, nodeParams);
+}
+
+CUresult cuGraphClone(CUgraph *phGraphClone, CUgraph originalGraph) {
+    if (phGraphClone == NULL || originalGraph == NULL) return CUDA_ERROR_INVALID_VALUE;
+    CUresult rc = cuGraphCreate(phGraphClone, 0);
+    if (rc == CUDA_SUCCESS) **phGraphClone = *originalGraph;
+    return rc;
+}
+
+CUresult cuGraphDestroy(CUgraph hGraph) {
+    free(hGraph);
+    return CUDA_SUCCESS;
+}
+
+static CUresult instantiate(CUgraphExec *exec, CUgraph g) {
+    if (exec == NULL || g == NULL) return CUDA_ERROR_INVALID_VALUE;
+    struct CUgraphExec_st *e = malloc(sizeof *e);
+    if (e == NULL) return CUDA_ERROR_OUT_OF_MEMORY;
+    memcpy(e->bytes, g->bytes, sizeof e->bytes);
+    *exec = e;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphInstantiate(CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode,
+                            char *logBuffer, size_t bufferSize) {
+    (void)phErrorNode;
+    (void)logBuffer;
+    (void)bufferSize;
+    return instantiate(phGraphExec, hGraph);
+}
+
+CUresult cuGraphInstantiate_v2(CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode,
+                               char *logBuffer, size_t bufferSize) {
+    return cuGraphInstantiate(phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize);
+}
+
+CUresult cuGraphInstantiateWithFlags(CUgraphExec *phGraphExec, CUgraph hGraph,
+                                     unsigned long long flags) {
+    (void)flags;
+    return instantiate(phGraphExec, hGraph);
+}
+
+CUresult cuGraphInstantiateWithParams(CUgraphExec *phGraphExec, CUgraph hGraph, void *params) {
+    (void)params;
+    return instantiate(phGraphExec, hGraph);
+}
+
+CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *phGraphExec, CUgraph hGraph, void *params) {
+    return cuGraphInstantiateWithParams(phGraphExec, hGraph, params);
+}
+
+CUresult cuGraphExecDestroy(CUgraphExec hGraphExec) {
+    free(hGraphExec);
+    return CUDA_SUCCESS;
+}
+
+static CUresult map_graph_memory(CUgraphExec e) {
+    if (e == NULL) return CUDA_ERROR_INVALID_VALUE;
+    for (int d = 0; d < TSTUB_MAX_DEVICES; d++) {
+        uint64_t have = __atomic_load_n(&g_graph_reserved[d], __ATOMIC_ACQUIRE);
+        if (e->bytes[d] <= have) continue;
+        if (take(d, e->bytes[d] - have) != CUDA_SUCCESS) return CUDA_ERROR_OUT_OF_MEMORY;
+        __atomic_store_n(&g_graph_reserved[d], e->bytes[d], __ATOMIC_RELEASE);
+    }
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream) {
+    (void)hStream;
+    return map_graph_memory(hGraphExec);
+}
+
+CUresult cuGraphLaunch_ptsz(CUgraphExec hGraphExec, CUstream hStream) {
+    return cuGraphLaunch(hGraphExec, hStream);
+}
+
+CUresult cuGraphUpload(CUgraphExec hGraphExec, CUstream hStream) {
+    (void)hStream;
+    return map_graph_memory(hGraphExec);
+}
+
+CUresult cuGraphUpload_ptsz(CUgraphExec hGraphExec, CUstream hStream) {
+    return cuGraphUpload(hGraphExec, hStream);
+}
+
+CUresult cuDeviceGraphMemTrim(CUdevice device) {
+    if (!valid_device(device)) return CUDA_ERROR_INVALID_VALUE;
+    give(device, __atomic_exchange_n(&g_graph_reserved[device], 0, __ATOMIC_ACQ_REL));
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetGraphMemAttribute(CUdevice device, int attr, void *value) {
+    if (!valid_device(device) || value == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (attr == TESSERA_CU_GRAPH_MEM_ATTR_USED_MEM_CURRENT) *(cuuint64_t *)value = 0;
+    else if (attr == TESSERA_CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT)
+        *(cuuint64_t *)value = __atomic_load_n(&g_graph_reserved[device], __ATOMIC_ACQUIRE);
+    else return CUDA_ERROR_INVALID_VALUE;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamBeginCapture_v2(CUstream hStream, int mode) {
+    (void)mode;
+    struct CUstream_st *st = stream_of(hStream);
+    if (st->capturing) return CUDA_ERROR_INVALID_VALUE;
+    CUresult rc = cuGraphCreate(&st->graph, 0);
+    if (rc == CUDA_SUCCESS) st->capturing = 1;
+    return rc;
+}
+
+CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph) {
+    struct CUstream_st *st = stream_of(hStream);
+    if (!st->capturing || phGraph == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *phGraph = st->graph;
+    st->capturing = 0;
+    st->graph = NULL;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamIsCapturing(CUstream hStream, int *captureStatus) {
+    if (captureStatus == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *captureStatus = stream_of(hStream)->capturing ? TESSERA_CU_STREAM_CAPTURE_STATUS_ACTIVE : 0;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamIsCapturing_ptsz(CUstream hStream, int *captureStatus) {
+    return cuStreamIsCapturing(hStream, captureStatus);
+}
+
+CUresult cuStreamGetCaptureInfo_v2(CUstream hStream, int *captureStatus_out, cuuint64_t *id_out,
+                                   CUgraph *graph_out, const CUgraphNode **dependencies_out,
+                                   size_t *numDependencies_out) {
+    struct CUstream_st *st = stream_of(hStream);
+    if (captureStatus_out != NULL)
+        *captureStatus_out = st->capturing ? TESSERA_CU_STREAM_CAPTURE_STATUS_ACTIVE : 0;
+    if (id_out != NULL) *id_out = (cuuint64_t)(uintptr_t)st->graph;
+    if (graph_out != NULL) *graph_out = st->graph;
+    if (dependencies_out != NULL) *dependencies_out = NULL;
+    if (numDependencies_out != NULL) *numDependencies_out = 0;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamGetCaptureInfo_v2_ptsz(CUstream hStream, int *captureStatus_out,
+                                        cuuint64_t *id_out, CUgraph *graph_out,
+                                        const CUgraphNode **dependencies_out,
+                                        size_t *numDependencies_out) {
+    return cuStreamGetCaptureInfo_v2(hStream, captureStatus_out, id_out, graph_out,
+                                     dependencies_out, numDependencies_out);
+}
+
+/* ---- stream-ordered allocation ------------------------------------------------------------ */
+
+/* From the current pool of the stream's device; during capture, a node of the graph. */
+static CUresult alloc_async(CUdeviceptr *dptr, size_t bytesize, CUstream hStream) {
+    struct CUstream_st *st = stream_of(hStream);
+    if (st->capturing) {
+        CUDA_MEM_ALLOC_NODE_PARAMS p = {.bytesize = bytesize};
+        p.poolProps.location.type = TESSERA_CU_MEM_LOCATION_TYPE_DEVICE;
+        p.poolProps.location.id = st->device;
+        CUresult rc = add_alloc_node(NULL, st->graph, &p);
+        if (rc == CUDA_SUCCESS && dptr != NULL) *dptr = p.dptr;
+        return rc;
+    }
+    CUmemoryPool pool;
+    cuDeviceGetMemPool(&pool, st->device);
+    return pool_alloc((stub_pool *)pool, bytesize, dptr);
+}
+
+CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream hStream) {
+    return alloc_async(dptr, bytesize, hStream);
+}
+
+CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream hStream) {
+    return alloc_async(dptr, bytesize, hStream);
+}
+
+CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool,
+                                 CUstream hStream) {
+    (void)hStream;
+    if (pool == NULL) return CUDA_ERROR_INVALID_VALUE;
+    return pool_alloc((stub_pool *)pool, bytesize, dptr);
+}
+
+CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool,
+                                      CUstream hStream) {
+    return cuMemAllocFromPoolAsync(dptr, bytesize, pool, hStream);
+}
+
+/* The memory goes back (to its pool, or the device) when the stream reaches the free. */
+static CUresult free_async(CUdeviceptr dptr, CUstream hStream) {
+    if (dptr % 16 == GRAPH_VA_TAG) return CUDA_SUCCESS; /* a graph allocation: a free node */
+    if (dptr % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
+    block *b = (block *)(uintptr_t)dptr - 1;
+    if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    return enqueue(hStream, NULL, NULL, dptr);
+}
+
+CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream) { return free_async(dptr, hStream); }
+
+CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStream) { return free_async(dptr, hStream); }
+
+/* Frees at once, pool memory included (back into its pool). */
+CUresult cuMemFree_v2(CUdeviceptr dptr) { return block_free(dptr); }
+
+/* ---- virtual memory: physical memory lives while its handle or a mapping holds it ---------- */
+
+#define STUB_MAX_MAPPINGS 1024
+
+static struct {
+    CUdeviceptr va;
+    uint64_t size;
+    block *handle;
+} g_maps[STUB_MAX_MAPPINGS];
+static pthread_mutex_t g_map_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t g_next_va = 0x7f0000000000ull;
+
+static void handle_drop(block *b) {
+    if (--b->refs == 0) {
+        b->magic = 0;
+        give(b->device, b->size);
+        free(b);
+    }
+}
+
+/* Host-located physical memory is not device memory: the stub hands out a handle without
+ * charging any device. */
+CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
+                     const CUmemAllocationProp *prop, unsigned long long flags) {
+    (void)flags;
+    if (handle == NULL || prop == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (prop->location.type != TESSERA_CU_MEM_LOCATION_TYPE_DEVICE) {
+        *handle = (CUmemGenericAllocationHandle)(uintptr_t)malloc(16) | 1u; /* odd: not a block */
+        return CUDA_SUCCESS;
+    }
+    void *p;
+    CUresult rc = block_alloc(prop->location.id, size, &p);
+    if (rc != CUDA_SUCCESS) return rc;
+    ((block *)p - 1)->refs = 1;
+    *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemRelease(CUmemGenericAllocationHandle handle) {
+    if (handle & 1u) {
+        free((void *)(uintptr_t)(handle & ~(CUmemGenericAllocationHandle)1));
+        return CUDA_SUCCESS;
+    }
+    if (handle % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
+    if (__atomic_exchange_n(&g_fail_next_free, 0, __ATOMIC_ACQ_REL)) return CUDA_ERROR_INVALID_VALUE;
+    block *b = (block *)(uintptr_t)handle - 1;
+    pthread_mutex_lock(&g_map_lock);
+    CUresult rc = CUDA_ERROR_INVALID_VALUE;
+    if (b->magic == BLOCK_MAGIC && b->refs > 0 && !b->released) {
+        b->released = 1;
+        handle_drop(b);
+        rc = CUDA_SUCCESS;
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    return rc;
+}
+
+CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr,
+                             unsigned long long flags) {
+    (void)alignment;
+    (void)addr;
+    (void)flags;
+    if (ptr == NULL || size == 0) return CUDA_ERROR_INVALID_VALUE;
+    *ptr = __atomic_fetch_add(&g_next_va, (size + 0x1fffff) & ~0x1fffffull, __ATOMIC_RELAXED);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle,
+                  unsigned long long flags) {
+    (void)offset;
+    (void)flags;
+    if ((handle & 1u) || handle % 16 != 0 || size == 0) return CUDA_ERROR_INVALID_VALUE;
+    block *b = (block *)(uintptr_t)handle - 1;
+    pthread_mutex_lock(&g_map_lock);
+    CUresult rc = CUDA_ERROR_INVALID_VALUE;
+    for (int i = 0; b->magic == BLOCK_MAGIC && !b->released && i < STUB_MAX_MAPPINGS; i++) {
+        if (g_maps[i].handle != NULL) continue;
+        g_maps[i].va = ptr;
+        g_maps[i].size = size;
+        g_maps[i].handle = b;
+        b->refs++;
+        rc = CUDA_SUCCESS;
+        break;
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    return rc;
+}
+
+/* Unmaps every mapping that starts in [ptr, ptr + size); the range must hold at least one. */
+CUresult cuMemUnmap(CUdeviceptr ptr, size_t size) {
+    pthread_mutex_lock(&g_map_lock);
+    CUresult rc = CUDA_ERROR_INVALID_VALUE;
+    for (int i = 0; i < STUB_MAX_MAPPINGS; i++) {
+        if (g_maps[i].handle == NULL || g_maps[i].va < ptr || g_maps[i].va >= ptr + size) continue;
+        handle_drop(g_maps[i].handle);
+        g_maps[i].handle = NULL;
+        rc = CUDA_SUCCESS;
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    return rc;
+}
+
+/* Sparse arrays: a map operation holds the handle's memory, an unmap (naming the handle) lets
+ * it go. */
+CUresult cuMemMapArrayAsync(CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream) {
+    (void)hStream;
+    if (mapInfoList == NULL) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_map_lock);
+    for (unsigned int i = 0; i < count; i++) {
+        CUmemGenericAllocationHandle h = mapInfoList[i].memHandle;
+        if ((h & 1u) || h % 16 != 0 || h == 0) continue;
+        block *b = (block *)(uintptr_t)h - 1;
+        if (b->magic != BLOCK_MAGIC) continue;
+        if (mapInfoList[i].memOperationType == TESSERA_CU_MEM_OPERATION_TYPE_MAP) b->refs++;
+        else handle_drop(b);
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemMapArrayAsync_ptsz(CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream) {
+    return cuMemMapArrayAsync(mapInfoList, count, hStream);
+}
+
+/* ---- context limits ----------------------------------------------------------------------- */
+/* Defaults as the driver's: 1 KiB stack per thread, 1 MiB printf FIFO, 8 MiB heap, 2048
+ * pending launches. Raising one takes device memory: bytes for the FIFO and heap, the stack
+ * times the resident threads (TSTUB_SMS multiprocessors, default 4, x 64 threads each), and
+ * TSTUB_PENDING_LAUNCH_BYTES (default 512) per pending launch. */
+
+static const uint64_t k_limit_default[5] = {1024, 1u << 20, 8u << 20, 2, 2048};
+static uint64_t g_limits[TSTUB_MAX_DEVICES][5];
+
+static uint64_t stub_sms(void) { return env_u64("TSTUB_SMS", 4); }
+
+static uint64_t limit_cost(int limit, uint64_t value) {
+    uint64_t def = k_limit_default[limit], above = value > def ? value - def : 0;
+    if (limit == TESSERA_CU_LIMIT_STACK_SIZE) return above * stub_sms() * 64;
+    if (limit == TESSERA_CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT)
+        return above * env_u64("TSTUB_PENDING_LAUNCH_BYTES", 512);
+    if (limit == 3) return 0; /* sync depth: no memory in the stub */
+    return above;
+}
+
+CUresult cuCtxGetLimit(size_t *pvalue, int limit) {
+    if (pvalue == NULL || limit < 0 || limit > 4) return CUDA_ERROR_INVALID_VALUE;
+    uint64_t v = g_limits[t_device][limit];
+    *pvalue = v != 0 ? v : k_limit_default[limit];
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxSetLimit(int limit, size_t value) {
+    size_t old;
+    if (cuCtxGetLimit(&old, limit) != CUDA_SUCCESS) return CUDA_ERROR_INVALID_VALUE;
+    if (limit == TESSERA_CU_LIMIT_MALLOC_HEAP_SIZE) value = (value + 4095) / 4096 * 4096;
+    uint64_t was = limit_cost(limit, old), now = limit_cost(limit, value);
+    if (now > was && take(t_device, now - was) != CUDA_SUCCESS) return CUDA_ERROR_OUT_OF_MEMORY;
+    if (now < was) give(t_device, was - now);
+    g_limits[t_device][limit] = value;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetAttribute(int *pi, int attrib, CUdevice dev) {
+    if (pi == NULL || !valid_device(dev)) return CUDA_ERROR_INVALID_VALUE;
+    if (attrib == TESSERA_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT) *pi = (int)stub_sms();
+    else if (attrib == TESSERA_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR) *pi = 64;
+    else return CUDA_ERROR_INVALID_VALUE;
+    return CUDA_SUCCESS;
+}
+
+/* ---- the pre-3.2 ABI ---------------------------------------------------------------------- */
+/* 32-bit device pointers: the stub maps those blocks below 4 GiB (MAP_32BIT), so they are real
+ * addresses the _v2 calls understand too. */
+
+CUresult cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesize) {
+#ifdef MAP_32BIT
+    if (dptr == NULL || bytesize == 0) return CUDA_ERROR_INVALID_VALUE;
+    CUresult rc = take(t_device, bytesize);
+    if (rc != CUDA_SUCCESS) return rc;
+    void *m = mmap(NULL, sizeof(block) + bytesize, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (m == MAP_FAILED) {
+        give(t_device, bytesize);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    block *b = m;
+    *b = (block){.magic = BLOCK_MAGIC ^ 1u, .device = t_device, .size = bytesize};
+    *dptr = (CUdeviceptr_v1)(uintptr_t)(b + 1);
+    return CUDA_SUCCESS;
+#else
+    (void)dptr;
+    (void)bytesize;
+    return CUDA_ERROR_NOT_SUPPORTED;
+#endif
+}
+
+CUresult cuMemAllocPitch(CUdeviceptr_v1 *dptr, unsigned int *pPitch, unsigned int WidthInBytes,
+                         unsigned int Height, unsigned int ElementSizeBytes) {
+    (void)ElementSizeBytes;
+    if (pPitch == NULL || WidthInBytes == 0 || Height == 0) return CUDA_ERROR_INVALID_VALUE;
+    uint64_t align = env_u64("TSTUB_PITCH_ALIGN", DEFAULT_PITCH_ALIGN);
+    uint64_t pitch = (WidthInBytes + align - 1) / align * align;
+    CUresult rc = cuMemAlloc(dptr, (unsigned int)(pitch * Height));
+    if (rc == CUDA_SUCCESS) *pPitch = (unsigned int)pitch;
+    return rc;
+}
+
+/* Legacy blocks carry a magic of their own: they are unmapped, not freed. */
+CUresult cuMemFree(CUdeviceptr_v1 dptr) {
+    if (dptr == 0 || dptr % 16 != 0) return dptr == 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+    if (__atomic_exchange_n(&g_fail_next_free, 0, __ATOMIC_ACQ_REL)) return CUDA_ERROR_INVALID_VALUE;
+    block *b = (block *)(uintptr_t)dptr - 1;
+    if (b->magic != (BLOCK_MAGIC ^ 1u)) return CUDA_ERROR_INVALID_VALUE;
+    b->magic = 0;
+    give(b->device, b->size);
+    munmap(b, sizeof *b + b->size);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemGetInfo(unsigned int *free_bytes, unsigned int *total) {
+    size_t f, t;
+    CUresult rc = cuMemGetInfo_v2(&f, &t);
+    if (rc != CUDA_SUCCESS || free_bytes == NULL || total == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *free_bytes = f > 0xffffffffu ? 0xffffffffu : (unsigned int)f;
+    *total = t > 0xffffffffu ? 0xffffffffu : (unsigned int)t;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceTotalMem(unsigned int *bytes, CUdevice dev) {
+    size_t b;
+    CUresult rc = cuDeviceTotalMem_v2(&b, dev);
+    if (rc != CUDA_SUCCESS || bytes == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *bytes = b > 0xffffffffu ? 0xffffffffu : (unsigned int)b;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuArrayCreate(CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR_v1 *d) {
+    if (d == NULL) return CUDA_ERROR_INVALID_VALUE;
+    CUDA_ARRAY_DESCRIPTOR v2 = {d->Width, d->Height, d->Format, d->NumChannels};
+    return cuArrayCreate_v2(pHandle, &v2);
+}
+
+CUresult cuArray3DCreate(CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR_v1 *d) {
+    if (d == NULL) return CUDA_ERROR_INVALID_VALUE;
+    CUDA_ARRAY3D_DESCRIPTOR v2 = {d->Width, d->Height, d->Depth, d->Format, d->NumChannels, d->Flags};
+    return cuArray3DCreate_v2(pHandle, &v2);
+}
+
 /* ---- entry-point lookup ------------------------------------------------------------------- */
 
 typedef struct proc {
@@ -419,7 +1371,7 @@ static const proc k_procs[] = {
     {"cuInit", 2000, (void *)cuInit, NULL, NULL},
     {"cuCtxGetDevice", 2000, (void *)cuCtxGetDevice, NULL, NULL},
     {"cuMemAlloc", 3020, (void *)cuMemAlloc_v2, NULL, (void *)cuMemAlloc},
-    {"cuMemAllocPitch", 3020, (void *)cuMemAllocPitch_v2, NULL, NULL},
+    {"cuMemAllocPitch", 3020, (void *)cuMemAllocPitch_v2, NULL, (void *)cuMemAllocPitch},
     {"cuMemAllocManaged", 6000, (void *)cuMemAllocManaged, NULL, NULL},
     {"cuMemCreate", 10020, (void *)cuMemCreate, NULL, NULL},
     {"cuMemRelease", 10020, (void *)cuMemRelease, NULL, NULL},
@@ -427,14 +1379,33 @@ static const proc k_procs[] = {
     {"cuMemAllocFromPoolAsync", 11020, (void *)cuMemAllocFromPoolAsync,
      (void *)cuMemAllocFromPoolAsync_ptsz, NULL},
     {"cuMemFreeAsync", 11020, (void *)cuMemFreeAsync, (void *)cuMemFreeAsync_ptsz, NULL},
-    {"cuMemFree", 3020, (void *)cuMemFree_v2, NULL, NULL},
-    {"cuArrayCreate", 3020, (void *)cuArrayCreate_v2, NULL, NULL},
-    {"cuArray3DCreate", 3020, (void *)cuArray3DCreate_v2, NULL, NULL},
+    {"cuMemFree", 3020, (void *)cuMemFree_v2, NULL, (void *)cuMemFree},
+    {"cuArrayCreate", 3020, (void *)cuArrayCreate_v2, NULL, (void *)cuArrayCreate},
+    {"cuArray3DCreate", 3020, (void *)cuArray3DCreate_v2, NULL, (void *)cuArray3DCreate},
     {"cuArrayDestroy", 2000, (void *)cuArrayDestroy, NULL, NULL},
     {"cuMipmappedArrayCreate", 5000, (void *)cuMipmappedArrayCreate, NULL, NULL},
     {"cuMipmappedArrayDestroy", 5000, (void *)cuMipmappedArrayDestroy, NULL, NULL},
-    {"cuMemGetInfo", 3020, (void *)cuMemGetInfo_v2, NULL, NULL},
-    {"cuDeviceTotalMem", 3020, (void *)cuDeviceTotalMem_v2, NULL, NULL},
+    {"cuMemGetInfo", 3020, (void *)cuMemGetInfo_v2, NULL, (void *)cuMemGetInfo},
+    {"cuDeviceTotalMem", 3020, (void *)cuDeviceTotalMem_v2, NULL, (void *)cuDeviceTotalMem},
+    {"cuMemMap", 10020, (void *)cuMemMap, NULL, NULL},
+    {"cuMemUnmap", 10020, (void *)cuMemUnmap, NULL, NULL},
+    {"cuMemPoolCreate", 11020, (void *)cuMemPoolCreate, NULL, NULL},
+    {"cuMemPoolDestroy", 11020, (void *)cuMemPoolDestroy, NULL, NULL},
+    {"cuMemPoolTrimTo", 11020, (void *)cuMemPoolTrimTo, NULL, NULL},
+    {"cuMemPoolSetAttribute", 11020, (void *)cuMemPoolSetAttribute, NULL, NULL},
+    {"cuMemPoolGetAttribute", 11020, (void *)cuMemPoolGetAttribute, NULL, NULL},
+    {"cuDeviceGetDefaultMemPool", 11020, (void *)cuDeviceGetDefaultMemPool, NULL, NULL},
+    {"cuDeviceSetMemPool", 11020, (void *)cuDeviceSetMemPool, NULL, NULL},
+    {"cuCtxSynchronize", 2000, (void *)cuCtxSynchronize, NULL, NULL},
+    {"cuStreamSynchronize", 2000, (void *)cuStreamSynchronize, (void *)cuStreamSynchronize_ptsz, NULL},
+    {"cuEventSynchronize", 2000, (void *)cuEventSynchronize, NULL, NULL},
+    {"cuCtxSetLimit", 3010, (void *)cuCtxSetLimit, NULL, NULL},
+    {"cuGraphAddMemAllocNode", 11040, (void *)cuGraphAddMemAllocNode, NULL, NULL},
+    {"cuGraphInstantiate", 12000, (void *)cuGraphInstantiateWithFlags, NULL, (void *)cuGraphInstantiate_v2},
+    {"cuGraphLaunch", 10000, (void *)cuGraphLaunch, (void *)cuGraphLaunch_ptsz, NULL},
+    {"cuDeviceGraphMemTrim", 11040, (void *)cuDeviceGraphMemTrim, NULL, NULL},
+    {"cuLaunchKernel", 4000, (void *)cuLaunchKernel, (void *)cuLaunchKernel_ptsz, NULL},
+    {"cuEventRecord", 2000, (void *)cuEventRecord, (void *)cuEventRecord_ptsz, NULL},
     {"cuGetProcAddress", 12000, (void *)cuGetProcAddress_v2, NULL, (void *)cuGetProcAddress},
 };
 
@@ -481,8 +1452,7 @@ void tstub_fail_next_free(void) { __atomic_store_n(&g_fail_next_free, 1, __ATOMI
 static const struct {
     const char *name;
     void *fn;
-} k_addrs[] = {TESSERA_HOOKED_FUNCS(TSTUB_ADDR_ENTRY) TESSERA_RESOLVED_FUNCS(TSTUB_ADDR_ENTRY)
-                   {"cuMemAlloc", (void *)cuMemAlloc}};
+} k_addrs[] = {TESSERA_HOOKED_FUNCS(TSTUB_ADDR_ENTRY) TESSERA_RESOLVED_FUNCS(TSTUB_ADDR_ENTRY)};
 
 void *tstub_real_addr(const char *name) {
     for (size_t i = 0; i < sizeof k_addrs / sizeof k_addrs[0]; i++) {

@@ -22,10 +22,19 @@ TESSERA_RESOLVED_FUNCS(TSTUB_DECLARE)
 CUresult cuInit(unsigned int flags);
 CUresult cuDeviceGet(CUdevice *device, int ordinal);
 CUresult cuDeviceGetCount(int *count);
-/* The pre-3.2 ABI entry point (32-bit size): never wrapped, always fails in the stub. */
-CUresult cuMemAlloc(unsigned int *dptr, unsigned int bytesize);
+/* Driver calls the library never wraps that the tests use to set scenes up. */
+CUresult cuStreamCreate(CUstream *phStream, unsigned int flags);
+CUresult cuStreamBeginCapture_v2(CUstream hStream, int mode);
+CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph);
+CUresult cuGraphCreate(CUgraph *phGraph, unsigned int flags);
+CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr,
+                             unsigned long long flags);
 
 /* Test helpers (not CUDA). */
+CUfunction tstub_kernel(uint64_t ns);       /* a kernel that keeps the GPU busy this long */
+uint64_t tstub_gpu_busy_ns(uint64_t t0, uint64_t t1); /* this process's kernels' GPU time in
+                                                       * [t0, t1) (CLOCK_MONOTONIC ns) */
+uint64_t tstub_now_ns(void);
 void tstub_set_device(int device);          /* what cuCtxGetDevice reports on this thread */
 uint64_t tstub_used(int device);            /* bytes the "driver" has handed out */
 uint64_t tstub_peak(int device);            /* high-water mark of tstub_used */

@@ -28,13 +28,15 @@ int main(void) {
     cuMemGetInfo_v2_fn info = (cuMemGetInfo_v2_fn)must(h, "cuMemGetInfo_v2");
     cuMemAllocAsync_fn alloc_async = (cuMemAllocAsync_fn)must(h, "cuMemAllocAsync");
     cuMemFreeAsync_fn free_async = (cuMemFreeAsync_fn)must(h, "cuMemFreeAsync");
+    cuCtxSynchronize_fn sync = (cuCtxSynchronize_fn)must(h, "cuCtxSynchronize");
     if (g_failures) return finish("t_dlsym");
 
     /* Intercepted names give our wrappers; everything else is the driver's own. */
     CHECK(alloc != real_addr("cuMemAlloc_v2"), "cuMemAlloc_v2 is wrapped");
     CHECK(info != real_addr("cuMemGetInfo_v2"), "cuMemGetInfo_v2 is wrapped");
     CHECK(dlsym(h, "cuCtxGetDevice") == real_addr("cuCtxGetDevice"), "cuCtxGetDevice untouched");
-    CHECK(dlsym(h, "cuMemAlloc") == real_addr("cuMemAlloc"), "legacy cuMemAlloc untouched");
+    CHECK(dlsym(h, "cuMemAlloc") != real_addr("cuMemAlloc") && dlsym(h, "cuMemAlloc") != NULL,
+          "legacy cuMemAlloc is wrapped too");
     CHECK(dlsym(h, "cuNoSuchEntryPoint") == NULL, "unknown cu name stays NULL");
     void *self = dlopen(NULL, RTLD_NOW);
     CHECK(dlsym(self, "strlen") == (void *)strlen, "non-CUDA lookups unaffected");
@@ -46,14 +48,18 @@ int main(void) {
     CHECK_RC(info(&f, &t), CUDA_SUCCESS);
     CHECK_EQ_U64(t, L, "total is the limit");
     CUdeviceptr a = 0, b = 0, c = 0;
-    CHECK_RC(alloc(&a, L - MiB), CUDA_SUCCESS);
+    /* The pool grows by 2 MiB for 1 MiB: that is what it takes from the GPU, and is charged. */
+    CHECK_RC(alloc(&a, L - 2 * MiB), CUDA_SUCCESS);
     CHECK_RC(alloc_async(&b, MiB, NULL), CUDA_SUCCESS);
     CHECK_RC(alloc(&c, 1), CUDA_ERROR_OUT_OF_MEMORY);
     CHECK_RC(info(&f, &t), CUDA_SUCCESS);
     CHECK_EQ_U64(f, 0, "free at the limit");
     CHECK_RC(free_async(b, NULL), CUDA_SUCCESS);
     CHECK_RC(info(&f, &t), CUDA_SUCCESS);
-    CHECK_EQ_U64(f, MiB, "free counted");
+    CHECK_EQ_U64(f, 0, "nothing back when the free is only enqueued");
+    CHECK_RC(sync(), CUDA_SUCCESS);
+    CHECK_RC(info(&f, &t), CUDA_SUCCESS);
+    CHECK_EQ_U64(f, 2 * MiB, "back once the stream reached the free and the pool let go");
     CHECK_RC(release(a), CUDA_SUCCESS);
     CHECK_RC(info(&f, &t), CUDA_SUCCESS);
     CHECK_EQ_U64(f, L, "all free again");

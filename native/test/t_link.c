@@ -175,9 +175,12 @@ static void test_arrays(void) {
     expect_clean("arrays");
 }
 
+/* Pools are charged by what they hold (the stub's grow in 2 MiB steps), and give memory back
+ * at a synchronisation (release threshold 0, the default). */
 static void test_async_and_pools(void) {
     CUdeviceptr p[4] = {0}, q = 0;
-    CUmemoryPool pool = (CUmemoryPool)(uintptr_t)0x1000;
+    CUmemoryPool pool = NULL;
+    CHECK_RC(cuDeviceGetDefaultMemPool(&pool, 0), CUDA_SUCCESS);
     CHECK_RC(cuMemAllocAsync(&p[0], MiB, NULL), CUDA_SUCCESS);
     CHECK_RC(cuMemAllocAsync_ptsz(&p[1], MiB, NULL), CUDA_SUCCESS);
     CHECK_RC(cuMemAllocFromPoolAsync(&p[2], MiB, pool, NULL), CUDA_SUCCESS);
@@ -186,11 +189,14 @@ static void test_async_and_pools(void) {
     CHECK_RC(cuMemAllocFromPoolAsync(&q, L - 4 * MiB + 1, pool, NULL), CUDA_ERROR_OUT_OF_MEMORY);
     CHECK_RC(cuMemAllocAsync(&q, L - 4 * MiB, NULL), CUDA_SUCCESS);
     CHECK_RC(cuMemAllocAsync_ptsz(&q, 1, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+    CHECK_EQ_U64(tstub_used(0), L, "the driver never held more than the limit");
     CHECK_RC(cuMemFreeAsync(q, NULL), CUDA_SUCCESS);
     CHECK_RC(cuMemFreeAsync(p[0], NULL), CUDA_SUCCESS);
     CHECK_RC(cuMemFreeAsync_ptsz(p[1], NULL), CUDA_SUCCESS);
     CHECK_RC(cuMemFree_v2(p[2]), CUDA_SUCCESS); /* cuMemFree may free pool memory too */
     CHECK_RC(cuMemFreeAsync(p[3], NULL), CUDA_SUCCESS);
+    CHECK_EQ_U64(used(), L, "still held by the pool until a synchronisation");
+    CHECK_RC(cuCtxSynchronize(), CUDA_SUCCESS);
     expect_clean("async and pools");
 }
 

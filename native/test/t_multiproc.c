@@ -239,6 +239,16 @@ static void test_identity(void) {
     __atomic_sub_fetch(&h->used_bytes, L / 2, __ATOMIC_ACQ_REL);
     s->used_bytes = 0;
     CHECK_EQ_U64(usage_total(h), 0, "total after identity checks");
+
+    /* A process killed while claiming a slot (inside the usage lock) leaves it half-claimed:
+     * the next process to open the file frees it and recounts the total without it. */
+    s = plant(h, TESSERA_SLOT_CLAIMING, 0, 0, L / 2);
+    fill = spawn("fill", 0);
+    CHECK_EQ_U64(get_u64(fill.from), CUDA_SUCCESS, "a half-claimed slot's bytes recounted");
+    reap(&fill);
+    CHECK(__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) == TESSERA_SLOT_FREE,
+          "half-claimed slot freed");
+    CHECK_EQ_U64(usage_total(h), 0, "total after the half-claimed slot");
     munmap(h, TESSERA_USAGE_FILE_SIZE);
 }
 

@@ -34,7 +34,37 @@ static void test_pointers(cuGetProcAddress_v2_fn gpa) {
     CHECK(alloc == dlsym(h, "cuMemAlloc_v2") && alloc != tstub_real_addr("cuMemAlloc_v2"),
           "cuMemAlloc wrapped");
     void *legacy = get2(gpa, "cuMemAlloc", 3000, 0);
-    CHECK(legacy == tstub_real_addr("cuMemAlloc"), "pre-3.2 ABI passes through untouched");
+    CHECK(legacy == dlsym(h, "cuMemAlloc") && legacy != tstub_real_addr("cuMemAlloc"),
+          "the pre-3.2 ABI is wrapped too");
+    static const char *const legacy_names[] = {"cuMemAllocPitch", "cuMemFree", "cuMemGetInfo",
+                                               "cuDeviceTotalMem", "cuArrayCreate",
+                                               "cuArray3DCreate"};
+    for (size_t i = 0; i < sizeof legacy_names / sizeof legacy_names[0]; i++) {
+        void *p = get2(gpa, legacy_names[i], 3000, 0);
+        CHECK(p == dlsym(h, legacy_names[i]) && p != tstub_real_addr(legacy_names[i]),
+              "%s@3000 is our legacy wrapper", legacy_names[i]);
+    }
+    /* Everything else that sets device memory aside, and the synchronisations. */
+    static const char *const more[] = {"cuMemMap", "cuMemUnmap", "cuMemPoolCreate",
+                                       "cuMemPoolDestroy", "cuMemPoolTrimTo",
+                                       "cuMemPoolSetAttribute", "cuDeviceSetMemPool",
+                                       "cuCtxSynchronize", "cuEventSynchronize", "cuCtxSetLimit",
+                                       "cuGraphAddMemAllocNode", "cuDeviceGraphMemTrim"};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        void *p = get2(gpa, more[i], 12000, 0);
+        CHECK(p == dlsym(h, more[i]) && p != tstub_real_addr(more[i]), "%s wrapped", more[i]);
+    }
+    CHECK(get2(gpa, "cuStreamSynchronize", 12000, PTSZ) == dlsym(h, "cuStreamSynchronize_ptsz"),
+          "per-thread-stream synchronisation wrapped");
+    CHECK(get2(gpa, "cuGraphLaunch", 12000, PTSZ) == dlsym(h, "cuGraphLaunch_ptsz"),
+          "per-thread-stream graph launch wrapped");
+    CHECK(get2(gpa, "cuGraphInstantiate", 12000, 0) == dlsym(h, "cuGraphInstantiateWithFlags"),
+          "cuGraphInstantiate@12000 is our cuGraphInstantiateWithFlags");
+    CHECK(get2(gpa, "cuGraphInstantiate", 11080, 0) == dlsym(h, "cuGraphInstantiate_v2"),
+          "cuGraphInstantiate@11080 is our _v2");
+    /* A pointer the table does not expect, for a function we wrap, is still caught. */
+    CHECK(get2(gpa, "cuMemPoolGetAttribute", 12000, 0) == tstub_real_addr("cuMemPoolGetAttribute"),
+          "a query we only call stays the driver's");
     void *async = get2(gpa, "cuMemAllocAsync", 12000, 0);
     void *async_ptsz = get2(gpa, "cuMemAllocAsync", 12000, PTSZ);
     CHECK(async == dlsym(h, "cuMemAllocAsync"), "legacy-stream async wrapped");
@@ -58,6 +88,9 @@ static void test_enforcement(cuGetProcAddress_v2_fn gpa, uint64_t L) {
     cuMemAllocAsync_fn async = (cuMemAllocAsync_fn)get2(gpa, "cuMemAllocAsync", 12000, PTSZ);
     cuMemAllocFromPoolAsync_fn pool =
         (cuMemAllocFromPoolAsync_fn)get2(gpa, "cuMemAllocFromPoolAsync", 12000, PTSZ);
+    cuCtxSynchronize_fn sync = (cuCtxSynchronize_fn)get2(gpa, "cuCtxSynchronize", 12000, 0);
+    CUmemoryPool mp = NULL;
+    cuDeviceGetDefaultMemPool(&mp, 0);
     cuMemFreeAsync_fn free_async = (cuMemFreeAsync_fn)get2(gpa, "cuMemFreeAsync", 12000, PTSZ);
     if (g_failures) return;
 
@@ -66,15 +99,16 @@ static void test_enforcement(cuGetProcAddress_v2_fn gpa, uint64_t L) {
     CHECK_EQ_U64(bytes, L, "cuDeviceTotalMem is the limit");
     CUdeviceptr a = 0, b = 0, c = 0, d = 0;
     CHECK_RC(alloc(&a, L - 2 * MiB), CUDA_SUCCESS);
-    CHECK_RC(async(&b, MiB, NULL), CUDA_SUCCESS);
-    CHECK_RC(pool(&c, MiB, (CUmemoryPool)(uintptr_t)0x1000, NULL), CUDA_SUCCESS);
+    CHECK_RC(async(&b, MiB, NULL), CUDA_SUCCESS); /* the pool takes 2 MiB */
+    CHECK_RC(pool(&c, MiB, mp, NULL), CUDA_SUCCESS); /* and serves this from them */
     CHECK_RC(alloc(&d, 1), CUDA_ERROR_OUT_OF_MEMORY);
-    CHECK_RC(pool(&d, 1, (CUmemoryPool)(uintptr_t)0x1000, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+    CHECK_RC(pool(&d, 1, mp, NULL), CUDA_ERROR_OUT_OF_MEMORY);
     CHECK_RC(info(&f, &t), CUDA_SUCCESS);
     CHECK(f == 0 && t == L, "at the limit: free %zu total %zu", f, t);
     CHECK_RC(free_async(c, NULL), CUDA_SUCCESS);
     CHECK_RC(free_async(b, NULL), CUDA_SUCCESS);
     CHECK_RC(release(a), CUDA_SUCCESS);
+    CHECK_RC(sync(), CUDA_SUCCESS);
     CHECK_RC(info(&f, &t), CUDA_SUCCESS);
     CHECK_EQ_U64(f, L, "all free again");
     CHECK_EQ_U64(tstub_used(0), 0, "driver clean");

@@ -34,4 +34,11 @@ for backend in native cudaMallocAsync; do
     fi
     rm -rf "$usage"
 done
+# Compute shares: tenants of GPU 0 pacing their kernel launches (about 2 minutes).
+if python3 "$HERE/compute_shares.py" "$LIB"; then
+    echo "PASS gpu-compute-shares"
+else
+    echo "FAIL gpu-compute-shares"
+    failures=$((failures + 1))
+fi
 [ "$failures" -eq 0 ]
