@@ -28,6 +28,12 @@ final class DemoAdmission {
   static final String DEFAULTS = "defaults.workloads.tessera.dev";
   /** The ValidatingWebhookConfiguration's webhook: the policies' rules. */
   static final String POLICIES = "policies.workloads.tessera.dev";
+  /**
+   * The pod webhook: Tessera's scheduler, GPU share and workload labels for pods of project
+   * namespaces. The in-process API server has no namespace selectors; the reviewer leaves pods of
+   * namespaces no project owns as they are, which is what the selector does on a cluster.
+   */
+  static final String PODS = "pods.tessera.dev";
 
   private static final Set<String> WORKLOADS = Set.of(
       HasMetadata.getPlural(WorkspaceResource.class),
@@ -39,7 +45,7 @@ final class DemoAdmission {
     webhooks(reviewer).forEach(api::register);
   }
 
-  /** The mutating webhook, then the validating one. */
+  /** In deploy/35-admission.yaml's order: the workloads' mutating and validating webhooks, then the pods'. */
   static List<Webhook> webhooks(AdmissionReviewer reviewer) {
     return List.of(
         Webhook.mutating(DEFAULTS,
@@ -48,6 +54,8 @@ final class DemoAdmission {
         Webhook.validating(POLICIES,
             new Webhook.Rule(WellKnown.API_GROUP, WellKnown.API_VERSION, WORKLOADS,
                 Set.of(Operation.CREATE, Operation.UPDATE)),
-            review -> reviewer.review(Endpoint.VALIDATE, review)));
+            review -> reviewer.review(Endpoint.VALIDATE, review)),
+        Webhook.mutating(PODS, new Webhook.Rule("", "v1", Set.of("pods"), Set.of(Operation.CREATE)),
+            review -> reviewer.review(Endpoint.MUTATE, review)));
   }
 }

@@ -70,6 +70,10 @@ public final class ExternalWorkloads implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tessera-external-workloads", true));
   /** Keys queued and not yet reconciled: an event for one of them queues nothing more. */
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
+  /** How long a workload may have no pods before it is Stopped (see {@link #stopWhenStillEmpty}). */
+  static final Duration EMPTY_GRACE = Duration.ofSeconds(5);
+  /** When each workload was first seen without pods; only the worker thread touches it. */
+  private final Map<String, java.time.Instant> emptySince = new java.util.HashMap<>();
   /** Workloads whose owner annotation could not be read, reported once each. */
   private final Set<String> reported = ConcurrentHashMap.newKeySet();
   private SharedIndexInformer<Pod> pods;
@@ -153,13 +157,40 @@ public final class ExternalWorkloads implements AutoCloseable {
     List<Pod> members = pods.getIndexer().byIndex(BY_WORKLOAD, key);
     ExternalWorkloadResource workload = workloads.getIndexer().getByKey(key);
     if (members.isEmpty()) {
-      return; // its last status stays until its owner, and with it the workload, goes
+      if (workload != null) {
+        stopWhenStillEmpty(key, workload);
+      }
+      return;
     }
+    emptySince.remove(key);
     if (workload == null) {
       create(namespace, name, members);
       return; // its own add event brings it back here for its status
     }
     writeStatus(workload, members);
+  }
+
+  /**
+   * A workload whose owner runs no pods (a Deployment scaled to zero, a RayCluster suspended) is
+   * Stopped once it has had none for {@link #EMPTY_GRACE}: a ReplicaSet replacing its only pod
+   * leaves it without one for a moment, which is no reason to say it stopped. A terminal phase
+   * stays; a workload the garbage collector is taking with its owner goes anyway.
+   */
+  private void stopWhenStillEmpty(String key, ExternalWorkloadResource workload) {
+    java.time.Instant since = emptySince.computeIfAbsent(key, k -> clock.instant());
+    java.time.Duration empty = java.time.Duration.between(since, clock.instant());
+    if (empty.compareTo(EMPTY_GRACE) < 0) {
+      queue(key, EMPTY_GRACE.minus(empty).toMillis() + 1);
+      return;
+    }
+    WorkloadPhase phase = workload.statusOrEmpty().workloadPhase();
+    if (phase == null || phase.terminal() || phase == WorkloadPhase.STOPPED) {
+      return;
+    }
+    String owner = workload.getSpec() == null || workload.getSpec().owner() == null ? "its owner"
+        : workload.getSpec().owner().kind() + " " + workload.getSpec().owner().name();
+    write(workload, new Lifecycle.Transition(WorkloadPhase.STOPPED, "NoPods",
+        owner + " runs no pods now (scaled to zero, or between runs)"), List.of(), 0);
   }
 
   private void create(String namespace, String name, List<Pod> members) {
@@ -226,6 +257,12 @@ public final class ExternalWorkloads implements AutoCloseable {
     WorkloadPhase previous = status.workloadPhase();
     Lifecycle.Transition transition = Lifecycle.next(previous, new Observation(false, false, true, requested, views,
         0, 0, COMPLETING.contains(ownerKind), Math.min(minMember, requested)));
+    write(workload, transition, live, requested);
+  }
+
+  private void write(ExternalWorkloadResource workload, Lifecycle.Transition transition, List<Pod> live,
+      int requested) {
+    WorkloadStatus status = workload.statusOrEmpty();
     WorkloadStatus next = statusFor(workload, status, transition, live, requested);
     if (next.equals(status)) {
       return;
