@@ -194,6 +194,9 @@ public final class ExternalWorkloads implements AutoCloseable {
   }
 
   private void create(String namespace, String name, List<Pod> members) {
+    if (members.stream().allMatch(p -> p.getMetadata().getDeletionTimestamp() != null)) {
+      return; // going with their owner: the garbage collector took its workload first
+    }
     Owner owner = members.stream()
         .map(p -> p.getMetadata().getAnnotations() == null ? null
             : Owner.parse(p.getMetadata().getAnnotations().get(WellKnown.TOP_OWNER_ANNOTATION)))
@@ -207,7 +210,13 @@ public final class ExternalWorkloads implements AutoCloseable {
     }
     Map<String, Object> object;
     try {
-      object = reader.read(namespace, owner.apiVersion(), owner.kind(), owner.name()).orElse(null);
+      // Only the kinds the RBAC lets it read; another kind's size is unknown (GroupingRules' fallback).
+      Optional<Map<String, Object>> read = GroupingRules.readable(owner.apiVersion(), owner.kind())
+          ? reader.read(namespace, owner.apiVersion(), owner.kind(), owner.name()) : Optional.of(Map.of());
+      if (read.isEmpty()) {
+        return; // the owner is gone and its pods go with it: nothing to track
+      }
+      object = read.get().isEmpty() ? null : read.get();
     } catch (TopOwners.ReadFailed e) {
       throw new KubernetesClientException("reading " + owner.kind() + " " + owner.name() + ": " + e.getMessage());
     }

@@ -109,6 +109,18 @@ class ExternalWorkloadsTest {
     assertEquals(0, status("deployment-web").runningPods());
   }
 
+  @Test
+  void anOwnerOfAKindTesseraDoesNotReadIsTrackedUnreadAndAGoneOwnerIsNotTrackedAtAll() {
+    client.resource(pod("t-0", "trainer-t", "example.com/v1/Trainer/t/uid-t")).create();
+    client.resource(pod("gone-0", "job-gone", "batch/v1/Job/gone/uid-g")).create();
+
+    await(() -> workload("trainer-t") != null);
+    assertEquals(1, workload("trainer-t").getSpec().minMember());
+    assertEquals("Trainer (not known to Tessera): no size in its spec, so each pod is placed alone",
+        workload("trainer-t").getSpec().grouping());
+    assertNull(workload("job-gone"), "its Job is gone (the reader finds none): its pods go with it");
+  }
+
   private static Pod pod(String name, String workload, String topOwner) {
     return new PodBuilder()
         .withNewMetadata().withNamespace("team-a").withName(name)
