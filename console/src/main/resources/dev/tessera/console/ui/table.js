@@ -33,7 +33,8 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
   const [columns, setColumns] = useState(storedColumns);
   const query = useMemo(() => queryString({ view, search, filters, sort }), [view, search, filters, sort]);
 
-  const [list, setList] = useState({ rows: [], total: 0, next: null, version: null, loaded: false });
+  // `query` is the query the rows and version were listed for: a watch resumes only from its own list.
+  const [list, setList] = useState({ rows: [], total: 0, next: null, version: null, query: null, loaded: false });
   const [error, setError] = useState(null);
   const [selected, setSelected] = useState(null); // uid
   const [listDialog, setListDialog] = useState(null); // {row, list}
@@ -50,7 +51,7 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
       const answer = await getJson(`/api/v1/workloads?${query}&limit=${limit}`);
       if (mine !== generation.current) return;
       setList({ rows: answer.items, total: answer.total, next: answer.metadata.continue || null,
-        version: answer.metadata.resourceVersion, loaded: true });
+        version: answer.metadata.resourceVersion, query, loaded: true });
       setError(null);
     } catch (e) {
       if (mine === generation.current) setError(e);
@@ -90,7 +91,10 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
   const loadedUids = useRef(new Set());
   loadedUids.current = new Set(list.rows.map(r => r.uid));
   useEffect(() => {
-    if (!list.version) return undefined;
+    // Not from the last query's version with a new query's filters: the changes since then would
+    // arrive as DELETED for rows the new list holds (they did not pass the filters then), and the
+    // list that follows would cancel the reload meant to bring them back.
+    if (!list.version || list.query !== query) return undefined;
     const abort = new AbortController();
     const later = () => {
       clearTimeout(reloadSoon.current);
@@ -123,7 +127,7 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
       abort.abort();
       clearTimeout(reloadSoon.current);
     };
-  }, [view, query, list.version]);
+  }, [view, query, list.version, list.query]);
 
   const rows = list.rows;
   const selectedRow = rows.find(r => r.uid === selected) || null;
