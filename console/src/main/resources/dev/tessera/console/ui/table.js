@@ -272,7 +272,27 @@ function ColumnPicker({ columns, onChange }) {
 
 const FINISHED = { Stopped: 'it is stopped', Completed: 'it has completed', Failed: 'it has failed', Deleting: 'it is being deleted' };
 
-/** What the selected row allows: each action disabled with the reason when the role or its state forbids it. */
+/** The action bar's actions on the workload itself, by the names rows and details give them. */
+const LIFECYCLE = [['Stop', 'stop'], ['Run', 'run'], ['Delete', 'delete'], ['Copy & edit', 'copy']];
+
+/**
+ * Why the row's kind does not support an action (the row's `actions` leaves it out: an external
+ * workload, run by its owner's controller), in the API's words once the details say them; null
+ * when it does.
+ */
+function unsupported(row, name, details) {
+  if (!row.actions || row.actions.includes(name)) return null;
+  const said = details?.actions?.[name];
+  if (said && !said.allowed && said.reason) return said.reason;
+  return `${runBy(row)}, not by Tessera`;
+}
+
+const runBy = row => (row.ownerKind ? `run by ${row.ownerKind} ${row.ownerName}'s own controller` : "run by its owner's controller");
+
+/**
+ * What the selected row allows: each action disabled with the reason when its kind does not
+ * support it, the role forbids it, or its state does.
+ */
 function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
   const [details, setDetails] = useState(null);
   const [confirm, setConfirm] = useState(false);
@@ -290,10 +310,13 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
       <button type="button" onClick=${() => onDetails(row)}>Show details</button></div>`;
   }
   const allowed = name => details?.actions?.[name] || { allowed: false, reason: 'checking what you may do…' };
+  // What the kind does not support is known from the row at once, and said before the role or the state.
   const gate = (name, stateReason) => {
+    const notHere = unsupported(row, name, details);
+    if (notHere) return { why: notHere, always: true };
     const permission = allowed(name);
-    if (!permission.allowed) return permission.reason || `your role does not allow ${name}`;
-    return stateReason || '';
+    if (!permission.allowed) return { why: permission.reason || `your role does not allow ${name}` };
+    return { why: stateReason || '' };
   };
   const act = async (verb, done) => {
     try {
@@ -311,14 +334,19 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
   const connections = details?.connections || [];
   const connectWhy = !details ? 'checking its connections…' : connections.length === 0 ? 'it has no connections'
     : connections.every(c => !c.address) ? 'its connections have no address yet' : '';
-  // What the role forbids, said once in the bar too: a disabled button's tooltip is out of reach
-  // of the keyboard.
-  const denied = [['Stop', 'stop'], ['Run', 'run'], ['Delete', 'delete'], ['Copy & edit', 'copy']]
-    .filter(([, name]) => details && !allowed(name).allowed);
+  // What the kind does not support or the role forbids, said once in the bar too: a disabled
+  // button's tooltip is out of reach of the keyboard.
+  const notSupported = LIFECYCLE.filter(([, name]) => unsupported(row, name, details));
+  const notSupportedText = notSupported.length === 0 ? ''
+    : `${notSupported.map(([label]) => label).join(', ')}: not here, ${runBy(row)}; act on the ${row.ownerKind || 'owner'} instead`;
+  const denied = LIFECYCLE.filter(([, name]) => details && !unsupported(row, name, details) && !allowed(name).allowed);
   const deniedText = denied.length === 0 ? '' : `${denied.map(([label]) => label).join(', ')}: ${
     [...new Set(denied.map(([, name]) => allowed(name).reason || `your role does not allow ${name}`))].join('; ')}`;
-  const button = (label, why, onClick, extra = '') => html`<button type="button" class=${extra} disabled=${!!why}
-      title=${why ? `${label}: not now, because ${why}` : label} data-action=${label} onClick=${onClick}>${label}</button>`;
+  // A refusal of the kind is for good ("Stop: ExternalWorkload … is run by …"); the role's or the
+  // state's is for now.
+  const button = (label, { why, always }, onClick, extra = '') => html`<button type="button" class=${extra} disabled=${!!why}
+      title=${!why ? label : always ? `${label}: ${why}` : `${label}: not now, because ${why}`}
+      data-action=${label} data-unsupported=${always ? 'true' : undefined} onClick=${onClick}>${label}</button>`;
   return html`<div class="action-bar" data-test="actions" role="toolbar" aria-label=${`Actions on ${row.name}`}>
     <span class="what">${row.name}</span>
     ${button('Stop', stopWhy, () => act('stop', 'stopping'))}
@@ -333,7 +361,9 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
     ${button('Copy & edit', copyWhy, async () => {
       try { onCopy(await getJson(`${workloadPath(row)}/template`)); } catch (e) { onError(e); }
     })}
-    ${button('Show details', '', () => onDetails(row))}
+    ${button('Show details', { why: '' }, () => onDetails(row))}
+    ${notSupported.length > 0 && html`<span class="denied muted" data-test="unsupported"
+      title=${unsupported(row, 'stop', details) || notSupportedText}>${notSupportedText}</span>`}
     ${denied.length > 0 && html`<span class="denied muted" data-test="denied" title=${deniedText}>${deniedText}</span>`}
     ${confirm && html`<${Dialog} title=${`Delete ${row.name}?`} onClose=${() => setConfirm(false)}>
       <p>Its pods stop and the workload goes. Its last status and history stay in the Deleted view.</p>
