@@ -28,6 +28,7 @@ import dev.tessera.console.table.WorkloadRow;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -100,23 +101,26 @@ final class DetailRoutes {
     String plural = vars.get("kind");
     Map<String, Allowed> actions = new LinkedHashMap<>();
     WorkloadRow row = found.row();
+    Map<Permission, Allowed> asked = new HashMap<>(); // stop and run are one RBAC question: patch
     actions.put(WorkloadActions.STOP, allowed(caller, row, WorkloadActions.STOP,
-        Permission.tessera("patch", plural, namespace)));
+        Permission.tessera("patch", plural, namespace), asked));
     actions.put(WorkloadActions.RUN, allowed(caller, row, WorkloadActions.RUN,
-        Permission.tessera("patch", plural, namespace)));
+        Permission.tessera("patch", plural, namespace), asked));
     actions.put(WorkloadActions.DELETE, allowed(caller, row, WorkloadActions.DELETE,
-        Permission.tessera("delete", plural, namespace)));
+        Permission.tessera("delete", plural, namespace), asked));
     actions.put(WorkloadActions.COPY, allowed(caller, row, WorkloadActions.COPY,
-        Permission.tessera("create", plural, namespace)));
+        Permission.tessera("create", plural, namespace), asked));
     actions.put("logs", allowed(caller, Permission.podLogs(namespace)));
     return Reply.json(200, json.writeValueAsBytes(new Details(found.kind(), Api.VERSION, found.row(), found.pods(),
         found.connections(), found.dataSources(), found.spec(), actions)));
   }
 
   /** What the kind does not support is not asked of RBAC: no role could make it work. */
-  private Allowed allowed(Caller caller, WorkloadRow row, String action, Permission permission) {
+  private Allowed allowed(Caller caller, WorkloadRow row, String action, Permission permission,
+      Map<Permission, Allowed> asked) {
     String unsupported = Unsupported.why(row, action);
-    return unsupported != null ? new Allowed(false, unsupported) : allowed(caller, permission);
+    return unsupported != null ? new Allowed(false, unsupported)
+        : asked.computeIfAbsent(permission, p -> allowed(caller, p));
   }
 
   private Allowed allowed(Caller caller, Permission permission) {
