@@ -100,6 +100,11 @@ final class ConnectCommand implements Callable<Integer> {
     WorkloadSpec common = workload.workload();
     List<WorkloadSpec.Connection> connections =
         common == null || common.connections() == null ? List.of() : common.connections();
+    if (connections.isEmpty() && !ref.kind.managedByTessera()) {
+      throw CliException.failed(what + " has no connections Tessera knows of: " + ExternalWorkloads.ownerText(workload)
+          + " runs it; forward one of its pods' ports with kubectl -n " + namespace + " port-forward pod/POD PORT"
+          + " ('tessera describe " + ref.kind.label() + " " + ref.name + "' lists its pods)");
+    }
     if (connections.isEmpty()) {
       throw CliException.failed(what + " has no connections (spec.connections); submit it with --port NAME:PORT");
     }

@@ -50,7 +50,8 @@ final class ConsoleClient {
 
   /** A row of the Workloads table: the columns the CLI shows. Times are RFC 3339; quantities cores and bytes. */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  record Row(String uid, String name, String namespace, String type, String status, String project,
+  record Row(String uid, String name, String namespace, String type, String ownerKind, String ownerName,
+      String status, String project,
       String department, String createdBy, int runningPods, int requestedPods, String createdAt, String completedAt,
       int connections, double gpuComputeRequest, double gpuComputeAllocation, Long gpuMemoryRequest,
       double cpuComputeRequest, double cpuComputeAllocation, long cpuMemoryRequest, long cpuMemoryAllocation,

@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {"Submit a copy of a workload under a new name; submit's flags override the copied spec"
-        + " (words after -- replace its args). A copy of a stopped workload runs.", ""})
+        + " (words after -- replace its args). A copy of a stopped workload runs.",
+      "An external workload has no spec here to copy: copy its owner's manifest.", ""})
 final class CopyCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -46,6 +47,9 @@ final class CopyCommand implements Callable<Integer> {
     try (KubernetesClient client = cluster.connect()) {
       String namespace = cluster.namespace(client);
       WorkloadResource<?> source = Workloads.require(client, ref.kind, namespace, ref.name);
+      if (!ref.kind.managedByTessera()) {
+        throw ExternalWorkloads.refuse(source, "copy");
+      }
       Map<String, Object> base = Workloads.specMap(client, source);
       base.remove("stopped");
       Map<String, Object> copied = flags.applyTo(ref.kind, base, rest);

@@ -14,7 +14,9 @@ import picocli.CommandLine.Mixin;
     name = "delete",
     mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
-    description = {"Delete a workload and, through their owner references, its pods and services.", ""})
+    description = {"Delete a workload and, through their owner references, its pods and services.",
+      "An external workload goes when its owner (the Job, PyTorchJob, ... that runs it) is deleted: the"
+          + " refusal gives the kubectl command.", ""})
 final class DeleteCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -26,6 +28,10 @@ final class DeleteCommand implements Callable<Integer> {
   public Integer call() {
     try (KubernetesClient client = cluster.connect()) {
       String namespace = cluster.namespace(client);
+      if (!ref.kind.managedByTessera()) {
+        // Deleted here, the external-workload controller would make it again while its owner runs.
+        throw ExternalWorkloads.refuse(Workloads.require(client, ref.kind, namespace, ref.name), "delete");
+      }
       if (!Workloads.delete(client, ref.kind, namespace, ref.name)) {
         throw CliException.failed(ref.kind.label() + " '" + ref.name + "' not found in project '" + namespace + "'");
       }

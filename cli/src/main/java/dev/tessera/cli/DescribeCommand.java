@@ -1,6 +1,8 @@
 package dev.tessera.cli;
 
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
 import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
@@ -25,6 +27,10 @@ import picocli.CommandLine.Mixin;
  * phase change with time and reason, its pods, where to connect, and its events in order, so a user
  * can tell why it is pending without reading three kubectl outputs.
  *
+ * <p>An external workload (another controller's) says what runs it instead of an image and GPU spec:
+ * its owner, how many of its pods are placed together and by which PodGroup, and the rule that
+ * grouped them.
+ *
  * <p>Kubernetes keeps events for an hour. With a console ({@code --console}), a History section
  * adds the latest entries the console keeps for as long as it keeps the workload, and the project's
  * department; everything else still comes from the Kubernetes API.
@@ -36,7 +42,9 @@ import picocli.CommandLine.Mixin;
     usageHelpAutoWidth = true,
     description = {"Show a workload's status, phase history, pods, connections and events; with a console"
         + " (--console), also its department and the latest " + DescribeCommand.HISTORY_ENTRIES + " entries of"
-        + " its history, which outlives Kubernetes' one-hour events.", ""})
+        + " its history, which outlives Kubernetes' one-hour events.",
+      "For an external workload (KIND external), its owner (the Job, PyTorchJob, ... that runs it), min member,"
+          + " pod group and grouping rule.", ""})
 final class DescribeCommand implements Callable<Integer> {
   /** How many of the console's history entries to show, the latest. */
   static final int HISTORY_ENTRIES = 20;
@@ -99,6 +107,9 @@ final class DescribeCommand implements Callable<Integer> {
     String creator = annotations == null ? null : annotations.get(WellKnown.CREATED_BY_ANNOTATION);
     if (creator != null) {
       field(out, "Created by", creator);
+    }
+    if (workload instanceof ExternalWorkloadResource external) {
+      printOwner(out, external);
     }
     if (common != null) {
       field(out, "Image", Formats.orNone(common.image()));
@@ -174,6 +185,22 @@ final class DescribeCommand implements Callable<Integer> {
       printHistory(out, fromConsole.history());
     }
     out.flush();
+  }
+
+  /** What runs an external workload and how its pods were grouped; what to act on instead of it. */
+  private static void printOwner(PrintWriter out, ExternalWorkloadResource external) {
+    ExternalWorkloadSpec spec = external.getSpec();
+    ExternalWorkloadSpec.Owner owner = spec == null ? null : spec.owner();
+    field(out, "Owner", owner == null ? Formats.NONE
+        : owner.kind() + " " + owner.name() + " (" + owner.apiVersion() + (owner.uid() == null ? "" : ", uid "
+            + owner.uid()) + ")");
+    Integer minMember = spec == null ? null : spec.minMember();
+    field(out, "Min member", minMember == null ? Formats.NONE
+        : minMember + (minMember > 1 ? " (its pods are placed together)" : " (each pod is placed alone)"));
+    field(out, "Pod group", Formats.orNone(spec == null ? null : spec.podGroup()));
+    field(out, "Grouping", Formats.orNone(spec == null ? null : spec.grouping()));
+    field(out, "Run by", (owner == null ? "its owner's" : "the " + owner.kind() + "'s") + " own controller;"
+        + " stop, run, delete and copy it through " + (owner == null ? "its owner" : "the " + owner.kind()));
   }
 
   /** The console's latest entries, oldest first as the events above; a note where older ones are left out. */

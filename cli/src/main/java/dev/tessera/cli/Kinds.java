@@ -1,6 +1,7 @@
 package dev.tessera.cli;
 
 import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadKind;
@@ -11,10 +12,16 @@ import picocli.CommandLine;
 
 /**
  * The KIND argument: the names users type (workspace, ws, distributed-training, dtrn, ...) mapped
- * to {@link WorkloadKind} and the custom resource class that carries it, in one place.
+ * to {@link WorkloadKind} and the custom resource class that carries it, in one place. {@code
+ * external} (xwl) names another controller's workload as Tessera tracks it: commands that only read
+ * take it, and those that change a workload refuse it with what to do to its owner ({@link
+ * ExternalWorkloads}).
  */
 final class Kinds {
   static final String NAMES =
+      "workspace (ws), training (trn), distributed-training (dtrn), inference (inf) or external (xwl)";
+  /** The kinds a user submits: those Tessera runs. */
+  static final String SUBMITTED_NAMES =
       "workspace (ws), training (trn), distributed-training (dtrn) or inference (inf)";
 
   private Kinds() {}
@@ -31,6 +38,8 @@ final class Kinds {
         return WorkloadKind.DISTRIBUTED_TRAINING;
       case "inference", "inferences", "inf":
         return WorkloadKind.INFERENCE;
+      case "external", "externalworkload", "externalworkloads", "external-workload", "xwl":
+        return WorkloadKind.EXTERNAL;
       default:
         return null;
     }
@@ -61,6 +70,8 @@ final class Kinds {
         return DistributedTrainingResource.class;
       case INFERENCE:
         return InferenceResource.class;
+      case EXTERNAL:
+        return ExternalWorkloadResource.class;
       default:
         throw new IllegalArgumentException("no resource class for " + kind);
     }
@@ -74,6 +85,25 @@ final class Kinds {
       if (kind == null) {
         throw new CommandLine.TypeConversionException(
             "KIND must be " + NAMES + ", was '" + value + "'");
+      }
+      return kind;
+    }
+  }
+
+  /**
+   * Parses submit's KIND: only the kinds Tessera runs; an external workload's refusal says what to
+   * create instead (exit 2, before anything is sent).
+   */
+  static final class SubmittedConverter implements CommandLine.ITypeConverter<WorkloadKind> {
+    @Override
+    public WorkloadKind convert(String value) {
+      WorkloadKind kind = parse(value);
+      if (kind == null) {
+        throw new CommandLine.TypeConversionException(
+            "KIND must be " + SUBMITTED_NAMES + ", was '" + value + "'");
+      }
+      if (!kind.managedByTessera()) {
+        throw new CommandLine.TypeConversionException(ExternalWorkloads.notSubmitted().getMessage());
       }
       return kind;
     }

@@ -1,9 +1,11 @@
 package dev.tessera.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonView;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.tessera.api.workloads.DistributedTrainingSpec;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
 import dev.tessera.api.workloads.InferenceSpec;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadResource;
@@ -26,9 +28,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tessera list}: every workload of the project, all four kinds in one table, with what the
+ * {@code tessera list}: every workload of the project, all five kinds in one table, with what the
  * controller reports (phase, pods, GPUs). Before the controller has written a status, requested
- * pods and GPUs come from the spec so a fresh submission does not look empty.
+ * pods and GPUs come from the spec so a fresh submission does not look empty. An external workload
+ * (another controller's, which has no such spec) shows its owner's kind as its TYPE in the table,
+ * as the web UI does; json and csv keep the kind ("external") in their type, which scripts read,
+ * and json adds ownerKind and ownerName.
  *
  * <p>With a console ({@code --console}), the rows come from its Workloads table instead, page by
  * page, with what only the console knows: the project's department and who created each workload.
@@ -43,6 +48,9 @@ import picocli.CommandLine.Option;
     usageHelpAutoWidth = true,
     description = {"List workloads: NAME, TYPE, PROJECT, STATUS, PODS (running/requested), GPUS"
         + " (requested/allocated), AGE; -o wide adds COMPLETED, NODE-POOLS and CONNECTIONS.",
+      "An external workload (a Job, PyTorchJob, RayCluster, ... Tessera schedules; KIND external) shows its"
+          + " owner's kind as TYPE, e.g. 'PyTorchJob (external)'; in json and csv its type is external, and json"
+          + " adds ownerKind and ownerName.",
       "With a console (--console), -o wide also shows DEPARTMENT and CREATED-BY and counts CONNECTIONS;"
           + " json and csv add department and createdBy.", ""})
 final class ListCommand implements Callable<Integer> {
@@ -64,8 +72,13 @@ final class ListCommand implements Callable<Integer> {
    * @param createdBy who submitted it; only with a console
    * @param connections "NAME=ADDRESS" of each connection; null with a console, which counts them
    * @param connectionCount how many connections it has; only with a console
+   * @param ownerKind for an external workload, the kind of the object that runs it; left out for the
+   *     others, whose json stays as it was
+   * @param ownerName for an external workload, that object's name
    */
-  record Row(String name, String type, String project, @JsonView(FromConsole.class) String department,
+  record Row(String name, String type, @JsonInclude(JsonInclude.Include.NON_NULL) String ownerKind,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String ownerName, String project,
+      @JsonView(FromConsole.class) String department,
       @JsonView(FromConsole.class) String createdBy, String status, Integer runningPods, Integer requestedPods,
       String gpusRequested, String gpusAllocated, String cpuRequested, String cpuAllocated, String memoryRequested,
       String memoryAllocated, String created, String age, String completed, List<String> nodePools,
@@ -158,7 +171,7 @@ final class ListCommand implements Callable<Integer> {
           ? Arrays.asList(row.name(), row.type(), row.project(), row.status(), Formats.orNone(row.runningPods()),
               Formats.orNone(row.requestedPods()), row.gpusRequested(), row.gpusAllocated(),
               row.created(), row.age())
-          : Arrays.asList(row.name(), row.type(), row.project(), row.status(),
+          : Arrays.asList(row.name(), type(row), row.project(), row.status(),
               Formats.orNone(row.runningPods()) + "/" + Formats.orNone(row.requestedPods()),
               row.gpusRequested() + "/" + row.gpusAllocated(), row.age()));
       if (fromConsole) {
@@ -181,7 +194,7 @@ final class ListCommand implements Callable<Integer> {
         : new Table("NAME", "TYPE", "PROJECT", "STATUS", "PODS", "GPUS", "AGE", "COMPLETED", "NODE-POOLS",
             "CONNECTIONS");
     for (Row row : rows) {
-      List<String> cells = new ArrayList<>(Arrays.asList(row.name(), row.type(), row.project()));
+      List<String> cells = new ArrayList<>(Arrays.asList(row.name(), type(row), row.project()));
       if (fromConsole) {
         cells.add(Formats.orNone(row.department()));
         cells.add(Formats.orNone(row.createdBy()));
@@ -192,6 +205,11 @@ final class ListCommand implements Callable<Integer> {
       table.add(cells.toArray(String[]::new));
     }
     return table;
+  }
+
+  /** TYPE in the table: the kind, or what runs an external workload, "PyTorchJob (external)". */
+  private static String type(Row row) {
+    return row.ownerKind() == null ? row.type() : row.ownerKind() + " (external)";
   }
 
   private static String count(Integer count) {
@@ -209,7 +227,9 @@ final class ListCommand implements Callable<Integer> {
     Integer requestedPods = status.requestedPods() != null ? status.requestedPods() : podsInSpec(workload);
     String gpusRequested = status.gpusRequested() != null
         ? Formats.number(status.gpusRequested()) : gpusInSpec(workload.workload(), requestedPods);
-    return new Row(workload.getMetadata().getName(), kind.label(), workload.getMetadata().getNamespace(), null, null,
+    ExternalWorkloadSpec.Owner owner = ExternalWorkloads.owner(workload);
+    return new Row(workload.getMetadata().getName(), kind.label(), owner == null ? null : owner.kind(),
+        owner == null ? null : owner.name(), workload.getMetadata().getNamespace(), null, null,
         status.phase() == null ? Formats.NONE : status.phase(),
         status.runningPods() != null ? status.runningPods() : Integer.valueOf(0),
         requestedPods, gpusRequested, Formats.number(status.gpusAllocated() == null ? 0 : status.gpusAllocated()),
@@ -225,7 +245,8 @@ final class ListCommand implements Callable<Integer> {
   private static Row row(ConsoleClient.Row row, Instant now) {
     String gpusRequested = row.gpuMemoryRequest() != null && row.gpuComputeRequest() == 0
         ? row.gpuMemoryRequest() / MIB + "MiB" : Formats.number(row.gpuComputeRequest());
-    return new Row(row.name(), row.type(), row.namespace(), row.department(), row.createdBy(),
+    return new Row(row.name(), row.type(), row.ownerKind(), row.ownerName(), row.namespace(), row.department(),
+        row.createdBy(),
         Formats.orNone(row.status()), row.runningPods(), row.requestedPods(), gpusRequested,
         Formats.number(row.gpuComputeAllocation()), Formats.number(row.cpuComputeRequest()),
         Formats.number(row.cpuComputeAllocation()), Formats.bytes(row.cpuMemoryRequest()),
@@ -257,6 +278,9 @@ final class ListCommand implements Callable<Integer> {
     }
     if (spec instanceof InferenceSpec inference) {
       return inference.minReplicas() == null ? 1 : inference.minReplicas();
+    }
+    if (spec instanceof ExternalWorkloadSpec) {
+      return null; // its owner's spec says, which Tessera does not read; its status will
     }
     return spec == null ? null : 1;
   }

@@ -7,7 +7,9 @@ import picocli.CommandLine.Command;
     name = "run",
     mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
-    description = {"Start a stopped workload again (spec.stopped: false).", ""})
+    description = {"Start a stopped workload again (spec.stopped: false).",
+      "An external workload runs while its owner (the Job, PyTorchJob, ... that runs it) does: the refusal"
+          + " says so.", ""})
 final class RunCommand extends StoppedSwitch {
   RunCommand() {
     super(false);

@@ -7,7 +7,9 @@ import picocli.CommandLine.Command;
     name = "stop",
     mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
-    description = {"Stop a workload: its pods go, its definition stays (spec.stopped: true).", ""})
+    description = {"Stop a workload: its pods go, its definition stays (spec.stopped: true).",
+      "An external workload is stopped through its owner (the Job, PyTorchJob, ... that runs it): the"
+          + " refusal says how.", ""})
 final class StopCommand extends StoppedSwitch {
   StopCommand() {
     super(true);

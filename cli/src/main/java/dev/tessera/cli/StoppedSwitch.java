@@ -8,7 +8,8 @@ import picocli.CommandLine.Mixin;
 /**
  * What {@code tessera stop} and {@code tessera run} share: a JSON merge patch of {@code
  * spec.stopped} alone, so a concurrent edit of any other field is not overwritten. Each subclass
- * carries its own {@code @Command} and says which way it switches.
+ * carries its own {@code @Command} and says which way it switches. An external workload has no
+ * {@code spec.stopped}: its owner's controller runs it, and the refusal says what to do to the owner.
  */
 abstract class StoppedSwitch implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -27,6 +28,10 @@ abstract class StoppedSwitch implements Callable<Integer> {
   public Integer call() {
     try (KubernetesClient client = cluster.connect()) {
       String namespace = cluster.namespace(client);
+      if (!ref.kind.managedByTessera()) {
+        throw ExternalWorkloads.refuse(Workloads.require(client, ref.kind, namespace, ref.name),
+            stopped ? "stop" : "run");
+      }
       Workloads.setStopped(client, ref.kind, namespace, ref.name, stopped);
       spec.commandLine().getOut().println(ref.kind.label() + " '" + ref.name + "' in project '" + namespace + "' "
           + (stopped ? "stopped" : "set to run"));

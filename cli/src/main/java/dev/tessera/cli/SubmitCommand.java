@@ -35,6 +35,8 @@ import picocli.CommandLine.Parameters;
     description = {
       "Submit a workload: KIND NAME and flags, or -f a manifest (flags then override its spec).",
       "Words after -- are the container's args.",
+      "External workloads are not submitted: create the Job, PyTorchJob, RayCluster, ... itself and Tessera"
+          + " tracks it.",
       ""
     })
 final class SubmitCommand implements Callable<Integer> {
@@ -42,7 +44,7 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "KIND", converter = Kinds.Converter.class,
+  @Parameters(index = "0", arity = "0..1", paramLabel = "KIND", converter = Kinds.SubmittedConverter.class,
       description = "workspace|ws, training|trn, distributed-training|dtrn, inference|inf (with -f: optional).")
   WorkloadKind kind;
 
@@ -111,6 +113,9 @@ final class SubmitCommand implements Callable<Integer> {
       throw CliException.usage("-f: " + file + " is empty");
     }
     WorkloadKind fileKind = Kinds.ofKubernetesKind(manifest.getKind());
+    if (fileKind != null && !fileKind.managedByTessera()) {
+      throw ExternalWorkloads.notSubmitted();
+    }
     if (fileKind == null || !Workloads.API_VERSION.equals(manifest.getApiVersion())) {
       throw CliException.usage("-f: " + file + " has kind '" + manifest.getKind() + "' in '"
           + manifest.getApiVersion() + "'; expected Workspace, Training, DistributedTraining or Inference in "

@@ -24,7 +24,10 @@ import picocli.CommandLine.Command;
       "Submit and manage Tessera workloads (workspaces, trainings, distributed trainings,"
           + " inferences) on a Kubernetes cluster running Tessera.",
       "",
-      "KIND is workspace (ws), training (trn), distributed-training (dtrn) or inference (inf).",
+      "KIND is workspace (ws), training (trn), distributed-training (dtrn) or inference (inf); external (xwl)"
+          + " is another controller's workload (a Job, PyTorchJob, RayCluster, ...) as Tessera schedules it:"
+          + " list, describe and logs show it, and stop, run, delete, copy and submit say what to do to its"
+          + " owner instead.",
       "The cluster is the kubeconfig's ($KUBECONFIG, ~/.kube/config) or the pod's; --server URL"
           + " points at an API server directly. -p/--project names the Tessera project (or one of its"
           + " namespaces); without it, the kubeconfig context's namespace, which must be a project's.",

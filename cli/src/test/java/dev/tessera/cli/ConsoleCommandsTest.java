@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.ProjectSpec;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadResource;
@@ -47,10 +49,11 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleCommandsTest {
   private static final Set<String> READ = Set.of("get", "list", "watch");
-  /** alice works in team-a only; bob may read team-a, team-b and team-c. */
+  /** alice works in team-a only; bob may read team-a, team-b and team-c; dave team-d, of other controllers' workloads. */
   private static final TableAccess ACCESS = new TableAccess(
-      Map.of("alice-token", "alice", "bob-token", "bob"),
-      Map.of("alice", Map.of("team-a", READ), "bob", Map.of("team-a", READ, "team-b", READ, "team-c", READ)));
+      Map.of("alice-token", "alice", "bob-token", "bob", "dave-token", "dave"),
+      Map.of("alice", Map.of("team-a", READ), "bob", Map.of("team-a", READ, "team-b", READ, "team-c", READ),
+          "dave", Map.of("team-d", READ)));
 
   /** Three hours after now, so AGE reads "3h" whenever the objects were created. */
   private final Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(3));
@@ -180,6 +183,35 @@ class ConsoleCommandsTest {
         + "DEPARTMENT,CREATED_BY", csvLines.get(0));
     assertTrue(csvLines.get(1).startsWith("bert,training,team-a,Running,1,1,2,2,"), csv::toString);
     assertTrue(csvLines.get(1).endsWith(",3h,research,alice"), csv::toString);
+  }
+
+  @Test
+  void anExternalWorkloadFromTheConsoleShowsItsOwner() throws Exception {
+    project("team-d", "robotics");
+    ExternalWorkloadResource external = new ExternalWorkloadResource();
+    external.setMetadata(new ObjectMetaBuilder().withNamespace("team-d").withName("raycluster-sim").build());
+    external.setSpec(new ExternalWorkloadSpec(new ExternalWorkloadSpec.Owner("ray.io/v1", "RayCluster", "sim", null),
+        3, "raycluster-sim", "RayCluster: its head and every worker group"));
+    client.resource(external).create();
+    status(WorkloadKind.EXTERNAL, "team-d", "raycluster-sim", "Running", 3, 3, 3.0, 3.0);
+    console.await("the external workload", () -> console.runtime.catalog()
+        .row("team-d", WorkloadKind.EXTERNAL, "raycluster-sim").map(row -> row.status().equals("Running"))
+        .orElse(false));
+
+    CliRun.Result table = succeeded(withConsole("dave-token", "list", "-p", "team-d", "-o", "wide"));
+    assertTrue(table.out().lines().toList().get(1).matches("raycluster-sim +RayCluster \\(external\\) +team-d"
+        + " +robotics +- +Running +3/3 +3/3 .*"), table::toString);
+    JsonNode row = new ObjectMapper().readTree(succeeded(withConsole("dave-token", "list", "-p", "team-d", "-o",
+        "json")).out()).get(0);
+    assertEquals("external", row.path("type").asText());
+    assertEquals("RayCluster", row.path("ownerKind").asText());
+    assertEquals("sim", row.path("ownerName").asText());
+
+    CliRun.Result described = succeeded(withConsole("dave-token", "describe", "xwl", "raycluster-sim", "-p",
+        "team-d"));
+    assertTrue(described.out().contains("Department: robotics\n"), described::toString);
+    assertTrue(described.out().contains("Owner:     RayCluster sim (ray.io/v1)\n"), described::toString);
+    assertTrue(described.out().contains("History:\n"), described::toString);
   }
 
   @Test

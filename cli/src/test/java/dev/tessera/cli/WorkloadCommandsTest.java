@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadSpec;
 import dev.tessera.api.workloads.WorkloadStatus;
@@ -42,7 +44,7 @@ class WorkloadCommandsTest {
   void start() {
     api = EmbeddedApiServer.start();
     client = api.client();
-    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies", "wide");
+    TestProjects.create(client, "team-a", "team-b", "desc", "stops", "dels", "copies", "wide", "ext");
   }
 
   @AfterAll
@@ -268,6 +270,128 @@ class WorkloadCommandsTest {
     assertEquals(2, tessera("copy", "trn", "base", "b2", "-p", "copies", "--gpu-fraction", "2").exit());
   }
 
+  /**
+   * A PyTorchJob as the external-workload controller leaves it: an ExternalWorkload owned by the
+   * job, with the status it writes from the pods, and the pods labelled with it.
+   */
+  private ExternalWorkloadResource pytorchJob(String project, String job) {
+    String name = "pytorchjob-" + job;
+    ExternalWorkloadResource external = new ExternalWorkloadResource();
+    external.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withNamespace(project).withName(name)
+        .build());
+    external.setSpec(new ExternalWorkloadSpec(new ExternalWorkloadSpec.Owner("kubeflow.org/v1", "PyTorchJob", job,
+        "5f0c-1"), 2, name, "PyTorchJob: every replica of pytorchReplicaSpecs"));
+    ExternalWorkloadResource created = client.resource(external).create();
+    created.setStatus(new WorkloadStatus("Running", null, List.of(
+        new PhaseChange("Pending", "2025-01-01T10:00:00Z", "Scheduling", "gang of 2 waits for 4 GPUs"),
+        new PhaseChange("Running", "2025-01-01T10:02:00Z", "PodsRunning", "2/2 pods running")), 2, 2, 4.0, 4.0,
+        "8", "64Gi", "8", "64Gi", List.of("gpu-3"), null, null, null, "PodsRunning", 1L));
+    created = client.resource(created).updateStatus();
+    for (String pod : List.of(job + "-master-0", job + "-worker-0")) {
+      client.pods().inNamespace(project).resource(new PodBuilder()
+          .withNewMetadata().withName(pod)
+          .addToLabels(Workloads.WORKLOAD_LABEL, name).addToLabels(Workloads.KIND_LABEL, "external")
+          .endMetadata()
+          .withNewSpec().withNodeName("gpu-3").addNewContainer().withName("pytorch").withImage("x").endContainer()
+          .endSpec()
+          .withNewStatus().withPhase("Running").endStatus()
+          .build()).create();
+    }
+    return created;
+  }
+
+  @Test
+  void externalWorkloadsAreListedAndDescribedWithTheirOwner() throws Exception {
+    pytorchJob("ext", "bert");
+    submit("trn", "own", "ext", "--image", "x", "--gpu", "1");
+
+    CliRun.Result table = tessera("list", "-p", "ext");
+    assertEquals(0, table.exit(), table::toString);
+    List<String> lines = table.out().lines().toList();
+    assertEquals(3, lines.size(), table::toString);
+    assertTrue(lines.get(2).matches("pytorchjob-bert +PyTorchJob \\(external\\) +ext +Running +2/2 +4/4 +3h"),
+        table::toString);
+    assertTrue(lines.get(1).matches("own +training +ext +.*"), table::toString);
+    assertTrue(tessera("list", "-p", "ext", "-o", "wide").out().contains("PyTorchJob (external)"));
+
+    JsonNode rows = new ObjectMapper().readTree(tessera("list", "-p", "ext", "-o", "json").out());
+    assertEquals("external", rows.get(1).path("type").asText(), "scripts read the kind");
+    assertEquals("PyTorchJob", rows.get(1).path("ownerKind").asText());
+    assertEquals("bert", rows.get(1).path("ownerName").asText());
+    assertTrue(rows.get(0).path("ownerKind").isMissingNode(), "the other kinds' json is as it was");
+    assertTrue(tessera("list", "-p", "ext", "-o", "csv").out().contains("\npytorchjob-bert,external,ext,Running,2,2,4,4,"));
+
+    for (String kind : List.of("external", "xwl", "externalworkload", "externalworkloads")) {
+      CliRun.Result described = tessera("describe", kind, "pytorchjob-bert", "-p", "ext");
+      assertEquals(0, described.exit(), described::toString);
+      String out = described.out();
+      assertTrue(out.contains("Type:      external\n"), described::toString);
+      assertTrue(out.contains("Owner:     PyTorchJob bert (kubeflow.org/v1, uid 5f0c-1)\n"), described::toString);
+      assertTrue(out.contains("Min member: 2 (its pods are placed together)\n"), described::toString);
+      assertTrue(out.contains("Pod group: pytorchjob-bert\n"), described::toString);
+      assertTrue(out.contains("Grouping:  PyTorchJob: every replica of pytorchReplicaSpecs\n"), described::toString);
+      assertTrue(out.contains("Run by:    the PyTorchJob's own controller; stop, run, delete and copy it through the"
+          + " PyTorchJob\n"), described::toString);
+      assertFalse(out.contains("Image:"), "it has no spec of Tessera's: " + out);
+      assertTrue(out.contains("GPUs:      4 requested / 4 allocated"), described::toString);
+      assertTrue(out.matches("(?s).*Pending +Scheduling +gang of 2 waits for 4 GPUs.*Running +PodsRunning.*"),
+          described::toString);
+      assertTrue(out.matches("(?s).*bert-master-0 +gpu-3 +Running.*bert-worker-0 +gpu-3 +Running.*"),
+          described::toString);
+    }
+    // Its pods' logs, found by the same labels as any workload's.
+    api.podLogs((pod, container) -> java.util.Optional.of(pod.getMetadata().getName() + ": rank ready\n"));
+    CliRun.Result logs = tessera("logs", "xwl", "pytorchjob-bert", "-p", "ext");
+    assertEquals(0, logs.exit(), logs::toString);
+    assertEquals("bert-master-0: rank ready\n", logs.out());
+  }
+
+  @Test
+  void changingAnExternalWorkloadIsRefusedWithWhatToDoToItsOwner() throws Exception {
+    ExternalWorkloadResource before = pytorchJob("ext", "gpt");
+    CliRun.Result stop = tessera("stop", "xwl", "pytorchjob-gpt", "-p", "ext");
+    assertEquals(1, stop.exit(), stop::toString);
+    assertEquals("tessera: ExternalWorkload pytorchjob-gpt is run by PyTorchJob gpt's own controller, not by Tessera:"
+        + " stop or delete the PyTorchJob itself (kubectl -n ext delete pytorchjob gpt)\n", stop.err());
+    CliRun.Result run = tessera("run", "external", "pytorchjob-gpt", "-p", "ext");
+    assertEquals(1, run.exit(), run::toString);
+    assertTrue(run.err().contains("it runs while the PyTorchJob does; create or resume the PyTorchJob to run it"
+        + " again"), run::toString);
+    CliRun.Result delete = tessera("delete", "xwl", "pytorchjob-gpt", "-p", "ext");
+    assertEquals(1, delete.exit(), delete::toString);
+    assertTrue(delete.err().contains("delete the PyTorchJob (kubectl -n ext delete pytorchjob gpt) and its"
+        + " ExternalWorkload goes with it"), delete::toString);
+    CliRun.Result copy = tessera("copy", "xwl", "pytorchjob-gpt", "gpt-2", "-p", "ext");
+    assertEquals(1, copy.exit(), copy::toString);
+    assertTrue(copy.err().contains("copy the PyTorchJob's manifest instead (kubectl -n ext get pytorchjob gpt"
+        + " -o yaml)"), copy::toString);
+    CliRun.Result connect = tessera("connect", "xwl", "pytorchjob-gpt", "-p", "ext");
+    assertEquals(1, connect.exit(), connect::toString);
+    assertTrue(connect.err().contains("has no connections Tessera knows of: PyTorchJob gpt runs it; forward one of"
+        + " its pods' ports with kubectl -n ext port-forward pod/POD PORT"), connect::toString);
+    ExternalWorkloadResource after = client.resources(ExternalWorkloadResource.class).inNamespace("ext")
+        .withName("pytorchjob-gpt").get();
+    assertEquals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion(),
+        "nothing was changed");
+
+    CliRun.Result submit = tessera("submit", "xwl", "mine", "-p", "ext", "--image", "x");
+    assertEquals(2, submit.exit(), submit::toString);
+    assertTrue(submit.err().contains("(KIND): external workloads are not submitted: Tessera makes one for each"
+        + " workload another controller runs"), submit::toString);
+    assertTrue(submit.err().contains("Create that workload itself (kubectl apply -f FILE)"), submit::toString);
+    java.nio.file.Path manifest = java.nio.file.Files.createTempFile("xwl", ".yaml");
+    java.nio.file.Files.writeString(manifest, "apiVersion: tessera.dev/v1alpha1\nkind: ExternalWorkload\n"
+        + "metadata: {name: mine}\nspec: {minMember: 1}\n");
+    CliRun.Result fromFile = tessera("submit", "-f", manifest.toString(), "-p", "ext");
+    assertEquals(2, fromFile.exit(), fromFile::toString);
+    assertTrue(fromFile.err().contains("external workloads are not submitted"), fromFile::toString);
+    assertNull(client.resources(ExternalWorkloadResource.class).inNamespace("ext").withName("mine").get());
+
+    CliRun.Result missing = tessera("stop", "xwl", "nope", "-p", "ext");
+    assertEquals(1, missing.exit(), missing::toString);
+    assertTrue(missing.err().contains("external 'nope' not found in project 'ext'"), missing::toString);
+  }
+
   /** KIND NAME come from one mixin, so a wrong or missing one reads the same for every command. */
   @Test
   void everyCommandThatNamesAWorkloadRefusesAWrongKindAlike() {
@@ -275,8 +399,8 @@ class WorkloadCommandsTest {
         List.of("run", "job", "x"), List.of("delete", "job", "x"), List.of("copy", "job", "x", "y"))) {
       CliRun.Result result = tessera(args.toArray(String[]::new));
       assertEquals(2, result.exit(), result::toString);
-      assertTrue(result.err().contains("KIND must be workspace (ws), training (trn), distributed-training (dtrn) or"
-          + " inference (inf), was 'job'"), result::toString);
+      assertTrue(result.err().contains("KIND must be workspace (ws), training (trn), distributed-training (dtrn),"
+          + " inference (inf) or external (xwl), was 'job'"), result::toString);
       assertTrue(result.err().contains("Try 'tessera " + args.get(0) + " --help'"), result::toString);
     }
     CliRun.Result noName = tessera("delete", "trn");

@@ -22,8 +22,14 @@ public final class UserRoles {
   private static final String TESSERA = "tessera.dev";
   private static final String CORE = "";
   private static final String RBAC = "rbac.authorization.k8s.io";
+  /** The kinds users submit and act on. */
   private static final List<String> WORKLOADS =
       List.of("workspaces", "trainings", "distributedtrainings", "inferences");
+  /**
+   * Other controllers' workloads as Tessera tracks them: everyone who sees workloads sees them, and
+   * nobody changes them here; their owners' controllers do.
+   */
+  private static final String EXTERNAL = "externalworkloads";
   private static final List<String> READ = List.of("get", "list", "watch");
   private static final List<String> WRITE = List.of("create", "update", "patch", "delete");
   private static final List<String> ALL =
@@ -31,7 +37,7 @@ public final class UserRoles {
 
   private static final List<Rule> VIEWER_RULES =
       List.of(
-          Rule.of(TESSERA, WORKLOADS, READ),
+          Rule.of(TESSERA, concat(WORKLOADS, List.of(EXTERNAL)), READ),
           Rule.of(CORE, List.of("pods", "events"), READ),
           Rule.of(CORE, List.of("pods/log"), List.of("get")),
           // Takes effect only where a ClusterRoleBinding grants the role: projects are cluster-scoped.
@@ -53,6 +59,7 @@ public final class UserRoles {
           GRANTING,
           Rule.of(TESSERA, List.of("projects", "departments", "nodepools", "workloadpolicies", "podgroups"), ALL),
           Rule.of(TESSERA, WORKLOADS, ALL),
+          Rule.of(TESSERA, List.of(EXTERNAL), READ),
           Rule.of(CORE, List.of("pods", "events"), READ),
           Rule.of(CORE, List.of("pods/log"), List.of("get")),
           Rule.of(CORE, List.of("nodes"), READ));

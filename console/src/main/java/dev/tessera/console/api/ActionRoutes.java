@@ -8,6 +8,7 @@ import dev.tessera.api.workloads.WorkloadResource;
 import dev.tessera.console.access.Authorizer;
 import dev.tessera.console.access.Caller;
 import dev.tessera.console.access.Permission;
+import dev.tessera.console.catalog.WorkloadActions;
 import dev.tessera.console.catalog.WorkloadDetails;
 import dev.tessera.console.http.ApiException;
 import dev.tessera.console.http.Reply;
@@ -25,7 +26,9 @@ import java.util.Map;
 /**
  * What users do to workloads: submit (with {@code dryRun=All} to see the policies' defaults and
  * violations first), stop, run and delete. Each is checked against RBAC here, for a clear 403, and
- * done as the user, so the API server checks it again and admission sees who did it.
+ * done as the user, so the API server checks it again and admission sees who did it. A kind that
+ * does not support the action (an external workload, run by its owner's controller) is refused
+ * first, with 405 and what to do to its owner instead ({@link Unsupported}).
  */
 final class ActionRoutes {
   private final DetailRoutes details;
@@ -50,6 +53,9 @@ final class ActionRoutes {
   private Reply submit(Request request, Map<String, String> vars, Caller caller) throws Exception {
     WorkloadKind kind = Plurals.kind(vars.get("kind"));
     String namespace = vars.get("namespace");
+    if (!kind.managedByTessera()) {
+      throw Unsupported.notSubmitted(kind, namespace);
+    }
     Visibility.require(authorizer, caller, Permission.tessera("create", Plurals.of(kind), namespace));
     String dryRun = request.param("dryRun");
     if (dryRun != null && !dryRun.equals("All")) {
@@ -114,6 +120,7 @@ final class ActionRoutes {
 
   private Reply stopped(Map<String, String> vars, Caller caller, boolean stop) throws Exception {
     WorkloadDetails found = details.found(vars, caller, "get");
+    Unsupported.require(found.row(), stop ? WorkloadActions.STOP : WorkloadActions.RUN);
     WorkloadKind kind = Plurals.kind(vars.get("kind"));
     String namespace = found.row().namespace();
     String name = found.row().name();
@@ -136,6 +143,7 @@ final class ActionRoutes {
 
   private Reply delete(Map<String, String> vars, Caller caller) throws Exception {
     WorkloadDetails found = details.found(vars, caller, "get");
+    Unsupported.require(found.row(), WorkloadActions.DELETE);
     WorkloadKind kind = Plurals.kind(vars.get("kind"));
     String namespace = found.row().namespace();
     String name = found.row().name();

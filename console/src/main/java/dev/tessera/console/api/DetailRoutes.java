@@ -8,6 +8,7 @@ import dev.tessera.console.access.Caller;
 import dev.tessera.console.access.Decision;
 import dev.tessera.console.access.Permission;
 import dev.tessera.console.catalog.PodRow;
+import dev.tessera.console.catalog.WorkloadActions;
 import dev.tessera.console.catalog.WorkloadCatalog;
 import dev.tessera.console.catalog.WorkloadDetails;
 import dev.tessera.console.history.EventPage;
@@ -27,6 +28,7 @@ import dev.tessera.console.table.WorkloadRow;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -66,7 +68,11 @@ final class DetailRoutes {
     router.add("GET", BASE + "/history", (request, vars, caller) ->
         history(request, found(vars, caller, "get").row()));
     router.add("GET", BASE + "/metrics", (request, vars, caller) -> metrics(request, found(vars, caller, "get")));
-    router.add("GET", BASE + "/template", (request, vars, caller) -> template(found(vars, caller, "get")));
+    router.add("GET", BASE + "/template", (request, vars, caller) -> {
+      WorkloadDetails found = found(vars, caller, "get");
+      Unsupported.require(found.row(), WorkloadActions.COPY);
+      return template(found);
+    });
     router.add("GET", "/api/v1/deleted/{uid}", (request, vars, caller) ->
         Reply.json(200, json.writeValueAsBytes(deleted(vars.get("uid"), caller))));
     router.add("GET", "/api/v1/deleted/{uid}/history", (request, vars, caller) ->
@@ -76,7 +82,9 @@ final class DetailRoutes {
   /**
    * The details' shape: the catalog's, with what the caller may do to it.
    *
-   * @param actions each action ("stop", "run", "delete", "logs", "copy") and whether the caller may
+   * @param actions each action ("stop", "run", "delete", "logs", "copy") and whether the caller may:
+   *     RBAC's answer, or, for an action the workload's kind does not support, why not (its owner's
+   *     controller runs it) and what to do instead
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Details(String kind, String apiVersion, WorkloadRow row, List<PodRow> pods,
@@ -92,13 +100,27 @@ final class DetailRoutes {
     String namespace = found.row().namespace();
     String plural = vars.get("kind");
     Map<String, Allowed> actions = new LinkedHashMap<>();
-    actions.put("stop", allowed(caller, Permission.tessera("patch", plural, namespace)));
-    actions.put("run", actions.get("stop"));
-    actions.put("delete", allowed(caller, Permission.tessera("delete", plural, namespace)));
-    actions.put("copy", allowed(caller, Permission.tessera("create", plural, namespace)));
+    WorkloadRow row = found.row();
+    Map<Permission, Allowed> asked = new HashMap<>(); // stop and run are one RBAC question: patch
+    actions.put(WorkloadActions.STOP, allowed(caller, row, WorkloadActions.STOP,
+        Permission.tessera("patch", plural, namespace), asked));
+    actions.put(WorkloadActions.RUN, allowed(caller, row, WorkloadActions.RUN,
+        Permission.tessera("patch", plural, namespace), asked));
+    actions.put(WorkloadActions.DELETE, allowed(caller, row, WorkloadActions.DELETE,
+        Permission.tessera("delete", plural, namespace), asked));
+    actions.put(WorkloadActions.COPY, allowed(caller, row, WorkloadActions.COPY,
+        Permission.tessera("create", plural, namespace), asked));
     actions.put("logs", allowed(caller, Permission.podLogs(namespace)));
     return Reply.json(200, json.writeValueAsBytes(new Details(found.kind(), Api.VERSION, found.row(), found.pods(),
         found.connections(), found.dataSources(), found.spec(), actions)));
+  }
+
+  /** What the kind does not support is not asked of RBAC: no role could make it work. */
+  private Allowed allowed(Caller caller, WorkloadRow row, String action, Permission permission,
+      Map<Permission, Allowed> asked) {
+    String unsupported = Unsupported.why(row, action);
+    return unsupported != null ? new Allowed(false, unsupported)
+        : asked.computeIfAbsent(permission, p -> allowed(caller, p));
   }
 
   private Allowed allowed(Caller caller, Permission permission) {

@@ -31,7 +31,9 @@ final class ProjectRoutes {
    */
   static final String POLICY = "/api/v1/namespaces/{namespace}/effectivepolicies/{kind}";
 
-  private static final WorkloadKind[] KINDS = WorkloadKind.values();
+  /** The kinds users submit: those Tessera runs. */
+  private static final List<WorkloadKind> SUBMITTED =
+      java.util.Arrays.stream(WorkloadKind.values()).filter(WorkloadKind::managedByTessera).toList();
 
   private final ProjectDirectory directory;
   private final Authorizer authorizer;
@@ -60,8 +62,8 @@ final class ProjectRoutes {
    *     one named like the project, else the first in its spec
    * @param namespaces every namespace of the project the caller sees, {@code namespace} first
    * @param department null when the project is in none
-   * @param canSubmit per workload kind (by its plural), whether the caller may create it in
-   *     {@code namespace}
+   * @param canSubmit per workload kind users submit (by its plural), whether the caller may create
+   *     it in {@code namespace}; external workloads are never submitted, so they are not listed
    */
   record ProjectItem(String name, String namespace, List<String> namespaces, String department,
       List<String> nodePools, Map<String, Boolean> canSubmit) {}
@@ -97,7 +99,7 @@ final class ProjectRoutes {
       }
       String namespace = seen.get(0);
       Map<String, Boolean> canSubmit = new LinkedHashMap<>();
-      for (WorkloadKind kind : KINDS) {
+      for (WorkloadKind kind : SUBMITTED) {
         canSubmit.put(Plurals.of(kind), Visibility.check(authorizer, caller,
             Permission.tessera("create", Plurals.of(kind), namespace)).allowed());
       }
@@ -110,6 +112,9 @@ final class ProjectRoutes {
   private Reply policy(Map<String, String> vars, Caller caller) throws Exception {
     WorkloadKind kind = Plurals.kind(vars.get("kind"));
     String namespace = vars.get("namespace");
+    if (!kind.managedByTessera()) {
+      throw Unsupported.noPolicy(kind);
+    }
     // What a policy holds is for those who may submit under it, as the submission itself is.
     Visibility.require(authorizer, caller, Permission.tessera("create", Plurals.of(kind), namespace));
     ProjectDirectory.Snapshot now = directory.now();

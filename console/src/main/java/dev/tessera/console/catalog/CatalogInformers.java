@@ -5,6 +5,7 @@ import dev.tessera.api.policy.NodePoolResource;
 import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.WorkloadPolicyResource;
 import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadResource;
@@ -21,7 +22,9 @@ import java.util.function.Consumer;
 
 /**
  * The informers that feed the catalog, the projects' directory and the event history: the four
- * workload kinds, the pods workloads own, projects, node pools, workload policies, and events.
+ * workload kinds Tessera runs and the external workloads other controllers run, the pods labelled
+ * with a workload (both sorts: the external-workload controller labels its pods the same way),
+ * projects, node pools, workload policies, and events.
  * Their handlers only hand objects over; the catalog's and the directory's threads do the work.
  */
 public final class CatalogInformers implements AutoCloseable {
@@ -62,6 +65,7 @@ public final class CatalogInformers implements AutoCloseable {
     workloads(TrainingResource.class);
     workloads(DistributedTrainingResource.class);
     workloads(InferenceResource.class);
+    workloads(ExternalWorkloadResource.class);
     informers.add(client.pods().inAnyNamespace().withLabel(WellKnown.WORKLOAD_LABEL).inform(
         handler(catalog::podChanged, catalog::podDeleted), resync.toMillis()));
     informers.add(client.v1().events().inAnyNamespace().inform(

@@ -4,6 +4,8 @@ import dev.tessera.api.WellKnown;
 import dev.tessera.api.assignment.AssignmentCodec;
 import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.api.workloads.DistributedTrainingResource;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
 import dev.tessera.api.workloads.InferenceResource;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadPhase;
@@ -19,12 +21,18 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Computes a workload's table row from the workload, its pods and its project. Pure: the same
  * inputs give the same row, so the catalog can tell a change from a resync by comparing rows.
+ *
+ * <p>An external workload has no {@link WorkloadSpec}: what its owner asked for is in the owner's
+ * spec, which Tessera does not read. Its figures come from its status, written from its pods as
+ * for the other kinds, and where there is none yet, from the pods themselves; image, connections
+ * and data sources stay empty rather than guessed.
  */
 public final class RowBuilder {
   private static final long MIB = 1L << 20;
@@ -44,7 +52,8 @@ public final class RowBuilder {
     WorkloadStatus status = workload.statusOrEmpty();
     WorkloadKind kind = workload.workloadKind();
     var meta = workload.getMetadata();
-    int requested = status.requestedPods() != null ? status.requestedPods() : requestedPods(workload);
+    ExternalWorkloadSpec.Owner owner = ownerOf(workload);
+    int requested = status.requestedPods() != null ? status.requestedPods() : requestedPods(workload, pods);
     int running = status.runningPods() != null ? status.runningPods()
         : (int) pods.stream().filter(pod -> pod.status().equals("Running")).count();
     double gpuAllocated = 0;
@@ -73,6 +82,8 @@ public final class RowBuilder {
         meta.getName(),
         meta.getNamespace(),
         kind.label(),
+        owner == null ? null : owner.kind(),
+        owner == null ? null : owner.name(),
         spec.preemptible() != null ? spec.preemptible() : kind.preemptibleByDefault(),
         phase == null ? WorkloadPhase.CREATING.label() : phase.label(),
         status.reason(),
@@ -88,7 +99,7 @@ public final class RowBuilder {
         spec.connections() == null ? 0 : spec.connections().size(),
         spec.dataSources() == null ? 0 : spec.dataSources().size(),
         spec.image(),
-        kind == WorkloadKind.DISTRIBUTED_TRAINING ? WorkloadRow.DISTRIBUTED : WorkloadRow.STANDARD,
+        gang(workload) ? WorkloadRow.DISTRIBUTED : WorkloadRow.STANDARD,
         status.gpusRequested() != null ? status.gpusRequested() : gpusPerPod(gpu) * requested,
         // The pods' assignments say what each holds, a GPU-memory request's share of its GPU included
         // (the controller's status counts only fractions and whole GPUs); before any pod is seen,
@@ -101,8 +112,31 @@ public final class RowBuilder {
         status.memoryRequested() != null ? (long) quantity(status.memoryRequested())
             : (long) quantity(spec.memory()) * requested,
         memoryAllocated,
-        spec.nodePools(),
-        cluster);
+        spec.nodePools() != null || kind.managedByTessera() ? spec.nodePools() : podPools(pods),
+        cluster,
+        WorkloadActions.of(kind));
+  }
+
+  /** The object whose controller runs an external workload; null for the kinds Tessera runs. */
+  private static ExternalWorkloadSpec.Owner ownerOf(WorkloadResource<?> workload) {
+    return workload instanceof ExternalWorkloadResource external && external.getSpec() != null
+        ? external.getSpec().owner() : null;
+  }
+
+  /** Whether its pods are placed as one gang: a distributed training, or an external one of several. */
+  private static boolean gang(WorkloadResource<?> workload) {
+    if (workload instanceof ExternalWorkloadResource external) {
+      return external.getSpec() != null && external.getSpec().minMember() != null
+          && external.getSpec().minMember() > 1;
+    }
+    return workload.workloadKind() == WorkloadKind.DISTRIBUTED_TRAINING;
+  }
+
+  /** The pools an external workload's pods asked for, each once, in the order first seen. */
+  private static List<String> podPools(Collection<PodRow> pods) {
+    LinkedHashSet<String> pools = new LinkedHashSet<>();
+    pods.forEach(pod -> pools.addAll(pod.nodePools()));
+    return List.copyOf(pools);
   }
 
   /** A pod as the details list it. */
@@ -157,7 +191,10 @@ public final class RowBuilder {
         memory);
   }
 
-  private static int requestedPods(WorkloadResource<?> workload) {
+  private static int requestedPods(WorkloadResource<?> workload, Collection<PodRow> pods) {
+    if (workload instanceof ExternalWorkloadResource) {
+      return pods.size(); // its owner's spec says how many; until its status does, the pods there are
+    }
     if (workload instanceof DistributedTrainingResource distributed && distributed.getSpec() != null) {
       Integer workers = distributed.getSpec().elastic() ? distributed.getSpec().minWorkers()
           : distributed.getSpec().workers();

@@ -13,6 +13,8 @@ public enum Column {
   NAME("name", "Name", Type.TEXT, WorkloadRow::name),
   NAMESPACE("namespace", "Namespace", Type.TEXT, WorkloadRow::namespace),
   TYPE("type", "Type", Type.TEXT, WorkloadRow::type),
+  OWNER_KIND("ownerKind", "Owner kind", Type.TEXT, WorkloadRow::ownerKind),
+  OWNER_NAME("ownerName", "Owner name", Type.TEXT, WorkloadRow::ownerName),
   PREEMPTIBLE("preemptible", "Preemptible", Type.BOOLEAN, WorkloadRow::preemptible),
   STATUS("status", "Status", Type.TEXT, WorkloadRow::status),
   STATUS_REASON("statusReason", "Status reason", Type.TEXT, WorkloadRow::statusReason),

@@ -62,8 +62,9 @@ public record TableQuery(
   }
 
   /** What the free-text search looks in: the columns a person would type a word of. */
-  private static final List<Column> SEARCHED = List.of(Column.NAME, Column.NAMESPACE, Column.TYPE, Column.STATUS,
-      Column.PROJECT, Column.DEPARTMENT, Column.CREATED_BY, Column.IMAGE, Column.NODE_POOLS);
+  private static final List<Column> SEARCHED = List.of(Column.NAME, Column.NAMESPACE, Column.TYPE, Column.OWNER_KIND,
+      Column.OWNER_NAME, Column.STATUS, Column.PROJECT, Column.DEPARTMENT, Column.CREATED_BY, Column.IMAGE,
+      Column.NODE_POOLS);
 
   /**
    * What a cursor must agree with: a {@code continue} token from one query is refused by another,

@@ -14,7 +14,11 @@ import java.util.Objects;
  * @param uid the workload's {@code metadata.uid}: the row's identity and the cursors' tie-break
  * @param name its name
  * @param namespace its namespace
- * @param type its kind's label ("workspace", "training", "distributed-training", "inference")
+ * @param type its kind's label ("workspace", "training", "distributed-training", "inference",
+ *     "external")
+ * @param ownerKind for an external workload, the kind of the object whose controller runs it
+ *     ("PyTorchJob", "Job", "RayCluster"); null for the kinds Tessera runs itself
+ * @param ownerName for an external workload, that object's name; null for the others
  * @param preemptible whether reclaim and preemption may take its pods
  * @param status one of the nine phases ("Running", ...)
  * @param statusReason the last phase change's reason, a CamelCase word; null when none
@@ -41,6 +45,10 @@ import java.util.Objects;
  * @param cpuMemoryAllocation memory its placed pods hold, bytes
  * @param nodePools the pools it asked for, or where it runs when it asked for none
  * @param cluster the cluster's name
+ * @param actions what Tessera can do to a workload of its kind ("stop", "run", "delete", "copy");
+ *     empty for an external workload, which its owner's controller runs. Reading it (details,
+ *     history, metrics, logs) works for every kind; whether the caller's role allows an action is
+ *     the details' answer
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkloadRow(
@@ -48,6 +56,8 @@ public record WorkloadRow(
     String name,
     String namespace,
     String type,
+    String ownerKind,
+    String ownerName,
     boolean preemptible,
     String status,
     String statusReason,
@@ -73,7 +83,8 @@ public record WorkloadRow(
     long cpuMemoryRequest,
     long cpuMemoryAllocation,
     List<String> nodePools,
-    String cluster) {
+    String cluster,
+    List<String> actions) {
 
   public static final String STANDARD = "standard";
   public static final String DISTRIBUTED = "distributed";
@@ -85,13 +96,15 @@ public record WorkloadRow(
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(status, "status");
     nodePools = nodePools == null ? List.of() : List.copyOf(nodePools);
+    // Rows the Deleted view kept from before actions were listed read as having none.
+    actions = actions == null ? List.of() : List.copyOf(actions);
   }
 
   /** The same row as the Deleted view keeps it: its last status and totals, and when it went. */
   public WorkloadRow deleted(Instant when) {
-    return new WorkloadRow(uid, name, namespace, type, preemptible, status, statusReason, statusMessage, project,
+    return new WorkloadRow(uid, name, namespace, type, ownerKind, ownerName, preemptible, status, statusReason, statusMessage, project,
         department, createdBy, runningPods, requestedPods, createdAt, completedAt, when, connections, dataSources,
         image, architecture, gpuComputeRequest, gpuComputeAllocation, gpuMemoryRequest, gpuMemoryAllocation,
-        cpuComputeRequest, cpuComputeAllocation, cpuMemoryRequest, cpuMemoryAllocation, nodePools, cluster);
+        cpuComputeRequest, cpuComputeAllocation, cpuMemoryRequest, cpuMemoryAllocation, nodePools, cluster, actions);
   }
 }

@@ -125,6 +125,7 @@ export const PLURALS = {
   training: 'trainings',
   'distributed-training': 'distributedtrainings',
   inference: 'inferences',
+  external: 'externalworkloads',
 };
 
 export const workloadPath = row =>

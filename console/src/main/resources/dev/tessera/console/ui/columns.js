@@ -1,7 +1,7 @@
 // The table's columns: the API's columns, how each reads, how wide it is, and what a filter on it
 // may compare. Widths are fixed so that rows arriving or changing never move the layout.
 import { h } from 'preact';
-import { Status } from './icons.js';
+import { Status, TypeLabel } from './icons.js';
 import { formatBytes, formatNumber, formatTime } from './format.js';
 
 const TEXT = 'text', NUMBER = 'number', TIME = 'time', BYTES = 'bytes';
@@ -23,7 +23,7 @@ const count = (list, value) => (row, open) =>
 
 export const COLUMNS = [
   text('name', 'Name', 220),
-  text('type', 'Type', 170),
+  text('type', 'Type', 170, { render: row => h(TypeLabel, { row }) }),
   text('status', 'Status', 150, { render: row => h(Status, { row }) }),
   text('project', 'Project', 130),
   text('department', 'Department', 120),
@@ -50,6 +50,8 @@ export const COLUMNS = [
   text('nodePools', 'Node pools', 140, { render: row => (row.nodePools || []).join(', ') }),
   text('preemptible', 'Preemptible', 120, { render: row => (row.preemptible ? 'yes' : 'no') }),
   text('architecture', 'Architecture', 110),
+  text('ownerKind', 'Owner kind', 130, { title: "An external workload's owner: the kind of object whose controller runs it" }),
+  text('ownerName', 'Owner name', 150, { title: "An external workload's owner: its name" }),
   text('namespace', 'Namespace', 130),
   text('statusReason', 'Status reason', 160),
   text('cluster', 'Cluster', 100),

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { download, getJson, getText, readStream, workloadPath } from './api.js';
 import { Chart } from './charts.js';
-import { Status } from './icons.js';
+import { Status, TypeLabel } from './icons.js';
 import { formatBytes, formatNumber, formatTime, timeZone, toLocalInput } from './format.js';
 import { ErrorBanner, html, useDebounced } from './widgets.js';
 
@@ -34,7 +34,7 @@ export function DetailsPane({ row: opened, deleted, onClose }) {
     <header>
       <div style="flex:1">
         <h2>${row.name}</h2>
-        <div class="muted">${row.type} · ${row.project} · ${row.namespace}</div>
+        <div class="muted"><${TypeLabel} row=${row} /> · ${row.project} · ${row.namespace}</div>
       </div>
       <${Status} row=${row} />
       <button type="button" onClick=${onClose} aria-label="Close details">×</button>
@@ -43,7 +43,8 @@ export function DetailsPane({ row: opened, deleted, onClose }) {
       <div><dt>Created by</dt><dd>${row.createdBy || '—'}</dd></div>
       <div><dt>Created</dt><dd>${formatTime(row.createdAt)}</dd></div>
       <div><dt>${deleted ? 'Deleted' : 'Completed'}</dt><dd>${formatTime(deleted ? row.deletedAt : row.completedAt) || '—'}</dd></div>
-      <div><dt>Image</dt><dd title=${row.image}>${row.image}</dd></div>
+      ${row.type === 'external' ? html`<${Owner} row=${row} spec=${details?.spec} />`
+        : html`<div><dt>Image</dt><dd title=${row.image}>${row.image}</dd></div>`}
       <div><dt>GPU (requested / allocated)</dt><dd>${formatNumber(row.gpuComputeRequest) || 0} / ${formatNumber(row.gpuComputeAllocation) || 0}</dd></div>
       <div><dt>Pods (running / requested)</dt><dd>${row.runningPods ?? 0} / ${row.requestedPods ?? 0}</dd></div>
       ${row.statusMessage && html`<div style="grid-column:1/-1"><dt>Why ${row.status}</dt><dd style="white-space:normal">${row.statusMessage}</dd></div>`}
@@ -59,6 +60,21 @@ export function DetailsPane({ row: opened, deleted, onClose }) {
       ${tab === 'logs' && html`<${Logs} path=${path} pods=${details?.pods || []} allowed=${details?.actions?.logs} />`}
     </div>
   </aside>`;
+}
+
+/**
+ * What an external workload is: the object whose controller runs it, and how Tessera grouped its
+ * pods into one workload (a gang of minMember, by its PodGroup).
+ */
+function Owner({ row, spec }) {
+  const owner = spec?.owner;
+  const gang = spec?.minMember > 1 ? `${spec.minMember} pods together${spec.podGroup ? ` (PodGroup ${spec.podGroup})` : ''}`
+    : 'each pod alone';
+  return html`
+    <div data-test="owner"><dt>Run by</dt><dd title=${owner ? `${owner.apiVersion} ${owner.kind} ${owner.name}` : ''}>${
+      row.ownerKind ? `${row.ownerKind} ${row.ownerName}` : '—'}${owner ? html` <span class="muted">${owner.apiVersion}</span>` : ''}</dd></div>
+    <div><dt>Placed</dt><dd>${spec ? gang : '—'}</dd></div>
+    ${spec?.grouping && html`<div style="grid-column:1/-1"><dt>Grouped by</dt><dd style="white-space:normal">${spec.grouping}</dd></div>`}`;
 }
 
 const CATEGORIES = [['status', 'Status'], ['scheduling', 'Scheduling'], ['reclaim', 'Reclaim'], ['gpu_oom', 'GPU out of memory'],

@@ -33,6 +33,25 @@ export function PhaseIcon({ phase }) {
     h('path', { d: PATHS[phase] || PATHS.Creating }));
 }
 
+/** An external workload's mark: a box with an arrow out of it, run from elsewhere. */
+const EXTERNAL = 'M14 4h6v6M20 4l-8 8M18 14v5H5V6h5';
+
+/**
+ * A row's type: the kind's label for the kinds Tessera runs ("training"); for an external
+ * workload, the kind of the object that runs it ("PyTorchJob") with its own mark, so it reads as
+ * what the user created.
+ */
+export function TypeLabel({ row }) {
+  if (row.type !== 'external') return h('span', { class: 'type', 'data-type': row.type }, row.type);
+  const owner = row.ownerKind ? `${row.ownerKind} ${row.ownerName}` : 'another controller';
+  return h('span', {
+    class: 'type external',
+    'data-type': 'external',
+    title: `External workload: ${owner}, run by its own controller; Tessera schedules and shows it`,
+  }, h('svg', { class: 'icon', viewBox: '0 0 24 24', 'aria-hidden': 'true' }, h('path', { d: EXTERNAL })),
+  h('span', null, row.ownerKind || 'external'));
+}
+
 export function Status({ row }) {
   const phase = row.status || 'Creating';
   const why = EXPLAINED.has(phase) ? row.statusMessage || row.statusReason || '' : '';

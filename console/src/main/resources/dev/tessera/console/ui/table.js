@@ -33,7 +33,8 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
   const [columns, setColumns] = useState(storedColumns);
   const query = useMemo(() => queryString({ view, search, filters, sort }), [view, search, filters, sort]);
 
-  const [list, setList] = useState({ rows: [], total: 0, next: null, version: null, loaded: false });
+  // `query` is the query the rows and version were listed for: a watch resumes only from its own list.
+  const [list, setList] = useState({ rows: [], total: 0, next: null, version: null, query: null, loaded: false });
   const [error, setError] = useState(null);
   const [selected, setSelected] = useState(null); // uid
   const [listDialog, setListDialog] = useState(null); // {row, list}
@@ -50,7 +51,7 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
       const answer = await getJson(`/api/v1/workloads?${query}&limit=${limit}`);
       if (mine !== generation.current) return;
       setList({ rows: answer.items, total: answer.total, next: answer.metadata.continue || null,
-        version: answer.metadata.resourceVersion, loaded: true });
+        version: answer.metadata.resourceVersion, query, loaded: true });
       setError(null);
     } catch (e) {
       if (mine === generation.current) setError(e);
@@ -90,7 +91,10 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
   const loadedUids = useRef(new Set());
   loadedUids.current = new Set(list.rows.map(r => r.uid));
   useEffect(() => {
-    if (!list.version) return undefined;
+    // Not from the last query's version with a new query's filters: the changes since then would
+    // arrive as DELETED for rows the new list holds (they did not pass the filters then), and the
+    // list that follows would cancel the reload meant to bring them back.
+    if (!list.version || list.query !== query) return undefined;
     const abort = new AbortController();
     const later = () => {
       clearTimeout(reloadSoon.current);
@@ -123,7 +127,7 @@ export function WorkloadTable({ view, onDetails, onNew, onCopy, onNotice }) {
       abort.abort();
       clearTimeout(reloadSoon.current);
     };
-  }, [view, query, list.version]);
+  }, [view, query, list.version, list.query]);
 
   const rows = list.rows;
   const selectedRow = rows.find(r => r.uid === selected) || null;
@@ -268,7 +272,27 @@ function ColumnPicker({ columns, onChange }) {
 
 const FINISHED = { Stopped: 'it is stopped', Completed: 'it has completed', Failed: 'it has failed', Deleting: 'it is being deleted' };
 
-/** What the selected row allows: each action disabled with the reason when the role or its state forbids it. */
+/** The action bar's actions on the workload itself, by the names rows and details give them. */
+const LIFECYCLE = [['Stop', 'stop'], ['Run', 'run'], ['Delete', 'delete'], ['Copy & edit', 'copy']];
+
+/**
+ * Why the row's kind does not support an action (the row's `actions` leaves it out: an external
+ * workload, run by its owner's controller), in the API's words once the details say them; null
+ * when it does.
+ */
+function unsupported(row, name, details) {
+  if (!row.actions || row.actions.includes(name)) return null;
+  const said = details?.actions?.[name];
+  if (said && !said.allowed && said.reason) return said.reason;
+  return `${runBy(row)}, not by Tessera`;
+}
+
+const runBy = row => (row.ownerKind ? `run by ${row.ownerKind} ${row.ownerName}'s own controller` : "run by its owner's controller");
+
+/**
+ * What the selected row allows: each action disabled with the reason when its kind does not
+ * support it, the role forbids it, or its state does.
+ */
 function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
   const [details, setDetails] = useState(null);
   const [confirm, setConfirm] = useState(false);
@@ -286,10 +310,13 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
       <button type="button" onClick=${() => onDetails(row)}>Show details</button></div>`;
   }
   const allowed = name => details?.actions?.[name] || { allowed: false, reason: 'checking what you may do…' };
+  // What the kind does not support is known from the row at once, and said before the role or the state.
   const gate = (name, stateReason) => {
+    const notHere = unsupported(row, name, details);
+    if (notHere) return { why: notHere, always: true };
     const permission = allowed(name);
-    if (!permission.allowed) return permission.reason || `your role does not allow ${name}`;
-    return stateReason || '';
+    if (!permission.allowed) return { why: permission.reason || `your role does not allow ${name}` };
+    return { why: stateReason || '' };
   };
   const act = async (verb, done) => {
     try {
@@ -307,14 +334,19 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
   const connections = details?.connections || [];
   const connectWhy = !details ? 'checking its connections…' : connections.length === 0 ? 'it has no connections'
     : connections.every(c => !c.address) ? 'its connections have no address yet' : '';
-  // What the role forbids, said once in the bar too: a disabled button's tooltip is out of reach
-  // of the keyboard.
-  const denied = [['Stop', 'stop'], ['Run', 'run'], ['Delete', 'delete'], ['Copy & edit', 'copy']]
-    .filter(([, name]) => details && !allowed(name).allowed);
+  // What the kind does not support or the role forbids, said once in the bar too: a disabled
+  // button's tooltip is out of reach of the keyboard.
+  const notSupported = LIFECYCLE.filter(([, name]) => unsupported(row, name, details));
+  const notSupportedText = notSupported.length === 0 ? ''
+    : `${notSupported.map(([label]) => label).join(', ')}: not here, ${runBy(row)}; act on the ${row.ownerKind || 'owner'} instead`;
+  const denied = LIFECYCLE.filter(([, name]) => details && !unsupported(row, name, details) && !allowed(name).allowed);
   const deniedText = denied.length === 0 ? '' : `${denied.map(([label]) => label).join(', ')}: ${
     [...new Set(denied.map(([, name]) => allowed(name).reason || `your role does not allow ${name}`))].join('; ')}`;
-  const button = (label, why, onClick, extra = '') => html`<button type="button" class=${extra} disabled=${!!why}
-      title=${why ? `${label}: not now, because ${why}` : label} data-action=${label} onClick=${onClick}>${label}</button>`;
+  // A refusal of the kind is for good ("Stop: ExternalWorkload … is run by …"); the role's or the
+  // state's is for now.
+  const button = (label, { why, always }, onClick, extra = '') => html`<button type="button" class=${extra} disabled=${!!why}
+      title=${!why ? label : always ? `${label}: ${why}` : `${label}: not now, because ${why}`}
+      data-action=${label} data-unsupported=${always ? 'true' : undefined} onClick=${onClick}>${label}</button>`;
   return html`<div class="action-bar" data-test="actions" role="toolbar" aria-label=${`Actions on ${row.name}`}>
     <span class="what">${row.name}</span>
     ${button('Stop', stopWhy, () => act('stop', 'stopping'))}
@@ -329,7 +361,9 @@ function ActionBar({ row, view, onDetails, onCopy, onNotice, onError }) {
     ${button('Copy & edit', copyWhy, async () => {
       try { onCopy(await getJson(`${workloadPath(row)}/template`)); } catch (e) { onError(e); }
     })}
-    ${button('Show details', '', () => onDetails(row))}
+    ${button('Show details', { why: '' }, () => onDetails(row))}
+    ${notSupported.length > 0 && html`<span class="denied muted" data-test="unsupported"
+      title=${unsupported(row, 'stop', details) || notSupportedText}>${notSupportedText}</span>`}
     ${denied.length > 0 && html`<span class="denied muted" data-test="denied" title=${deniedText}>${deniedText}</span>`}
     ${confirm && html`<${Dialog} title=${`Delete ${row.name}?`} onClose=${() => setConfirm(false)}>
       <p>Its pods stop and the workload goes. Its last status and history stay in the Deleted view.</p>

@@ -80,6 +80,11 @@ class UserRolesTest {
     assertTrue(UserRoles.allows(UserRoles.RESEARCHER, Permission.tessera("patch", "trainings", "team-a")));
     assertFalse(UserRoles.allows(UserRoles.RESEARCHER, Permission.tessera("patch", "projects", "team-a")));
     assertTrue(UserRoles.allows(UserRoles.CLUSTER_ADMIN, Permission.tessera("deletecollection", "nodepools", "")));
+    // Other controllers' workloads: seen by every role, changed by none (their owners are).
+    for (String role : UserRoles.names()) {
+      assertTrue(UserRoles.allows(role, Permission.tessera("list", "externalworkloads", "team-a")), role);
+      assertFalse(UserRoles.allows(role, Permission.tessera("delete", "externalworkloads", "team-a")), role);
+    }
   }
 
   @Test

@@ -10,8 +10,12 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.tessera.api.WellKnown;
 import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.ProjectSpec;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
 import dev.tessera.api.workloads.TrainingResource;
+import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.console.ConsoleJson;
 import dev.tessera.console.ConsoleRuntime;
 import dev.tessera.console.metrics.MetricNames;
@@ -21,6 +25,7 @@ import dev.tessera.console.testing.TableAccess;
 import dev.tessera.extender.testing.Await;
 import dev.tessera.mockapi.EmbeddedApiServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -98,6 +103,39 @@ class ConsoleApiTest {
     return training;
   }
 
+  /**
+   * A PyTorchJob's pods as the external-workload controller leaves them: an ExternalWorkload
+   * owned by the job, its status written from the pods, and the pods labelled with it.
+   */
+  private void pytorchJob(String namespace, String job, int pods) {
+    String name = "pytorchjob-" + job;
+    ExternalWorkloadResource external = new ExternalWorkloadResource();
+    external.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    external.setSpec(new ExternalWorkloadSpec(new ExternalWorkloadSpec.Owner("kubeflow.org/v1", "PyTorchJob", job,
+        "5f0c-" + job), pods, name, "PyTorchJob: every replica of pytorchReplicaSpecs"));
+    ExternalWorkloadResource created = client.resource(external).create();
+    created.setStatus(new WorkloadStatus("Running", null, List.of(new WorkloadStatus.PhaseChange("Running",
+        "2026-12-07T10:00:05Z", "PodsRunning", pods + "/" + pods + " pods running")), pods, pods, 2.0 * pods,
+        2.0 * pods, "4", "16Gi", "4", "16Gi", List.of("gpu-1"), "2026-12-07T10:00:00Z", null, null, "PodsRunning",
+        1L));
+    client.resource(created).updateStatus();
+    for (int i = 0; i < pods; i++) {
+      client.resource(new PodBuilder()
+          .withNewMetadata().withNamespace(namespace).withName(job + (i == 0 ? "-master-0" : "-worker-" + (i - 1)))
+          .withLabels(Map.of(WellKnown.WORKLOAD_LABEL, name, WellKnown.WORKLOAD_KIND_LABEL, "external"))
+          .withAnnotations(Map.of(WellKnown.TOP_OWNER_ANNOTATION, "kubeflow.org/v1/PyTorchJob/" + job + "/5f0c-" + job,
+              WellKnown.NODE_POOLS, "a100"))
+          .endMetadata()
+          .withNewSpec().withNodeName("gpu-1").addNewContainer().withName("pytorch").withImage("pytorch:24.08")
+          .endContainer().endSpec()
+          .withNewStatus().withPhase("Running").endStatus()
+          .build()).create();
+    }
+    Await.await("the external workload's row with its pods", () -> console.catalog().details(namespace,
+        WorkloadKind.EXTERNAL, name).map(d -> d.pods().size() == pods && d.row().status().equals("Running"))
+        .orElse(false));
+  }
+
   private HttpResponse<String> call(String method, String path, String token, String body) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + console.port() + path))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
@@ -105,6 +143,15 @@ class ConsoleApiTest {
       request.header("Authorization", "Bearer " + token);
     }
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A GET's body, for a condition awaited. */
+  private String call(String method, String path, String token) {
+    try {
+      return call(method, path, token, null).body();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private JsonNode get(String path, String token, int status) throws Exception {
@@ -319,7 +366,111 @@ class ConsoleApiTest {
     stream.body().close();
   }
 
-    @Test
+  @Test
+  void anExternalWorkloadIsListedWithItsOwnerAndItsPodsLikeTheOtherKinds() throws Exception {
+    api.podLogs((pod, container) -> java.util.Optional.of("epoch 1 loss 0.42\n"));
+    pytorchJob("team-a", "gpt", 2);
+
+    JsonNode list = get("/api/v1/workloads?sortBy=name", "bob-token", 200);
+    assertEquals(List.of("bert", "pytorchjob-gpt", "resnet", "secret-llm"), names(list));
+    JsonNode row = list.path("items").get(1);
+    assertEquals("external", row.path("type").asText());
+    assertEquals("PyTorchJob", row.path("ownerKind").asText());
+    assertEquals("gpt", row.path("ownerName").asText());
+    assertEquals("Running", row.path("status").asText());
+    assertEquals(4.0, row.path("gpuComputeRequest").asDouble(), "from its status: the owner's spec is not read");
+    assertEquals(2, row.path("runningPods").asInt());
+    assertEquals("distributed", row.path("architecture").asText(), "its pods are one gang");
+    assertEquals(List.of("a100"), List.of(row.path("nodePools").get(0).asText()), "the pools its pods asked for");
+    assertFalse(row.has("image"), "no spec, no image: each pod says its own");
+    assertEquals(0, row.path("actions").size(), "Tessera neither stops, runs, deletes nor copies it");
+    assertEquals("[\"stop\",\"run\",\"delete\",\"copy\"]", list.path("items").get(0).path("actions").toString());
+    assertTrue(list.path("items").get(0).path("ownerKind").isMissingNode());
+
+    // The owner is a column like the others: filtered, searched, sorted and in CSV.
+    assertEquals(List.of("pytorchjob-gpt"), names(get("/api/v1/workloads?filterBy=ownerKind==PyTorchJob", "bob-token",
+        200)));
+    assertEquals(List.of("pytorchjob-gpt"), names(get("/api/v1/workloads?search=gpt", "bob-token", 200)));
+    assertEquals("pytorchjob-gpt", names(get("/api/v1/workloads?sortBy=ownerName&sortOrder=desc", "bob-token", 200))
+        .get(0));
+    HttpResponse<String> csv = call("GET", "/api/v1/workloads?filterBy=type==external&format=csv"
+        + "&columns=name,type,ownerKind,ownerName,status", "bob-token", null);
+    assertEquals("Name,Type,Owner kind,Owner name,Status\r\npytorchjob-gpt,external,PyTorchJob,gpt,Running\r\n",
+        csv.body());
+
+    // Details, history, metrics and logs, as for the other kinds: they go by the pods' labels.
+    String path = "/api/v1/namespaces/team-a/externalworkloads/pytorchjob-gpt";
+    JsonNode details = get(path, "bob-token", 200);
+    assertEquals("ExternalWorkload", details.path("kind").asText());
+    assertEquals("PyTorchJob", details.path("spec").path("owner").path("kind").asText());
+    assertEquals("kubeflow.org/v1", details.path("spec").path("owner").path("apiVersion").asText());
+    assertEquals(2, details.path("spec").path("minMember").asInt());
+    assertEquals("PyTorchJob: every replica of pytorchReplicaSpecs", details.path("spec").path("grouping").asText());
+    assertEquals(2, details.path("pods").size());
+    assertEquals(0, details.path("connections").size());
+    assertEquals(0, details.path("dataSources").size());
+    Await.await("its phase in its history", () -> call("GET", path + "/history", "bob-token")
+        .contains("Running: 2/2 pods running"));
+    assertEquals(200, call("GET", path + "/metrics", "bob-token", null).statusCode());
+    HttpResponse<String> log = call("GET", path + "/pods/gpt-master-0/log", "bob-token", null);
+    assertEquals(200, log.statusCode(), log.body());
+    assertEquals("epoch 1 loss 0.42\n", log.body());
+  }
+
+  @Test
+  void anExternalWorkloadsActionsAreRefusedWithWhatToDoToItsOwner() throws Exception {
+    pytorchJob("team-a", "bert", 1);
+    String path = "/api/v1/namespaces/team-a/externalworkloads/pytorchjob-bert";
+    // alice's role would let her change anything in team-a: the refusal is the kind's, not RBAC's.
+    JsonNode actions = get(path, "alice-token", 200).path("actions");
+    for (String action : List.of("stop", "run", "delete", "copy")) {
+      assertFalse(actions.path(action).path("allowed").asBoolean(), action);
+      assertTrue(actions.path(action).path("reason").asText().startsWith("ExternalWorkload pytorchjob-bert is run by"
+          + " PyTorchJob bert's own controller, not by Tessera: "), actions.toString());
+    }
+    assertTrue(actions.path("logs").path("allowed").asBoolean());
+    assertTrue(get("/api/v1/namespaces/team-a/trainings/bert", "alice-token", 200).path("actions").path("stop")
+        .path("allowed").asBoolean(), "the training of the same name is Tessera's to stop");
+
+    JsonNode stop = refused("POST", path + "/stop", null);
+    assertEquals("ExternalWorkload pytorchjob-bert is run by PyTorchJob bert's own controller, not by Tessera: stop"
+        + " or delete the PyTorchJob itself (kubectl -n team-a delete pytorchjob bert)", stop.path("message").asText());
+    assertTrue(refused("POST", path + "/run", null).path("message").asText()
+        .endsWith("create or resume the PyTorchJob to run it again"));
+    assertTrue(refused("DELETE", path, null).path("message").asText().contains("delete the PyTorchJob (kubectl -n"
+        + " team-a delete pytorchjob bert) and its ExternalWorkload goes with it"));
+    assertTrue(refused("GET", path + "/template", null).path("message").asText()
+        .contains("copy the PyTorchJob's manifest instead (kubectl -n team-a get pytorchjob bert -o yaml)"));
+    String body = "{\"metadata\":{\"name\":\"mine\"},\"spec\":{}}";
+    assertTrue(refused("POST", "/api/v1/namespaces/team-a/externalworkloads", body).path("message").asText()
+        .startsWith("ExternalWorkloads are not submitted: Tessera makes one for each workload another controller"
+            + " runs"));
+    assertEquals(405, call("POST", "/api/v1/namespaces/team-a/externalworkloads?dryRun=All", "alice-token", body)
+        .statusCode());
+    assertTrue(refused("GET", "/api/v1/namespaces/team-a/effectivepolicies/externalworkloads", null)
+        .path("message").asText().startsWith("WorkloadPolicies do not govern ExternalWorkloads"));
+    assertTrue(client.resources(ExternalWorkloadResource.class).inNamespace("team-a").withName("pytorchjob-bert")
+        .get() != null, "nothing was done to it");
+    assertFalse(get("/api/v1/projects", "alice-token", 200).path("items").get(0).path("canSubmit")
+        .has("externalworkloads"), "never offered in the New workload form");
+
+    // Whether it exists is still only for those who may see it.
+    assertEquals(403, call("POST", "/api/v1/namespaces/team-b/externalworkloads/x/stop", "alice-token", null)
+        .statusCode());
+  }
+
+  /** A 405 Status from alice's call, as the API server writes one for a verb a resource does not serve. */
+  private JsonNode refused(String method, String path, String body) throws Exception {
+    HttpResponse<String> response = call(method, path, "alice-token", body);
+    assertEquals(405, response.statusCode(), response.body());
+    JsonNode status = JSON.readTree(response.body());
+    assertEquals("Status", status.path("kind").asText());
+    assertEquals("MethodNotAllowed", status.path("reason").asText());
+    assertEquals(405, status.path("code").asInt());
+    return status;
+  }
+
+  @Test
   void everyRouteIsInTheOpenApiDocumentAndTheDocsAreServed() throws Exception {
     JsonNode document = new YAMLMapper().readTree(ClassPathFiles.read(DocsRoutes.OPENAPI));
     Set<String> documented = new HashSet<>();
@@ -335,6 +486,20 @@ class ConsoleApiTest {
       String key = route.method() + " " + route.pattern().replace("{kind}", "{kind}");
       assertTrue(documented.contains(key), key + " is served but not in openapi.yaml");
     }
+    // Every column, every kind and every action a row may list are in the document too.
+    List<String> columns = new java.util.ArrayList<>();
+    document.path("components").path("schemas").path("Column").path("enum").forEach(c -> columns.add(c.asText()));
+    assertEquals(dev.tessera.console.table.Column.keys(), String.join(", ", columns));
+    Set<String> kinds = new HashSet<>();
+    document.path("components").path("parameters").path("kind").path("schema").path("enum")
+        .forEach(k -> kinds.add(k.asText()));
+    for (WorkloadKind kind : WorkloadKind.values()) {
+      assertTrue(kinds.contains(Plurals.of(kind)), Plurals.of(kind) + " is not in openapi.yaml's kinds");
+    }
+    Set<String> actions = new HashSet<>();
+    document.path("components").path("schemas").path("WorkloadRow").path("properties").path("actions").path("items")
+        .path("enum").forEach(a -> actions.add(a.asText()));
+    assertEquals(Set.copyOf(dev.tessera.console.catalog.WorkloadActions.of(WorkloadKind.TRAINING)), actions);
     HttpResponse<String> docs = call("GET", "/docs/", null, null);
     assertEquals(200, docs.statusCode());
     assertTrue(docs.body().contains("/openapi.yaml"));

@@ -10,6 +10,8 @@ import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.api.policy.ProjectResource;
 import dev.tessera.api.policy.ProjectSpec;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
 import dev.tessera.api.workloads.TrainingResource;
 import dev.tessera.api.workloads.WorkloadKind;
 import dev.tessera.api.workloads.WorkloadSpec;
@@ -185,6 +187,58 @@ class WorkloadCatalogTest {
     catalog.afterPending(done::countDown);
     assertTrue(done.await(10, java.util.concurrent.TimeUnit.SECONDS));
     assertTrue(history.events.values().stream().noneMatch(e -> e.reason().equals("Pulled")), "image pulls are noise");
+  }
+
+  @Test
+  void anExternalWorkloadsRowComesFromItsPodsUntilItsStatusSaysMore() throws Exception {
+    informers.start(Duration.ofSeconds(10));
+    ExternalWorkloadResource job = new ExternalWorkloadResource();
+    job.setMetadata(new ObjectMetaBuilder().withNamespace("ml").withName("job-train").build());
+    job.setSpec(new ExternalWorkloadSpec(new ExternalWorkloadSpec.Owner("batch/v1", "Job", "train", "u-1"), 1, null,
+        "Job: its pods, each alone"));
+    job = client.resource(job).create();
+    for (String name : List.of("train-abcde", "train-fghij")) {
+      Pod pod = pod("ml", name, "job-train", "gpu-1");
+      pod.getMetadata().getLabels().put(WellKnown.WORKLOAD_KIND_LABEL, "external");
+      pod.getMetadata().getAnnotations().put(WellKnown.NODE_POOLS, "h100");
+      client.resource(pod).create();
+    }
+    WorkloadRow row = awaitRow("job-train", r -> r.runningPods() == 2);
+    assertEquals("external", row.type());
+    assertEquals("Job", row.ownerKind());
+    assertEquals("train", row.ownerName());
+    assertEquals(2, row.requestedPods(), "no status yet: the pods there are");
+    assertEquals(0.5, row.gpuComputeAllocation(), "what the pods' assignments hold");
+    assertEquals(WorkloadRow.STANDARD, row.architecture(), "each pod placed alone");
+    assertEquals(List.of("h100"), row.nodePools());
+    assertEquals(null, row.image());
+    assertEquals(List.of(), row.actions());
+    var details = catalog.details("ml", WorkloadKind.EXTERNAL, "job-train").orElseThrow();
+    assertEquals("ExternalWorkload", details.kind());
+    assertEquals(2, details.pods().size());
+    assertEquals(job.getSpec(), details.spec());
+
+    job.setStatus(new WorkloadStatus("Running", null, null, 2, 3, 1.5, 0.5, null, null, null, null, null, null,
+        null, null, "PodsRunning", 1L));
+    client.resource(job).updateStatus();
+    assertEquals(1.5, awaitRow("job-train", r -> r.requestedPods() == 3).gpuComputeRequest());
+
+    client.resource(job).delete();
+    Await.await("kept in the Deleted view", () -> catalog.deleted().size() == 1 && history.deleted.size() == 1);
+    WorkloadRow gone = catalog.deleted().rows().get(0);
+    assertEquals("Job", gone.ownerKind());
+    assertEquals(json.readValue(history.deleted.get(gone.uid()).rowJson(), WorkloadRow.class), gone);
+    // A row kept before rows listed their actions reads as having none.
+    String old = json.writeValueAsString(gone).replace("\"actions\":[],", "");
+    assertEquals(List.of(), json.readValue(old, WorkloadRow.class).actions());
+  }
+
+  @Test
+  void theKindsTesseraRunsListTheirActions() throws Exception {
+    informers.start(Duration.ofSeconds(10));
+    client.resource(training("ml", "bert")).create();
+    assertEquals(List.of("stop", "run", "delete", "copy"), awaitRow("bert", r -> true).actions());
+    assertEquals(null, awaitRow("bert", r -> true).ownerKind());
   }
 
   @Test

@@ -5,10 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.api.WellKnown;
+import dev.tessera.api.workloads.ExternalWorkloadResource;
+import dev.tessera.api.workloads.ExternalWorkloadSpec;
+import dev.tessera.api.workloads.WorkloadStatus;
 import dev.tessera.console.testing.Browser;
 import dev.tessera.demo.EmbeddedDemo;
 import dev.tessera.extender.ExtenderConfig;
 import dev.tessera.extender.telemetry.ReportConfig;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -319,6 +329,105 @@ class WorkloadsViewBrowserTest {
     assertTrue(denied.startsWith("Stop, Run, Delete, Copy & edit: ") && denied.contains("does not allow"), denied);
     // What bob may not see is not listed: only team-nlp's workloads.
     assertEquals(List.of("bert-pretrain", "llama-serve"), sortedNames(rowNames(2)));
+  }
+
+  /**
+   * A Job of alice's, as the external-workload controller (played here, as the demo has none) shows
+   * it: an ExternalWorkload owned by the Job, its pod labelled with it (and placed by the demo's
+   * scheduler, run by its kubelet, reported by its agents), and its status. The row shows the
+   * Job's kind, and every action on it is disabled with what to do to the Job instead; details,
+   * metrics and logs work as for the other kinds. Removed at the end, so the other tests' row
+   * counts hold.
+   */
+  @Test
+  void anExternalWorkloadShowsItsOwnerAndSaysWhyItsActionsAreTheOwners() throws Exception {
+    try (KubernetesClient kubernetes = new KubernetesClientBuilder()
+        .withConfig(new ConfigBuilder().withMasterUrl(demo.kubernetesApi().toString()).build()).build()) {
+      try {
+        startAJobAsAnExternalWorkload(kubernetes);
+        browser.signInAs(console, "alice");
+        WebElement type = browser.find("tr[data-name='job-preprocess'] td[data-column=type] [data-type=external]");
+        assertEquals("Job", type.getText());
+        assertTrue(type.getAttribute("title").contains("Job preprocess, run by its own controller"),
+            type.getAttribute("title"));
+        assertNotNull(type.findElement(By.cssSelector("svg.icon")), "its own mark");
+
+        rowOf("job-preprocess").click();
+        // Disabled from the row's actions at once; the API's advice once the details arrive.
+        WebElement stop = browser.until(d -> {
+          WebElement button = browser.button("Stop");
+          return button.getAttribute("title").contains("kubectl") ? button : null;
+        });
+        assertFalse(stop.isEnabled());
+        assertEquals("Stop: ExternalWorkload job-preprocess is run by Job preprocess's own controller, not by Tessera:"
+            + " stop or delete the Job itself (kubectl -n team-vision delete job preprocess)", stop.getAttribute("title"));
+        for (String action : List.of("Run", "Delete", "Copy & edit")) {
+          WebElement button = browser.find("button[data-action='" + action + "']");
+          assertFalse(button.isEnabled(), action);
+          assertEquals("true", button.getAttribute("data-unsupported"), action);
+          assertTrue(button.getAttribute("title").startsWith(action + ": ExternalWorkload job-preprocess is run by"
+              + " Job preprocess's own controller"), button.getAttribute("title"));
+        }
+        String note = browser.find("[data-test=unsupported]").getText();
+        assertEquals("Stop, Run, Delete, Copy & edit: not here, run by Job preprocess's own controller; act on the"
+            + " Job instead", note);
+        assertTrue(browser.all("[data-test=denied]").isEmpty(), "not a matter of alice's role");
+        assertTrue(enabled("Show details"));
+
+        browser.button("Show details").click();
+        WebElement owner = browser.find("[data-test=details] [data-test=owner]");
+        browser.until(d -> owner.getText().contains("batch/v1"));
+        assertTrue(owner.getText().contains("Job preprocess"), owner.getText());
+        browser.until(d -> browser.find("[data-test=details]").getText().contains("Job: its pods, each alone"));
+        browser.until(d -> browser.find("[data-test=events]").getText().contains("Running"));
+        browser.find("button[data-tab=metrics]").click();
+        WebElement chart = browser.find("[data-test='chart-gpu_utilization_percent']");
+        waitLong(() -> Integer.parseInt(chart.getAttribute("data-points")) > 0);
+        browser.find("button[data-tab=logs]").click();
+        waitLong(() -> browser.find("[data-test=log]").getText().contains("started python:3.12 on gpu-"));
+      } finally {
+        kubernetes.resources(ExternalWorkloadResource.class).inNamespace("team-vision").withName("job-preprocess")
+            .delete();
+        kubernetes.pods().inNamespace("team-vision").withName("preprocess-x7k2p").delete();
+        awaitLong(() -> get("/api/v1/workloads?filterBy=name==job-preprocess", "tessera-demo-admin")
+            .contains("\"total\":0") ? Boolean.TRUE : null);
+      }
+    }
+  }
+
+  private static void startAJobAsAnExternalWorkload(KubernetesClient kubernetes) {
+    ExternalWorkloadResource external = new ExternalWorkloadResource();
+    external.setMetadata(new ObjectMetaBuilder().withNamespace("team-vision").withName("job-preprocess").build());
+    external.setSpec(new ExternalWorkloadSpec(new ExternalWorkloadSpec.Owner("batch/v1", "Job", "preprocess",
+        "9d1e6c1a-job"), 1, null, "Job: its pods, each alone"));
+    ExternalWorkloadResource created = kubernetes.resource(external).create();
+    kubernetes.resource(new PodBuilder()
+        .withNewMetadata().withNamespace("team-vision").withName("preprocess-x7k2p")
+        .addToLabels(WellKnown.WORKLOAD_LABEL, "job-preprocess")
+        .addToLabels(WellKnown.WORKLOAD_KIND_LABEL, "external")
+        .addToAnnotations(WellKnown.TOP_OWNER_ANNOTATION, "batch/v1/Job/preprocess/9d1e6c1a-job")
+        .endMetadata()
+        .withNewSpec().withSchedulerName(WellKnown.SCHEDULER_NAME)
+        .addNewContainer().withName("main").withImage("python:3.12")
+        .withNewResources().addToLimits(WellKnown.GPU_RESOURCE, new Quantity("1")).endResources()
+        .endContainer().endSpec()
+        .build()).create();
+    created.setStatus(new WorkloadStatus("Running", null, List.of(new WorkloadStatus.PhaseChange("Running",
+        java.time.Instant.now().toString(), "PodsRunning", "1/1 pods running")), 1, 1, 1.0, 1.0, null, null, null,
+        null, null, null, null, null, "PodsRunning", 1L));
+    kubernetes.resource(created).updateStatus();
+  }
+
+  private static String get(String path, String token) {
+    try {
+      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(console + path))
+          .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private WebElement rowOf(String name) {
