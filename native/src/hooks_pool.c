@@ -436,6 +436,12 @@ CUresult cuCtxSynchronize(void) {
     return real == NULL ? MISSING : synced(real());
 }
 
+/* CUDA 13.0: what cuGetProcAddress("cuCtxSynchronize", 13000) returns. */
+CUresult cuCtxSynchronize_v2(CUcontext ctx) {
+    cuCtxSynchronize_v2_fn real = REAL(cuCtxSynchronize_v2);
+    return real == NULL ? MISSING : synced(real(ctx));
+}
+
 CUresult cuStreamSynchronize(CUstream hStream) {
     cuStreamSynchronize_fn real = REAL(cuStreamSynchronize);
     return real == NULL ? MISSING : synced(real(hStream));
