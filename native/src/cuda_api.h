@@ -343,8 +343,8 @@ _Static_assert(sizeof(CUmemAccessDesc) == 12, "CUmemAccessDesc size");
                                        CUstream hStream, void **kernelParams))
 
 /*
- * Copies and memsets: passed through untouched, wrapped so that GPU memory swap can bring
- * swapped-out memory back before one touches it. X(name, parameter list, argument list);
+ * Copies and memsets: passed through untouched, except that in a container with swap (swap.c)
+ * the process's swapped-out memory comes back first. X(name, parameter list, argument list);
  * signatures from cuda.h 12.6 / 13.0, names of the per-thread-stream variants (_ptds for the
  * synchronous ones, _ptsz for the asynchronous ones) from its __CUDA_API_PTDS / __CUDA_API_PTSZ
  * defines, versions from cudaTypedefs.h (PFN_cuMemcpyHtoD_v3020, _v7000_ptds, ...). Copies
