@@ -3,11 +3,13 @@
  * cuLaunchKernel (tstub_real_addr), "intercepted" the exported one a linked application
  * binds to. The kernel takes no GPU time, so the figures are the host's cost of a launch;
  * run with TESSERA_GPU_COMPUTE_SHARES unset (no pacing) and set (pacing, the GPU otherwise
- * idle: measurements taken, nothing held).
+ * idle: measurements taken, nothing held), and with TESSERA_GPU_SWAP=1 (the swap gate of a
+ * process whose memory is resident: two atomic increments per launch).
  * Usage: bench_launch [launches per run]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "stub_cuda.h"
@@ -42,13 +44,17 @@ int main(int argc, char **argv) {
     cuLaunchKernel_fn direct = (cuLaunchKernel_fn)tstub_real_addr("cuLaunchKernel");
     cuLaunchKernel_fn hooked = cuLaunchKernel;
     if (cuInit(0) != CUDA_SUCCESS) return 1;
+    size_t free_bytes, total; /* the library's init, as an application's first allocation does */
+    if (cuMemGetInfo_v2(&free_bytes, &total) != CUDA_SUCCESS) return 1;
     CUfunction k = tstub_kernel(0);
     int intercepted = hooked != direct;
     const char *shares = getenv("TESSERA_GPU_COMPUTE_SHARES");
+    const char *swap = getenv("TESSERA_GPU_SWAP");
     measure(hooked, k, n / 10); /* warm up: init, the kernel's first measurements */
     double d = measure(direct, k, n), h = measure(hooked, k, n);
-    printf("kernel launch, compute shares %s, best of %d x %ld launches\n",
-           shares && *shares ? shares : "unset (no pacing)", RUNS, n);
+    printf("kernel launch, compute shares %s%s, best of %d x %ld launches\n",
+           shares && *shares ? shares : "unset (no pacing)",
+           swap && strcmp(swap, "1") == 0 ? ", swap on (resident)" : "", RUNS, n);
     printf("  direct (stub driver):   %7.1f ns\n", d);
     printf("  intercepted (library):  %7.1f ns%s\n", h, intercepted ? "" : "  (library NOT preloaded)");
     printf("  added by the library:   %7.1f ns per launch\n", h - d);

@@ -138,6 +138,43 @@ static void load_compute_shares(tessera_config *cfg) {
     }
 }
 
+/*
+ * Swap is opt-in: TESSERA_GPU_SWAP=1 with a host budget per device. Like the compute shares, a
+ * bad value costs only the swap (one line), never the limits. Empty counts as unset.
+ */
+static void load_swap(tessera_config *cfg) {
+    const char *on = getenv(TESSERA_ENV_SWAP);
+    if (on == NULL || *on == '\0' || strcmp(on, "0") == 0) return;
+    if (strcmp(on, "1") != 0) {
+        tessera_log(TESSERA_LOG_WARN, "%s=\"%.32s\" is not 0 or 1; GPU memory is not swapped",
+                    TESSERA_ENV_SWAP, on);
+        return;
+    }
+    const char *text = getenv(TESSERA_ENV_SWAP_HOST_BYTES);
+    int count = text != NULL && *text != '\0'
+                    ? tessera_parse_limits(text, cfg->swap_host_bytes, TESSERA_MAX_DEVICES)
+                    : -1;
+    if (count != cfg->device_count) {
+        memset(cfg->swap_host_bytes, 0, sizeof cfg->swap_host_bytes);
+        tessera_log(TESSERA_LOG_WARN, "%s=1 needs %s: one byte count per device of %s (got "
+                    "\"%.64s\"); GPU memory is not swapped", TESSERA_ENV_SWAP,
+                    TESSERA_ENV_SWAP_HOST_BYTES, TESSERA_ENV_LIMITS, text != NULL ? text : "");
+        return;
+    }
+    cfg->swap = 1;
+    cfg->swap_idle_ms = TESSERA_DEFAULT_SWAP_IDLE_MS;
+    const char *idle = getenv(TESSERA_ENV_SWAP_IDLE_MS);
+    if (idle == NULL || *idle == '\0') return;
+    uint64_t ms;
+    if (tessera_parse_limits(idle, &ms, 1) != 1 || ms > TESSERA_MAX_SWAP_IDLE_MS) {
+        tessera_log(TESSERA_LOG_WARN, "%s=\"%.32s\" is not a number of milliseconds from 0 to "
+                    "%u; using %u", TESSERA_ENV_SWAP_IDLE_MS, idle, TESSERA_MAX_SWAP_IDLE_MS,
+                    TESSERA_DEFAULT_SWAP_IDLE_MS);
+        return;
+    }
+    cfg->swap_idle_ms = (uint32_t)ms;
+}
+
 static int load_usage_dir(tessera_config *cfg) {
     const char *dir = getenv(TESSERA_ENV_USAGE_DIR);
     if (dir == NULL || *dir == '\0' || strlen(dir) >= sizeof cfg->usage_dir - 32) {
@@ -175,6 +212,7 @@ void tessera_config_load(tessera_config *cfg) {
     if (load_limits(cfg) != 0 || load_requests(cfg) != 0 || load_usage_dir(cfg) != 0) return;
     load_loan_wait(cfg); /* only once enforcing: a pass-through process has no use for it */
     load_compute_shares(cfg);
+    load_swap(cfg);
     load_visible_devices(cfg);
     cfg->enforce = 1;
 }

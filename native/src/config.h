@@ -13,6 +13,9 @@
 #define TESSERA_ENV_REQUESTS "TESSERA_GPU_MEMORY_REQUESTS"
 #define TESSERA_ENV_LOAN_WAIT_MS "TESSERA_LOAN_WAIT_MS"
 #define TESSERA_ENV_COMPUTE_SHARES "TESSERA_GPU_COMPUTE_SHARES"
+#define TESSERA_ENV_SWAP "TESSERA_GPU_SWAP"
+#define TESSERA_ENV_SWAP_HOST_BYTES "TESSERA_GPU_SWAP_HOST_BYTES"
+#define TESSERA_ENV_SWAP_IDLE_MS "TESSERA_GPU_SWAP_IDLE_MS"
 #define TESSERA_ENV_USAGE_DIR "TESSERA_USAGE_DIR"
 #define TESSERA_ENV_LOG_LEVEL "TESSERA_LOG_LEVEL"
 #define TESSERA_ENV_DISABLE "TESSERA_DISABLE"
@@ -23,6 +26,10 @@
 #define TESSERA_DEFAULT_LOAN_WAIT_MS 5000u
 /* Ten minutes: longer than any agent reclaim should take, short enough to stay a wait. */
 #define TESSERA_MAX_LOAN_WAIT_MS 600000u
+/* A minute without a launch, copy or synchronisation: an inference server between bursts of
+ * requests stays resident, one nobody has called for a while goes to host memory. */
+#define TESSERA_DEFAULT_SWAP_IDLE_MS 60000u
+#define TESSERA_MAX_SWAP_IDLE_MS 86400000u /* a day */
 
 typedef struct tessera_config {
     int enforce;      /* 1: limits apply; 0: every call passes through untouched */
@@ -35,6 +42,12 @@ typedef struct tessera_config {
      * too; 100 (or TESSERA_GPU_COMPUTE_SHARES unset or malformed): launches are not paced. */
     uint32_t compute_shares[TESSERA_MAX_DEVICES];
     int pacing; /* 1 if any device has a share below 100 */
+    /* GPU memory swap (TESSERA_GPU_SWAP=1 with a host budget): allocations are served so that
+     * they can be moved to host memory while the process is idle. 0: today's behaviour. */
+    int swap;
+    uint64_t swap_host_bytes[TESSERA_MAX_DEVICES]; /* host memory the container may hold for
+                                                    * each device's swapped memory */
+    uint32_t swap_idle_ms; /* idle this long: swap out (0: only when the node agent asks) */
     char usage_dir[PATH_MAX];
     /* NVIDIA_VISIBLE_DEVICES as read once (empty if unset or too long): maps an NVML device,
      * by UUID, to its entry in limits[]. */

@@ -31,6 +31,12 @@ typedef struct CUmemPoolHandle_st *CUmemoryPool;
 typedef struct CUarray_st *CUarray;
 typedef struct CUmipmappedArray_st *CUmipmappedArray;
 typedef int CUdriverProcAddressQueryResult;
+/* Copy descriptors are only passed through: incomplete types are enough. */
+typedef struct CUDA_MEMCPY2D_st CUDA_MEMCPY2D;
+typedef struct CUDA_MEMCPY3D_st CUDA_MEMCPY3D;
+typedef struct CUDA_MEMCPY3D_PEER_st CUDA_MEMCPY3D_PEER;
+typedef struct CUmemcpyAttributes_st CUmemcpyAttributes;
+typedef struct CUDA_MEMCPY3D_BATCH_OP_st CUDA_MEMCPY3D_BATCH_OP;
 
 enum {
     CUDA_SUCCESS = 0,
@@ -38,11 +44,21 @@ enum {
     CUDA_ERROR_OUT_OF_MEMORY = 2,
     CUDA_ERROR_NOT_FOUND = 500,
     CUDA_ERROR_NOT_READY = 600,
+    CUDA_ERROR_ILLEGAL_ADDRESS = 700,
     CUDA_ERROR_NOT_SUPPORTED = 801,
 };
 
 /* CUmemLocationType: only a device location is charged against a device's limit. */
 #define TESSERA_CU_MEM_LOCATION_TYPE_DEVICE 1u
+/* For swap (swap.c), cuda.h 12.6 and 13.0: CUmemAllocationType CU_MEM_ALLOCATION_TYPE_PINNED
+ * = 0x1; CUmemAllocationGranularity_flags CU_MEM_ALLOC_GRANULARITY_MINIMUM = 0x0;
+ * CUmemAccess_flags CU_MEM_ACCESS_FLAGS_PROT_READWRITE = 0x3; cuMemHostAlloc's
+ * CU_MEMHOSTALLOC_PORTABLE 0x01; CUstream_flags CU_STREAM_NON_BLOCKING = 0x1. */
+#define TESSERA_CU_MEM_ALLOCATION_TYPE_PINNED 1u
+#define TESSERA_CU_MEM_ALLOC_GRANULARITY_MINIMUM 0
+#define TESSERA_CU_MEM_ACCESS_FLAGS_PROT_READWRITE 3u
+#define TESSERA_CU_MEMHOSTALLOC_PORTABLE 0x01u
+#define TESSERA_CU_STREAM_NON_BLOCKING 0x1u
 
 /* CUmemPool_attribute (cuda.h: REUSE_FOLLOW_EVENT_DEPENDENCIES = 1, then in order). */
 #define TESSERA_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD 4
@@ -59,6 +75,8 @@ enum {
 /* CUdevice_attribute (cuda.h). */
 #define TESSERA_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT 16
 #define TESSERA_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR 39
+#define TESSERA_CU_DEVICE_ATTRIBUTE_TEXTURE_PITCH_ALIGNMENT 51
+#define TESSERA_CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED 102
 /* CUpointer_attribute (cuda.h): the pool an allocation came from, or NULL. */
 #define TESSERA_CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE 17
 /* CUstreamCaptureStatus (cuda.h). */
@@ -204,6 +222,7 @@ _Static_assert(offsetof(CUarrayMapInfo, memOperationType) == 56, "CUarrayMapInfo
 _Static_assert(offsetof(CUarrayMapInfo, memHandle) == 64, "CUarrayMapInfo layout");
 _Static_assert(sizeof(CUarrayMapInfo) == 96, "CUarrayMapInfo size");
 _Static_assert(offsetof(CUlaunchConfig, hStream) == 32, "CUlaunchConfig layout");
+_Static_assert(sizeof(CUmemAccessDesc) == 12, "CUmemAccessDesc size");
 #endif
 
 /*
@@ -264,6 +283,7 @@ _Static_assert(offsetof(CUlaunchConfig, hStream) == 32, "CUlaunchConfig layout")
     X(cuDeviceSetMemPool, (CUdevice dev, CUmemoryPool pool))                                  \
     /* synchronisation: where pools give memory back to the driver */                        \
     X(cuCtxSynchronize, (void))                                                               \
+    X(cuCtxSynchronize_v2, (CUcontext ctx)) /* CUDA 13.0: cuCtxSynchronize from version 13000 */ \
     X(cuStreamSynchronize, (CUstream hStream))                                                \
     X(cuStreamSynchronize_ptsz, (CUstream hStream))                                           \
     X(cuEventSynchronize, (CUevent hEvent))                                                   \
@@ -322,6 +342,176 @@ _Static_assert(offsetof(CUlaunchConfig, hStream) == 32, "CUlaunchConfig layout")
                                        unsigned int blockDimZ, unsigned int sharedMemBytes,   \
                                        CUstream hStream, void **kernelParams))
 
+/*
+ * Copies and memsets: passed through untouched, except that in a container with swap (swap.c)
+ * the process's swapped-out memory comes back first. X(name, parameter list, argument list);
+ * signatures from cuda.h 12.6 / 13.0, names of the per-thread-stream variants (_ptds for the
+ * synchronous ones, _ptsz for the asynchronous ones) from its __CUDA_API_PTDS / __CUDA_API_PTSZ
+ * defines, versions from cudaTypedefs.h (PFN_cuMemcpyHtoD_v3020, _v7000_ptds, ...). Copies
+ * between host memory and arrays only (HtoA, AtoH, AtoA) touch no linear device memory and are
+ * not here; neither are the pre-3.2 forms, whose 32-bit pointers cannot name swappable memory.
+ */
+#define TESSERA_GATED_FUNCS(X)                                                                \
+    X(cuMemcpy, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount), (dst, src, ByteCount))   \
+    X(cuMemcpy_ptds, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount),                    \
+      (dst, src, ByteCount))                                                                  \
+    X(cuMemcpyPeer, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice,      \
+                     CUcontext srcContext, size_t ByteCount),                                 \
+      (dstDevice, dstContext, srcDevice, srcContext, ByteCount))                              \
+    X(cuMemcpyPeer_ptds, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, \
+                          CUcontext srcContext, size_t ByteCount),                            \
+      (dstDevice, dstContext, srcDevice, srcContext, ByteCount))                              \
+    X(cuMemcpyHtoD_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount),        \
+      (dstDevice, srcHost, ByteCount))                                                        \
+    X(cuMemcpyHtoD_v2_ptds, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount),   \
+      (dstDevice, srcHost, ByteCount))                                                        \
+    X(cuMemcpyDtoH_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount),              \
+      (dstHost, srcDevice, ByteCount))                                                        \
+    X(cuMemcpyDtoH_v2_ptds, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount),         \
+      (dstHost, srcDevice, ByteCount))                                                        \
+    X(cuMemcpyDtoD_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount),      \
+      (dstDevice, srcDevice, ByteCount))                                                      \
+    X(cuMemcpyDtoD_v2_ptds, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount), \
+      (dstDevice, srcDevice, ByteCount))                                                      \
+    X(cuMemcpyDtoA_v2, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice,            \
+                        size_t ByteCount), (dstArray, dstOffset, srcDevice, ByteCount))       \
+    X(cuMemcpyDtoA_v2_ptds, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice,       \
+                             size_t ByteCount), (dstArray, dstOffset, srcDevice, ByteCount))  \
+    X(cuMemcpyAtoD_v2, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset,            \
+                        size_t ByteCount), (dstDevice, srcArray, srcOffset, ByteCount))       \
+    X(cuMemcpyAtoD_v2_ptds, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset,       \
+                             size_t ByteCount), (dstDevice, srcArray, srcOffset, ByteCount))  \
+    X(cuMemcpy2D_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))                                   \
+    X(cuMemcpy2D_v2_ptds, (const CUDA_MEMCPY2D *pCopy), (pCopy))                              \
+    X(cuMemcpy2DUnaligned_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))                          \
+    X(cuMemcpy2DUnaligned_v2_ptds, (const CUDA_MEMCPY2D *pCopy), (pCopy))                     \
+    X(cuMemcpy3D_v2, (const CUDA_MEMCPY3D *pCopy), (pCopy))                                   \
+    X(cuMemcpy3D_v2_ptds, (const CUDA_MEMCPY3D *pCopy), (pCopy))                              \
+    X(cuMemcpy3DPeer, (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy))                             \
+    X(cuMemcpy3DPeer_ptds, (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy))                        \
+    X(cuMemcpyAsync, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream),  \
+      (dst, src, ByteCount, hStream))                                                         \
+    X(cuMemcpyAsync_ptsz, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount,                \
+                           CUstream hStream), (dst, src, ByteCount, hStream))                 \
+    X(cuMemcpyPeerAsync, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, \
+                          CUcontext srcContext, size_t ByteCount, CUstream hStream),          \
+      (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))                     \
+    X(cuMemcpyPeerAsync_ptsz, (CUdeviceptr dstDevice, CUcontext dstContext,                   \
+                               CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, \
+                               CUstream hStream),                                             \
+      (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))                     \
+    X(cuMemcpyHtoDAsync_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount,    \
+                             CUstream hStream), (dstDevice, srcHost, ByteCount, hStream))     \
+    X(cuMemcpyHtoDAsync_v2_ptsz, (CUdeviceptr dstDevice, const void *srcHost,                 \
+                                  size_t ByteCount, CUstream hStream),                        \
+      (dstDevice, srcHost, ByteCount, hStream))                                               \
+    X(cuMemcpyDtoHAsync_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount,          \
+                             CUstream hStream), (dstHost, srcDevice, ByteCount, hStream))     \
+    X(cuMemcpyDtoHAsync_v2_ptsz, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount,     \
+                                  CUstream hStream), (dstHost, srcDevice, ByteCount, hStream)) \
+    X(cuMemcpyDtoDAsync_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount,  \
+                             CUstream hStream), (dstDevice, srcDevice, ByteCount, hStream))   \
+    X(cuMemcpyDtoDAsync_v2_ptsz, (CUdeviceptr dstDevice, CUdeviceptr srcDevice,               \
+                                  size_t ByteCount, CUstream hStream),                        \
+      (dstDevice, srcDevice, ByteCount, hStream))                                             \
+    X(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *pCopy, CUstream hStream), (pCopy, hStream))   \
+    X(cuMemcpy2DAsync_v2_ptsz, (const CUDA_MEMCPY2D *pCopy, CUstream hStream),                \
+      (pCopy, hStream))                                                                       \
+    X(cuMemcpy3DAsync_v2, (const CUDA_MEMCPY3D *pCopy, CUstream hStream), (pCopy, hStream))   \
+    X(cuMemcpy3DAsync_v2_ptsz, (const CUDA_MEMCPY3D *pCopy, CUstream hStream),                \
+      (pCopy, hStream))                                                                       \
+    X(cuMemcpy3DPeerAsync, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream),               \
+      (pCopy, hStream))                                                                       \
+    X(cuMemcpy3DPeerAsync_ptsz, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream),          \
+      (pCopy, hStream))                                                                       \
+    /* batches: the 12.8 forms (with failIdx) and 13.0's _v2 */                              \
+    X(cuMemcpyBatchAsync, (CUdeviceptr * dsts, CUdeviceptr * srcs, size_t * sizes,            \
+                           size_t count, CUmemcpyAttributes * attrs, size_t * attrsIdxs,      \
+                           size_t numAttrs, size_t * failIdx, CUstream hStream),              \
+      (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream))               \
+    X(cuMemcpyBatchAsync_ptsz, (CUdeviceptr * dsts, CUdeviceptr * srcs, size_t * sizes,       \
+                                size_t count, CUmemcpyAttributes * attrs, size_t * attrsIdxs, \
+                                size_t numAttrs, size_t * failIdx, CUstream hStream),         \
+      (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream))               \
+    X(cuMemcpyBatchAsync_v2, (CUdeviceptr * dsts, CUdeviceptr * srcs, size_t * sizes,         \
+                              size_t count, CUmemcpyAttributes * attrs, size_t * attrsIdxs,   \
+                              size_t numAttrs, CUstream hStream),                             \
+      (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream))                        \
+    X(cuMemcpyBatchAsync_v2_ptsz, (CUdeviceptr * dsts, CUdeviceptr * srcs, size_t * sizes,    \
+                                   size_t count, CUmemcpyAttributes * attrs,                  \
+                                   size_t * attrsIdxs, size_t numAttrs, CUstream hStream),    \
+      (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream))                        \
+    X(cuMemcpy3DBatchAsync, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP * opList, size_t * failIdx, \
+                             unsigned long long flags, CUstream hStream),                     \
+      (numOps, opList, failIdx, flags, hStream))                                              \
+    X(cuMemcpy3DBatchAsync_ptsz, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP * opList,             \
+                                  size_t * failIdx, unsigned long long flags, CUstream hStream), \
+      (numOps, opList, failIdx, flags, hStream))                                              \
+    X(cuMemcpy3DBatchAsync_v2, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP * opList,               \
+                                unsigned long long flags, CUstream hStream),                  \
+      (numOps, opList, flags, hStream))                                                       \
+    X(cuMemcpy3DBatchAsync_v2_ptsz, (size_t numOps, CUDA_MEMCPY3D_BATCH_OP * opList,          \
+                                     unsigned long long flags, CUstream hStream),             \
+      (numOps, opList, flags, hStream))                                                       \
+    X(cuMemsetD8_v2, (CUdeviceptr dstDevice, unsigned char uc, size_t N), (dstDevice, uc, N)) \
+    X(cuMemsetD8_v2_ptds, (CUdeviceptr dstDevice, unsigned char uc, size_t N),                \
+      (dstDevice, uc, N))                                                                     \
+    X(cuMemsetD16_v2, (CUdeviceptr dstDevice, unsigned short us, size_t N),                   \
+      (dstDevice, us, N))                                                                     \
+    X(cuMemsetD16_v2_ptds, (CUdeviceptr dstDevice, unsigned short us, size_t N),              \
+      (dstDevice, us, N))                                                                     \
+    X(cuMemsetD32_v2, (CUdeviceptr dstDevice, unsigned int ui, size_t N), (dstDevice, ui, N)) \
+    X(cuMemsetD32_v2_ptds, (CUdeviceptr dstDevice, unsigned int ui, size_t N),                \
+      (dstDevice, ui, N))                                                                     \
+    X(cuMemsetD2D8_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,             \
+                        size_t Width, size_t Height),                                         \
+      (dstDevice, dstPitch, uc, Width, Height))                                               \
+    X(cuMemsetD2D8_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,        \
+                             size_t Width, size_t Height),                                    \
+      (dstDevice, dstPitch, uc, Width, Height))                                               \
+    X(cuMemsetD2D16_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,           \
+                         size_t Width, size_t Height),                                        \
+      (dstDevice, dstPitch, us, Width, Height))                                               \
+    X(cuMemsetD2D16_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,      \
+                              size_t Width, size_t Height),                                   \
+      (dstDevice, dstPitch, us, Width, Height))                                               \
+    X(cuMemsetD2D32_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,             \
+                         size_t Width, size_t Height),                                        \
+      (dstDevice, dstPitch, ui, Width, Height))                                               \
+    X(cuMemsetD2D32_v2_ptds, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,        \
+                              size_t Width, size_t Height),                                   \
+      (dstDevice, dstPitch, ui, Width, Height))                                               \
+    X(cuMemsetD8Async, (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream), \
+      (dstDevice, uc, N, hStream))                                                            \
+    X(cuMemsetD8Async_ptsz, (CUdeviceptr dstDevice, unsigned char uc, size_t N,               \
+                             CUstream hStream), (dstDevice, uc, N, hStream))                  \
+    X(cuMemsetD16Async, (CUdeviceptr dstDevice, unsigned short us, size_t N,                  \
+                         CUstream hStream), (dstDevice, us, N, hStream))                      \
+    X(cuMemsetD16Async_ptsz, (CUdeviceptr dstDevice, unsigned short us, size_t N,             \
+                              CUstream hStream), (dstDevice, us, N, hStream))                 \
+    X(cuMemsetD32Async, (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream), \
+      (dstDevice, ui, N, hStream))                                                            \
+    X(cuMemsetD32Async_ptsz, (CUdeviceptr dstDevice, unsigned int ui, size_t N,               \
+                              CUstream hStream), (dstDevice, ui, N, hStream))                 \
+    X(cuMemsetD2D8Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,           \
+                          size_t Width, size_t Height, CUstream hStream),                     \
+      (dstDevice, dstPitch, uc, Width, Height, hStream))                                      \
+    X(cuMemsetD2D8Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc,      \
+                               size_t Width, size_t Height, CUstream hStream),                \
+      (dstDevice, dstPitch, uc, Width, Height, hStream))                                      \
+    X(cuMemsetD2D16Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,         \
+                           size_t Width, size_t Height, CUstream hStream),                    \
+      (dstDevice, dstPitch, us, Width, Height, hStream))                                      \
+    X(cuMemsetD2D16Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us,    \
+                                size_t Width, size_t Height, CUstream hStream),               \
+      (dstDevice, dstPitch, us, Width, Height, hStream))                                      \
+    X(cuMemsetD2D32Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,           \
+                           size_t Width, size_t Height, CUstream hStream),                    \
+      (dstDevice, dstPitch, ui, Width, Height, hStream))                                      \
+    X(cuMemsetD2D32Async_ptsz, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui,      \
+                                size_t Width, size_t Height, CUstream hStream),               \
+      (dstDevice, dstPitch, ui, Width, Height, hStream))
+
 /* Entry points we call but do not wrap. */
 #define TESSERA_RESOLVED_FUNCS(X)                                                             \
     X(cuCtxGetDevice, (CUdevice * device))                                                    \
@@ -350,11 +540,29 @@ _Static_assert(offsetof(CUlaunchConfig, hStream) == 32, "CUlaunchConfig layout")
     X(cuEventQuery, (CUevent hEvent))                                                         \
     X(cuEventElapsedTime, (float *pMilliseconds, CUevent hStart, CUevent hEnd))              \
     X(cuEventElapsedTime_v2, (float *pMilliseconds, CUevent hStart, CUevent hEnd))           \
-    X(cuEventDestroy_v2, (CUevent hEvent))
+    X(cuEventDestroy_v2, (CUevent hEvent))                                                   \
+    /* swap (swap.c): virtual memory, pinned host memory, contexts and a private stream */    \
+    X(cuMemAddressReserve, (CUdeviceptr * ptr, size_t size, size_t alignment, CUdeviceptr addr, \
+                            unsigned long long flags))                                        \
+    X(cuMemAddressFree, (CUdeviceptr ptr, size_t size))                                       \
+    X(cuMemSetAccess, (CUdeviceptr ptr, size_t size, const CUmemAccessDesc *desc,             \
+                       size_t count))                                                         \
+    X(cuMemGetAllocationGranularity, (size_t * granularity, const CUmemAllocationProp *prop,  \
+                                      int option))                                            \
+    X(cuMemHostAlloc, (void **pp, size_t bytesize, unsigned int Flags))                       \
+    X(cuMemFreeHost, (void *p))                                                               \
+    X(cuCtxGetCurrent, (CUcontext * pctx))                                                    \
+    X(cuCtxPushCurrent_v2, (CUcontext ctx))                                                   \
+    X(cuCtxPopCurrent_v2, (CUcontext * pctx))                                                 \
+    X(cuStreamCreate, (CUstream * phStream, unsigned int Flags))                              \
+    X(cuStreamDestroy_v2, (CUstream hStream))
 
 #define TESSERA_DECLARE_FN_TYPE(name, params) typedef CUresult(*name##_fn) params;
+#define TESSERA_DECLARE_GATED_FN_TYPE(name, params, args) typedef CUresult(*name##_fn) params;
 TESSERA_HOOKED_FUNCS(TESSERA_DECLARE_FN_TYPE)
+TESSERA_GATED_FUNCS(TESSERA_DECLARE_GATED_FN_TYPE)
 TESSERA_RESOLVED_FUNCS(TESSERA_DECLARE_FN_TYPE)
 #undef TESSERA_DECLARE_FN_TYPE
+#undef TESSERA_DECLARE_GATED_FN_TYPE
 
 #endif

@@ -72,9 +72,12 @@ static void resolve_driver(void) {
     if (h == NULL) return;
     tessera_dlsym_fn real = tessera_real_dlsym();
 #define TESSERA_RESOLVE(name, params) g_driver.name = (name##_fn)real(h, #name);
+#define TESSERA_RESOLVE_GATED(name, params, args) TESSERA_RESOLVE(name, params)
     TESSERA_HOOKED_FUNCS(TESSERA_RESOLVE)
+    TESSERA_GATED_FUNCS(TESSERA_RESOLVE_GATED)
     TESSERA_RESOLVED_FUNCS(TESSERA_RESOLVE)
 #undef TESSERA_RESOLVE
+#undef TESSERA_RESOLVE_GATED
 }
 
 const tessera_driver *tessera_driver_get(void) {

@@ -12,9 +12,12 @@ tessera_dlsym_fn tessera_real_dlsym(void);
 
 typedef struct tessera_driver {
 #define TESSERA_DRIVER_FIELD(name, params) name##_fn name;
+#define TESSERA_DRIVER_GATED_FIELD(name, params, args) name##_fn name;
     TESSERA_HOOKED_FUNCS(TESSERA_DRIVER_FIELD)
+    TESSERA_GATED_FUNCS(TESSERA_DRIVER_GATED_FIELD)
     TESSERA_RESOLVED_FUNCS(TESSERA_DRIVER_FIELD)
 #undef TESSERA_DRIVER_FIELD
+#undef TESSERA_DRIVER_GATED_FIELD
 } tessera_driver;
 
 /* libcuda.so.1's own entry points (NULL where the driver lacks one). Resolved once. */

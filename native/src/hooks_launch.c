@@ -1,10 +1,11 @@
 /* Kernel launches, paced against the container's compute share (pacing.c). Without a share
  * below 100 on the current device a launch costs one configuration check more than the
- * driver's own. */
+ * driver's own, and one load for the swap gate (swap.h: swapped-out memory comes back first). */
 #include "hooks.h"
 
 #include "driver.h"
 #include "pacing.h"
+#include "swap.h"
 
 #define REAL(name) (tessera_driver_get()->name)
 #define MISSING CUDA_ERROR_NOT_SUPPORTED
@@ -12,10 +13,14 @@
 #define LAUNCH(real, f, stream, ptsz, call)                          \
     do {                                                             \
         if ((real) == NULL) return MISSING;                          \
+        int token;                                                   \
+        CUresult rc = tessera_swap_enter(&token);                    \
+        if (rc != CUDA_SUCCESS) return rc;                           \
         tessera_launch l;                                            \
-        if (!tessera_pace_begin(&l, (uint64_t)(uintptr_t)(f), (stream), (ptsz))) return call; \
-        CUresult rc = call;                                          \
-        tessera_pace_end(&l, rc);                                    \
+        int paced = tessera_pace_begin(&l, (uint64_t)(uintptr_t)(f), (stream), (ptsz)); \
+        rc = call;                                                   \
+        if (paced) tessera_pace_end(&l, rc);                         \
+        tessera_swap_leave(token);                                   \
         return rc;                                                   \
     } while (0)
 

@@ -21,9 +21,12 @@ typedef struct export_entry {
 } export_entry;
 
 #define TESSERA_EXPORT_ENTRY(name, params) {#name, (void *)name},
+#define TESSERA_EXPORT_GATED_ENTRY(name, params, args) {#name, (void *)name},
 static const export_entry k_exports[] = {TESSERA_HOOKED_FUNCS(TESSERA_EXPORT_ENTRY)
-                                             TESSERA_NVML_HOOKED_FUNCS(TESSERA_EXPORT_ENTRY)};
+                                             TESSERA_GATED_FUNCS(TESSERA_EXPORT_GATED_ENTRY)
+                                                 TESSERA_NVML_HOOKED_FUNCS(TESSERA_EXPORT_ENTRY)};
 #undef TESSERA_EXPORT_ENTRY
+#undef TESSERA_EXPORT_GATED_ENTRY
 
 void *tessera_hook_by_name(const char *name) {
     for (size_t i = 0; i < sizeof k_exports / sizeof k_exports[0]; i++) {
@@ -110,6 +113,8 @@ static const proc_entry k_procs[] = {
     {"cuMemPoolTrimTo", 11020, (void *)cuMemPoolTrimTo, NULL},
     {"cuMemPoolSetAttribute", 11020, (void *)cuMemPoolSetAttribute, NULL},
     {"cuDeviceSetMemPool", 11020, (void *)cuDeviceSetMemPool, NULL},
+    /* cuCtxSynchronize takes the context from 13.0 (cudaTypedefs.h: PFN_cuCtxSynchronize_v13000) */
+    {"cuCtxSynchronize", 13000, (void *)cuCtxSynchronize_v2, NULL},
     {"cuCtxSynchronize", 2000, (void *)cuCtxSynchronize, NULL},
     {"cuStreamSynchronize", 2000, (void *)cuStreamSynchronize, (void *)cuStreamSynchronize_ptsz},
     {"cuEventSynchronize", 2000, (void *)cuEventSynchronize, NULL},
@@ -135,6 +140,48 @@ static const proc_entry k_procs[] = {
     {"cuLaunchKernelEx", 11060, (void *)cuLaunchKernelEx, (void *)cuLaunchKernelEx_ptsz},
     {"cuLaunchCooperativeKernel", 9000, (void *)cuLaunchCooperativeKernel,
      (void *)cuLaunchCooperativeKernel_ptsz},
+    /* Copies and memsets (gated for swap, hooks_copy.c). Versions as cudaTypedefs.h names them:
+     * the _v2 ABI from 3020 (older versions get the 32-bit forms, which are not wrapped), the
+     * unified-addressing copies from 4000, the batches' _v2 from 13000. */
+    {"cuMemcpy", 4000, (void *)cuMemcpy, (void *)cuMemcpy_ptds},
+    {"cuMemcpyPeer", 4000, (void *)cuMemcpyPeer, (void *)cuMemcpyPeer_ptds},
+    {"cuMemcpyHtoD", 3020, (void *)cuMemcpyHtoD_v2, (void *)cuMemcpyHtoD_v2_ptds},
+    {"cuMemcpyDtoH", 3020, (void *)cuMemcpyDtoH_v2, (void *)cuMemcpyDtoH_v2_ptds},
+    {"cuMemcpyDtoD", 3020, (void *)cuMemcpyDtoD_v2, (void *)cuMemcpyDtoD_v2_ptds},
+    {"cuMemcpyDtoA", 3020, (void *)cuMemcpyDtoA_v2, (void *)cuMemcpyDtoA_v2_ptds},
+    {"cuMemcpyAtoD", 3020, (void *)cuMemcpyAtoD_v2, (void *)cuMemcpyAtoD_v2_ptds},
+    {"cuMemcpy2D", 3020, (void *)cuMemcpy2D_v2, (void *)cuMemcpy2D_v2_ptds},
+    {"cuMemcpy2DUnaligned", 3020, (void *)cuMemcpy2DUnaligned_v2,
+     (void *)cuMemcpy2DUnaligned_v2_ptds},
+    {"cuMemcpy3D", 3020, (void *)cuMemcpy3D_v2, (void *)cuMemcpy3D_v2_ptds},
+    {"cuMemcpy3DPeer", 4000, (void *)cuMemcpy3DPeer, (void *)cuMemcpy3DPeer_ptds},
+    {"cuMemcpyAsync", 4000, (void *)cuMemcpyAsync, (void *)cuMemcpyAsync_ptsz},
+    {"cuMemcpyPeerAsync", 4000, (void *)cuMemcpyPeerAsync, (void *)cuMemcpyPeerAsync_ptsz},
+    {"cuMemcpyHtoDAsync", 3020, (void *)cuMemcpyHtoDAsync_v2, (void *)cuMemcpyHtoDAsync_v2_ptsz},
+    {"cuMemcpyDtoHAsync", 3020, (void *)cuMemcpyDtoHAsync_v2, (void *)cuMemcpyDtoHAsync_v2_ptsz},
+    {"cuMemcpyDtoDAsync", 3020, (void *)cuMemcpyDtoDAsync_v2, (void *)cuMemcpyDtoDAsync_v2_ptsz},
+    {"cuMemcpy2DAsync", 3020, (void *)cuMemcpy2DAsync_v2, (void *)cuMemcpy2DAsync_v2_ptsz},
+    {"cuMemcpy3DAsync", 3020, (void *)cuMemcpy3DAsync_v2, (void *)cuMemcpy3DAsync_v2_ptsz},
+    {"cuMemcpy3DPeerAsync", 4000, (void *)cuMemcpy3DPeerAsync, (void *)cuMemcpy3DPeerAsync_ptsz},
+    {"cuMemcpyBatchAsync", 13000, (void *)cuMemcpyBatchAsync_v2,
+     (void *)cuMemcpyBatchAsync_v2_ptsz},
+    {"cuMemcpyBatchAsync", 12080, (void *)cuMemcpyBatchAsync, (void *)cuMemcpyBatchAsync_ptsz},
+    {"cuMemcpy3DBatchAsync", 13000, (void *)cuMemcpy3DBatchAsync_v2,
+     (void *)cuMemcpy3DBatchAsync_v2_ptsz},
+    {"cuMemcpy3DBatchAsync", 12080, (void *)cuMemcpy3DBatchAsync,
+     (void *)cuMemcpy3DBatchAsync_ptsz},
+    {"cuMemsetD8", 3020, (void *)cuMemsetD8_v2, (void *)cuMemsetD8_v2_ptds},
+    {"cuMemsetD16", 3020, (void *)cuMemsetD16_v2, (void *)cuMemsetD16_v2_ptds},
+    {"cuMemsetD32", 3020, (void *)cuMemsetD32_v2, (void *)cuMemsetD32_v2_ptds},
+    {"cuMemsetD2D8", 3020, (void *)cuMemsetD2D8_v2, (void *)cuMemsetD2D8_v2_ptds},
+    {"cuMemsetD2D16", 3020, (void *)cuMemsetD2D16_v2, (void *)cuMemsetD2D16_v2_ptds},
+    {"cuMemsetD2D32", 3020, (void *)cuMemsetD2D32_v2, (void *)cuMemsetD2D32_v2_ptds},
+    {"cuMemsetD8Async", 3020, (void *)cuMemsetD8Async, (void *)cuMemsetD8Async_ptsz},
+    {"cuMemsetD16Async", 3020, (void *)cuMemsetD16Async, (void *)cuMemsetD16Async_ptsz},
+    {"cuMemsetD32Async", 3020, (void *)cuMemsetD32Async, (void *)cuMemsetD32Async_ptsz},
+    {"cuMemsetD2D8Async", 3020, (void *)cuMemsetD2D8Async, (void *)cuMemsetD2D8Async_ptsz},
+    {"cuMemsetD2D16Async", 3020, (void *)cuMemsetD2D16Async, (void *)cuMemsetD2D16Async_ptsz},
+    {"cuMemsetD2D32Async", 3020, (void *)cuMemsetD2D32Async, (void *)cuMemsetD2D32Async_ptsz},
     /* cuGetProcAddress itself: _v2 (with symbolStatus) from 12.0, the 4-argument one before. */
     {"cuGetProcAddress", 12000, (void *)cuGetProcAddress_v2, NULL},
     {"cuGetProcAddress", 11030, (void *)cuGetProcAddress, NULL},
@@ -160,8 +207,11 @@ static void *hook_for_address(void *fn) {
     const tessera_driver *d = tessera_driver_get();
 #define TESSERA_MATCH(name, params) \
     if (fn == (void *)d->name) return (void *)name;
+#define TESSERA_MATCH_GATED(name, params, args) TESSERA_MATCH(name, params)
     TESSERA_HOOKED_FUNCS(TESSERA_MATCH)
+    TESSERA_GATED_FUNCS(TESSERA_MATCH_GATED)
 #undef TESSERA_MATCH
+#undef TESSERA_MATCH_GATED
     return NULL;
 }
 

@@ -14,6 +14,7 @@
 #include "array_size.h"
 #include "driver.h"
 #include "pools.h"
+#include "swap.h"
 
 #define REAL(name) (tessera_driver_get()->name)
 /* The driver lacks an entry point the application called through our export. */
@@ -24,6 +25,8 @@
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize) {
     cuMemAlloc_v2_fn real = REAL(cuMemAlloc_v2);
     if (real == NULL) return MISSING;
+    CUresult swapped;
+    if (tessera_swap_serving() && tessera_swap_alloc(dptr, bytesize, &swapped)) return swapped;
     tessera_ticket t;
     CUresult rc = tessera_admit_current(&t, bytesize);
     if (rc != CUDA_SUCCESS) return rc;
@@ -44,6 +47,10 @@ CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch, size_t WidthInByt
                             size_t Height, unsigned int ElementSizeBytes) {
     cuMemAllocPitch_v2_fn real = REAL(cuMemAllocPitch_v2);
     if (real == NULL) return MISSING;
+    CUresult swapped;
+    if (tessera_swap_serving() &&
+        tessera_swap_alloc_pitch(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes, &swapped))
+        return swapped;
     uint64_t row = WidthInBytes > UINT64_MAX - PITCH_ESTIMATE_ALIGN
                        ? UINT64_MAX
                        : (WidthInBytes + PITCH_ESTIMATE_ALIGN - 1) / PITCH_ESTIMATE_ALIGN *
@@ -81,6 +88,10 @@ CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flag
 CUresult cuMemFree_v2(CUdeviceptr dptr) {
     cuMemFree_v2_fn real = REAL(cuMemFree_v2);
     if (real == NULL) return MISSING;
+    CUresult swapped; /* swappable memory exists only once the init turned swap on */
+    if (__builtin_expect(__atomic_load_n(&tessera_swap_on, __ATOMIC_RELAXED), 0) &&
+        tessera_swap_free(dptr, &swapped))
+        return swapped;
     tessera_alloc a;
     int ours = tessera_forget(TESSERA_KIND_DPTR, dptr, &a);
     CUresult rc = real(dptr);
@@ -229,6 +240,10 @@ CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUmemo
  */
 static CUresult free_async(cuMemFreeAsync_fn real, CUdeviceptr dptr, CUstream stream, int ptsz) {
     if (real == NULL) return MISSING;
+    CUresult swapped;
+    if (__builtin_expect(__atomic_load_n(&tessera_swap_on, __ATOMIC_RELAXED), 0) &&
+        tessera_swap_free_async(dptr, stream, ptsz, &swapped))
+        return swapped;
     tessera_alloc a;
     int ours = tessera_forget(TESSERA_KIND_DPTR, dptr, &a);
     CUresult rc = real(dptr, stream);

@@ -41,6 +41,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "pacing.h"
+#include "swap.h"
 
 #define REAL(name) (tessera_driver_get()->name)
 #define MISSING CUDA_ERROR_NOT_SUPPORTED
@@ -431,24 +432,36 @@ static CUresult synced(CUresult rc) {
     return rc;
 }
 
+/* Synchronisations are gated for swap too (swap.h): a process that waits for its GPU work is
+ * about to use what it computed. */
 CUresult cuCtxSynchronize(void) {
     cuCtxSynchronize_fn real = REAL(cuCtxSynchronize);
-    return real == NULL ? MISSING : synced(real());
+    if (real == NULL) return MISSING;
+    TESSERA_GATED_RETURN(synced(real()));
+}
+
+CUresult cuCtxSynchronize_v2(CUcontext ctx) {
+    cuCtxSynchronize_v2_fn real = REAL(cuCtxSynchronize_v2);
+    if (real == NULL) return MISSING;
+    TESSERA_GATED_RETURN(synced(real(ctx)));
 }
 
 CUresult cuStreamSynchronize(CUstream hStream) {
     cuStreamSynchronize_fn real = REAL(cuStreamSynchronize);
-    return real == NULL ? MISSING : synced(real(hStream));
+    if (real == NULL) return MISSING;
+    TESSERA_GATED_RETURN(synced(real(hStream)));
 }
 
 CUresult cuStreamSynchronize_ptsz(CUstream hStream) {
     cuStreamSynchronize_ptsz_fn real = REAL(cuStreamSynchronize_ptsz);
-    return real == NULL ? MISSING : synced(real(hStream));
+    if (real == NULL) return MISSING;
+    TESSERA_GATED_RETURN(synced(real(hStream)));
 }
 
 CUresult cuEventSynchronize(CUevent hEvent) {
     cuEventSynchronize_fn real = REAL(cuEventSynchronize);
-    return real == NULL ? MISSING : synced(real(hEvent));
+    if (real == NULL) return MISSING;
+    TESSERA_GATED_RETURN(synced(real(hEvent)));
 }
 
 /* ---- graph memory nodes ------------------------------------------------------------------ */
@@ -586,9 +599,18 @@ static CUresult paced(graph_run_fn real, CUgraphExec exec, CUstream stream, int 
     return rc;
 }
 
+static CUresult run_graph_resident(graph_run_fn real, CUgraphExec exec, CUstream stream,
+                                   int launch, int ptsz);
+
+/* A graph's kernels and copies use device memory: swapped-out memory comes back first. */
 static CUresult run_graph(graph_run_fn real, CUgraphExec exec, CUstream stream, int launch,
                           int ptsz) {
     if (real == NULL) return MISSING;
+    TESSERA_GATED_RETURN(run_graph_resident(real, exec, stream, launch, ptsz));
+}
+
+static CUresult run_graph_resident(graph_run_fn real, CUgraphExec exec, CUstream stream,
+                                   int launch, int ptsz) {
     tessera_alloc a;
     if (!tessera_enforcing() || !tessera_ptr_get(graph_key(exec, SUMMARY_DEVICE),
                                                  TESSERA_KIND_EXEC, &a))

@@ -22,6 +22,7 @@ enum {
     TESSERA_KIND_GRAPH = 6,   /* a CUgraph's memory nodes on one device (key: see hooks_pool.c) */
     TESSERA_KIND_EXEC = 7,    /* the same for an instantiated graph */
     TESSERA_KIND_KERNEL = 8,  /* a CUfunction or CUgraphExec: size is its GPU time estimate (ns) */
+    TESSERA_KIND_SWAP = 9,    /* swappable memory's address (swap.c): link is its range */
 };
 
 typedef struct tessera_alloc {

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "pacing.h"
 #include "pools.h"
+#include "swap.h"
 #include "usage.h"
 
 typedef struct tessera_device {
@@ -33,6 +34,7 @@ static void after_fork_child(void) {
     tessera_ptr_reset_after_fork();
     tessera_pools_reset_after_fork();
     tessera_pacing_reset_after_fork();
+    tessera_swap_reset_after_fork();
 }
 
 /* Runs once, on the first intercepted call, never from a constructor: keeps library load
@@ -51,6 +53,7 @@ static void init_once(void) {
     pthread_atfork(NULL, NULL, after_fork_child);
     tessera_log(TESSERA_LOG_INFO, "enforcing GPU memory limits on %d device(s), usage in %s",
                 g_device_count, cfg->usage_dir);
+    if (cfg->swap) tessera_swap_init(); /* before g_enforce: the gate is on once we enforce */
     __atomic_store_n(&g_enforce, 1, __ATOMIC_RELEASE);
 }
 
@@ -66,6 +69,7 @@ __attribute__((destructor)) static void tessera_fini(void) {
     __atomic_store_n(&g_exiting, 1, __ATOMIC_RELEASE);
     pthread_once(&g_once, init_once);
     if (!__atomic_load_n(&g_enforce, __ATOMIC_ACQUIRE)) return;
+    tessera_swap_stop();
     for (int i = 0; i < g_device_count; i++) tessera_usage_detach(&g_devices[i].usage);
 }
 
@@ -162,6 +166,29 @@ void tessera_uncharge(int device, uint64_t bytes) {
 int tessera_charge_try(int device, uint64_t bytes) {
     tessera_device *dev = limited(device);
     return dev == NULL || bytes == 0 || tessera_usage_reserve(&dev->usage, bytes);
+}
+
+uint64_t tessera_swap_budget(int device) {
+    const tessera_config *cfg = tessera_config_get();
+    return limited(device) != NULL && cfg->swap ? cfg->swap_host_bytes[device] : 0;
+}
+
+int tessera_swap_budget_reserve(int device, uint64_t bytes, uint64_t *budget, uint64_t *in_use) {
+    tessera_device *dev = limited(device);
+    *budget = tessera_swap_budget(device);
+    *in_use = 0;
+    return dev != NULL && *budget != 0 &&
+           tessera_usage_swap_reserve(&dev->usage, bytes, *budget, in_use);
+}
+
+void tessera_swap_budget_release(int device, uint64_t bytes) {
+    tessera_device *dev = limited(device);
+    if (dev != NULL && bytes != 0) tessera_usage_swap_release(&dev->usage, bytes);
+}
+
+void tessera_swap_slot_flags(int device, uint32_t set, uint32_t clear) {
+    tessera_device *dev = limited(device);
+    if (dev != NULL) tessera_usage_set_flags(&dev->usage, set, clear);
 }
 
 int tessera_device_over_limit(int device) {

@@ -92,6 +92,19 @@ void tessera_count_refusal(CUdevice device, uint64_t bytes);
 /* Gives a reservation back (the ticket then holds nothing). */
 void tessera_ticket_drop(tessera_ticket *t);
 
+/*
+ * Swap's host budget (swap.c): the container may hold TESSERA_GPU_SWAP_HOST_BYTES of host memory
+ * for each device's swapped-out memory, counted in the usage file's slots. Reserve: 1 if
+ * `bytes` more fit (now in this process's slot), else 0 with the budget and what the container
+ * holds in *budget and *in_use. 0 also when the device has no budget or no slot of its own.
+ */
+int tessera_swap_budget_reserve(int device, uint64_t bytes, uint64_t *budget, uint64_t *in_use);
+void tessera_swap_budget_release(int device, uint64_t bytes);
+/* The device's host budget (0: its memory is not swapped). */
+uint64_t tessera_swap_budget(int device);
+/* Sets and clears TESSERA_SLOT_FLAG_* in this process's slot for `device`. */
+void tessera_swap_slot_flags(int device, uint32_t set, uint32_t clear);
+
 /* Direct charges for memory that is not one allocation: `force` charges whatever the limit
  * (the driver already holds it), `uncharge` gives back. No-ops for unlimited devices. */
 void tessera_charge_force(int device, uint64_t bytes);

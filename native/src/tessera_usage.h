@@ -46,10 +46,16 @@ typedef struct tessera_usage_header {
                               *     reclaim loans on this GPU (see README, "Memory loans") */
 } tessera_usage_header;
 
+/* Slot flags (a reader that knows none of them may ignore the field: figures never depend on
+ * it). */
+#define TESSERA_SLOT_FLAG_SWAP 0x1u    /* the process serves its allocations swappably
+                                         * (TESSERA_GPU_SWAP=1, see README "GPU memory swap") */
+#define TESSERA_SLOT_FLAG_SWAPPED 0x2u /* some of its device memory is in host memory now */
+
 /* Offset 64 + i * 64, i < slot_count; one cache line each so processes never share one. */
 typedef struct tessera_usage_slot {
     int32_t pid;         /*  0: owner's pid in its pid namespace, or TESSERA_SLOT_* above */
-    uint32_t flags;      /*  4: zero */
+    uint32_t flags;      /*  4: TESSERA_SLOT_FLAG_* (0 from libraries without swap) */
     uint64_t used_bytes; /*  8: bytes this process holds, its allocations in flight included */
     uint64_t peak_bytes; /* 16: high-water mark of used_bytes */
     uint64_t start_time; /* 24: owner's start time, /proc/<pid>/stat field 22 (clock ticks
@@ -59,7 +65,9 @@ typedef struct tessera_usage_slot {
                           *     over the limit, or within the request after a loan wait */
     uint64_t wanted_bytes;/* 48: this process's part of the header's wanted_bytes: the agent
                           *     acts only for waiters that are alive */
-    uint64_t reserved[1];/* 56: zero */
+    uint64_t swapped_bytes;/* 56: device memory of this process held in host memory (swapped
+                          *     out), not in used_bytes; counted against the container's host
+                          *     budget. 0 from libraries without swap (the field was reserved) */
 } tessera_usage_slot;
 
 #define TESSERA_USAGE_FILE_SIZE \
@@ -73,5 +81,7 @@ _Static_assert(offsetof(tessera_usage_header, request_bytes) == 48, "request_byt
 _Static_assert(offsetof(tessera_usage_header, wanted_bytes) == 56, "wanted_bytes");
 _Static_assert(offsetof(tessera_usage_slot, oom_count) == 40, "oom_count");
 _Static_assert(offsetof(tessera_usage_slot, wanted_bytes) == 48, "slot wanted_bytes");
+_Static_assert(offsetof(tessera_usage_slot, flags) == 4, "slot flags");
+_Static_assert(offsetof(tessera_usage_slot, swapped_bytes) == 56, "slot swapped_bytes");
 
 #endif

@@ -164,6 +164,8 @@ static uint64_t empty_slot_locked(tessera_usage *u, tessera_usage_slot *s) {
     STORE(&s->start_time, 0);
     STORE(&s->pid_ns, 0);
     STORE(&s->oom_count, 0);
+    STORE(&s->swapped_bytes, 0); /* the host copies went with the process */
+    STORE(&s->flags, 0);
     STORE(&s->pid, TESSERA_SLOT_FREE);
     return bytes;
 }
@@ -211,6 +213,8 @@ static tessera_usage_slot *claim_slot(tessera_usage *u) {
         STORE(&s->peak_bytes, 0);
         STORE(&s->oom_count, 0);
         STORE(&s->wanted_bytes, 0);
+        STORE(&s->swapped_bytes, 0);
+        STORE(&s->flags, 0);
         STORE(&s->start_time, g_self.start_time);
         STORE(&s->pid_ns, g_self.pid_ns);
         STORE(&s->pid, (int32_t)g_self.pid);
@@ -496,6 +500,64 @@ void tessera_usage_unwant(tessera_usage *u, uint64_t bytes) {
     tessera_usage_slot *s = own_slot(u);
     int held = lock_usage(u);
     if (!LOAD(&u->detached)) want_locked(u, s, bytes, 0);
+    unlock_usage(u, held);
+}
+
+/* ---- swap (slow path) ------------------------------------------------------------------- */
+
+/* Under the lock: what the container's processes hold in host memory for this GPU. A dead
+ * process's slot still counts until it is reaped (its host memory is gone, but the slot says
+ * what it held until then, like its bytes). */
+static uint64_t swapped_locked(tessera_usage *u) {
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < TESSERA_USAGE_SLOTS; i++) {
+        tessera_usage_slot *s = slot_at(u->hdr, i);
+        if (LOAD(&s->pid) > 0) sum += LOAD(&s->swapped_bytes);
+    }
+    return sum;
+}
+
+static int swap_reserve_once(tessera_usage *u, uint64_t bytes, uint64_t budget,
+                             uint64_t *in_use) {
+    tessera_usage_slot *s = own_slot(u);
+    int held = lock_usage(u);
+    int ok = 0;
+    *in_use = 0;
+    if (!LOAD(&u->detached) && s != NULL && !is_overflow(u, s)) {
+        *in_use = swapped_locked(u);
+        ok = bytes <= budget && *in_use <= budget - bytes;
+        if (ok) STORE(&s->swapped_bytes, LOAD(&s->swapped_bytes) + bytes);
+    }
+    unlock_usage(u, held);
+    return ok;
+}
+
+int tessera_usage_swap_reserve(tessera_usage *u, uint64_t bytes, uint64_t budget,
+                               uint64_t *in_use) {
+    if (LOAD(&u->detached)) return 0;
+    if (swap_reserve_once(u, bytes, budget, in_use)) return 1;
+    unsigned freed = 0;
+    reap_dead(u, &freed); /* a dead process's slot may still say it holds host memory */
+    return freed > 0 && swap_reserve_once(u, bytes, budget, in_use);
+}
+
+void tessera_usage_swap_release(tessera_usage *u, uint64_t bytes) {
+    if (LOAD(&u->detached)) return;
+    tessera_usage_slot *s = own_slot(u);
+    int held = lock_usage(u);
+    if (!LOAD(&u->detached) && s != NULL && !is_overflow(u, s)) {
+        uint64_t mine = LOAD(&s->swapped_bytes);
+        STORE(&s->swapped_bytes, mine - (bytes < mine ? bytes : mine));
+    }
+    unlock_usage(u, held);
+}
+
+void tessera_usage_set_flags(tessera_usage *u, uint32_t set, uint32_t clear) {
+    if (LOAD(&u->detached)) return;
+    tessera_usage_slot *s = own_slot(u);
+    int held = lock_usage(u);
+    if (!LOAD(&u->detached) && s != NULL)
+        STORE(&s->flags, (LOAD(&s->flags) & ~clear) | set);
     unlock_usage(u, held);
 }
 

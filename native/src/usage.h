@@ -88,6 +88,19 @@ void tessera_usage_count_oom(tessera_usage *u);
 int tessera_usage_want(tessera_usage *u, uint64_t bytes);
 void tessera_usage_unwant(tessera_usage *u, uint64_t bytes);
 
+/*
+ * Swap (see swap.c): host memory the container holds for this GPU's swapped-out memory lives in
+ * the slots' swapped_bytes. tessera_usage_swap_reserve adds `bytes` to this process's slot if
+ * the container's total (all slots) plus `bytes` stays within `budget`; 1 if so, else 0 with
+ * the total in *in_use (slots of dead processes are reaped first). A process without a slot of
+ * its own (the file was full) cannot swap: the node agent would not see its host memory.
+ */
+int tessera_usage_swap_reserve(tessera_usage *u, uint64_t bytes, uint64_t budget,
+                               uint64_t *in_use);
+void tessera_usage_swap_release(tessera_usage *u, uint64_t bytes);
+/* Sets and clears TESSERA_SLOT_FLAG_* bits in this process's slot. */
+void tessera_usage_set_flags(tessera_usage *u, uint32_t set, uint32_t clear);
+
 /* In a fork child: forget the parent's slot; the child registers its own when it allocates. */
 void tessera_usage_after_fork_child(tessera_usage *u, pid_t pid);
 /* At exit: give this process's bytes (in-flight reservations included), slot and wanted bytes

@@ -21,6 +21,7 @@ check() {
     usage=$(mktemp -d "$TMP/usage.XXXXXX")
     timeout 300 env -u TESSERA_GPU_MEMORY_LIMITS -u TESSERA_GPU_MEMORY_REQUESTS \
         -u TESSERA_LOAN_WAIT_MS -u TESSERA_GPU_COMPUTE_SHARES -u TSTUB_SHARED_FILE \
+        -u TESSERA_GPU_SWAP -u TESSERA_GPU_SWAP_HOST_BYTES -u TESSERA_GPU_SWAP_IDLE_MS \
         -u TSTUB_GPU_FILE -u TESSERA_DISABLE -u TESSERA_LOG_LEVEL -u NVIDIA_VISIBLE_DEVICES \
         LD_PRELOAD="$LIB" LD_LIBRARY_PATH="$T" TSTUB_TOTAL_BYTES=$PHYSICAL \
         TESSERA_USAGE_DIR="$usage" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
@@ -52,6 +53,23 @@ done
 check devmem-limits 2 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_devmem" limits
 # Compute shares: tenants in containers of their own share one stub GPU's time.
 check compute 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_compute"
+# GPU memory swap: the test plays the node agent (swap.ctl commands, the usage file). Host
+# budget 64 MiB on device 0 (24 MiB where a case fills it), none on device 1; idle swap off
+# unless the case is about it.
+SWAP="TESSERA_GPU_MEMORY_LIMITS=$LIMITS TESSERA_GPU_SWAP=1 TESSERA_GPU_SWAP_IDLE_MS=0"
+for case in roundtrip usage launch copy; do
+    check "swap-$case" 0 $SWAP TESSERA_GPU_SWAP_HOST_BYTES=$L,0 "$T/t_swap" "$case"
+done
+# Past the budget (the container's: another process holds part of it): one warning line.
+check swap-budget 1 $SWAP TESSERA_GPU_SWAP_HOST_BYTES=25165824,0 "$T/t_swap" budget
+check swap-exit 0 $SWAP TESSERA_GPU_SWAP_HOST_BYTES=25165824,0 "$T/t_swap" exit
+# Threads allocating, copying and freeing while swapped out and in (driver calls take 20 us).
+check swap-concurrency 0 $SWAP TESSERA_GPU_SWAP_HOST_BYTES=$L,0 TESSERA_LOG_LEVEL=info \
+    TSTUB_CALL_DELAY_US=20 "$T/t_swap" concurrency
+check swap-idle 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS TESSERA_GPU_SWAP=1 \
+    TESSERA_GPU_SWAP_HOST_BYTES=$L,0 TESSERA_GPU_SWAP_IDLE_MS=300 "$T/t_swap" idle
+check swap-off 0 TESSERA_GPU_MEMORY_LIMITS=$LIMITS "$T/t_swap" off
+
 # Tenants sharing one stub GPU, with the test as the node agent (it sets their configuration).
 check loans 0 "$T/t_loan_agent"
 
@@ -114,6 +132,18 @@ check config-shares-count 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_COMPUT
 check config-shares-percent 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_COMPUTE_SHARES=0.5 \
     "$T/t_config" enforce
 check config-shares 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_COMPUTE_SHARES=50 "$T/t_config" enforce
+# A bad swap setting costs only the swap: the limits still apply, one line says so.
+check config-swap-no-budget 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_SWAP=1 \
+    "$T/t_config" enforce
+check config-swap-budget-count 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_SWAP=1 \
+    TESSERA_GPU_SWAP_HOST_BYTES=1048576,1048576 "$T/t_config" enforce
+check config-swap-not-bool 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_SWAP=yes \
+    TESSERA_GPU_SWAP_HOST_BYTES=1048576 "$T/t_config" enforce
+check config-swap-bad-idle 1 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_SWAP=1 \
+    TESSERA_GPU_SWAP_HOST_BYTES=1048576 TESSERA_GPU_SWAP_IDLE_MS=1m "$T/t_config" enforce
+check config-swap 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_SWAP=1 \
+    TESSERA_GPU_SWAP_HOST_BYTES=1048576 TESSERA_GPU_SWAP_IDLE_MS=0 "$T/t_config" enforce
+check config-swap-zero 0 TESSERA_GPU_MEMORY_LIMITS=1048576 TESSERA_GPU_SWAP=0 "$T/t_config" enforce
 
 # Real driver, CUDA and PyTorch where this machine has them; a SKIP line with the reason where not.
 sh "$(dirname "$0")/gpu/run_gpu_tests.sh" "$TARGET" || failures=$((failures + 1))

@@ -240,11 +240,13 @@ static CUresult block_alloc(int device, uint64_t bytes, void **out) {
 }
 
 static void pool_return(struct stub_pool *p, uint64_t bytes);
+static int in_any_reservation(CUdeviceptr p);
 
-/* Misaligned addresses are rejected without being read, so tests can free garbage. */
+/* Misaligned addresses, and addresses of reservations (which are not blocks: cuMemMap memory),
+ * are rejected without being read, so tests can free garbage. */
 static CUresult block_free(uint64_t address) {
     if (address == 0) return CUDA_SUCCESS;
-    if (address % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
+    if (address % 16 != 0 || in_any_reservation(address)) return CUDA_ERROR_INVALID_VALUE;
     if (__atomic_exchange_n(&g_fail_next_free, 0, __ATOMIC_ACQ_REL)) return CUDA_ERROR_INVALID_VALUE;
     block *b = (block *)(uintptr_t)address - 1;
     if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
@@ -437,6 +439,20 @@ CUresult cuStreamCreate(CUstream *phStream, unsigned int flags) {
     return CUDA_SUCCESS;
 }
 
+CUresult cuStreamDestroy_v2(CUstream hStream) {
+    if (hStream == NULL || hStream == (CUstream)0x1 || hStream == (CUstream)0x2)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_stream_lock);
+    for (int i = 0; i < g_nstreams; i++) {
+        if (g_streams[i] != hStream) continue;
+        g_streams[i] = g_streams[--g_nstreams];
+        break;
+    }
+    pthread_mutex_unlock(&g_stream_lock);
+    free(hStream); /* its pending work is dropped: the stub's callers synchronise first */
+    return CUDA_SUCCESS;
+}
+
 static CUresult enqueue(CUstream s, CUhostFn fn, void *arg, uint64_t address) {
     struct CUstream_st *st = stream_of(s);
     pthread_mutex_lock(&g_stream_lock);
@@ -490,6 +506,11 @@ CUresult cuCtxSynchronize(void) {
     return CUDA_SUCCESS;
 }
 
+CUresult cuCtxSynchronize_v2(CUcontext ctx) {
+    (void)ctx; /* the stub synchronises every device's work */
+    return cuCtxSynchronize();
+}
+
 CUresult cuStreamSynchronize(CUstream hStream) {
     sleep_until(stream_end(stream_of(hStream)));
     run_stream(stream_of(hStream));
@@ -509,6 +530,7 @@ CUresult cuStreamSynchronize_ptsz(CUstream hStream) { return cuStreamSynchronize
 struct CUfunc_st {
     uint32_t magic;
     uint64_t ns;
+    int reads; /* tstub_kernel_sum: reads device memory (see stub_cuda.h) */
 };
 #define KERNEL_MAGIC 0x6b65726eu
 
@@ -548,9 +570,17 @@ static uint64_t g_nbusy;
 
 CUfunction tstub_kernel(uint64_t ns) {
     struct CUfunc_st *f = malloc(sizeof *f);
-    if (f != NULL) *f = (struct CUfunc_st){KERNEL_MAGIC, ns};
+    if (f != NULL) *f = (struct CUfunc_st){KERNEL_MAGIC, ns, 0};
     return f;
 }
+
+CUfunction tstub_kernel_sum(void) {
+    struct CUfunc_st *f = malloc(sizeof *f);
+    if (f != NULL) *f = (struct CUfunc_st){KERNEL_MAGIC, 0, 1};
+    return f;
+}
+
+static CUresult read_device(CUdeviceptr p, uint64_t n, uint64_t *sum);
 
 uint64_t tstub_gpu_busy_ns(uint64_t t0, uint64_t t1) {
     uint64_t sum = 0, n = __atomic_load_n(&g_nbusy, __ATOMIC_ACQUIRE);
@@ -564,8 +594,15 @@ uint64_t tstub_gpu_busy_ns(uint64_t t0, uint64_t t1) {
 
 uint64_t tstub_now_ns(void) { return now_ns(); }
 
-static CUresult launch(CUfunction f, CUstream hStream) {
+static CUresult launch(CUfunction f, CUstream hStream, void **params) {
     if (f == NULL || f->magic != KERNEL_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    if (f->reads) { /* (CUdeviceptr p, uint64_t n, uint64_t *out): *out = checksum of [p, p+n) */
+        if (params == NULL) return CUDA_ERROR_INVALID_VALUE;
+        uint64_t sum = 0;
+        CUresult rc = read_device(*(CUdeviceptr *)params[0], *(uint64_t *)params[1], &sum);
+        if (rc == CUDA_SUCCESS) **(uint64_t **)params[2] = sum;
+        return rc;
+    }
     pthread_once(&g_timeline_once, open_timeline);
     struct CUstream_st *st = stream_of(hStream);
     sleep_until(st->ends[stream_oldest(st)]); /* the queue is full until its oldest is done */
@@ -590,8 +627,8 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDi
                         unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream,
                         void **kernelParams, void **extra) {
     (void)gridDimX, (void)gridDimY, (void)gridDimZ, (void)blockDimX, (void)blockDimY;
-    (void)blockDimZ, (void)sharedMemBytes, (void)kernelParams, (void)extra;
-    return launch(f, hStream);
+    (void)blockDimZ, (void)sharedMemBytes, (void)extra;
+    return launch(f, hStream, kernelParams);
 }
 
 CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
@@ -604,8 +641,8 @@ CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned int gridDimX, unsigned int g
 
 CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernelParams,
                           void **extra) {
-    (void)kernelParams, (void)extra;
-    return config == NULL ? CUDA_ERROR_INVALID_VALUE : launch(f, config->hStream);
+    (void)extra;
+    return config == NULL ? CUDA_ERROR_INVALID_VALUE : launch(f, config->hStream, kernelParams);
 }
 
 CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **kernelParams,
@@ -651,7 +688,9 @@ CUresult cuEventRecord(CUevent hEvent, CUstream hStream) {
     return CUDA_SUCCESS;
 }
 
-CUresult cuEventRecord_ptsz(CUevent hEvent, CUstream hStream) { return cuEventRecord(hEvent, hStream); }
+CUresult cuEventRecord_ptsz(CUevent hEvent, CUstream hStream) {
+    return cuEventRecord(hEvent, hStream);
+}
 
 CUresult cuEventQuery(CUevent hEvent) {
     if (hEvent == NULL || !hEvent->recorded) return CUDA_ERROR_INVALID_VALUE;
@@ -839,6 +878,10 @@ CUresult cuMemPoolGetAttribute(CUmemoryPool pool, int attr, void *value) {
 CUresult cuPointerGetAttribute(void *data, int attribute, CUdeviceptr ptr) {
     if (data == NULL || attribute != TESSERA_CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE || ptr % 16 != 0)
         return CUDA_ERROR_INVALID_VALUE;
+    if (in_any_reservation(ptr)) { /* cuMemMap memory: no pool */
+        *(CUmemoryPool *)data = NULL;
+        return CUDA_SUCCESS;
+    }
     block *b = (block *)(uintptr_t)ptr - 1;
     if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
     *(CUmemoryPool *)data = (CUmemoryPool)b->pool;
@@ -1096,7 +1139,7 @@ CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUmemo
 /* The memory goes back (to its pool, or the device) when the stream reaches the free. */
 static CUresult free_async(CUdeviceptr dptr, CUstream hStream) {
     if (dptr % 16 == GRAPH_VA_TAG) return CUDA_SUCCESS; /* a graph allocation: a free node */
-    if (dptr % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
+    if (dptr % 16 != 0 || in_any_reservation(dptr)) return CUDA_ERROR_INVALID_VALUE;
     block *b = (block *)(uintptr_t)dptr - 1;
     if (b->magic != BLOCK_MAGIC) return CUDA_ERROR_INVALID_VALUE;
     return enqueue(hStream, NULL, NULL, dptr);
@@ -1104,45 +1147,164 @@ static CUresult free_async(CUdeviceptr dptr, CUstream hStream) {
 
 CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream) { return free_async(dptr, hStream); }
 
-CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStream) { return free_async(dptr, hStream); }
+CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream hStream) {
+    return free_async(dptr, hStream);
+}
 
 /* Frees at once, pool memory included (back into its pool). */
 CUresult cuMemFree_v2(CUdeviceptr dptr) { return block_free(dptr); }
 
-/* ---- virtual memory: physical memory lives while its handle or a mapping holds it ---------- */
+/* ---- virtual memory: reservations, physical memory, mappings, access ----------------------- */
+/* As the driver documents it (cuda.h, cuMemAddressReserve .. cuMemSetAccess): a reservation is
+ * an address range (here host address space, PROT_NONE, so a stray access faults as it would
+ * on a GPU); physical memory from cuMemCreate is a memfd, so every mapping of one handle shows
+ * the same bytes and they outlive an unmap; cuMemMap puts it at an address of a reservation
+ * that is not mapped yet, and nothing can be read or written there until cuMemSetAccess. The
+ * memory lives while its handle or any mapping holds it. Refused like the driver refuses them,
+ * with CUDA_ERROR_INVALID_VALUE: a map outside a reservation or over a mapping, an address,
+ * size or offset off the granularity (TSTUB_GRANULARITY, default 2 MiB), a non-zero offset or
+ * flags, a released handle, an unmap of part of a mapping, access to a range not wholly
+ * mapped, freeing a reservation that is still mapped or is not one. Copies and kernels that
+ * reach into a reservation where it is not mapped with access get CUDA_ERROR_ILLEGAL_ADDRESS. */
 
 #define STUB_MAX_MAPPINGS 1024
+#define STUB_MAX_RESERVATIONS 1024
+#define PHYS_MAGIC 0x70687973u
+
+typedef struct phys {
+    uint32_t magic;
+    int32_t device;
+    uint64_t size;
+    uint32_t refs;     /* the handle and each mapping of it */
+    uint32_t released; /* the handle was released (memory lives while mapped) */
+    int fd;
+} phys;
 
 static struct {
     CUdeviceptr va;
+    uint64_t size; /* 0: free entry */
+} g_resv[STUB_MAX_RESERVATIONS];
+static struct {
+    CUdeviceptr va;
     uint64_t size;
-    block *handle;
+    phys *handle; /* NULL: free entry */
+    int prot;     /* PROT_NONE until cuMemSetAccess */
 } g_maps[STUB_MAX_MAPPINGS];
 static pthread_mutex_t g_map_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t g_next_va = 0x7f0000000000ull;
+static int g_nresv; /* reservations held: without any, no address is one (the benchmark's
+                     * baseline frees must not pay for a scan) */
 
-static void handle_drop(block *b) {
-    if (--b->refs == 0) {
-        b->magic = 0;
-        give(b->device, b->size);
-        free(b);
+static uint64_t granularity(void) {
+    static uint64_t cached;
+    uint64_t v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v == 0) {
+        v = env_u64("TSTUB_GRANULARITY", 2ull << 20);
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     }
+    return v;
+}
+
+/* Under g_map_lock: the reservation holding [p, p + n), or -1. */
+static int resv_of(CUdeviceptr p, uint64_t n) {
+    for (int i = 0; i < STUB_MAX_RESERVATIONS; i++) {
+        if (g_resv[i].size != 0 && p >= g_resv[i].va && p - g_resv[i].va < g_resv[i].size &&
+            n <= g_resv[i].size - (p - g_resv[i].va))
+            return i;
+    }
+    return -1;
+}
+
+static int in_any_reservation(CUdeviceptr p) {
+    if (__atomic_load_n(&g_nresv, __ATOMIC_ACQUIRE) == 0) return 0;
+    pthread_mutex_lock(&g_map_lock);
+    int in = resv_of(p, 1) >= 0;
+    pthread_mutex_unlock(&g_map_lock);
+    return in;
+}
+
+/* Under g_map_lock: the mapping covering address p, or -1. */
+static int map_at(CUdeviceptr p) {
+    for (int i = 0; i < STUB_MAX_MAPPINGS; i++) {
+        if (g_maps[i].handle != NULL && p >= g_maps[i].va && p - g_maps[i].va < g_maps[i].size)
+            return i;
+    }
+    return -1;
+}
+
+/* Under g_map_lock: 1 if [p, p + n) is wholly mapped, each mapping with at least `prot`. */
+static int mapped_with(CUdeviceptr p, uint64_t n, int prot) {
+    for (CUdeviceptr at = p; at < p + n;) {
+        int m = map_at(at);
+        if (m < 0 || (g_maps[m].prot & prot) != prot) return 0;
+        at = g_maps[m].va + g_maps[m].size;
+    }
+    return 1;
+}
+
+/* Under g_map_lock: device memory the GPU may touch. Outside every reservation it is a block
+ * (cuMemAlloc and friends), host memory the stub trusts. */
+static int device_ok(CUdeviceptr p, uint64_t n, int prot) {
+    if (n == 0 || resv_of(p, 1) < 0) return 1;
+    return mapped_with(p, n, prot);
+}
+
+/* For tstub_kernel_sum: FNV-1a over the bytes, as a kernel would read them. */
+static CUresult read_device(CUdeviceptr p, uint64_t n, uint64_t *sum) {
+    pthread_mutex_lock(&g_map_lock);
+    int ok = device_ok(p, n, PROT_READ);
+    uint64_t h = 0xcbf29ce484222325ull;
+    const unsigned char *bytes = (const unsigned char *)(uintptr_t)p;
+    for (uint64_t i = 0; ok && i < n; i++) h = (h ^ bytes[i]) * 0x100000001b3ull;
+    pthread_mutex_unlock(&g_map_lock);
+    *sum = h;
+    return ok ? CUDA_SUCCESS : CUDA_ERROR_ILLEGAL_ADDRESS;
+}
+
+static phys *phys_of(CUmemGenericAllocationHandle h) {
+    if (h == 0 || (h & 1u) || h % 16 != 0) return NULL;
+    phys *p = (phys *)(uintptr_t)h;
+    return p->magic == PHYS_MAGIC ? p : NULL;
+}
+
+static void phys_drop(phys *p) {
+    if (--p->refs != 0) return;
+    p->magic = 0;
+    close(p->fd);
+    give(p->device, p->size);
+    free(p);
 }
 
 /* Host-located physical memory is not device memory: the stub hands out a handle without
  * charging any device. */
 CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
                      const CUmemAllocationProp *prop, unsigned long long flags) {
-    (void)flags;
-    if (handle == NULL || prop == NULL) return CUDA_ERROR_INVALID_VALUE;
+    if (handle == NULL || prop == NULL || size == 0 || flags != 0 || size % granularity() != 0)
+        return CUDA_ERROR_INVALID_VALUE;
     if (prop->location.type != TESSERA_CU_MEM_LOCATION_TYPE_DEVICE) {
-        *handle = (CUmemGenericAllocationHandle)(uintptr_t)malloc(16) | 1u; /* odd: not a block */
+        *handle = (CUmemGenericAllocationHandle)(uintptr_t)malloc(16) | 1u; /* odd: not phys */
         return CUDA_SUCCESS;
     }
-    void *p;
-    CUresult rc = block_alloc(prop->location.id, size, &p);
-    if (rc != CUDA_SUCCESS) return rc;
-    ((block *)p - 1)->refs = 1;
+    int device = prop->location.id;
+    if (!valid_device(device)) return CUDA_ERROR_INVALID_VALUE;
+    call_delay();
+    phys *p = calloc(1, sizeof *p);
+    if (p == NULL) return CUDA_ERROR_OUT_OF_MEMORY;
+    p->fd = memfd_create("tstub-phys", MFD_CLOEXEC);
+    if (p->fd < 0 || ftruncate(p->fd, (off_t)size) != 0) {
+        if (p->fd >= 0) close(p->fd);
+        free(p);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    CUresult rc = take(device, size);
+    if (rc != CUDA_SUCCESS) {
+        close(p->fd);
+        free(p);
+        return rc;
+    }
+    p->magic = PHYS_MAGIC;
+    p->device = device;
+    p->size = size;
+    p->refs = 1;
     *handle = (CUmemGenericAllocationHandle)(uintptr_t)p;
     return CUDA_SUCCESS;
 }
@@ -1152,44 +1314,73 @@ CUresult cuMemRelease(CUmemGenericAllocationHandle handle) {
         free((void *)(uintptr_t)(handle & ~(CUmemGenericAllocationHandle)1));
         return CUDA_SUCCESS;
     }
-    if (handle % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
     if (__atomic_exchange_n(&g_fail_next_free, 0, __ATOMIC_ACQ_REL)) return CUDA_ERROR_INVALID_VALUE;
-    block *b = (block *)(uintptr_t)handle - 1;
+    call_delay();
     pthread_mutex_lock(&g_map_lock);
+    phys *p = phys_of(handle);
     CUresult rc = CUDA_ERROR_INVALID_VALUE;
-    if (b->magic == BLOCK_MAGIC && b->refs > 0 && !b->released) {
-        b->released = 1;
-        handle_drop(b);
+    if (p != NULL && p->refs > 0 && !p->released) {
+        p->released = 1;
+        phys_drop(p);
         rc = CUDA_SUCCESS;
     }
     pthread_mutex_unlock(&g_map_lock);
     return rc;
 }
 
-CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr,
-                             unsigned long long flags) {
-    (void)alignment;
-    (void)addr;
-    (void)flags;
-    if (ptr == NULL || size == 0) return CUDA_ERROR_INVALID_VALUE;
-    *ptr = __atomic_fetch_add(&g_next_va, (size + 0x1fffff) & ~0x1fffffull, __ATOMIC_RELAXED);
+CUresult cuMemGetAllocationGranularity(size_t *granularity_out, const CUmemAllocationProp *prop,
+                                       int option) {
+    if (granularity_out == NULL || prop == NULL || option < 0 || option > 1)
+        return CUDA_ERROR_INVALID_VALUE;
+    *granularity_out = granularity();
     return CUDA_SUCCESS;
 }
 
-CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle,
-                  unsigned long long flags) {
-    (void)offset;
-    (void)flags;
-    if ((handle & 1u) || handle % 16 != 0 || size == 0) return CUDA_ERROR_INVALID_VALUE;
-    block *b = (block *)(uintptr_t)handle - 1;
+CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr,
+                             unsigned long long flags) {
+    uint64_t g = granularity();
+    if (ptr == NULL || size == 0 || flags != 0 || size % g != 0 ||
+        (alignment & (alignment - 1)) != 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    uint64_t align = alignment > g ? alignment : g;
+    char *base = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
+    if (base == MAP_FAILED) return CUDA_ERROR_OUT_OF_MEMORY;
+    (void)addr; /* a hint only, as for the driver */
+    uintptr_t start = ((uintptr_t)base + align - 1) & ~(uintptr_t)(align - 1);
+    if (start > (uintptr_t)base) munmap(base, start - (uintptr_t)base);
+    uintptr_t end = (uintptr_t)base + size + align;
+    if (end > start + size) munmap((void *)(start + size), end - (start + size));
+    pthread_mutex_lock(&g_map_lock);
+    int slot = -1;
+    for (int i = 0; i < STUB_MAX_RESERVATIONS && slot < 0; i++)
+        if (g_resv[i].size == 0) slot = i;
+    if (slot >= 0) {
+        g_resv[slot].va = start;
+        g_resv[slot].size = size;
+        __atomic_add_fetch(&g_nresv, 1, __ATOMIC_ACQ_REL);
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    if (slot < 0) {
+        munmap((void *)start, size);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    *ptr = start;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size) {
     pthread_mutex_lock(&g_map_lock);
     CUresult rc = CUDA_ERROR_INVALID_VALUE;
-    for (int i = 0; b->magic == BLOCK_MAGIC && !b->released && i < STUB_MAX_MAPPINGS; i++) {
-        if (g_maps[i].handle != NULL) continue;
-        g_maps[i].va = ptr;
-        g_maps[i].size = size;
-        g_maps[i].handle = b;
-        b->refs++;
+    for (int i = 0; i < STUB_MAX_RESERVATIONS; i++) {
+        if (g_resv[i].size == 0 || g_resv[i].va != ptr || g_resv[i].size != size) continue;
+        int mapped = 0;
+        for (int m = 0; m < STUB_MAX_MAPPINGS && !mapped; m++)
+            mapped = g_maps[m].handle != NULL && g_maps[m].va >= ptr && g_maps[m].va - ptr < size;
+        if (mapped) break;
+        munmap((void *)(uintptr_t)ptr, size);
+        g_resv[i].size = 0;
+        __atomic_sub_fetch(&g_nresv, 1, __ATOMIC_ACQ_REL);
         rc = CUDA_SUCCESS;
         break;
     }
@@ -1197,14 +1388,85 @@ CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAlloc
     return rc;
 }
 
-/* Unmaps every mapping that starts in [ptr, ptr + size); the range must hold at least one. */
+CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle,
+                  unsigned long long flags) {
+    uint64_t g = granularity();
+    if (size == 0 || offset != 0 || flags != 0 || ptr % g != 0 || size % g != 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_map_lock);
+    phys *p = phys_of(handle);
+    CUresult rc = CUDA_ERROR_INVALID_VALUE;
+    int slot = -1, overlap = 0;
+    for (int i = 0; i < STUB_MAX_MAPPINGS; i++) {
+        if (g_maps[i].handle == NULL) {
+            if (slot < 0) slot = i;
+        } else if (g_maps[i].va < ptr + size && ptr < g_maps[i].va + g_maps[i].size) {
+            overlap = 1;
+        }
+    }
+    if (p != NULL && !p->released && size <= p->size && resv_of(ptr, size) >= 0 && !overlap &&
+        slot >= 0 &&
+        mmap((void *)(uintptr_t)ptr, size, PROT_NONE, MAP_SHARED | MAP_FIXED, p->fd, 0) !=
+            MAP_FAILED) {
+        g_maps[slot].va = ptr;
+        g_maps[slot].size = size;
+        g_maps[slot].handle = p;
+        g_maps[slot].prot = PROT_NONE;
+        p->refs++;
+        rc = CUDA_SUCCESS;
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    return rc;
+}
+
+/* Unmaps every mapping in [ptr, ptr + size); the range must hold at least one, and no mapping
+ * may stick out of it (the driver cannot unmap part of one). */
 CUresult cuMemUnmap(CUdeviceptr ptr, size_t size) {
     pthread_mutex_lock(&g_map_lock);
-    CUresult rc = CUDA_ERROR_INVALID_VALUE;
+    int found = 0, partial = 0;
     for (int i = 0; i < STUB_MAX_MAPPINGS; i++) {
+        if (g_maps[i].handle == NULL) continue;
+        CUdeviceptr a = g_maps[i].va, b = g_maps[i].va + g_maps[i].size;
+        if (b <= ptr || a >= ptr + size) continue;
+        if (a < ptr || b > ptr + size) partial = 1;
+        else found = 1;
+    }
+    CUresult rc = found && !partial ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+    for (int i = 0; rc == CUDA_SUCCESS && i < STUB_MAX_MAPPINGS; i++) {
         if (g_maps[i].handle == NULL || g_maps[i].va < ptr || g_maps[i].va >= ptr + size) continue;
-        handle_drop(g_maps[i].handle);
+        /* back to a reservation: no access, no memory */
+        mmap((void *)(uintptr_t)g_maps[i].va, g_maps[i].size, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        phys_drop(g_maps[i].handle);
         g_maps[i].handle = NULL;
+    }
+    pthread_mutex_unlock(&g_map_lock);
+    return rc;
+}
+
+CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *desc, size_t count) {
+    if (desc == NULL || count == 0 || size == 0) return CUDA_ERROR_INVALID_VALUE;
+    int prot = -1;
+    for (size_t i = 0; i < count; i++) {
+        if (desc[i].location.type != TESSERA_CU_MEM_LOCATION_TYPE_DEVICE ||
+            !valid_device(desc[i].location.id))
+            return CUDA_ERROR_INVALID_VALUE;
+        int p = desc[i].flags == 0 ? PROT_NONE
+                : desc[i].flags == 1 ? PROT_READ
+                : desc[i].flags == TESSERA_CU_MEM_ACCESS_FLAGS_PROT_READWRITE
+                    ? PROT_READ | PROT_WRITE
+                    : -1;
+        if (p < 0) return CUDA_ERROR_INVALID_VALUE;
+        prot = p > prot ? p : prot; /* one host: the widest access any device gets */
+    }
+    pthread_mutex_lock(&g_map_lock);
+    CUresult rc = CUDA_ERROR_INVALID_VALUE;
+    if (mapped_with(ptr, size, PROT_NONE) && mprotect((void *)(uintptr_t)ptr, size, prot) == 0) {
+        for (CUdeviceptr at = ptr; at < ptr + size;) {
+            int m = map_at(at);
+            g_maps[m].prot = prot;
+            at = g_maps[m].va + g_maps[m].size;
+        }
         rc = CUDA_SUCCESS;
     }
     pthread_mutex_unlock(&g_map_lock);
@@ -1218,12 +1480,10 @@ CUresult cuMemMapArrayAsync(CUarrayMapInfo *mapInfoList, unsigned int count, CUs
     if (mapInfoList == NULL) return CUDA_ERROR_INVALID_VALUE;
     pthread_mutex_lock(&g_map_lock);
     for (unsigned int i = 0; i < count; i++) {
-        CUmemGenericAllocationHandle h = mapInfoList[i].memHandle;
-        if ((h & 1u) || h % 16 != 0 || h == 0) continue;
-        block *b = (block *)(uintptr_t)h - 1;
-        if (b->magic != BLOCK_MAGIC) continue;
-        if (mapInfoList[i].memOperationType == TESSERA_CU_MEM_OPERATION_TYPE_MAP) b->refs++;
-        else handle_drop(b);
+        phys *p = phys_of(mapInfoList[i].memHandle);
+        if (p == NULL) continue;
+        if (mapInfoList[i].memOperationType == TESSERA_CU_MEM_OPERATION_TYPE_MAP) p->refs++;
+        else phys_drop(p);
     }
     pthread_mutex_unlock(&g_map_lock);
     return CUDA_SUCCESS;
@@ -1231,6 +1491,240 @@ CUresult cuMemMapArrayAsync(CUarrayMapInfo *mapInfoList, unsigned int count, CUs
 
 CUresult cuMemMapArrayAsync_ptsz(CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream) {
     return cuMemMapArrayAsync(mapInfoList, count, hStream);
+}
+
+/* ---- copies and memsets ------------------------------------------------------------------- */
+/* Done at once, whatever the stream (the stub's streams hold frees and host functions only).
+ * Device addresses are checked as the GPU would fault on them (see above). */
+
+static CUresult copy(void *dst, const void *src, size_t n, int dst_dev, int src_dev) {
+    if (n == 0) return CUDA_SUCCESS;
+    if (dst == NULL || src == NULL) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_map_lock); /* no unmap while the bytes move */
+    int ok = (!dst_dev || device_ok((CUdeviceptr)(uintptr_t)dst, n, PROT_WRITE | PROT_READ)) &&
+             (!src_dev || device_ok((CUdeviceptr)(uintptr_t)src, n, PROT_READ));
+    if (ok) memmove(dst, src, n);
+    pthread_mutex_unlock(&g_map_lock);
+    return ok ? CUDA_SUCCESS : CUDA_ERROR_ILLEGAL_ADDRESS;
+}
+
+static CUresult set(CUdeviceptr dst, uint32_t value, size_t width, size_t n) {
+    if (n == 0) return CUDA_SUCCESS;
+    if (dst == 0) return CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&g_map_lock);
+    int ok = device_ok(dst, n * width, PROT_WRITE | PROT_READ);
+    for (size_t i = 0; ok && i < n; i++) memcpy((char *)(uintptr_t)dst + i * width, &value, width);
+    pthread_mutex_unlock(&g_map_lock);
+    return ok ? CUDA_SUCCESS : CUDA_ERROR_ILLEGAL_ADDRESS;
+}
+
+#define D(p) ((void *)(uintptr_t)(p))
+CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void *h, size_t n) { return copy(D(d), h, n, 1, 0); }
+CUresult cuMemcpyHtoD_v2_ptds(CUdeviceptr d, const void *h, size_t n) {
+    return copy(D(d), h, n, 1, 0);
+}
+CUresult cuMemcpyDtoH_v2(void *h, CUdeviceptr d, size_t n) { return copy(h, D(d), n, 0, 1); }
+CUresult cuMemcpyDtoH_v2_ptds(void *h, CUdeviceptr d, size_t n) { return copy(h, D(d), n, 0, 1); }
+CUresult cuMemcpyDtoD_v2(CUdeviceptr d, CUdeviceptr s, size_t n) {
+    return copy(D(d), D(s), n, 1, 1);
+}
+CUresult cuMemcpyDtoD_v2_ptds(CUdeviceptr d, CUdeviceptr s, size_t n) {
+    return copy(D(d), D(s), n, 1, 1);
+}
+CUresult cuMemcpy(CUdeviceptr d, CUdeviceptr s, size_t n) { return copy(D(d), D(s), n, 1, 1); }
+CUresult cuMemcpy_ptds(CUdeviceptr d, CUdeviceptr s, size_t n) { return copy(D(d), D(s), n, 1, 1); }
+CUresult cuMemcpyAsync(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st) {
+    (void)st;
+    return copy(D(d), D(s), n, 1, 1);
+}
+CUresult cuMemcpyAsync_ptsz(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st) {
+    return cuMemcpyAsync(d, s, n, st);
+}
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void *h, size_t n, CUstream st) {
+    (void)st;
+    return copy(D(d), h, n, 1, 0);
+}
+CUresult cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr d, const void *h, size_t n, CUstream st) {
+    return cuMemcpyHtoDAsync_v2(d, h, n, st);
+}
+CUresult cuMemcpyDtoHAsync_v2(void *h, CUdeviceptr d, size_t n, CUstream st) {
+    (void)st;
+    return copy(h, D(d), n, 0, 1);
+}
+CUresult cuMemcpyDtoHAsync_v2_ptsz(void *h, CUdeviceptr d, size_t n, CUstream st) {
+    return cuMemcpyDtoHAsync_v2(h, d, n, st);
+}
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st) {
+    (void)st;
+    return copy(D(d), D(s), n, 1, 1);
+}
+CUresult cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st) {
+    return cuMemcpyDtoDAsync_v2(d, s, n, st);
+}
+CUresult cuMemsetD8_v2(CUdeviceptr d, unsigned char v, size_t n) { return set(d, v, 1, n); }
+CUresult cuMemsetD8_v2_ptds(CUdeviceptr d, unsigned char v, size_t n) { return set(d, v, 1, n); }
+CUresult cuMemsetD16_v2(CUdeviceptr d, unsigned short v, size_t n) { return set(d, v, 2, n); }
+CUresult cuMemsetD16_v2_ptds(CUdeviceptr d, unsigned short v, size_t n) { return set(d, v, 2, n); }
+CUresult cuMemsetD32_v2(CUdeviceptr d, unsigned int v, size_t n) { return set(d, v, 4, n); }
+CUresult cuMemsetD32_v2_ptds(CUdeviceptr d, unsigned int v, size_t n) { return set(d, v, 4, n); }
+CUresult cuMemsetD8Async(CUdeviceptr d, unsigned char v, size_t n, CUstream st) {
+    (void)st;
+    return set(d, v, 1, n);
+}
+CUresult cuMemsetD8Async_ptsz(CUdeviceptr d, unsigned char v, size_t n, CUstream st) {
+    return cuMemsetD8Async(d, v, n, st);
+}
+CUresult cuMemsetD16Async(CUdeviceptr d, unsigned short v, size_t n, CUstream st) {
+    (void)st;
+    return set(d, v, 2, n);
+}
+CUresult cuMemsetD16Async_ptsz(CUdeviceptr d, unsigned short v, size_t n, CUstream st) {
+    return cuMemsetD16Async(d, v, n, st);
+}
+CUresult cuMemsetD32Async(CUdeviceptr d, unsigned int v, size_t n, CUstream st) {
+    (void)st;
+    return set(d, v, 4, n);
+}
+CUresult cuMemsetD32Async_ptsz(CUdeviceptr d, unsigned int v, size_t n, CUstream st) {
+    return cuMemsetD32Async(d, v, n, st);
+}
+#undef D
+
+/* The copies the stub does not model (arrays, 2D/3D, peers, batches) exist so the library
+ * finds them, and say they are not supported. */
+#define TSTUB_UNMODELLED(name, params, args) \
+    CUresult name params {                   \
+        return CUDA_ERROR_NOT_SUPPORTED;     \
+    }
+#define TSTUB_UNMODELLED_LIST(X)                                                                  \
+    X(cuMemcpyPeer, (CUdeviceptr a, CUcontext b, CUdeviceptr c, CUcontext d, size_t e), ())       \
+    X(cuMemcpyPeer_ptds, (CUdeviceptr a, CUcontext b, CUdeviceptr c, CUcontext d, size_t e), ())  \
+    X(cuMemcpyDtoA_v2, (CUarray a, size_t b, CUdeviceptr c, size_t d), ())                        \
+    X(cuMemcpyDtoA_v2_ptds, (CUarray a, size_t b, CUdeviceptr c, size_t d), ())                   \
+    X(cuMemcpyAtoD_v2, (CUdeviceptr a, CUarray b, size_t c, size_t d), ())                        \
+    X(cuMemcpyAtoD_v2_ptds, (CUdeviceptr a, CUarray b, size_t c, size_t d), ())                   \
+    X(cuMemcpy2D_v2, (const CUDA_MEMCPY2D *a), ())                                                \
+    X(cuMemcpy2D_v2_ptds, (const CUDA_MEMCPY2D *a), ())                                           \
+    X(cuMemcpy2DUnaligned_v2, (const CUDA_MEMCPY2D *a), ())                                       \
+    X(cuMemcpy2DUnaligned_v2_ptds, (const CUDA_MEMCPY2D *a), ())                                  \
+    X(cuMemcpy3D_v2, (const CUDA_MEMCPY3D *a), ())                                                \
+    X(cuMemcpy3D_v2_ptds, (const CUDA_MEMCPY3D *a), ())                                           \
+    X(cuMemcpy3DPeer, (const CUDA_MEMCPY3D_PEER *a), ())                                          \
+    X(cuMemcpy3DPeer_ptds, (const CUDA_MEMCPY3D_PEER *a), ())                                     \
+    X(cuMemcpyPeerAsync, (CUdeviceptr a, CUcontext b, CUdeviceptr c, CUcontext d, size_t e,       \
+                          CUstream f), ())                                                        \
+    X(cuMemcpyPeerAsync_ptsz, (CUdeviceptr a, CUcontext b, CUdeviceptr c, CUcontext d, size_t e,  \
+                               CUstream f), ())                                                   \
+    X(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *a, CUstream b), ())                               \
+    X(cuMemcpy2DAsync_v2_ptsz, (const CUDA_MEMCPY2D *a, CUstream b), ())                          \
+    X(cuMemcpy3DAsync_v2, (const CUDA_MEMCPY3D *a, CUstream b), ())                               \
+    X(cuMemcpy3DAsync_v2_ptsz, (const CUDA_MEMCPY3D *a, CUstream b), ())                          \
+    X(cuMemcpy3DPeerAsync, (const CUDA_MEMCPY3D_PEER *a, CUstream b), ())                         \
+    X(cuMemcpy3DPeerAsync_ptsz, (const CUDA_MEMCPY3D_PEER *a, CUstream b), ())                    \
+    X(cuMemcpyBatchAsync, (CUdeviceptr *a, CUdeviceptr *b, size_t *c, size_t d,                   \
+                           CUmemcpyAttributes *e, size_t *f, size_t g, size_t *h, CUstream i), ()) \
+    X(cuMemcpyBatchAsync_ptsz, (CUdeviceptr *a, CUdeviceptr *b, size_t *c, size_t d,              \
+                                CUmemcpyAttributes *e, size_t *f, size_t g, size_t *h,            \
+                                CUstream i), ())                                                  \
+    X(cuMemcpyBatchAsync_v2, (CUdeviceptr *a, CUdeviceptr *b, size_t *c, size_t d,                \
+                              CUmemcpyAttributes *e, size_t *f, size_t g, CUstream i), ())        \
+    X(cuMemcpyBatchAsync_v2_ptsz, (CUdeviceptr *a, CUdeviceptr *b, size_t *c, size_t d,           \
+                                   CUmemcpyAttributes *e, size_t *f, size_t g, CUstream i), ())   \
+    X(cuMemcpy3DBatchAsync, (size_t a, CUDA_MEMCPY3D_BATCH_OP *b, size_t *c,                      \
+                             unsigned long long d, CUstream e), ())                               \
+    X(cuMemcpy3DBatchAsync_ptsz, (size_t a, CUDA_MEMCPY3D_BATCH_OP *b, size_t *c,                 \
+                                  unsigned long long d, CUstream e), ())                          \
+    X(cuMemcpy3DBatchAsync_v2, (size_t a, CUDA_MEMCPY3D_BATCH_OP *b, unsigned long long d,        \
+                                CUstream e), ())                                                  \
+    X(cuMemcpy3DBatchAsync_v2_ptsz, (size_t a, CUDA_MEMCPY3D_BATCH_OP *b, unsigned long long d,   \
+                                     CUstream e), ())                                             \
+    X(cuMemsetD2D8_v2, (CUdeviceptr a, size_t b, unsigned char c, size_t d, size_t e), ())        \
+    X(cuMemsetD2D8_v2_ptds, (CUdeviceptr a, size_t b, unsigned char c, size_t d, size_t e), ())   \
+    X(cuMemsetD2D16_v2, (CUdeviceptr a, size_t b, unsigned short c, size_t d, size_t e), ())      \
+    X(cuMemsetD2D16_v2_ptds, (CUdeviceptr a, size_t b, unsigned short c, size_t d, size_t e), ()) \
+    X(cuMemsetD2D32_v2, (CUdeviceptr a, size_t b, unsigned int c, size_t d, size_t e), ())        \
+    X(cuMemsetD2D32_v2_ptds, (CUdeviceptr a, size_t b, unsigned int c, size_t d, size_t e), ())   \
+    X(cuMemsetD2D8Async, (CUdeviceptr a, size_t b, unsigned char c, size_t d, size_t e,           \
+                          CUstream f), ())                                                        \
+    X(cuMemsetD2D8Async_ptsz, (CUdeviceptr a, size_t b, unsigned char c, size_t d, size_t e,      \
+                               CUstream f), ())                                                   \
+    X(cuMemsetD2D16Async, (CUdeviceptr a, size_t b, unsigned short c, size_t d, size_t e,         \
+                           CUstream f), ())                                                       \
+    X(cuMemsetD2D16Async_ptsz, (CUdeviceptr a, size_t b, unsigned short c, size_t d, size_t e,    \
+                                CUstream f), ())                                                  \
+    X(cuMemsetD2D32Async, (CUdeviceptr a, size_t b, unsigned int c, size_t d, size_t e,           \
+                           CUstream f), ())                                                       \
+    X(cuMemsetD2D32Async_ptsz, (CUdeviceptr a, size_t b, unsigned int c, size_t d, size_t e,      \
+                                CUstream f), ())
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+TSTUB_UNMODELLED_LIST(TSTUB_UNMODELLED)
+#pragma GCC diagnostic pop
+
+/* ---- pinned host memory, contexts ---------------------------------------------------------- */
+
+#define HOST_MAGIC 0x686f7374u
+typedef struct host_block {
+    uint64_t magic;
+    uint64_t size;
+} host_block; /* 16 bytes: the returned pointer stays 16-byte aligned */
+static uint64_t g_host_used;
+
+/* TSTUB_HOST_BYTES (default unlimited): what pinning may take before it fails. */
+CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int Flags) {
+    (void)Flags;
+    if (pp == NULL || bytesize == 0) return CUDA_ERROR_INVALID_VALUE;
+    uint64_t limit = env_u64("TSTUB_HOST_BYTES", 0);
+    uint64_t now = __atomic_add_fetch(&g_host_used, bytesize, __ATOMIC_ACQ_REL);
+    host_block *b = limit != 0 && now > limit ? NULL : malloc(sizeof *b + bytesize);
+    if (b == NULL) {
+        __atomic_sub_fetch(&g_host_used, bytesize, __ATOMIC_ACQ_REL);
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    b->magic = HOST_MAGIC;
+    b->size = bytesize;
+    *pp = b + 1;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemFreeHost(void *p) {
+    if (p == NULL || (uintptr_t)p % 16 != 0) return CUDA_ERROR_INVALID_VALUE;
+    host_block *b = (host_block *)p - 1;
+    if (b->magic != HOST_MAGIC) return CUDA_ERROR_INVALID_VALUE;
+    b->magic = 0;
+    __atomic_sub_fetch(&g_host_used, b->size, __ATOMIC_ACQ_REL);
+    free(b);
+    return CUDA_SUCCESS;
+}
+
+/* One context per device (a primary context); push and pop move this thread between them. */
+struct CUctx_st {
+    int device;
+};
+static struct CUctx_st g_ctx[TSTUB_MAX_DEVICES] = {{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}};
+#define CTX_STACK 16
+static __thread int t_ctx_saved[CTX_STACK];
+static __thread int t_ctx_depth;
+
+CUresult cuCtxGetCurrent(CUcontext *pctx) {
+    if (pctx == NULL) return CUDA_ERROR_INVALID_VALUE;
+    *pctx = &g_ctx[t_device];
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxPushCurrent_v2(CUcontext ctx) {
+    if (ctx == NULL || ctx < g_ctx || ctx >= g_ctx + TSTUB_MAX_DEVICES) return 201;
+    if (t_ctx_depth == CTX_STACK) return CUDA_ERROR_OUT_OF_MEMORY;
+    t_ctx_saved[t_ctx_depth++] = t_device;
+    t_device = ctx->device;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxPopCurrent_v2(CUcontext *pctx) {
+    if (t_ctx_depth == 0) return 201; /* CUDA_ERROR_INVALID_CONTEXT */
+    if (pctx != NULL) *pctx = &g_ctx[t_device];
+    t_device = t_ctx_saved[--t_ctx_depth];
+    return CUDA_SUCCESS;
 }
 
 /* ---- context limits ----------------------------------------------------------------------- */
@@ -1275,6 +1769,9 @@ CUresult cuDeviceGetAttribute(int *pi, int attrib, CUdevice dev) {
     if (pi == NULL || !valid_device(dev)) return CUDA_ERROR_INVALID_VALUE;
     if (attrib == TESSERA_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT) *pi = (int)stub_sms();
     else if (attrib == TESSERA_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR) *pi = 64;
+    else if (attrib == TESSERA_CU_DEVICE_ATTRIBUTE_TEXTURE_PITCH_ALIGNMENT) *pi = 32;
+    else if (attrib == TESSERA_CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED)
+        *pi = env_u64("TSTUB_NO_VMM", 0) ? 0 : 1;
     else return CUDA_ERROR_INVALID_VALUE;
     return CUDA_SUCCESS;
 }
@@ -1396,7 +1893,7 @@ static const proc k_procs[] = {
     {"cuMemPoolGetAttribute", 11020, (void *)cuMemPoolGetAttribute, NULL, NULL},
     {"cuDeviceGetDefaultMemPool", 11020, (void *)cuDeviceGetDefaultMemPool, NULL, NULL},
     {"cuDeviceSetMemPool", 11020, (void *)cuDeviceSetMemPool, NULL, NULL},
-    {"cuCtxSynchronize", 2000, (void *)cuCtxSynchronize, NULL, NULL},
+    {"cuCtxSynchronize", 13000, (void *)cuCtxSynchronize_v2, NULL, (void *)cuCtxSynchronize},
     {"cuStreamSynchronize", 2000, (void *)cuStreamSynchronize, (void *)cuStreamSynchronize_ptsz, NULL},
     {"cuEventSynchronize", 2000, (void *)cuEventSynchronize, NULL, NULL},
     {"cuCtxSetLimit", 3010, (void *)cuCtxSetLimit, NULL, NULL},
@@ -1406,6 +1903,12 @@ static const proc k_procs[] = {
     {"cuDeviceGraphMemTrim", 11040, (void *)cuDeviceGraphMemTrim, NULL, NULL},
     {"cuLaunchKernel", 4000, (void *)cuLaunchKernel, (void *)cuLaunchKernel_ptsz, NULL},
     {"cuEventRecord", 2000, (void *)cuEventRecord, (void *)cuEventRecord_ptsz, NULL},
+    {"cuMemcpyHtoD", 3020, (void *)cuMemcpyHtoD_v2, (void *)cuMemcpyHtoD_v2_ptds, NULL},
+    {"cuMemcpyDtoH", 3020, (void *)cuMemcpyDtoH_v2, (void *)cuMemcpyDtoH_v2_ptds, NULL},
+    {"cuMemcpyAsync", 4000, (void *)cuMemcpyAsync, (void *)cuMemcpyAsync_ptsz, NULL},
+    {"cuMemsetD32Async", 3020, (void *)cuMemsetD32Async, (void *)cuMemsetD32Async_ptsz, NULL},
+    {"cuMemcpyBatchAsync", 13000, (void *)cuMemcpyBatchAsync_v2, (void *)cuMemcpyBatchAsync_v2_ptsz,
+     (void *)cuMemcpyBatchAsync},
     {"cuGetProcAddress", 12000, (void *)cuGetProcAddress_v2, NULL, (void *)cuGetProcAddress},
 };
 
@@ -1447,12 +1950,24 @@ uint64_t tstub_used(int device) { return __atomic_load_n(&g_used[device], __ATOM
 uint64_t tstub_peak(int device) { return __atomic_load_n(&g_peak[device], __ATOMIC_ACQUIRE); }
 void tstub_reset_peak(int device) { __atomic_store_n(&g_peak[device], tstub_used(device), __ATOMIC_RELEASE); }
 void tstub_fail_next_free(void) { __atomic_store_n(&g_fail_next_free, 1, __ATOMIC_RELEASE); }
+uint64_t tstub_host_used(void) { return __atomic_load_n(&g_host_used, __ATOMIC_ACQUIRE); }
+
+int tstub_accessible(CUdeviceptr p, uint64_t n) {
+    pthread_mutex_lock(&g_map_lock);
+    int ok = resv_of(p, 1) >= 0 && mapped_with(p, n, PROT_READ | PROT_WRITE);
+    pthread_mutex_unlock(&g_map_lock);
+    return ok;
+}
+
+int tstub_reserved(CUdeviceptr p) { return in_any_reservation(p); }
 
 #define TSTUB_ADDR_ENTRY(name, params) {#name, (void *)name},
+#define TSTUB_ADDR_GATED_ENTRY(name, params, args) {#name, (void *)name},
 static const struct {
     const char *name;
     void *fn;
-} k_addrs[] = {TESSERA_HOOKED_FUNCS(TSTUB_ADDR_ENTRY) TESSERA_RESOLVED_FUNCS(TSTUB_ADDR_ENTRY)};
+} k_addrs[] = {TESSERA_HOOKED_FUNCS(TSTUB_ADDR_ENTRY) TESSERA_GATED_FUNCS(TSTUB_ADDR_GATED_ENTRY)
+                   TESSERA_RESOLVED_FUNCS(TSTUB_ADDR_ENTRY)};
 
 void *tstub_real_addr(const char *name) {
     for (size_t i = 0; i < sizeof k_addrs / sizeof k_addrs[0]; i++) {

@@ -16,22 +16,26 @@
 #define TSTUB_MAX_DEVICES 8
 
 #define TSTUB_DECLARE(name, params) CUresult name params;
+#define TSTUB_DECLARE_GATED(name, params, args) CUresult name params;
 TESSERA_HOOKED_FUNCS(TSTUB_DECLARE)
+TESSERA_GATED_FUNCS(TSTUB_DECLARE_GATED)
 TESSERA_RESOLVED_FUNCS(TSTUB_DECLARE)
 #undef TSTUB_DECLARE
+#undef TSTUB_DECLARE_GATED
 CUresult cuInit(unsigned int flags);
 CUresult cuDeviceGet(CUdevice *device, int ordinal);
 CUresult cuDeviceGetCount(int *count);
 /* Driver calls the library never wraps that the tests use to set scenes up. */
-CUresult cuStreamCreate(CUstream *phStream, unsigned int flags);
 CUresult cuStreamBeginCapture_v2(CUstream hStream, int mode);
 CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph);
 CUresult cuGraphCreate(CUgraph *phGraph, unsigned int flags);
-CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr,
-                             unsigned long long flags);
 
 /* Test helpers (not CUDA). */
 CUfunction tstub_kernel(uint64_t ns);       /* a kernel that keeps the GPU busy this long */
+/* A kernel of three parameters (CUdeviceptr p, uint64_t n, uint64_t *out) that reads [p, p+n)
+ * and writes its FNV-1a checksum to *out (host memory); CUDA_ERROR_ILLEGAL_ADDRESS where the
+ * range is reserved address space without a mapping it may read (swapped out, say). */
+CUfunction tstub_kernel_sum(void);
 uint64_t tstub_gpu_busy_ns(uint64_t t0, uint64_t t1); /* this process's kernels' GPU time in
                                                        * [t0, t1) (CLOCK_MONOTONIC ns) */
 uint64_t tstub_now_ns(void);
@@ -41,6 +45,9 @@ uint64_t tstub_peak(int device);            /* high-water mark of tstub_used */
 void tstub_reset_peak(int device);
 void *tstub_real_addr(const char *name);    /* the stub's own entry point for an export name */
 void tstub_fail_next_free(void);            /* the next free/destroy/release fails, frees nothing */
+uint64_t tstub_host_used(void);             /* pinned host memory held (cuMemHostAlloc) */
+int tstub_accessible(CUdeviceptr p, uint64_t n); /* 1: [p, p+n) is cuMemMap'ed, read-write */
+int tstub_reserved(CUdeviceptr p);          /* 1: p lies in a cuMemAddressReserve range */
 
 typedef void (*tstub_set_device_fn)(int);
 typedef uint64_t (*tstub_used_fn)(int);

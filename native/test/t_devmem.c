@@ -207,6 +207,44 @@ static void case_vmm(void) {
     CHECK_EQ_U64(used(), 2 * MiB, "unmapped, not released: counted");
     CHECK_RC(cuMemRelease(h), CUDA_SUCCESS);
     expect_clean("unmapped, then released");
+    /* The stub refuses what cuda.h says the driver refuses, so the library is tested against
+     * a driver as strict as the real one (swap relies on every step of it). */
+    CUdeviceptr r = 0;
+    CHECK_RC(cuMemAddressReserve(&r, 8 * MiB, 0, 0, 0), CUDA_SUCCESS);
+    h = create(4 * MiB);
+    CUmemGenericAllocationHandle h2 = create(2 * MiB);
+    CHECK_RC(cuMemMap((CUdeviceptr)0x200000, 2 * MiB, 0, h2, 0), CUDA_ERROR_INVALID_VALUE);
+    CHECK_RC(cuMemMap(r + 6 * MiB, 4 * MiB, 0, h, 0), CUDA_ERROR_INVALID_VALUE); /* sticks out */
+    CHECK_RC(cuMemMap(r + 4096, 2 * MiB, 0, h2, 0), CUDA_ERROR_INVALID_VALUE); /* off granule */
+    CHECK_RC(cuMemMap(r, 3 * MiB, 0, h, 0), CUDA_ERROR_INVALID_VALUE);
+    CHECK_RC(cuMemMap(r, 2 * MiB, 2 * MiB, h, 0), CUDA_ERROR_INVALID_VALUE); /* offset: 0 only */
+    CHECK_RC(cuMemMap(r, 4 * MiB, 0, h, 0), CUDA_SUCCESS);
+    CHECK_RC(cuMemMap(r + 2 * MiB, 2 * MiB, 0, h2, 0), CUDA_ERROR_INVALID_VALUE); /* mapped */
+    uint32_t word = 0x5eed, back = 0;
+    CHECK_RC(cuMemcpyHtoD_v2(r, &word, sizeof word), CUDA_ERROR_ILLEGAL_ADDRESS); /* no access */
+    CUmemAccessDesc rw;
+    memset(&rw, 0, sizeof rw);
+    rw.location.type = TESSERA_CU_MEM_LOCATION_TYPE_DEVICE;
+    rw.flags = TESSERA_CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+    CHECK_RC(cuMemSetAccess(r, 8 * MiB, &rw, 1), CUDA_ERROR_INVALID_VALUE); /* half unmapped */
+    CHECK_RC(cuMemSetAccess(r, 4 * MiB, &rw, 1), CUDA_SUCCESS);
+    CHECK_RC(cuMemcpyHtoD_v2(r + MiB, &word, sizeof word), CUDA_SUCCESS);
+    CHECK_RC(cuMemUnmap(r, 2 * MiB), CUDA_ERROR_INVALID_VALUE); /* part of a mapping */
+    CHECK_RC(cuMemAddressFree(r, 8 * MiB), CUDA_ERROR_INVALID_VALUE); /* still mapped */
+    CHECK_RC(cuMemUnmap(r, 4 * MiB), CUDA_SUCCESS);
+    CHECK_RC(cuMemcpyDtoH_v2(&back, r + MiB, sizeof back), CUDA_ERROR_ILLEGAL_ADDRESS);
+    /* The handle kept its bytes: mapped again elsewhere, they are there. */
+    CHECK_RC(cuMemMap(r + 4 * MiB, 4 * MiB, 0, h, 0), CUDA_SUCCESS);
+    CHECK_RC(cuMemSetAccess(r + 4 * MiB, 4 * MiB, &rw, 1), CUDA_SUCCESS);
+    CHECK_RC(cuMemcpyDtoH_v2(&back, r + 5 * MiB, sizeof back), CUDA_SUCCESS);
+    CHECK_EQ_U64(back, word, "physical memory keeps its bytes across unmap and map");
+    CHECK_RC(cuMemRelease(h), CUDA_SUCCESS);
+    CHECK_RC(cuMemRelease(h), CUDA_ERROR_INVALID_VALUE); /* released twice */
+    CHECK_RC(cuMemUnmap(r + 4 * MiB, 4 * MiB), CUDA_SUCCESS);
+    CHECK_RC(cuMemRelease(h2), CUDA_SUCCESS);
+    CHECK_RC(cuMemAddressFree(r, 4 * MiB), CUDA_ERROR_INVALID_VALUE); /* not its size */
+    CHECK_RC(cuMemAddressFree(r, 8 * MiB), CUDA_SUCCESS);
+    expect_clean("the stub's refusals");
     /* Mapped into a sparse array and released: the array holds it, and it stays counted (until
      * the process exits: array unmaps are not followed). */
     h = create(2 * MiB);

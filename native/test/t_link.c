@@ -243,7 +243,7 @@ static void test_usage_file(void) {
         CHECK_RC(cuMemAlloc_v2(&q, MiB), CUDA_SUCCESS);
         CHECK_RC(cuMemFree_v2(q), CUDA_SUCCESS);
         CHECK_EQ_U64(s->oom_count, refused + 2, "a success counts nothing");
-        CHECK(s->reserved[0] == 0 && s->reserved[1] == 0, "reserved slot fields stay 0");
+        CHECK(s->flags == 0 && s->swapped_bytes == 0, "without swap, flags and swapped bytes stay 0");
     }
     CHECK_RC(cuMemFree_v2(p), CUDA_SUCCESS);
     CHECK_EQ_U64(usage_total(h), 0, "header total after free");

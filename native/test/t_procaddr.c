@@ -71,6 +71,31 @@ static void test_pointers(cuGetProcAddress_v2_fn gpa) {
     CHECK(async_ptsz == dlsym(h, "cuMemAllocAsync_ptsz") && async_ptsz != async &&
               async_ptsz != tstub_real_addr("cuMemAllocAsync_ptsz"),
           "per-thread-stream async wrapped separately");
+    /* Copies and memsets (gated for swap): the _v2 ABI, their per-thread-stream forms (_ptds
+     * for synchronous ones, _ptsz for asynchronous ones), 13.0's batch _v2; a version before
+     * the _v2 ABI is left to the driver, which has no such entry point in the stub. */
+    static const char *const copies[][3] = {
+        {"cuMemcpyHtoD", "cuMemcpyHtoD_v2", "cuMemcpyHtoD_v2_ptds"},
+        {"cuMemcpyDtoH", "cuMemcpyDtoH_v2", "cuMemcpyDtoH_v2_ptds"},
+        {"cuMemcpyAsync", "cuMemcpyAsync", "cuMemcpyAsync_ptsz"},
+        {"cuMemsetD32Async", "cuMemsetD32Async", "cuMemsetD32Async_ptsz"},
+        {"cuMemcpyBatchAsync", "cuMemcpyBatchAsync_v2", "cuMemcpyBatchAsync_v2_ptsz"}};
+    for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
+        void *p = get2(gpa, copies[i][0], 13000, 0), *q = get2(gpa, copies[i][0], 13000, PTSZ);
+        CHECK(p == dlsym(h, copies[i][1]) && p != tstub_real_addr(copies[i][1]), "%s wrapped",
+              copies[i][1]);
+        CHECK(q == dlsym(h, copies[i][2]) && q != tstub_real_addr(copies[i][2]), "%s wrapped",
+              copies[i][2]);
+    }
+    CHECK(get2(gpa, "cuMemcpyBatchAsync", 12080, 0) == dlsym(h, "cuMemcpyBatchAsync"),
+          "cuMemcpyBatchAsync@12080 is our 12.8 form (with failIdx)");
+    void *old_copy = (void *)1;
+    CUdriverProcAddressQueryResult old_status = 0;
+    CHECK(gpa("cuMemcpyHtoD", &old_copy, 3000, 0, &old_status) != CUDA_SUCCESS &&
+              old_copy == NULL,
+          "cuMemcpyHtoD@3000: the driver's answer (no _v2 wrapper for a 32-bit ABI)");
+    CHECK(get2(gpa, "cuCtxSynchronize", 13000, 0) == dlsym(h, "cuCtxSynchronize_v2"),
+          "cuCtxSynchronize@13000 is our _v2, which takes the context");
     CHECK(get2(gpa, "cuCtxGetDevice", 12000, 0) == tstub_real_addr("cuCtxGetDevice"),
           "names we do not intercept are the driver's");
     void *none = (void *)1;

@@ -41,4 +41,11 @@ else
     echo "FAIL gpu-compute-shares"
     failures=$((failures + 1))
 fi
+# GPU memory swap: a 10 GiB working set out to host memory and back, timed, checksummed.
+if python3 "$HERE/swap.py" "$LIB"; then
+    echo "PASS gpu-swap"
+else
+    echo "FAIL gpu-swap"
+    failures=$((failures + 1))
+fi
 [ "$failures" -eq 0 ]
