@@ -54,6 +54,15 @@ static int worker_churn(int in, int out, int id) {
     uint64_t rng = (uint64_t)id * 0x9E3779B97F4A7C15ull + 7, refused = 0;
     size_t f, t;
     cuMemGetInfo_v2(&f, &t);
+    /* Every worker fills its four places before any churns, and the parent starts the churn only
+     * once all have: four workers wanting 2/3 of the limit each reach it however the machine
+     * schedules them, so the test never depends on the processes happening to overlap. */
+    for (int k = 0; k < 4; k++) {
+        if (cuMemAlloc_v2(&held[k], L / 6) != CUDA_SUCCESS) {
+            held[k] = 0;
+            refused++;
+        }
+    }
     put_u64(out, 0);
     get_u64(in);
     for (int i = 0; i < 4000; i++) {
