@@ -4,6 +4,7 @@ import dev.tessera.agent.deviceplugin.DevicePlugin;
 import dev.tessera.agent.deviceplugin.DevicePluginConfig;
 import dev.tessera.agent.enforce.GpuMemoryGuard;
 import dev.tessera.agent.enforce.KubePodEvents;
+import dev.tessera.agent.enforce.PodEvents;
 import dev.tessera.agent.enforce.ProcFs;
 import dev.tessera.agent.enforce.UsageFiles;
 import dev.tessera.agent.gpu.GpuBackend;
@@ -42,20 +43,15 @@ final class KubeletDevicePlugin implements DevicePluginStarter {
     GpuMemoryGuard guard;
     try {
       KubeApi api = new KubeApi(KubeConfig.fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home"))));
+      PodEvents events = new KubePodEvents(api, config.nodeName(), clock);
       // Whole GPUs as nvidia.com/gpu, and shares for fractional pods as tessera.dev/gpu-share: kubelet
       // calls Allocate only for containers asking for a device-plugin resource.
-      whole = new DevicePlugin(config, gpus, api, scheduler, clock);
+      whole = new DevicePlugin(config, gpus, api, scheduler, clock, events);
       whole.start();
       shared = new DevicePlugin(
-          config.forSharedGpus(DevicePluginConfig.DEFAULT_SHARED_SLOTS), gpus, api, scheduler, clock);
+          config.forSharedGpus(DevicePluginConfig.DEFAULT_SHARED_SLOTS), gpus, api, scheduler, clock, events);
       shared.start();
-      guard = new GpuMemoryGuard(
-              usage,
-              new ProcFs(Path.of("/proc")),
-              new KubePodEvents(api, config.nodeName(), clock),
-              registry,
-              clock)
-          .start(scheduler);
+      guard = new GpuMemoryGuard(usage, new ProcFs(Path.of("/proc")), events, registry, clock).start(scheduler);
     } catch (RuntimeException e) {
       if (shared != null) {
         shared.close();
