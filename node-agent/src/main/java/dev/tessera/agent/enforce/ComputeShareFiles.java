@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * library's next look (within 100 ms). Confined to one thread (the scheduler's): the mappings are
  * kept between calls.
  */
-public final class ComputeShareFiles {
+public final class ComputeShareFiles implements ComputeShareStore {
   private static final Logger log = LoggerFactory.getLogger(ComputeShareFiles.class);
 
   static final int MAGIC = 0x53435354; // "TSCS" little-endian
@@ -67,6 +67,7 @@ public final class ComputeShareFiles {
   }
 
   /** Every paced container on every GPU of this node now: those whose library made a compute file. */
+  @Override
   public List<ComputeTenant> read() {
     List<ComputeTenant> tenants = new ArrayList<>();
     Set<ComputeTenant.Key> seen = new HashSet<>();
@@ -90,6 +91,7 @@ public final class ComputeShareFiles {
    *
    * @return false when the tenant's file is no longer mapped (its pod went away)
    */
+  @Override
   public boolean set(ComputeTenant tenant, int effectivePercent, Instant leaseUntil) {
     if (effectivePercent < 0 || effectivePercent > 100) {
       throw new IllegalArgumentException("a share is 0..100 percent, was " + effectivePercent);
