@@ -217,6 +217,38 @@ class ComputeShareSchedulerTest {
     assertEquals(30, borrower.libraryShare);
   }
 
+  @Test
+  void theSeriesHaveTheNamesTheReadmeGives() {
+    io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus = dev.tessera.agent.metrics.AgentMetrics.newRegistry();
+    SimulatedComputeGpu.Tenant owner = gpu.tenant("owner", 70, 0);
+    gpu.tenant("borrower", 30, 100);
+    ComputeShareScheduler onPage = new ComputeShareScheduler(gpu, PodEvents.NONE, prometheus, clock, SETTINGS);
+    for (int i = 0; i < 6; i++) {
+      gpu.run(TICK);
+      clock.advance(TICK);
+      onPage.tick();
+    }
+    owner.demand = 70;
+    for (int i = 0; i < 2; i++) {
+      gpu.run(TICK);
+      clock.advance(TICK);
+      onPage.tick();
+    }
+
+    String page = prometheus.scrape();
+    for (String series : List.of(
+        "tessera_container_gpu_compute_share_percent{UUID=\"GPU-1\",container=\"main\",namespace=\"team\",pod=\"borrower\",share=\"effective\"} 30",
+        "tessera_container_gpu_compute_used_percent{UUID=\"GPU-1\",container=\"main\",namespace=\"team\",pod=\"owner\"}",
+        "tessera_gpu_compute_share_guaranteed_percent{UUID=\"GPU-1\"} 100",
+        "tessera_gpu_compute_share_lent_percent{UUID=\"GPU-1\"} 0",
+        "tessera_gpu_compute_share_idle_percent{UUID=\"GPU-1\"}",
+        "tessera_gpu_compute_share_lends_total{UUID=\"GPU-1\",source=\"idle-tenants\"} 1",
+        "tessera_gpu_compute_share_reclaims_total{UUID=\"GPU-1\",reason=\"owner-busy\"} 1",
+        "tessera_gpu_compute_share_reclaim_seconds_bucket{le=\"0.5\"} 1")) {
+      assertTrue(page.contains(series), series + " in:\n" + page);
+    }
+  }
+
   private double gauge(String name, String pod, String share) {
     return registry.get(name).tag("pod", pod).tag("share", share).gauge().value();
   }
