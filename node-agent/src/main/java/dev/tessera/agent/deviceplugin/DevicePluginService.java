@@ -136,6 +136,10 @@ final class DevicePluginService extends DevicePluginGrpc.DevicePluginImplBase {
         createUsageDir(claim);
       }
       ContainerAllocateResponse container = settings.forClaim(claim);
+      for (String problem : claim.annotationProblems()) {
+        log.warn("pod {}: {}", claim.pod(), problem);
+        events.warning(claim.record(), INVALID_COMPUTE_SHARE, problem);
+      }
       AllocateResponse.Builder answer = AllocateResponse.newBuilder();
       containers.forEach(c -> answer.addContainerResponses(container));
       response.onNext(answer.build());
@@ -143,10 +147,6 @@ final class DevicePluginService extends DevicePluginGrpc.DevicePluginImplBase {
       log.info(
           "Allocate of {} matched pod {}: {} GPU(s) {}",
           ids, claim.pod(), claim.exclusive() ? "whole" : "shared", describe(claim));
-      for (String problem : claim.annotationProblems()) {
-        log.warn("pod {}: {}", claim.pod(), problem);
-        events.warning(claim.record(), INVALID_COMPUTE_SHARE, problem);
-      }
     } catch (RuntimeException e) {
       log.error("Allocate of {} failed: {}", ids, e.toString(), e);
       response.onError(Status.INTERNAL.withDescription("Allocate failed: " + e).withCause(e).asRuntimeException());

@@ -203,6 +203,7 @@ class DevicePluginTest {
     ContainerAllocateResponse container = stub.allocate(allocate(FakeGpus.uuid(5))).getContainerResponses(0);
 
     assertEquals("25", container.getEnvsOrThrow("TESSERA_GPU_COMPUTE_SHARES"), "the container still starts, paced");
+    Await.until(() -> !events.isEmpty(), "the warning");
     assertEquals(1, events.size(), events.toString());
     assertTrue(events.get(0).startsWith("typo InvalidComputeShare: tessera.dev/compute-share must be a whole percent"),
         events.get(0));
