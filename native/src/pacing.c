@@ -27,12 +27,27 @@
  * So under contention each paced tenant takes at most its share of GPU time, and since the
  * shares the scheduler hands out add up to at most 1, each gets at least its own; tenants
  * without a share (not paced) are the one way to take more.
+ *
+ * Dynamic shares: the share in force is the larger of the container's own (the environment's,
+ * read once) and the one the node agent writes in gpu-<ordinal>.compute (pacing.h) while its
+ * lease lasts. The agent raises it to lend a busy tenant the shares its idle neighbours leave
+ * unused and lowers it to give them back; it can never take a tenant below its own. The file is
+ * looked at by one launch per SHARE_LOOK_NS per process and device; every other launch reads the
+ * share in force with one atomic load. Launches add their charge to the file too, which is how
+ * the agent sees what each tenant uses.
  */
 #include "pacing.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "driver.h"
@@ -53,6 +68,8 @@
 #define REFILL_GRAIN_NS 10000ull      /* refills closer together than this are skipped */
 #define WAIT_SLACK_NS 50000ull        /* measurement noise tolerated before calling it a wait, */
 #define WAIT_SLACK_SHIFT 4            /* plus 1/16 of the kernel's time */
+#define SHARE_LOOK_NS 100000000ull    /* the agent's share is looked at this often */
+#define FULL_SHARE 100u               /* percent: the whole GPU, never held */
 
 typedef struct event_pair {
     CUevent start, end;
@@ -74,6 +91,19 @@ typedef struct device_pacing {
 } device_pacing;
 
 static device_pacing g_dp[TESSERA_MAX_DEVICES] = {
+    [0 ... TESSERA_MAX_DEVICES - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
+
+/* Per device, in this process: the agent's share as last looked at. A fork child keeps its
+ * parent's mapping (MAP_SHARED), so this needs no reset after fork. */
+typedef struct share_view {
+    pthread_mutex_t lock;         /* one look at a time (trylock: a launch never waits for it) */
+    tessera_compute_file *file;   /* mapped once it could be made; NULL before */
+    uint64_t next_look_ns;        /* CLOCK_MONOTONIC of the next look */
+    uint32_t effective;           /* the share in force, percent; 0 before the first look */
+    int warned;                   /* the file could not be made: said once */
+} share_view;
+
+static share_view g_share[TESSERA_MAX_DEVICES] = {
     [0 ... TESSERA_MAX_DEVICES - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
 #define REAL(name) (tessera_driver_get()->name)
@@ -105,29 +135,118 @@ static int contended(tessera_pacing_shared *p, uint64_t now) {
     return now < LOAD(&p->contended_until_ns);
 }
 
-/* Holds the launch while the container is in debt and someone else wants the GPU. */
-static void hold(tessera_pacing_shared *p, uint32_t share) {
+/* Holds the launch while the container is in debt and someone else wants the GPU. `now` is
+ * the caller's clock reading; a share of the whole GPU is never held. */
+static void hold(tessera_pacing_shared *p, uint32_t share, uint64_t now,
+                 tessera_compute_file *f) {
+    if (share >= FULL_SHARE) return;
     for (;;) {
-        uint64_t now = tessera_now_ns();
         refill(p, now, share);
         int64_t tokens = LOAD(&p->tokens_ns);
         if (tokens >= 0 || !contended(p, now)) return;
         uint64_t wait = (uint64_t)(-tokens) * 100 / share;
         if (wait > MAX_HOLD_STEP_NS) wait = MAX_HOLD_STEP_NS;
         nap(wait);
-        __atomic_add_fetch(&p->held_ns, tessera_now_ns() - now, __ATOMIC_RELAXED);
+        uint64_t held = tessera_now_ns() - now;
+        __atomic_add_fetch(&p->held_ns, held, __ATOMIC_RELAXED);
+        if (f != NULL) __atomic_add_fetch(&f->held_ns, held, __ATOMIC_RELAXED);
+        now = tessera_now_ns();
     }
 }
 
-static void charge(tessera_pacing_shared *p, uint64_t cost) {
+static void charge(tessera_pacing_shared *p, uint64_t cost, uint32_t share,
+                   tessera_compute_file *f) {
     if (cost == 0) return;
     __atomic_add_fetch(&p->charged_ns, cost, __ATOMIC_RELAXED);
+    if (f != NULL) __atomic_add_fetch(&f->charged_ns, cost, __ATOMIC_RELAXED);
     int64_t cur = __atomic_sub_fetch(&p->tokens_ns, (int64_t)cost, __ATOMIC_ACQ_REL);
-    /* Nobody else waits for the GPU: the debt is forgiven, a tenant alone is never held. */
-    while (cur < 0 && !contended(p, tessera_now_ns()) &&
+    /* Nobody else waits for the GPU, or the agent lent the whole of it: the debt is forgiven.
+     * A tenant alone is never held, nor left owing for the time it was let run free. */
+    while (cur < 0 && (share >= FULL_SHARE || !contended(p, tessera_now_ns())) &&
            !__atomic_compare_exchange_n(&p->tokens_ns, &cur, 0, 1, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED)) {
     }
+}
+
+/* ---- the agent's share (gpu-<ordinal>.compute) -------------------------------------------- */
+
+static uint64_t realtime_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Maps (making it if need be) the device's compute file; NULL when it cannot be, said once. */
+static tessera_compute_file *map_compute_file(share_view *v, int device, uint32_t own) {
+    const char *dir = tessera_config_get()->usage_dir;
+    char path[PATH_MAX];
+    if (dir[0] == '\0' ||
+        snprintf(path, sizeof path, "%s/gpu-%d.compute", dir, device) >= (int)sizeof path)
+        return NULL;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    tessera_compute_file *f = MAP_FAILED;
+    if (fd >= 0) {
+        (void)fchmod(fd, 0666); /* the agent, and processes running as other users, open it too */
+        int locked;
+        while (!(locked = flock(fd, LOCK_EX) == 0) && errno == EINTR) {
+        }
+        struct stat st;
+        if (fstat(fd, &st) == 0 &&
+            (st.st_size >= (off_t)sizeof *f || ftruncate(fd, sizeof *f) == 0))
+            f = mmap(NULL, sizeof *f, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (f != MAP_FAILED && LOAD(&f->magic) != TESSERA_COMPUTE_MAGIC) {
+            __atomic_store_n(&f->version, TESSERA_COMPUTE_VERSION, __ATOMIC_RELAXED);
+            __atomic_store_n(&f->magic, TESSERA_COMPUTE_MAGIC, __ATOMIC_RELEASE);
+        }
+        if (f != MAP_FAILED) __atomic_store_n(&f->guaranteed, own, __ATOMIC_RELEASE);
+        if (locked) flock(fd, LOCK_UN);
+        close(fd);
+    }
+    if (f != MAP_FAILED) return f;
+    if (!v->warned) {
+        v->warned = 1;
+        tessera_log(TESSERA_LOG_WARN, "cannot make %s (%s); the compute share on device %d stays "
+                    "at %u%%, whatever the node agent lends", path, strerror(errno), device, own);
+    }
+    return NULL;
+}
+
+/* Reads the agent's share: the larger of the container's own and the agent's, while its lease
+ * lasts. Under v->lock. */
+static void look(share_view *v, int device, uint32_t own) {
+    tessera_compute_file *f = v->file;
+    if (f == NULL) {
+        f = map_compute_file(v, device, own);
+        if (f != NULL) __atomic_store_n(&v->file, f, __ATOMIC_RELEASE);
+    }
+    uint32_t share = own;
+    if (f != NULL) {
+        uint64_t lease = LOAD(&f->lease_until_ms);
+        uint32_t agent = LOAD(&f->effective);
+        if (lease != 0 && realtime_ms() < lease && agent > share)
+            share = agent > FULL_SHARE ? FULL_SHARE : agent;
+    }
+    uint32_t was = LOAD(&v->effective);
+    if (was != share && was != 0)
+        tessera_log(TESSERA_LOG_DEBUG, "compute share on device %d: %u%% (own %u%%, was %u%%)",
+                    device, share, own, was);
+    __atomic_store_n(&v->effective, share, __ATOMIC_RELEASE);
+}
+
+/* The share in force on `device`: one atomic load, and a look at the file once per
+ * SHARE_LOOK_NS by whichever launch comes first. */
+static uint32_t share_in_force(int device, uint32_t own, uint64_t now) {
+    share_view *v = &g_share[device];
+    uint64_t next = LOAD(&v->next_look_ns);
+    if (now >= next &&
+        __atomic_compare_exchange_n(&v->next_look_ns, &next, now + SHARE_LOOK_NS, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED) &&
+        pthread_mutex_trylock(&v->lock) == 0) {
+        look(v, device, own);
+        pthread_mutex_unlock(&v->lock);
+    }
+    uint32_t share = LOAD(&v->effective);
+    return share >= own ? share : own;
 }
 
 /* ---- measuring ---------------------------------------------------------------------------- */
@@ -230,11 +349,14 @@ int tessera_pace_begin(tessera_launch *l, uint64_t key, CUstream stream, int pts
         tessera_current_device(&d) == 0 ? tessera_device_pacing(d, &share) : NULL;
     if (p == NULL) return 0;
     device_pacing *dp = &g_dp[d];
+    uint64_t start = tessera_now_ns();
+    share = share_in_force(d, share, start);
+    tessera_compute_file *f = LOAD(&g_share[d].file);
     poll(dp, p);
-    hold(p, share);
+    hold(p, share, start, f);
     tessera_alloc est = {.refs = 0};
     uint64_t cost = tessera_ptr_get(key, TESSERA_KIND_KERNEL, &est) ? est.size : 0;
-    charge(p, cost);
+    charge(p, cost, share, f);
     l->device = d;
     l->key = key;
     l->stream = stream;

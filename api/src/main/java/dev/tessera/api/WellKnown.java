@@ -33,6 +33,23 @@ public final class WellKnown {
   public static final String GPU_FRACTION_LIMIT = "gpu-fraction-limit";
   public static final String GPU_MEMORY_LIMIT = "gpu-memory-limit";
 
+  /**
+   * Pod annotation: the pod's guaranteed share of each of its GPUs' compute, in percent ({@code
+   * "30"}), or {@code "none"} to run unpaced. Without it a fractional pod's share is its fraction
+   * (of memory, for {@code gpu-memory}). The native library holds the pod to that share while its
+   * neighbours want the GPU; whole GPUs are never paced.
+   */
+  public static final String COMPUTE_SHARE = "tessera.dev/compute-share";
+  /** The {@link #COMPUTE_SHARE} value that opts a fractional pod out of pacing. */
+  public static final String COMPUTE_SHARE_NONE = "none";
+
+  /**
+   * Pod annotation {@code "true"}: a fractional pod may be placed on a node's GPU memory swap, the
+   * host memory the node lends to GPUs, when the GPU alone has too little memory left. Its
+   * assignment then says how much of it was placed there ({@code swapMiB}).
+   */
+  public static final String GPU_SWAP = "tessera.dev/gpu-swap";
+
   /** Written by the extender at bind: which GPUs of the node the pod holds, and how much. */
   public static final String GPU_ASSIGNMENT = "tessera.dev/gpu-assignment";
 

@@ -12,9 +12,16 @@ import java.util.Optional;
  * @param metricsPort {@code /metrics} and {@code /healthz}; 0 picks a free one
  * @param samplePeriod how often the GPUs are sampled
  * @param reportInterval how often to report until the extender asks for another interval
+ * @param swapHostBytes host memory this node lends to GPU memory swap, reported to the extender,
+ *     which may then place pods that opt in beyond a GPU's memory by that much; 0: no swap
  */
 public record AgentConfig(
-    String nodeName, Optional<HostPort> extender, int metricsPort, Duration samplePeriod, Duration reportInterval) {
+    String nodeName,
+    Optional<HostPort> extender,
+    int metricsPort,
+    Duration samplePeriod,
+    Duration reportInterval,
+    long swapHostBytes) {
   public static final int DEFAULT_METRICS_PORT = 9400; // dcgm-exporter's
   public static final Duration DEFAULT_SAMPLE_PERIOD = Duration.ofSeconds(1);
   static final Duration MIN_SAMPLE_PERIOD = Duration.ofMillis(50);
@@ -38,5 +45,14 @@ public record AgentConfig(
     if (reportInterval.isNegative() || reportInterval.isZero()) {
       throw new IllegalArgumentException("report interval must be positive, was " + reportInterval);
     }
+    if (swapHostBytes < 0) {
+      throw new IllegalArgumentException("host memory for swap must be >= 0 bytes, was " + swapHostBytes);
+    }
+  }
+
+  /** A node that lends no host memory to GPU swap. */
+  public AgentConfig(
+      String nodeName, Optional<HostPort> extender, int metricsPort, Duration samplePeriod, Duration reportInterval) {
+    this(nodeName, extender, metricsPort, samplePeriod, reportInterval, 0);
   }
 }

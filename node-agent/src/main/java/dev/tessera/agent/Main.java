@@ -1,6 +1,8 @@
 package dev.tessera.agent;
 
 import dev.tessera.agent.deviceplugin.DevicePluginConfig;
+import dev.tessera.agent.enforce.ComputeShareSettings;
+import dev.tessera.agent.enforce.ComputeShareState;
 import dev.tessera.agent.enforce.KubeNodeEvents;
 import dev.tessera.agent.enforce.UsageFiles;
 import dev.tessera.agent.gpu.GpuBackend;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -105,6 +108,29 @@ public final class Main implements Callable<Integer> {
   String resourceName = DevicePluginConfig.DEFAULT_RESOURCE_NAME;
 
   @Option(
+      names = "--compute-share-interval",
+      paramLabel = "DURATION",
+      converter = DurationOption.class,
+      description = {
+        "How often the node-level scheduler lends the compute shares idle fractional pods leave unused to busy"
+            + " ones, and takes them back; a lent share comes back within 2 intervals + 0.12 s of its owner"
+            + " needing it (default: 250ms; 0 turns lending off: every pod keeps its own share)."
+      })
+  Duration computeShareInterval = ComputeShareSettings.DEFAULT_INTERVAL;
+
+  @Option(
+      names = "--swap-host-memory",
+      paramLabel = "BYTES",
+      converter = ByteQuantityConverter.class,
+      defaultValue = "${env:TESSERA_SWAP_HOST_MEMORY:-0}",
+      description = {
+        "Host memory this node lends to GPU memory swap, e.g. 64Gi (default: $TESSERA_SWAP_HOST_MEMORY, else 0:"
+            + " no swap). Reported to the extender, which may then place pods that opt in (tessera.dev/gpu-swap)"
+            + " beyond a GPU's memory by up to that much, the node's GPUs together."
+      })
+  long swapHostMemory;
+
+  @Option(
       names = "--state-dir",
       paramLabel = "DIR",
       description = "Host directory for per-container usage files shared with GPU containers (default: ${DEFAULT-VALUE}).")
@@ -139,9 +165,14 @@ public final class Main implements Callable<Integer> {
     Clock clock = Clock.systemUTC();
     AgentConfig config;
     DevicePluginConfig pluginConfig;
+    Optional<ComputeShareSettings> computeShares;
     try {
       String node = nodeName == null || nodeName.isBlank() ? hostName() : nodeName;
-      config = new AgentConfig(node, Optional.ofNullable(extender), metricsPort, samplePeriod, reportInterval);
+      config = new AgentConfig(
+          node, Optional.ofNullable(extender), metricsPort, samplePeriod, reportInterval, swapHostMemory);
+      computeShares = computeShareInterval.isZero()
+          ? Optional.empty()
+          : Optional.of(ComputeShareSettings.every(computeShareInterval));
       pluginConfig =
           DevicePluginConfig.defaults(node)
               .withPluginDir(devicePluginDir)
@@ -159,6 +190,8 @@ public final class Main implements Callable<Integer> {
     // What the native library records in the pods' usage directories (fractional pods): read by the
     // sampler for reports and, with the device plugin, by the memory guard.
     UsageFiles usage = new UsageFiles(pluginConfig.stateDir().resolve("usage"));
+    // The compute scheduler runs beside the device plugin; the reports read what it decided.
+    AtomicReference<ComputeShareState> computeState = new AtomicReference<>(ComputeShareState.NONE);
     NodeAgent agent;
     try {
       agent =
@@ -166,7 +199,10 @@ public final class Main implements Callable<Integer> {
               config,
               gpus,
               usage,
-              plugin ? new KubeletDevicePlugin(pluginConfig, usage, clock) : DevicePluginStarter.NONE,
+              computeState::get,
+              plugin
+                  ? new KubeletDevicePlugin(pluginConfig, usage, computeShares, computeState, clock)
+                  : DevicePluginStarter.NONE,
               plugin ? nodeEvents(config.nodeName(), clock) : NodeEvents.NONE,
               clock);
     } catch (Exception e) {
@@ -245,6 +281,37 @@ public final class Main implements Callable<Integer> {
         return HostPort.parse(value);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** A byte count as Kubernetes quantities write it: 68719476736, 64Gi, 64G, 512Mi. */
+  static final class ByteQuantityConverter implements CommandLine.ITypeConverter<Long> {
+    private static final java.util.regex.Pattern QUANTITY =
+        java.util.regex.Pattern.compile("([0-9]{1,19})(Ki|Mi|Gi|Ti|k|M|G|T)?");
+
+    @Override
+    public Long convert(String value) {
+      java.util.regex.Matcher m = QUANTITY.matcher(value.trim());
+      if (!m.matches()) {
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' is not a byte count; write it as 68719476736, 64Gi, 64G or 512Mi");
+      }
+      long unit = switch (m.group(2) == null ? "" : m.group(2)) {
+        case "Ki" -> 1L << 10;
+        case "Mi" -> 1L << 20;
+        case "Gi" -> 1L << 30;
+        case "Ti" -> 1L << 40;
+        case "k" -> 1_000L;
+        case "M" -> 1_000_000L;
+        case "G" -> 1_000_000_000L;
+        case "T" -> 1_000_000_000_000L;
+        default -> 1;
+      };
+      try {
+        return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+      } catch (ArithmeticException | NumberFormatException e) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is more bytes than any host has");
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.tessera.agent;
 
+import dev.tessera.agent.enforce.ComputeShareState;
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.metrics.AgentMetrics;
 import dev.tessera.agent.metrics.DcgmMetrics;
@@ -22,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,6 +77,22 @@ public final class NodeAgent implements AutoCloseable {
       NodeEvents nodeEvents,
       Clock clock)
       throws Exception {
+    return start(config, gpus, containers, () -> ComputeShareState.NONE, devicePlugin, nodeEvents, clock);
+  }
+
+  /**
+   * As above, reporting the compute scheduler's latest decisions (which the device plugin's side of
+   * the agent makes) to the extender.
+   */
+  public static NodeAgent start(
+      AgentConfig config,
+      GpuBackend gpus,
+      ContainerUsageSource containers,
+      Supplier<ComputeShareState> computeShares,
+      DevicePluginStarter devicePlugin,
+      NodeEvents nodeEvents,
+      Clock clock)
+      throws Exception {
     Instant startedAt = clock.instant();
     List<AutoCloseable> opened = new ArrayList<>();
     try {
@@ -113,7 +131,8 @@ public final class NodeAgent implements AutoCloseable {
             channel.shutdownNow().awaitTermination(3, TimeUnit.SECONDS);
           }
         });
-        ReportBuilder reports = new ReportBuilder(config.nodeName(), AgentVersion.current());
+        ReportBuilder reports =
+            new ReportBuilder(config.nodeName(), AgentVersion.current(), config.swapHostBytes(), computeShares);
         ReportClient client =
             new ReportClient(
                 channel,

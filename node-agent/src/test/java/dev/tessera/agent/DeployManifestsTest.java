@@ -133,6 +133,14 @@ class DeployManifestsTest {
   }
 
   @Test
+  void hostMemoryForSwapComesFromAnOptionalConfigMapKey() {
+    EnvVar swap = env(container(), "TESSERA_SWAP_HOST_MEMORY").orElseThrow(() -> new AssertionError("no swap env"));
+    var ref = swap.getValueFrom().getConfigMapKeyRef();
+    assertEquals("swap-host-memory", ref.getKey());
+    assertTrue(ref.getOptional(), "a cluster without the ConfigMap runs without swap, not without agents");
+  }
+
+  @Test
   void metricsPortIsDcgmExportersAndScrapedAndProbed() {
     Container c = container();
     int port = AgentConfig.DEFAULT_METRICS_PORT;

@@ -26,7 +26,7 @@ class MainTest {
   void helpListsEveryOption() {
     assertEquals(0, run("--help"));
     for (String option :
-        new String[] {"--node-name", "--extender", "--metrics-port", "--sample-period", "--simulate", "--device-plugin-dir", "--state-dir", "--[no-]device-plugin"}) {
+        new String[] {"--node-name", "--extender", "--metrics-port", "--sample-period", "--simulate", "--device-plugin-dir", "--state-dir", "--[no-]device-plugin", "--compute-share-interval", "--swap-host-memory"}) {
       assertTrue(out.toString().contains(option), option + " in:\n" + out);
     }
     assertTrue(out.toString().contains("9400, dcgm-exporter's"), out.toString());
@@ -40,6 +40,19 @@ class MainTest {
     assertTrue(err.toString().contains("host:port"), err.toString());
     assertEquals(2, run("--node-name", "n", "--sample-period", "10ms", "--simulate", "1xL4:1"));
     assertTrue(err.toString().contains("sample period"), err.toString());
+    assertEquals(2, run("--node-name", "n", "--compute-share-interval", "10ms", "--simulate", "1xL4:1"));
+    assertTrue(err.toString().contains("compute share interval must be at least 50ms"), err.toString());
+    assertEquals(2, run("--node-name", "n", "--swap-host-memory", "64GB", "--simulate", "1xL4:1"));
+    assertTrue(err.toString().contains("'64GB' is not a byte count; write it as 68719476736, 64Gi"), err.toString());
+  }
+
+  @Test
+  void hostMemoryForSwapReadsAsKubernetesQuantities() {
+    Main.ByteQuantityConverter bytes = new Main.ByteQuantityConverter();
+    assertEquals(64L << 30, bytes.convert("64Gi"));
+    assertEquals(512L << 20, bytes.convert("512Mi"));
+    assertEquals(64_000_000_000L, bytes.convert("64G"));
+    assertEquals(0L, bytes.convert("0"));
   }
 
   @Test

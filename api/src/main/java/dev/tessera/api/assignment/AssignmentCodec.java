@@ -65,7 +65,16 @@ import java.util.Set;
  *             enforces {@code memoryBytes} as the limit, which is safe: the pod gets its request,
  *             only without the loan. Never present in an exclusive assignment. Placement counts
  *             only {@code memoryMiB}.
- *         <li>{@code fraction} (number, 0 &lt; f &le; 1): the pod's share of the GPU's compute.
+ *         <li>{@code fraction} (number, 0 &lt; f &le; 1): the pod's share of the GPU.
+ *         <li>{@code computeShare} (integer 0..100, optional, never in an exclusive assignment): the
+ *             percent of the GPU's compute placement counted for the pod, which the native library
+ *             guarantees it while other tenants want the GPU; 0 when the pod opted out of pacing
+ *             ({@code tessera.dev/compute-share: none}). Absent (assignments from before compute
+ *             shares were counted): the share of {@code fraction}, see {@link ComputeShares}.
+ *         <li>{@code swapMiB} (integer, optional, at most {@code memoryMiB}, never in an exclusive
+ *             assignment): how much of {@code memoryMiB} placement counted on the node's GPU memory
+ *             swap (host memory lent to the GPUs) because the GPU had no room for it; the pod opted
+ *             in with {@code tessera.dev/gpu-swap: "true"}. Absent or 0: placed without swap.
  *       </ul>
  * </ul>
  *
@@ -151,6 +160,13 @@ public final class AssignmentCodec {
         gpu.put("limitBytes", Math.multiplyExact(share.limitMiB(), MIB));
       }
       gpu.put("fraction", share.fraction());
+      // Optional, so assignments without them read as they always did.
+      if (share.computeShare() != GpuShare.UNSET) {
+        gpu.put("computeShare", share.computeShare());
+      }
+      if (share.swapMiB() > 0) {
+        gpu.put("swapMiB", share.swapMiB());
+      }
     }
     try {
       return MAPPER.writeValueAsString(root);
@@ -273,7 +289,32 @@ public final class AssignmentCodec {
         throw new DecodeException(
             Problem.INCONSISTENT, at + "limitMiB is set in an exclusive assignment (whole GPUs have no loan)");
       }
-      shares.add(new GpuShare((int) index, uuid, memoryMiB, limitMiB, fraction));
+      int computeShare = GpuShare.UNSET;
+      if (present(gpu, "computeShare")) {
+        long percent = wholeNumber(gpu, "computeShare", at);
+        if (percent > ComputeShares.WHOLE) {
+          throw new DecodeException(
+              Problem.OUT_OF_RANGE, at + "computeShare " + percent + " is above 100 percent");
+        }
+        if (exclusive.booleanValue()) {
+          throw new DecodeException(
+              Problem.INCONSISTENT, at + "computeShare is set in an exclusive assignment (whole GPUs are not paced)");
+        }
+        computeShare = (int) percent;
+      }
+      long swapMiB = 0;
+      if (present(gpu, "swapMiB")) {
+        swapMiB = wholeNumber(gpu, "swapMiB", at);
+        if (swapMiB > memoryMiB) {
+          throw new DecodeException(
+              Problem.INCONSISTENT, at + "swapMiB " + swapMiB + " is above memoryMiB " + memoryMiB);
+        }
+        if (exclusive.booleanValue() && swapMiB > 0) {
+          throw new DecodeException(
+              Problem.INCONSISTENT, at + "swapMiB is set in an exclusive assignment (whole GPUs are not swapped)");
+        }
+      }
+      shares.add(new GpuShare((int) index, uuid, memoryMiB, limitMiB, fraction, computeShare, swapMiB));
     }
     return new GpuAssignment(node.textValue(), exclusive.booleanValue(), shares);
   }

@@ -26,5 +26,14 @@ public record GpuAssignment(String node, boolean exclusive, List<GpuShare> share
       // A whole GPU is already all there is: nothing to borrow, and no one to borrow from.
       throw new IllegalArgumentException("whole GPUs have no limit above what they hold: " + shares);
     }
+    if (exclusive && shares.stream().anyMatch(s -> s.swapMiB() > 0 || s.computeShare() != GpuShare.UNSET)) {
+      // Whole GPUs are neither paced nor over-committed.
+      throw new IllegalArgumentException("whole GPUs have no compute share or swap: " + shares);
+    }
+  }
+
+  /** True when placement counted some of the pod's memory on its node's GPU memory swap. */
+  public boolean onSwap() {
+    return shares.stream().anyMatch(s -> s.swapMiB() > 0);
   }
 }

@@ -92,6 +92,48 @@ class AssignmentCodecTest {
   }
 
   @Test
+  void writesTheComputeShareAndSwapPlacementCounted() {
+    GpuAssignment placed =
+        new GpuAssignment(
+            "n", false,
+            List.of(new GpuShare(0, "GPU-0", 40960, 40960, 0.5, 30, 8192), new GpuShare(1, "GPU-1", 40960, 0.5)));
+    String json = AssignmentCodec.encode(placed);
+    assertTrue(json.contains("\"fraction\":0.5,\"computeShare\":30,\"swapMiB\":8192}"), json);
+    assertEquals(new Decoded.Ok(placed), AssignmentCodec.decode(json));
+    assertTrue(placed.onSwap());
+    assertEquals(30, placed.shares().get(0).computeSharePercent());
+    assertEquals(50, placed.shares().get(1).computeSharePercent(), "unset: the fraction's share");
+    GpuShare optedOut = new GpuShare(0, null, 1024, 1024, 0.25, ComputeShares.NOT_PACED, 0);
+    GpuAssignment unpaced = new GpuAssignment("n", false, List.of(optedOut));
+    assertEquals(new Decoded.Ok(unpaced), AssignmentCodec.decode(AssignmentCodec.encode(unpaced)));
+    assertFalse(unpaced.onSwap());
+  }
+
+  static Stream<Arguments> badComputeSharesAndSwap() {
+    String head = "{\"index\":0,\"memoryMiB\":1024,\"memoryBytes\":1073741824,\"fraction\":0.5,";
+    String exclusive = "{\"version\":1,\"node\":\"n\",\"exclusive\":true,\"gpus\":[{\"index\":0,"
+        + "\"memoryMiB\":1024,\"memoryBytes\":1073741824,\"fraction\":1.0,";
+    return Stream.of(
+        Arguments.of(whole(head + "\"computeShare\":101}"), Problem.OUT_OF_RANGE, "gpus[0].computeShare 101 is above 100"),
+        Arguments.of(whole(head + "\"computeShare\":-1}"), Problem.NEGATIVE_VALUE, "gpus[0].computeShare -1 is negative"),
+        Arguments.of(whole(head + "\"computeShare\":\"30\"}"), Problem.WRONG_TYPE, "gpus[0].computeShare must be a whole number"),
+        Arguments.of(whole(head + "\"computeShare\":30.5}"), Problem.WRONG_TYPE, "gpus[0].computeShare must be a whole number"),
+        Arguments.of(whole(head + "\"swapMiB\":2048}"), Problem.INCONSISTENT, "gpus[0].swapMiB 2048 is above memoryMiB 1024"),
+        Arguments.of(whole(head + "\"swapMiB\":-1}"), Problem.NEGATIVE_VALUE, "gpus[0].swapMiB -1 is negative"),
+        Arguments.of(exclusive + "\"computeShare\":100}]}", Problem.INCONSISTENT, "gpus[0].computeShare is set in an exclusive"),
+        Arguments.of(exclusive + "\"swapMiB\":1}]}", Problem.INCONSISTENT, "gpus[0].swapMiB is set in an exclusive"));
+  }
+
+  @ParameterizedTest(name = "[{index}] {1}: {2}")
+  @MethodSource("badComputeSharesAndSwap")
+  void refusesBadComputeSharesAndSwapWithASpecificProblem(String text, Problem expected, String message) {
+    Decoded.Invalid invalid =
+        assertInstanceOf(Decoded.Invalid.class, AssignmentCodec.decode(text), () -> "accepted: " + text);
+    assertEquals(expected, invalid.problem(), invalid.message());
+    assertTrue(invalid.message().startsWith(message), invalid.message());
+  }
+
+  @Test
   void omitsAnUnknownUuid() {
     String json =
         AssignmentCodec.encode(new GpuAssignment("n", true, List.of(new GpuShare(0, null, 81920, 1.0))));

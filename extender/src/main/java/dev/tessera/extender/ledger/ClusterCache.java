@@ -245,7 +245,7 @@ public final class ClusterCache {
    */
   private GpuNode effective(GpuNode labelled) {
     AgentView view = agentViews.get(labelled.name());
-    GpuNode node = view == null ? labelled : labelled.withGpus(view.gpus(), view.observed());
+    GpuNode node = view == null ? labelled : labelled.withGpus(view.gpus(), view.observed(), view.swapMiB());
     for (NodePool pool : pools) {
       if (pool.selects(node.labels())) {
         PlacementStrategy strategy = node.strategy() != null ? node.strategy() : pool.gpuStrategy();

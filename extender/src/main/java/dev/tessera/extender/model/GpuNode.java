@@ -15,6 +15,9 @@ import java.util.Objects;
  *     reports for the node (or its report went stale), and then the ledger alone decides
  * @param labels the node's labels, which decide its node pool
  * @param pool the node pool it belongs to ({@link WellKnown#DEFAULT_POOL} when no pool selects it)
+ * @param swapMiB host memory the node lends to GPU memory swap, MiB, by its agent's latest fresh
+ *     report: pods that opt in may be placed beyond a GPU's memory by that much, all its GPUs
+ *     together; 0 without swap or without a fresh report
  */
 public record GpuNode(
     String name,
@@ -22,7 +25,8 @@ public record GpuNode(
     PlacementStrategy strategy,
     List<ObservedGpu> observed,
     Map<String, String> labels,
-    String pool) {
+    String pool,
+    long swapMiB) {
   /** No server holds more; a larger count is a bad label or report, not a node. */
   public static final int MAX_GPUS = WellKnown.MAX_GPUS_PER_NODE;
 
@@ -46,6 +50,20 @@ public record GpuNode(
       throw new IllegalArgumentException(
           "node " + name + ": " + observed.size() + " observed GPUs for " + gpus.size() + " GPUs");
     }
+    if (swapMiB < 0) {
+      throw new IllegalArgumentException("node " + name + ": swap must be >= 0 MiB, was " + swapMiB);
+    }
+  }
+
+  /** A node without GPU memory swap. */
+  public GpuNode(
+      String name,
+      List<GpuDevice> gpus,
+      PlacementStrategy strategy,
+      List<ObservedGpu> observed,
+      Map<String, String> labels,
+      String pool) {
+    this(name, gpus, strategy, observed, labels, pool, 0);
   }
 
   /** A node known only from its labels or allocatable: nothing observed. */
@@ -61,12 +79,17 @@ public record GpuNode(
 
   /** The same node as its agent describes its GPUs. */
   public GpuNode withGpus(List<GpuDevice> newGpus, List<ObservedGpu> newObserved) {
-    return new GpuNode(name, newGpus, strategy, newObserved, labels, pool);
+    return withGpus(newGpus, newObserved, 0);
+  }
+
+  /** The same node as its agent describes its GPUs and the host memory it lends them for swap. */
+  public GpuNode withGpus(List<GpuDevice> newGpus, List<ObservedGpu> newObserved, long newSwapMiB) {
+    return new GpuNode(name, newGpus, strategy, newObserved, labels, pool, newSwapMiB);
   }
 
   /** The same node in a pool, with the strategy it places GPU pods by. */
   public GpuNode inPool(String newPool, PlacementStrategy newStrategy) {
-    return new GpuNode(name, gpus, newStrategy, observed, labels, newPool);
+    return new GpuNode(name, gpus, newStrategy, observed, labels, newPool, swapMiB);
   }
 
   public int gpuCount() {

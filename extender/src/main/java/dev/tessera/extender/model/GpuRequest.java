@@ -1,6 +1,8 @@
 package dev.tessera.extender.model;
 
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.ComputeShares;
+import dev.tessera.api.assignment.GpuShare;
 import java.util.Objects;
 
 /**
@@ -20,6 +22,11 @@ import java.util.Objects;
  *     &le; 1); 0 when it has none
  * @param memoryLimitMiB for MEMORY, the memory per GPU the pod may grow to ({@code memoryMiB}
  *     &le; limit); 0 when it has none
+ * @param computeShare for FRACTION and MEMORY, the percent of each GPU's compute the pod asks to
+ *     be guaranteed ({@code tessera.dev/compute-share}); {@link GpuShare#UNSET} for the share of
+ *     its fraction, {@link ComputeShares#NOT_PACED} when it runs unpaced
+ * @param swap for FRACTION and MEMORY: the pod may be placed on its node's GPU memory swap when a
+ *     GPU alone has too little memory left ({@code tessera.dev/gpu-swap: "true"})
  */
 public record GpuRequest(
     Kind kind,
@@ -28,7 +35,9 @@ public record GpuRequest(
     long memoryMiB,
     double fractionLimit,
     long memoryLimitMiB,
-    String invalidReason) {
+    String invalidReason,
+    int computeShare,
+    boolean swap) {
 
   public enum Kind {
     NONE,
@@ -38,7 +47,7 @@ public record GpuRequest(
     INVALID
   }
 
-  public static final GpuRequest NONE = new GpuRequest(Kind.NONE, 0, 0, 0, 0, 0, null);
+  public static final GpuRequest NONE = new GpuRequest(Kind.NONE, 0, 0, 0, 0, 0, null, GpuShare.UNSET, false);
 
   public GpuRequest {
     Objects.requireNonNull(kind, "kind");
@@ -65,22 +74,26 @@ public record GpuRequest(
           memoryLimitMiB >= memoryMiB && memoryLimitMiB <= WellKnown.MAX_GPU_MEMORY_MIB,
           "memory limit must be in [memory, " + WellKnown.MAX_GPU_MEMORY_MIB + "] MiB");
     }
+    if (computeShare != GpuShare.UNSET || swap) {
+      require(kind == Kind.FRACTION || kind == Kind.MEMORY, "only fractions have a compute share or swap, not " + kind);
+      require(computeShare >= GpuShare.UNSET && computeShare <= ComputeShares.WHOLE, "compute share must be 0..100");
+    }
   }
 
   public static GpuRequest whole(int count) {
-    return new GpuRequest(Kind.WHOLE, count, 0, 0, 0, 0, null);
+    return new GpuRequest(Kind.WHOLE, count, 0, 0, 0, 0, null, GpuShare.UNSET, false);
   }
 
   public static GpuRequest fraction(double fraction, int devices) {
-    return new GpuRequest(Kind.FRACTION, devices, fraction, 0, 0, 0, null);
+    return new GpuRequest(Kind.FRACTION, devices, fraction, 0, 0, 0, null, GpuShare.UNSET, false);
   }
 
   public static GpuRequest memory(long memoryMiB, int devices) {
-    return new GpuRequest(Kind.MEMORY, devices, 0, memoryMiB, 0, 0, null);
+    return new GpuRequest(Kind.MEMORY, devices, 0, memoryMiB, 0, 0, null, GpuShare.UNSET, false);
   }
 
   public static GpuRequest invalid(String reason) {
-    return new GpuRequest(Kind.INVALID, 0, 0, 0, 0, 0, reason);
+    return new GpuRequest(Kind.INVALID, 0, 0, 0, 0, 0, reason, GpuShare.UNSET, false);
   }
 
   /**
@@ -88,12 +101,47 @@ public record GpuRequest(
    * 1).withFractionLimit(0.8)}.
    */
   public GpuRequest withFractionLimit(double limit) {
-    return new GpuRequest(kind, devices, fraction, memoryMiB, limit, 0, invalidReason);
+    return new GpuRequest(kind, devices, fraction, memoryMiB, limit, 0, invalidReason, computeShare, swap);
   }
 
   /** This memory request, allowed to grow to {@code limitMiB} on each GPU. */
   public GpuRequest withMemoryLimit(long limitMiB) {
-    return new GpuRequest(kind, devices, fraction, memoryMiB, 0, limitMiB, invalidReason);
+    return new GpuRequest(kind, devices, fraction, memoryMiB, 0, limitMiB, invalidReason, computeShare, swap);
+  }
+
+  /**
+   * This fractional request with the compute share its pod asks for: 1..100 percent, {@link
+   * ComputeShares#NOT_PACED}, or {@link GpuShare#UNSET} for the share of its fraction.
+   */
+  public GpuRequest withComputeShare(int percent) {
+    return new GpuRequest(kind, devices, fraction, memoryMiB, fractionLimit, memoryLimitMiB, invalidReason, percent, swap);
+  }
+
+  /** This fractional request, which may (or may not) be placed on its node's GPU memory swap. */
+  public GpuRequest withSwap(boolean mayUseSwap) {
+    return new GpuRequest(
+        kind, devices, fraction, memoryMiB, fractionLimit, memoryLimitMiB, invalidReason, computeShare, mayUseSwap);
+  }
+
+  /**
+   * The share of the compute of a GPU of {@code gpuMemoryMiB} this request is guaranteed, in
+   * percent: what it asked for, else the share of its fraction (of memory, for MEMORY), as the node
+   * agent would work it out; 0 when it is not paced (whole GPUs, no GPU, opted out).
+   */
+  public int computeSharePercent(long gpuMemoryMiB) {
+    if (kind != Kind.FRACTION && kind != Kind.MEMORY) {
+      return 0;
+    }
+    if (computeShare != GpuShare.UNSET) {
+      return computeShare;
+    }
+    if (kind == Kind.FRACTION) {
+      return ComputeShares.ofFraction(fraction);
+    }
+    // As placement writes a memory request's fraction: its need over the GPU's size.
+    return gpuMemoryMiB > 0
+        ? ComputeShares.ofFraction(Math.min(1.0, (double) Math.max(1, memoryMiB) / gpuMemoryMiB))
+        : ComputeShares.WHOLE;
   }
 
   public boolean wantsGpu() {
@@ -166,11 +214,21 @@ public record GpuRequest(
       case NONE -> "no GPU";
       case WHOLE -> devices == 1 ? "1 whole GPU" : devices + " whole GPUs";
       case FRACTION -> fractionText(fraction) + (devices == 1 ? " of one GPU" : " of each of " + devices + " GPUs")
-          + (borrows() ? " (may borrow up to " + fractionText(fractionLimit) + ")" : "");
+          + (borrows() ? " (may borrow up to " + fractionText(fractionLimit) + ")" : "") + sharing();
       case MEMORY -> memoryMiB + " MiB" + (devices == 1 ? " of one GPU" : " on each of " + devices + " GPUs")
-          + (borrows() ? " (may borrow up to " + memoryLimitMiB + " MiB)" : "");
+          + (borrows() ? " (may borrow up to " + memoryLimitMiB + " MiB)" : "") + sharing();
       case INVALID -> "an invalid GPU request";
     };
+  }
+
+  /** What the pod asked of compute and swap, when it asked: " with a 30% compute share, on swap if need be". */
+  private String sharing() {
+    if (computeShare == GpuShare.UNSET && !swap) {
+      return "";
+    }
+    String share = computeShare == GpuShare.UNSET ? ""
+        : computeShare == ComputeShares.NOT_PACED ? " unpaced" : " with a " + computeShare + "% compute share";
+    return share + (swap ? ", on GPU memory swap if need be" : "");
   }
 
   /** A fraction with two decimals, "0.25". Failure reasons print thousands of these per call. */

@@ -13,8 +13,15 @@ import java.util.Objects;
  *     back by the agent as soon as a tenant needs its own request, so it does not count against
  *     the free memory a new pod can be placed on
  * @param healthReason why the GPU is unhealthy; empty when healthy
+ * @param computeGuaranteedPercent the compute shares the agent's paced tenants on the GPU are
+ *     guaranteed, summed (what the native library enforces, which placement's own count may not yet
+ *     know of); {@link #UNKNOWN} from agents that do not say
  */
-public record ObservedGpu(long usedMiB, long borrowedMiB, boolean healthy, String healthReason) {
+public record ObservedGpu(
+    long usedMiB, long borrowedMiB, boolean healthy, String healthReason, int computeGuaranteedPercent) {
+  /** {@link #computeGuaranteedPercent} of a report that does not say. */
+  public static final int UNKNOWN = -1;
+
   public ObservedGpu {
     Objects.requireNonNull(healthReason, "healthReason");
     if (usedMiB < 0 || usedMiB > WellKnown.MAX_GPU_MEMORY_MIB) {
@@ -25,6 +32,14 @@ public record ObservedGpu(long usedMiB, long borrowedMiB, boolean healthy, Strin
       throw new IllegalArgumentException(
           "observed borrowed memory must be 0.." + WellKnown.MAX_GPU_MEMORY_MIB + " MiB, was " + borrowedMiB);
     }
+    if (computeGuaranteedPercent < UNKNOWN) {
+      throw new IllegalArgumentException("guaranteed compute must be >= 0 percent, was " + computeGuaranteedPercent);
+    }
+  }
+
+  /** A measurement without compute shares: an agent that does not pace, or does not say. */
+  public ObservedGpu(long usedMiB, long borrowedMiB, boolean healthy, String healthReason) {
+    this(usedMiB, borrowedMiB, healthy, healthReason, UNKNOWN);
   }
 
   /** A measurement with nothing on loan. */

@@ -8,15 +8,18 @@ import static dev.tessera.api.WellKnown.GPU_MEMORY_LIMIT;
 import static dev.tessera.api.WellKnown.GPU_RESOURCE;
 
 import dev.tessera.api.WellKnown;
+import dev.tessera.api.assignment.ComputeShares;
+import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.GpuRequest;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * Reads a pod's GPU request from its {@code nvidia.com/gpu} resources and fraction annotations
- * (with their limits, for dynamic fractions). Anything it cannot understand becomes {@link
+ * (with their limits, for dynamic fractions, and a fraction's compute share and swap opt-in). Anything it cannot understand becomes {@link
  * GpuRequest#invalid} with a reason a user can act on; it never throws on user input.
  */
 public final class GpuRequestParser {
@@ -34,6 +37,56 @@ public final class GpuRequestParser {
    *     app containers, so the pod needs the larger of their maximum and the app containers' sum
    */
   public static GpuRequest parse(
+      Map<String, String> annotations, List<String> gpuQuantities, List<String> initGpuQuantities) {
+    GpuRequest request = parseRequest(annotations, gpuQuantities, initGpuQuantities);
+    return request.kind() == GpuRequest.Kind.INVALID ? request : withSharing(request, annotations);
+  }
+
+  /**
+   * The request with what its pod asks of a shared GPU beyond memory: a compute share ({@value
+   * WellKnown#COMPUTE_SHARE}) and GPU memory swap ({@value WellKnown#GPU_SWAP}). Both only mean
+   * something for a fraction; on any other request they are a mistake to report.
+   */
+  private static GpuRequest withSharing(GpuRequest request, Map<String, String> annotations) {
+    String share = annotations.get(WellKnown.COMPUTE_SHARE);
+    String swap = annotations.get(WellKnown.GPU_SWAP);
+    if (share == null && swap == null) {
+      return request; // the common case
+    }
+    boolean mayUseSwap = false;
+    if (swap != null) {
+      String value = swap.trim().toLowerCase(Locale.ROOT);
+      if (!value.equals("true") && !value.equals("false")) {
+        return GpuRequest.invalid(WellKnown.GPU_SWAP + " must be \"true\" or \"false\", was '" + swap + "'");
+      }
+      mayUseSwap = value.equals("true");
+    }
+    ComputeShares.Setting setting = ComputeShares.parse(share);
+    if (setting instanceof ComputeShares.Setting.Invalid invalid) {
+      return GpuRequest.invalid(invalid.reason());
+    }
+    if (!request.shared()) {
+      boolean whole = request.kind() == GpuRequest.Kind.WHOLE;
+      String with = whole
+          ? " with " + GPU_RESOURCE + "=" + request.devices() + "; whole GPUs are not shared, so they"
+          : " without " + GPU_FRACTION + " or " + GPU_MEMORY + "; only a fraction of a GPU";
+      if (share != null) {
+        return GpuRequest.invalid(
+            WellKnown.COMPUTE_SHARE + " is set" + with + (whole ? " have no compute share to set" : " has a compute share"));
+      }
+      if (mayUseSwap) {
+        return GpuRequest.invalid(
+            WellKnown.GPU_SWAP + " is \"true\"" + with + (whole ? " never go" : " goes") + " on GPU memory swap");
+      }
+      return request;
+    }
+    int percent = setting instanceof ComputeShares.Setting.Percent p
+        ? p.percent()
+        : setting instanceof ComputeShares.Setting.None ? ComputeShares.NOT_PACED : GpuShare.UNSET;
+    return request.withComputeShare(percent).withSwap(mayUseSwap);
+  }
+
+  private static GpuRequest parseRequest(
       Map<String, String> annotations, List<String> gpuQuantities, List<String> initGpuQuantities) {
     long whole;
     try {

@@ -1,5 +1,6 @@
 package dev.tessera.extender.scheduling;
 
+import dev.tessera.api.assignment.ComputeShares;
 import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
@@ -18,7 +19,13 @@ import java.util.Map;
  *
  * <p>Per GPU it keeps memory held by shared tenants, whether someone holds it whole, and how many
  * tenants share it. Held memory may exceed a GPU's size when the cluster itself is over-committed
- * (two schedulers placed on the same GPU): the ledger records what is, and free is then 0.
+ * (two schedulers placed on the same GPU): the ledger records what is, and free is then 0. It may
+ * also exceed it by what pods were placed on the node's GPU memory swap, which is no
+ * over-commitment: the node lends host memory for it.
+ *
+ * <p>Per GPU it also keeps the compute shares its paced tenants are guaranteed, summed: the
+ * ledger's count or the node agent's, whichever is larger. A paced pod fits a GPU only if its share
+ * fits beside them.
  */
 public final class NodeState {
   private final GpuNode node;
@@ -55,6 +62,14 @@ public final class NodeState {
   private final double load;
   /** GPUs claimed beyond what they have: two whole holders, a whole holder and tenants, or more memory than it has. */
   private final int overcommitted;
+  /** Per GPU: compute shares guaranteed to paced tenants, percent: the ledger's or the agent's, the larger. */
+  private final int[] computeGuaranteed;
+  /** The least compute share left on any GPU: a paced request of at most this fits wherever memory does. */
+  private final int minComputeFree;
+  /** Per GPU: memory of its tenants placed on the node's swap, MiB. */
+  private final long[] swapHeldMiB;
+  /** Host memory the node lends to GPU swap not yet placed on, MiB. */
+  private final long swapRoomMiB;
 
   private NodeState(GpuNode node, Map<String, Allocation> allocations) {
     this.node = node;
@@ -67,7 +82,10 @@ public final class NodeState {
     this.sharedLimitMiB = new long[gpus];
     this.sharedTenants = new int[gpus];
     this.exclusive = new boolean[gpus];
+    this.computeGuaranteed = new int[gpus];
+    this.swapHeldMiB = new long[gpus];
     int[] wholeHolders = new int[gpus];
+    long swapHeld = 0;
     for (Allocation allocation : allocations.values()) {
       for (GpuShare share : allocation.assignment().shares()) {
         int i = share.index();
@@ -81,9 +99,14 @@ public final class NodeState {
           sharedMiB[i] += share.memoryMiB();
           sharedLimitMiB[i] += share.limitMiB();
           sharedTenants[i]++;
+          computeGuaranteed[i] += share.computeSharePercent();
+          swapHeldMiB[i] += share.swapMiB();
+          swapHeld += share.swapMiB();
         }
       }
     }
+    this.swapRoomMiB = Math.max(0, node.swapMiB() - swapHeld);
+    int minCompute = ComputeShares.WHOLE;
     int free = 0;
     double sum = 0;
     this.freeMiB = new long[gpus];
@@ -105,6 +128,14 @@ public final class NodeState {
           ? freeMiB[i]
           : Math.min(freeMiB[i], Math.max(0, total - observed.usedMiB()));
       maxFree = Math.max(maxFree, freeMiB[i]);
+      if (observed != null && observed.computeGuaranteedPercent() > computeGuaranteed[i]) {
+        // Paced tenants the ledger does not count (placed by another extender, or whose share the
+        // agent read otherwise): what the library enforces is what is left.
+        computeGuaranteed[i] = observed.computeGuaranteedPercent();
+      }
+      if (freeMiB[i] > 0) { // a GPU without room takes no shared pod whatever its compute
+        minCompute = Math.min(minCompute, computeFree(i));
+      }
       if (total != uniform) {
         uniform = 0;
       }
@@ -124,11 +155,12 @@ public final class NodeState {
     int over = 0;
     for (int i = 0; i < gpus; i++) {
       if (wholeHolders[i] > 1 || (wholeHolders[i] == 1 && sharedTenants[i] > 0)
-          || (totalMiB[i] > 0 && sharedMiB[i] > totalMiB[i])) {
+          || (totalMiB[i] > 0 && sharedMiB[i] > totalMiB[i] + swapHeldMiB[i])) {
         over++;
       }
     }
     this.overcommitted = over;
+    this.minComputeFree = minCompute;
     this.maxFreeMiB = maxFree;
     this.unhealthy = sick;
     this.uniformMemoryMiB = uniform;
@@ -240,6 +272,48 @@ public final class NodeState {
     return unlentFreeMiB[gpu];
   }
 
+  /**
+   * Percent of the GPU's compute not yet guaranteed to a paced tenant: 100 less their shares, by
+   * the ledger or the node agent, whichever counts more; 0 if held whole.
+   */
+  public int computeFree(int gpu) {
+    return exclusive[gpu] ? 0 : Math.max(0, ComputeShares.WHOLE - computeGuaranteed[gpu]);
+  }
+
+  /** The compute shares the GPU's paced tenants are guaranteed, summed, in percent. */
+  public int computeGuaranteed(int gpu) {
+    return computeGuaranteed[gpu];
+  }
+
+  /**
+   * The least {@link #computeFree} of the node's GPUs with free memory: a paced request whose share
+   * is no more fits wherever its memory does, so placement need not look at each GPU's compute.
+   */
+  public int minComputeFree() {
+    return minComputeFree;
+  }
+
+  /** Memory of the GPU's tenants that placement counted on the node's swap, MiB. */
+  public long swapHeldMiB(int gpu) {
+    return swapHeldMiB[gpu];
+  }
+
+  /**
+   * Host memory the node lends to GPU memory swap that no pod was placed on yet, MiB, shared by all
+   * its GPUs; 0 when it has no swap or no fresh agent report.
+   */
+  public long swapRoomMiB() {
+    return swapRoomMiB;
+  }
+
+  /**
+   * Whether a shared request may go on this GPU at all, on swap if need be: its memory size is
+   * known, no pod holds it whole, and the agent does not call it unhealthy.
+   */
+  public boolean sharable(int gpu) {
+    return totalMiB[gpu] > 0 && !exclusive[gpu] && healthy[gpu];
+  }
+
   /** False when the node agent reports the GPU unhealthy; true when no agent reports. */
   public boolean healthy(int gpu) {
     return healthy[gpu];
@@ -304,7 +378,8 @@ public final class NodeState {
           }
         }
       }
-      boolean over = whole > 1 || (whole == 1 && claimants.size() > 1) || (totalMiB[i] > 0 && claimed > totalMiB[i]);
+      boolean over = whole > 1 || (whole == 1 && claimants.size() > 1)
+          || (totalMiB[i] > 0 && claimed > totalMiB[i] + swapHeldMiB[i]);
       if (over) {
         claimants.sort(java.util.Comparator.comparing(PodKey::toString));
         found.add(new Overlap(i, totalMiB[i], List.copyOf(claimants), claimed));

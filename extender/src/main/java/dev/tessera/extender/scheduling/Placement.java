@@ -16,9 +16,16 @@ import java.util.Objects;
  *
  * <p>{@link #check} and {@link #score} run for every node of every filter and prioritize call, so
  * they allocate nothing on the common paths: only a failure's reason is built as a string.
+ *
+ * <p>A shared request fits a GPU when its memory fits and, if the pod is paced, its compute share
+ * fits beside the shares the GPU's paced tenants are guaranteed ({@link NodeState#computeFree}).
+ * A pod that opts in to GPU memory swap may also go where its memory fits only with the node's
+ * swap room ({@link NodeState#swapRoomMiB}), the last choice: it is told how much went on swap.
  */
 public final class Placement {
   public static final int MAX_SCORE = 10;
+  /** The largest figure {@link #failure}'s key holds in its first field (24 bits). */
+  private static final long MAX_FIGURE = (1L << 24) - 1;
 
   private final PlacementStrategy defaultStrategy;
 
@@ -38,7 +45,8 @@ public final class Placement {
       case NONE -> true;
       case INVALID -> false;
       case WHOLE -> node.freeWholeGpus() >= request.devices();
-      case FRACTION, MEMORY -> sharedGpusFitting(node, request) >= request.devices();
+      case FRACTION, MEMORY ->
+          request.swap() ? fitsWithSwap(node, request) : sharedGpusFitting(node, request) >= request.devices();
     };
   }
 
@@ -65,16 +73,120 @@ public final class Placement {
 
   private static int sharedGpusFitting(NodeState node, GpuRequest request) {
     long uniformNeed = uniformNeedMiB(node, request);
-    if (uniformNeed > 0 && request.devices() == 1) {
-      return node.maxFreeMiB() >= uniformNeed ? 1 : 0;
+    int uniformShare = uniformShare(node, request);
+    if (uniformNeed > 0 && request.devices() == 1 && node.minComputeFree() >= uniformShare) {
+      return node.maxFreeMiB() >= uniformNeed ? 1 : 0; // the share fits wherever the memory does
     }
     int fitting = 0;
     for (int i = 0; i < node.gpuCount(); i++) {
-      if (node.memoryKnown(i) && node.freeMiB(i) >= needMiB(node, request, i, uniformNeed)) {
+      if (node.memoryKnown(i) && node.freeMiB(i) >= needMiB(node, request, i, uniformNeed)
+          && computeFits(node, request, i, uniformShare)) {
         fitting++;
       }
     }
     return fitting;
+  }
+
+  /**
+   * A swap request: GPUs where it fits outright count first, then those needing the least swap,
+   * while the node's swap room, shared by all its GPUs, lasts.
+   */
+  private static boolean fitsWithSwap(NodeState node, GpuRequest request) {
+    long uniformNeed = uniformNeedMiB(node, request);
+    int uniformShare = uniformShare(node, request);
+    int fitting = 0;
+    long taken = 0; // bit i set: GPU i counted (GpuNode caps a node at 64 GPUs)
+    for (int i = 0; i < node.gpuCount() && fitting < request.devices(); i++) {
+      if (node.sharable(i) && node.freeMiB(i) >= needMiB(node, request, i, uniformNeed)
+          && computeFits(node, request, i, uniformShare)) {
+        fitting++;
+        taken |= 1L << i;
+      }
+    }
+    long room = node.swapRoomMiB();
+    while (fitting < request.devices()) {
+      int gpu = leastSwap(node, request, taken, room, uniformNeed, uniformShare);
+      if (gpu < 0) {
+        return false;
+      }
+      room -= swapNeedMiB(node, request, gpu, uniformNeed);
+      taken |= 1L << gpu;
+      fitting++;
+    }
+    return true;
+  }
+
+  /**
+   * The GPU, not in {@code excluded}, where the request fits with the least of the node's swap, at
+   * most {@code room}; lowest index breaks ties. -1 if none.
+   */
+  private static int leastSwap(
+      NodeState node, GpuRequest request, long excluded, long room, long uniformNeed, int uniformShare) {
+    int best = -1;
+    long bestSwap = Long.MAX_VALUE;
+    for (int i = 0; i < node.gpuCount(); i++) {
+      if ((excluded & (1L << i)) != 0 || !node.sharable(i) || !computeFits(node, request, i, uniformShare)) {
+        continue;
+      }
+      long need = needMiB(node, request, i, uniformNeed);
+      if (need > node.totalMiB(i)) {
+        continue; // more than the GPU can ever hold at once, swap or not
+      }
+      long swap = swapNeedMiB(node, request, i, uniformNeed);
+      if (swap <= room && swap < bestSwap) {
+        best = i;
+        bestSwap = swap;
+      }
+    }
+    return best;
+  }
+
+  /** The part of the request's memory on GPU {@code gpu} that does not fit its free memory. */
+  private static long swapNeedMiB(NodeState node, GpuRequest request, int gpu, long uniformNeed) {
+    return Math.max(0, needMiB(node, request, gpu, uniformNeed) - node.freeMiB(gpu));
+  }
+
+  /** The request's compute share on every GPU of a uniform node; -1 when sizes differ or are unknown. */
+  private static int uniformShare(NodeState node, GpuRequest request) {
+    long uniform = node.uniformMemoryMiB();
+    return uniform > 0 ? request.computeSharePercent(uniform) : -1;
+  }
+
+  /**
+   * Whether the request's compute share fits beside what GPU {@code gpu}'s paced tenants hold. A
+   * swap request without a share of its own takes what is left, up to its fraction's share (see
+   * {@link #computeShareOn}): it needs only some compute left.
+   */
+  private static boolean computeFits(NodeState node, GpuRequest request, int gpu, int uniformShare) {
+    int share = uniformShare >= 0 ? uniformShare : request.computeSharePercent(node.totalMiB(gpu));
+    if (share == 0) {
+      return true;
+    }
+    return node.computeFree(gpu) >= (takesWhatIsLeft(request) ? 1 : share);
+  }
+
+  /**
+   * A pod on GPU memory swap may hold more of a GPU's memory than is there, with its neighbours:
+   * their fractions add up past 1, so their fractions' compute shares cannot all be guaranteed. Such
+   * a pod, unless it asked for a share, is guaranteed the compute its GPU has left, up to its
+   * fraction's share.
+   */
+  private static boolean takesWhatIsLeft(GpuRequest request) {
+    return request.swap() && request.computeShare() == GpuShare.UNSET;
+  }
+
+  /**
+   * The compute share the assignment records for the request on GPU {@code gpu}: what it asked
+   * for, or for a swap request what is left up to its fraction's share; {@link GpuShare#UNSET}
+   * where it is its fraction's share, which needs no words (the agent and the ledger both work it
+   * out from the fraction), so such assignments read as they always did.
+   */
+  private static int computeShareOn(NodeState node, GpuRequest request, int gpu) {
+    if (request.computeShare() != GpuShare.UNSET) {
+      return request.computeSharePercent(node.totalMiB(gpu));
+    }
+    int own = request.computeSharePercent(node.totalMiB(gpu));
+    return request.swap() && node.computeFree(gpu) < own ? node.computeFree(gpu) : GpuShare.UNSET;
   }
 
   /** Which sentence explains a failure; with its figures it is the memo key. */
@@ -88,7 +200,10 @@ public final class Placement {
     WHOLE_BUSY(false),
     NO_ROOM(false),
     TOO_FEW_FREE(false),
-    LARGEST_FREE(false);
+    LARGEST_FREE(false),
+    COMPUTE_TAKEN(false),
+    COMPUTE_TOO_FEW(false),
+    SWAP_SHORT(false);
 
     final boolean unresolvable;
 
@@ -138,6 +253,15 @@ public final class Placement {
           needs + "largest free is "
               + (request.kind() == GpuRequest.Kind.FRACTION ? GpuRequest.hundredthsText(a) : a + " MiB")
               + " on GPU " + d;
+      case COMPUTE_TAKEN ->
+          needs + "GPU " + d + " has the memory but not the compute: its paced pods are guaranteed " + a
+              + "% of it and this pod needs " + c + "% (set " + WellKnown.COMPUTE_SHARE + " lower, or \""
+              + WellKnown.COMPUTE_SHARE_NONE + "\" to run unpaced)";
+      case COMPUTE_TOO_FEW ->
+          needs + "only " + gpuCount(a) + " with the memory " + (a == 1 ? "has" : "have") + " " + c
+              + "% of compute left to guarantee";
+      case SWAP_SHORT ->
+          needs + "no GPU has room for it, even with the " + a + " MiB of GPU memory swap the node has left";
     };
   }
 
@@ -172,12 +296,18 @@ public final class Placement {
       return failure(memo, request, Reason.TOO_FEW_GPUS, gpus, 0, 0, 0);
     }
     long uniformNeed = uniformNeedMiB(node, request);
+    int uniformShare = uniformShare(node, request);
+    long swapRoom = request.swap() ? node.swapRoomMiB() : 0;
     int fitting = 0;
+    int fittingBoth = 0;
     int couldEverFit = 0;
     int memoryKnown = 0;
     int largestFreeGpu = -1;
     long largestFree = -1;
     long largestGpu = 0;
+    int computeGpu = -1;
+    int leastGuaranteed = Integer.MAX_VALUE;
+    int shareNeeded = 0;
     for (int i = 0; i < gpus; i++) {
       if (!node.memoryKnown(i)) {
         continue;
@@ -191,8 +321,16 @@ public final class Placement {
       }
       couldEverFit++;
       long free = node.freeMiB(i);
-      if (free >= need) {
+      if (free >= need || (swapRoom > 0 && node.sharable(i) && need - free <= swapRoom)) {
         fitting++;
+        if (computeFits(node, request, i, uniformShare)) {
+          fittingBoth++;
+        } else if (node.computeGuaranteed(i) < leastGuaranteed) {
+          computeGpu = i;
+          leastGuaranteed = node.computeGuaranteed(i);
+          shareNeeded = takesWhatIsLeft(request) ? 1
+              : uniformShare >= 0 ? uniformShare : request.computeSharePercent(total);
+        }
       }
       if (free > largestFree) {
         largestFree = free;
@@ -207,6 +345,16 @@ public final class Placement {
     }
     if (couldEverFit < request.devices()) {
       return failure(memo, request, Reason.TOO_FEW_LARGE_ENOUGH, couldEverFit, 0, 0, 0);
+    }
+    if (fitting >= request.devices() && fittingBoth < request.devices()) {
+      // The memory is there; the compute is guaranteed to others.
+      return request.devices() == 1
+          ? failure(memo, request, Reason.COMPUTE_TAKEN, Math.min(leastGuaranteed, MAX_FIGURE), 0, shareNeeded, computeGpu)
+          : failure(memo, request, Reason.COMPUTE_TOO_FEW, fittingBoth, 0, shareNeeded, 0);
+    }
+    if (request.swap() && (swapRoom > 0 || fitting >= request.devices())) {
+      // No GPU has the room even with swap (or the GPUs need more of it together than there is).
+      return failure(memo, request, Reason.SWAP_SHORT, Math.min(swapRoom, MAX_FIGURE), 0, 0, 0);
     }
     if (largestFree <= 0) {
       return failure(memo, request, Reason.NO_ROOM, 0, 0, gpus - node.freeWholeGpus(), gpus);
@@ -254,11 +402,15 @@ public final class Placement {
     }
     int gpu;
     int[] chosen = null;
-    if (request.devices() == 1) {
+    if (request.devices() == 1 && !request.swap()) {
       gpu = chooseOneShared(node, request, strategy, 0);
     } else {
       chosen = chooseShared(node, request, strategy);
       gpu = chosen[0];
+    }
+    if (chosen != null && request.swap() && anyOnSwap(node, request, chosen)) {
+      // Fits only with host memory standing in for the GPU's: last choice, whatever the strategy.
+      return 0;
     }
     boolean reclaims = chosen == null ? takesALoanBack(node, request, gpu) : anyTakesALoanBack(node, request, chosen);
     if (reclaims) {
@@ -304,7 +456,9 @@ public final class Placement {
               : Math.min(1.0, (double) need / gpu.memoryMiB());
       // The limit rides along for the node agent; the ledger counts only what the pod needs.
       long limit = Math.max(need, request.limitMiBPerDevice(gpu.memoryMiB()));
-      shares.add(new GpuShare(i, gpu.uuid(), need, limit, fraction));
+      int computeShare = computeShareOn(node, request, i);
+      long swap = request.swap() ? Math.max(0, need - node.freeMiB(i)) : 0;
+      shares.add(new GpuShare(i, gpu.uuid(), need, limit, fraction, computeShare, swap));
     }
     return new GpuAssignment(node.name(), false, shares);
   }
@@ -337,6 +491,7 @@ public final class Placement {
   private static int chooseOneShared(
       NodeState node, GpuRequest request, PlacementStrategy strategy, long excluded) {
     long uniformNeed = uniformNeedMiB(node, request);
+    int uniformShare = uniformShare(node, request);
     int best = -1;
     long bestFree = 0;
     boolean bestUnlent = false;
@@ -349,7 +504,7 @@ public final class Placement {
       }
       long free = node.freeMiB(i);
       long need = needMiB(node, request, i, uniformNeed);
-      if (free < need) {
+      if (free < need || !computeFits(node, request, i, uniformShare)) {
         continue;
       }
       boolean unlent = node.unlentFreeMiB(i) >= need;
@@ -372,11 +527,24 @@ public final class Placement {
     return node.unlentFreeMiB(gpu) < needMiB(request, node.totalMiB(gpu));
   }
 
+  /**
+   * The GPUs for a shared request: those it fits outright first, by strategy; then, for a swap
+   * request, those needing the least of the node's swap while it lasts.
+   */
   private static int[] chooseShared(NodeState node, GpuRequest request, PlacementStrategy strategy) {
     int[] chosen = new int[request.devices()];
     long taken = 0; // bit i set: GPU i already chosen (GpuNode caps a node at 64 GPUs)
+    long room = node.swapRoomMiB();
+    long uniformNeed = uniformNeedMiB(node, request);
+    int uniformShare = uniformShare(node, request);
     for (int k = 0; k < chosen.length; k++) {
       int next = chooseOneShared(node, request, strategy, taken);
+      if (next < 0 && request.swap()) {
+        next = leastSwap(node, request, taken, room, uniformNeed, uniformShare);
+        if (next >= 0) {
+          room -= swapNeedMiB(node, request, next, uniformNeed);
+        }
+      }
       if (next < 0) {
         throw new IllegalStateException("checked fit but found only " + k + " GPUs on " + node.name());
       }
@@ -384,6 +552,15 @@ public final class Placement {
       taken |= 1L << next;
     }
     return chosen;
+  }
+
+  private static boolean anyOnSwap(NodeState node, GpuRequest request, int[] gpus) {
+    for (int gpu : gpus) {
+      if (node.freeMiB(gpu) < needMiB(request, node.totalMiB(gpu))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean anyTakesALoanBack(NodeState node, GpuRequest request, int[] gpus) {

@@ -40,6 +40,12 @@ public final class AgentReports {
    */
   private final Map<String, long[]> borrowed = new java.util.concurrent.ConcurrentHashMap<>();
   /**
+   * Per reporting node: by GPU index, the compute share its agent lent to busy tenants and the share
+   * left idle, percent (-1: not said). Kept apart from the cache: it moves with every report, and
+   * placement reads only the guaranteed shares, which are in the node's state.
+   */
+  private final Map<String, int[][]> compute = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
    * When each node's agent last had a report accepted, kept after the report goes stale (so the
    * report age keeps growing while the agent is silent) until the node leaves the cache. Read by the
    * metrics without locks.
@@ -78,13 +84,26 @@ public final class AgentReports {
 
   /** As {@link #accept(String, AgentView, int[])}, with the bytes on loan on each GPU (by index). */
   public synchronized boolean accept(String node, AgentView view, int[] busy, long[] borrowedBytes) {
+    int[] none = new int[view.gpus().size()];
+    java.util.Arrays.fill(none, -1);
+    return accept(node, view, busy, borrowedBytes, none, none);
+  }
+
+  /**
+   * As {@link #accept(String, AgentView, int[], long[])}, with each GPU's compute share lent to busy
+   * tenants and left idle (percent, by index; -1 where the agent does not say).
+   */
+  public synchronized boolean accept(
+      String node, AgentView view, int[] busy, long[] borrowedBytes, int[] computeLent, int[] computeIdle) {
     if (!cache.agentReported(node, view)) {
       utilization.remove(node);
       borrowed.remove(node);
+      compute.remove(node);
       return false;
     }
     utilization.put(node, busy.clone());
     borrowed.put(node, borrowedBytes.clone());
+    compute.put(node, new int[][] {computeLent.clone(), computeIdle.clone()});
     Instant now = clock.instant();
     if (listener != ReportListener.NONE) {
       tell(node, now, view, busy);
@@ -137,6 +156,7 @@ public final class AgentReports {
       cache.agentReported(node, null);
       utilization.remove(node);
       borrowed.remove(node);
+      compute.remove(node);
       log.warn(
           "node {}: no report from its agent for {}; placing by the node's labels again and"
               + " ignoring its measured GPU use. Check the tessera-node-agent pod on that node",
@@ -171,6 +191,27 @@ public final class AgentReports {
   public double borrowedBytes(String node, int gpu) {
     long[] bytes = borrowed.get(node);
     return bytes == null || gpu < 0 || gpu >= bytes.length ? Double.NaN : bytes[gpu];
+  }
+
+  /**
+   * The compute share of the GPU its node agent lent to busy tenants, percent, by its latest fresh
+   * report; NaN when no agent reports for the node or it says nothing of the GPU.
+   */
+  public double computeLentPercent(String node, int gpu) {
+    return computeFigure(node, gpu, 0);
+  }
+
+  /** As {@link #computeLentPercent}, for the share that could be lent now. */
+  public double computeIdlePercent(String node, int gpu) {
+    return computeFigure(node, gpu, 1);
+  }
+
+  private double computeFigure(String node, int gpu, int which) {
+    int[][] figures = compute.get(node);
+    if (figures == null || gpu < 0 || gpu >= figures[which].length || figures[which][gpu] < 0) {
+      return Double.NaN;
+    }
+    return figures[which][gpu];
   }
 
   /** GPUs the node's latest fresh report lists; -1 when no agent reports for it. */

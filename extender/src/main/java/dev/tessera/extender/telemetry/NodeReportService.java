@@ -71,7 +71,8 @@ final class NodeReportService extends NodeReportsGrpc.NodeReportsImplBase {
     ReportReader.Read read = reader.read(report);
     String problem;
     if (read instanceof ReportReader.Read.Ok ok) {
-      if (reports.accept(ok.node(), ok.view(), ok.utilization(), ok.borrowedBytes())) {
+      if (reports.accept(ok.node(), ok.view(), ok.utilization(), ok.borrowedBytes(), ok.computeLent(),
+          ok.computeIdle())) {
         accepted.increment();
         checkAgainstLedger(ok.node(), ok.containers());
         return ack(true, "");

@@ -5,6 +5,7 @@ import dev.tessera.extender.ledger.AgentView;
 import dev.tessera.extender.model.GpuDevice;
 import dev.tessera.extender.model.GpuNode;
 import dev.tessera.extender.model.ObservedGpu;
+import dev.tessera.proto.agent.v1.ComputeShares;
 import dev.tessera.proto.agent.v1.ContainerUsage;
 import dev.tessera.proto.agent.v1.Gpu;
 import dev.tessera.proto.agent.v1.NodeReport;
@@ -21,6 +22,10 @@ import java.util.Map;
  */
 final class ReportReader {
   private static final long MIB = 1024L * 1024;
+  /** 64 PiB: no node lends more host memory; a larger figure is corruption. */
+  private static final long MAX_SWAP_MIB = 64L << 30;
+  /** The device plugin's slots per GPU at most: no GPU has more tenants. */
+  private static final long MAX_TENANTS_PER_GPU = 1024;
 
   /** A usable report, or why not. */
   sealed interface Read {
@@ -28,9 +33,18 @@ final class ReportReader {
      * @param utilization per GPU, by index: percent busy over the agent's last sample
      * @param containers each container's memory on each GPU, for GPUs the report names
      * @param borrowedBytes per GPU, by index: what containers use above their guarantees
+     * @param computeLent per GPU, by index: compute share lent to busy tenants, percent; -1 where the
+     *     report says nothing
+     * @param computeIdle per GPU, by index: compute share that could be lent, percent; -1 likewise
      */
     record Ok(
-        String node, AgentView view, int[] utilization, List<ContainerMemory> containers, long[] borrowedBytes)
+        String node,
+        AgentView view,
+        int[] utilization,
+        List<ContainerMemory> containers,
+        long[] borrowedBytes,
+        int[] computeLent,
+        int[] computeIdle)
         implements Read {}
 
     record Invalid(String reason) implements Read {}
@@ -45,8 +59,15 @@ final class ReportReader {
       return new Read.Invalid(
           "report lists " + report.getGpusCount() + " GPUs; at most " + GpuNode.MAX_GPUS + " are supported");
     }
+    if (Long.compareUnsigned(report.getSwapHostBytes(), MAX_SWAP_MIB * MIB) > 0) {
+      return new Read.Invalid("swap_host_bytes is " + Long.toUnsignedString(report.getSwapHostBytes())
+          + "; more host memory than any node lends");
+    }
     List<GpuDevice> gpus = new ArrayList<>(report.getGpusCount());
     int[] utilization = new int[report.getGpusCount()];
+    int[] guaranteed = new int[report.getGpusCount()];
+    int[] lent = new int[report.getGpusCount()];
+    int[] idle = new int[report.getGpusCount()];
     long[] usedMiBs = new long[report.getGpusCount()];
     Map<String, Integer> indexByUuid = new HashMap<>();
     for (int position = 0; position < report.getGpusCount(); position++) {
@@ -77,6 +98,10 @@ final class ReportReader {
       }
       if (gpu.getUtilizationPercent() > 100) {
         return new Read.Invalid(where + " is " + gpu.getUtilizationPercent() + "% busy; at most 100 makes sense");
+      }
+      String shares = computeShares(gpu, position, guaranteed, lent, idle);
+      if (shares != null) {
+        return new Read.Invalid(where + ".compute_shares " + shares);
       }
       utilization[position] = gpu.getUtilizationPercent();
       usedMiBs[position] = usedMiB;
@@ -109,9 +134,41 @@ final class ReportReader {
       Gpu gpu = report.getGpus(position);
       long borrowedMiB = Math.min(usedMiBs[position], borrowedBytes[position] / MIB);
       observed.add(new ObservedGpu(
-          usedMiBs[position], borrowedMiB, gpu.getHealthy(), gpu.getHealthy() ? "" : gpu.getHealthReason()));
+          usedMiBs[position], borrowedMiB, gpu.getHealthy(), gpu.getHealthy() ? "" : gpu.getHealthReason(),
+          guaranteed[position]));
     }
-    return new Read.Ok(node, new AgentView(gpus, observed), utilization, List.copyOf(containers), borrowedBytes);
+    long swapMiB = Long.divideUnsigned(report.getSwapHostBytes(), MIB);
+    return new Read.Ok(node, new AgentView(gpus, observed, swapMiB), utilization, List.copyOf(containers), borrowedBytes,
+        lent, idle);
+  }
+
+  /**
+   * Fills the GPU's compute-share figures (-1 where the report has none); what is wrong with them,
+   * or null. Guaranteed shares may add up past 100 (something over-committed the GPU), but not past
+   * 100 per tenant; what is lent or idle is a part of the GPU.
+   */
+  private static String computeShares(Gpu gpu, int position, int[] guaranteed, int[] lent, int[] idle) {
+    if (!gpu.hasComputeShares()) {
+      guaranteed[position] = ObservedGpu.UNKNOWN;
+      lent[position] = -1;
+      idle[position] = -1;
+      return null;
+    }
+    ComputeShares shares = gpu.getComputeShares();
+    long tenants = Integer.toUnsignedLong(shares.getTenants());
+    long sum = Integer.toUnsignedLong(shares.getGuaranteedPercent());
+    if (tenants > MAX_TENANTS_PER_GPU || sum > 100 * tenants) {
+      return "says " + tenants + " paced tenant(s) are guaranteed " + sum + "% together; each holds at most 100%"
+          + " and a GPU at most " + MAX_TENANTS_PER_GPU + " tenants";
+    }
+    if (Integer.toUnsignedLong(shares.getLentPercent()) > 100 || Integer.toUnsignedLong(shares.getIdlePercent()) > 100) {
+      return "says " + Integer.toUnsignedString(shares.getLentPercent()) + "% is lent and "
+          + Integer.toUnsignedString(shares.getIdlePercent()) + "% idle; each is at most 100%";
+    }
+    guaranteed[position] = (int) sum;
+    lent[position] = shares.getLentPercent();
+    idle[position] = shares.getIdlePercent();
+    return null;
   }
 
   /** Why a container's figures cannot be memory of a GPU (uint64 on the wire), or null. */

@@ -28,6 +28,8 @@ class GpuRequestParserTest {
   private static final String N = "gpu-fraction-num-devices";
   private static final String FL = "gpu-fraction-limit";
   private static final String ML = "gpu-memory-limit";
+  private static final String CS = "tessera.dev/compute-share";
+  private static final String SW = "tessera.dev/gpu-swap";
 
   /** One row: annotations, app and init containers' nvidia.com/gpu, and what must come out. */
   record Case(
@@ -170,7 +172,36 @@ class GpuRequestParserTest {
         row("bad quantity wins over a good fraction", pod(ann(F, "0.5"), "x").invalid(wholeFormat + ", was 'x'")),
         row("65 whole GPUs", pod("65").invalid("nvidia.com/gpu=65 is more GPUs than any node can have (64)")),
         row("65 whole GPUs summed", pod("33", "32").invalid("nvidia.com/gpu=65 is more GPUs than any node can have (64)")),
-        row("huge whole sum", pod("2147483647", "2147483647").invalid("is more GPUs than any node can have")));
+        row("huge whole sum", pod("2147483647", "2147483647").invalid("is more GPUs than any node can have")),
+        // Compute shares and swap: a fraction's, nobody else's.
+        row("fraction with its own compute share", pod(ann(F, "0.25", CS, "40"))
+            .expect(GpuRequest.fraction(0.25, 1).withComputeShare(40))),
+        row("memory unpaced", pod(ann(M, "8192", CS, "None"))
+            .expect(GpuRequest.memory(8192, 1).withComputeShare(0))),
+        row("fraction on swap if need be", pod(ann(F, "0.5", SW, "True"))
+            .expect(GpuRequest.fraction(0.5, 1).withSwap(true))),
+        row("swap turned down", pod(ann(F, "0.5", SW, "false")).expect(GpuRequest.fraction(0.5, 1))),
+        row("a share is no fraction", pod(ann(F, "0.25", CS, "0.4"))
+            .invalid("tessera.dev/compute-share must be a whole percent of the GPU's compute from 1 to 100")),
+        row("swap is yes or no", pod(ann(F, "0.25", SW, "yes"))
+            .invalid("tessera.dev/gpu-swap must be \"true\" or \"false\", was 'yes'")),
+        row("whole GPUs have no share", pod(ann(CS, "50"), "1")
+            .invalid("tessera.dev/compute-share is set with nvidia.com/gpu=1; whole GPUs are not shared, so they have"
+                + " no compute share to set")),
+        row("whole GPUs do not swap", pod(ann(SW, "true"), "2")
+            .invalid("tessera.dev/gpu-swap is \"true\" with nvidia.com/gpu=2; whole GPUs are not shared, so they never"
+                + " go on GPU memory swap")),
+        row("no GPU, no share", pod(ann(CS, "50"))
+            .invalid("tessera.dev/compute-share is set without gpu-fraction or gpu-memory; only a fraction of a GPU has"
+                + " a compute share")),
+        row("no GPU, swap off is fine", pod(ann(SW, "false")).expect(GpuRequest.NONE)));
+  }
+
+  @Test
+  void describesComputeSharesAndSwapInFailureReasonWords() {
+    assertEquals("0.25 of one GPU with a 40% compute share, on GPU memory swap if need be",
+        GpuRequest.fraction(0.25, 1).withComputeShare(40).withSwap(true).describe());
+    assertEquals("8192 MiB of one GPU unpaced", GpuRequest.memory(8192, 1).withComputeShare(0).describe());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -265,7 +296,7 @@ class GpuRequestParserTest {
     int invalid = 0;
     for (int i = 0; i < 5000; i++) {
       Map<String, String> annotations = new HashMap<>();
-      for (String key : List.of(F, M, N, FL, ML)) {
+      for (String key : List.of(F, M, N, FL, ML, CS, SW)) {
         String value = pool[random.nextInt(pool.length)];
         if (value != null) {
           annotations.put(key, value);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.api.assignment.AssignmentCodec;
 import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.api.assignment.GpuShare;
 import dev.tessera.extender.ledger.ClusterCache;
@@ -17,6 +18,7 @@ import dev.tessera.extender.scheduling.NodeState;
 import dev.tessera.extender.scheduling.Placement;
 import dev.tessera.extender.testing.MutableClock;
 import dev.tessera.extender.testing.Nodes;
+import dev.tessera.proto.agent.v1.ComputeShares;
 import dev.tessera.proto.agent.v1.ContainerUsage;
 import dev.tessera.proto.agent.v1.Gpu;
 import dev.tessera.proto.agent.v1.NodeReport;
@@ -216,6 +218,92 @@ class NodeReportsTest {
     assertEquals(bad.length, registry.counter(NodeReportService.REPORTS, "outcome", "rejected").count());
 
     assertTrue(send(report().build()).getAccepted(), "the stream still works after bad reports");
+  }
+
+  /** The compute-share state of a GPU as the agent's scheduler reports it. */
+  private static ComputeShares shares(int guaranteed, int lent, int idle, int tenants) {
+    return ComputeShares.newBuilder()
+        .setGuaranteedPercent(guaranteed).setLentPercent(lent).setIdlePercent(idle).setTenants(tenants).build();
+  }
+
+  @Test
+  void aGpuWhoseReportedSharesAreAllGuaranteedRefusesAPacedPodEvenWithMemoryFree() throws Exception {
+    // Every GPU: 8 GiB in use by paced tenants guaranteed 100% of its compute between them.
+    ReportAck ack = send(with(r -> {
+      r.clearGpus();
+      for (int i = 0; i < 4; i++) {
+        r.addGpus(gpu(i, 8192).toBuilder().setComputeShares(shares(100, 0, 0, 2)));
+      }
+      return r;
+    }));
+    assertTrue(ack.getAccepted(), ack.getMessage());
+    Placement placement = cache.placement();
+    NodeState node = cache.snapshot().node("gpu-1");
+
+    assertEquals(100, node.computeGuaranteed(0));
+    assertEquals("needs 0.25 of one GPU; GPU 0 has the memory but not the compute: its paced pods are guaranteed"
+        + " 100% of it and this pod needs 25% (set tessera.dev/compute-share lower, or \"none\" to run unpaced)",
+        placement.check(node, GpuRequest.fraction(0.25, 1)).reason());
+    assertTrue(placement.fits(node, GpuRequest.fraction(0.25, 1).withComputeShare(dev.tessera.api.assignment.ComputeShares.NOT_PACED)),
+        "an unpaced pod takes no share");
+
+    // The agent's tenants leave: the next report frees the compute.
+    send(with(r -> {
+      r.clearGpus();
+      for (int i = 0; i < 4; i++) {
+        r.addGpus(gpu(i, 0).toBuilder().setComputeShares(shares(0, 0, 100, 0)));
+      }
+      return r;
+    }));
+    assertTrue(placement.fits(cache.snapshot().node("gpu-1"), GpuRequest.fraction(0.25, 1)));
+  }
+
+  @Test
+  void aSwapNodesGpusTakeASwapPodBeyondTheirMemoryAndTellItSo() throws Exception {
+    // 60 GiB in use on every GPU; the node lends 32 GiB of host memory to swap.
+    send(with(r -> {
+      r.clearGpus();
+      for (int i = 0; i < 4; i++) {
+        r.addGpus(gpu(i, 61440));
+      }
+      return r.setSwapHostBytes(32L << 30);
+    }));
+    Placement placement = cache.placement();
+    GpuRequest forty = GpuRequest.memory(40960, 1);
+
+    assertFalse(placement.fits(cache.snapshot().node("gpu-1"), forty), "without opting in: 20119 MiB free at most");
+    GpuAssignment placed = assume("swapper", forty.withSwap(true));
+
+    assertTrue(placed.onSwap());
+    assertEquals(40960 - (H100_MIB - 61440), placed.shares().get(0).swapMiB());
+    String annotation = AssignmentCodec.encode(placed);
+    assertTrue(annotation.contains("\"swapMiB\":20841"), annotation);
+    assertEquals((32L << 10) - 20841, cache.snapshot().node("gpu-1").swapRoomMiB(), "what is left for the others");
+
+    // The agent falls silent: no report, no swap to place on.
+    clock.advance(Duration.ofSeconds(30));
+    reports.expireStale();
+    assertEquals(0, cache.snapshot().node("gpu-1").swapRoomMiB());
+  }
+
+  @Test
+  void reportedComputeSharesAreCheckedAndShownBesideTheLedger() throws Exception {
+    ReportAck bad = send(with(r -> r.setGpus(0, gpu(0, 0).toBuilder().setComputeShares(shares(50, 150, 0, 1)))));
+    assertFalse(bad.getAccepted());
+    assertEquals("gpus[0].compute_shares says 150% is lent and 0% idle; each is at most 100%", bad.getMessage());
+    ReportAck tooMuch = send(with(r -> r.setGpus(0, gpu(0, 0).toBuilder().setComputeShares(shares(250, 0, 0, 2)))));
+    assertFalse(tooMuch.getAccepted());
+    assertTrue(tooMuch.getMessage().startsWith("gpus[0].compute_shares says 2 paced tenant(s) are guaranteed 250%"),
+        tooMuch.getMessage());
+
+    send(report().build());
+    assume("steady", GpuRequest.fraction(0.25, 1)); // on GPU 0
+    send(with(r -> r.setGpus(0, gpu(0, 20000).toBuilder().setComputeShares(shares(25, 40, 35, 1)))));
+    gpuMemory.update();
+
+    assertEquals(25.0, scraped(onGpu("tessera_gpu_compute_share_guaranteed_percent", 0)));
+    assertEquals(40.0, scraped(onGpu("tessera_gpu_compute_share_lent_percent", 0)));
+    assertEquals(35.0, scraped(onGpu("tessera_gpu_compute_share_idle_percent", 0)));
   }
 
   /** Pod {@code name}'s container on GPU {@code gpu}: used, limit and request in MiB. */

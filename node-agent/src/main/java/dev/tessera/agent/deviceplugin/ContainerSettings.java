@@ -28,6 +28,13 @@ import org.slf4j.LoggerFactory;
  *       mounted read-only at {@value #LIB_DIR_IN_CONTAINER}; {@code NVIDIA_DRIVER_CAPABILITIES} =
  *       {@code compute,utility}; {@code CUDA_DEVICE_ORDER} = {@code PCI_BUS_ID}, so CUDA numbers the
  *       GPUs in the order the limits list them.
+ *   <li>Paced shared GPUs also: {@code TESSERA_GPU_COMPUTE_SHARES} = each visible GPU's compute
+ *       share in percent, same order (100 where not paced); absent when no GPU is paced (whole
+ *       GPUs, a pod that opted out with {@code tessera.dev/compute-share: none}).
+ *   <li>Placed on GPU memory swap also: {@code TESSERA_GPU_SWAP} = {@code 1} and {@code
+ *       TESSERA_GPU_SWAP_HOST_BYTES} = the host memory placement counted for the container on
+ *       each visible GPU, in bytes, same order (0 where it needed none): what the library may keep
+ *       of the container's GPU memory in host memory.
  * </ul>
  */
 final class ContainerSettings {
@@ -39,6 +46,9 @@ final class ContainerSettings {
   static final String USAGE_DIR = "TESSERA_USAGE_DIR";
   static final String LD_PRELOAD = "LD_PRELOAD";
   static final String CUDA_DEVICE_ORDER = "CUDA_DEVICE_ORDER";
+  static final String COMPUTE_SHARES = "TESSERA_GPU_COMPUTE_SHARES";
+  static final String GPU_SWAP = "TESSERA_GPU_SWAP";
+  static final String GPU_SWAP_HOST_BYTES = "TESSERA_GPU_SWAP_HOST_BYTES";
 
   static final String USAGE_DIR_IN_CONTAINER = "/var/run/tessera/usage";
   static final String LIB_DIR_IN_CONTAINER = "/usr/local/tessera/lib";
@@ -80,6 +90,16 @@ final class ContainerSettings {
             .setContainerPath(LIB_DIR_IN_CONTAINER)
             .setHostPath(installDir.resolve("lib").toString())
             .setReadOnly(true));
+    if (claim.gpus().stream().anyMatch(VisibleGpu::paced)) {
+      response.putEnvs(COMPUTE_SHARES,
+          claim.gpus().stream().map(g -> Integer.toString(g.computeSharePercent())).collect(Collectors.joining(",")));
+    }
+    if (claim.gpus().stream().anyMatch(g -> g.swapBytes() > 0)) {
+      response
+          .putEnvs(GPU_SWAP, "1")
+          .putEnvs(GPU_SWAP_HOST_BYTES,
+              claim.gpus().stream().map(g -> Long.toString(g.swapBytes())).collect(Collectors.joining(",")));
+    }
     return response.build();
   }
 

@@ -1,5 +1,6 @@
 package dev.tessera.agent.deviceplugin;
 
+import dev.tessera.agent.enforce.PodEvents;
 import dev.tessera.agent.gpu.GpuBackend;
 import dev.tessera.agent.kube.KubeApi;
 import dev.tessera.proto.deviceplugin.v1beta1.RegisterRequest;
@@ -77,13 +78,24 @@ public final class DevicePlugin implements AutoCloseable {
       KubeApi api,
       ScheduledExecutorService scheduler,
       Clock clock) {
+    this(config, gpus, api, scheduler, clock, PodEvents.NONE);
+  }
+
+  /** @param events where a pod hears what was wrong with its annotations (Warning events) */
+  public DevicePlugin(
+      DevicePluginConfig config,
+      GpuBackend gpus,
+      KubeApi api,
+      ScheduledExecutorService scheduler,
+      Clock clock,
+      PodEvents events) {
     this.config = Objects.requireNonNull(config, "config");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.health = new HealthMonitor(gpus, config.slotsPerGpu(), config.healthPeriod(), scheduler);
     ContainerSettings settings = new ContainerSettings(config.stateDir(), config.installDir());
     // A deleted pod's usage files would otherwise be exported as a container forever.
     this.pods = new PodMatcher(api, config.nodeName(), config.resourceName(), gpus, clock, settings::removeUsageDir);
-    this.service = new DevicePluginService(health, pods, settings);
+    this.service = new DevicePluginService(health, pods, settings, events);
     this.registerRequest = KubeletRegistration.request(config.socketName(), config.resourceName());
     health.addListener(service::publish);
   }

@@ -1,5 +1,6 @@
 package dev.tessera.agent.deviceplugin;
 
+import dev.tessera.agent.enforce.PodEvents;
 import dev.tessera.proto.deviceplugin.v1beta1.AllocateRequest;
 import dev.tessera.proto.deviceplugin.v1beta1.AllocateResponse;
 import dev.tessera.proto.deviceplugin.v1beta1.ContainerAllocateRequest;
@@ -33,6 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 final class DevicePluginService extends DevicePluginGrpc.DevicePluginImplBase {
   private static final Logger log = LoggerFactory.getLogger(DevicePluginService.class);
+  /** The reason of the Warning a pod gets when its tessera.dev/compute-share cannot be used. */
+  public static final String INVALID_COMPUTE_SHARE = "InvalidComputeShare";
 
   /** What the plugin supports; sent at registration and from GetDevicePluginOptions alike. */
   static final DevicePluginOptions OPTIONS =
@@ -41,12 +44,15 @@ final class DevicePluginService extends DevicePluginGrpc.DevicePluginImplBase {
   private final HealthMonitor health;
   private final PodMatcher pods;
   private final ContainerSettings settings;
+  private final PodEvents events;
   private final Set<DeviceStream> streams = new CopyOnWriteArraySet<>();
 
-  DevicePluginService(HealthMonitor health, PodMatcher pods, ContainerSettings settings) {
+  /** @param events told of what was wrong with a pod's annotations (a Warning on the pod) */
+  DevicePluginService(HealthMonitor health, PodMatcher pods, ContainerSettings settings, PodEvents events) {
     this.health = Objects.requireNonNull(health, "health");
     this.pods = Objects.requireNonNull(pods, "pods");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.events = Objects.requireNonNull(events, "events");
   }
 
   /** Sends a changed device list to every open ListAndWatch stream. */
@@ -130,6 +136,10 @@ final class DevicePluginService extends DevicePluginGrpc.DevicePluginImplBase {
         createUsageDir(claim);
       }
       ContainerAllocateResponse container = settings.forClaim(claim);
+      for (String problem : claim.annotationProblems()) {
+        log.warn("pod {}: {}", claim.pod(), problem);
+        events.warning(claim.record(), INVALID_COMPUTE_SHARE, problem);
+      }
       AllocateResponse.Builder answer = AllocateResponse.newBuilder();
       containers.forEach(c -> answer.addContainerResponses(container));
       response.onNext(answer.build());
@@ -164,7 +174,9 @@ final class DevicePluginService extends DevicePluginGrpc.DevicePluginImplBase {
 
   private static String describe(PodClaim claim) {
     return claim.gpus().stream()
-        .map(g -> g.index() + "=" + g.uuid() + (claim.exclusive() ? "" : " limit " + (g.memoryLimitBytes() >> 20) + " MiB"))
+        .map(g -> g.index() + "=" + g.uuid() + (claim.exclusive() ? "" : " limit " + (g.memoryLimitBytes() >> 20) + " MiB"
+            + (g.paced() ? ", compute " + g.computeSharePercent() + "%" : "")
+            + (g.swapBytes() > 0 ? ", swap " + (g.swapBytes() >> 20) + " MiB" : "")))
         .collect(Collectors.joining(", ", "[", "]"));
   }
 }

@@ -2,7 +2,9 @@ package dev.tessera.agent.deviceplugin;
 
 import dev.tessera.agent.gpu.GpuInfo;
 import dev.tessera.agent.kube.PodInfo;
+import dev.tessera.api.WellKnown;
 import dev.tessera.api.assignment.AssignmentCodec;
+import dev.tessera.api.assignment.ComputeShares;
 import dev.tessera.api.assignment.GpuAssignment;
 import dev.tessera.api.assignment.GpuShare;
 import java.time.Instant;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Decides which pod an {@code Allocate} is for, from pods and this node's GPUs; no I/O, no state.
@@ -96,7 +99,8 @@ final class PodSelector {
         continue;
       }
       List<VisibleGpu> gpus = new ArrayList<>();
-      String problem = resolve(assignment, byIndex, byUuid, gpus);
+      ComputeShares.Setting computeShare = ComputeShares.parse(annotations.get(WellKnown.COMPUTE_SHARE));
+      String problem = resolve(assignment, computeShare, byIndex, byUuid, gpus);
       if (problem != null) {
         details.add(ref + ": " + problem);
         continue;
@@ -104,8 +108,17 @@ final class PodSelector {
       // The order the container's CUDA will number them in (PCI bus order: see ContainerSettings),
       // so that the library's limit, usage file and GPU for ordinal i all mean the same GPU.
       gpus.sort(Comparator.comparingInt(VisibleGpu::index));
+      List<String> annotationProblems = List.of();
+      if (computeShare instanceof ComputeShares.Setting.Invalid invalid && !assignment.exclusive()) {
+        annotationProblems = List.of(invalid.reason() + "; it is ignored, and the pod is guaranteed "
+            + gpus.stream().map(g -> g.paced() ? g.computeSharePercent() + "%" : "all")
+                .collect(Collectors.joining(", "))
+            + (gpus.size() == 1 ? " of its GPU's compute" : " of its GPUs' compute")
+            + " while others want it");
+      }
       candidates.add(new Candidate(
-          new PodClaim(ref, gpuContainer(pod), assignment.exclusive(), gpus), bindTime(pod), created(pod)));
+          new PodClaim(ref, gpuContainer(pod), assignment.exclusive(), gpus, annotationProblems),
+          bindTime(pod), created(pod)));
     }
 
     if (!candidates.isEmpty()) {
@@ -120,9 +133,18 @@ final class PodSelector {
     return new Selection.NotFound(explain(requestedDevices, allocated, details));
   }
 
-  /** Fills {@code out} with the assignment's GPUs as this node has them; the problem, or null. */
+  /**
+   * Fills {@code out} with the assignment's GPUs as this node has them; the problem, or null. The
+   * compute share of a shared GPU is the one placement counted (the assignment's); an assignment
+   * from an extender older than compute shares has none, and then the pod's annotation and
+   * fraction decide, as they would have.
+   */
   private static String resolve(
-      GpuAssignment assignment, Map<Integer, GpuInfo> byIndex, Map<String, GpuInfo> byUuid, List<VisibleGpu> out) {
+      GpuAssignment assignment,
+      ComputeShares.Setting computeShare,
+      Map<Integer, GpuInfo> byIndex,
+      Map<String, GpuInfo> byUuid,
+      List<VisibleGpu> out) {
     for (GpuShare gpu : assignment.shares()) {
       GpuInfo info = gpu.uuid() != null ? byUuid.get(gpu.uuid()) : byIndex.get(gpu.index());
       if (info == null) {
@@ -141,7 +163,16 @@ final class PodSelector {
               + " and this node does not know the GPU's memory either";
         }
       }
-      out.add(new VisibleGpu(info.index(), info.uuid(), request, limit));
+      if (assignment.exclusive()) {
+        out.add(new VisibleGpu(info.index(), info.uuid(), request, limit));
+        continue;
+      }
+      int share = gpu.computeShare() != GpuShare.UNSET
+          ? gpu.computeShare()
+          : ComputeShares.of(computeShare, gpu.fraction());
+      // 0 (opted out) and 100 both mean: not paced.
+      int paced = share == ComputeShares.NOT_PACED ? ComputeShares.WHOLE : share;
+      out.add(new VisibleGpu(info.index(), info.uuid(), request, limit, paced, gpu.swapMiB() * MIB));
     }
     return null;
   }

@@ -29,7 +29,16 @@ public final class KubePodEvents implements PodEvents {
 
   @Override
   public void warning(ClaimRecord pod, String reason, String message) {
-    api.createEvent(event(pod, reason, message)).whenComplete((ok, error) -> {
+    record(pod, "Warning", reason, message);
+  }
+
+  @Override
+  public void normal(ClaimRecord pod, String reason, String message) {
+    record(pod, "Normal", reason, message);
+  }
+
+  private void record(ClaimRecord pod, String type, String reason, String message) {
+    api.createEvent(event(pod, type, reason, message)).whenComplete((ok, error) -> {
       if (error != null) {
         log.warn("the {} event for pod {}/{} was not recorded ({}); it said: {}",
             reason, pod.namespace(), pod.pod(), error.getMessage(), message);
@@ -38,6 +47,10 @@ public final class KubePodEvents implements PodEvents {
   }
 
   ObjectNode event(ClaimRecord pod, String reason, String message) {
+    return event(pod, "Warning", reason, message);
+  }
+
+  ObjectNode event(ClaimRecord pod, String type, String reason, String message) {
     JsonNodeFactory f = JsonNodeFactory.instance;
     String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
     ObjectNode event = f.objectNode().put("apiVersion", "v1").put("kind", "Event");
@@ -47,7 +60,7 @@ public final class KubePodEvents implements PodEvents {
         .put("namespace", pod.namespace()).put("name", pod.pod()).put("uid", pod.podUid());
     event.put("reason", reason)
         .put("message", message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE - 1) + "…" : message)
-        .put("type", "Warning")
+        .put("type", type)
         .put("count", 1)
         .put("firstTimestamp", now)
         .put("lastTimestamp", now)

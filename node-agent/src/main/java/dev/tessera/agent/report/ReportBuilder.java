@@ -4,12 +4,15 @@ import com.google.protobuf.Timestamp;
 import dev.tessera.agent.ContainerUsage;
 import dev.tessera.agent.GpuState;
 import dev.tessera.agent.NodeSnapshot;
+import dev.tessera.agent.enforce.ComputeShareState;
 import dev.tessera.agent.gpu.GpuInfo;
 import dev.tessera.agent.gpu.GpuSample;
+import dev.tessera.proto.agent.v1.ComputeShares;
 import dev.tessera.proto.agent.v1.Gpu;
 import dev.tessera.proto.agent.v1.NodeReport;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Turns a snapshot into the {@code NodeReport} the extender reads.
@@ -20,10 +23,23 @@ import java.util.Objects;
 public final class ReportBuilder {
   private final String nodeName;
   private final String agentVersion;
+  private final long swapHostBytes;
+  private final Supplier<ComputeShareState> computeShares;
 
   public ReportBuilder(String nodeName, String agentVersion) {
+    this(nodeName, agentVersion, 0, () -> ComputeShareState.NONE);
+  }
+
+  /**
+   * @param swapHostBytes host memory the node lends to GPU memory swap (configuration)
+   * @param computeShares the compute scheduler's latest decisions, read at each report
+   */
+  public ReportBuilder(
+      String nodeName, String agentVersion, long swapHostBytes, Supplier<ComputeShareState> computeShares) {
     this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
     this.agentVersion = Objects.requireNonNull(agentVersion, "agentVersion");
+    this.swapHostBytes = swapHostBytes;
+    this.computeShares = Objects.requireNonNull(computeShares, "computeShares");
   }
 
   public NodeReport build(NodeSnapshot snapshot) {
@@ -31,9 +47,17 @@ public final class ReportBuilder {
         NodeReport.newBuilder()
             .setNodeName(nodeName)
             .setAgentVersion(agentVersion)
-            .setSentAt(timestamp(snapshot.takenAt()));
+            .setSentAt(timestamp(snapshot.takenAt()))
+            .setSwapHostBytes(swapHostBytes);
+    ComputeShareState shares = computeShares.get();
     for (GpuState gpu : snapshot.gpus()) {
-      report.addGpus(gpu(gpu.info(), gpu.sample()));
+      Gpu.Builder entry = gpu(gpu.info(), gpu.sample()).toBuilder();
+      shares.gpu(gpu.info().uuid()).ifPresent(s -> entry.setComputeShares(ComputeShares.newBuilder()
+          .setGuaranteedPercent(s.guaranteedPercent())
+          .setLentPercent(s.lentPercent())
+          .setIdlePercent(s.idlePercent())
+          .setTenants(s.tenants())));
+      report.addGpus(entry);
     }
     for (ContainerUsage c : snapshot.containers()) {
       report.addContainersBuilder()

@@ -1,6 +1,7 @@
 package dev.tessera.agent.deviceplugin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +44,40 @@ class ContainerSettingsTest {
     assertEquals("/var/lib/tessera/usage/" + POD.uid(), response.getMounts(0).getHostPath());
     assertEquals("/opt/tessera/lib", response.getMounts(1).getHostPath());
     assertTrue(response.getMounts(1).getReadOnly());
+  }
+
+  @Test
+  void pacedGpusGetTheirComputeSharesInTheSameOrder() {
+    ContainerSettings settings = new ContainerSettings(dir, dir);
+    PodClaim claim = new PodClaim(POD, false, List.of(
+        new VisibleGpu(1, "GPU-b", 1024, 1024, 30, 0), new VisibleGpu(4, "GPU-e", 1024, 1024, 100, 0)));
+
+    ContainerAllocateResponse response = settings.forClaim(claim);
+
+    assertEquals("30,100", response.getEnvsOrThrow("TESSERA_GPU_COMPUTE_SHARES"), "100: not paced on that one");
+    assertFalse(response.getEnvsMap().containsKey("TESSERA_GPU_SWAP"));
+  }
+
+  @Test
+  void withNoGpuPacedThereIsNoShareAtAll() {
+    ContainerSettings settings = new ContainerSettings(dir, dir);
+    PodClaim optedOut = new PodClaim(POD, false, List.of(new VisibleGpu(1, "GPU-b", 1024, 1024, 100, 0)));
+    PodClaim whole = new PodClaim(POD, true, List.of(new VisibleGpu(1, "GPU-b", 0)));
+
+    assertFalse(settings.forClaim(optedOut).getEnvsMap().containsKey("TESSERA_GPU_COMPUTE_SHARES"));
+    assertFalse(settings.forClaim(whole).getEnvsMap().containsKey("TESSERA_GPU_COMPUTE_SHARES"));
+  }
+
+  @Test
+  void aPodPlacedOnSwapIsToldHowMuchHostMemoryEachGpuHasForIt() {
+    ContainerSettings settings = new ContainerSettings(dir, dir);
+    PodClaim claim = new PodClaim(POD, false, List.of(
+        new VisibleGpu(1, "GPU-b", 1024, 1024, 50, 512), new VisibleGpu(4, "GPU-e", 1024, 1024, 50, 0)));
+
+    ContainerAllocateResponse response = settings.forClaim(claim);
+
+    assertEquals("1", response.getEnvsOrThrow("TESSERA_GPU_SWAP"));
+    assertEquals("512,0", response.getEnvsOrThrow("TESSERA_GPU_SWAP_HOST_BYTES"));
   }
 
   @Test

@@ -164,7 +164,8 @@ class DevicePluginTest {
             "TESSERA_USAGE_DIR", "/var/run/tessera/usage",
             "LD_PRELOAD", "/usr/local/tessera/lib/libtessera-cuda.so",
             "NVIDIA_DRIVER_CAPABILITIES", "compute,utility",
-            "CUDA_DEVICE_ORDER", "PCI_BUS_ID"),
+            "CUDA_DEVICE_ORDER", "PCI_BUS_ID",
+            "TESSERA_GPU_COMPUTE_SHARES", "50"),
         container.getEnvsMap());
     assertEquals(
         List.of(
@@ -185,6 +186,27 @@ class DevicePluginTest {
 
     api.client().pods().inNamespace("team-a").withName("notebook").delete();
     Await.until(() -> !Files.exists(usageDir), "the deleted pod's usage directory to go");
+  }
+
+  @Test
+  void aBadComputeShareBecomesAWarningOnThePodAndTheFractionsShareIsUsed() throws Exception {
+    List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    plugin.close();
+    plugin = new DevicePlugin(config, gpus, api.agentApi(), scheduler, clock,
+        (pod, reason, message) -> events.add(pod.pod() + " " + reason + ": " + message));
+    api.create(pod("typo").node(NODE).gpus(1).assignment(sharedGpu(NODE, 1, 20480, 0.25))
+        .annotation("tessera.dev/compute-share", "25.5").obj());
+    kubelet.start();
+    plugin.start();
+    DevicePluginBlockingStub stub = kubelet.plugin(kubelet.awaitRegistration());
+
+    ContainerAllocateResponse container = stub.allocate(allocate(FakeGpus.uuid(5))).getContainerResponses(0);
+
+    assertEquals("25", container.getEnvsOrThrow("TESSERA_GPU_COMPUTE_SHARES"), "the container still starts, paced");
+    Await.until(() -> !events.isEmpty(), "the warning");
+    assertEquals(1, events.size(), events.toString());
+    assertTrue(events.get(0).startsWith("typo InvalidComputeShare: tessera.dev/compute-share must be a whole percent"),
+        events.get(0));
   }
 
   @Test

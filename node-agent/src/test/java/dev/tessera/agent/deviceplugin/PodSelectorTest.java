@@ -98,7 +98,66 @@ class PodSelectorTest {
     PodClaim claim = assertInstanceOf(Selection.Found.class, select(List.of(shared), 1, Set.of())).claim();
 
     assertFalse(claim.exclusive());
-    assertEquals(List.of(new VisibleGpu(2, FakeGpus.uuid(2), 20 * FakeGpus.GIB)), claim.gpus());
+    assertEquals(
+        List.of(new VisibleGpu(2, FakeGpus.uuid(2), 20 * FakeGpus.GIB, 20 * FakeGpus.GIB, 25, 0)), claim.gpus(),
+        "an assignment without a compute share (an older extender's): the fraction's");
+  }
+
+  @Test
+  void theComputeSharePlacementCountedWins() {
+    String counted = "{\"version\":1,\"node\":\"" + NODE + "\",\"exclusive\":false,\"gpus\":["
+        + "{\"index\":1,\"memoryMiB\":10240,\"memoryBytes\":10737418240,\"fraction\":0.125,\"computeShare\":40,"
+        + "\"swapMiB\":2048},"
+        + "{\"index\":2,\"memoryMiB\":10240,\"memoryBytes\":10737418240,\"fraction\":0.125,\"computeShare\":0}]}";
+    Pod shared = pod("shared").node(NODE).gpus(1).assignment(counted).annotation("tessera.dev/compute-share", "70").obj();
+
+    PodClaim claim = assertInstanceOf(Selection.Found.class, select(List.of(shared), 1, Set.of())).claim();
+
+    assertEquals(40, claim.gpus().get(0).computeSharePercent(), "the assignment's, not the annotation's");
+    assertEquals(2048L << 20, claim.gpus().get(0).swapBytes());
+    assertFalse(claim.gpus().get(1).paced(), "0: the pod opted out of pacing there");
+    assertEquals(List.of(), claim.annotationProblems());
+  }
+
+  @Test
+  void withoutACountedShareTheAnnotationDecides() {
+    Pod thirty = pod("thirty").node(NODE).gpus(1).assignment(sharedGpu(NODE, 1, 10240, 0.125))
+        .annotation("tessera.dev/compute-share", "30").obj();
+    Pod unpaced = pod("unpaced").node(NODE).gpus(1).assignment(sharedGpu(NODE, 2, 10240, 0.125))
+        .annotation("tessera.dev/compute-share", "none").obj();
+
+    assertEquals(30, only(thirty).gpus().get(0).computeSharePercent());
+    assertFalse(only(unpaced).gpus().get(0).paced());
+  }
+
+  @Test
+  void aBadComputeShareIsIgnoredAndSaysSo() {
+    Pod typo = pod("typo").node(NODE).gpus(1).assignment(sharedGpu(NODE, 1, 10240, 0.125))
+        .annotation("tessera.dev/compute-share", "0.3").obj();
+
+    PodClaim claim = only(typo);
+
+    assertEquals(12, claim.gpus().get(0).computeSharePercent(), "the fraction's share");
+    assertEquals(
+        List.of("tessera.dev/compute-share must be a whole percent of the GPU's compute from 1 to 100 (\"30\") or"
+            + " \"none\" to run unpaced, was '0.3'; it is ignored, and the pod is guaranteed 12% of its GPU's compute"
+            + " while others want it"),
+        claim.annotationProblems());
+  }
+
+  @Test
+  void wholeGpusAreNeverPaced() {
+    Pod whole = pod("whole").node(NODE).gpus(1).assignment(wholeGpus(NODE, 0))
+        .annotation("tessera.dev/compute-share", "bogus").obj();
+
+    PodClaim claim = only(whole);
+
+    assertFalse(claim.gpus().get(0).paced());
+    assertEquals(List.of(), claim.annotationProblems(), "nothing of a whole GPU is shared: nothing to complain of");
+  }
+
+  private PodClaim only(Pod pod) {
+    return assertInstanceOf(Selection.Found.class, select(List.of(pod), 1, Set.of())).claim();
   }
 
   @Test

@@ -61,4 +61,18 @@ class KubePodEventsTest {
     assertEquals("gpu-node-1", event.getSource().getHost());
     assertEquals("2026-11-23T10:00:00Z", event.getLastTimestamp());
   }
+
+  @Test
+  void recordsANormalEventOnThePod() throws Exception {
+    KubeApi api = new KubeApi(new KubeConfig(URI.create(server.url("/")), () -> "token", null));
+    ClaimRecord pod = new ClaimRecord("team", "train-0", "uid-0", "main", List.of("GPU-1"));
+
+    new KubePodEvents(api, "gpu-node-1", new TestClock(Instant.parse("2026-11-23T10:00:00Z")))
+        .normal(pod, "GpuComputeShareLent", "may use up to 70%");
+
+    Await.until(() -> !client.v1().events().inNamespace("team").list().getItems().isEmpty(), "the event");
+    Event event = client.v1().events().inNamespace("team").list().getItems().get(0);
+    assertEquals("Normal", event.getType());
+    assertEquals("GpuComputeShareLent", event.getReason());
+  }
 }

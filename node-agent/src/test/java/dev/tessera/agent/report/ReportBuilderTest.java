@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.agent.ContainerUsage;
 import dev.tessera.agent.GpuState;
 import dev.tessera.agent.NodeSnapshot;
+import dev.tessera.agent.enforce.ComputeShareState;
 import dev.tessera.agent.gpu.GpuInfo;
 import dev.tessera.agent.gpu.GpuSample;
+import dev.tessera.proto.agent.v1.ComputeShares;
 import dev.tessera.proto.agent.v1.Gpu;
 import dev.tessera.proto.agent.v1.NodeReport;
 import java.time.Instant;
@@ -72,5 +74,25 @@ class ReportBuilderTest {
     assertEquals(10 * GIB, c.getMemoryUsedBytes());
     assertEquals(20 * GIB, c.getMemoryLimitBytes());
     assertEquals(8 * GIB, c.getMemoryRequestBytes(), "what the pod was placed by: the rest of its use is on loan");
+    assertFalse(g0.hasComputeShares(), "no compute scheduler: no compute share state");
+    assertEquals(0, r.getSwapHostBytes());
+  }
+
+  @Test
+  void carriesTheComputeSchedulersStatePerGpuAndTheSwapTheNodeLends() {
+    NodeSnapshot s = new NodeSnapshot(Instant.EPOCH, List.of(
+        new GpuState(new GpuInfo(0, "GPU-a", "L4", 24 * GIB, false),
+            new GpuSample(0, true, "", 0, 24 * GIB, 90, 0, 40, 0, List.of())),
+        new GpuState(new GpuInfo(1, "GPU-b", "L4", 24 * GIB, false),
+            new GpuSample(1, true, "", 0, 24 * GIB, 0, 0, 40, 0, List.of()))), List.of());
+    ComputeShareState shares = new ComputeShareState(Instant.EPOCH,
+        List.of(new ComputeShareState.GpuShares("GPU-a", 70, 25, 35, 2)), List.of());
+
+    NodeReport r = new ReportBuilder("node-a", "0.1.0", 64 * GIB, () -> shares).build(s);
+
+    assertEquals(64 * GIB, r.getSwapHostBytes());
+    assertEquals(ComputeShares.newBuilder().setGuaranteedPercent(70).setLentPercent(25).setIdlePercent(35).setTenants(2)
+        .build(), r.getGpus(0).getComputeShares());
+    assertFalse(r.getGpus(1).hasComputeShares(), "no paced tenant there");
   }
 }
