@@ -114,7 +114,7 @@ public final class Main implements Callable<Integer> {
       description = {
         "How often the node-level scheduler lends the compute shares idle fractional pods leave unused to busy"
             + " ones, and takes them back; a lent share comes back within 2 intervals + 0.12 s of its owner"
-            + " needing it (default: 250ms; 0 turns lending off: every pod keeps its own share)."
+            + " needing it (default: 250ms; 0s turns lending off: every pod keeps its own share)."
       })
   Duration computeShareInterval = ComputeShareSettings.DEFAULT_INTERVAL;
 

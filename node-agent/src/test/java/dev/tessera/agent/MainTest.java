@@ -47,6 +47,11 @@ class MainTest {
   }
 
   @Test
+  void lendingTurnsOffWithAZeroInterval() {
+    assertEquals(java.time.Duration.ZERO, new dev.tessera.api.syntax.DurationOption().convert("0s"));
+  }
+
+  @Test
   void hostMemoryForSwapReadsAsKubernetesQuantities() {
     Main.ByteQuantityConverter bytes = new Main.ByteQuantityConverter();
     assertEquals(64L << 30, bytes.convert("64Gi"));
