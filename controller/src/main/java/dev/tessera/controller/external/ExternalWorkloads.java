@@ -14,7 +14,6 @@ import dev.tessera.controller.workloads.controller.WorkloadEvents;
 import dev.tessera.controller.workloads.lifecycle.Lifecycle;
 import dev.tessera.controller.workloads.lifecycle.Observation;
 import dev.tessera.extender.ledger.PodRequests;
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -29,7 +28,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -305,15 +303,7 @@ public final class ExternalWorkloads implements AutoCloseable {
       Lifecycle.Transition transition, List<Pod> live, int requested) {
     String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
     String phase = transition.phase().label();
-    List<WorkloadStatus.PhaseChange> history =
-        status.phaseHistory() == null ? new ArrayList<>() : new ArrayList<>(status.phaseHistory());
-    if (!phase.equals(status.phase())) {
-      history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
-    } else if (transition.phase() == WorkloadPhase.PENDING && !history.isEmpty()) {
-      WorkloadStatus.PhaseChange last = history.get(history.size() - 1);
-      history.set(history.size() - 1,
-          new WorkloadStatus.PhaseChange(last.phase(), last.since(), last.reason(), transition.message()));
-    }
+    List<WorkloadStatus.PhaseChange> history = Lifecycle.history(status, transition, now);
     int running = 0;
     double gpusRequested = 0;
     double gpusAllocated = 0;
@@ -326,15 +316,15 @@ public final class ExternalWorkloads implements AutoCloseable {
       String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       double gpus = PodRequests.of(pod).gpus(0);
       gpusRequested += gpus;
-      cpu = plus(cpu, pod, "cpu");
-      memory = plus(memory, pod, "memory");
+      cpu = WorkloadController.plusRequests(cpu, pod, "cpu");
+      memory = WorkloadController.plusRequests(memory, pod, "memory");
       boolean finished = "Succeeded".equals(podPhase) || "Failed".equals(podPhase);
       if (pod.getSpec().getNodeName() != null) {
         nodes.add(pod.getSpec().getNodeName());
         if (!finished) {
           gpusAllocated += gpus;
-          cpuHeld = plus(cpuHeld, pod, "cpu");
-          memoryHeld = plus(memoryHeld, pod, "memory");
+          cpuHeld = WorkloadController.plusRequests(cpuHeld, pod, "cpu");
+          memoryHeld = WorkloadController.plusRequests(memoryHeld, pod, "memory");
         }
       }
       running += "Running".equals(podPhase) ? 1 : 0;
@@ -346,27 +336,6 @@ public final class ExternalWorkloads implements AutoCloseable {
         status.createdAt() != null ? status.createdAt() : workload.getMetadata().getCreationTimestamp(),
         transition.phase().terminal() ? (status.completedAt() != null ? status.completedAt() : now) : null,
         null, transition.reason(), workload.getMetadata().getGeneration());
-  }
-
-  /** {@code sum} plus the pod's containers' requests of {@code resource}; null while nothing was added. */
-  private static Quantity plus(Quantity sum, Pod pod, String resource) {
-    for (Container container : pod.getSpec().getContainers()) {
-      Quantity request = container.getResources() == null || container.getResources().getRequests() == null
-          ? null : container.getResources().getRequests().get(resource);
-      if (request != null) {
-        try {
-          sum = sum == null ? Quantity.parse(request.toString()) : sum.add(request);
-        } catch (RuntimeException e) {
-          // malformed: the API server would not have stored the pod
-        }
-      }
-    }
-    return sum;
-  }
-
-  /** The workload's pods as the informer holds them: for tests. */
-  Optional<ExternalWorkloadResource> cached(String namespace, String name) {
-    return Optional.ofNullable(workloads.getIndexer().getByKey(namespace + "/" + name));
   }
 
   @Override

@@ -1135,20 +1135,8 @@ public final class WorkloadController implements AutoCloseable {
     WorkloadStatus status = status(workload);
     String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
     String phase = transition.phase().label();
-    List<WorkloadStatus.PhaseChange> history = status.phaseHistory() == null ? new ArrayList<>() : new ArrayList<>(status.phaseHistory());
+    List<WorkloadStatus.PhaseChange> history = Lifecycle.history(status, transition, now);
     boolean changed = !phase.equals(status.phase());
-    if (changed) {
-      history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
-    } else if (transition.phase() == WorkloadPhase.PENDING && !history.isEmpty()) {
-      // Still pending, new words (the scheduler has said why the pods wait): the current entry's
-      // message says what holds now, so the Workloads view shows it; its reason and since stay as
-      // the workload entered the phase. Other phases keep the words they were entered with.
-      WorkloadStatus.PhaseChange last = history.get(history.size() - 1);
-      if (!Objects.equals(last.message(), transition.message())) {
-        history.set(history.size() - 1,
-            new WorkloadStatus.PhaseChange(last.phase(), last.since(), last.reason(), transition.message()));
-      }
-    }
     int running = 0;
     int holding = 0;
     Quantity cpuAllocated = null;
@@ -1229,7 +1217,7 @@ public final class WorkloadController implements AutoCloseable {
    * {@code sum} plus the pod's containers' requests of {@code resource}, in the first request's
    * unit ("8Gi" and "8Gi" make "16Gi"); null while nothing was added.
    */
-  private static Quantity plusRequests(Quantity sum, Pod pod, String resource) {
+  public static Quantity plusRequests(Quantity sum, Pod pod, String resource) {
     for (Container container : pod.getSpec().getContainers()) {
       Quantity request = container.getResources() == null || container.getResources().getRequests() == null
           ? null : container.getResources().getRequests().get(resource);

@@ -1,6 +1,9 @@
 package dev.tessera.controller.workloads.lifecycle;
 
 import dev.tessera.api.workloads.WorkloadPhase;
+import dev.tessera.api.workloads.WorkloadStatus;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -52,6 +55,28 @@ public final class Lifecycle {
   private Lifecycle() {}
 
   /** @param previous the phase the workload was in; null for a workload just submitted */
+  /**
+   * The status's phase history after {@code transition}, written at {@code now}: a new entry when
+   * the phase changes. Still pending with new words (the scheduler has said why the pods wait), the
+   * current entry's message says what holds now, so the Workloads view shows it; its reason and
+   * since stay as the workload entered the phase. Other phases keep the words they were entered with.
+   */
+  public static List<WorkloadStatus.PhaseChange> history(WorkloadStatus status, Transition transition, String now) {
+    List<WorkloadStatus.PhaseChange> history =
+        status.phaseHistory() == null ? new ArrayList<>() : new ArrayList<>(status.phaseHistory());
+    String phase = transition.phase().label();
+    if (!phase.equals(status.phase())) {
+      history.add(new WorkloadStatus.PhaseChange(phase, now, transition.reason(), transition.message()));
+    } else if (transition.phase() == WorkloadPhase.PENDING && !history.isEmpty()) {
+      WorkloadStatus.PhaseChange last = history.get(history.size() - 1);
+      if (!Objects.equals(last.message(), transition.message())) {
+        history.set(history.size() - 1,
+            new WorkloadStatus.PhaseChange(last.phase(), last.since(), last.reason(), transition.message()));
+      }
+    }
+    return history;
+  }
+
   public static Transition next(WorkloadPhase previous, Observation seen) {
     if (seen.deleting()) {
       return new Transition(WorkloadPhase.DELETING, "DeletionRequested", "deletion requested; waiting for its resources to go");
