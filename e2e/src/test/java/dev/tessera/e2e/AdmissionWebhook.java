@@ -52,26 +52,9 @@ final class AdmissionWebhook implements AutoCloseable {
    */
   static AdmissionWebhook register(ControlPlane plane, List<String> namespaces, Supplier<WorkloadPolicies> policies,
       Function<String, String> projectOfNamespace) {
-    Path dir = plane.work.resolve("admission");
-    Path cert = dir.resolve("tls.crt");
-    Path key = dir.resolve("tls.key");
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    // Self-signed for 127.0.0.1 (the key in PKCS#8, as the webhook reads it); the API server
-    // trusts it as the caBundle.
-    Exec.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-subj", "/CN=tessera-e2e-admission", "-addext", "subjectAltName=IP:127.0.0.1",
-        "-keyout", key.toString(), "-out", cert.toString()), Map.of(), Duration.ofSeconds(30));
-    String caBundle;
-    try {
-      caBundle = Base64.getEncoder().encodeToString(Files.readAllBytes(cert));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    AdmissionRuntime server = AdmissionRuntime.start(0, cert, key, policies, projectOfNamespace,
+    Tls tls = Tls.selfSigned(plane.work.resolve("admission"), "tessera-e2e-admission");
+    String caBundle = tls.caBundle();
+    AdmissionRuntime server = AdmissionRuntime.start(0, tls.cert(), tls.key(), policies, projectOfNamespace,
         AdmissionReviewer.NO_OTHER_KINDS);
     AdmissionWebhook webhook = new AdmissionWebhook(plane, server);
     try {
@@ -132,6 +115,24 @@ final class AdmissionWebhook implements AutoCloseable {
       throw e;
     }
     return webhook;
+  }
+
+  /** A serving certificate and key in {@code dir}, and the certificate as the caBundle the API server trusts. */
+  record Tls(Path cert, Path key, String caBundle) {
+    /** Self-signed for 127.0.0.1, the key in PKCS#8 as the webhook reads it. */
+    static Tls selfSigned(Path dir, String commonName) {
+      Path cert = dir.resolve("tls.crt");
+      Path key = dir.resolve("tls.key");
+      try {
+        Files.createDirectories(dir);
+        Exec.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=" + commonName, "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", key.toString(), "-out", cert.toString()), Map.of(), Duration.ofSeconds(30));
+        return new Tls(cert, key, Base64.getEncoder().encodeToString(Files.readAllBytes(cert)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 
   private static GenericKubernetesResource probe(String namespace) {

@@ -17,11 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -48,17 +44,7 @@ final class PodWebhook implements AutoCloseable {
    * namespace} (which must be a Project's, labelled by the extender).
    */
   static PodWebhook register(ControlPlane plane, String namespace) {
-    Path dir = plane.work.resolve("admission-pods");
-    Path cert = dir.resolve("tls.crt");
-    Path key = dir.resolve("tls.key");
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    Exec.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-subj", "/CN=tessera-e2e-pods", "-addext", "subjectAltName=IP:127.0.0.1",
-        "-keyout", key.toString(), "-out", cert.toString()), Map.of(), Duration.ofSeconds(30));
+    AdmissionWebhook.Tls tls = AdmissionWebhook.Tls.selfSigned(plane.work.resolve("admission-pods"), "tessera-e2e-pods");
     KubernetesClient extenderClient = ControlPlane.client(plane.kubeconfigFor("tessera-extender"));
     KubernetesClient admin = plane.admin();
     Function<String, String> projectOf = ns -> admin.resources(ProjectResource.class).list().getItems().stream()
@@ -67,7 +53,7 @@ final class PodWebhook implements AutoCloseable {
     AdmissionReviewer reviewer = new AdmissionReviewer(() -> WorkloadPolicies.NONE, projectOf,
         AdmissionReviewer.NO_OTHER_KINDS,
         new PodMutation(projectOf, new TopOwners(new ApiOwnerReader(extenderClient)), new ObjectMapper()));
-    AdmissionRuntime server = AdmissionRuntime.start(0, cert, key, reviewer);
+    AdmissionRuntime server = AdmissionRuntime.start(0, tls.cert(), tls.key(), reviewer);
     PodWebhook webhook = new PodWebhook(plane, server, extenderClient);
     try {
       MutatingWebhookConfiguration shipped = shipped(plane);
@@ -75,7 +61,7 @@ final class PodWebhook implements AutoCloseable {
       hook.getClientConfig().setService(null);
       hook.getClientConfig().setUrl("https://127.0.0.1:" + server.port().orElseThrow()
           + hook.getClientConfig().getUrl());
-      hook.getClientConfig().setCaBundle(Base64.getEncoder().encodeToString(Files.readAllBytes(cert)));
+      hook.getClientConfig().setCaBundle(tls.caBundle());
       shipped.getMetadata().setAnnotations(null); // no cert-manager here
       plane.apply(shipped);
       Await.until("the API server to call the pod webhook for namespace " + namespace, Duration.ofSeconds(60),
