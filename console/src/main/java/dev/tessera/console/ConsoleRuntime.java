@@ -104,7 +104,7 @@ public final class ConsoleRuntime implements AutoCloseable {
         catalog, projects, history, metrics, authenticator, authorizer, client, settings.impersonate(), registry, json,
         clock, ready::get, watchDelivery, background, timer, settings.cluster())), json);
     ConsoleRuntime runtime = new ConsoleRuntime(catalog, projects, informers, server, watchDelivery, background,
-        timer, registry, bindJvmMetrics(registry));
+        timer, registry, dev.tessera.extender.telemetry.JvmMetrics.bind(registry));
     try {
       server.start();
       loadDeleted(catalog, timer);
@@ -153,20 +153,4 @@ public final class ConsoleRuntime implements AutoCloseable {
     registry.close();
   }
 
-  /**
-   * The JVM's and the process's own series (Micrometer's binders), as the extender has them; returns
-   * the GC binder, which must be closed.
-   */
-  private static io.micrometer.core.instrument.binder.jvm.JvmGcMetrics bindJvmMetrics(
-      PrometheusMeterRegistry registry) {
-    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
-    var gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
-    gc.bindTo(registry);
-    return gc;
-  }
 }

@@ -230,7 +230,7 @@ public final class ExtenderRuntime implements AutoCloseable {
       ReportListener reportListener, boolean activateNow) throws Exception {
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AutoCloseable jvmMetrics = bindJvmMetrics(registry);
+    AutoCloseable jvmMetrics = dev.tessera.extender.telemetry.JvmMetrics.bind(registry);
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(daemon("tessera-timer"));
     // Binds block on one API call each; kube-scheduler runs several binding cycles at once.
@@ -527,23 +527,6 @@ public final class ExtenderRuntime implements AutoCloseable {
     }
     List<Integer> gpus = held.assignment().shares().stream().map(share -> share.index()).toList();
     return reports.busiest(node.name(), gpus);
-  }
-
-  /**
-   * The JVM's and the process's own series (Micrometer's binders): memory pools, GC pauses,
-   * threads, classes, CPU, uptime, open file descriptors.
-   */
-  static AutoCloseable bindJvmMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
-    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
-    // It listens to the GC's notifications until closed, which close() does.
-    io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
-    gc.bindTo(registry);
-    return gc;
   }
 
   private static void quietly(String what, Runnable task) {
