@@ -13,6 +13,7 @@ import dev.tessera.controller.workloads.controller.WorkloadController;
 import dev.tessera.controller.workloads.controller.WorkloadEvents;
 import dev.tessera.controller.workloads.lifecycle.Lifecycle;
 import dev.tessera.controller.workloads.lifecycle.Observation;
+import dev.tessera.extender.informers.InformerSync;
 import dev.tessera.extender.ledger.PodRequests;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -85,23 +86,17 @@ public final class ExternalWorkloads implements AutoCloseable {
   }
 
   /** Starts the informers and waits until both have listed. */
-  public void start(Duration syncTimeout) throws InterruptedException {
+  public void start(Duration syncTimeout) {
     pods = client.pods().inAnyNamespace()
         .withLabel(WellKnown.WORKLOAD_KIND_LABEL, WorkloadKind.EXTERNAL.label()).runnableInformer(0);
     pods.addIndexers(Map.of(BY_WORKLOAD, pod -> List.of(keyOf(pod))));
     pods.addEventHandler(handler(ExternalWorkloads::keyOf));
     workloads = client.resources(ExternalWorkloadResource.class).inAnyNamespace().runnableInformer(0);
     workloads.addEventHandler(handler(w -> w.getMetadata().getNamespace() + "/" + w.getMetadata().getName()));
-    pods.start();
-    workloads.start();
-    long deadline = System.nanoTime() + syncTimeout.toNanos();
-    while (!(pods.hasSynced() && workloads.hasSynced())) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the external workloads' informers did not list within " + syncTimeout
-            + ": check that the ExternalWorkload CRD (deploy/06-workload-crds.yaml) is installed");
-      }
-      Thread.sleep(20);
-    }
+    InformerSync.startAll("the external workloads' informers",
+        Map.of("grouped pods", pods, "externalworkloads", workloads), syncTimeout,
+        "check that the ExternalWorkload CRD (deploy/06-workload-crds.yaml) is installed",
+        "check the extender's RBAC for pods and externalworkloads (deploy/10-extender-rbac.yaml)");
   }
 
   private <T> ResourceEventHandler<T> handler(java.util.function.Function<T, String> key) {

@@ -1,6 +1,7 @@
 package dev.tessera.controller.external;
 
 import dev.tessera.api.policy.ProjectResource;
+import dev.tessera.extender.informers.InformerSync;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -41,7 +42,7 @@ public final class ProjectNamespaces implements AutoCloseable {
     this.client = Objects.requireNonNull(client, "client");
   }
 
-  public void start(Duration syncTimeout) throws InterruptedException {
+  public void start(Duration syncTimeout) {
     ResourceEventHandler<Object> changed = new ResourceEventHandler<>() {
       @Override
       public void onAdd(Object object) {
@@ -62,15 +63,10 @@ public final class ProjectNamespaces implements AutoCloseable {
     projects.addEventHandler(cast(changed));
     namespaces = client.namespaces().runnableInformer(0);
     namespaces.addEventHandler(cast(changed));
-    projects.start();
-    namespaces.start();
-    long deadline = System.nanoTime() + syncTimeout.toNanos();
-    while (!(projects.hasSynced() && namespaces.hasSynced())) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the Project and Namespace informers did not list within " + syncTimeout);
-      }
-      Thread.sleep(20);
-    }
+    InformerSync.startAll("the Project and Namespace informers",
+        Map.of("projects", projects, "namespaces", namespaces), syncTimeout,
+        "check that the Project CRD (deploy/05-crds.yaml) is installed",
+        "check the extender's RBAC for projects and namespaces (deploy/10-extender-rbac.yaml)");
   }
 
   @SuppressWarnings("unchecked")
